@@ -1,0 +1,115 @@
+/*
+ * cost.h - analytic params, MACs, other FLOPs and bytes of an op list.
+ *
+ * Every count is a polynomial of degree <= 2 in the source length S and
+ * the target length T (MODELS.md §8.1), held as exact integer coefficients
+ * of the monomials below. One cost function per op kind (ax_cost_op);
+ * a model's cost is the sum over its ops, so the executor, which walks
+ * the same ops, can be checked against it on every run.
+ *
+ * Conventions (MODELS.md §8.2, §8.3; README "Counting conventions"):
+ *   exact  every multiply-accumulate the math performs;
+ *   paper  reproduces the Lite Transformer paper's published figures
+ *          (no biases, no light/dynamic taps, LN and scaling muls counted
+ *          as numel, output layer excluded, embedding tables excluded
+ *          from params).
+ * Modes (MODELS.md §8.4):
+ *   sequence     the decoder runs one teacher-forced pass over T tokens;
+ *   incremental  the decoder runs T steps with caches; causal attention
+ *                sees t keys at step t. Summed over t = 1..T.
+ */
+#ifndef AX_COST_H
+#define AX_COST_H
+
+#include <stdint.h>
+
+#include "graph.h"
+
+enum ax_convention {
+	AX_CONVENTION_EXACT,
+	AX_CONVENTION_PAPER,
+	AX_CONVENTION_COUNT
+};
+
+enum ax_mode {
+	AX_MODE_SEQUENCE,
+	AX_MODE_INCREMENTAL,
+	AX_MODE_COUNT
+};
+
+extern const char *const ax_convention_names[AX_CONVENTION_COUNT];
+extern const char *const ax_mode_names[AX_MODE_COUNT];
+
+/* Monomials of a cost polynomial. */
+enum ax_mono {
+	AX_MONO_1,
+	AX_MONO_S,
+	AX_MONO_T,
+	AX_MONO_SS,
+	AX_MONO_ST,
+	AX_MONO_TT,
+	AX_MONO_COUNT
+};
+extern const char *const ax_mono_names[AX_MONO_COUNT];
+
+struct ax_poly {
+	int64_t c[AX_MONO_COUNT];
+};
+
+static inline int64_t ax_poly_eval(const struct ax_poly *p, int64_t S,
+				   int64_t T)
+{
+	return p->c[AX_MONO_1] + p->c[AX_MONO_S] * S + p->c[AX_MONO_T] * T +
+	       p->c[AX_MONO_SS] * S * S + p->c[AX_MONO_ST] * S * T +
+	       p->c[AX_MONO_TT] * T * T;
+}
+
+static inline void ax_poly_add(struct ax_poly *acc, const struct ax_poly *p)
+{
+	for (int i = 0; i < AX_MONO_COUNT; i++)
+		acc->c[i] += p->c[i];
+}
+
+/* The cost of one op. params is a constant; the rest are polynomials. */
+struct ax_op_cost {
+	int64_t params;
+	struct ax_poly macs;
+	struct ax_poly other_flops;
+	struct ax_poly bytes;       /* fp32 bytes read + written */
+};
+
+void ax_cost_op(const struct ax_graph *g, int32_t op, enum ax_convention conv,
+		enum ax_mode mode, struct ax_op_cost *out);
+
+/* Params a parameter tensor contributes under conv (0 if excluded). */
+int64_t ax_cost_param(const struct ax_param *p, enum ax_convention conv);
+
+/* Per-layer totals; index 0..L_e-1 encoder, then decoder layers. */
+#define AX_MAX_COST_LAYERS (2 * AX_MAX_LAYERS)
+
+struct ax_layer_cost {
+	enum ax_scope scope;
+	int16_t layer;
+	int64_t params;
+	struct ax_poly macs;
+};
+
+/* A model's cost: totals, per macs_by_kind bucket, per scope, per layer. */
+struct ax_cost {
+	enum ax_convention convention;
+	enum ax_mode mode;
+	int64_t params;
+	struct ax_poly macs;
+	struct ax_poly other_flops;
+	struct ax_poly bytes;
+	struct ax_poly macs_by_kind[AX_KIND_COUNT];
+	int64_t params_by_scope[AX_SCOPE_COUNT];
+	struct ax_poly macs_by_scope[AX_SCOPE_COUNT];
+	int n_layers;
+	struct ax_layer_cost layers[AX_MAX_COST_LAYERS];
+};
+
+void ax_cost_graph(const struct ax_graph *g, enum ax_convention conv,
+		   enum ax_mode mode, struct ax_cost *out);
+
+#endif

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# test.sh - the whole test suite: install what is missing, build Release
+# and ASan+UBSan trees, run ctest in both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+ax_deps "${AX_BUILD_DEPS[@]}" gnuplot-nox
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$jobs"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DAX_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$jobs"
+echo "== tests (Release) =="
+ctest --test-dir build --output-on-failure -j "$jobs"
+echo "== tests (ASan+UBSan) =="
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	ctest --test-dir build-asan --output-on-failure -j "$jobs"
