@@ -52,28 +52,42 @@ enum ax_mono {
 };
 extern const char *const ax_mono_names[AX_MONO_COUNT];
 
+/* Coefficients are held in half-units (h = 2 x coefficient): summing a
+ * per-step cost over t = 1..T gives T(T+1)/2, whose coefficients are
+ * halves, while the value at integer S, T is always an integer. MAC
+ * polynomials always have integral coefficients; other_flops may not. */
 struct ax_poly {
-	int64_t c[AX_MONO_COUNT];
+	int64_t h[AX_MONO_COUNT];
 };
 
 static inline int64_t ax_poly_eval(const struct ax_poly *p, int64_t S,
 				   int64_t T)
 {
-	return p->c[AX_MONO_1] + p->c[AX_MONO_S] * S + p->c[AX_MONO_T] * T +
-	       p->c[AX_MONO_SS] * S * S + p->c[AX_MONO_ST] * S * T +
-	       p->c[AX_MONO_TT] * T * T;
+	int64_t twice = p->h[AX_MONO_1] + p->h[AX_MONO_S] * S +
+			p->h[AX_MONO_T] * T + p->h[AX_MONO_SS] * S * S +
+			p->h[AX_MONO_ST] * S * T + p->h[AX_MONO_TT] * T * T;
+	return twice / 2;
 }
 
 static inline void ax_poly_add(struct ax_poly *acc, const struct ax_poly *p)
 {
 	for (int i = 0; i < AX_MONO_COUNT; i++)
-		acc->c[i] += p->c[i];
+		acc->h[i] += p->h[i];
+}
+
+/* The coefficient of monomial m as a double (exact for |c| < 2^52). */
+static inline double ax_poly_coef(const struct ax_poly *p, enum ax_mono m)
+{
+	return (double)p->h[m] / 2.0;
 }
 
 /* The cost of one op. params is a constant; the rest are polynomials. */
 struct ax_op_cost {
 	int64_t params;
-	struct ax_poly macs;
+	struct ax_poly macs;        /* in the op's own bucket (op->tag) */
+	struct ax_poly aux_macs;    /* `paper` numel muls of an op whose bucket
+				       is not elementwise (attention q scaling);
+				       they go to the elementwise bucket */
 	struct ax_poly other_flops;
 	struct ax_poly bytes;       /* fp32 bytes read + written */
 };

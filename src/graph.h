@@ -102,7 +102,8 @@ enum ax_pos_kind {
 struct ax_tensor {
 	enum ax_scope scope;
 	int16_t layer;          /* -1 when not in a layer */
-	const char *role;       /* static, e.g. "self_attn.q" */
+	const char *block;      /* static, e.g. "self_attn" */
+	const char *role;       /* static, e.g. "q" */
 	enum ax_len len;        /* rows */
 	int64_t width;          /* columns */
 	int32_t parent;         /* -1, or the tensor this is a column view of */
@@ -112,7 +113,8 @@ struct ax_tensor {
 struct ax_param {
 	enum ax_scope scope;
 	int16_t layer;
-	const char *role;       /* static, e.g. "self_attn.q_proj.weight" */
+	const char *block;      /* static, e.g. "self_attn" */
+	const char *role;       /* static, e.g. "q_proj.weight" */
 	enum ax_param_kind kind;
 	int64_t rows, cols;     /* (out, in) for weights; cols = 1 for vectors */
 	int32_t owner;          /* first op that reads it; -1 until used */
@@ -126,7 +128,8 @@ struct ax_op {
 	enum ax_cost_kind tag;       /* macs_by_kind bucket */
 	enum ax_scope scope;
 	int16_t layer;               /* -1 when not in a layer */
-	const char *role;            /* static, e.g. "self_attn.q_proj" */
+	const char *block;           /* static, e.g. "self_attn" */
+	const char *role;            /* static, e.g. "q_proj" */
 	int32_t in[AX_OP_MAX_IN];    /* tensor ids, -1 = unused */
 	int32_t out;                 /* tensor id */
 	int32_t param[AX_OP_MAX_PARAMS]; /* param ids, -1 = unused */
@@ -169,7 +172,7 @@ enum ax_status ax_model_build(const struct ax_config *cfg, struct ax_graph *g,
 
 /* Formats a tensor's, param's or op's full name ("dec.3.self_attn.q")
  * into buf. */
-void ax_graph_name(enum ax_scope scope, int layer, const char *role,
-		   char *buf, size_t size);
+void ax_graph_name(enum ax_scope scope, int layer, const char *block,
+		   const char *role, char *buf, size_t size);
 
 #endif

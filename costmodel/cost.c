@@ -1,0 +1,297 @@
+/*
+ * cost.c - one cost function per op kind, and the sums over a graph.
+ *
+ * Formulas are per token of the stream an op runs on (MODELS.md §2-§6);
+ * `rows` below is S or T. The conventions differ only where the table in
+ * MODELS.md §8.3 says so; each case names what `paper` changes. Params are
+ * counted at each parameter's owner op, so a tied matrix counts once.
+ */
+#include "cost.h"
+
+#include <assert.h>
+#include <string.h>
+
+const char *const ax_convention_names[] = {
+	[AX_CONVENTION_EXACT] = "exact",
+	[AX_CONVENTION_PAPER] = "paper",
+};
+static_assert(sizeof ax_convention_names / sizeof ax_convention_names[0] ==
+		      AX_CONVENTION_COUNT, "every convention needs a name");
+
+const char *const ax_mode_names[] = {
+	[AX_MODE_SEQUENCE] = "sequence",
+	[AX_MODE_INCREMENTAL] = "incremental",
+};
+static_assert(sizeof ax_mode_names / sizeof ax_mode_names[0] == AX_MODE_COUNT,
+	      "every mode needs a name");
+
+const char *const ax_mono_names[] = {
+	[AX_MONO_1] = "1", [AX_MONO_S] = "S", [AX_MONO_T] = "T",
+	[AX_MONO_SS] = "S^2", [AX_MONO_ST] = "S*T", [AX_MONO_TT] = "T^2",
+};
+static_assert(sizeof ax_mono_names / sizeof ax_mono_names[0] == AX_MONO_COUNT,
+	      "every monomial needs a name");
+
+/* --- polynomial helpers (all in half-units, see cost.h) ----------------- */
+
+static struct ax_poly constant(int64_t c)
+{
+	return (struct ax_poly){ .h = { [AX_MONO_1] = 2 * c } };
+}
+
+/* c x (rows of stream len) */
+static struct ax_poly per_row(enum ax_len len, int64_t c)
+{
+	struct ax_poly p = { 0 };
+	p.h[len == AX_LEN_SRC ? AX_MONO_S : AX_MONO_T] = 2 * c;
+	return p;
+}
+
+/* c x (query rows) x (keys each query sees). Sequence mode, and every
+ * non-causal attention, see all keys: c * Nq * Nk. Incremental causal
+ * decoding sees t keys at step t: c * sum_{t=1..T} t = c * (T^2 + T) / 2. */
+static struct ax_poly per_pair(enum ax_len q, enum ax_len k, bool causal,
+			       enum ax_mode mode, int64_t c)
+{
+	struct ax_poly p = { 0 };
+	if (mode == AX_MODE_INCREMENTAL && causal && q == AX_LEN_TGT &&
+	    k == AX_LEN_TGT) {
+		p.h[AX_MONO_TT] = c;
+		p.h[AX_MONO_T] = c;
+		return p;
+	}
+	enum ax_mono m;
+	if (q == AX_LEN_SRC && k == AX_LEN_SRC)
+		m = AX_MONO_SS;
+	else if (q == AX_LEN_TGT && k == AX_LEN_TGT)
+		m = AX_MONO_TT;
+	else
+		m = AX_MONO_ST;
+	p.h[m] = 2 * c;
+	return p;
+}
+
+/* --- params ------------------------------------------------------------ */
+
+int64_t ax_cost_param(const struct ax_param *p, enum ax_convention conv)
+{
+	if (conv == AX_CONVENTION_PAPER &&
+	    (p->kind == AX_PARAM_EMBED_TABLE || p->kind == AX_PARAM_POSITION))
+		return 0;  /* "we omit the word embedding lookup table" */
+	return p->rows * p->cols;
+}
+
+/* --- bytes: fp32 activations read and written, weights read ------------- */
+
+/* Weights are read once per execution of the op: once per sentence in
+ * sequence mode, and once per step for target-stream ops in incremental
+ * mode (which is why batch-1 decoding is bound by memory bandwidth). */
+static void weight_bytes(const struct ax_graph *g, const struct ax_op *op,
+			 enum ax_mode mode, struct ax_poly *bytes)
+{
+	int64_t n = 0;
+	for (int i = 0; i < AX_OP_MAX_PARAMS; i++)
+		if (op->param[i] >= 0)
+			n += g->params[op->param[i]].rows * g->params[op->param[i]].cols;
+	enum ax_len len = g->tensors[op->out].len;
+	if (mode == AX_MODE_INCREMENTAL && len == AX_LEN_TGT) {
+		struct ax_poly p = per_row(AX_LEN_TGT, 4 * n);
+		ax_poly_add(bytes, &p);
+	} else {
+		struct ax_poly p = constant(4 * n);
+		ax_poly_add(bytes, &p);
+	}
+}
+
+/* Row-wise activations: each input and the output, width x rows. */
+static void act_bytes(const struct ax_graph *g, const struct ax_op *op,
+		      struct ax_poly *bytes)
+{
+	const struct ax_tensor *out = &g->tensors[op->out];
+	struct ax_poly p = per_row(out->len, 4 * out->width);
+	ax_poly_add(bytes, &p);
+	for (int i = 0; i < AX_OP_MAX_IN; i++) {
+		if (op->in[i] < 0)
+			continue;
+		const struct ax_tensor *t = &g->tensors[op->in[i]];
+		p = per_row(t->len, 4 * t->width);
+		ax_poly_add(bytes, &p);
+	}
+}
+
+/* --- one op ------------------------------------------------------------ */
+
+void ax_cost_op(const struct ax_graph *g, int32_t index, enum ax_convention conv,
+		enum ax_mode mode, struct ax_op_cost *c)
+{
+	const struct ax_op *op = &g->ops[index];
+	const struct ax_tensor *out = &g->tensors[op->out];
+	const struct ax_tensor *in = op->in[0] >= 0 ? &g->tensors[op->in[0]] : NULL;
+	const bool paper = conv == AX_CONVENTION_PAPER;
+	enum ax_len len = out->len;
+	int64_t w = out->width;
+	struct ax_poly t;
+
+	memset(c, 0, sizeof *c);
+	for (int i = 0; i < AX_OP_MAX_PARAMS; i++) {
+		int32_t p = op->param[i];
+		if (p >= 0 && g->params[p].owner == index)
+			c->params += ax_cost_param(&g->params[p], conv);
+	}
+	weight_bytes(g, op, mode, &c->bytes);
+	act_bytes(g, op, &c->bytes);
+
+	switch (op->kind) {
+	case AX_OP_EMBED:
+		/* x = sqrt(d) E[tok] + PE: a scale and an add per element;
+		 * paper: torchprofile's mul handler counts the scale as numel. */
+		c->other_flops = per_row(len, 2 * w);
+		if (paper)
+			c->macs = per_row(len, w);
+		break;
+
+	case AX_OP_LINEAR: {
+		/* in x out MACs per row (exact and paper); the bias add is an
+		 * add, not a MAC. paper excludes the output layer (§8.3). */
+		int64_t i_dim = in->width;
+		if (!(paper && op->tag == AX_KIND_OUTPUT_PROJ))
+			c->macs = per_row(len, i_dim * w);
+		if (op->param[1] >= 0)
+			c->other_flops = per_row(len, w);
+		break;
+	}
+
+	case AX_OP_LAYERNORM:
+		/* exact: 7 flops per element; paper: numel MACs (2019 handler) */
+		c->other_flops = per_row(len, 7 * w);
+		if (paper)
+			c->macs = per_row(len, w);
+		break;
+
+	case AX_OP_ATTENTION: {
+		/* QK^T and AV: N_k x w MACs each per query, whatever H is.
+		 * Sequence mode counts the full causal square (the executor runs
+		 * a dense masked matmul); incremental sees t keys at step t. */
+		const struct ax_tensor *k = &g->tensors[op->in[1]];
+		c->macs = per_pair(len, k->len, op->causal, mode, 2 * w);
+		/* q scaling (w per query) + softmax (5 per score) */
+		t = per_row(len, w);
+		ax_poly_add(&c->other_flops, &t);
+		t = per_pair(len, k->len, op->causal, mode, 5 * op->heads);
+		ax_poly_add(&c->other_flops, &t);
+		/* scores written and read back: 8 bytes per score, per head */
+		t = per_pair(len, k->len, op->causal, mode, 8 * op->heads);
+		ax_poly_add(&c->bytes, &t);
+		if (paper)
+			c->aux_macs = per_row(len, w);
+		break;
+	}
+
+	case AX_OP_LIGHTCONV:
+		/* c x K taps per row; the (H, K) weight is softmaxed once per
+		 * sentence. paper: 0 (a CUDA op no profiler sees, §8.3). */
+		if (!paper)
+			c->macs = per_row(len, w * op->kernel);
+		c->other_flops = constant(5 * op->heads * op->kernel);
+		break;
+
+	case AX_OP_DYNCONV:
+		/* c x K taps per row plus a softmax over K per head per row */
+		if (!paper)
+			c->macs = per_row(len, w * op->kernel);
+		c->other_flops = per_row(len, 5 * op->heads * op->kernel);
+		break;
+
+	case AX_OP_DWCONV:
+		/* ET depthwise: K taps per channel, counted in both conventions */
+		c->macs = per_row(len, w * op->kernel);
+		break;
+
+	case AX_OP_CONV1D:
+		/* ET standard conv: K x C_in x C_out per row, plus a bias add */
+		c->macs = per_row(len, op->kernel * in->width * w);
+		c->other_flops = per_row(len, w);
+		break;
+
+	case AX_OP_GLU:
+		/* a * sigmoid(b): sigmoid 3 + mul 1 per output element.
+		 * paper: F.glu has no handler, 0. */
+		c->other_flops = per_row(len, 4 * w);
+		break;
+
+	case AX_OP_RELU:
+		c->other_flops = per_row(len, w);
+		break;
+
+	case AX_OP_SWISH:
+		/* z * sigmoid(z); paper: the mul is counted as numel */
+		c->other_flops = per_row(len, 4 * w);
+		if (paper)
+			c->macs = per_row(len, w);
+		break;
+
+	case AX_OP_ADD: {
+		/* one add per element of the narrower operand */
+		int64_t w1 = op->in[1] >= 0 ? g->tensors[op->in[1]].width : w;
+		c->other_flops = per_row(len, w1 < w ? w1 : w);
+		break;
+	}
+
+	case AX_OP_LOG_SOFTMAX:
+		/* part of the output layer: excluded under paper anyway */
+		c->other_flops = per_row(len, 5 * w);
+		break;
+
+	case AX_OP_ADAPTIVE_INPUT:
+	case AX_OP_ADAPTIVE_SOFTMAX:
+	case AX_OP_KIND_COUNT:
+		assert(!"adaptive ops have no cost case yet");
+		break;
+	}
+}
+
+/* --- a whole graph ----------------------------------------------------- */
+
+void ax_cost_graph(const struct ax_graph *g, enum ax_convention conv,
+		   enum ax_mode mode, struct ax_cost *out)
+{
+	memset(out, 0, sizeof *out);
+	out->convention = conv;
+	out->mode = mode;
+
+	/* layer slots: encoder layers first, then decoder layers */
+	int64_t n_enc = g->cfg && g->cfg->task == AX_TASK_TRANSLATION ?
+			g->cfg->encoder.layers : 0;
+	int64_t n_dec = g->cfg ? g->cfg->decoder.layers : 0;
+	out->n_layers = (int)(n_enc + n_dec);
+	for (int i = 0; i < out->n_layers; i++) {
+		out->layers[i].scope = i < n_enc ? AX_SCOPE_ENCODER : AX_SCOPE_DECODER;
+		out->layers[i].layer = (int16_t)(i < n_enc ? i : i - n_enc);
+	}
+
+	struct ax_op_cost c;
+	for (int32_t i = 0; i < g->n_ops; i++) {
+		const struct ax_op *op = &g->ops[i];
+		ax_cost_op(g, i, conv, mode, &c);
+		out->params += c.params;
+		ax_poly_add(&out->macs, &c.macs);
+		ax_poly_add(&out->macs, &c.aux_macs);
+		ax_poly_add(&out->other_flops, &c.other_flops);
+		ax_poly_add(&out->bytes, &c.bytes);
+		ax_poly_add(&out->macs_by_kind[op->tag], &c.macs);
+		ax_poly_add(&out->macs_by_kind[AX_KIND_ELEMENTWISE], &c.aux_macs);
+		out->params_by_scope[op->scope] += c.params;
+		ax_poly_add(&out->macs_by_scope[op->scope], &c.macs);
+		ax_poly_add(&out->macs_by_scope[op->scope], &c.aux_macs);
+		if (op->layer >= 0 && (op->scope == AX_SCOPE_ENCODER ||
+				       op->scope == AX_SCOPE_DECODER)) {
+			int slot = op->scope == AX_SCOPE_ENCODER ? op->layer :
+				   (int)n_enc + op->layer;
+			if (slot < out->n_layers) {
+				out->layers[slot].params += c.params;
+				ax_poly_add(&out->layers[slot].macs, &c.macs);
+				ax_poly_add(&out->layers[slot].macs, &c.aux_macs);
+			}
+		}
+	}
+}

@@ -1,0 +1,111 @@
+/*
+ * builder.h - the toolkit family builders use to append to an op list,
+ * and the shared blocks (attention, FFN, LSRA, conv branch, ET cells).
+ *
+ * A struct ax_builder carries the graph, the current scope and layer, and
+ * a sticky status: after the first failure (out of memory) every call is a
+ * no-op that returns -1, so builders read straight through and check the
+ * status once at the end.
+ *
+ * Blocks return the id of the tensor they produce. Widths are in columns;
+ * every tensor runs over one stream (S or T rows).
+ */
+#ifndef AX_BUILDER_H
+#define AX_BUILDER_H
+
+#include "graph.h"
+
+struct ax_builder {
+	struct ax_graph *g;
+	enum ax_status status;
+	enum ax_scope scope;
+	int16_t layer;
+	const char *block;    /* static; names the ops appended now */
+};
+
+/* --- primitives -------------------------------------------------------- */
+int32_t ax_b_tensor(struct ax_builder *b, enum ax_len len, int64_t width,
+		    const char *role);
+/* A column view [offset, offset+width) of tensor parent. */
+int32_t ax_b_view(struct ax_builder *b, int32_t parent, int64_t offset,
+		  int64_t width, const char *role);
+int32_t ax_b_param(struct ax_builder *b, enum ax_param_kind kind,
+		   int64_t rows, int64_t cols, const char *role);
+/* Appends an op with no inputs, output or params; returns its index. */
+int32_t ax_b_op(struct ax_builder *b, enum ax_op_kind kind,
+		enum ax_cost_kind tag, const char *role);
+/* Records that op reads param p (sets p's owner on first use). */
+void ax_b_use_param(struct ax_builder *b, int32_t op, int slot, int32_t p);
+
+/* --- single ops -------------------------------------------------------- */
+/* out(N, out_dim) = in W^T (+ b). `into` >= 0 writes into that tensor
+ * (e.g. a column view) instead of a new one. */
+int32_t ax_b_linear(struct ax_builder *b, int32_t in, int64_t out_dim,
+		    bool bias, enum ax_cost_kind tag, const char *role,
+		    int32_t into);
+/* As ax_b_linear, but with an existing weight (tied output layer). */
+int32_t ax_b_linear_shared(struct ax_builder *b, int32_t in, int32_t weight,
+			   enum ax_cost_kind tag, const char *role);
+int32_t ax_b_layernorm(struct ax_builder *b, int32_t in, double eps,
+		       const char *role);
+int32_t ax_b_unary(struct ax_builder *b, enum ax_op_kind kind, int32_t in,
+		   const char *role);
+/* out(N, w0) = a(N, w0) + zero-pad(c(N, w1)). */
+int32_t ax_b_add(struct ax_builder *b, int32_t a, int32_t c, const char *role);
+
+/* --- blocks ------------------------------------------------------------ */
+/* fairseq MultiheadAttention (MODELS §2.3): q from x, k and v from mem
+ * (x for self-attention), H heads, optional biases; the output projection
+ * writes into `into` when >= 0. `block` names it ("self_attn"). */
+struct ax_attn_spec {
+	int64_t heads;
+	bool causal;
+	bool bias;
+	const char *block;    /* static, e.g. "self_attn" */
+};
+int32_t ax_b_attention(struct ax_builder *b, int32_t x, int32_t mem,
+		       const struct ax_attn_spec *spec, int32_t into);
+
+/* fc1 -> act -> fc2 with biases (MODELS §2.4), act = RELU or SWISH. */
+int32_t ax_b_ffn(struct ax_builder *b, int32_t x, int64_t ffn_dim,
+		 enum ax_op_kind act);
+
+/* A light/dynamic conv block on x(N, c_in): linear1 (+GLU) to c, the conv,
+ * linear2 back to out_dim (written into `into` when >= 0).
+ * MODELS §4 (LightConv) and §5.1 (LSRA conv branch). */
+struct ax_conv_spec {
+	enum ax_conv_type type;
+	int64_t dim;          /* c */
+	int64_t heads;        /* H */
+	int64_t kernel;       /* K */
+	bool glu;             /* linear1 = Linear(c_in, 2c) + GLU */
+	bool causal;          /* P = K-1, else K//2 ((K-1)//2 for even K) */
+	int64_t out_dim;
+};
+int32_t ax_b_conv_block(struct ax_builder *b, int32_t x,
+			const struct ax_conv_spec *spec, int32_t into);
+
+/* Token input of a stream: EMBED op over a table (created when *table < 0,
+ * reused otherwise), returning x(N, d). */
+int32_t ax_b_embed(struct ax_builder *b, enum ax_len len, int64_t vocab,
+		   int64_t d, int32_t *table, enum ax_pos_kind pos);
+
+/* The output layer: logits = h E^T (tied) or h W_out^T, then log-softmax.
+ * Sets g->logits. */
+int32_t ax_b_output(struct ax_builder *b, int32_t h, int64_t vocab,
+		    int32_t tied_table);
+
+/* Residual wrapper for one sub-block under post- or pre-norm:
+ *   post: x = LN(x + f(x))     pre: x = x + f(LN(x))
+ * Use as:  in = ax_b_sub_begin(b, x, norm, role);  y = f(in);
+ *          x = ax_b_sub_end(b, x, y, norm, role);                        */
+int32_t ax_b_sub_begin(struct ax_builder *b, int32_t x, enum ax_norm norm,
+		       double eps, const char *ln_role);
+int32_t ax_b_sub_end(struct ax_builder *b, int32_t x, int32_t y,
+		     enum ax_norm norm, double eps, const char *ln_role);
+
+/* fairseq LayerNorm eps (MODELS §2.2). */
+#define AX_EPS_FAIRSEQ 1e-5
+#define AX_EPS_T2T 1e-6
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * models.c - the family table and the skeleton every family shares:
+ *   source tokens -> EMBED -> encoder layers [-> final LN]
+ *   target tokens -> EMBED -> decoder layers (cross-attending to the
+ *   encoder output) [-> final LN] -> output projection -> log-softmax
+ * Language models have no encoder. Embedding sharing follows fairseq:
+ * `all` ties source, target and output; `decoder` ties target and output.
+ */
+#include "models.h"
+
+#include <string.h>
+
+const struct ax_family_builder ax_families[AX_FAMILY_COUNT] = {
+	[AX_FAMILY_TRANSFORMER] = {
+		.encoder_layer = ax_transformer_encoder_layer,
+		.decoder_layer = ax_transformer_decoder_layer,
+		.pos = AX_POS_FAIRSEQ, .eps = AX_EPS_FAIRSEQ,
+	},
+	[AX_FAMILY_LITE] = {
+		.encoder_layer = ax_lite_encoder_layer,
+		.decoder_layer = ax_lite_decoder_layer,
+		.pos = AX_POS_FAIRSEQ, .eps = AX_EPS_FAIRSEQ,
+	},
+};
+
+static void at(struct ax_builder *b, enum ax_scope scope, int layer,
+	       const char *block)
+{
+	b->scope = scope;
+	b->layer = (int16_t)layer;
+	b->block = block;
+}
+
+static int32_t final_norm(struct ax_builder *b, const struct ax_config *cfg,
+			  enum ax_scope scope, int32_t x, double eps)
+{
+	if (cfg->norm != AX_NORM_PRE || !cfg->final_norm)
+		return x;
+	at(b, scope, -1, NULL);
+	return ax_b_layernorm(b, x, eps, "layer_norm");
+}
+
+enum ax_status ax_model_build(const struct ax_config *cfg, struct ax_graph *g,
+			      struct ax_diag *d)
+{
+	const struct ax_family_builder *fam =
+		(unsigned)cfg->family < AX_FAMILY_COUNT ? &ax_families[cfg->family] : NULL;
+	if (!fam || !fam->decoder_layer)
+		return ax_diag_set(d, AX_ERR_INPUT, cfg->name, 0, 0,
+				   "family '%s' has no builder yet",
+				   (unsigned)cfg->family < AX_FAMILY_COUNT ?
+				   ax_family_names[cfg->family] : "?");
+	if (cfg->adaptive.enabled)
+		return ax_diag_set(d, AX_ERR_INPUT, cfg->name, 0, 0,
+				   "adaptive input/softmax is not supported yet");
+
+	ax_graph_reset(g);
+	g->cfg = cfg;
+	struct ax_builder b = { .g = g, .status = AX_OK };
+	int64_t dim = cfg->embed_dim;
+	int32_t src_table = -1, tgt_table = -1, enc = -1;
+
+	if (cfg->task == AX_TASK_TRANSLATION) {
+		at(&b, AX_SCOPE_EMBED, -1, "src");
+		int32_t x = ax_b_embed(&b, AX_LEN_SRC, cfg->vocab_source, dim,
+				       &src_table, fam->pos);
+		for (int l = 0; l < cfg->encoder.layers; l++) {
+			at(&b, AX_SCOPE_ENCODER, l, NULL);
+			x = fam->encoder_layer(&b, cfg, l, x);
+		}
+		enc = final_norm(&b, cfg, AX_SCOPE_ENCODER, x, fam->eps);
+		g->enc_out = enc;
+		if (cfg->share == AX_SHARE_ALL)
+			tgt_table = src_table;
+	}
+
+	at(&b, AX_SCOPE_EMBED, -1, "tgt");
+	int32_t y = ax_b_embed(&b, AX_LEN_TGT, cfg->vocab_target, dim,
+			       &tgt_table, fam->pos);
+	for (int l = 0; l < cfg->decoder.layers; l++) {
+		at(&b, AX_SCOPE_DECODER, l, NULL);
+		y = fam->decoder_layer(&b, cfg, l, y, enc);
+	}
+	y = final_norm(&b, cfg, AX_SCOPE_DECODER, y, fam->eps);
+
+	at(&b, AX_SCOPE_OUTPUT, -1, NULL);
+	ax_b_output(&b, y, cfg->vocab_target,
+		    cfg->share == AX_SHARE_NONE ? -1 : tgt_table);
+
+	if (b.status != AX_OK)
+		return ax_diag_set(d, b.status, cfg->name, 0, 0,
+				   "cannot build the op list: %s",
+				   ax_status_name(b.status));
+	return AX_OK;
+}

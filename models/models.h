@@ -1,0 +1,47 @@
+/*
+ * models.h - the family table. Each family supplies its encoder and decoder
+ * layer builders and its front-end conventions; models.c composes them into
+ * the embed -> encoder -> decoder -> output skeleton every family shares.
+ *
+ * To add a family: write its layer builders from the shared blocks of
+ * builder.h, add a row to ax_families[] in models.c, a cost case for any
+ * new op kind, and tests (per-op hand counts, per-layer closed forms).
+ */
+#ifndef AX_MODELS_H
+#define AX_MODELS_H
+
+#include "builder.h"
+
+struct ax_family_builder {
+	/* x(S, d) -> x(S, d), encoder layer l */
+	int32_t (*encoder_layer)(struct ax_builder *b, const struct ax_config *cfg,
+				 int l, int32_t x);
+	/* x(T, d) -> x(T, d), decoder layer l; enc = encoder output or -1 */
+	int32_t (*decoder_layer)(struct ax_builder *b, const struct ax_config *cfg,
+				 int l, int32_t x, int32_t enc);
+	enum ax_pos_kind pos;       /* positional encoding of the front end */
+	double eps;                 /* LayerNorm epsilon */
+};
+
+extern const struct ax_family_builder ax_families[AX_FAMILY_COUNT];
+
+/* Per-family layer builders (models/<family>.c). */
+int32_t ax_transformer_encoder_layer(struct ax_builder *b,
+				     const struct ax_config *cfg, int l, int32_t x);
+int32_t ax_transformer_decoder_layer(struct ax_builder *b,
+				     const struct ax_config *cfg, int l,
+				     int32_t x, int32_t enc);
+int32_t ax_lite_encoder_layer(struct ax_builder *b, const struct ax_config *cfg,
+			      int l, int32_t x);
+int32_t ax_lite_decoder_layer(struct ax_builder *b, const struct ax_config *cfg,
+			      int l, int32_t x, int32_t enc);
+
+/* Cross-attention sub-block shared by every fairseq decoder:
+ * post: x = LN(x + CrossAttn(x, enc)); pre: x = x + CrossAttn(LN(x), enc). */
+int32_t ax_b_cross_attention_sub(struct ax_builder *b, const struct ax_config *cfg,
+				 int32_t x, int32_t enc, int64_t heads, double eps);
+/* FFN sub-block: post x = LN(x + FFN(x)); pre x = x + FFN(LN(x)). */
+int32_t ax_b_ffn_sub(struct ax_builder *b, const struct ax_config *cfg,
+		     int32_t x, int64_t ffn_dim, double eps);
+
+#endif
