@@ -1,1 +1,50 @@
-int main(void) { return 0; }
+/*
+ * main.c - the archex command line: dispatches to one subcommand through
+ * the command table below. To add a subcommand: a cmd_<name>.c with
+ * ax_cmd_<name>(), a row here, and its --help text.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct ax_cmd commands[] = {
+	{ "count", ax_cmd_count, "count params, MACs, FLOPs and bytes of model configs" },
+	{ "graph", ax_cmd_graph, "print a model's op list with shapes and per-op costs" },
+};
+static const int n_commands = sizeof commands / sizeof commands[0];
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: archex <command> [options] [args]\n\n"
+		   "Analytic cost models and reference inference for efficient\n"
+		   "Transformers (Transformer, Lite Transformer, LightConv,\n"
+		   "Evolved Transformer).\n\ncommands:\n");
+	for (int i = 0; i < n_commands; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'archex <command> --help' describes a command.\n"
+		   "Exit codes: 0 success, 1 runtime or input error, 2 usage error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return AX_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return AX_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("archex %s\n", AX_VERSION);
+		return AX_EXIT_OK;
+	}
+	for (int i = 0; i < n_commands; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "archex: error: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return AX_EXIT_USAGE;
+}

@@ -1,0 +1,181 @@
+/* cli.c - helpers the subcommands share (see cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ax_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "archex %s: error: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'archex %s --help'.\n", cmd);
+	return AX_EXIT_USAGE;
+}
+
+void ax_cli_print_diag(const struct ax_diag *d)
+{
+	char buf[2048];
+	ax_diag_format(d, buf, sizeof buf);
+	fprintf(stderr, "%s\n", buf);
+}
+
+bool ax_cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	if (!s || !*s)
+		return false;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+int ax_cli_parse_i64_list(const char *s, int64_t min, int64_t max,
+			  int64_t *out, int max_n)
+{
+	char buf[1024];
+	if (!s || strlen(s) >= sizeof buf)
+		return -1;
+	strcpy(buf, s);
+	int n = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (n == max_n || !ax_cli_parse_i64(tok, min, max, &out[n]))
+			return -1;
+		n++;
+	}
+	return n ? n : -1;
+}
+
+int ax_cli_enum(const char *s, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1;
+}
+
+void ax_cli_human(char *buf, size_t size, int64_t v)
+{
+	double a = (double)(v < 0 ? -v : v);
+	const char *suffix = "";
+	double x = (double)v;
+	if (a >= 1e9) {
+		x /= 1e9;
+		suffix = "G";
+	} else if (a >= 1e6) {
+		x /= 1e6;
+		suffix = "M";
+	} else if (a >= 1e3) {
+		x /= 1e3;
+		suffix = "K";
+	} else {
+		snprintf(buf, size, "%" PRId64, v);
+		return;
+	}
+	double ax = x < 0 ? -x : x;
+	snprintf(buf, size, ax >= 100 ? "%.0f%s" : ax >= 10 ? "%.1f%s" : "%.2f%s",
+		 x, suffix);
+}
+
+void ax_cli_grouped(char *buf, size_t size, int64_t v)
+{
+	char raw[32];
+	snprintf(raw, sizeof raw, "%" PRId64, v < 0 ? -v : v);
+	size_t n = strlen(raw), o = 0;
+	if (v < 0 && o + 1 < size)
+		buf[o++] = '-';
+	for (size_t i = 0; i < n && o + 2 < size; i++) {
+		if (i && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = raw[i];
+	}
+	buf[o] = '\0';
+}
+
+void ax_cli_poly(char *buf, size_t size, const struct ax_poly *p)
+{
+	static const enum ax_mono order[] = { AX_MONO_SS, AX_MONO_ST, AX_MONO_TT,
+					      AX_MONO_S, AX_MONO_T, AX_MONO_1 };
+	size_t o = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		int64_t h = p->h[order[i]];
+		if (!h || o >= size)
+			continue;
+		char coef[40];
+		int64_t ah = h < 0 ? -h : h;
+		if (ah % 2)
+			snprintf(coef, sizeof coef, "%" PRId64 ".5", ah / 2);
+		else
+			snprintf(coef, sizeof coef, "%" PRId64, ah / 2);
+		const char *sep = o ? (h < 0 ? " - " : " + ") : (h < 0 ? "-" : "");
+		if (order[i] == AX_MONO_1)
+			o += snprintf(buf + o, size - o, "%s%s", sep, coef);
+		else
+			o += snprintf(buf + o, size - o, "%s%s*%s", sep, coef,
+				      ax_mono_names[order[i]]);
+	}
+	if (!buf[0])
+		snprintf(buf, size, "0");
+}
+
+void ax_cli_count_defaults(struct ax_count_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->convention = AX_CONVENTION_EXACT;
+	o->mode = AX_MODE_SEQUENCE;
+	o->n_src = o->n_tgt = 1;
+	o->src_len[0] = o->tgt_len[0] = 30;
+}
+
+int ax_cli_count_opt(const char *cmd, int opt, const char *arg,
+		     struct ax_count_opts *o)
+{
+	int k;
+	switch (opt) {
+	case 'c':
+		k = ax_cli_enum(arg, ax_convention_names, AX_CONVENTION_COUNT);
+		if (k < 0)
+			return ax_cli_usage_error(cmd, "--convention must be exact or paper, not '%s'", arg), -1;
+		o->convention = (enum ax_convention)k;
+		return 1;
+	case 'm':
+		k = ax_cli_enum(arg, ax_mode_names, AX_MODE_COUNT);
+		if (k < 0)
+			return ax_cli_usage_error(cmd, "--mode must be sequence or incremental, not '%s'", arg), -1;
+		o->mode = (enum ax_mode)k;
+		return 1;
+	case 's':
+		o->n_src = ax_cli_parse_i64_list(arg, 1, 1 << 20, o->src_len, 64);
+		if (o->n_src < 0)
+			return ax_cli_usage_error(cmd, "--src-len wants integers in 1..1048576 separated by commas, not '%s'", arg), -1;
+		return 1;
+	case 't':
+		o->n_tgt = ax_cli_parse_i64_list(arg, 1, 1 << 20, o->tgt_len, 64);
+		if (o->n_tgt < 0)
+			return ax_cli_usage_error(cmd, "--tgt-len wants integers in 1..1048576 separated by commas, not '%s'", arg), -1;
+		return 1;
+	}
+	return 0;
+}
+
+bool ax_cli_load(const char *path, struct ax_config *cfg)
+{
+	struct ax_diag d = { 0 };
+	if (ax_config_load(path, cfg, &d) != AX_OK) {
+		ax_cli_print_diag(&d);
+		return false;
+	}
+	return true;
+}

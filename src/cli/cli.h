@@ -1,0 +1,66 @@
+/*
+ * cli.h - what the archex subcommands share: the command table, strict
+ * number parsing, human-readable numbers and diagnostics on stderr.
+ * Exit codes: 0 success, 1 runtime or input error, 2 usage error.
+ */
+#ifndef AX_CLI_H
+#define AX_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "cost.h"
+#include "diag.h"
+
+enum { AX_EXIT_OK = 0, AX_EXIT_ERROR = 1, AX_EXIT_USAGE = 2 };
+
+struct ax_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+int ax_cmd_count(int argc, char **argv);
+int ax_cmd_graph(int argc, char **argv);
+
+/* Prints "archex CMD: error: MSG" and a hint to use --help; returns 2. */
+int ax_cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prints the diagnostic as FILE:LINE:COL: error: MSG. */
+void ax_cli_print_diag(const struct ax_diag *d);
+
+/* Whole-string integer in [min, max]; false on garbage or overflow. */
+bool ax_cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+/* Comma-separated integers in [min, max]; returns the count, -1 on error
+ * (including more than max_n values). */
+int ax_cli_parse_i64_list(const char *s, int64_t min, int64_t max,
+			  int64_t *out, int max_n);
+/* Index of s in names[0..n), or -1. */
+int ax_cli_enum(const char *s, const char *const *names, int n);
+/* "2.88M", "90.2M", "1.23G", "512" */
+void ax_cli_human(char *buf, size_t size, int64_t v);
+/* "1,234,567" */
+void ax_cli_grouped(char *buf, size_t size, int64_t v);
+/* A polynomial as "200*T^2 + 82800*T" (coefficients may be halves). */
+void ax_cli_poly(char *buf, size_t size, const struct ax_poly *p);
+
+/* Options shared by count and graph. */
+struct ax_count_opts {
+	enum ax_convention convention;
+	enum ax_mode mode;
+	int n_src, n_tgt;
+	int64_t src_len[64];
+	int64_t tgt_len[64];
+};
+/* Handles --convention, --mode, --src-len, --tgt-len; returns 1 if the
+ * option was one of them, 0 if not, -1 (after printing) on a bad value. */
+int ax_cli_count_opt(const char *cmd, int opt, const char *arg,
+		     struct ax_count_opts *o);
+void ax_cli_count_defaults(struct ax_count_opts *o);
+
+/* Loads and validates path; prints the diagnostic on failure. */
+bool ax_cli_load(const char *path, struct ax_config *cfg);
+
+#endif

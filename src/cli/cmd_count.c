@@ -1,0 +1,321 @@
+/*
+ * cmd_count.c - `archex count`: params, MACs, other FLOPs and bytes of one
+ * or more configs, per kind and per layer, at one or more lengths, as a
+ * table, CSV or JSON, optionally with the exact MAC polynomial in S and T.
+ * Nothing is printed on stdout unless every config loaded and counted, so a
+ * bad file never leaves half a JSON array behind.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "graph.h"
+#include "result.h"
+
+enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON, FORMAT_COUNT };
+static const char *const format_names[] = { "table", "csv", "json" };
+
+static void help(void)
+{
+	printf(
+"usage: archex count [options] CONFIG...\n"
+"\n"
+"Count parameters, multiply-accumulates (MACs), other FLOPs and bytes of\n"
+"each model config analytically, per op kind and per layer.\n"
+"\n"
+"options:\n"
+"  --convention C   exact (default) or paper\n"
+"                     exact: every MAC the math performs (linears, attention\n"
+"                       QK^T and AV, conv taps, dynamic kernel generation,\n"
+"                       the output projection); norms, softmax, activations\n"
+"                       and adds are reported as other FLOPs\n"
+"                     paper: reproduces the Lite Transformer paper (no bias,\n"
+"                       no light/dynamic conv taps, LayerNorm and scaling\n"
+"                       muls as numel, output layer excluded; params without\n"
+"                       embedding tables). See README 'Counting conventions'\n"
+"  --src-len N[,N]  source length(s) S (default 30)\n"
+"  --tgt-len N[,N]  target length(s) T (default 30); an LM's length is T.\n"
+"                   Lists are paired element-wise; a single value repeats\n"
+"  --mode M         sequence (default): one teacher-forced decoder pass;\n"
+"                   incremental: T decoding steps with caches, summed\n"
+"  --format F       table (default), csv or json (one JSON array)\n"
+"  --poly           also print the exact coefficients of MACs(S, T),\n"
+"                   per kind and in total\n"
+"  --summary        table format: one line per config, no breakdown\n"
+"  -h, --help       this text\n"
+"\n"
+"Exit codes: 0 success, 1 a config could not be loaded, 2 usage error.\n");
+}
+
+struct item {
+	struct ax_config cfg;
+	struct ax_cost cost;
+};
+
+static void print_poly_table(const struct ax_cost *c)
+{
+	char buf[256];
+	printf("\n  MACs(S, T) exact coefficients\n");
+	for (int k = 0; k < AX_KIND_COUNT; k++) {
+		const struct ax_poly *p = &c->macs_by_kind[k];
+		bool zero = true;
+		for (int m = 0; m < AX_MONO_COUNT; m++)
+			zero &= p->h[m] == 0;
+		if (zero)
+			continue;
+		ax_cli_poly(buf, sizeof buf, p);
+		printf("  %-18s %s\n", ax_cost_kind_names[k], buf);
+	}
+	ax_cli_poly(buf, sizeof buf, &c->macs);
+	printf("  %-18s %s\n", "total", buf);
+}
+
+static void print_table(const struct item *it, const struct ax_count_opts *o,
+			int n_len, bool poly)
+{
+	char h1[32], h2[32], h3[32], h4[32], g1[40], g2[40];
+	struct ax_result *r = malloc(sizeof *r);
+	if (!r)
+		return;
+	int64_t S = o->src_len[0], T = o->tgt_len[0];
+	ax_result_fill(r, &it->cfg, &it->cost, S, T);
+	printf("%s  (%s %s, convention %s, mode %s)\n", r->name, r->family,
+	       r->task, r->convention, r->mode);
+	ax_cli_human(h1, sizeof h1, r->params);
+	ax_cli_grouped(g1, sizeof g1, r->params);
+	ax_cli_human(h2, sizeof h2, r->macs);
+	ax_cli_grouped(g2, sizeof g2, r->macs);
+	ax_cli_human(h3, sizeof h3, r->other_flops);
+	ax_cli_human(h4, sizeof h4, r->bytes);
+	if (it->cfg.task == AX_TASK_TRANSLATION)
+		printf("  S=%" PRId64 " T=%" PRId64, S, T);
+	else
+		printf("  N=%" PRId64, T);
+	printf(": params %s (%s)  MACs %s (%s)  other FLOPs %s  bytes %s\n",
+	       h1, g1, h2, g2, h3, h4);
+
+	printf("\n  %-18s %10s %7s\n", "MACs by kind", "MACs", "share");
+	for (int k = 0; k < AX_KIND_COUNT; k++) {
+		if (!r->macs_by_kind[k])
+			continue;
+		ax_cli_human(h1, sizeof h1, r->macs_by_kind[k]);
+		printf("  %-18s %10s %6.1f%%\n", ax_cost_kind_names[k], h1,
+		       r->macs ? 100.0 * (double)r->macs_by_kind[k] / (double)r->macs : 0.0);
+	}
+
+	printf("\n  %-18s %10s %10s\n", "layer", "params", "MACs");
+	int64_t embed_macs = ax_poly_eval(&it->cost.macs_by_scope[AX_SCOPE_EMBED], S, T);
+	ax_cli_human(h1, sizeof h1, it->cost.params_by_scope[AX_SCOPE_EMBED]);
+	ax_cli_human(h2, sizeof h2, embed_macs);
+	printf("  %-18s %10s %10s\n", "embeddings", h1, h2);
+	for (int i = 0; i < r->n_layers; i++) {
+		ax_cli_human(h1, sizeof h1, r->layers[i].params);
+		ax_cli_human(h2, sizeof h2, r->layers[i].macs);
+		printf("  %-18s %10s %10s\n", r->layers[i].name, h1, h2);
+	}
+	/* stack-level ops (final LNs) are in a scope but in no layer */
+	int64_t rest_p = r->params - it->cost.params_by_scope[AX_SCOPE_EMBED] -
+			 it->cost.params_by_scope[AX_SCOPE_OUTPUT];
+	int64_t rest_m = r->macs - embed_macs -
+			 ax_poly_eval(&it->cost.macs_by_scope[AX_SCOPE_OUTPUT], S, T);
+	for (int i = 0; i < r->n_layers; i++) {
+		rest_p -= r->layers[i].params;
+		rest_m -= r->layers[i].macs;
+	}
+	if (rest_p || rest_m) {
+		ax_cli_human(h1, sizeof h1, rest_p);
+		ax_cli_human(h2, sizeof h2, rest_m);
+		printf("  %-18s %10s %10s\n", "final norms", h1, h2);
+	}
+	ax_cli_human(h1, sizeof h1, it->cost.params_by_scope[AX_SCOPE_OUTPUT]);
+	ax_cli_human(h2, sizeof h2,
+		     ax_poly_eval(&it->cost.macs_by_scope[AX_SCOPE_OUTPUT], S, T));
+	printf("  %-18s %10s %10s\n", "output", h1, h2);
+
+	if (n_len > 1) {
+		printf("\n  %8s %8s %14s %14s %14s\n", "S", "T", "MACs",
+		       "other FLOPs", "bytes");
+		for (int i = 0; i < n_len; i++) {
+			int64_t s = o->src_len[o->n_src == 1 ? 0 : i];
+			int64_t t = o->tgt_len[o->n_tgt == 1 ? 0 : i];
+			ax_result_fill(r, &it->cfg, &it->cost, s, t);
+			printf("  %8" PRId64 " %8" PRId64 " %14" PRId64 " %14" PRId64
+			       " %14" PRId64 "\n", r->src_len, t, r->macs,
+			       r->other_flops, r->bytes);
+		}
+	}
+	if (poly)
+		print_poly_table(&it->cost);
+	free(r);
+}
+
+static void print_summary(const struct item *items, int n,
+			  const struct ax_count_opts *o)
+{
+	char h1[32], h2[32], h3[32];
+	printf("%-26s %-12s %-11s %10s %10s %12s\n", "config", "family",
+	       "convention", "params", "MACs", "other FLOPs");
+	for (int i = 0; i < n; i++) {
+		const struct item *it = &items[i];
+		int64_t S = o->src_len[0], T = o->tgt_len[0];
+		ax_cli_human(h1, sizeof h1, it->cost.params);
+		ax_cli_human(h2, sizeof h2, ax_poly_eval(&it->cost.macs, S, T));
+		ax_cli_human(h3, sizeof h3, ax_poly_eval(&it->cost.other_flops, S, T));
+		printf("%-26s %-12s %-11s %10s %10s %12s\n", it->cfg.name,
+		       ax_family_names[it->cfg.family],
+		       ax_convention_names[it->cost.convention], h1, h2, h3);
+	}
+}
+
+static void print_poly_json(const struct ax_cost *c)
+{
+	fputs(",\"macs_poly\":{", stdout);
+	for (int k = 0; k <= AX_KIND_COUNT; k++) {
+		const struct ax_poly *p = k < AX_KIND_COUNT ? &c->macs_by_kind[k] : &c->macs;
+		printf("%s\"%s\":{", k ? "," : "",
+		       k < AX_KIND_COUNT ? ax_cost_kind_names[k] : "total");
+		for (int m = 0; m < AX_MONO_COUNT; m++) {
+			printf("%s\"%s\":", m ? "," : "", ax_mono_names[m]);
+			if (p->h[m] % 2)
+				printf("%.1f", ax_poly_coef(p, (enum ax_mono)m));
+			else
+				printf("%" PRId64, p->h[m] / 2);
+		}
+		fputc('}', stdout);
+	}
+	fputc('}', stdout);
+}
+
+int ax_cmd_count(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "convention", required_argument, NULL, 'c' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "src-len", required_argument, NULL, 's' },
+		{ "tgt-len", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "poly", no_argument, NULL, 'p' },
+		{ "summary", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ax_count_opts o;
+	ax_cli_count_defaults(&o);
+	enum format format = FORMAT_TABLE;
+	bool poly = false, summary = false;
+	int opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		int r = ax_cli_count_opt("count", opt, optarg, &o);
+		if (r < 0)
+			return AX_EXIT_USAGE;
+		if (r > 0)
+			continue;
+		switch (opt) {
+		case 'f': {
+			int k = ax_cli_enum(optarg, format_names, FORMAT_COUNT);
+			if (k < 0)
+				return ax_cli_usage_error("count", "--format must be table, csv or json, not '%s'", optarg);
+			format = (enum format)k;
+			break;
+		}
+		case 'p': poly = true; break;
+		case 'S': summary = true; break;
+		case 'h': help(); return AX_EXIT_OK;
+		case ':': return ax_cli_usage_error("count", "option '%s' needs a value", argv[optind - 1]);
+		default: return ax_cli_usage_error("count", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	int n = argc - optind;
+	if (n <= 0)
+		return ax_cli_usage_error("count", "no CONFIG given");
+	if (o.n_src != o.n_tgt && o.n_src != 1 && o.n_tgt != 1)
+		return ax_cli_usage_error("count", "--src-len has %d values and --tgt-len %d; give equal counts or one value", o.n_src, o.n_tgt);
+	int n_len = o.n_src > o.n_tgt ? o.n_src : o.n_tgt;
+
+	struct item *items = calloc((size_t)n, sizeof *items);
+	struct ax_result *r = malloc(sizeof *r);
+	if (!items || !r) {
+		free(items);
+		free(r);
+		fprintf(stderr, "archex count: error: out of memory\n");
+		return AX_EXIT_ERROR;
+	}
+	struct ax_graph g;
+	ax_graph_init(&g);
+	int failed = 0;
+	for (int i = 0; i < n; i++) {
+		struct ax_diag d = { 0 };
+		if (!ax_cli_load(argv[optind + i], &items[i].cfg)) {
+			failed++;
+			continue;
+		}
+		if (ax_model_build(&items[i].cfg, &g, &d) != AX_OK) {
+			snprintf(d.file, sizeof d.file, "%s", argv[optind + i]);
+			ax_cli_print_diag(&d);
+			failed++;
+			continue;
+		}
+		ax_cost_graph(&g, o.convention, o.mode, &items[i].cost);
+	}
+	ax_graph_free(&g);
+	if (failed) {
+		fprintf(stderr, "archex count: %d of %d config%s failed; nothing written\n",
+			failed, n, n == 1 ? "" : "s");
+		free(items);
+		free(r);
+		return AX_EXIT_ERROR;
+	}
+
+	switch (format) {
+	case FORMAT_JSON:
+		fputc('[', stdout);
+		for (int i = 0, first = 1; i < n; i++)
+			for (int k = 0; k < n_len; k++, first = 0) {
+				ax_result_fill(r, &items[i].cfg, &items[i].cost,
+					       o.src_len[o.n_src == 1 ? 0 : k],
+					       o.tgt_len[o.n_tgt == 1 ? 0 : k]);
+				fputs(first ? "\n{" : ",\n{", stdout);
+				ax_result_write_json_members(stdout, r);
+				if (poly)
+					print_poly_json(&items[i].cost);
+				fputc('}', stdout);
+			}
+		fputs("\n]\n", stdout);
+		break;
+	case FORMAT_CSV:
+		ax_result_write_csv_header(stdout);
+		for (int i = 0; i < n; i++)
+			for (int k = 0; k < n_len; k++) {
+				ax_result_fill(r, &items[i].cfg, &items[i].cost,
+					       o.src_len[o.n_src == 1 ? 0 : k],
+					       o.tgt_len[o.n_tgt == 1 ? 0 : k]);
+				ax_result_write_csv_row(stdout, r);
+			}
+		break;
+	case FORMAT_TABLE:
+		if (summary) {
+			print_summary(items, n, &o);
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (i)
+				fputc('\n', stdout);
+			print_table(&items[i], &o, n_len, poly);
+		}
+		if (n > 1) {
+			fputc('\n', stdout);
+			print_summary(items, n, &o);
+		}
+		break;
+	case FORMAT_COUNT:
+		break;
+	}
+	free(items);
+	free(r);
+	return fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
+}

@@ -1,0 +1,121 @@
+/*
+ * cmd_graph.c - `archex graph`: the op list of a config, in execution order,
+ * with each op's input and output shapes, the params it owns and its MACs
+ * (the value at the given lengths and the exact polynomial in S and T).
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "graph.h"
+
+static void help(void)
+{
+	printf(
+"usage: archex graph [options] CONFIG\n"
+"\n"
+"Print the op list a config builds: one line per op in execution order with\n"
+"its name, kind, shapes (rows are S or T), owned params and MACs.\n"
+"\n"
+"options:\n"
+"  --convention C   exact (default) or paper (see 'archex count --help')\n"
+"  --mode M         sequence (default) or incremental\n"
+"  --src-len N      S for the MAC values (default 30)\n"
+"  --tgt-len N      T for the MAC values (default 30)\n"
+"  -h, --help       this text\n");
+}
+
+static void shape(char *buf, size_t size, const struct ax_graph *g, int32_t t)
+{
+	if (t < 0) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	const struct ax_tensor *x = &g->tensors[t];
+	snprintf(buf, size, "(%s,%" PRId64 ")", x->len == AX_LEN_SRC ? "S" : "T",
+		 x->width);
+}
+
+int ax_cmd_graph(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "convention", required_argument, NULL, 'c' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "src-len", required_argument, NULL, 's' },
+		{ "tgt-len", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ax_count_opts o;
+	ax_cli_count_defaults(&o);
+	int opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		int r = ax_cli_count_opt("graph", opt, optarg, &o);
+		if (r < 0)
+			return AX_EXIT_USAGE;
+		if (r > 0)
+			continue;
+		switch (opt) {
+		case 'h': help(); return AX_EXIT_OK;
+		case ':': return ax_cli_usage_error("graph", "option '%s' needs a value", argv[optind - 1]);
+		default: return ax_cli_usage_error("graph", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return ax_cli_usage_error("graph", "expected exactly one CONFIG");
+
+	struct ax_config *cfg = malloc(sizeof *cfg);
+	if (!cfg)
+		return AX_EXIT_ERROR;
+	if (!ax_cli_load(argv[optind], cfg)) {
+		free(cfg);
+		return AX_EXIT_ERROR;
+	}
+	struct ax_graph g;
+	struct ax_diag d = { 0 };
+	ax_graph_init(&g);
+	if (ax_model_build(cfg, &g, &d) != AX_OK) {
+		ax_cli_print_diag(&d);
+		ax_graph_free(&g);
+		free(cfg);
+		return AX_EXIT_ERROR;
+	}
+	int64_t S = o.src_len[0], T = o.tgt_len[0];
+	printf("# %s: %d ops, %d tensors, %d params; convention %s, mode %s, S=%" PRId64
+	       " T=%" PRId64 "\n", cfg->name, g.n_ops, g.n_tensors, g.n_params,
+	       ax_convention_names[o.convention], ax_mode_names[o.mode], S, T);
+	printf("%4s  %-40s %-12s %-18s %-12s %10s %12s  %s\n", "#", "op", "kind",
+	       "inputs", "output", "params", "MACs", "MACs(S,T)");
+	struct ax_op_cost c;
+	for (int32_t i = 0; i < g.n_ops; i++) {
+		const struct ax_op *op = &g.ops[i];
+		char name[128], in[64] = "", s1[24], out[24], poly[160], hp[24], hm[24];
+		ax_graph_name(op->scope, op->layer, op->block, op->role, name, sizeof name);
+		for (int k = 0; k < AX_OP_MAX_IN; k++) {
+			if (op->in[k] < 0)
+				continue;
+			shape(s1, sizeof s1, &g, op->in[k]);
+			size_t len = strlen(in);
+			snprintf(in + len, sizeof in - len, "%s%s", len ? "," : "", s1);
+		}
+		if (!in[0])
+			snprintf(in, sizeof in, "tokens");
+		shape(out, sizeof out, &g, op->out);
+		ax_cost_op(&g, i, o.convention, o.mode, &c);
+		struct ax_poly m = c.macs;
+		ax_poly_add(&m, &c.aux_macs);
+		ax_cli_poly(poly, sizeof poly, &m);
+		ax_cli_human(hp, sizeof hp, c.params);
+		ax_cli_human(hm, sizeof hm, ax_poly_eval(&m, S, T));
+		printf("%4d  %-40s %-12s %-18s %-12s %10s %12s  %s\n", i, name,
+		       ax_op_kind_names[op->kind], in, out, hp, hm, poly);
+	}
+	ax_graph_free(&g);
+	free(cfg);
+	return fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
+}
