@@ -172,6 +172,7 @@ int32_t ax_b_layernorm(struct ax_builder *b, int32_t in, double eps,
 	int64_t w = width_of(b, in);
 	int32_t gamma = ax_b_param(b, AX_PARAM_NORM, w, 1, role);
 	int32_t beta = ax_b_param(b, AX_PARAM_NORM, w, 1, role);
+	/* names: "<role>.weight" (gamma) and "<role>.bias" (beta) */
 	int32_t out = unary_op(b, AX_OP_LAYERNORM, AX_KIND_NORM, in, w, role);
 	if (out < 0 || gamma < 0 || beta < 0)
 		return -1;
@@ -266,7 +267,7 @@ int32_t ax_b_conv_block(struct ax_builder *b, int32_t x,
 			b->g->ops[op].in[1] = kl;
 	} else {
 		int32_t w = ax_b_param(b, AX_PARAM_WEIGHT, s->heads, s->kernel,
-				       "lightconv.weight");
+				       "lightconv");
 		op = ax_b_op(b, AX_OP_LIGHTCONV, AX_KIND_CONV, "lightconv");
 		ax_b_use_param(b, op, 0, w);
 	}
@@ -291,7 +292,7 @@ int32_t ax_b_embed(struct ax_builder *b, enum ax_len len, int64_t vocab,
 {
 	if (*table < 0)
 		*table = ax_b_param(b, AX_PARAM_EMBED_TABLE, vocab, d,
-				    len == AX_LEN_SRC ? "embed_tokens" : "embed_tokens");
+				    "embed_tokens");
 	int32_t op = ax_b_op(b, AX_OP_EMBED, AX_KIND_ELEMENTWISE, "embed");
 	int32_t out = ax_b_tensor(b, len, d, "x");
 	if (op < 0 || out < 0)

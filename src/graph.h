@@ -175,4 +175,9 @@ enum ax_status ax_model_build(const struct ax_config *cfg, struct ax_graph *g,
 void ax_graph_name(enum ax_scope scope, int layer, const char *block,
 		   const char *role, char *buf, size_t size);
 
+/* A parameter's unique name: its owner op's name plus ".weight" (slot 0)
+ * or ".bias" (slot 1), e.g. "dec.3.self_attn.q_proj.bias". */
+void ax_graph_param_name(const struct ax_graph *g, int32_t p, char *buf,
+			 size_t size);
+
 #endif
