@@ -153,6 +153,40 @@ static void test_lightconv_layers(void **state)
 		check_lightconv_layers(&shapes[i]);
 }
 
+/* Whole LightConv models (configs/paper/iwslt14-lightconv.yaml and
+ * wmt-dynamicconv.yaml): layer sums of the closed forms above plus the
+ * embeddings. IWSLT is untied (de 8848, en 6632, own embed_out), so paper
+ * keeps embed_out; WMT shares one 32768 x d matrix, which paper drops. */
+static void test_lightconv_models(void **state)
+{
+	(void)state;
+	const struct lc_shape iw = { .d = 512, .c = 512, .f = 1024, .H = 4,
+				     .dynamic = true, .glu = false };
+	const struct lc_shape wmt = { .d = 512, .c = 512, .f = 2048, .H = 8,
+				      .dynamic = true, .glu = true };
+	const struct lc_shape *shapes[2] = { &iw, &wmt };
+	for (int m = 0; m < 2; m++) {
+		const struct lc_shape *s = shapes[m];
+		struct ax_config cfg = m == 0 ?
+			fx_lightconv(512, 1024, 4, AX_CONV_DYNAMIC, false, 8848,
+				     6632, AX_SHARE_NONE) :
+			fx_lightconv(512, 2048, 8, AX_CONV_DYNAMIC, true, 32768,
+				     32768, AX_SHARE_ALL);
+		int64_t layers = 0, d = s->d;
+		for (int l = 0; l < 7; l++)
+			layers += lc_enc_params(s, lc_enc_k[l]);
+		for (int l = 0; l < 6; l++)
+			layers += lc_dec_params(s, lc_enc_k[l]);
+		int64_t tables = m == 0 ? (8848 + 6632) * d : 32768 * d;
+		int64_t out = m == 0 ? 6632 * d : 0;
+		static struct ax_cost k, p;
+		count(&cfg, AX_CONVENTION_EXACT, AX_MODE_SEQUENCE, &k);
+		count(&cfg, AX_CONVENTION_PAPER, AX_MODE_SEQUENCE, &p);
+		assert_int_equal(k.params, layers + tables + out);
+		assert_int_equal(p.params, layers + out);
+	}
+}
+
 /* LightConv decoder, incremental (MODELS §8.4): per layer at step t
  *   m1 + g + cK + cd + 2d^2 + 2Sd + 2df
  * summed over t = 1..T, plus cross K/V 2Sd^2 per sentence. There is no
@@ -445,6 +479,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lightconv_layers),
+		cmocka_unit_test(test_lightconv_models),
 		cmocka_unit_test(test_lightconv_incremental),
 		cmocka_unit_test(test_evolved_cells),
 		cmocka_unit_test(test_evolved_incremental),
