@@ -460,6 +460,50 @@ static void test_lite_lm_incremental(void **state)
 	}
 }
 
+/* Every family builds a decoder-only LM with adaptive input/softmax: no
+ * encoder ops, no cross-attention, the embed scope holds the band tables
+ * and projections and the output scope only W_cls (tied weights and
+ * projections). d = 64, factor 4, cutoffs [100, 300], V = 1000: tables
+ * 100x64 + 200x16 + 700x4 = 12400, projections 64 x (64 + 16 + 4) = 5376,
+ * W_cls 2 x 64 = 128. Output MACs per token: 64 x 102 + (64x16 + 16x200)
+ * + (64x4 + 4x700) = 6528 + 4224 + 3056 = 13808. */
+static void test_lm_every_family(void **state)
+{
+	(void)state;
+	for (int fam = 0; fam < AX_FAMILY_COUNT; fam++) {
+		struct ax_config cfg = fx_lite_lm(64, 1000);
+		cfg.family = fam;
+		cfg.decoder.layers = 2;
+		for (int l = 0; l < 2; l++) {
+			cfg.decoder.layer[l].attention_heads = 4;
+			cfg.decoder.layer[l].kernel_size = 3;
+			cfg.decoder.layer[l].conv_dim = fam == AX_FAMILY_LITE ? 32 : 64;
+		}
+		cfg.adaptive.cutoff[0] = 100;
+		cfg.adaptive.cutoff[1] = 300;
+		if (fam == AX_FAMILY_EVOLVED)
+			cfg.final_norm = true;
+		struct ax_graph g;
+		build(&cfg, &g);
+		for (int32_t i = 0; i < g.n_ops; i++) {
+			assert_int_not_equal(g.ops[i].scope, AX_SCOPE_ENCODER);
+			if (g.ops[i].kind == AX_OP_ATTENTION)
+				assert_int_equal(g.tensors[g.ops[i].in[1]].len,
+						 AX_LEN_TGT);
+		}
+		assert_int_equal(g.ops[g.n_ops - 1].kind, AX_OP_ADAPTIVE_SOFTMAX);
+		static struct ax_cost k;
+		ax_cost_graph(&g, AX_CONVENTION_EXACT, AX_MODE_SEQUENCE, &k);
+		assert_int_equal(k.params_by_scope[AX_SCOPE_EMBED], 12400 + 5376);
+		assert_int_equal(k.params_by_scope[AX_SCOPE_OUTPUT], 128);
+		assert_poly(&k.macs_by_scope[AX_SCOPE_OUTPUT],
+			    (struct hpoly){ .hT = 2 * 13808 });
+		assert_poly(&k.macs_by_scope[AX_SCOPE_EMBED],
+			    (struct hpoly){ .hT = 2 * 64 * 64 });
+		ax_graph_free(&g);
+	}
+}
+
 /* Adaptive input/softmax is for language models; a translation config
  * that asks for it is refused, not silently ignored. */
 static void test_adaptive_needs_lm(void **state)
@@ -485,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_evolved_incremental),
 		cmocka_unit_test(test_lite_lm),
 		cmocka_unit_test(test_lite_lm_incremental),
+		cmocka_unit_test(test_lm_every_family),
 		cmocka_unit_test(test_adaptive_needs_lm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
