@@ -121,11 +121,24 @@ static void test_lite(void **state)
 	check_graph(&c);
 }
 
+static void test_other_families(void **state)
+{
+	(void)state;
+	struct ax_config c = fx_lightconv(64, 128, 4, AX_CONV_DYNAMIC, true, 100, 100,
+					  AX_SHARE_ALL);
+	check_graph(&c);
+	c = fx_evolved(64, 4, 100);
+	check_graph(&c);
+	c = fx_lite_lm(64, 70000);
+	check_graph(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_transformer),
 		cmocka_unit_test(test_lite),
+		cmocka_unit_test(test_other_families),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
