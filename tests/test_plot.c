@@ -23,7 +23,7 @@
 #include "pareto.h"
 #include "plot.h"
 
-static char outdir[600];
+static char outdir[400];
 
 static int setup(void **state)
 {
