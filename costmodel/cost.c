@@ -143,9 +143,10 @@ void ax_cost_op(const struct ax_graph *g, int32_t index, enum ax_convention conv
 
 	switch (op->kind) {
 	case AX_OP_EMBED:
-		/* x = sqrt(d) E[tok] + PE: a scale and an add per element;
+		/* x = sqrt(d) E[tok] + PE: a scale and an add per element, plus
+		 * one more add for the ET target-space row (param 1);
 		 * paper: torchprofile's mul handler counts the scale as numel. */
-		c->other_flops = per_row(len, 2 * w);
+		c->other_flops = per_row(len, (op->param[1] >= 0 ? 3 : 2) * w);
 		if (paper)
 			c->macs = per_row(len, w);
 		break;
@@ -203,12 +204,15 @@ void ax_cost_op(const struct ax_graph *g, int32_t index, enum ax_convention conv
 		break;
 
 	case AX_OP_DWCONV:
-		/* ET depthwise: K taps per channel, counted in both conventions */
+		/* ET depthwise: c x K MACs per row (K taps per channel, padding
+		 * taps included, as a zero-initialised ring); no bias. Counted in
+		 * both conventions: a port uses framework convs (MODELS §8.3). */
 		c->macs = per_row(len, w * op->kernel);
 		break;
 
 	case AX_OP_CONV1D:
-		/* ET standard conv: K x C_in x C_out per row, plus a bias add */
+		/* ET standard conv: K x C_in x C_out MACs per row, plus a bias
+		 * add of C_out; counted in both conventions. */
 		c->macs = per_row(len, op->kernel * in->width * w);
 		c->other_flops = per_row(len, w);
 		break;
@@ -242,10 +246,47 @@ void ax_cost_op(const struct ax_graph *g, int32_t index, enum ax_convention conv
 		c->other_flops = per_row(len, 5 * w);
 		break;
 
-	case AX_OP_ADAPTIVE_INPUT:
-	case AX_OP_ADAPTIVE_SOFTMAX:
+	case AX_OP_ADAPTIVE_INPUT: {
+		/* x = sqrt(d) P_b E_b[tok] + PE. A token costs d_b x d MACs in
+		 * its own band b, which an analytic count cannot know: every
+		 * token is counted in band 0, d_0 x d = d^2 MACs (the paper's
+		 * rule too: its dummy ids lie in band 0, MODELS §8.3). This is
+		 * an upper bound (d_b <= d_0). Scale and PE add: 2d flops;
+		 * paper: the scale mul counted as numel. */
+		const struct ax_param *p0 = &g->params[op->param[1]];
+		c->macs = per_row(len, p0->rows * p0->cols);
+		c->other_flops = per_row(len, 2 * w);
+		if (paper)
+			c->aux_macs = per_row(len, w);
+		break;
+	}
+
+	case AX_OP_ADAPTIVE_SOFTMAX: {
+		/* The full distribution (fairseq get_log_prob), per row:
+		 *   head  d x (size_0 + bands - 1)       [E_0 h | W_cls h]
+		 *   tail  d x d_b + d_b x size_b, b >= 1  E_b (P_b^T h)
+		 * log-softmax 5 per head entry and 5 per tail entry, plus an
+		 * add of the cluster log-prob per tail entry. Scoring a known
+		 * target needs one tail only; we count what generation needs.
+		 * paper: the output layer is excluded (MODELS §8.3). */
+		int64_t d = in->width, m = 0, f = 0;
+		int64_t head = g->params[op->param[0]].rows + op->bands - 1;
+		m += d * head;
+		f += 5 * head;
+		for (int b = 1; b < op->bands; b++) {
+			const struct ax_param *tab = &g->params[op->param[2 * b]];
+			const struct ax_param *prj = &g->params[op->param[2 * b + 1]];
+			m += prj->rows * prj->cols + tab->rows * tab->cols;
+			f += 6 * tab->rows;
+		}
+		if (!paper)
+			c->macs = per_row(len, m);
+		c->other_flops = per_row(len, f);
+		break;
+	}
+
 	case AX_OP_KIND_COUNT:
-		assert(!"adaptive ops have no cost case yet");
+		assert(!"not an op kind");
 		break;
 	}
 }

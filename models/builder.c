@@ -5,6 +5,7 @@
  */
 #include "builder.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,11 +90,13 @@ int32_t ax_b_op(struct ax_builder *b, enum ax_op_kind kind,
 		return -1;
 	if (!grow((void **)&g->ops, g->n_ops, &g->cap_ops, sizeof *g->ops))
 		return fail(b), -1;
-	g->ops[g->n_ops] = (struct ax_op){
+	struct ax_op *op = &g->ops[g->n_ops];
+	*op = (struct ax_op){
 		.kind = kind, .tag = tag, .scope = b->scope, .layer = b->layer,
-		.block = b->block, .role = role,
-		.in = {-1, -1, -1}, .out = -1, .param = {-1, -1},
+		.block = b->block, .role = role, .in = {-1, -1, -1}, .out = -1,
 	};
+	for (int i = 0; i < AX_OP_MAX_PARAMS; i++)
+		op->param[i] = -1;
 	return g->n_ops++;
 }
 
@@ -172,6 +175,7 @@ int32_t ax_b_layernorm(struct ax_builder *b, int32_t in, double eps,
 	int64_t w = width_of(b, in);
 	int32_t gamma = ax_b_param(b, AX_PARAM_NORM, w, 1, role);
 	int32_t beta = ax_b_param(b, AX_PARAM_NORM, w, 1, role);
+	/* names: "<role>.weight" (gamma) and "<role>.bias" (beta) */
 	int32_t out = unary_op(b, AX_OP_LAYERNORM, AX_KIND_NORM, in, w, role);
 	if (out < 0 || gamma < 0 || beta < 0)
 		return -1;
@@ -266,7 +270,7 @@ int32_t ax_b_conv_block(struct ax_builder *b, int32_t x,
 			b->g->ops[op].in[1] = kl;
 	} else {
 		int32_t w = ax_b_param(b, AX_PARAM_WEIGHT, s->heads, s->kernel,
-				       "lightconv.weight");
+				       "lightconv");
 		op = ax_b_op(b, AX_OP_LIGHTCONV, AX_KIND_CONV, "lightconv");
 		ax_b_use_param(b, op, 0, w);
 	}
@@ -287,18 +291,166 @@ int32_t ax_b_conv_block(struct ax_builder *b, int32_t x,
 }
 
 int32_t ax_b_embed(struct ax_builder *b, enum ax_len len, int64_t vocab,
-		   int64_t d, int32_t *table, enum ax_pos_kind pos)
+		   int64_t d, int32_t *table, enum ax_pos_kind pos,
+		   int64_t space_rows)
 {
 	if (*table < 0)
-		*table = ax_b_param(b, AX_PARAM_EMBED_TABLE, vocab, d,
-				    len == AX_LEN_SRC ? "embed_tokens" : "embed_tokens");
+		*table = ax_b_param(b, AX_PARAM_EMBED_TABLE, vocab, d, "embed_tokens");
+	int32_t space = space_rows > 0 ?
+		ax_b_param(b, AX_PARAM_POSITION, space_rows, d,
+			   "target_space_embedding") : -1;
 	int32_t op = ax_b_op(b, AX_OP_EMBED, AX_KIND_ELEMENTWISE, "embed");
+	int32_t out = ax_b_tensor(b, len, d, "x");
+	if (op < 0 || out < 0 || (space_rows > 0 && space < 0))
+		return -1;
+	b->g->ops[op].out = out;
+	b->g->ops[op].pos = pos;
+	ax_b_use_param(b, op, 0, *table);
+	ax_b_use_param(b, op, 1, space);
+	return out;
+}
+
+/* --- ET convolutions (MODELS §6.1) ------------------------------------ */
+
+int32_t ax_b_dwconv(struct ax_builder *b, int32_t x, int64_t kernel,
+		    int64_t pad_left, const char *role)
+{
+	int64_t c = width_of(b, x);
+	int32_t w = ax_b_param(b, AX_PARAM_WEIGHT, kernel, c, role);
+	int32_t out = unary_op(b, AX_OP_DWCONV, AX_KIND_CONV, x, c, role);
+	if (out < 0 || w < 0)
+		return -1;
+	struct ax_op *op = &b->g->ops[b->g->n_ops - 1];
+	op->kernel = kernel;
+	op->pad_left = pad_left;
+	op->causal = pad_left == kernel - 1 && kernel > 1;
+	ax_b_use_param(b, b->g->n_ops - 1, 0, w);
+	return out;
+}
+
+int32_t ax_b_conv1d(struct ax_builder *b, int32_t x, int64_t out_dim,
+		    int64_t kernel, int64_t pad_left, const char *role)
+{
+	int64_t i_dim = width_of(b, x);
+	int32_t w = ax_b_param(b, AX_PARAM_WEIGHT, out_dim, kernel * i_dim, role);
+	int32_t bs = ax_b_param(b, AX_PARAM_BIAS, out_dim, 1, role);
+	int32_t out = unary_op(b, AX_OP_CONV1D, AX_KIND_CONV, x, out_dim, role);
+	if (out < 0 || w < 0 || bs < 0)
+		return -1;
+	int32_t op = b->g->n_ops - 1;
+	b->g->ops[op].kernel = kernel;
+	b->g->ops[op].pad_left = pad_left;
+	b->g->ops[op].causal = pad_left == kernel - 1 && kernel > 1;
+	ax_b_use_param(b, op, 0, w);
+	ax_b_use_param(b, op, 1, bs);
+	return out;
+}
+
+int32_t ax_b_sepconv(struct ax_builder *b, int32_t x, int64_t out_dim,
+		     int64_t kernel, int64_t pad_left, const char *role)
+{
+	const char *saved = b->block;
+	b->block = role;
+	int32_t y = ax_b_dwconv(b, x, kernel, pad_left, "depthwise");
+	y = ax_b_linear(b, y, out_dim, true, AX_KIND_CONV_PROJ, "pointwise", -1);
+	b->block = saved;
+	return y;
+}
+
+/* --- adaptive input / softmax (MODELS §2.8) --------------------------- */
+
+int64_t ax_adaptive_band_dim(int64_t d, int64_t factor, int band)
+{
+	int64_t w = d;
+	for (int i = 0; i < band && w > 0; i++)
+		w /= factor;
+	return w;
+}
+
+int64_t ax_adaptive_band_size(const struct ax_adaptive_config *a,
+			      int64_t vocab, int band)
+{
+	int64_t lo = band == 0 ? 0 : a->cutoff[band - 1];
+	int64_t hi = band < a->n_cutoffs ? a->cutoff[band] : vocab;
+	return hi - lo;
+}
+
+/* Static per-band role names, so every band's parameters have unique
+ * names in weights files ("embed.tgt.band1.proj.weight"). */
+#define BAND_ROLES(suffix) { "band0." suffix, "band1." suffix, "band2." suffix, \
+	"band3." suffix, "band4." suffix, "band5." suffix, "band6." suffix, \
+	"band7." suffix, "band8." suffix }
+static const char *const band_table[] = BAND_ROLES("table");
+static const char *const band_proj[] = BAND_ROLES("proj");
+static const char *const tail_proj[] = BAND_ROLES("out_proj");
+static const char *const tail_table[] = BAND_ROLES("out_table");
+static_assert(sizeof band_table / sizeof band_table[0] == AX_MAX_CUTOFFS + 1,
+	      "one role per band");
+
+int32_t ax_b_adaptive_input(struct ax_builder *b, enum ax_len len,
+			    const struct ax_adaptive_config *a, int64_t vocab,
+			    int64_t d, enum ax_pos_kind pos,
+			    struct ax_adaptive_params *ap)
+{
+	int nb = a->n_cutoffs + 1;
+	int32_t op = ax_b_op(b, AX_OP_ADAPTIVE_INPUT, AX_KIND_EMBED_PROJ,
+			     "adaptive_input");
+	for (int i = 0; i < nb; i++) {
+		int64_t db = ax_adaptive_band_dim(d, a->factor, i);
+		ap->table[i] = ax_b_param(b, AX_PARAM_EMBED_TABLE,
+					  ax_adaptive_band_size(a, vocab, i), db,
+					  band_table[i]);
+		/* Linear(d_b -> d, no bias), stored (out, in) = (d, d_b) */
+		ap->proj[i] = ax_b_param(b, AX_PARAM_WEIGHT, d, db, band_proj[i]);
+		ax_b_use_param(b, op, 2 * i, ap->table[i]);
+		ax_b_use_param(b, op, 2 * i + 1, ap->proj[i]);
+	}
 	int32_t out = ax_b_tensor(b, len, d, "x");
 	if (op < 0 || out < 0)
 		return -1;
 	b->g->ops[op].out = out;
 	b->g->ops[op].pos = pos;
-	ax_b_use_param(b, op, 0, *table);
+	b->g->ops[op].bands = nb;
+	return out;
+}
+
+int32_t ax_b_adaptive_softmax(struct ax_builder *b, int32_t h,
+			      const struct ax_adaptive_config *a, int64_t vocab,
+			      const struct ax_adaptive_params *ap)
+{
+	int nb = a->n_cutoffs + 1;
+	int64_t d = width_of(b, h);
+	bool tie_w = a->tie_weights, tie_p = a->tie_weights && a->tie_proj;
+	int32_t op = ax_b_op(b, AX_OP_ADAPTIVE_SOFTMAX, AX_KIND_OUTPUT_PROJ,
+			     "adaptive_softmax");
+	/* head: band 0's table (tied, or an own (size_0, d) matrix) and the
+	 * cluster classifier W_cls = Linear(d, bands - 1, no bias) */
+	int32_t head = tie_w && ap ? ap->table[0] :
+		ax_b_param(b, AX_PARAM_OUTPUT, ax_adaptive_band_size(a, vocab, 0),
+			   d, "head.word_proj");
+	int32_t cls = ax_b_param(b, AX_PARAM_WEIGHT, nb - 1, d, "head.class_proj");
+	ax_b_use_param(b, op, 0, head);
+	ax_b_use_param(b, op, 1, cls);
+	for (int i = 1; i < nb; i++) {
+		int64_t db = ax_adaptive_band_dim(d, a->factor, i);
+		/* tail: z = P_b^T h (tied: the input projection, transposed;
+		 * own: Linear(d, d_b) stored (d_b, d)), then E_b z */
+		int32_t proj = tie_p && ap ? ap->proj[i] :
+			ax_b_param(b, AX_PARAM_WEIGHT, db, d, tail_proj[i]);
+		int32_t table = tie_w && ap ? ap->table[i] :
+			ax_b_param(b, AX_PARAM_OUTPUT,
+				   ax_adaptive_band_size(a, vocab, i), db,
+				   tail_table[i]);
+		ax_b_use_param(b, op, 2 * i, table);
+		ax_b_use_param(b, op, 2 * i + 1, proj);
+	}
+	int32_t out = ax_b_tensor(b, len_of(b, h), vocab, "log_probs");
+	if (op < 0 || out < 0)
+		return -1;
+	b->g->ops[op].in[0] = h;
+	b->g->ops[op].out = out;
+	b->g->ops[op].bands = nb;
+	b->g->logits = out;
 	return out;
 }
 

@@ -1,6 +1,7 @@
 /*
  * builder.h - the toolkit family builders use to append to an op list,
- * and the shared blocks (attention, FFN, LSRA, conv branch, ET cells).
+ * and the shared blocks (attention, FFN, light/dynamic conv block, ET
+ * convolutions, adaptive input and softmax).
  *
  * A struct ax_builder carries the graph, the current scope and layer, and
  * a sticky status: after the first failure (out of memory) every call is a
@@ -86,9 +87,49 @@ int32_t ax_b_conv_block(struct ax_builder *b, int32_t x,
 			const struct ax_conv_spec *spec, int32_t into);
 
 /* Token input of a stream: EMBED op over a table (created when *table < 0,
- * reused otherwise), returning x(N, d). */
+ * reused otherwise), returning x(N, d). space_rows > 0 adds a learned
+ * (space_rows, d) table read one row per sentence (t2t's 32-row
+ * target_space_embedding on the ET encoder, MODELS §6.1). */
 int32_t ax_b_embed(struct ax_builder *b, enum ax_len len, int64_t vocab,
-		   int64_t d, int32_t *table, enum ax_pos_kind pos);
+		   int64_t d, int32_t *table, enum ax_pos_kind pos,
+		   int64_t space_rows);
+
+/* ET convolutions (MODELS §6.1). Causal: pad_left = K-1; odd-K 'SAME':
+ * (K-1)/2.
+ *   dwconv:  out(N, c) depthwise, W (K, c), no bias;
+ *   conv1d:  out(N, o) standard, W (o, K*i) + b (o);
+ *   sepconv: dwconv -> pointwise Linear(c, o) with bias (tag conv_proj);
+ *            `role` names the block of both ops ("sep_conv_9"). */
+int32_t ax_b_dwconv(struct ax_builder *b, int32_t x, int64_t kernel,
+		    int64_t pad_left, const char *role);
+int32_t ax_b_conv1d(struct ax_builder *b, int32_t x, int64_t out_dim,
+		    int64_t kernel, int64_t pad_left, const char *role);
+int32_t ax_b_sepconv(struct ax_builder *b, int32_t x, int64_t out_dim,
+		     int64_t kernel, int64_t pad_left, const char *role);
+
+/* Adaptive input and adaptive softmax (MODELS §2.8). Band b covers ids
+ * [cutoff[b-1], cutoff[b]) (cutoff[-1] = 0, cutoff[n] = V) and has width
+ * d_b = floor(d / factor^b). */
+int64_t ax_adaptive_band_dim(int64_t d, int64_t factor, int band);
+int64_t ax_adaptive_band_size(const struct ax_adaptive_config *a,
+			      int64_t vocab, int band);
+/* The input side's per-band params, for tying on the output side. */
+struct ax_adaptive_params {
+	int32_t table[AX_MAX_CUTOFFS + 1];   /* E_b (size_b, d_b) */
+	int32_t proj[AX_MAX_CUTOFFS + 1];    /* P_b (d, d_b): d_b -> d */
+};
+/* One ADAPTIVE_INPUT op: x(N, d) from token ids; fills *ap. */
+int32_t ax_b_adaptive_input(struct ax_builder *b, enum ax_len len,
+			    const struct ax_adaptive_config *a, int64_t vocab,
+			    int64_t d, enum ax_pos_kind pos,
+			    struct ax_adaptive_params *ap);
+/* One ADAPTIVE_SOFTMAX op: log-probs (N, V) from h(N, d). Tables are
+ * shared with *ap when a->tie_weights, tail projections when also
+ * a->tie_proj (fairseq ties projections only along with the weights);
+ * ap may be NULL when nothing is tied. Sets g->logits. */
+int32_t ax_b_adaptive_softmax(struct ax_builder *b, int32_t h,
+			      const struct ax_adaptive_config *a, int64_t vocab,
+			      const struct ax_adaptive_params *ap);
 
 /* The output layer: logits = h E^T (tied) or h W_out^T, then log-softmax.
  * Sets g->logits. */

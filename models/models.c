@@ -3,8 +3,10 @@
  *   source tokens -> EMBED -> encoder layers [-> final LN]
  *   target tokens -> EMBED -> decoder layers (cross-attending to the
  *   encoder output) [-> final LN] -> output projection -> log-softmax
- * Language models have no encoder. Embedding sharing follows fairseq:
- * `all` ties source, target and output; `decoder` ties target and output.
+ * Language models have no encoder; with `adaptive` their target table and
+ * output layer are the adaptive input and adaptive softmax (MODELS §2.8).
+ * Embedding sharing follows fairseq: `all` ties source, target and output;
+ * `decoder` ties target and output.
  */
 #include "models.h"
 
@@ -20,6 +22,19 @@ const struct ax_family_builder ax_families[AX_FAMILY_COUNT] = {
 		.encoder_layer = ax_lite_encoder_layer,
 		.decoder_layer = ax_lite_decoder_layer,
 		.pos = AX_POS_FAIRSEQ, .eps = AX_EPS_FAIRSEQ,
+	},
+	[AX_FAMILY_LIGHTCONV] = {
+		.encoder_layer = ax_lightconv_encoder_layer,
+		.decoder_layer = ax_lightconv_decoder_layer,
+		.pos = AX_POS_FAIRSEQ, .eps = AX_EPS_FAIRSEQ,
+	},
+	/* t2t front end: positions from 0, one shared V x d matrix (when the
+	 * config says share: all), the 32 x d target_space_embedding. */
+	[AX_FAMILY_EVOLVED] = {
+		.encoder_layer = ax_evolved_encoder_layer,
+		.decoder_layer = ax_evolved_decoder_layer,
+		.pos = AX_POS_T2T, .eps = AX_EPS_T2T,
+		.target_space_rows = 32,
 	},
 };
 
@@ -50,9 +65,27 @@ enum ax_status ax_model_build(const struct ax_config *cfg, struct ax_graph *g,
 				   "family '%s' has no builder yet",
 				   (unsigned)cfg->family < AX_FAMILY_COUNT ?
 				   ax_family_names[cfg->family] : "?");
-	if (cfg->adaptive.enabled)
-		return ax_diag_set(d, AX_ERR_INPUT, cfg->name, 0, 0,
-				   "adaptive input/softmax is not supported yet");
+	const struct ax_adaptive_config *ad = &cfg->adaptive;
+	if (ad->enabled) {
+		if (cfg->task != AX_TASK_LANGUAGE_MODEL)
+			return ax_diag_set(d, AX_ERR_INPUT, cfg->name, 0, 0,
+					   "adaptive input/softmax needs task "
+					   "language_model");
+		if (ad->n_cutoffs < 1 || ad->n_cutoffs > AX_MAX_CUTOFFS ||
+		    ad->factor < 1 ||
+		    ax_adaptive_band_dim(cfg->embed_dim, ad->factor,
+					 ad->n_cutoffs) < 1)
+			return ax_diag_set(d, AX_ERR_INPUT, cfg->name, 0, 0,
+					   "adaptive: need 1..%d cutoffs and a "
+					   "factor that leaves every band at "
+					   "least 1 wide", AX_MAX_CUTOFFS);
+		for (int i = 0; i < ad->n_cutoffs; i++)
+			if (ax_adaptive_band_size(ad, cfg->vocab_target, i) < 1 ||
+			    ax_adaptive_band_size(ad, cfg->vocab_target, i + 1) < 1)
+				return ax_diag_set(d, AX_ERR_INPUT, cfg->name, 0, 0,
+						   "adaptive: cutoffs must ascend "
+						   "and stay below the vocabulary");
+	}
 
 	ax_graph_reset(g);
 	g->cfg = cfg;
@@ -63,7 +96,8 @@ enum ax_status ax_model_build(const struct ax_config *cfg, struct ax_graph *g,
 	if (cfg->task == AX_TASK_TRANSLATION) {
 		at(&b, AX_SCOPE_EMBED, -1, "src");
 		int32_t x = ax_b_embed(&b, AX_LEN_SRC, cfg->vocab_source, dim,
-				       &src_table, fam->pos);
+				       &src_table, fam->pos,
+				       fam->target_space_rows);
 		for (int l = 0; l < cfg->encoder.layers; l++) {
 			at(&b, AX_SCOPE_ENCODER, l, NULL);
 			x = fam->encoder_layer(&b, cfg, l, x);
@@ -74,9 +108,15 @@ enum ax_status ax_model_build(const struct ax_config *cfg, struct ax_graph *g,
 			tgt_table = src_table;
 	}
 
+	/* Adaptive input/softmax replace the target table and the output
+	 * layer; their tying follows tie_weights/tie_proj, not `share`. */
+	struct ax_adaptive_params ap;
 	at(&b, AX_SCOPE_EMBED, -1, "tgt");
-	int32_t y = ax_b_embed(&b, AX_LEN_TGT, cfg->vocab_target, dim,
-			       &tgt_table, fam->pos);
+	int32_t y = ad->enabled ?
+		ax_b_adaptive_input(&b, AX_LEN_TGT, ad, cfg->vocab_target, dim,
+				    fam->pos, &ap) :
+		ax_b_embed(&b, AX_LEN_TGT, cfg->vocab_target, dim, &tgt_table,
+			   fam->pos, 0);
 	for (int l = 0; l < cfg->decoder.layers; l++) {
 		at(&b, AX_SCOPE_DECODER, l, NULL);
 		y = fam->decoder_layer(&b, cfg, l, y, enc);
@@ -84,8 +124,11 @@ enum ax_status ax_model_build(const struct ax_config *cfg, struct ax_graph *g,
 	y = final_norm(&b, cfg, AX_SCOPE_DECODER, y, fam->eps);
 
 	at(&b, AX_SCOPE_OUTPUT, -1, NULL);
-	ax_b_output(&b, y, cfg->vocab_target,
-		    cfg->share == AX_SHARE_NONE ? -1 : tgt_table);
+	if (ad->enabled)
+		ax_b_adaptive_softmax(&b, y, ad, cfg->vocab_target, &ap);
+	else
+		ax_b_output(&b, y, cfg->vocab_target,
+			    cfg->share == AX_SHARE_NONE ? -1 : tgt_table);
 
 	if (b.status != AX_OK)
 		return ax_diag_set(d, b.status, cfg->name, 0, 0,

@@ -20,7 +20,9 @@ struct ax_family_builder {
 	int32_t (*decoder_layer)(struct ax_builder *b, const struct ax_config *cfg,
 				 int l, int32_t x, int32_t enc);
 	enum ax_pos_kind pos;       /* positional encoding of the front end */
-	double eps;                 /* LayerNorm epsilon */
+	double eps;                 /* LayerNorm epsilon (also the final LNs) */
+	int64_t target_space_rows;  /* > 0: the encoder's embedding adds one
+				       row of a learned (rows, d) table (t2t) */
 };
 
 extern const struct ax_family_builder ax_families[AX_FAMILY_COUNT];
@@ -35,6 +37,18 @@ int32_t ax_lite_encoder_layer(struct ax_builder *b, const struct ax_config *cfg,
 			      int l, int32_t x);
 int32_t ax_lite_decoder_layer(struct ax_builder *b, const struct ax_config *cfg,
 			      int l, int32_t x, int32_t enc);
+int32_t ax_lightconv_encoder_layer(struct ax_builder *b,
+				   const struct ax_config *cfg, int l, int32_t x);
+int32_t ax_lightconv_decoder_layer(struct ax_builder *b,
+				   const struct ax_config *cfg, int l,
+				   int32_t x, int32_t enc);
+int32_t ax_evolved_encoder_layer(struct ax_builder *b,
+				 const struct ax_config *cfg, int l, int32_t x);
+int32_t ax_evolved_decoder_layer(struct ax_builder *b,
+				 const struct ax_config *cfg, int l,
+				 int32_t x, int32_t enc);
+/* ET's second self-attention head count, H2 = max(min(2H, 16), H). */
+int64_t ax_evolved_heads2(int64_t heads);
 
 /* Cross-attention sub-block shared by every fairseq decoder:
  * post: x = LN(x + CrossAttn(x, enc)); pre: x = x + CrossAttn(LN(x), enc). */

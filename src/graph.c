@@ -99,3 +99,16 @@ void ax_graph_name(enum ax_scope scope, int layer, const char *block,
 	snprintf(buf, size, "%s%s%s%s%s%s", s, at, block ? "." : "",
 		 block ? block : "", role ? "." : "", role ? role : "");
 }
+
+void ax_graph_param_name(const struct ax_graph *g, int32_t p, char *buf,
+			 size_t size)
+{
+	const struct ax_param *x = &g->params[p];
+	/* a bias, or the beta of a LayerNorm (its second parameter) */
+	bool bias = x->kind == AX_PARAM_BIAS ||
+		    (x->kind == AX_PARAM_NORM && x->owner >= 0 &&
+		     g->ops[x->owner].param[1] == p);
+	char base[192];
+	ax_graph_name(x->scope, x->layer, x->block, x->role, base, sizeof base);
+	snprintf(buf, size, "%s.%s", base, bias ? "bias" : "weight");
+}

@@ -54,16 +54,23 @@ enum ax_op_kind {
 			       p0 W (H,K) */
 	AX_OP_DYNCONV,      /* out(N,c) = taps of softmax_K(in1) over in0;
 			       in0 (N,c), in1 kernel logits (N,H*K) */
-	AX_OP_DWCONV,       /* ET depthwise: out(N,c)= sum_k W[k,ch] x[..];
+	AX_OP_DWCONV,       /* ET depthwise: out(N,c) = sum_k W[k,ch] x[i+k-P,ch];
 			       p0 W (K,c), no bias */
-	AX_OP_CONV1D,       /* ET standard conv: out(N,o); p0 W (o, K*i), p1 b */
+	AX_OP_CONV1D,       /* ET standard conv: out(N,o) = sum_k x[i+k-P] W_k^T
+			       + b; p0 W (o, K*i), p1 b (o) */
 	AX_OP_GLU,          /* out(N,w) = in[:, :w] * sigmoid(in[:, w:]) */
 	AX_OP_RELU,         /* out = max(in, 0) */
 	AX_OP_SWISH,        /* out = in * sigmoid(in) */
 	AX_OP_ADD,          /* out(N,w0) = in0(N,w0) + zero-pad(in1(N,w1)), w1<=w0 */
 	AX_OP_LOG_SOFTMAX,  /* out(N,V) = log_softmax(in) over the row */
-	AX_OP_ADAPTIVE_INPUT,   /* out(N,d): banded lookup + projection + PE */
-	AX_OP_ADAPTIVE_SOFTMAX, /* out(N,V) log-probs from in(N,d), banded */
+	AX_OP_ADAPTIVE_INPUT,   /* out(N,d) = sqrt(d) P_b E_b[tok - start_b] + PE,
+				   b = band of tok; params per band b:
+				   p[2b] E_b (size_b, d_b), p[2b+1] P_b (d, d_b) */
+	AX_OP_ADAPTIVE_SOFTMAX, /* out(N,V) log-probs from in(N,d): head =
+				   [E_0 h | W_cls h], tail b = E_b (P_b^T h);
+				   p0 E_0 (size_0, d), p1 W_cls (bands-1, d),
+				   p[2b] E_b (size_b, d_b), p[2b+1] P_b (d, d_b)
+				   (tied) or (d_b, d) (own), b >= 1 */
 	AX_OP_KIND_COUNT
 };
 
@@ -121,7 +128,10 @@ struct ax_param {
 };
 
 #define AX_OP_MAX_IN 3
-#define AX_OP_MAX_PARAMS 2
+/* Two per op, except the adaptive input and softmax ops, which hold a
+ * table and a projection per band (slot layout in enum ax_op_kind): one op
+ * per side keeps the banded lookup and the banded log-softmax whole. */
+#define AX_OP_MAX_PARAMS (2 * (AX_MAX_CUTOFFS + 1))
 
 struct ax_op {
 	enum ax_op_kind kind;
@@ -135,10 +145,12 @@ struct ax_op {
 	int32_t param[AX_OP_MAX_PARAMS]; /* param ids, -1 = unused */
 	/* kind-specific attributes; unused ones are zero */
 	int64_t heads;       /* ATTENTION, LIGHTCONV, DYNCONV */
+	int64_t bands;       /* ADAPTIVE_*: vocabulary bands (cutoffs + 1) */
 	int64_t kernel;      /* conv taps K */
 	int64_t pad_left;    /* conv: taps before the current row (K-1 = causal) */
 	bool causal;         /* ATTENTION: mask keys after the query */
-	enum ax_pos_kind pos;/* EMBED, ADAPTIVE_INPUT */
+	enum ax_pos_kind pos;/* EMBED, ADAPTIVE_INPUT; EMBED p1 = the ET
+				target-space row table (32, d), if any */
 	double eps;          /* LAYERNORM */
 };
 
@@ -174,5 +186,11 @@ enum ax_status ax_model_build(const struct ax_config *cfg, struct ax_graph *g,
  * into buf. */
 void ax_graph_name(enum ax_scope scope, int layer, const char *block,
 		   const char *role, char *buf, size_t size);
+
+/* A parameter's unique name: scope, layer, block and role plus ".bias"
+ * (biases, LayerNorm beta) or ".weight" (everything else), e.g.
+ * "dec.3.self_attn.q_proj.bias". */
+void ax_graph_param_name(const struct ax_graph *g, int32_t p, char *buf,
+			 size_t size);
 
 #endif

@@ -98,9 +98,13 @@ static void test_attention(void **state)
 	int32_t m = ax_b_tensor(&f->b, AX_LEN_SRC, 8, "m");
 	int32_t op = ax_b_op(&f->b, AX_OP_ATTENTION, AX_KIND_ATTENTION_MATMUL, "attn");
 	int32_t out = ax_b_tensor(&f->b, AX_LEN_TGT, 8, "a");
-	f->g.ops[op] = (struct ax_op){ .kind = AX_OP_ATTENTION,
-		.tag = AX_KIND_ATTENTION_MATMUL, .in = { q, k, k }, .out = out,
-		.param = { -1, -1 }, .heads = 2, .causal = true };
+	struct ax_op *a = &f->g.ops[op];
+	a->in[0] = q;
+	a->in[1] = k;
+	a->in[2] = k;
+	a->out = out;
+	a->heads = 2;
+	a->causal = true;
 	/* sequence: QK^T + AV = 2 T^2 w = 2*25*8 (full square, mask or not) */
 	struct eval e = last(f, EXACT, SEQ, 9, 5);
 	assert_int_equal(e.macs, 400);
@@ -207,7 +211,7 @@ static void test_embed_and_output(void **state)
 	struct fixture *f = *state;
 	int32_t table = -1;
 	f->b.scope = AX_SCOPE_EMBED;
-	int32_t x = ax_b_embed(&f->b, AX_LEN_TGT, 50, 8, &table, AX_POS_FAIRSEQ);
+	int32_t x = ax_b_embed(&f->b, AX_LEN_TGT, 50, 8, &table, AX_POS_FAIRSEQ, 0);
 	/* the table is owned by the embed op: 400 params; exact 0 MACs,
 	 * paper counts it out; scale + PE 2d per row; paper: scale numel */
 	struct eval e = last(f, EXACT, SEQ, 0, 3);

@@ -24,6 +24,8 @@ struct ax_cmd {
 
 int ax_cmd_count(int argc, char **argv);
 int ax_cmd_graph(int argc, char **argv);
+int ax_cmd_run(int argc, char **argv);
+int ax_cmd_init(int argc, char **argv);
 
 /* Prints "archex CMD: error: MSG" and a hint to use --help; returns 2. */
 int ax_cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -25,6 +25,8 @@ static void help(void)
 "  --mode M         sequence (default) or incremental\n"
 "  --src-len N      S for the MAC values (default 30)\n"
 "  --tgt-len N      T for the MAC values (default 30)\n"
+"  --params         list the parameter tensors instead: name, shape, kind,\n"
+"                   params counted under the convention (shared ones once)\n"
 "  -h, --help       this text\n");
 }
 
@@ -39,6 +41,24 @@ static void shape(char *buf, size_t size, const struct ax_graph *g, int32_t t)
 		 x->width);
 }
 
+static void print_params(const struct ax_graph *g, enum ax_convention conv)
+{
+	char name[256];
+	printf("%-48s %12s %-12s %12s\n", "parameter", "shape", "kind", "counted");
+	for (int32_t p = 0; p < g->n_params; p++) {
+		const struct ax_param *x = &g->params[p];
+		char shape_s[48];
+		ax_graph_param_name(g, p, name, sizeof name);
+		if (x->cols == 1)
+			snprintf(shape_s, sizeof shape_s, "(%" PRId64 ")", x->rows);
+		else
+			snprintf(shape_s, sizeof shape_s, "(%" PRId64 ",%" PRId64 ")",
+				 x->rows, x->cols);
+		printf("%-48s %12s %-12s %12" PRId64 "\n", name, shape_s,
+		       ax_param_kind_names[x->kind], ax_cost_param(x, conv));
+	}
+}
+
 int ax_cmd_graph(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -46,11 +66,13 @@ int ax_cmd_graph(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "src-len", required_argument, NULL, 's' },
 		{ "tgt-len", required_argument, NULL, 't' },
+		{ "params", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ax_count_opts o;
 	ax_cli_count_defaults(&o);
+	bool params = false;
 	int opt;
 	optind = 1;
 	opterr = 0;
@@ -61,6 +83,7 @@ int ax_cmd_graph(int argc, char **argv)
 		if (r > 0)
 			continue;
 		switch (opt) {
+		case 'P': params = true; break;
 		case 'h': help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("graph", "option '%s' needs a value", argv[optind - 1]);
 		default: return ax_cli_usage_error("graph", "unknown option '%s'", argv[optind - 1]);
@@ -84,6 +107,12 @@ int ax_cmd_graph(int argc, char **argv)
 		ax_graph_free(&g);
 		free(cfg);
 		return AX_EXIT_ERROR;
+	}
+	if (params) {
+		print_params(&g, o.convention);
+		ax_graph_free(&g);
+		free(cfg);
+		return fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
 	}
 	int64_t S = o.src_len[0], T = o.tgt_len[0];
 	printf("# %s: %d ops, %d tensors, %d params; convention %s, mode %s, S=%" PRId64

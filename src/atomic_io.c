@@ -1,0 +1,529 @@
+/*
+ * atomic_io.c - atomic file replacement, durable JSON Lines appends,
+ * torn-tail recovery and the id scanner used by --resume (see
+ * atomic_io.h).
+ */
+#include "atomic_io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+static enum ax_status io_error(struct ax_diag *d, const char *path,
+			       const char *op, int err)
+{
+	return ax_diag_set(d, AX_ERR_IO, path, 0, 0, "%s: %s", op,
+			   strerror(err));
+}
+
+static bool copy_path(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+	if (n == 0 || n >= size)
+		return false;
+	memcpy(dst, src, n + 1);
+	return true;
+}
+
+/* fsyncs the directory holding path, so a rename or a new file in it
+ * survives a crash. File systems that cannot fsync a directory say
+ * EINVAL; there is nothing more to do on those. */
+static enum ax_status sync_dir(const char *path, struct ax_diag *d)
+{
+	char dir[AX_PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	if (!slash) {
+		strcpy(dir, ".");
+	} else if (slash == path) {
+		strcpy(dir, "/");
+	} else {
+		size_t n = (size_t)(slash - path);
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return io_error(d, dir, "open directory for fsync", errno);
+	int rc = fsync(fd);
+	int err = errno;
+	close(fd);
+	if (rc != 0 && err != EINVAL)
+		return io_error(d, dir, "fsync directory", err);
+	return AX_OK;
+}
+
+FILE *ax_atomic_open(struct ax_atomic *a, const char *path,
+		     struct ax_diag *d)
+{
+	memset(a, 0, sizeof *a);
+	if (!path || !copy_path(a->path, sizeof a->path, path)) {
+		ax_diag_set(d, AX_ERR_LIMIT, path, 0, 0,
+			    "atomic open: empty path or longer than %d bytes",
+			    AX_PATH_MAX - 1);
+		return NULL;
+	}
+	long pid = (long)getpid();
+	int fd = -1;
+	for (int k = 0; k < 1000 && fd < 0; k++) {
+		if (k == 0)
+			snprintf(a->tmp, sizeof a->tmp, "%s.tmp.%ld", path, pid);
+		else
+			snprintf(a->tmp, sizeof a->tmp, "%s.tmp.%ld.%d", path,
+				 pid, k);
+		fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd < 0 && errno != EEXIST) {
+			io_error(d, a->tmp, "create temporary", errno);
+			a->tmp[0] = '\0';
+			return NULL;
+		}
+	}
+	if (fd < 0) {
+		ax_diag_set(d, AX_ERR_IO, a->tmp, 0, 0,
+			    "create temporary: 1000 stale temporaries exist; "
+			    "remove %s.tmp.*", path);
+		a->tmp[0] = '\0';
+		return NULL;
+	}
+	a->f = fdopen(fd, "w");
+	if (!a->f) {
+		int err = errno;
+		close(fd);
+		unlink(a->tmp);
+		io_error(d, a->tmp, "fdopen temporary", err);
+		a->tmp[0] = '\0';
+		return NULL;
+	}
+	return a->f;
+}
+
+enum ax_status ax_atomic_commit(struct ax_atomic *a, struct ax_diag *d)
+{
+	if (!a->f)
+		return ax_diag_set(d, AX_ERR_INTERNAL, a->path, 0, 0,
+				   "atomic commit: nothing open");
+	enum ax_status s = AX_OK;
+	FILE *f = a->f;
+	a->f = NULL;
+	if (fflush(f) != 0 || ferror(f)) {
+		s = io_error(d, a->tmp, "write", errno ? errno : EIO);
+		fclose(f);
+		goto remove_tmp;
+	}
+	if (fsync(fileno(f)) != 0) {
+		s = io_error(d, a->tmp, "fsync", errno);
+		fclose(f);
+		goto remove_tmp;
+	}
+	if (fclose(f) != 0) {
+		s = io_error(d, a->tmp, "close", errno);
+		goto remove_tmp;
+	}
+	if (rename(a->tmp, a->path) != 0) {
+		int err = errno;
+		s = ax_diag_set(d, AX_ERR_IO, a->path, 0, 0,
+				"rename %s over it: %s", a->tmp, strerror(err));
+		goto remove_tmp;
+	}
+	a->tmp[0] = '\0';
+	/* The data is in place; a failed directory fsync only weakens the
+	 * guarantee across power loss, but it is still reported. */
+	return sync_dir(a->path, d);
+
+remove_tmp:
+	unlink(a->tmp);
+	a->tmp[0] = '\0';
+	return s;
+}
+
+void ax_atomic_abort(struct ax_atomic *a)
+{
+	if (a->f) {
+		fclose(a->f);
+		a->f = NULL;
+	}
+	if (a->tmp[0]) {
+		unlink(a->tmp);
+		a->tmp[0] = '\0';
+	}
+}
+
+enum ax_status ax_jsonl_open(struct ax_jsonl *j, const char *path,
+			     struct ax_diag *d)
+{
+	j->fd = -1;
+	j->broken = false;
+	if (!path || !copy_path(j->path, sizeof j->path, path))
+		return ax_diag_set(d, AX_ERR_LIMIT, path, 0, 0,
+				   "jsonl open: empty path or longer than %d bytes",
+				   AX_PATH_MAX - 1);
+	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return io_error(d, path, "open for append", errno);
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int err = errno;
+		close(fd);
+		return io_error(d, path, "fstat", err);
+	}
+	if (st.st_size > 0) {
+		char last = 0;
+		ssize_t r = pread(fd, &last, 1, st.st_size - 1);
+		if (r != 1 || last != '\n') {
+			int err = errno;
+			close(fd);
+			if (r < 0)
+				return io_error(d, path, "read last byte", err);
+			return ax_diag_set(d, AX_ERR_FORMAT, path, 0, 0,
+					   "ends in a partial line (a killed "
+					   "write?); recover it before appending");
+		}
+	}
+	j->fd = fd;
+	return AX_OK;
+}
+
+enum ax_status ax_jsonl_append(struct ax_jsonl *j, const char *line,
+			       size_t len, struct ax_diag *d)
+{
+	if (j->fd < 0)
+		return ax_diag_set(d, AX_ERR_INTERNAL, j->path, 0, 0,
+				   "jsonl append: file not open");
+	if (j->broken)
+		return ax_diag_set(d, AX_ERR_IO, j->path, 0, 0,
+				   "append: an earlier write was cut short; "
+				   "reopen after recovery");
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (len == 0 || memchr(line, '\n', len))
+		return ax_diag_set(d, AX_ERR_INPUT, j->path, 0, 0,
+				   "append: a record must be one non-empty line");
+	if (len > (size_t)SSIZE_MAX - 1)
+		return ax_diag_set(d, AX_ERR_LIMIT, j->path, 0, 0,
+				   "append: record of %zu bytes is too long", len);
+	char *buf = malloc(len + 1);
+	if (!buf)
+		return ax_diag_set(d, AX_ERR_NOMEM, j->path, 0, 0,
+				   "append: cannot allocate %zu bytes", len + 1);
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	ssize_t w;
+	do
+		w = write(j->fd, buf, len + 1);
+	while (w < 0 && errno == EINTR);
+	int err = errno;
+	free(buf);
+	if (w < 0)
+		return io_error(d, j->path, "append", err);
+	if ((size_t)w != len + 1) {
+		j->broken = true;
+		return ax_diag_set(d, AX_ERR_IO, j->path, 0, 0,
+				   "append: short write (%zd of %zu bytes; disk "
+				   "full?); recovery will drop the partial line",
+				   w, len + 1);
+	}
+	if (fsync(j->fd) != 0)
+		return io_error(d, j->path, "fsync", errno);
+	return AX_OK;
+}
+
+enum ax_status ax_jsonl_close(struct ax_jsonl *j, struct ax_diag *d)
+{
+	if (j->fd < 0)
+		return AX_OK;
+	int rc = close(j->fd);
+	j->fd = -1;
+	if (rc != 0)
+		return io_error(d, j->path, "close", errno);
+	return AX_OK;
+}
+
+enum ax_status ax_jsonl_recover(const char *path, int64_t *removed,
+				struct ax_diag *d)
+{
+	if (removed)
+		*removed = 0;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return AX_OK;
+		return io_error(d, path, "open for recovery", errno);
+	}
+	enum ax_status s = AX_OK;
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		s = io_error(d, path, "fstat", errno);
+		goto close_fd;
+	}
+	/* Scan backwards in blocks for the last '\n'. */
+	char block[4096];
+	off_t end = st.st_size, keep = 0;
+	while (end > 0) {
+		off_t start = end > (off_t)sizeof block ? end - (off_t)sizeof block : 0;
+		size_t want = (size_t)(end - start);
+		ssize_t r = pread(fd, block, want, start);
+		if (r != (ssize_t)want) {
+			s = io_error(d, path, "read", r < 0 ? errno : EIO);
+			goto close_fd;
+		}
+		char *nl = NULL;
+		for (size_t i = want; i > 0; i--) {
+			if (block[i - 1] == '\n') {
+				nl = &block[i - 1];
+				break;
+			}
+		}
+		if (nl) {
+			keep = start + (off_t)(nl - block) + 1;
+			break;
+		}
+		end = start;
+	}
+	if (keep == st.st_size)
+		goto close_fd;
+	if (ftruncate(fd, keep) != 0) {
+		s = io_error(d, path, "truncate torn tail", errno);
+		goto close_fd;
+	}
+	if (fsync(fd) != 0) {
+		s = io_error(d, path, "fsync", errno);
+		goto close_fd;
+	}
+	if (removed)
+		*removed = (int64_t)(st.st_size - keep);
+close_fd:
+	close(fd);
+	return s;
+}
+
+static size_t skip_ws(const char *s, size_t i, size_t len)
+{
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+			   s[i] == '\n'))
+		i++;
+	return i;
+}
+
+/* s[i] is an opening '"': returns the index of the closing '"', or len
+ * if the string does not close inside the line. */
+static size_t string_end(const char *s, size_t i, size_t len)
+{
+	for (i++; i < len; i++) {
+		if (s[i] == '\\') {
+			i++;
+			continue;
+		}
+		if (s[i] == '"')
+			return i;
+	}
+	return len;
+}
+
+static int hex4(const char *s)
+{
+	int v = 0;
+	for (int k = 0; k < 4; k++) {
+		char c = s[k];
+		int h = c >= '0' && c <= '9' ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (h < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+static size_t put_utf8(char *out, unsigned long cp)
+{
+	unsigned char *o = (unsigned char *)out;
+	if (cp < 0x80) {
+		o[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (unsigned char)(0xc0 | (cp >> 6));
+		o[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (unsigned char)(0xe0 | (cp >> 12));
+		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (unsigned char)(0xf0 | (cp >> 18));
+	o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* Unescapes the JSON string body s[0..n) into out (never longer than n).
+ * Returns false on a bad escape, a lone surrogate or a raw control
+ * character. */
+static bool unescape(const char *s, size_t n, char *out, size_t *out_len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20)
+			return false;
+		if (c != '\\') {
+			out[o++] = (char)c;
+			continue;
+		}
+		if (++i >= n)
+			return false;
+		switch (s[i]) {
+		case '"': out[o++] = '"'; break;
+		case '\\': out[o++] = '\\'; break;
+		case '/': out[o++] = '/'; break;
+		case 'b': out[o++] = '\b'; break;
+		case 'f': out[o++] = '\f'; break;
+		case 'n': out[o++] = '\n'; break;
+		case 'r': out[o++] = '\r'; break;
+		case 't': out[o++] = '\t'; break;
+		case 'u': {
+			if (n - i < 5)
+				return false;
+			int hi = hex4(s + i + 1);
+			if (hi < 0)
+				return false;
+			i += 4;
+			unsigned long cp = (unsigned long)hi;
+			if (hi >= 0xdc00 && hi <= 0xdfff)
+				return false;
+			if (hi >= 0xd800 && hi <= 0xdbff) {
+				if (n - i < 7 || s[i + 1] != '\\' || s[i + 2] != 'u')
+					return false;
+				int lo = hex4(s + i + 3);
+				if (lo < 0xdc00 || lo > 0xdfff)
+					return false;
+				i += 6;
+				cp = 0x10000 + (((unsigned long)hi - 0xd800) << 10) +
+				     ((unsigned long)lo - 0xdc00);
+			}
+			o += put_utf8(out + o, cp);
+			break;
+		}
+		default:
+			return false;
+		}
+	}
+	*out_len = o;
+	return true;
+}
+
+enum ax_jsonl_id ax_jsonl_scan_id(const char *line, size_t len, char *out,
+				  size_t *out_len)
+{
+	size_t i = skip_ws(line, 0, len);
+	if (i >= len || line[i] != '{')
+		return AX_JSONL_ID_MALFORMED;
+	int64_t depth = 1;
+	bool expect_key = true;
+	for (i++; i < len; i++) {
+		char c = line[i];
+		if (c == '"') {
+			size_t e = string_end(line, i, len);
+			if (e >= len)
+				return AX_JSONL_ID_MALFORMED;
+			bool is_id = depth == 1 && expect_key && e - i == 3 &&
+				     line[i + 1] == 'i' && line[i + 2] == 'd';
+			if (depth == 1 && expect_key)
+				expect_key = false;
+			i = e;
+			if (!is_id)
+				continue;
+			i = skip_ws(line, i + 1, len);
+			if (i >= len || line[i] != ':')
+				return AX_JSONL_ID_MALFORMED;
+			i = skip_ws(line, i + 1, len);
+			if (i >= len)
+				return AX_JSONL_ID_MALFORMED;
+			if (line[i] != '"')
+				return AX_JSONL_ID_ABSENT; /* "id" is not a string */
+			e = string_end(line, i, len);
+			if (e >= len ||
+			    !unescape(line + i + 1, e - i - 1, out, out_len))
+				return AX_JSONL_ID_MALFORMED;
+			return AX_JSONL_ID_FOUND;
+		}
+		switch (c) {
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (--depth == 0)
+				return AX_JSONL_ID_ABSENT;
+			break;
+		case ',':
+			if (depth == 1)
+				expect_key = true;
+			break;
+		default:
+			break;
+		}
+	}
+	return AX_JSONL_ID_MALFORMED;
+}
+
+enum ax_status ax_jsonl_read_ids(const char *path, ax_jsonl_id_fn fn,
+				 void *ctx, int64_t *skipped,
+				 struct ax_diag *d)
+{
+	if (skipped)
+		*skipped = 0;
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		if (errno == ENOENT)
+			return AX_OK;
+		return io_error(d, path, "open for reading", errno);
+	}
+	enum ax_status s = AX_OK;
+	char *buf = NULL, *id = NULL;
+	size_t cap = 0, id_cap = 0;
+	int64_t lineno = 0;
+	ssize_t n;
+	errno = 0;
+	while ((n = getline(&buf, &cap, f)) > 0) {
+		lineno++;
+		if (buf[n - 1] != '\n')
+			break; /* torn tail: not a record */
+		if ((size_t)n > id_cap) {
+			char *p = realloc(id, (size_t)n);
+			if (!p) {
+				s = ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0,
+						"cannot allocate %zd bytes", n);
+				goto free_all;
+			}
+			id = p;
+			id_cap = (size_t)n;
+		}
+		size_t id_len = 0;
+		if (ax_jsonl_scan_id(buf, (size_t)n - 1, id, &id_len) !=
+		    AX_JSONL_ID_FOUND) {
+			if (skipped)
+				(*skipped)++;
+			continue;
+		}
+		s = fn(ctx, id, id_len, lineno, d);
+		if (s != AX_OK)
+			goto free_all;
+		errno = 0;
+	}
+	if (ferror(f))
+		s = io_error(d, path, "read", errno ? errno : EIO);
+free_all:
+	free(id);
+	free(buf);
+	fclose(f);
+	return s;
+}

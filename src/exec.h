@@ -1,0 +1,113 @@
+/*
+ * exec.h - reference inference over the op list.
+ *
+ * The executor walks the same ops the cost model counts, with real fp32
+ * tensors in arenas planned once (src/plan.h): nothing is allocated after
+ * ax_exec_init(). Every op adds the MACs it actually performed to a
+ * per-op counter, and times itself, so a run can be checked against
+ * `archex count --convention exact` for the same lengths and mode.
+ *
+ * Modes:
+ *   AX_MODE_SEQUENCE     teacher-forced scoring of `batch` sentence pairs
+ *                        (or LM sequences) of equal length at once: every
+ *                        op runs on batch*S or batch*T rows.
+ *   AX_MODE_INCREMENTAL  decoding: ax_exec_encode() runs the source-stream
+ *                        ops once; each ax_exec_step() runs the target-
+ *                        stream ops for `batch` rows (the beam), with
+ *                        self-attention K/V caches (beam, max_tgt, w), a
+ *                        ring of the last K-1 inputs per causal conv, and
+ *                        the cross-attention K/V computed once and shared by
+ *                        all beams. ax_exec_reorder() follows beam search.
+ *
+ * Token ids follow fairseq's dictionary: bos 0, pad 1, eos 2, unk 3.
+ */
+#ifndef AX_EXEC_H
+#define AX_EXEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cost.h"
+#include "graph.h"
+#include "plan.h"
+
+#define AX_TOKEN_BOS 0
+#define AX_TOKEN_PAD 1
+#define AX_TOKEN_EOS 2
+#define AX_TOKEN_UNK 3
+
+struct ax_exec_opts {
+	enum ax_mode mode;
+	int64_t batch;     /* sequence: sentences per call; incremental: beam */
+	int64_t max_src;   /* S capacity */
+	int64_t max_tgt;   /* T capacity (incremental: the most steps) */
+};
+
+struct ax_exec {
+	const struct ax_graph *g;
+	struct ax_exec_opts o;
+
+	float *weights;          /* one arena for every parameter */
+	int64_t n_weights;
+	int64_t *param_off;      /* (n_params) offsets into weights */
+	float *norm_kernels;     /* softmaxed (H, K) of each LIGHTCONV op */
+	int64_t *norm_off;       /* (n_ops) offsets into norm_kernels, -1 */
+
+	struct ax_plan plan_src; /* source-stream tensors (all in sequence mode) */
+	struct ax_plan plan_tgt; /* incremental: target-stream tensors */
+	float *arena_src;
+	float *arena_tgt;
+	int64_t *ld;             /* (n_tensors) row stride of each tensor */
+	bool *is_cache;          /* (n_tensors) incremental K/V cache tensors */
+
+	float *rings;            /* incremental: conv rings, (beam, K-1, c) each */
+	int64_t *ring_off;       /* (n_ops) offsets into rings, -1 */
+	float *scratch;          /* attention scores, reorder copies */
+	int64_t scratch_size;
+
+	int64_t S, T;            /* lengths of the current call */
+	int64_t step;            /* incremental: steps taken */
+	int64_t *op_macs;        /* (n_ops) executed MACs since the last reset */
+	double *op_seconds;      /* (n_ops) wall time since the last reset */
+	bool timing;
+};
+
+enum ax_status ax_exec_init(struct ax_exec *x, const struct ax_graph *g,
+			    const struct ax_exec_opts *o, struct ax_diag *d);
+void ax_exec_free(struct ax_exec *x);
+
+/* Deterministic weights from a seed: each tensor depends only on the seed
+ * and its index. Weights ~ U(-1/sqrt(in), 1/sqrt(in)); LN gamma near 1;
+ * embedding rows ~ U(-1/sqrt(d), 1/sqrt(d)) with the padding row zero. */
+void ax_exec_init_weights(struct ax_exec *x, uint64_t seed);
+/* The weights file (docs/weights-format.md) by parameter name. */
+enum ax_status ax_exec_save_weights(const struct ax_exec *x, const char *path,
+				    struct ax_diag *d);
+enum ax_status ax_exec_load_weights(struct ax_exec *x, const char *path,
+				    struct ax_diag *d);
+
+/* Teacher-forced pass (mode sequence): src (batch, S) and tgt_in
+ * (batch, T) token ids; LMs pass src = NULL, S = 0. On return
+ * ax_exec_logprobs() points at (batch*T, V) log-probabilities. */
+enum ax_status ax_exec_forward(struct ax_exec *x, const int32_t *src,
+			       int64_t S, const int32_t *tgt_in, int64_t T,
+			       struct ax_diag *d);
+
+/* Incremental decoding. encode: src (S) ids, once per sentence; resets
+ * the step counter and the rings. step: one token per beam row (batch
+ * rows); then ax_exec_logprobs() points at (batch, V). */
+enum ax_status ax_exec_encode(struct ax_exec *x, const int32_t *src, int64_t S,
+			      struct ax_diag *d);
+enum ax_status ax_exec_step(struct ax_exec *x, const int32_t *tokens,
+			    struct ax_diag *d);
+/* Beam search bookkeeping: new row i continues old row from[i]. */
+void ax_exec_reorder(struct ax_exec *x, const int32_t *from);
+
+const float *ax_exec_logprobs(const struct ax_exec *x);
+int64_t ax_exec_vocab(const struct ax_exec *x);
+
+/* Executed MACs since the last reset, in total and per macs_by_kind. */
+int64_t ax_exec_macs(const struct ax_exec *x, int64_t *by_kind);
+void ax_exec_reset_counters(struct ax_exec *x);
+
+#endif
