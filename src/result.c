@@ -64,68 +64,44 @@ void ax_result_fill(struct ax_result *r, const struct ax_config *cfg,
 	r->version = AX_VERSION;
 }
 
-void ax_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\t': fputs("\\t", f); break;
-		case '\r': fputs("\\r", f); break;
-		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-	}
-	fputc('"', f);
-}
-
 static const void *field_ptr(const struct ax_result *r, const struct ax_result_field *fd)
 {
 	return (const char *)r + fd->offset;
 }
 
-static void write_field_json(FILE *f, const struct ax_result *r,
-			     const struct ax_result_field *fd)
-{
-	const void *p = field_ptr(r, fd);
-	switch (fd->type) {
-	case AX_FIELD_STR: ax_json_string(f, (const char *)p); break;
-	case AX_FIELD_CSTR: ax_json_string(f, *(const char *const *)p); break;
-	case AX_FIELD_I64: fprintf(f, "%" PRId64, *(const int64_t *)p); break;
-	case AX_FIELD_TYPE_COUNT: break;
-	}
-}
-
-void ax_result_write_json(FILE *f, const struct ax_result *r)
-{
-	fputc('{', f);
-	ax_result_write_json_members(f, r);
-	fputc('}', f);
-}
-
-void ax_result_write_json_members(FILE *f, const struct ax_result *r)
+void ax_result_write_json_members(struct ax_json *j, const struct ax_result *r)
 {
 	for (int i = 0; i < ax_result_n_fields; i++) {
-		fprintf(f, "%s\"%s\":", i ? "," : "", ax_result_fields[i].name);
-		write_field_json(f, r, &ax_result_fields[i]);
+		const struct ax_result_field *fd = &ax_result_fields[i];
+		const void *p = field_ptr(r, fd);
+		ax_json_key(j, fd->name);
+		switch (fd->type) {
+		case AX_FIELD_STR: ax_json_string(j, (const char *)p); break;
+		case AX_FIELD_CSTR: ax_json_string(j, *(const char *const *)p); break;
+		case AX_FIELD_I64: ax_json_int(j, *(const int64_t *)p); break;
+		case AX_FIELD_TYPE_COUNT: break;
+		}
 	}
-	fputs(",\"macs_by_kind\":{", f);
-	for (int k = 0; k < AX_KIND_COUNT; k++)
-		fprintf(f, "%s\"%s\":%" PRId64, k ? "," : "", ax_cost_kind_names[k],
-			r->macs_by_kind[k]);
-	fputs("},\"layers\":[", f);
+	ax_json_key(j, "macs_by_kind");
+	ax_json_begin_object(j);
+	for (int k = 0; k < AX_KIND_COUNT; k++) {
+		ax_json_key(j, ax_cost_kind_names[k]);
+		ax_json_int(j, r->macs_by_kind[k]);
+	}
+	ax_json_end_object(j);
+	ax_json_key(j, "layers");
+	ax_json_begin_array(j);
 	for (int i = 0; i < r->n_layers; i++) {
-		fprintf(f, "%s{\"name\":", i ? "," : "");
-		ax_json_string(f, r->layers[i].name);
-		fprintf(f, ",\"params\":%" PRId64 ",\"macs\":%" PRId64 "}",
-			r->layers[i].params, r->layers[i].macs);
+		ax_json_begin_object(j);
+		ax_json_key(j, "name");
+		ax_json_string(j, r->layers[i].name);
+		ax_json_key(j, "params");
+		ax_json_int(j, r->layers[i].params);
+		ax_json_key(j, "macs");
+		ax_json_int(j, r->layers[i].macs);
+		ax_json_end_object(j);
 	}
-	fputc(']', f);
+	ax_json_end_array(j);
 }
 
 void ax_result_write_csv_header(FILE *f)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "cost.h"
+#include "json.h"
 
 struct ax_result_layer {
 	char name[32];          /* "encoder.0" */
@@ -56,15 +57,11 @@ extern const int ax_result_n_fields;
 void ax_result_fill(struct ax_result *r, const struct ax_config *cfg,
 		    const struct ax_cost *cost, int64_t S, int64_t T);
 
-/* JSON: one object (no trailing newline). */
-void ax_result_write_json(FILE *f, const struct ax_result *r);
-/* The object's members without the braces, for callers that add more. */
-void ax_result_write_json_members(FILE *f, const struct ax_result *r);
+/* JSON: the record's members into the object j has open, so callers can
+ * add members of their own before closing it. */
+void ax_result_write_json_members(struct ax_json *j, const struct ax_result *r);
 /* CSV: a header, then one row per record; macs_by_kind as macs_<kind>. */
 void ax_result_write_csv_header(FILE *f);
 void ax_result_write_csv_row(FILE *f, const struct ax_result *r);
-
-/* Writes s as a JSON string literal, escaped. */
-void ax_json_string(FILE *f, const char *s);
 
 #endif

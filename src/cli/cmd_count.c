@@ -170,23 +170,25 @@ static void print_summary(const struct item *items, int n,
 	}
 }
 
-static void print_poly_json(const struct ax_cost *c)
+/* "macs_poly": {kind: {monomial: coefficient}}; halves print as x.5 */
+static void write_poly_json(struct ax_json *j, const struct ax_cost *c)
 {
-	fputs(",\"macs_poly\":{", stdout);
+	ax_json_key(j, "macs_poly");
+	ax_json_begin_object(j);
 	for (int k = 0; k <= AX_KIND_COUNT; k++) {
 		const struct ax_poly *p = k < AX_KIND_COUNT ? &c->macs_by_kind[k] : &c->macs;
-		printf("%s\"%s\":{", k ? "," : "",
-		       k < AX_KIND_COUNT ? ax_cost_kind_names[k] : "total");
+		ax_json_key(j, k < AX_KIND_COUNT ? ax_cost_kind_names[k] : "total");
+		ax_json_begin_object(j);
 		for (int m = 0; m < AX_MONO_COUNT; m++) {
-			printf("%s\"%s\":", m ? "," : "", ax_mono_names[m]);
+			ax_json_key(j, ax_mono_names[m]);
 			if (p->h[m] % 2)
-				printf("%.1f", ax_poly_coef(p, (enum ax_mono)m));
+				ax_json_double(j, ax_poly_coef(p, (enum ax_mono)m));
 			else
-				printf("%" PRId64, p->h[m] / 2);
+				ax_json_int(j, p->h[m] / 2);
 		}
-		fputc('}', stdout);
+		ax_json_end_object(j);
 	}
-	fputc('}', stdout);
+	ax_json_end_object(j);
 }
 
 int ax_cmd_count(int argc, char **argv)
@@ -272,21 +274,28 @@ int ax_cmd_count(int argc, char **argv)
 	}
 
 	switch (format) {
-	case FORMAT_JSON:
-		fputc('[', stdout);
-		for (int i = 0, first = 1; i < n; i++)
-			for (int k = 0; k < n_len; k++, first = 0) {
+	case FORMAT_JSON: {
+		struct ax_json j;
+		struct ax_diag d = { 0 };
+		ax_json_init(&j, stdout, AX_JSON_PRETTY);
+		ax_json_begin_array(&j);
+		for (int i = 0; i < n; i++)
+			for (int k = 0; k < n_len; k++) {
 				ax_result_fill(r, &items[i].cfg, &items[i].cost,
 					       o.src_len[o.n_src == 1 ? 0 : k],
 					       o.tgt_len[o.n_tgt == 1 ? 0 : k]);
-				fputs(first ? "\n{" : ",\n{", stdout);
-				ax_result_write_json_members(stdout, r);
+				ax_json_begin_object(&j);
+				ax_result_write_json_members(&j, r);
 				if (poly)
-					print_poly_json(&items[i].cost);
-				fputc('}', stdout);
+					write_poly_json(&j, &items[i].cost);
+				ax_json_end_object(&j);
 			}
-		fputs("\n]\n", stdout);
+		ax_json_end_array(&j);
+		if (ax_json_finish(&j, &d) != AX_OK)
+			ax_cli_print_diag(&d);
+		fputc('\n', stdout);
 		break;
+	}
 	case FORMAT_CSV:
 		ax_result_write_csv_header(stdout);
 		for (int i = 0; i < n; i++)
