@@ -16,6 +16,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "json.h"
 #include "result.h"
 
 const char *const ax_sweep_strategy_names[] = {
@@ -1368,125 +1369,136 @@ void ax_sweep_point_name(const struct ax_sweep *sw, const struct ax_sweep_point 
 	snprintf(buf, size, "%s-%016" PRIx64, sw->family[pt->family].label, pt->id);
 }
 
-static void write_double(FILE *f, double v)
+/* Integral values as JSON integers, others shortest round-trip, NaN null. */
+static void json_num(struct ax_json *j, double v)
 {
-	if (!isfinite(v))
-		fputs("null", f);
-	else if (v == floor(v) && fabs(v) < 9e15)
-		fprintf(f, "%.0f", v);
+	if (isfinite(v) && v == floor(v) && fabs(v) < 9e15)
+		ax_json_int(j, (int64_t)v);
 	else
-		fprintf(f, "%.17g", v);
+		ax_json_double(j, v);
+}
+
+static void json_field_value(struct ax_json *j, const struct ax_cfg_field *fd, int64_t v)
+{
+	if (fd->type == AX_CFG_ENUM)
+		ax_json_string(j, fd->names[v]);
+	else if (fd->type == AX_CFG_BOOL)
+		ax_json_bool(j, v != 0);
+	else
+		ax_json_int(j, v);
+}
+
+static int64_t layer_value(const struct ax_stack_config *st, int64_t l,
+			   const struct ax_cfg_field *fd)
+{
+	const char *p = (const char *)&st->layer[l] + fd->offset;
+	return fd->type == AX_CFG_I64 ? *(const int64_t *)p :
+	       fd->type == AX_CFG_BOOL ? *(const bool *)p : *(const int *)p;
 }
 
 /* The config as flat dotted paths, the spelling of sweep axes: a
- * per-layer field is a scalar when every layer agrees, else a list. */
-static void write_config(FILE *f, const struct ax_config *cfg)
+ * per-layer field is a scalar when every layer agrees, else a list. Only
+ * the fields the family reads (config.h) are written. */
+static void write_config(struct ax_json *j, const struct ax_config *cfg)
 {
-	fputs("{\"family\":", f);
-	ax_json_string(f, ax_family_names[cfg->family]);
-	fputs(",\"task\":", f);
-	ax_json_string(f, ax_task_names[cfg->task]);
+	ax_json_begin_object(j);
+	ax_json_key(j, "family");
+	ax_json_string(j, ax_family_names[cfg->family]);
+	ax_json_key(j, "task");
+	ax_json_string(j, ax_task_names[cfg->task]);
 	for (int i = 0; i < ax_cfg_n_fields; i++) {
 		const struct ax_cfg_field *fd = &ax_cfg_fields[i];
-		/* conv.* and conv_branch.* share fields; print the family's */
 		bool conv = !strncmp(fd->name, "conv.", 5);
-		bool branch = !strncmp(fd->name, "conv_branch.", 12);
+		bool branch = !strncmp(fd->name, "conv_branch.", 12) ||
+			      !strncmp(fd->name, "attention_branch.", 17);
 		if ((conv && cfg->family != AX_FAMILY_LIGHTCONV) ||
 		    (branch && cfg->family != AX_FAMILY_LITE))
 			continue;
-		if (fd->level == AX_CFG_LAYER && !conv && !branch &&
-		    !strncmp(fd->name, "attention_branch.", 17) && cfg->family != AX_FAMILY_LITE)
+		if (fd->level == AX_CFG_TOP) {
+			struct ax_cfg_path p = { .field = (int16_t)i, .side = 0 };
+			ax_json_key(j, fd->name);
+			json_field_value(j, fd, ax_cfg_path_get(cfg, &p));
 			continue;
-		for (int s = fd->level == AX_CFG_TOP ? 0 : 1; s <= (fd->level == AX_CFG_TOP ? 0 : 2); s++) {
+		}
+		for (int s = 1; s <= 2; s++) {
 			struct ax_cfg_path p = { .field = (int16_t)i, .side = (int8_t)s };
 			const struct ax_stack_config *st = s == 1 ? &cfg->encoder : &cfg->decoder;
-			if (s && fd->level == AX_CFG_LAYER && st->layers == 0)
+			if (fd->level == AX_CFG_LAYER && st->layers == 0)
 				continue;
 			char name[96];
 			ax_cfg_path_format(&p, name, sizeof name);
-			fprintf(f, ",\"%s\":", name);
-			if (fd->level != AX_CFG_LAYER) {
-				int64_t v = ax_cfg_path_get(cfg, &p);
-				if (fd->type == AX_CFG_ENUM)
-					ax_json_string(f, fd->names[v]);
-				else if (fd->type == AX_CFG_BOOL)
-					fputs(v ? "true" : "false", f);
-				else
-					fprintf(f, "%" PRId64, v);
+			ax_json_key(j, name);
+			if (fd->level == AX_CFG_STACK) {
+				ax_json_int(j, st->layers);
 				continue;
 			}
 			bool same = true;
-			int64_t v0 = 0;
-			for (int64_t l = 0; l < st->layers; l++) {
-				struct ax_config one = { 0 };
-				(void)one;
-				const char *base = (const char *)&st->layer[l] + fd->offset;
-				int64_t v = fd->type == AX_CFG_I64 ? *(const int64_t *)base :
-					    fd->type == AX_CFG_BOOL ? *(const bool *)base :
-					    *(const int *)base;
-				if (l == 0)
-					v0 = v;
-				else if (v != v0)
-					same = false;
+			for (int64_t l = 1; l < st->layers; l++)
+				same &= layer_value(st, l, fd) == layer_value(st, 0, fd);
+			if (same) {
+				json_field_value(j, fd, layer_value(st, 0, fd));
+				continue;
 			}
-			if (!same)
-				fputc('[', f);
-			for (int64_t l = 0; l < (same ? 1 : st->layers); l++) {
-				const char *base = (const char *)&st->layer[l] + fd->offset;
-				int64_t v = fd->type == AX_CFG_I64 ? *(const int64_t *)base :
-					    fd->type == AX_CFG_BOOL ? *(const bool *)base :
-					    *(const int *)base;
-				if (l)
-					fputc(',', f);
-				if (fd->type == AX_CFG_ENUM)
-					ax_json_string(f, fd->names[v]);
-				else if (fd->type == AX_CFG_BOOL)
-					fputs(v ? "true" : "false", f);
-				else
-					fprintf(f, "%" PRId64, v);
-			}
-			if (!same)
-				fputc(']', f);
+			ax_json_begin_array(j);
+			for (int64_t l = 0; l < st->layers; l++)
+				json_field_value(j, fd, layer_value(st, l, fd));
+			ax_json_end_array(j);
 		}
 	}
-	fputc('}', f);
+	ax_json_end_object(j);
 }
 
-void ax_sweep_point_write_json(FILE *f, const struct ax_sweep *sw,
-			       const struct ax_sweep_point *pt)
+enum ax_status ax_sweep_point_write_json(FILE *f, const struct ax_sweep *sw,
+					 const struct ax_sweep_point *pt,
+					 struct ax_diag *d)
 {
-	char name[128];
+	char name[128], id[17];
+	struct ax_json j;
 	ax_sweep_point_name(sw, pt, name, sizeof name);
-	fprintf(f, "{\"id\":\"%016" PRIx64 "\",\"index\":%" PRId64 ",\"family\":",
-		pt->id, pt->index);
-	ax_json_string(f, sw->family[pt->family].label);
-	fputs(",\"name\":", f);
-	ax_json_string(f, name);
-	fputs(",\"feasible\":", f);
-	fputs(pt->feasible ? "true" : "false", f);
-	fputs(",\"metrics\":{", f);
+	snprintf(id, sizeof id, "%016" PRIx64, pt->id);
+	ax_json_init(&j, f, AX_JSON_COMPACT);
+	ax_json_begin_object(&j);
+	ax_json_key(&j, "id");
+	ax_json_string(&j, id);
+	ax_json_key(&j, "index");
+	ax_json_int(&j, pt->index);
+	ax_json_key(&j, "family");
+	ax_json_string(&j, sw->family[pt->family].label);
+	ax_json_key(&j, "name");
+	ax_json_string(&j, name);
+	ax_json_key(&j, "feasible");
+	ax_json_bool(&j, pt->feasible);
+	ax_json_key(&j, "metrics");
+	ax_json_begin_object(&j);
 	for (int m = 0; m < AX_METRIC_COUNT; m++) {
-		fprintf(f, "%s\"%s\":", m ? "," : "", ax_metric_name(m));
-		write_double(f, pt->metrics[m]);
+		ax_json_key(&j, ax_metric_name(m));
+		json_num(&j, pt->metrics[m]);
 	}
-	fputs("},\"objectives\":{", f);
+	ax_json_end_object(&j);
+	ax_json_key(&j, "objectives");
+	ax_json_begin_object(&j);
 	for (int o = 0; o < sw->n_objectives; o++) {
-		fprintf(f, "%s\"%s\":", o ? "," : "", ax_metric_name(sw->objective[o].metric));
-		write_double(f, pt->metrics[sw->objective[o].metric]);
+		ax_json_key(&j, ax_metric_name(sw->objective[o].metric));
+		json_num(&j, pt->metrics[sw->objective[o].metric]);
 	}
-	fputs("},\"constraints\":{", f);
+	ax_json_end_object(&j);
+	ax_json_key(&j, "constraints");
+	ax_json_begin_object(&j);
 	for (int c = 0; c < sw->n_constraints; c++) {
-		fprintf(f, "%s", c ? "," : "");
-		ax_json_string(f, sw->constraint[c].text);
-		fputs(pt->constraint_ok & (1u << c) ? ":true" : ":false", f);
+		ax_json_key(&j, sw->constraint[c].text);
+		ax_json_bool(&j, (pt->constraint_ok & (1u << c)) != 0);
 	}
-	fputs("},\"config\":", f);
-	write_config(f, &pt->cfg);
+	ax_json_end_object(&j);
+	ax_json_key(&j, "config");
+	write_config(&j, &pt->cfg);
 	struct ax_result r;
 	struct ax_config named = pt->cfg;
 	snprintf(named.name, sizeof named.name, "%s", name);
 	ax_result_fill(&r, &named, &pt->cost, sw->src_len, sw->tgt_len);
-	fputs(",\"result\":{", f);
-	ax_result_write_json_members(f, &r);
-	fputs("}}", f);
+	ax_json_key(&j, "result");
+	ax_json_begin_object(&j);
+	ax_result_write_json_members(&j, &r);
+	ax_json_end_object(&j);
+	ax_json_end_object(&j);
+	return ax_json_finish(&j, d);
 }

@@ -229,10 +229,11 @@ enum ax_status ax_sweep_run(const struct ax_sweep *sw,
 			    ax_sweep_point_fn fn, void *ctx,
 			    struct ax_sweep_stats *st, struct ax_diag *d);
 
-/* One JSON line (no newline) for pt: id, index, family, name, config,
- * result record, metrics, constraints, feasible, objectives. */
-void ax_sweep_point_write_json(FILE *f, const struct ax_sweep *sw,
-			       const struct ax_sweep_point *pt);
+/* One JSON line (no newline) for pt: id, index, family, name, feasible,
+ * metrics, objectives, constraints, config, result record. */
+enum ax_status ax_sweep_point_write_json(FILE *f, const struct ax_sweep *sw,
+					 const struct ax_sweep_point *pt,
+					 struct ax_diag *d);
 
 /* A point's display name: "<label>-<id>" */
 void ax_sweep_point_name(const struct ax_sweep *sw,

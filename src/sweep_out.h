@@ -106,6 +106,46 @@ void ax_sweep_write_plot_fronts(FILE *f, const struct ax_sweep_meta *m,
 enum ax_status ax_sweep_finalize(const char *dir, const struct ax_sweep_meta *m,
 				 struct ax_sweep_recs *rs, struct ax_diag *d);
 
+/* Progress report: called after each point with the run's counters. */
+typedef void (*ax_sweep_progress_fn)(void *ctx, const struct ax_sweep *sw,
+				     const struct ax_sweep_stats *st);
+
+struct ax_sweep_dir_opts {
+	struct ax_sweep_run_opts run;   /* shard, jobs, limit */
+	bool resume;                    /* keep points.jsonl, skip its ids */
+	ax_sweep_progress_fn progress;  /* may be NULL */
+	void *progress_ctx;
+};
+
+struct ax_sweep_dir_stats {
+	struct ax_sweep_stats run;
+	int64_t written;          /* new lines */
+	int64_t already;          /* skipped: id already in points.jsonl */
+	int64_t torn_bytes;       /* cut from a torn last line on --resume */
+};
+
+/* Runs sw into dir (created if missing): sweep.json, then points.jsonl
+ * one atomic fsynced line per new point, then the tables
+ * (ax_sweep_finalize). Without resume an existing points.jsonl is an
+ * AX_ERR_INPUT; with it, a torn last line is cut, and a sweep.json of a
+ * different sweep is an AX_ERR_INPUT. rs receives the records (caller
+ * frees) when non-NULL. */
+enum ax_status ax_sweep_run_dir(const struct ax_sweep *sw, const char *dir,
+				const struct ax_sweep_dir_opts *o,
+				struct ax_sweep_dir_stats *st,
+				struct ax_sweep_recs *rs, struct ax_diag *d);
+
+/* Joins shard directories into outdir: points.jsonl deduplicated by id in
+ * index order, sweep.json and the tables. Every shard's sweep.json must
+ * equal the first's. *lines_read gets the lines read (may be NULL). */
+enum ax_status ax_sweep_merge_dirs(const char *outdir, const char *const *dirs,
+				   int n, struct ax_sweep_meta *meta,
+				   struct ax_sweep_recs *rs, int64_t *lines_read,
+				   struct ax_diag *d);
+
+/* mkdir -p */
+enum ax_status ax_sweep_make_dirs(const char *path, struct ax_diag *d);
+
 /* A display name of a family kind for legends: "Lite Transformer". */
 const char *ax_sweep_family_title(const char *kind);
 

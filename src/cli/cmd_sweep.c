@@ -86,42 +86,6 @@ static const char *templates_dir(void)
 #endif
 }
 
-/* mkdir -p */
-static bool make_dirs(const char *path)
-{
-	char buf[AX_PATH_MAX];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; ; p++) {
-		if (*p == '/' || !*p) {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(buf, 0777) && errno != EEXIST) {
-				fprintf(stderr, "archex: error: cannot create %s: %s\n", buf,
-					strerror(errno));
-				return false;
-			}
-			*p = c;
-			if (!c)
-				break;
-		}
-	}
-	return true;
-}
-
-static bool write_meta(const char *dir, const struct ax_sweep_meta *m)
-{
-	char path[AX_PATH_MAX];
-	struct ax_diag d = { 0 };
-	struct ax_atomic a;
-	snprintf(path, sizeof path, "%s/sweep.json", dir);
-	FILE *f = ax_atomic_open(&a, path, &d);
-	if (!f || (ax_sweep_meta_write(f, m), ax_atomic_commit(&a, &d))) {
-		ax_cli_print_diag(&d);
-		return false;
-	}
-	return true;
-}
-
 /* pareto.{png,svg} from the data files of ax_sweep_finalize */
 static bool draw(const char *dir, const struct ax_sweep_meta *m)
 {
@@ -185,51 +149,7 @@ static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *r
 		}
 }
 
-/* ids already in points.jsonl, sorted for bsearch */
-struct done {
-	uint64_t *id;
-	int64_t n, cap;
-};
-
-static enum ax_status add_done(void *ctx, const char *id, size_t len, int64_t line,
-			       struct ax_diag *d)
-{
-	struct done *s = ctx;
-	char buf[17], *end;
-	(void)line;
-	if (len != 16)
-		return AX_OK;
-	memcpy(buf, id, 16);
-	buf[16] = '\0';
-	uint64_t v = strtoull(buf, &end, 16);
-	if (*end)
-		return AX_OK;
-	if (s->n == s->cap) {
-		int64_t cap = s->cap ? 2 * s->cap : 1024;
-		uint64_t *p = realloc(s->id, (size_t)cap * sizeof *p);
-		if (!p)
-			return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
-		s->id = p;
-		s->cap = cap;
-	}
-	s->id[s->n++] = v;
-	return AX_OK;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
 struct run_ctx {
-	const struct ax_sweep *sw;
-	struct ax_jsonl out;
-	struct done done;
-	int64_t skipped;
-	char *buf;
-	size_t size;
-	bool progress;
 	double t0, last;
 };
 
@@ -240,17 +160,21 @@ static double now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void bar(struct run_ctx *c, const struct ax_sweep_stats *st, bool final)
+/* [######........]  42% 1234 pts 5000 pts/s ETA 3s, at most 10 times a
+ * second; `frac` counts points made (all shards' for evolution, which
+ * evolves every point in every shard). */
+static void bar(struct run_ctx *c, const struct ax_sweep *sw,
+		const struct ax_sweep_stats *st, int shard_n, bool final)
 {
 	double t = now();
 	if (!final && t - c->last < 0.1)
 		return;
 	c->last = t;
-	int64_t total = c->sw->n_points;
-	int64_t done = c->sw->strategy == AX_SWEEP_EVOLUTION ? st->total : st->in_shard;
-	/* in a shard, about total/N of the points are ours */
-	double frac = total ? (double)(c->sw->strategy == AX_SWEEP_EVOLUTION ? done :
-				       done) / (double)total : 1;
+	double total = sw->strategy == AX_SWEEP_EVOLUTION ? (double)sw->n_points :
+		       (double)sw->n_points / shard_n;
+	double done = sw->strategy == AX_SWEEP_EVOLUTION ? (double)st->total :
+		      (double)st->in_shard;
+	double frac = total > 0 ? done / total : 1;
 	if (frac > 1)
 		frac = 1;
 	double rate = (double)(st->emitted + st->invalid + st->duplicate) / (t - c->t0 + 1e-9);
@@ -264,31 +188,6 @@ static void bar(struct run_ctx *c, const struct ax_sweep_stats *st, bool final)
 		filled, 100 * frac, st->emitted, rate, eta);
 	if (final)
 		fputc('\n', stderr);
-}
-
-static enum ax_status on_point(void *vctx, const struct ax_sweep_point *pt,
-			       const struct ax_sweep_stats *st, struct ax_diag *d)
-{
-	struct run_ctx *c = vctx;
-	if (c->progress)
-		bar(c, st, false);
-	if (c->done.n && bsearch(&pt->id, c->done.id, (size_t)c->done.n,
-				 sizeof *c->done.id, cmp_u64)) {
-		c->skipped++;
-		return AX_OK;
-	}
-	FILE *f = fmemopen(c->buf, c->size, "w");
-	if (!f)
-		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "fmemopen: %s", strerror(errno));
-	ax_sweep_point_write_json(f, c->sw, pt);
-	long len = ftell(f);
-	bool full = len < 0 || (size_t)len + 1 >= c->size;
-	fclose(f);
-	if (full)
-		return ax_diag_set(d, AX_ERR_LIMIT, c->out.path, 0, 0,
-				   "point %" PRId64 " does not fit a %zu-byte line",
-				   pt->index, c->size);
-	return ax_jsonl_append(&c->out, c->buf, (size_t)len, d);
 }
 
 static bool parse_shard(const char *s, int *k, int *n)
@@ -308,6 +207,18 @@ static bool parse_shard(const char *s, int *k, int *n)
 	return true;
 }
 
+struct progress {
+	struct run_ctx c;
+	int shard_n;
+};
+
+static void on_progress(void *ctx, const struct ax_sweep *sw,
+			const struct ax_sweep_stats *st)
+{
+	struct progress *p = ctx;
+	bar(&p->c, sw, st, p->shard_n, false);
+}
+
 int ax_cmd_sweep(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -322,8 +233,8 @@ int ax_cmd_sweep(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL;
-	struct ax_sweep_run_opts ro = { .shard_k = 0, .shard_n = 1, .jobs = 1 };
-	bool resume = false, plot = true, quiet = false;
+	struct ax_sweep_dir_opts o = { .run = { .shard_k = 0, .shard_n = 1, .jobs = 1 } };
+	bool plot = true, quiet = false;
 	int64_t v;
 	int opt;
 	optind = 1;
@@ -332,19 +243,19 @@ int ax_cmd_sweep(int argc, char **argv)
 		switch (opt) {
 		case 'o': out = optarg; break;
 		case 's':
-			if (!parse_shard(optarg, &ro.shard_k, &ro.shard_n))
+			if (!parse_shard(optarg, &o.run.shard_k, &o.run.shard_n))
 				return ax_cli_usage_error("sweep", "--shard wants K/N with 0 <= K < N, not '%s'", optarg);
 			break;
-		case 'r': resume = true; break;
+		case 'r': o.resume = true; break;
 		case 'j':
 			if (!ax_cli_parse_i64(optarg, 1, 64, &v))
 				return ax_cli_usage_error("sweep", "--jobs wants an integer in 1..64, not '%s'", optarg);
-			ro.jobs = (int)v;
+			o.run.jobs = (int)v;
 			break;
 		case 'l':
 			if (!ax_cli_parse_i64(optarg, 1, INT64_MAX, &v))
 				return ax_cli_usage_error("sweep", "--limit wants a positive integer, not '%s'", optarg);
-			ro.limit = v;
+			o.run.limit = v;
 			break;
 		case 'P': plot = false; break;
 		case 'q': quiet = true; break;
@@ -360,123 +271,58 @@ int ax_cmd_sweep(int argc, char **argv)
 	int rc = AX_EXIT_ERROR;
 	struct ax_diag d = { 0 };
 	struct ax_sweep *sw = calloc(1, sizeof *sw);
-	struct run_ctx c = { 0 };
-	struct ax_sweep_meta meta, old;
+	struct ax_sweep_meta meta;
 	struct ax_sweep_recs rs = { 0 };
-	char dir[AX_PATH_MAX - 64], path[AX_PATH_MAX];
-	c.out.fd = -1;
-	c.size = 1 << 20;
-	c.buf = malloc(c.size);
-	if (!sw || !c.buf) {
+	struct ax_sweep_dir_stats st;
+	struct progress pr = { .shard_n = o.run.shard_n };
+	char dir[AX_PATH_MAX - 64];
+	if (!sw) {
 		fprintf(stderr, "archex sweep: error: out of memory\n");
-		goto free_ctx;
+		return AX_EXIT_ERROR;
 	}
 	if (ax_sweep_load(sw, argv[optind], &d)) {
 		ax_cli_print_diag(&d);
-		goto free_ctx;
+		goto free_sw;
 	}
-	c.sw = sw;
 	if (out)
 		snprintf(dir, sizeof dir, "%s", out);
 	else
 		snprintf(dir, sizeof dir, "results/sweeps/%s", sw->name);
-	if (!make_dirs(dir))
-		goto free_sweep;
-	ax_sweep_meta_from(&meta, sw);
-	snprintf(path, sizeof path, "%s/points.jsonl", dir);
-	struct stat sb;
-	bool exists = stat(path, &sb) == 0;
-	if (exists && !resume) {
-		fprintf(stderr, "archex sweep: error: %s exists; use --resume to continue it "
-			"or remove it to start over\n", path);
-		goto free_sweep;
+	if (isatty(STDERR_FILENO)) {
+		pr.c.t0 = pr.c.last = now();
+		o.progress = on_progress;
+		o.progress_ctx = &pr;
 	}
-	if (exists) {
-		char mp[AX_PATH_MAX];
-		snprintf(mp, sizeof mp, "%s/sweep.json", dir);
-		if (ax_sweep_meta_read(&old, mp, &d) == AX_OK && !ax_sweep_meta_equal(&old, &meta)) {
-			fprintf(stderr, "archex sweep: error: %s was written by a different sweep "
-				"(objectives, budgets, families or lengths differ); use another --out\n",
-				mp);
-			goto free_sweep;
-		}
-		int64_t cut = 0;
-		if (ax_jsonl_recover(path, &cut, &d)) {
-			ax_cli_print_diag(&d);
-			goto free_sweep;
-		}
-		if (cut)
-			fprintf(stderr, "archex sweep: cut a torn last line (%" PRId64 " bytes) from %s\n",
-				cut, path);
-		int64_t bad = 0;
-		if (ax_jsonl_read_ids(path, add_done, &c.done, &bad, &d)) {
-			ax_cli_print_diag(&d);
-			goto free_sweep;
-		}
-		qsort(c.done.id, (size_t)c.done.n, sizeof *c.done.id, cmp_u64);
-	}
-	if (!write_meta(dir, &meta))
-		goto free_sweep;
-	if (ax_jsonl_open(&c.out, path, &d)) {
-		ax_cli_print_diag(&d);
-		goto free_sweep;
-	}
-	c.progress = isatty(STDERR_FILENO);
-	c.t0 = c.last = now();
-	struct ax_sweep_stats st;
-	enum ax_status s = ax_sweep_run(sw, &ro, on_point, &c, &st, &d);
-	if (c.progress)
-		bar(&c, &st, true);
-	if (ax_jsonl_close(&c.out, s ? NULL : &d) && !s)
-		s = d.status;
+	enum ax_status s = ax_sweep_run_dir(sw, dir, &o, &st, &rs, &d);
+	if (o.progress)
+		bar(&pr.c, sw, &st.run, o.run.shard_n, true);
 	if (s) {
 		ax_cli_print_diag(&d);
+		if (s == AX_ERR_INPUT && !o.resume)
+			fprintf(stderr, "(use --resume to continue an interrupted sweep)\n");
 		goto free_sweep;
 	}
+	if (st.torn_bytes)
+		fprintf(stderr, "archex sweep: cut a torn last line (%" PRId64 " bytes) from %s/points.jsonl\n",
+			st.torn_bytes, dir);
 	fprintf(stderr, "archex sweep: %s: %" PRId64 " points (%s), %" PRId64
 		" in shard %d/%d: %" PRId64 " written, %" PRId64 " already there, %"
 		PRId64 " invalid, %" PRId64 " duplicates; %" PRId64 " meet the constraints\n",
-		sw->name, st.total, ax_sweep_strategy_names[sw->strategy], st.in_shard,
-		ro.shard_k, ro.shard_n, st.emitted - c.skipped, c.skipped, st.invalid,
-		st.duplicate, st.feasible);
-	if (ax_sweep_finalize(dir, &meta, &rs, &d)) {
-		ax_cli_print_diag(&d);
-		goto free_sweep;
-	}
+		sw->name, st.run.total, ax_sweep_strategy_names[sw->strategy], st.run.in_shard,
+		o.run.shard_k, o.run.shard_n, st.written, st.already, st.run.invalid,
+		st.run.duplicate, st.run.feasible);
+	ax_sweep_meta_from(&meta, sw);
 	if (plot && !draw(dir, &meta))
-		goto free_recs;
+		goto free_sweep;
 	if (!quiet)
 		summary(&meta, &rs, dir);
 	rc = fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
-free_recs:
-	ax_sweep_recs_free(&rs);
 free_sweep:
+	ax_sweep_recs_free(&rs);
 	ax_sweep_free(sw);
-free_ctx:
-	free(c.done.id);
-	free(c.buf);
+free_sw:
 	free(sw);
 	return rc;
-}
-
-static bool write_points(const char *path, const struct ax_sweep_recs *rs)
-{
-	struct ax_diag d = { 0 };
-	struct ax_atomic a;
-	FILE *f = ax_atomic_open(&a, path, &d);
-	if (!f) {
-		ax_cli_print_diag(&d);
-		return false;
-	}
-	for (int64_t i = 0; i < rs->n; i++) {
-		fwrite(rs->r[i].line, 1, rs->r[i].len, f);
-		fputc('\n', f);
-	}
-	if (ax_atomic_commit(&a, &d)) {
-		ax_cli_print_diag(&d);
-		return false;
-	}
-	return true;
 }
 
 int ax_cmd_merge(int argc, char **argv)
@@ -503,42 +349,19 @@ int ax_cmd_merge(int argc, char **argv)
 	if (argc - optind < 2)
 		return ax_cli_usage_error("merge", "give OUTDIR and at least one SHARD_DIR");
 	const char *outdir = argv[optind];
-	struct ax_sweep_meta meta, m;
+	struct ax_sweep_meta meta;
 	struct ax_sweep_recs rs = { 0 };
 	struct ax_diag d = { 0 };
-	char path[AX_PATH_MAX];
-	int rc = AX_EXIT_ERROR;
-	for (int i = optind + 1; i < argc; i++) {
-		snprintf(path, sizeof path, "%s/sweep.json", argv[i]);
-		if (ax_sweep_meta_read(i == optind + 1 ? &meta : &m, path, &d)) {
-			ax_cli_print_diag(&d);
-			goto free_recs;
-		}
-		if (i > optind + 1 && !ax_sweep_meta_equal(&meta, &m)) {
-			fprintf(stderr, "archex merge: error: %s is from a different sweep than %s/sweep.json\n",
-				path, argv[optind + 1]);
-			goto free_recs;
-		}
-		snprintf(path, sizeof path, "%s/points.jsonl", argv[i]);
-		if (ax_sweep_recs_read(&rs, &meta, path, &d)) {
-			ax_cli_print_diag(&d);
-			goto free_recs;
-		}
-	}
-	int64_t read = rs.n;
-	ax_sweep_recs_finish(&rs);
-	if (!make_dirs(outdir) || !write_meta(outdir, &meta))
-		goto free_recs;
-	snprintf(path, sizeof path, "%s/points.jsonl", outdir);
-	if (!write_points(path, &rs))
-		goto free_recs;
-	fprintf(stderr, "archex merge: %d shard%s, %" PRId64 " lines, %" PRId64 " points after removing duplicates\n",
-		argc - optind - 1, argc - optind - 1 == 1 ? "" : "s", read, rs.n);
-	ax_sweep_recs_free(&rs);
-	if (ax_sweep_finalize(outdir, &meta, &rs, &d)) {
+	int64_t lines = 0;
+	int n = argc - optind - 1;
+	if (ax_sweep_merge_dirs(outdir, (const char *const *)(argv + optind + 1), n,
+				&meta, &rs, &lines, &d)) {
 		ax_cli_print_diag(&d);
-		goto free_recs;
+		return AX_EXIT_ERROR;
 	}
+	fprintf(stderr, "archex merge: %d shard%s, %" PRId64 " lines, %" PRId64
+		" points after removing duplicates\n", n, n == 1 ? "" : "s", lines, rs.n);
+	int rc = AX_EXIT_ERROR;
 	if (plot && !draw(outdir, &meta))
 		goto free_recs;
 	if (!quiet)
