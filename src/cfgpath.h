@@ -44,8 +44,8 @@ enum ax_cfg_type {
 struct ax_cfg_field {
 	const char *name;            /* as the YAML spells it, no stack prefix */
 	enum ax_cfg_level level;
-	enum ax_cfg_type type;
 	size_t offset;               /* in the struct of its level */
+	enum ax_cfg_type type;
 	const char *const *names;    /* AX_CFG_ENUM: the name table */
 	int n_names;
 	int64_t min, max;            /* AX_CFG_I64 */

@@ -83,11 +83,6 @@ static enum ax_status err_at(struct loader *L, const yaml_node_t *n, int col_off
 	va_end(ap);
 	int line = n ? (int)n->start_mark.line + 1 : 0;
 	int col = n ? (int)n->start_mark.column + 1 + col_off : 0;
-	/* a quoted scalar's text starts one column after its quote */
-	if (n && col_off && n->type == YAML_SCALAR_NODE &&
-	    (n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-	     n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE))
-		col++;
 	return ax_diag_set(L->d, AX_ERR_INPUT, L->file, line, col, "%s", msg);
 }
 
@@ -428,7 +423,11 @@ static enum ax_status compile(struct loader *L, yaml_node_t *n, struct ax_expr *
 	char msg[256];
 	int col;
 	if (!ax_expr_compile(e, s, integer, resolve_name, &rc, &col, msg, sizeof msg)) {
-		/* plain multi-line scalars would shift columns; ours are one line */
+		/* a quoted scalar's text starts one column after its quote
+		 * (escapes inside quotes would shift it; expressions have none) */
+		if (n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+		    n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+			col++;
 		return err_at(L, n, col, "bad %s '%s': %s", what, s, msg);
 	}
 	return AX_OK;
