@@ -37,3 +37,6 @@ enum ax_status ax_config_validate(const struct ax_config *c, struct ax_diag *d)
 	}
 	return AX_OK;
 }
+enum ax_status ax_config_load_string(const char *text, size_t len, const char *name,
+				     struct ax_config *cfg, struct ax_diag *d)
+{ (void)text; (void)len; (void)cfg; return ax_diag_set(d, AX_ERR_INTERNAL, name, 0, 0, "loader not merged yet"); }

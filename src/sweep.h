@@ -41,6 +41,7 @@
 #define AX_SWEEP_MAX_OBJECTIVES 4
 #define AX_SWEEP_MAX_BUDGETS 8
 #define AX_SWEEP_MAX_GENES 256
+#define AX_SWEEP_MAX_ID_FIELDS 32
 #define AX_SWEEP_MAX_GRID ((int64_t)1 << 32)
 
 enum ax_sweep_strategy {
@@ -97,6 +98,7 @@ struct ax_sweep_family {
 	char label[64];           /* unique within the sweep */
 	char base_path[512];      /* as resolved (relative to the sweep file) */
 	struct ax_config base;
+	uint64_t base_hash;       /* ax_config_hash(&base) */
 	int n_axes;
 	struct ax_sweep_axis axes[AX_SWEEP_MAX_AXES];
 	int n_derived;
@@ -143,6 +145,8 @@ struct ax_sweep {
 	struct ax_sweep_objective best;     /* best.csv ranks by this */
 	int budget_metric;                  /* budgets bound this (macs) */
 	bool need_latency;
+	int n_id_fields;                    /* what a point id hashes */
+	int16_t id_field[AX_SWEEP_MAX_ID_FIELDS];
 	int64_t n_points;         /* over all families */
 	int64_t *pool;            /* axis values */
 	int64_t pool_len, pool_cap;
@@ -190,6 +194,9 @@ void ax_sweep_ws_free(struct ax_sweep_ws *ws);
 enum ax_status ax_sweep_resolve(const struct ax_sweep *sw, int family,
 				const int32_t *genes, struct ax_sweep_point *pt,
 				struct ax_diag *d);
+/* A resolved config's point id (see ax_sweep_resolve). */
+uint64_t ax_sweep_point_id(const struct ax_sweep *sw, int family,
+			   const struct ax_config *cfg);
 /* Builds and costs pt->cfg: fills cost, metrics, constraints. */
 enum ax_status ax_sweep_measure(const struct ax_sweep *sw,
 				struct ax_sweep_ws *ws,
