@@ -962,10 +962,7 @@ static double var_point(const void *ctx, int32_t id)
 	return var_config(&pt->cfg, id);
 }
 
-	return h;
-}
-
-/* The id: FNV-1a over the base config's hash (ax_config_hash, which
+/* The id: a hash over the base config's hash (ax_config_hash, which
  * covers what no axis can change), every settable field of the resolved
  * config (each layer up to the stack's count, via the path table), the
  * convention, the mode and the lengths, mixed a word at a time (the
