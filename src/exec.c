@@ -414,6 +414,11 @@ static enum ax_status run_op(struct ax_exec *x, int32_t i, const int32_t *toks,
 						   "token id out of range 0..%lld",
 						   (long long)tab->rows - 1);
 		}
+		/* t2t's encoder adds one row of the target-space table; we use
+		 * row 0, t2t's generic space id (MODELS §6.1) */
+		const float *space = param(x, op, 1);
+		for (int64_t r = 0; space && r < n; r++)
+			ax_k_add(out + r * ldo, ldo, out + r * ldo, ldo, space, w, 1, w, w);
 		break;
 	}
 	case AX_OP_LINEAR: {
@@ -693,6 +698,18 @@ void ax_exec_reorder(struct ax_exec *x, const int32_t *from)
 const float *ax_exec_logprobs(const struct ax_exec *x)
 {
 	return tensor(x, x->g->logits);
+}
+
+int32_t ax_exec_start_token(const struct ax_exec *x)
+{
+	const struct ax_graph *g = x->g;
+	for (int32_t i = 0; i < g->n_ops; i++) {
+		const struct ax_op *op = &g->ops[i];
+		if ((op->kind == AX_OP_EMBED || op->kind == AX_OP_ADAPTIVE_INPUT) &&
+		    g->tensors[op->out].len == AX_LEN_TGT)
+			return op->pos == AX_POS_T2T ? 0 : AX_TOKEN_EOS;
+	}
+	return AX_TOKEN_EOS;
 }
 
 int64_t ax_exec_vocab(const struct ax_exec *x)
