@@ -158,7 +158,7 @@ enum ax_status ax_cfg_path_set(struct ax_config *cfg, const struct ax_cfg_path *
 			st->layers = v[0];
 			continue;
 		}
-		if (n > 1 && n != st->layers)
+		if (n > 1 && n < st->layers)
 			return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
 					   "%s%s has %d values for %lld layers",
 					   side_prefix[s + 1], f->name, n,

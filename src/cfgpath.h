@@ -7,7 +7,9 @@
  * "decoder.conv_branch.kernel_size", "vocab.share". A stack or layer field
  * without a prefix ("ffn_dim", "layers") means both stacks. Setting a
  * per-layer field with one value sets every layer of the stack; with a
- * list, layer l gets value l (the list must have one value per layer).
+ * list, layer l gets value l (the list needs at least one value per
+ * layer; values past the last layer are ignored, as upstream truncates
+ * its kernel lists, so [3,7,15,31,31,31] fits any stack of <= 6 layers).
  * Setting `layers` above the current count fills the new layers with a
  * copy of the last one, so a stack can grow before its fields are set.
  *
@@ -80,7 +82,7 @@ static inline const struct ax_cfg_field *ax_cfg_path_field(const struct ax_cfg_p
 }
 
 /* Sets the field from n values (n == 1: every layer; n > 1: one per
- * layer of each stack reached, layer count must equal n). Fails with
+ * layer of each stack reached, n >= layer count). Fails with
  * AX_ERR_INPUT (a message in d, no file) on a value out of range or a
  * list of the wrong length. */
 enum ax_status ax_cfg_path_set(struct ax_config *cfg, const struct ax_cfg_path *p,

@@ -14,6 +14,8 @@ static const struct ax_cmd commands[] = {
 	{ "sweep", ax_cmd_sweep, "cost a design space, Pareto fronts and best design per budget" },
 	{ "merge", ax_cmd_merge, "join the output directories of sharded sweeps" },
 	{ "plot", ax_cmd_plot, "draw trade-off, Pareto, breakdown and length plots" },
+	{ "run", ax_cmd_run, "reference inference: decode or score, with executed MACs" },
+	{ "init", ax_cmd_init, "write a weights file with deterministic random weights" },
 };
 static const int n_commands = sizeof commands / sizeof commands[0];
 

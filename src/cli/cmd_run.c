@@ -1,0 +1,541 @@
+/*
+ * cmd_run.c - `archex run` (reference inference) and `archex init`
+ * (write a deterministic random weights file).
+ *
+ * run: translation by beam search (greedy = --beam 1) with incremental
+ * state, teacher-forced scoring of a given target (--tgt), or language-
+ * model scoring with log-likelihood and perplexity. Every run reports the
+ * MACs its kernels executed next to the cost model's `exact` count for the
+ * same lengths, mode and beam, and fails if they differ.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cblas.h>
+
+#include "cli.h"
+#include "decode.h"
+#include "exec.h"
+#include "graph.h"
+#include "json.h"
+
+#define MAX_TOKENS 4096
+
+/* OpenBLAS's thread control and kernel name (not in every cblas.h). */
+void openblas_set_num_threads(int n);
+char *openblas_get_corename(void);
+
+static void help_run(void)
+{
+	printf(
+"usage: archex run CONFIG [options]\n"
+"\n"
+"Reference inference in C with OpenBLAS over the same op list the cost\n"
+"model counts. Translation configs decode each source sentence by beam\n"
+"search (greedy with --beam 1) with KV caches and conv ring buffers, or\n"
+"score a given target (--tgt). Language-model configs score the tokens\n"
+"and print log-likelihood and perplexity. Token ids use fairseq's\n"
+"dictionary (bos 0, pad 1, eos 2, unk 3); a sentence is space-separated ids\n"
+"without eos.\n"
+"\n"
+"options:\n"
+"  --weights FILE     weights written by 'archex init' (else --seed)\n"
+"  --seed N           random weights from seed N (default 1)\n"
+"  --src \"IDS\"        one source sentence (LM: the tokens to score)\n"
+"  --src-file FILE    one sentence per line\n"
+"  --tgt \"IDS\"        score this target teacher-forced instead of decoding\n"
+"  --beam K           beam width (default 1 = greedy)\n"
+"  --lenpen A         length penalty: score / len^A (default 1)\n"
+"  --max-len N        tokens to generate at most, eos included (default 200)\n"
+"  --threads N        OpenBLAS threads (default 1)\n"
+"  --dump-logits FILE write the teacher-forced log-probs (T x V float32)\n"
+"  --format F         text (default) or json\n"
+"  -h, --help         this text\n");
+}
+
+static void help_init(void)
+{
+	printf(
+"usage: archex init CONFIG --out FILE [--seed N]\n"
+"\n"
+"Write a weights file (docs/weights-format.md) with deterministic random\n"
+"weights from seed N (default 1). The file is written to a temporary name\n"
+"and renamed, so an interrupted run never leaves a partial file.\n");
+}
+
+/* Parses space-separated non-negative ids; returns the count or -1 and
+ * sets *bad_col (1-based) at the offending character. */
+static int64_t parse_ids(const char *s, int32_t *out, int64_t cap, int *bad_col)
+{
+	int64_t n = 0;
+	const char *p = s;
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '\n' || *p == '\r')
+			break;
+		char *end;
+		errno = 0;
+		long v = strtol(p, &end, 10);
+		if (end == p || errno || v < 0 || v > INT32_MAX || n == cap ||
+		    (*end && !isspace((unsigned char)*end))) {
+			*bad_col = (int)(p - s) + 1;
+			return -1;
+		}
+		out[n++] = (int32_t)v;
+		p = end;
+	}
+	return n;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Analytic exact MACs for what the executor just did: source-stream ops
+ * once, target-stream ops once per beam row (MODELS §8.4). */
+static int64_t analytic_macs(const struct ax_graph *g, enum ax_mode mode,
+			     int64_t S, int64_t T, int64_t rows_per_t)
+{
+	struct ax_op_cost c;
+	int64_t total = 0;
+	for (int32_t i = 0; i < g->n_ops; i++) {
+		ax_cost_op(g, i, AX_CONVENTION_EXACT, mode, &c);
+		int64_t v = ax_poly_eval(&c.macs, S, T);
+		total += g->tensors[g->ops[i].out].len == AX_LEN_TGT ? rows_per_t * v : v;
+	}
+	return total;
+}
+
+static void warn_coretype(void)
+{
+	const char *ct = getenv("OPENBLAS_CORETYPE");
+	if (ct && *ct)
+		fprintf(stderr, "archex: note: OPENBLAS_CORETYPE=%s forces OpenBLAS's "
+			"'%s' kernels; on a CPU with AVX-512 unset it for about 2x "
+			"(DESIGN.md §8)\n", ct, openblas_get_corename());
+}
+
+struct run_opts {
+	const char *weights, *src, *src_file, *tgt, *dump;
+	uint64_t seed;
+	int64_t beam, max_len, threads;
+	double lenpen;
+	bool json;
+};
+
+static int load_model(const char *path, struct ax_config *cfg, struct ax_graph *g)
+{
+	struct ax_diag d = { 0 };
+	if (!ax_cli_load(path, cfg))
+		return AX_EXIT_ERROR;
+	ax_graph_init(g);
+	if (ax_model_build(cfg, g, &d) != AX_OK) {
+		ax_cli_print_diag(&d);
+		return AX_EXIT_ERROR;
+	}
+	return AX_EXIT_OK;
+}
+
+static int weights_for(struct ax_exec *x, const struct run_opts *o)
+{
+	struct ax_diag d = { 0 };
+	if (!o->weights) {
+		ax_exec_init_weights(x, o->seed);
+		return AX_EXIT_OK;
+	}
+	if (ax_exec_load_weights(x, o->weights, &d) != AX_OK) {
+		ax_cli_print_diag(&d);
+		return AX_EXIT_ERROR;
+	}
+	return AX_EXIT_OK;
+}
+
+static void print_tokens(FILE *f, const int32_t *t, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++)
+		fprintf(f, "%s%d", i ? " " : "", t[i]);
+}
+
+static int dump_logits(const struct ax_exec *x, int64_t T, const char *path)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "wb");
+	if (!f) {
+		fprintf(stderr, "%s: error: cannot open for writing: %s\n", tmp, strerror(errno));
+		return AX_EXIT_ERROR;
+	}
+	int64_t V = ax_exec_vocab(x), ld = x->ld[x->g->logits];
+	const float *lp = ax_exec_logprobs(x);
+	bool ok = true;
+	for (int64_t i = 0; i < T; i++)
+		ok &= fwrite(lp + i * ld, sizeof(float), (size_t)V, f) == (size_t)V;
+	ok &= fclose(f) == 0;
+	if (!ok || rename(tmp, path) != 0) {
+		fprintf(stderr, "%s: error: cannot write: %s\n", path, strerror(errno));
+		remove(tmp);
+		return AX_EXIT_ERROR;
+	}
+	return AX_EXIT_OK;
+}
+
+/* Scores tgt given src (translation) or the LM sequence src. */
+static int run_score(const struct ax_graph *g, const struct run_opts *o,
+		     const int32_t *src, int64_t S, const int32_t *y, int64_t T)
+{
+	struct ax_exec x;
+	struct ax_diag d = { 0 };
+	bool lm = g->cfg->task == AX_TASK_LANGUAGE_MODEL;
+	struct ax_exec_opts eo = { .mode = AX_MODE_SEQUENCE, .batch = 1,
+				   .max_src = lm ? 0 : S, .max_tgt = T };
+	if (ax_exec_init(&x, g, &eo, &d) != AX_OK) {
+		ax_cli_print_diag(&d);
+		return AX_EXIT_ERROR;
+	}
+	int rc = weights_for(&x, o);
+	int32_t *tgt_in = malloc((size_t)T * sizeof *tgt_in);
+	double ll = 0, t0 = now();
+	if (rc == AX_EXIT_OK && (!tgt_in || ax_score(&x, lm ? NULL : src, lm ? 0 : S, y, T,
+						   tgt_in, &ll, &d) != AX_OK)) {
+		ax_cli_print_diag(&d);
+		rc = AX_EXIT_ERROR;
+	}
+	double secs = now() - t0;
+	if (rc == AX_EXIT_OK) {
+		int64_t exec_macs = ax_exec_macs(&x, NULL);
+		int64_t ana = analytic_macs(g, AX_MODE_SEQUENCE, lm ? 0 : S, T, 1);
+		if (o->dump)
+			rc = dump_logits(&x, T, o->dump);
+		if (o->json) {
+			struct ax_json j;
+			ax_json_init(&j, stdout, AX_JSON_COMPACT);
+			ax_json_begin_object(&j);
+			ax_json_key(&j, "name");
+			ax_json_string(&j, g->cfg->name);
+			ax_json_key(&j, "mode");
+			ax_json_string(&j, "score");
+			ax_json_key(&j, "src_len");
+			ax_json_int(&j, lm ? 0 : S);
+			ax_json_key(&j, "tgt_len");
+			ax_json_int(&j, T);
+			ax_json_key(&j, "loglik");
+			ax_json_double(&j, ll);
+			ax_json_key(&j, "perplexity");
+			ax_json_double(&j, exp(-ll / (double)T));
+			ax_json_key(&j, "executed_macs");
+			ax_json_int(&j, exec_macs);
+			ax_json_key(&j, "analytic_macs");
+			ax_json_int(&j, ana);
+			ax_json_key(&j, "seconds");
+			ax_json_double(&j, secs);
+			ax_json_end_object(&j);
+			ax_json_finish(&j, NULL);
+			fputc('\n', stdout);
+		} else {
+			printf("log-likelihood %.6f over %" PRId64 " tokens, perplexity %.4f\n",
+			       ll, T, exp(-ll / (double)T));
+			printf("executed MACs %" PRId64 ", analytic (exact) %" PRId64 ", %.3f ms\n",
+			       exec_macs, ana, 1e3 * secs);
+		}
+		if (exec_macs != ana) {
+			fprintf(stderr, "archex run: error: executed MACs %" PRId64
+				" differ from the cost model's %" PRId64 "\n", exec_macs, ana);
+			rc = AX_EXIT_ERROR;
+		}
+	}
+	free(tgt_in);
+	ax_exec_free(&x);
+	return rc;
+}
+
+static int run_decode(const struct ax_graph *g, const struct run_opts *o,
+		      int32_t (*sents)[MAX_TOKENS], const int64_t *lens, int64_t n)
+{
+	struct ax_exec x;
+	struct ax_decoder dec;
+	struct ax_diag d = { 0 };
+	int64_t max_src = 1;
+	for (int64_t i = 0; i < n; i++)
+		max_src = lens[i] > max_src ? lens[i] : max_src;
+	struct ax_exec_opts eo = { .mode = AX_MODE_INCREMENTAL, .batch = o->beam,
+				   .max_src = max_src, .max_tgt = o->max_len };
+	struct ax_decode_opts dopt = { .beam = o->beam, .lenpen = o->lenpen,
+				       .max_len = o->max_len };
+	if (ax_exec_init(&x, g, &eo, &d) != AX_OK || ax_decoder_init(&dec, &dopt, &d) != AX_OK) {
+		ax_cli_print_diag(&d);
+		ax_exec_free(&x);
+		return AX_EXIT_ERROR;
+	}
+	int rc = weights_for(&x, o);
+	struct ax_json j;
+	ax_json_init(&j, stdout, AX_JSON_COMPACT);
+	if (o->json && rc == AX_EXIT_OK)
+		ax_json_begin_array(&j);
+	for (int64_t i = 0; i < n && rc == AX_EXIT_OK; i++) {
+		ax_exec_reset_counters(&x);
+		double t0 = now();
+		if (ax_decode(&dec, &x, sents[i], lens[i], &d) != AX_OK) {
+			ax_cli_print_diag(&d);
+			rc = AX_EXIT_ERROR;
+			break;
+		}
+		double secs = now() - t0;
+		int64_t exec_macs = ax_exec_macs(&x, NULL);
+		int64_t ana = analytic_macs(g, AX_MODE_INCREMENTAL, lens[i], x.step, o->beam);
+		if (o->json) {
+			ax_json_begin_object(&j);
+			ax_json_key(&j, "name");
+			ax_json_string(&j, g->cfg->name);
+			ax_json_key(&j, "src_len");
+			ax_json_int(&j, lens[i]);
+			ax_json_key(&j, "beam");
+			ax_json_int(&j, o->beam);
+			ax_json_key(&j, "tokens");
+			ax_json_begin_array(&j);
+			for (int64_t k = 0; k < dec.best_len; k++)
+				ax_json_int(&j, dec.best[k]);
+			ax_json_end_array(&j);
+			ax_json_key(&j, "score");
+			ax_json_double(&j, dec.best_score);
+			ax_json_key(&j, "steps");
+			ax_json_int(&j, x.step);
+			ax_json_key(&j, "executed_macs");
+			ax_json_int(&j, exec_macs);
+			ax_json_key(&j, "analytic_macs");
+			ax_json_int(&j, ana);
+			ax_json_key(&j, "seconds");
+			ax_json_double(&j, secs);
+			ax_json_end_object(&j);
+		} else {
+			print_tokens(stdout, dec.best, dec.best_len);
+			printf("\t# score %.4f, %" PRId64 " steps, executed MACs %" PRId64
+			       " (analytic %" PRId64 "), %.2f ms\n", dec.best_score, x.step,
+			       exec_macs, ana, 1e3 * secs);
+		}
+		if (exec_macs != ana) {
+			fprintf(stderr, "archex run: error: executed MACs %" PRId64
+				" differ from the cost model's %" PRId64 "\n", exec_macs, ana);
+			rc = AX_EXIT_ERROR;
+		}
+	}
+	if (o->json && rc == AX_EXIT_OK) {
+		ax_json_end_array(&j);
+		ax_json_finish(&j, NULL);
+		fputc('\n', stdout);
+	}
+	ax_decoder_free(&dec);
+	ax_exec_free(&x);
+	return rc;
+}
+
+int ax_cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "weights", required_argument, NULL, 'w' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "src", required_argument, NULL, 'S' },
+		{ "src-file", required_argument, NULL, 'F' },
+		{ "tgt", required_argument, NULL, 'T' },
+		{ "beam", required_argument, NULL, 'b' },
+		{ "lenpen", required_argument, NULL, 'l' },
+		{ "max-len", required_argument, NULL, 'm' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "dump-logits", required_argument, NULL, 'D' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_opts o = { .seed = 1, .beam = 1, .max_len = 200, .threads = 1,
+			      .lenpen = 1.0 };
+	int opt;
+	int64_t v;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'w': o.weights = optarg; break;
+		case 's':
+			if (!ax_cli_parse_i64(optarg, 0, INT64_MAX, &v))
+				return ax_cli_usage_error("run", "--seed wants a non-negative integer, not '%s'", optarg);
+			o.seed = (uint64_t)v;
+			break;
+		case 'S': o.src = optarg; break;
+		case 'F': o.src_file = optarg; break;
+		case 'T': o.tgt = optarg; break;
+		case 'D': o.dump = optarg; break;
+		case 'b':
+			if (!ax_cli_parse_i64(optarg, 1, 64, &o.beam))
+				return ax_cli_usage_error("run", "--beam wants 1..64, not '%s'", optarg);
+			break;
+		case 'm':
+			if (!ax_cli_parse_i64(optarg, 1, MAX_TOKENS, &o.max_len))
+				return ax_cli_usage_error("run", "--max-len wants 1..%d, not '%s'", MAX_TOKENS, optarg);
+			break;
+		case 't':
+			if (!ax_cli_parse_i64(optarg, 1, 256, &o.threads))
+				return ax_cli_usage_error("run", "--threads wants 1..256, not '%s'", optarg);
+			break;
+		case 'l': {
+			char *end;
+			errno = 0;
+			o.lenpen = strtod(optarg, &end);
+			if (*end || end == optarg || errno || !isfinite(o.lenpen))
+				return ax_cli_usage_error("run", "--lenpen wants a number, not '%s'", optarg);
+			break;
+		}
+		case 'f':
+			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
+				return ax_cli_usage_error("run", "--format must be text or json, not '%s'", optarg);
+			o.json = !strcmp(optarg, "json");
+			break;
+		case 'h': help_run(); return AX_EXIT_OK;
+		case ':': return ax_cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]);
+		default: return ax_cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return ax_cli_usage_error("run", "expected exactly one CONFIG");
+	if (!o.src == !o.src_file)
+		return ax_cli_usage_error("run", "give exactly one of --src and --src-file");
+	if (o.weights && o.seed != 1)
+		return ax_cli_usage_error("run", "--weights and --seed exclude each other");
+
+	/* the sentences */
+	static int32_t sents[64][MAX_TOKENS];
+	int64_t lens[64], n = 0;
+	static int32_t tgt[MAX_TOKENS];
+	int64_t tgt_len = 0;
+	int col;
+	if (o.src) {
+		lens[0] = parse_ids(o.src, sents[0], MAX_TOKENS, &col);
+		if (lens[0] < 0)
+			return ax_cli_usage_error("run", "--src: bad token id at column %d", col);
+		n = 1;
+	} else {
+		FILE *f = fopen(o.src_file, "r");
+		if (!f) {
+			fprintf(stderr, "%s: error: cannot open: %s\n", o.src_file, strerror(errno));
+			return AX_EXIT_ERROR;
+		}
+		static char line[MAX_TOKENS * 12];
+		int lineno = 0;
+		while (fgets(line, sizeof line, f)) {
+			lineno++;
+			if (n == 64) {
+				fprintf(stderr, "%s:%d:1: error: more than 64 sentences\n", o.src_file, lineno);
+				fclose(f);
+				return AX_EXIT_ERROR;
+			}
+			lens[n] = parse_ids(line, sents[n], MAX_TOKENS, &col);
+			if (lens[n] < 0) {
+				fprintf(stderr, "%s:%d:%d: error: expected a token id (a non-negative integer)\n",
+					o.src_file, lineno, col);
+				fclose(f);
+				return AX_EXIT_ERROR;
+			}
+			if (lens[n] > 0)
+				n++;
+		}
+		fclose(f);
+	}
+	for (int64_t i = 0; i < n; i++)
+		if (lens[i] == 0)
+			return ax_cli_usage_error("run", "an empty sentence");
+	if (n == 0)
+		return ax_cli_usage_error("run", "no sentence given");
+	if (o.tgt) {
+		tgt_len = parse_ids(o.tgt, tgt, MAX_TOKENS, &col);
+		if (tgt_len <= 0)
+			return ax_cli_usage_error("run", "--tgt: bad or empty token list (column %d)", col);
+	}
+
+	struct ax_config *cfg = malloc(sizeof *cfg);
+	struct ax_graph g;
+	ax_graph_init(&g);
+	if (!cfg || load_model(argv[optind], cfg, &g) != AX_EXIT_OK) {
+		ax_graph_free(&g);
+		free(cfg);
+		return AX_EXIT_ERROR;
+	}
+	openblas_set_num_threads((int)o.threads);
+	warn_coretype();
+	int rc;
+	if (cfg->task == AX_TASK_LANGUAGE_MODEL)
+		rc = run_score(&g, &o, NULL, 0, sents[0], lens[0]);
+	else if (o.tgt)
+		rc = run_score(&g, &o, sents[0], lens[0], tgt, tgt_len);
+	else
+		rc = run_decode(&g, &o, sents, lens, n);
+	ax_graph_free(&g);
+	free(cfg);
+	if (fflush(stdout))
+		rc = AX_EXIT_ERROR;
+	return rc;
+}
+
+int ax_cmd_init(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "seed", required_argument, NULL, 's' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int64_t seed = 1;
+	const char *out = NULL;
+	int opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			if (!ax_cli_parse_i64(optarg, 0, INT64_MAX, &seed))
+				return ax_cli_usage_error("init", "--seed wants a non-negative integer, not '%s'", optarg);
+			break;
+		case 'o': out = optarg; break;
+		case 'h': help_init(); return AX_EXIT_OK;
+		case ':': return ax_cli_usage_error("init", "option '%s' needs a value", argv[optind - 1]);
+		default: return ax_cli_usage_error("init", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1 || !out)
+		return ax_cli_usage_error("init", "expected CONFIG and --out FILE");
+	struct ax_config *cfg = malloc(sizeof *cfg);
+	struct ax_graph g;
+	ax_graph_init(&g);
+	if (!cfg || load_model(argv[optind], cfg, &g) != AX_EXIT_OK) {
+		ax_graph_free(&g);
+		free(cfg);
+		return AX_EXIT_ERROR;
+	}
+	struct ax_exec x;
+	struct ax_diag d = { 0 };
+	struct ax_exec_opts eo = { .mode = AX_MODE_SEQUENCE, .batch = 1,
+				   .max_src = 1, .max_tgt = 1 };
+	int rc = AX_EXIT_OK;
+	if (ax_exec_init(&x, &g, &eo, &d) != AX_OK) {
+		ax_cli_print_diag(&d);
+		rc = AX_EXIT_ERROR;
+	} else {
+		ax_exec_init_weights(&x, (uint64_t)seed);
+		if (ax_exec_save_weights(&x, out, &d) != AX_OK) {
+			ax_cli_print_diag(&d);
+			rc = AX_EXIT_ERROR;
+		}
+		ax_exec_free(&x);
+	}
+	ax_graph_free(&g);
+	free(cfg);
+	return rc;
+}

@@ -1,0 +1,275 @@
+/*
+ * test_exec.c - the executor against the cost model and against itself:
+ *   - executed MACs equal `exact` MACs, per kind, in sequence mode (batch 1
+ *     and 3) and in incremental mode (greedy and beam), for every family;
+ *   - incremental decoding with caches and conv rings reproduces the
+ *     teacher-forced pass row by row (same tokens fed step by step);
+ *   - a batch of identical sentences gives identical rows;
+ *   - weights saved and loaded give bit-identical outputs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cost.h"
+#include "decode.h"
+#include "exec.h"
+#include "graph.h"
+#include "model_fixtures.h"
+
+static struct ax_cost cost;
+
+static void fill_tokens(int32_t *t, int64_t n, int64_t vocab, uint32_t seed)
+{
+	for (int64_t i = 0; i < n; i++) {
+		seed = seed * 1664525u + 1013904223u;
+		t[i] = 4 + (int32_t)((seed >> 8) % (uint32_t)(vocab - 4));
+	}
+}
+
+/* Target ids to draw from: band 0 for adaptive models (see test_lm). */
+static int64_t tgt_vocab(const struct ax_config *cfg)
+{
+	return cfg->adaptive.enabled ? cfg->adaptive.cutoff[0] : cfg->vocab_target;
+}
+
+/* Sequence mode: executed == analytic exact MACs, by kind, batch B. */
+static void check_sequence(const struct ax_config *cfg, int64_t B, int64_t S, int64_t T)
+{
+	struct ax_graph g;
+	struct ax_exec x;
+	struct ax_diag d = { 0 };
+	bool lm = cfg->task == AX_TASK_LANGUAGE_MODEL;
+	if (lm)
+		S = 0;
+	ax_graph_init(&g);
+	assert_int_equal(ax_model_build(cfg, &g, &d), AX_OK);
+	struct ax_exec_opts o = { .mode = AX_MODE_SEQUENCE, .batch = B,
+				  .max_src = S, .max_tgt = T };
+	assert_int_equal(ax_exec_init(&x, &g, &o, &d), AX_OK);
+	ax_exec_init_weights(&x, 7);
+	int32_t *src = malloc((size_t)(B * (S + 1)) * sizeof *src);
+	int32_t *tgt = malloc((size_t)(B * T) * sizeof *tgt);
+	assert_non_null(src);
+	assert_non_null(tgt);
+	for (int64_t b = 0; b < B; b++) {
+		fill_tokens(src + b * S, S, lm ? 10 : cfg->vocab_source, 11);
+		fill_tokens(tgt + b * T, T, tgt_vocab(cfg), 12);
+	}
+	assert_int_equal(ax_exec_forward(&x, lm ? NULL : src, S, tgt, T, &d), AX_OK);
+	ax_cost_graph(&g, AX_CONVENTION_EXACT, AX_MODE_SEQUENCE, &cost);
+	int64_t by_kind[AX_KIND_COUNT];
+	int64_t macs = ax_exec_macs(&x, by_kind);
+	assert_int_equal(macs, B * ax_poly_eval(&cost.macs, S, T));
+	for (int k = 0; k < AX_KIND_COUNT; k++)
+		assert_int_equal(by_kind[k], B * ax_poly_eval(&cost.macs_by_kind[k], S, T));
+	/* log-probabilities are finite and normalised */
+	const float *lp = ax_exec_logprobs(&x);
+	int64_t V = ax_exec_vocab(&x), ld = x.ld[g.logits];
+	for (int64_t r = 0; r < B * T; r += T) {
+		double z = 0;
+		for (int64_t w = 0; w < V; w++) {
+			assert_true(isfinite(lp[r * ld + w]));
+			z += exp(lp[r * ld + w]);
+		}
+		assert_true(fabs(z - 1.0) < 1e-3);
+	}
+	/* identical sentences give identical rows (batch rows independent) */
+	if (B > 1) {
+		memcpy(src + S, src, (size_t)S * sizeof *src);
+		memcpy(tgt + T, tgt, (size_t)T * sizeof *tgt);
+		assert_int_equal(ax_exec_forward(&x, lm ? NULL : src, S, tgt, T, &d), AX_OK);
+		lp = ax_exec_logprobs(&x);
+		for (int64_t r = 0; r < T; r++)
+			for (int64_t w = 0; w < V; w++)
+				assert_true(fabsf(lp[r * ld + w] - lp[(T + r) * ld + w]) < 1e-4f);
+	}
+	free(src);
+	free(tgt);
+	ax_exec_free(&x);
+	ax_graph_free(&g);
+}
+
+/* Incremental == teacher forced, row by row, and MACs == incremental exact. */
+static void check_incremental(const struct ax_config *cfg, int64_t S, int64_t T)
+{
+	struct ax_graph g;
+	struct ax_exec seq, inc;
+	struct ax_diag d = { 0 };
+	bool lm = cfg->task == AX_TASK_LANGUAGE_MODEL;
+	if (lm)
+		S = 0;
+	ax_graph_init(&g);
+	assert_int_equal(ax_model_build(cfg, &g, &d), AX_OK);
+	struct ax_exec_opts os = { .mode = AX_MODE_SEQUENCE, .batch = 1, .max_src = S, .max_tgt = T };
+	struct ax_exec_opts oi = { .mode = AX_MODE_INCREMENTAL, .batch = 1, .max_src = S, .max_tgt = T };
+	assert_int_equal(ax_exec_init(&seq, &g, &os, &d), AX_OK);
+	assert_int_equal(ax_exec_init(&inc, &g, &oi, &d), AX_OK);
+	ax_exec_init_weights(&seq, 3);
+	ax_exec_init_weights(&inc, 3);
+	int32_t src[64], tgt[64];
+	fill_tokens(src, S, lm ? 10 : cfg->vocab_source, 5);
+	fill_tokens(tgt, T, tgt_vocab(cfg), 6);
+	tgt[0] = ax_exec_start_token(&inc);
+	assert_int_equal(ax_exec_forward(&seq, src, S, tgt, T, &d), AX_OK);
+	assert_int_equal(ax_exec_encode(&inc, src, S, &d), AX_OK);
+	int64_t V = ax_exec_vocab(&seq), lds = seq.ld[g.logits];
+	double worst = 0;
+	for (int64_t t = 0; t < T; t++) {
+		assert_int_equal(ax_exec_step(&inc, &tgt[t], &d), AX_OK);
+		const float *a = ax_exec_logprobs(&seq) + t * lds, *b = ax_exec_logprobs(&inc);
+		for (int64_t w = 0; w < V; w++) {
+			double e = fabs((double)a[w] - (double)b[w]) / (1.0 + fabs((double)a[w]));
+			worst = e > worst ? e : worst;
+		}
+	}
+	if (worst > 1e-4)
+		fail_msg("incremental differs from teacher-forced: worst rel err %g", worst);
+	ax_cost_graph(&g, AX_CONVENTION_EXACT, AX_MODE_INCREMENTAL, &cost);
+	assert_int_equal(ax_exec_macs(&inc, NULL), ax_poly_eval(&cost.macs, S, T));
+	ax_exec_free(&seq);
+	ax_exec_free(&inc);
+	ax_graph_free(&g);
+}
+
+static void check_family(const struct ax_config *c)
+{
+	check_sequence(c, 1, 7, 5);
+	check_sequence(c, 3, 4, 6);
+	check_incremental(c, 6, 9);
+}
+
+static void test_transformer(void **state)
+{
+	(void)state;
+	struct ax_config c = fx_transformer(32, 64, 4, 2, 50, 40, AX_SHARE_NONE);
+	check_family(&c);
+	c = fx_transformer(32, 48, 2, 2, 60, 60, AX_SHARE_ALL);
+	c.norm = AX_NORM_PRE;
+	c.final_norm = true;
+	check_family(&c);
+}
+
+static void test_lite(void **state)
+{
+	(void)state;
+	struct ax_config c = fx_lite(40, AX_CONV_DYNAMIC, true, 8, 50, 50, AX_SHARE_ALL);
+	check_family(&c);
+	c = fx_lite(32, AX_CONV_LIGHTWEIGHT, false, 4, 50, 40, AX_SHARE_NONE);
+	check_family(&c);
+}
+
+static void test_lightconv(void **state)
+{
+	(void)state;
+	struct ax_config c = fx_lightconv(32, 64, 4, AX_CONV_DYNAMIC, true, 50, 50, AX_SHARE_ALL);
+	check_family(&c);
+	c = fx_lightconv(32, 64, 4, AX_CONV_LIGHTWEIGHT, false, 50, 40, AX_SHARE_NONE);
+	check_family(&c);
+}
+
+static void test_evolved(void **state)
+{
+	(void)state;
+	struct ax_config c = fx_evolved(32, 4, 50);
+	check_family(&c);
+}
+
+/* The adaptive LM: tokens drawn from band 0 execute exactly the analytic
+ * count, which assumes band 0 (its upper bound). */
+static void test_lm(void **state)
+{
+	(void)state;
+	struct ax_config c = fx_lite_lm(32, 70000);
+	c.adaptive.cutoff[0] = 40;
+	c.adaptive.cutoff[1] = 60;
+	c.vocab_target = 80;
+	check_family(&c);
+}
+
+static void test_weights_roundtrip(void **state)
+{
+	(void)state;
+	struct ax_config c = fx_lite(40, AX_CONV_DYNAMIC, true, 8, 50, 50, AX_SHARE_ALL);
+	struct ax_graph g;
+	struct ax_exec a, b;
+	struct ax_diag d = { 0 };
+	ax_graph_init(&g);
+	assert_int_equal(ax_model_build(&c, &g, &d), AX_OK);
+	struct ax_exec_opts o = { .mode = AX_MODE_SEQUENCE, .batch = 1, .max_src = 5, .max_tgt = 5 };
+	assert_int_equal(ax_exec_init(&a, &g, &o, &d), AX_OK);
+	assert_int_equal(ax_exec_init(&b, &g, &o, &d), AX_OK);
+	ax_exec_init_weights(&a, 42);
+	char path[] = "/tmp/archex-test-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(ax_exec_save_weights(&a, path, &d), AX_OK);
+	assert_int_equal(ax_exec_load_weights(&b, path, &d), AX_OK);
+	assert_memory_equal(a.weights, b.weights, (size_t)a.n_weights * sizeof(float));
+	unlink(path);
+	ax_exec_free(&a);
+	ax_exec_free(&b);
+	ax_graph_free(&g);
+}
+
+/* Beam search: beam k executes the source ops once and k rows of target
+ * ops per step; the result is a valid hypothesis ending in eos or cut. */
+static void test_beam(void **state)
+{
+	(void)state;
+	struct ax_config c = fx_lite(40, AX_CONV_DYNAMIC, true, 8, 50, 50, AX_SHARE_ALL);
+	struct ax_graph g;
+	struct ax_exec x;
+	struct ax_decoder dec;
+	struct ax_diag d = { 0 };
+	ax_graph_init(&g);
+	assert_int_equal(ax_model_build(&c, &g, &d), AX_OK);
+	for (int64_t k = 1; k <= 4; k += 3) {
+		struct ax_exec_opts o = { .mode = AX_MODE_INCREMENTAL, .batch = k,
+					  .max_src = 8, .max_tgt = 12 };
+		struct ax_decode_opts dopt = { .beam = k, .lenpen = 1.0, .max_len = 12 };
+		assert_int_equal(ax_exec_init(&x, &g, &o, &d), AX_OK);
+		assert_int_equal(ax_decoder_init(&dec, &dopt, &d), AX_OK);
+		ax_exec_init_weights(&x, 9);
+		int32_t src[8];
+		fill_tokens(src, 8, 50, 1);
+		assert_int_equal(ax_decode(&dec, &x, src, 8, &d), AX_OK);
+		assert_true(dec.best_len >= 1 && dec.best_len <= 12);
+		for (int64_t i = 0; i + 1 < dec.best_len; i++)
+			assert_true(dec.best[i] != AX_TOKEN_PAD && dec.best[i] != AX_TOKEN_EOS);
+		/* MACs: source ops once, target ops k rows per step */
+		struct ax_op_cost oc;
+		int64_t want = 0;
+		for (int32_t i = 0; i < g.n_ops; i++) {
+			ax_cost_op(&g, i, AX_CONVENTION_EXACT, AX_MODE_INCREMENTAL, &oc);
+			int64_t v = ax_poly_eval(&oc.macs, 8, x.step);
+			want += g.tensors[g.ops[i].out].len == AX_LEN_TGT ? k * v : v;
+		}
+		assert_int_equal(ax_exec_macs(&x, NULL), want);
+		ax_decoder_free(&dec);
+		ax_exec_free(&x);
+	}
+	ax_graph_free(&g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_transformer),
+		cmocka_unit_test(test_lite),
+		cmocka_unit_test(test_lightconv),
+		cmocka_unit_test(test_evolved),
+		cmocka_unit_test(test_lm),
+		cmocka_unit_test(test_weights_roundtrip),
+		cmocka_unit_test(test_beam),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
