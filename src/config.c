@@ -503,8 +503,10 @@ static enum presence rule_final_norm(const struct walk *w, const char **why)
 
 static enum presence rule_translation(const struct walk *w, const char **why)
 {
-	if (w->cfg->task == AX_TASK_TRANSLATION)
+	if (w->cfg->task == AX_TASK_TRANSLATION) {
+		*why = "task translation has an encoder and a source vocabulary";
 		return PRESENCE_REQUIRED;
+	}
 	*why = "a language_model has no source side (no encoder, no source vocabulary)";
 	return PRESENCE_FORBIDDEN;
 }
@@ -1075,6 +1077,15 @@ static enum ax_status walk_present(struct walk *w, const struct field *f,
 				  path, ax_family_names[w->cfg->family],
 				  ax_task_names[w->cfg->task], why);
 	}
+	/* libyaml marks an empty value at the next token, often the next
+	 * line, so point at the key instead. */
+	if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0 &&
+	    v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+		char path[96];
+		key_path(w, f->key, path, sizeof path);
+		return node_error(w, k, AX_ERR_INPUT, "%s has no value; expected %s",
+				  path, type_name(f->type));
+	}
 	return walk_field(w, f, v, base);
 }
 
@@ -1608,7 +1619,8 @@ static void default_name(char *dst, size_t size, const char *path)
 	dst[len] = '\0';
 }
 
-static enum ax_status check_root(const yaml_node_t *root, const char *file,
+static enum ax_status check_root(const yaml_document_t *doc,
+				 const yaml_node_t *root, const char *file,
 				 struct ax_diag *d)
 {
 	if (!root)
@@ -1617,8 +1629,10 @@ static enum ax_status check_root(const yaml_node_t *root, const char *file,
 				 "(family, task, embed_dim, ...)");
 	if (root->type == YAML_MAPPING_NODE)
 		return AX_OK;
+	/* An empty document's null scalar is marked past its end: point at
+	 * the document instead. */
 	if (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0)
-		return pos_error(d, AX_ERR_INPUT, file, node_pos(root),
+		return pos_error(d, AX_ERR_INPUT, file, mark_pos(doc->start_mark),
 				 "the YAML document is empty; expected a mapping of keys");
 	return pos_error(d, AX_ERR_INPUT, file, node_pos(root),
 			 "the top level must be a mapping of keys, got %s",
@@ -1650,7 +1664,7 @@ static enum ax_status load_document(const char *text, size_t len,
 		goto delete_doc;
 	}
 	const yaml_node_t *root = yaml_document_get_root_node(&doc);
-	if ((st = check_root(root, file, d)) != AX_OK)
+	if ((st = check_root(&doc, root, file, d)) != AX_OK)
 		goto free_pos;
 	struct walk w = { .file = file, .doc = &doc, .cfg = cfg, .pos = pos,
 			  .d = d };
