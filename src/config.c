@@ -35,6 +35,7 @@
 #define CONFIG_MAX_BYTES ((size_t)1 << 20)  /* 1 MiB: far above any config */
 #define CONFIG_MAX_DEPTH 16                 /* nested collections; schema uses 4 */
 #define MAX_FIELDS 16                       /* keys in one mapping's table */
+#define PATH_LEN 128                        /* a key path; ours are < 40 */
 
 /* ---- name tables ------------------------------------------------------ */
 
@@ -416,7 +417,7 @@ struct walk {
 	struct pos *pos;                /* per byte offset in *cfg */
 	struct ax_stack_config *stack;  /* the stack being walked, or NULL */
 	enum ax_side side;
-	char path[64];                  /* key path of this mapping; "" = root */
+	char path[PATH_LEN];            /* key path of this mapping; "" = root */
 	struct ax_diag *d;
 };
 
@@ -647,14 +648,20 @@ static void record(const struct walk *w, const void *field,
 	w->pos[off] = node_pos(n);
 }
 
+/* Marks a path that did not fit; table paths are far shorter than
+ * PATH_LEN, so this only guards against our own future mistakes. */
+static void mark_cut(char *buf, size_t size, int n)
+{
+	if (n >= 0 && (size_t)n >= size && size >= 4)
+		memcpy(buf + size - 4, "...", 4);
+}
+
 /* "decoder.conv_branch" + "dim" -> "decoder.conv_branch.dim". */
 static void key_path(const struct walk *w, const char *key, char *buf,
 		     size_t size)
 {
-	if (w->path[0])
-		snprintf(buf, size, "%s.%s", w->path, key);
-	else
-		snprintf(buf, size, "%s", key);
+	mark_cut(buf, size, snprintf(buf, size, "%s%s%s", w->path,
+				     w->path[0] ? "." : "", key));
 }
 
 static const char *kind_name(const yaml_node_t *n)
@@ -843,7 +850,7 @@ static enum ax_status walk_per_layer(const struct walk *w,
 					  path, count, ax_side_names[w->side],
 					  s->layers);
 		for (int64_t i = 0; i < s->layers; i++) {
-			char elem[96];
+			char elem[PATH_LEN + 32];
 			const yaml_node_t *e = yaml_document_get_node(w->doc, it[i]);
 			snprintf(elem, sizeof elem, "%s[%" PRId64 "]", path, i);
 			if ((st = parse_scalar(w, f, e, elem, &v)) != AX_OK)
@@ -887,7 +894,7 @@ static enum ax_status walk_int_list(const struct walk *w,
 	int64_t *dst = (int64_t *)(base + f->offset);
 	int *n_dst = (int *)(base + f->count_offset);
 	for (ptrdiff_t i = 0; i < count; i++) {
-		char elem[96];
+		char elem[PATH_LEN + 32];
 		const yaml_node_t *e = yaml_document_get_node(w->doc, it[i]);
 		snprintf(elem, sizeof elem, "%s[%td]", path, i);
 		if (e->type != YAML_SCALAR_NODE)
@@ -949,7 +956,8 @@ static enum ax_status walk_nested(struct walk *w, const struct field *f,
 	if (f->has_flag)
 		*(bool *)(sub_base + f->flag_offset) = true;
 	memcpy(saved_path, w->path, sizeof saved_path);
-	snprintf(w->path, sizeof w->path, "%s", path);
+	mark_cut(w->path, sizeof w->path,
+		 snprintf(w->path, sizeof w->path, "%s", path));
 	enum ax_status st = walk_map(w, n, f->sub, f->n_sub, sub_base);
 	memcpy(w->path, saved_path, sizeof saved_path);
 	w->stack = saved_stack;
@@ -960,7 +968,7 @@ static enum ax_status walk_nested(struct walk *w, const struct field *f,
 static enum ax_status walk_field(struct walk *w, const struct field *f,
 				 const yaml_node_t *n, char *base)
 {
-	char path[96];
+	char path[PATH_LEN];
 	int64_t v = 0;
 	enum ax_status st;
 
@@ -1015,7 +1023,7 @@ static enum ax_status unknown_key(const struct walk *w, const yaml_node_t *k,
 {
 	const char *key = (const char *)k->data.scalar.value;
 	size_t len = k->data.scalar.length;
-	char path[160];
+	char path[PATH_LEN + 80];
 	const char *best = NULL;
 	size_t best_d = SIZE_MAX;
 
@@ -1070,7 +1078,7 @@ static enum ax_status walk_present(struct walk *w, const struct field *f,
 	const char *why;
 
 	if (presence_of(w, f, &why) == PRESENCE_FORBIDDEN) {
-		char path[96];
+		char path[PATH_LEN];
 		key_path(w, f->key, path, sizeof path);
 		return node_error(w, k, AX_ERR_INPUT,
 				  "'%s' is not allowed for family %s, task %s: %s",
@@ -1081,7 +1089,7 @@ static enum ax_status walk_present(struct walk *w, const struct field *f,
 	 * line, so point at the key instead. */
 	if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0 &&
 	    v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-		char path[96];
+		char path[PATH_LEN];
 		key_path(w, f->key, path, sizeof path);
 		return node_error(w, k, AX_ERR_INPUT, "%s has no value; expected %s",
 				  path, type_name(f->type));
@@ -1097,7 +1105,7 @@ static enum ax_status check_missing(const struct walk *w,
 {
 	for (size_t i = 0; i < n_tab; i++) {
 		const char *why;
-		char path[96];
+		char path[PATH_LEN];
 		if (tab[i].early != early || seen[i] ||
 		    presence_of(w, &tab[i], &why) != PRESENCE_REQUIRED)
 			continue;
@@ -1139,7 +1147,7 @@ static enum ax_status walk_map(struct walk *w, const yaml_node_t *map,
 		if (i == n_tab)
 			return unknown_key(w, k, tab, n_tab);
 		if (seen[i]) {
-			char path[96];
+			char path[PATH_LEN];
 			const yaml_node_t *first =
 				yaml_document_get_node(w->doc, seen[i]->key);
 			key_path(w, tab[i].key, path, sizeof path);
@@ -1231,7 +1239,7 @@ static enum ax_status check_unused(const struct check *c,
 {
 	const struct ax_config *g = c->cfg;
 	const char *fam = ax_family_names[g->family];
-	char path[96];
+	char path[PATH_LEN];
 
 	if (!(use & USE_FFN) && l->ffn_dim != 0) {
 		layer_path(path, sizeof path, side, NULL, "ffn_dim", i);
@@ -1287,7 +1295,7 @@ static enum ax_status check_attention(const struct check *c,
 				      enum ax_side side, int64_t i)
 {
 	const struct ax_config *g = c->cfg;
-	char path[96];
+	char path[PATH_LEN];
 	enum ax_status st;
 
 	layer_path(path, sizeof path, side, NULL, "attention_heads", i);
@@ -1316,7 +1324,7 @@ static enum ax_status check_conv(const struct check *c,
 	const struct ax_config *g = c->cfg;
 	bool lite = g->family == AX_FAMILY_LITE;
 	const char *group = lite ? "conv_branch" : "conv";
-	char path[96], dim_path[96];
+	char path[PATH_LEN], dim_path[PATH_LEN];
 	enum ax_status st;
 
 	layer_path(path, sizeof path, side, group, "type", i);
@@ -1348,7 +1356,7 @@ static enum ax_status check_branches(const struct check *c,
 				     enum ax_side side, int64_t i)
 {
 	const struct ax_config *g = c->cfg;
-	char path[96], dim_path[96];
+	char path[PATH_LEN], dim_path[PATH_LEN];
 	enum ax_status st;
 
 	layer_path(dim_path, sizeof dim_path, side, "attention_branch", "dim", i);
@@ -1379,7 +1387,7 @@ static enum ax_status check_layer(const struct check *c, enum ax_side side,
 	const struct ax_stack_config *s =
 		side == AX_SIDE_ENCODER ? &g->encoder : &g->decoder;
 	const struct ax_layer_config *l = &s->layer[i];
-	char path[96];
+	char path[PATH_LEN];
 	enum ax_status st = AX_OK;
 
 	if (use & USE_FFN) {
