@@ -544,6 +544,48 @@ static void test_json(void **state)
 	free(back);
 }
 
+/* Every ```yaml block in docs/config.md loads. */
+static void test_docs_examples(void **state)
+{
+	(void)state;
+	char path[512];
+	snprintf(path, sizeof path, "%s/docs/config.md", AX_SOURCE_DIR);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	size_t cap = (size_t)1 << 16;
+	char *doc = malloc(cap);
+	assert_non_null(doc);
+	size_t n = fread(doc, 1, cap - 1, f);
+	fclose(f);
+	assert_true(n > 0 && n < cap - 1);
+	doc[n] = '\0';
+
+	struct ax_config *cfg = malloc(sizeof *cfg);
+	assert_non_null(cfg);
+	int blocks = 0;
+	bool families[AX_FAMILY_COUNT] = { false };
+	for (char *at = strstr(doc, "```yaml\n"); at; at = strstr(at, "```yaml\n")) {
+		at += strlen("```yaml\n");
+		char *end = strstr(at, "```\n");
+		assert_non_null(end);
+		struct ax_diag d;
+		enum ax_status st = ax_config_load_string(at, (size_t)(end - at),
+							  "docs", cfg, &d);
+		if (st != AX_OK)
+			print_error("docs block %d: %d:%d: %s\n", blocks, d.line,
+				    d.col, d.msg);
+		assert_int_equal(st, AX_OK);
+		families[cfg->family] = true;
+		blocks++;
+		at = end;
+	}
+	assert_int_equal(blocks, 5);
+	for (int i = 0; i < AX_FAMILY_COUNT; i++)
+		assert_true(families[i]);
+	free(cfg);
+	free(doc);
+}
+
 /* ---- ax_config_validate ----------------------------------------------- */
 
 static void expect_invalid(const struct ax_config *cfg, enum ax_status st,
@@ -1083,6 +1125,7 @@ int main(void)
 		cmocka_unit_test(test_language_model_and_evolved),
 		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_docs_examples),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_err_syntax),
 		cmocka_unit_test(test_err_tab),
