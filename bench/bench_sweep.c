@@ -33,7 +33,7 @@ static enum ax_status base(void *ctx, const char *path, struct ax_config *cfg,
 	(void)ctx;
 	(void)d;
 	if (strstr(path, "lite"))
-		*cfg = fx_lite(256, AX_CONV_LIGHTWEIGHT, true, 8, 32768, 32768, AX_SHARE_ALL);
+		*cfg = fx_lite(256, AX_CONV_DYNAMIC, true, 8, 32768, 32768, AX_SHARE_ALL);
 	else
 		*cfg = fx_transformer(256, 1024, 4, 6, 32768, 32768, AX_SHARE_ALL);
 	return AX_OK;

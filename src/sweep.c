@@ -1408,10 +1408,63 @@ enum ax_status ax_sweep_run(const struct ax_sweep *sw,
 
 /* --- output ---------------------------------------------------------- */
 
+static int64_t layer_value(const struct ax_stack_config *st, int64_t l,
+			   const struct ax_cfg_field *fd);
+
+/* Short tags of the name: the field's last word, abbreviated. */
+static const char *tag_of(const char *field)
+{
+	static const struct { const char *field, *tag; } t[] = {
+		{ "embed_dim", "d" }, { "layers", "L" }, { "ffn_dim", "f" },
+		{ "attention_heads", "h" }, { "attention_branch.dim", "a" },
+		{ "attention_branch.heads", "ah" }, { "conv_branch.type", "t" },
+		{ "conv_branch.dim", "c" }, { "conv_branch.heads", "ch" },
+		{ "conv_branch.glu", "g" }, { "conv_branch.kernel_size", "k" },
+		{ "conv.type", "t" }, { "conv.dim", "c" }, { "conv.heads", "ch" },
+		{ "conv.glu", "g" }, { "conv.kernel_size", "k" }, { "norm", "n" },
+		{ "final_norm", "fn" }, { "vocab.source", "vs" },
+		{ "vocab.target", "vt" }, { "vocab.share", "s" },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+		if (!strcmp(field, t[i].field))
+			return t[i].tag;
+	return field;
+}
+
+/* "<label>-d200-eL6-dL3-k3.7.15": the family label, then each axis's
+ * value in the resolved config (e/d for one stack; a per-layer field
+ * whose layers differ as its values joined by '.'; enums by name). */
 void ax_sweep_point_name(const struct ax_sweep *sw, const struct ax_sweep_point *pt,
 			 char *buf, size_t size)
 {
-	snprintf(buf, size, "%s-%016" PRIx64, sw->family[pt->family].label, pt->id);
+	const struct ax_sweep_family *fam = &sw->family[pt->family];
+	size_t o = (size_t)snprintf(buf, size, "%s", fam->label);
+	for (int a = 0; a < fam->n_axes && o < size; a++) {
+		const struct ax_sweep_axis *ax = &fam->axes[a];
+		const struct ax_cfg_field *fd = ax_cfg_path_field(&ax->path);
+		const char *side = ax->path.side == AX_CFG_SIDE_ENCODER ? "e" :
+				   ax->path.side == AX_CFG_SIDE_DECODER ? "d" : "";
+		o += (size_t)snprintf(buf + o, size - o, "-%s%s", side, tag_of(fd->name));
+		const struct ax_stack_config *st =
+			ax->path.side == AX_CFG_SIDE_DECODER ? &pt->cfg.decoder : &pt->cfg.encoder;
+		if (fd->level == AX_CFG_LAYER && st->layers == 0)
+			st = &pt->cfg.decoder;
+		int64_t n = fd->level == AX_CFG_LAYER ? st->layers : 1;
+		bool same = true;
+		for (int64_t l = 1; l < n; l++)
+			same &= layer_value(st, l, fd) == layer_value(st, 0, fd);
+		if (fd->level != AX_CFG_LAYER || same)
+			n = 1;
+		for (int64_t l = 0; l < n && o < size; l++) {
+			int64_t v = fd->level == AX_CFG_LAYER ? layer_value(st, l, fd) :
+				    ax_cfg_path_get(&pt->cfg, &ax->path);
+			const char *sep = l ? "." : "";
+			if (fd->type == AX_CFG_ENUM)
+				o += (size_t)snprintf(buf + o, size - o, "%s%s", sep, fd->names[v]);
+			else
+				o += (size_t)snprintf(buf + o, size - o, "%s%" PRId64, sep, v);
+		}
+	}
 }
 
 /* Integral values as JSON integers, others shortest round-trip, NaN null. */

@@ -792,8 +792,6 @@ void ax_sweep_write_plot_points(FILE *f, const struct ax_sweep_meta *m,
 	fputs("family,macs_m,params_m,config\n", f);
 	for (int64_t i = 0; i < rs->n; i++) {
 		const struct ax_sweep_rec *r = &rs->r[i];
-		if (!r->feasible)
-			continue;
 		fprintf(f, "%s,%.6g,%.6g,%s\n", m->family[r->family],
 			r->metrics[AX_METRIC_MACS] / 1e6, r->metrics[AX_METRIC_PARAMS] / 1e6,
 			r->name);

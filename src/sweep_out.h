@@ -92,7 +92,8 @@ void ax_sweep_write_best(FILE *f, const struct ax_sweep_meta *m,
 int64_t ax_sweep_best(const struct ax_sweep_meta *m,
 		      const struct ax_sweep_recs *rs, int fam, double budget);
 
-/* pareto.gp data: every point (family,macs_m,params_m,config) and the
+/* pareto.gp data: every point, feasible or not (family,macs_m,params_m,
+ * config), and the
  * fronts (one block per family, sorted by MACs). */
 void ax_sweep_write_plot_points(FILE *f, const struct ax_sweep_meta *m,
 				const struct ax_sweep_recs *rs);

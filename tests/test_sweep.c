@@ -33,7 +33,7 @@ static enum ax_status fixture_base(void *ctx, const char *path,
 		return AX_OK;
 	}
 	if (n >= 6 && !strcmp(path + n - 6, "l.yaml")) {
-		*cfg = fx_lite(256, AX_CONV_LIGHTWEIGHT, true, 8, 32768, 32768, AX_SHARE_ALL);
+		*cfg = fx_lite(256, AX_CONV_DYNAMIC, true, 8, 32768, 32768, AX_SHARE_ALL);
 		return AX_OK;
 	}
 	return ax_diag_set(d, AX_ERR_IO, path, 0, 0, "no such fixture");
