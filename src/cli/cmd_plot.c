@@ -113,7 +113,7 @@ static bool render(struct popts *o, const char *tpl, const char *base,
 		o->warned = true;
 		return true;
 	}
-	char t[AX_PATH_MAX];
+	char t[AX_PATH_MAX + 64];
 	snprintf(t, sizeof t, "%s/%s", templates_dir(), tpl);
 	for (int k = 0; k < AX_PLOT_FORMAT_COUNT; k++) {
 		char out[AX_PATH_MAX + 300];
@@ -158,7 +158,7 @@ static bool count_one(const struct popts *o, const char *path, struct ax_config 
 	if (!ax_cli_load(path, cfg))
 		return false;
 	if (ax_model_build(cfg, g, &d)) {
-		snprintf(d.file, sizeof d.file, "%s", path);
+		snprintf(d.file, sizeof d.file, "%.500s", path);
 		ax_cli_print_diag(&d);
 		return false;
 	}
@@ -180,9 +180,20 @@ static const char *metric_label(const char *metric, bool higher)
 		return "BLEU";
 	if (!strcmp(metric, "perplexity") || !strcmp(metric, "ppl"))
 		return "Test perplexity (lower is better)";
-	if (!strncmp(metric, "rouge", 5))
-		return metric;
-	return higher ? metric : metric;
+	if (!strcmp(metric, "rouge-l"))
+		return "ROUGE-L F1";
+	return higher ? metric : "(lower is better)";
+}
+
+static const char *short_metric(const char *metric)
+{
+	if (!strcmp(metric, "bleu"))
+		return "BLEU";
+	if (!strcmp(metric, "perplexity") || !strcmp(metric, "ppl"))
+		return "perplexity";
+	if (!strcmp(metric, "rouge-l"))
+		return "ROUGE-L";
+	return metric;
 }
 
 static const char *dataset_title(const char *ds)
@@ -280,9 +291,14 @@ next:;
 		ax_plotdata_tradeoff(f, pts, n);
 		if (!close_data(&a))
 			goto free_all;
-		lengths_note(o, note, sizeof note);
+		/* a language model's only length is T */
+		if (!strcmp(p->task, "language_modeling") || !strcmp(p->task, "language_model"))
+			snprintf(note, sizeof note, "%s convention, N=%" PRId64,
+				 ax_convention_names[o->c.convention], o->c.tgt_len[0]);
+		else
+			lengths_note(o, note, sizeof note);
 		snprintf(title, sizeof title, "%s: %s vs. Mult-Adds (archex counts, %s)",
-			 dataset_title(p->dataset), metric_label(p->metric, p->higher_is_better), note);
+			 dataset_title(p->dataset), short_metric(p->metric), note);
 		const struct ax_plot_var vars[] = {
 			{ "data", path }, { "title_text", title },
 			{ "ylabel_text", metric_label(p->metric, p->higher_is_better) },
@@ -336,9 +352,9 @@ static int plot_pareto(struct popts *o, int argc, char **argv)
 			snprintf(hi, sizeof hi, "%g", m.budget[1] / 1e6);
 		const struct ax_plot_var vars[] = {
 			{ "points", pts }, { "fronts", fronts }, { "title_text", title },
-			{ "budget_lo", lo }, { "budget_hi", hi },
+			{ "budget_lo", lo }, { "budget_hi", hi }, { "key_bottom_right", "1" },
 		};
-		if (!render(o, "pareto.gp", base, vars, 5))
+		if (!render(o, "pareto.gp", base, vars, 6))
 			return AX_EXIT_ERROR;
 	}
 	return AX_EXIT_OK;
@@ -414,8 +430,9 @@ static int plot_configs(struct popts *o, const char *kind, int argc, char **argv
 		const struct ax_plot_var vars[] = {
 			{ "data", path }, { "title_text", title },
 			{ "xlabel_text", "Sequence length N (tokens; source = target = N)" },
+			{ "logy", "1" },   /* small and large models on one plot */
 		};
-		if (!render(o, "seqlen.gp", base, vars, 3))
+		if (!render(o, "seqlen.gp", base, vars, 4))
 			goto free_all;
 	}
 	rc = AX_EXIT_OK;

@@ -109,6 +109,7 @@ static bool draw(const char *dir, const struct ax_sweep_meta *m)
 	const struct ax_plot_var vars[] = {
 		{ "points", points }, { "fronts", fronts }, { "title_text", title },
 		{ "budget_lo", lo }, { "budget_hi", m->n_budgets > 1 ? hi : "0" },
+		{ "key_bottom_right", "1" },
 	};
 	for (int k = 0; k < AX_PLOT_FORMAT_COUNT; k++) {
 		char out[AX_PATH_MAX];
