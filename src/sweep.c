@@ -17,6 +17,7 @@
 #include <yaml.h>
 
 #include "json.h"
+#include "published.h"
 #include "result.h"
 
 const char *const ax_sweep_strategy_names[] = {
@@ -35,6 +36,7 @@ static const char *const metric_names[AX_METRIC_KIND_BASE] = {
 	[AX_METRIC_OTHER_FLOPS] = "other_flops",
 	[AX_METRIC_BYTES] = "bytes",
 	[AX_METRIC_LATENCY_MS] = "latency_ms",
+	[AX_METRIC_ACCURACY] = "accuracy",
 };
 
 const char *ax_metric_name(int m)
@@ -574,6 +576,9 @@ static enum ax_status parse_objective(struct loader *L, yaml_node_t *n,
 			      "nonembedding_params, latency_ms, macs_<kind>, ...)",
 			      ms ? ms : type_name(v));
 	}
+	if (m == AX_METRIC_ACCURACY && !L->sw->n_accuracy)
+		return err_at(L, v, 0, "accuracy needs an 'accuracy:' block (published, dataset, "
+			      "metric) before it");
 	o->metric = m;
 	o->maximize = mx != NULL;
 	if (m == AX_METRIC_LATENCY_MS)
@@ -633,6 +638,67 @@ static enum ax_status parse_search(struct loader *L, yaml_node_t *n)
 	return AX_OK;
 }
 
+/* accuracy: {published: CSV, dataset: D, metric: M, configs: DIR}: the
+ * published value of every record of (D, M) whose config DIR/NAME.yaml
+ * loads, keyed by that config's ax_config_hash. Paths are relative to
+ * the sweep file; configs defaults to ../configs/paper. */
+static void rel_path(struct loader *L, const char *s, char *out, size_t size)
+{
+	if (s[0] == '/' || !strchr(L->file, '/'))
+		snprintf(out, size, "%s", s);
+	else
+		snprintf(out, size, "%.*s/%s", (int)(strrchr(L->file, '/') - L->file), L->file, s);
+}
+
+static enum ax_status parse_accuracy(struct loader *L, yaml_node_t *n)
+{
+	struct ax_sweep *sw = L->sw;
+	enum ax_status s;
+	if ((s = want(L, n, YAML_MAPPING_NODE, "accuracy")))
+		return s;
+	static const char *const keys[] = { "published", "dataset", "metric", "configs", NULL };
+	if ((s = check_keys(L, n, "accuracy", keys)))
+		return s;
+	yaml_node_t *pub = lookup(L, n, "published"), *ds = lookup(L, n, "dataset"),
+		    *met = lookup(L, n, "metric"), *cfgs = lookup(L, n, "configs");
+	if (!pub || !ds || !met || !scalar(pub) || !scalar(ds) || !scalar(met))
+		return err_at(L, n, 0, "accuracy needs published, dataset and metric");
+	char path[1024], dir[1024];
+	rel_path(L, scalar(pub), path, sizeof path);
+	rel_path(L, cfgs && scalar(cfgs) ? scalar(cfgs) : "../configs/paper", dir, sizeof dir);
+	struct ax_published_set set = { 0 };
+	struct ax_diag pd = { 0 };
+	if (ax_published_load(&set, path, &pd)) {
+		ax_published_free(&set);
+		if (L->d)
+			*L->d = pd;
+		return pd.status;
+	}
+	snprintf(sw->accuracy_what, sizeof sw->accuracy_what, "%s %s", scalar(ds), scalar(met));
+	struct ax_config *cfg = malloc(sizeof *cfg);
+	s = cfg ? AX_OK : ax_diag_set(L->d, AX_ERR_NOMEM, L->file, 0, 0, "out of memory");
+	for (int64_t i = 0; i < set.n && !s; i++) {
+		const struct ax_published *r = &set.rec[i];
+		if (strcmp(r->dataset, scalar(ds)) || strcmp(r->metric, scalar(met)))
+			continue;
+		char cp[1200];
+		struct ax_diag cd = { 0 };
+		snprintf(cp, sizeof cp, "%s/%s.yaml", dir, r->config);
+		if (ax_config_load(cp, cfg, &cd) != AX_OK)
+			continue;    /* a published model archex has no config for */
+		if (sw->n_accuracy == AX_SWEEP_MAX_ACCURACY)
+			break;
+		sw->accuracy_hash[sw->n_accuracy] = ax_config_hash(cfg);
+		sw->accuracy_value[sw->n_accuracy++] = r->value;
+	}
+	free(cfg);
+	ax_published_free(&set);
+	if (!s && !sw->n_accuracy)
+		return err_at(L, n, 0, "no record of %s in %s has a config in %s",
+			      sw->accuracy_what, path, dir);
+	return s;
+}
+
 static enum ax_status parse_root(struct loader *L, yaml_node_t *root)
 {
 	struct ax_sweep *sw = L->sw;
@@ -644,7 +710,7 @@ static enum ax_status parse_root(struct loader *L, yaml_node_t *root)
 	static const char *const keys[] = { "name", "convention", "mode", "src_len",
 					    "tgt_len", "search", "families",
 					    "constraints", "objectives", "budgets",
-					    "best", "device", NULL };
+					    "best", "device", "accuracy", NULL };
 	if ((s = check_keys(L, root, "a sweep", keys)))
 		return s;
 	yaml_node_t *v;
@@ -684,6 +750,9 @@ static enum ax_status parse_root(struct loader *L, yaml_node_t *root)
 				      scalar(v) ? scalar(v) : "?", ax_devices[0].name);
 	}
 	if ((v = lookup(L, root, "search")) && (s = parse_search(L, v)))
+		return s;
+	/* before objectives and constraints, which may name accuracy */
+	if ((v = lookup(L, root, "accuracy")) && (s = parse_accuracy(L, v)))
 		return s;
 	if ((v = lookup(L, root, "budgets"))) {
 		if ((s = want(L, v, YAML_SEQUENCE_NODE, "budgets")))
@@ -1085,6 +1154,13 @@ enum ax_status ax_sweep_measure(const struct ax_sweep *sw, struct ax_sweep_ws *w
 		c->params_by_scope[AX_SCOPE_EMBED] - c->params_by_scope[AX_SCOPE_OUTPUT]);
 	m[AX_METRIC_OTHER_FLOPS] = (double)ax_poly_eval(&c->other_flops, S, T);
 	m[AX_METRIC_BYTES] = (double)ax_poly_eval(&c->bytes, S, T);
+	m[AX_METRIC_ACCURACY] = NAN;
+	if (sw->n_accuracy) {
+		uint64_t h = ax_config_hash(&pt->cfg);
+		for (int i = 0; i < sw->n_accuracy; i++)
+			if (sw->accuracy_hash[i] == h)
+				m[AX_METRIC_ACCURACY] = sw->accuracy_value[i];
+	}
 	m[AX_METRIC_LATENCY_MS] = sw->need_latency ?
 		ax_device_latency_ms(&ws->g, sw->mode, S, T, sw->device) : NAN;
 	for (int k = 0; k < AX_KIND_COUNT; k++)

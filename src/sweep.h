@@ -42,6 +42,7 @@
 #define AX_SWEEP_MAX_BUDGETS 8
 #define AX_SWEEP_MAX_GENES 256
 #define AX_SWEEP_MAX_ID_FIELDS 32
+#define AX_SWEEP_MAX_ACCURACY 64
 #define AX_SWEEP_MAX_GRID ((int64_t)1 << 32)
 
 enum ax_sweep_strategy {
@@ -57,7 +58,9 @@ extern const char *const ax_sweep_strategy_names[AX_SWEEP_STRATEGY_COUNT];
  * nonembedding_params = params - params of the embedding and output
  * scopes (LiteTransformerSearch's training-free capacity proxy);
  * latency_ms is the roofline estimate of device.h (computed only when a
- * constraint or objective asks for it, NaN otherwise). */
+ * constraint or objective asks for it, NaN otherwise); accuracy is the
+ * published figure of the sweep's `accuracy:` join for a point whose
+ * resolved config equals a published config (NaN for every other). */
 enum ax_metric {
 	AX_METRIC_MACS,
 	AX_METRIC_PARAMS,
@@ -66,6 +69,7 @@ enum ax_metric {
 	AX_METRIC_OTHER_FLOPS,
 	AX_METRIC_BYTES,
 	AX_METRIC_LATENCY_MS,
+	AX_METRIC_ACCURACY,
 	AX_METRIC_KIND_BASE,              /* then macs_<kind> per cost kind */
 	AX_METRIC_COUNT = AX_METRIC_KIND_BASE + AX_KIND_COUNT
 };
@@ -145,6 +149,11 @@ struct ax_sweep {
 	struct ax_sweep_objective best;     /* best.csv ranks by this */
 	int budget_metric;                  /* budgets bound this (macs) */
 	bool need_latency;
+	/* accuracy join: published configs by ax_config_hash */
+	char accuracy_what[96];             /* "wmt14-en-de bleu" */
+	int n_accuracy;
+	uint64_t accuracy_hash[AX_SWEEP_MAX_ACCURACY];
+	double accuracy_value[AX_SWEEP_MAX_ACCURACY];
 	int n_id_fields;                    /* what a point id hashes */
 	int16_t id_field[AX_SWEEP_MAX_ID_FIELDS];
 	int64_t n_points;         /* over all families */

@@ -227,6 +227,49 @@ static void test_plots(void **state)
 	assert_true(found);
 }
 
+/* accuracy joined from results/published by config identity: the grid
+ * points that equal a paper config get its BLEU; the others have none and
+ * stay off a front that maximises accuracy. */
+static void test_accuracy_join(void **state)
+{
+	(void)state;
+	write_sweep("acc.yaml",
+		"name: acc\n"
+		"convention: paper\n"
+		"accuracy: {published: " AX_SOURCE_DIR "/results/published/translation.csv,\n"
+		"           dataset: wmt14-en-de, metric: bleu, configs: " AX_SOURCE_DIR "/configs/paper}\n"
+		"objectives: [{minimize: macs}, {maximize: accuracy}]\n"
+		"best: {maximize: accuracy}\n"
+		"families:\n"
+		"  - base: " AX_SOURCE_DIR "/configs/paper/wmt-lite-200.yaml\n"
+		"    axes:\n"
+		"      embed_dim: [200, 304, 408]\n"
+		"      layers: [5, 6]\n"
+		"    derived:\n"
+		"      attention_branch.dim: embed_dim / 2\n"
+		"      conv_branch.dim: embed_dim / 2\n"
+		"      ffn_dim: embed_dim\n");
+	assert_int_equal(sh("%s sweep --no-plot --quiet --out %s/acc %s/acc.yaml 2>/dev/null",
+			    AX_CLI, dir, dir), 0);
+	char p[700];
+	size_t len;
+	snprintf(p, sizeof p, "%s/acc/pareto.csv", dir);
+	char *csv = slurp(p, &len);
+	static const char want[] =
+		"family,index,id,name,macs,accuracy,params,nonembedding_params\n"
+		"lite,1,";
+	bool ok = !strncmp(csv, want, sizeof want - 1) &&
+		  strstr(csv, ",lite-d200-L6,90216000,22.5,") &&
+		  strstr(csv, ",lite-d408-L6,359709120,25.6,") && !strstr(csv, "d304");
+	if (!ok)
+		fprintf(stderr, "pareto.csv was:\n%s", csv);
+	free(csv);
+	assert_true(ok);
+	/* accuracy without the join is an error at its line and column */
+	write_sweep("acc2.yaml", "objectives: [{maximize: accuracy}]\nfamilies: []\n");
+	assert_int_equal(sh("%s sweep --out %s/acc2 %s/acc2.yaml 2>/dev/null", AX_CLI, dir, dir), 1);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -245,6 +288,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_usage_and_errors),
 		cmocka_unit_test(test_resume_and_merge),
+		cmocka_unit_test(test_accuracy_join),
 		cmocka_unit_test(test_plots),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
