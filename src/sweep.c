@@ -478,7 +478,6 @@ static enum ax_status parse_family(struct loader *L, yaml_node_t *n)
 		return err_at(L, n, 0, "a family needs a base config");
 	if ((s = load_base(L, base, fam)))
 		return s;
-	fam->base_hash = ax_config_hash(&fam->base);
 	if (name) {
 		const char *ns = scalar(name);
 		if (!ns || !*ns || strlen(ns) >= sizeof fam->label || strpbrk(ns, ",\"\n "))
@@ -1031,15 +1030,12 @@ static double var_point(const void *ctx, int32_t id)
 	return var_config(&pt->cfg, id);
 }
 
-/* The id: a hash over the base config's hash (ax_config_hash, which
- * covers what no axis can change), every settable field of the resolved
- * config (each layer up to the stack's count, via the path table), the
- * convention, the mode and the lengths, mixed a word at a time (the
- * byte-wise FNV of every field cost a microsecond per point). Hashing
- * fields rather than the
- * struct's bytes keeps ids stable across struct layout changes and costs
- * tens of nanoseconds instead of microseconds. */
-/* One 64-bit word into the hash: multiply-xorshift, a word at a time. */
+/* The id: a hash of the resolved config as ax_config_hash covers it
+ * (family, task, the adaptive settings, and every field of the path table,
+ * each layer up to the stack's count), then the convention, the mode and
+ * the lengths; not the name, so equal designs from different families'
+ * bases get equal ids. Words are mixed a word at a time: ax_config_hash's
+ * byte-wise FNV costs about a microsecond per point, 10% of the hot path. */
 static uint64_t mix(uint64_t h, int64_t x)
 {
 	h = (h ^ (uint64_t)x) * 0x9e3779b97f4a7c15ull;
@@ -1049,9 +1045,19 @@ static uint64_t mix(uint64_t h, int64_t x)
 uint64_t ax_sweep_point_id(const struct ax_sweep *sw, int family,
 			   const struct ax_config *cfg)
 {
-	uint64_t h = mix(0xcbf29ce484222325ull, (int64_t)sw->family[family].base_hash);
-	h = mix(h, cfg->family);
+	const struct ax_adaptive_config *a = &cfg->adaptive;
+	uint64_t h = mix(0xcbf29ce484222325ull, cfg->family);
+	(void)family;
 	h = mix(h, cfg->task);
+	h = mix(h, a->enabled);
+	if (a->enabled) {
+		h = mix(h, a->n_cutoffs);
+		for (int i = 0; i < a->n_cutoffs && i < AX_MAX_CUTOFFS; i++)
+			h = mix(h, a->cutoff[i]);
+		h = mix(h, a->factor);
+		h = mix(h, a->tie_weights);
+		h = mix(h, a->tie_proj);
+	}
 	for (int k = 0; k < sw->n_id_fields; k++) {
 		const struct ax_cfg_field *fd = &ax_cfg_fields[sw->id_field[k]];
 		if (fd->level == AX_CFG_TOP) {

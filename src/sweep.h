@@ -12,7 +12,7 @@
  * fields in file order, then ax_config_validate(). Invalid points are
  * counted, not emitted. A point's id is a hash of the resolved config,
  * the convention, the mode and the lengths, so it is stable across runs,
- * shards and machines.
+ * shards and machines (ax_sweep_point_id).
  *
  * Evaluation allocates nothing once the workspace's graph has grown
  * (ax_graph_reset keeps its arrays).
@@ -102,7 +102,6 @@ struct ax_sweep_family {
 	char label[64];           /* unique within the sweep */
 	char base_path[512];      /* as resolved (relative to the sweep file) */
 	struct ax_config base;
-	uint64_t base_hash;       /* ax_config_hash(&base) */
 	int n_axes;
 	struct ax_sweep_axis axes[AX_SWEEP_MAX_AXES];
 	int n_derived;
