@@ -461,13 +461,17 @@ static enum ax_status load_base(struct loader *L, yaml_node_t *n,
 	return st;
 }
 
+static enum ax_status parse_constraints(struct loader *L, yaml_node_t *v,
+					struct ax_sweep_constraint *k, int *n);
+
 static enum ax_status parse_family(struct loader *L, yaml_node_t *n)
 {
 	struct ax_sweep *sw = L->sw;
 	enum ax_status s;
 	if ((s = want(L, n, YAML_MAPPING_NODE, "a family")))
 		return s;
-	static const char *const keys[] = { "name", "base", "axes", "derived", NULL };
+	static const char *const keys[] = { "name", "base", "axes", "derived",
+					    "constraints", NULL };
 	if ((s = check_keys(L, n, "a family", keys)))
 		return s;
 	if (sw->n_families == AX_SWEEP_MAX_FAMILIES)
@@ -529,6 +533,15 @@ static enum ax_status parse_family(struct loader *L, yaml_node_t *n)
 				return err_at(L, node(L, p->value), 0, "a derived field is a value, not a comparison");
 		}
 	}
+	yaml_node_t *cons = lookup(L, n, "constraints");
+	if (cons) {
+		/* the family's constraints follow the sweep's in its points */
+		fam->n_constraints = sw->n_constraints;
+		memcpy(fam->constraint, sw->constraint,
+		       (size_t)sw->n_constraints * sizeof *sw->constraint);
+		if ((s = parse_constraints(L, cons, fam->constraint, &fam->n_constraints)))
+			return s;
+	}
 	/* genes: one per axis, one per layer slot for per_layer axes */
 	fam->n_genes = 0;
 	for (int i = 0; i < fam->n_axes; i++) {
@@ -538,6 +551,30 @@ static enum ax_status parse_family(struct loader *L, yaml_node_t *n)
 				      AX_MAX_LAYERS);
 		for (int k = 0; k < g; k++)
 			fam->gene_axis[fam->n_genes++] = i;
+	}
+	return AX_OK;
+}
+
+/* A list of comparisons into k[*n...]; global and family lists together
+ * hold at most AX_SWEEP_MAX_CONSTRAINTS. */
+static enum ax_status parse_constraints(struct loader *L, yaml_node_t *v,
+					struct ax_sweep_constraint *k, int *n)
+{
+	enum ax_status s;
+	if ((s = want(L, v, YAML_SEQUENCE_NODE, "constraints")))
+		return s;
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++) {
+		yaml_node_t *c = node(L, *it);
+		if (*n == AX_SWEEP_MAX_CONSTRAINTS)
+			return err_at(L, c, 0, "more than %d constraints", AX_SWEEP_MAX_CONSTRAINTS);
+		struct ax_sweep_constraint *x = &k[(*n)++];
+		if ((s = compile(L, c, &x->expr, false, true, "constraint")))
+			return s;
+		if (!x->expr.is_cond)
+			return err_at(L, c, 0, "a constraint compares: 'macs <= 100e6', not '%s'",
+				      scalar(c));
+		snprintf(x->text, sizeof x->text, "%s", scalar(c));
 	}
 	return AX_OK;
 }
@@ -784,23 +821,9 @@ static enum ax_status parse_root(struct loader *L, yaml_node_t *root)
 	if ((v = lookup(L, root, "best")) &&
 	    (s = parse_objective(L, v, &sw->best, "best")))
 		return s;
-	if ((v = lookup(L, root, "constraints"))) {
-		if ((s = want(L, v, YAML_SEQUENCE_NODE, "constraints")))
-			return s;
-		for (yaml_node_item_t *it = v->data.sequence.items.start;
-		     it < v->data.sequence.items.top; it++) {
-			yaml_node_t *c = node(L, *it);
-			if (sw->n_constraints == AX_SWEEP_MAX_CONSTRAINTS)
-				return err_at(L, c, 0, "more than %d constraints", AX_SWEEP_MAX_CONSTRAINTS);
-			struct ax_sweep_constraint *k = &sw->constraint[sw->n_constraints++];
-			if ((s = compile(L, c, &k->expr, false, true, "constraint")))
-				return s;
-			if (!k->expr.is_cond)
-				return err_at(L, c, 0, "a constraint compares: 'macs <= 100e6', not '%s'",
-					      scalar(c));
-			snprintf(k->text, sizeof k->text, "%s", scalar(c));
-		}
-	}
+	if ((v = lookup(L, root, "constraints")) &&
+	    (s = parse_constraints(L, v, sw->constraint, &sw->n_constraints)))
+		return s;
 	v = lookup(L, root, "families");
 	if (!v)
 		return err_at(L, root, 0, "a sweep needs families");
@@ -1173,13 +1196,30 @@ enum ax_status ax_sweep_measure(const struct ax_sweep *sw, struct ax_sweep_ws *w
 		m[AX_METRIC_KIND_BASE + k] = (double)ax_poly_eval(&c->macs_by_kind[k], S, T);
 	pt->constraint_ok = 0;
 	pt->feasible = true;
-	for (int i = 0; i < sw->n_constraints; i++) {
-		if (ax_expr_eval_f64(&sw->constraint[i].expr, var_point, pt) != 0)
+	const struct ax_sweep_constraint *con = ax_sweep_constraints(sw, pt->family, NULL);
+	int n_con;
+	ax_sweep_constraints(sw, pt->family, &n_con);
+	for (int i = 0; i < n_con; i++) {
+		if (ax_expr_eval_f64(&con[i].expr, var_point, pt) != 0)
 			pt->constraint_ok |= 1u << i;
 		else
 			pt->feasible = false;
 	}
 	return AX_OK;
+}
+
+const struct ax_sweep_constraint *ax_sweep_constraints(const struct ax_sweep *sw,
+						       int family, int *n)
+{
+	const struct ax_sweep_family *fam = &sw->family[family];
+	if (fam->n_constraints) {
+		if (n)
+			*n = fam->n_constraints;
+		return fam->constraint;
+	}
+	if (n)
+		*n = sw->n_constraints;
+	return sw->constraint;
 }
 
 double ax_sweep_fitness(const struct ax_sweep_objective *o, const double *metrics)
@@ -1664,8 +1704,10 @@ enum ax_status ax_sweep_point_write_json(FILE *f, const struct ax_sweep *sw,
 	ax_json_end_object(&j);
 	ax_json_key(&j, "constraints");
 	ax_json_begin_object(&j);
-	for (int c = 0; c < sw->n_constraints; c++) {
-		ax_json_key(&j, sw->constraint[c].text);
+	int n_con;
+	const struct ax_sweep_constraint *con = ax_sweep_constraints(sw, pt->family, &n_con);
+	for (int c = 0; c < n_con; c++) {
+		ax_json_key(&j, con[c].text);
 		ax_json_bool(&j, (pt->constraint_ok & (1u << c)) != 0);
 	}
 	ax_json_end_object(&j);

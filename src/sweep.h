@@ -98,6 +98,11 @@ struct ax_sweep_derived {
 	int line, col;
 };
 
+struct ax_sweep_constraint {
+	char text[160];
+	struct ax_expr expr;
+};
+
 struct ax_sweep_family {
 	char label[64];           /* unique within the sweep */
 	char base_path[512];      /* as resolved (relative to the sweep file) */
@@ -108,13 +113,10 @@ struct ax_sweep_family {
 	struct ax_sweep_derived derived[AX_SWEEP_MAX_DERIVED];
 	int n_genes;              /* genome length */
 	int gene_axis[AX_SWEEP_MAX_GENES];   /* axis of each gene */
+	int n_constraints;        /* 0: the sweep's; else the sweep's, then its own */
+	struct ax_sweep_constraint constraint[AX_SWEEP_MAX_CONSTRAINTS];
 	int64_t n_points;         /* points the strategy makes for it */
 	int64_t first_index;      /* index of its first point in the sweep */
-};
-
-struct ax_sweep_constraint {
-	char text[160];
-	struct ax_expr expr;
 };
 
 struct ax_sweep_objective {
@@ -213,6 +215,11 @@ enum ax_status ax_sweep_measure(const struct ax_sweep *sw,
  * sweep. */
 void ax_sweep_genome(const struct ax_sweep *sw, int family, int64_t i,
 		     int32_t *genes);
+
+/* The constraints a family's points are checked against (the sweep's,
+ * then the family's own); *n gets their count when n is non-NULL. */
+const struct ax_sweep_constraint *ax_sweep_constraints(const struct ax_sweep *sw,
+						       int family, int *n);
 
 /* Value of objective o of pt, oriented so that larger is better. */
 double ax_sweep_fitness(const struct ax_sweep_objective *o, const double *metrics);

@@ -253,6 +253,32 @@ static void test_constraints(void **state)
 	assert_true(feasible > 0 && feasible < 18);
 	free(b);
 	drop(sw);
+	/* a family's own constraints add to the sweep's, for it alone */
+	sw = load_ok(
+		"constraints: ['macs <= 1e9']\n"
+		"families:\n"
+		"  - base: t.yaml\n"
+		"    axes: {embed_dim: [128, 192, 256]}\n"
+		"    constraints: ['embed_dim >= 192', 'ffn_dim <= 8 * embed_dim']\n"
+		"  - name: other\n"
+		"    base: t.yaml\n"
+		"    axes: {embed_dim: [128, 192, 256, 64]}\n");
+	int n;
+	const struct ax_sweep_constraint *c = ax_sweep_constraints(sw, 0, &n);
+	assert_int_equal(n, 3);
+	assert_string_equal(c[2].text, "ffn_dim <= 8 * embed_dim");
+	ax_sweep_constraints(sw, 1, &n);
+	assert_int_equal(n, 1);
+	/* a design reached from two families is written once, under the
+	 * first: only d = 64 is new in the second */
+	b = run(sw, 0, 1, &st);
+	assert_int_equal(b->n, 4);
+	assert_int_equal(st.duplicate, 3);
+	for (int64_t i = 0; i < 4; i++)
+		assert_int_equal(b->feasible[i], b->family[i] == 1 || b->dim[i] >= 192);
+	assert_int_equal(b->family[3], 1);
+	free(b);
+	drop(sw);
 }
 
 /* --- directories ---------------------------------------------------------- */
