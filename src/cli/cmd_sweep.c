@@ -131,21 +131,29 @@ static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *r
 	char h1[32], h2[32], h3[32], b[32];
 	printf("sweep %s: %" PRId64 " points in %s (%s, S=%" PRId64 " T=%" PRId64 ")\n",
 	       m->name, rs->n, dir, m->convention, m->src_len, m->tgt_len);
-	printf("  %-14s %8s  %-36s %9s %9s %12s\n", "family", "budget", "best design",
+	/* the name column fits the longest best name */
+	int w = 11;
+	for (int f = 0; f < m->n_families; f++)
+		for (int k = 0; k < m->n_budgets; k++) {
+			int64_t i = ax_sweep_best(m, rs, f, m->budget[k]);
+			if (i >= 0 && (int)strlen(rs->r[i].name) > w)
+				w = (int)strlen(rs->r[i].name);
+		}
+	printf("  %-14s %8s  %-*s %9s %9s %12s\n", "family", "budget", w, "best design",
 	       "MACs", "params", "nonemb.par");
 	for (int f = 0; f < m->n_families; f++)
 		for (int k = 0; k < m->n_budgets; k++) {
 			int64_t i = ax_sweep_best(m, rs, f, m->budget[k]);
 			ax_cli_human(b, sizeof b, (int64_t)m->budget[k]);
 			if (i < 0) {
-				printf("  %-14s %8s  %-36s\n", m->family[f], b, "(none fits)");
+				printf("  %-14s %8s  %-*s\n", m->family[f], b, w, "(none fits)");
 				continue;
 			}
 			const struct ax_sweep_rec *r = &rs->r[i];
 			ax_cli_human(h1, sizeof h1, (int64_t)r->metrics[AX_METRIC_MACS]);
 			ax_cli_human(h2, sizeof h2, (int64_t)r->metrics[AX_METRIC_PARAMS]);
 			ax_cli_human(h3, sizeof h3, (int64_t)r->metrics[AX_METRIC_NONEMBEDDING_PARAMS]);
-			printf("  %-14s %8s  %-36s %9s %9s %12s\n", m->family[f], b, r->name,
+			printf("  %-14s %8s  %-*s %9s %9s %12s\n", m->family[f], b, w, r->name,
 			       h1, h2, h3);
 		}
 }
