@@ -170,7 +170,8 @@ static void test_attention_fast_vs_ref(void **state)
 		{1, 7, 16, 4, true, 3},  {5, 5, 16, 2, true, 0},
 		{6, 9, 32, 4, false, 0}, {30, 30, 64, 8, true, 0},
 		{4, 10, 24, 3, true, 6}, {30, 17, 64, 4, false, 0},
-		{1, 30, 512, 8, false, 0},
+		{1, 30, 512, 8, false, 0}, {3, 10, 16, 2, true, 2},
+		{2, 8, 16, 4, true, 40},
 	};
 	rng_seed(3);
 	for (size_t s = 0; s < sizeof cases / sizeof cases[0]; s++) {
