@@ -12,6 +12,7 @@
 #include "kernels.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -20,6 +21,8 @@
 /* Row-major layout checks before BLAS: row stride at least the width and
  * positive dims.  A violation is the caller's bug. */
 #define AX_K_LD_OK(ld, width) ((ld) >= ((width) > 0 ? (width) : 1))
+/* BLAS takes int dimensions. */
+#define AX_K_INT_OK(x) ((x) >= 0 && (x) <= INT_MAX)
 
 static inline float sigmoidf_(float x)
 {
@@ -51,6 +54,8 @@ void ax_k_linear(float *out, int64_t ldo, const float *in, int64_t ldi,
 {
 	assert(AX_K_LD_OK(ldo, o) && AX_K_LD_OK(ldi, i));
 	assert(N >= 0 && i >= 1 && o >= 1);
+	assert(AX_K_INT_OK(N) && AX_K_INT_OK(i) && AX_K_INT_OK(o) &&
+	       AX_K_INT_OK(ldi) && AX_K_INT_OK(ldo));
 	if (N == 0)
 		return;
 	/* bias first, then accumulate the product onto it (beta = 1) */
@@ -220,6 +225,8 @@ void ax_k_attention(float *out, int64_t ldo, const float *q, int64_t ldq,
 	assert(H >= 1 && w % H == 0 && Nk >= 1 && (!causal || q_pos0 >= 0));
 	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldq, w) &&
 	       AX_K_LD_OK(ldk, w) && AX_K_LD_OK(ldv, w));
+	assert(AX_K_INT_OK(Nq) && AX_K_INT_OK(Nk) && AX_K_INT_OK(ldq) &&
+	       AX_K_INT_OK(ldk) && AX_K_INT_OK(ldv) && AX_K_INT_OK(ldo));
 	if (Nq == 0)
 		return;
 	int64_t h = w / H;

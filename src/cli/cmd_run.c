@@ -155,6 +155,24 @@ static void print_profile(const struct ax_exec *x)
 			1e3 * t[k], 100 * t[k] / total, (long long)m[k], 1e-9 * (double)m[k] / t[k]);
 	}
 	fprintf(stderr, "%-18s %10.3f\n", "total", 1e3 * total);
+	/* the slowest ops, by selection (n_ops is small) */
+	fprintf(stderr, "\n%-44s %10s %9s\n", "slowest ops", "ms", "GMAC/s");
+	double last = 1e300;
+	for (int r = 0; r < 10; r++) {
+		int32_t best = -1;
+		for (int32_t i = 0; i < g->n_ops; i++)
+			if (x->op_seconds[i] < last &&
+			    (best < 0 || x->op_seconds[i] > x->op_seconds[best]))
+				best = i;
+		if (best < 0 || x->op_seconds[best] <= 0)
+			break;
+		char name[160];
+		const struct ax_op *op = &g->ops[best];
+		ax_graph_name(op->scope, op->layer, op->block, op->role, name, sizeof name);
+		fprintf(stderr, "%-44s %10.3f %9.2f\n", name, 1e3 * x->op_seconds[best],
+			1e-9 * (double)x->op_macs[best] / x->op_seconds[best]);
+		last = x->op_seconds[best];
+	}
 }
 
 static int load_model(const char *path, struct ax_config *cfg, struct ax_graph *g)
