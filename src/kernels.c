@@ -1,0 +1,980 @@
+/*
+ * kernels.c - fp32 reference and fast kernels (see kernels.h for the
+ * shapes, conventions and the ring-buffer protocol).
+ *
+ * Each `_ref` is the formula written as plain loops, in the order a reader
+ * checks against MODELS.md; reductions that can lose precision (layernorm
+ * moments, dot products) run in double there, so a test compares the fast
+ * path against something at least as accurate. The fast versions call
+ * OpenBLAS for products and keep every other inner loop unit-stride over
+ * channels so that the compiler vectorises it.
+ */
+#include "kernels.h"
+
+#include <assert.h>
+#include <math.h>
+#include <string.h>
+
+#include <cblas.h>
+
+/* Row-major layout checks before BLAS: row stride at least the width and
+ * positive dims.  A violation is the caller's bug. */
+#define AX_K_LD_OK(ld, width) ((ld) >= ((width) > 0 ? (width) : 1))
+
+static inline float sigmoidf_(float x)
+{
+	return 1.0f / (1.0f + expf(-x));
+}
+
+/* ==== linear ============================================================== */
+
+void ax_k_linear_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
+		     const float *W, const float *b, int64_t N, int64_t i,
+		     int64_t o)
+{
+	assert(AX_K_LD_OK(ldo, o) && AX_K_LD_OK(ldi, i));
+	for (int64_t r = 0; r < N; r++) {
+		const float *x = in + r * ldi;
+		for (int64_t oo = 0; oo < o; oo++) {
+			const float *wr = W + oo * i;
+			double acc = 0.0;
+			for (int64_t ii = 0; ii < i; ii++)
+				acc += (double)wr[ii] * x[ii];
+			out[r * ldo + oo] = (float)acc + (b ? b[oo] : 0.0f);
+		}
+	}
+}
+
+void ax_k_linear(float *out, int64_t ldo, const float *in, int64_t ldi,
+		 const float *W, const float *b, int64_t N, int64_t i,
+		 int64_t o)
+{
+	assert(AX_K_LD_OK(ldo, o) && AX_K_LD_OK(ldi, i));
+	assert(N >= 0 && i >= 1 && o >= 1);
+	if (N == 0)
+		return;
+	/* bias first, then accumulate the product onto it (beta = 1) */
+	float beta = 0.0f;
+	if (b) {
+		for (int64_t r = 0; r < N; r++)
+			memcpy(out + r * ldo, b, (size_t)o * sizeof *out);
+		beta = 1.0f;
+	}
+	if (N == 1) {
+		/* y(o) = W(o,i) x(i): sgemv is ~6x faster than sgemm at M=1 */
+		cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)o, (int)i, 1.0f,
+			    W, (int)i, in, 1, beta, out, 1);
+		return;
+	}
+	/* out(N,o) = in(N,i) W(o,i)^T */
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)o,
+		    (int)i, 1.0f, in, (int)ldi, W, (int)i, beta, out,
+		    (int)ldo);
+}
+
+/* ==== layernorm =========================================================== */
+
+void ax_k_layernorm_ref(float *out, int64_t ldo, const float *in,
+			int64_t ldi, const float *gamma, const float *beta,
+			int64_t N, int64_t w, float eps)
+{
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w) && w >= 1);
+	for (int64_t r = 0; r < N; r++) {
+		const float *x = in + r * ldi;
+		double mean = 0.0, var = 0.0;
+		for (int64_t c = 0; c < w; c++)
+			mean += x[c];
+		mean /= (double)w;
+		for (int64_t c = 0; c < w; c++)
+			var += ((double)x[c] - mean) * ((double)x[c] - mean);
+		var /= (double)w;
+		double inv = 1.0 / sqrt(var + (double)eps);
+		for (int64_t c = 0; c < w; c++)
+			out[r * ldo + c] = (float)(((double)x[c] - mean) * inv *
+						   gamma[c] + beta[c]);
+	}
+}
+
+void ax_k_layernorm(float *out, int64_t ldo, const float *in, int64_t ldi,
+		    const float *gamma, const float *beta, int64_t N,
+		    int64_t w, float eps)
+{
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w) && w >= 1);
+	for (int64_t r = 0; r < N; r++) {
+		const float *x = in + r * ldi;
+		float *y = out + r * ldo;
+		/* two passes: mean, then the centred sum of squares */
+		float s = 0.0f;
+		for (int64_t c = 0; c < w; c++)
+			s += x[c];
+		float mean = s / (float)w;
+		float ss = 0.0f;
+		for (int64_t c = 0; c < w; c++) {
+			float dx = x[c] - mean;
+			ss += dx * dx;
+		}
+		float inv = 1.0f / sqrtf(ss / (float)w + eps);
+		for (int64_t c = 0; c < w; c++)
+			y[c] = (x[c] - mean) * inv * gamma[c] + beta[c];
+	}
+}
+
+/* ==== row softmax helpers ================================================= */
+
+/* y(n) = softmax(x(n)), in place ok. */
+static void softmax_row(float *y, const float *x, int64_t n)
+{
+	float m = x[0];
+	for (int64_t j = 1; j < n; j++)
+		m = x[j] > m ? x[j] : m;
+	float s = 0.0f;
+	for (int64_t j = 0; j < n; j++) {
+		y[j] = expf(x[j] - m);
+		s += y[j];
+	}
+	float inv = 1.0f / s;
+	for (int64_t j = 0; j < n; j++)
+		y[j] *= inv;
+}
+
+/* y(n) = log_softmax(x(n)), in place ok. */
+static void log_softmax_row(float *y, const float *x, int64_t n)
+{
+	float m = x[0];
+	for (int64_t j = 1; j < n; j++)
+		m = x[j] > m ? x[j] : m;
+	float s = 0.0f;
+	for (int64_t j = 0; j < n; j++)
+		s += expf(x[j] - m);
+	float lse = m + logf(s);
+	for (int64_t j = 0; j < n; j++)
+		y[j] = x[j] - lse;
+}
+
+/* ==== attention =========================================================== */
+
+int64_t ax_k_attention_scratch(int64_t Nq, int64_t Nk, int64_t H)
+{
+	(void)H;
+	return Nq * Nk;
+}
+
+/* Keys query qi may see: [0, limit). */
+static inline int64_t att_limit(int64_t Nk, bool causal, int64_t q_pos0,
+				int64_t qi)
+{
+	if (!causal)
+		return Nk;
+	int64_t lim = q_pos0 + qi + 1;
+	return lim < Nk ? lim : Nk;
+}
+
+void ax_k_attention_ref(float *out, int64_t ldo, const float *q, int64_t ldq,
+			const float *k, int64_t ldk, const float *v,
+			int64_t ldv, int64_t Nq, int64_t Nk, int64_t w,
+			int64_t H, bool causal, int64_t q_pos0,
+			float *scratch)
+{
+	assert(H >= 1 && w % H == 0 && Nk >= 1 && (!causal || q_pos0 >= 0));
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldq, w) &&
+	       AX_K_LD_OK(ldk, w) && AX_K_LD_OK(ldv, w));
+	int64_t h = w / H;
+	float scale = 1.0f / sqrtf((float)h);
+	float *p = scratch;   /* (Nk) one query's probabilities */
+	for (int64_t hd = 0; hd < H; hd++) {
+		int64_t c0 = hd * h;
+		for (int64_t qi = 0; qi < Nq; qi++) {
+			int64_t lim = att_limit(Nk, causal, q_pos0, qi);
+			/* scores: (q * h^-1/2) . k_j, the scale after the bias */
+			for (int64_t j = 0; j < lim; j++) {
+				double acc = 0.0;
+				for (int64_t c = 0; c < h; c++)
+					acc += (double)(q[qi * ldq + c0 + c] * scale) *
+					       k[j * ldk + c0 + c];
+				p[j] = (float)acc;
+			}
+			/* softmax over the visible keys (masked ones are 0) */
+			double m = p[0], s = 0.0;
+			for (int64_t j = 1; j < lim; j++)
+				m = p[j] > m ? p[j] : m;
+			for (int64_t j = 0; j < lim; j++)
+				s += exp(p[j] - m);
+			for (int64_t j = 0; j < lim; j++)
+				p[j] = (float)(exp(p[j] - m) / s);
+			/* out_h = P v_h */
+			for (int64_t c = 0; c < h; c++) {
+				double acc = 0.0;
+				for (int64_t j = 0; j < lim; j++)
+					acc += (double)p[j] * v[j * ldv + c0 + c];
+				out[qi * ldo + c0 + c] = (float)acc;
+			}
+		}
+	}
+}
+
+void ax_k_attention(float *out, int64_t ldo, const float *q, int64_t ldq,
+		    const float *k, int64_t ldk, const float *v, int64_t ldv,
+		    int64_t Nq, int64_t Nk, int64_t w, int64_t H, bool causal,
+		    int64_t q_pos0, float *scratch)
+{
+	assert(H >= 1 && w % H == 0 && Nk >= 1 && (!causal || q_pos0 >= 0));
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldq, w) &&
+	       AX_K_LD_OK(ldk, w) && AX_K_LD_OK(ldv, w));
+	if (Nq == 0)
+		return;
+	int64_t h = w / H;
+	float scale = 1.0f / sqrtf((float)h);
+	float *S = scratch;   /* (Nq, Nk) one head's scores, then P */
+
+	if (Nq == 1) {
+		/* one query: only the visible keys matter; two sgemv per head */
+		int64_t nk = att_limit(Nk, causal, q_pos0, 0);
+		for (int64_t hd = 0; hd < H; hd++) {
+			int64_t c0 = hd * h;
+			/* S(nk) = k_h(nk,h) (q_h * scale) */
+			cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)nk, (int)h,
+				    scale, k + c0, (int)ldk, q + c0, 1, 0.0f, S, 1);
+			softmax_row(S, S, nk);
+			/* out_h(h) = v_h(nk,h)^T P(nk) */
+			cblas_sgemv(CblasRowMajor, CblasTrans, (int)nk, (int)h,
+				    1.0f, v + c0, (int)ldv, S, 1, 0.0f, out + c0, 1);
+		}
+		return;
+	}
+
+	/* Causal: query rows see at most q_pos0 + Nq keys. */
+	int64_t nk = causal ? att_limit(Nk, true, q_pos0, Nq - 1) : Nk;
+	for (int64_t hd = 0; hd < H; hd++) {
+		int64_t c0 = hd * h;
+		/* S(Nq,nk) = scale * q_h(Nq,h) k_h(nk,h)^T */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Nq,
+			    (int)nk, (int)h, scale, q + c0, (int)ldq, k + c0,
+			    (int)ldk, 0.0f, S, (int)nk);
+		/* softmax over each row's visible keys; zero the masked ones */
+		for (int64_t qi = 0; qi < Nq; qi++) {
+			float *row = S + qi * nk;
+			int64_t lim = att_limit(nk, causal, q_pos0, qi);
+			softmax_row(row, row, lim);
+			for (int64_t j = lim; j < nk; j++)
+				row[j] = 0.0f;
+		}
+		/* out_h(Nq,h) = P(Nq,nk) v_h(nk,h) */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Nq,
+			    (int)h, (int)nk, 1.0f, S, (int)nk, v + c0, (int)ldv,
+			    0.0f, out + c0, (int)ldo);
+	}
+}
+
+/* ==== convolutions ======================================================== */
+
+void ax_k_ring_push(float *ring, int64_t R, int64_t c, const float *in,
+		    int64_t step)
+{
+	assert(step >= 0 && R >= 0);
+	if (R == 0)
+		return;
+	memcpy(ring + (step % R) * c, in, (size_t)c * sizeof *ring);
+}
+
+/* The row tap k reads at causal step `step`: the current input for tap
+ * K-1, an earlier input from the ring, or NULL before the stream start. */
+static inline const float *ring_tap(const float *ring, int64_t R, int64_t c,
+				    const float *in, int64_t step, int64_t k,
+				    int64_t K)
+{
+	int64_t back = K - 1 - k;       /* how many steps ago */
+	if (back == 0)
+		return in;
+	if (back > step)
+		return NULL;
+	return ring + ((step - back) % R) * c;
+}
+
+void ax_k_lightconv_weights(float *wn, const float *w, int64_t H, int64_t K)
+{
+	for (int64_t hd = 0; hd < H; hd++)
+		softmax_row(wn + hd * K, w + hd * K, K);
+}
+
+void ax_k_lightconv_ref(float *out, int64_t ldo, const float *in,
+			int64_t ldi, const float *wn, int64_t N, int64_t c,
+			int64_t H, int64_t K, int64_t pad_left)
+{
+	assert(H >= 1 && c % H == 0 && K >= 1);
+	assert(pad_left >= 0 && pad_left <= K - 1);
+	assert(AX_K_LD_OK(ldo, c) && AX_K_LD_OK(ldi, c));
+	int64_t per = c / H;
+	for (int64_t r = 0; r < N; r++)
+		for (int64_t ch = 0; ch < c; ch++) {
+			const float *wk = wn + (ch / per) * K;
+			double acc = 0.0;
+			for (int64_t k = 0; k < K; k++) {
+				int64_t src = r + k - pad_left;
+				if (src >= 0 && src < N)
+					acc += (double)wk[k] * in[src * ldi + ch];
+			}
+			out[r * ldo + ch] = (float)acc;
+		}
+}
+
+/* y(c) += sum over heads of wk[head] * x(c): one tap, contiguous heads. */
+static inline void tap_heads(float *y, const float *x, const float *wk,
+			     int64_t wk_stride, int64_t c, int64_t H)
+{
+	int64_t per = c / H;
+	for (int64_t hd = 0; hd < H; hd++) {
+		float a = wk[hd * wk_stride];
+		float *yy = y + hd * per;
+		const float *xx = x + hd * per;
+		for (int64_t j = 0; j < per; j++)
+			yy[j] += a * xx[j];
+	}
+}
+
+void ax_k_lightconv(float *out, int64_t ldo, const float *in, int64_t ldi,
+		    const float *wn, int64_t N, int64_t c, int64_t H,
+		    int64_t K, int64_t pad_left)
+{
+	assert(H >= 1 && c % H == 0 && K >= 1);
+	assert(pad_left >= 0 && pad_left <= K - 1);
+	assert(AX_K_LD_OK(ldo, c) && AX_K_LD_OK(ldi, c));
+	for (int64_t r = 0; r < N; r++) {
+		float *y = out + r * ldo;
+		memset(y, 0, (size_t)c * sizeof *y);
+		for (int64_t k = 0; k < K; k++) {
+			int64_t src = r + k - pad_left;
+			if (src >= 0 && src < N)
+				tap_heads(y, in + src * ldi, wn + k, K, c, H);
+		}
+	}
+}
+
+void ax_k_lightconv_step(float *out, const float *in, const float *ring,
+			 int64_t R, int64_t step, const float *wn, int64_t c,
+			 int64_t H, int64_t K)
+{
+	assert(H >= 1 && c % H == 0 && K >= 1 && R >= K - 1 && step >= 0);
+	memset(out, 0, (size_t)c * sizeof *out);
+	for (int64_t k = 0; k < K; k++) {
+		const float *x = ring_tap(ring, R, c, in, step, k, K);
+		if (x)
+			tap_heads(out, x, wn + k, K, c, H);
+	}
+}
+
+int64_t ax_k_dynconv_scratch(int64_t H, int64_t K)
+{
+	return H * K;
+}
+
+void ax_k_dynconv_ref(float *out, int64_t ldo, const float *in,
+		      int64_t ldi, const float *kl, int64_t ldk, int64_t N,
+		      int64_t c, int64_t H, int64_t K, int64_t pad_left,
+		      float *scratch)
+{
+	assert(H >= 1 && c % H == 0 && K >= 1);
+	assert(pad_left >= 0 && pad_left <= K - 1);
+	assert(AX_K_LD_OK(ldo, c) && AX_K_LD_OK(ldi, c) &&
+	       AX_K_LD_OK(ldk, H * K));
+	int64_t per = c / H;
+	float *p = scratch;   /* (H,K) this row's normalised kernel */
+	for (int64_t r = 0; r < N; r++) {
+		/* softmax over all K taps, before dropping out-of-range ones */
+		for (int64_t hd = 0; hd < H; hd++) {
+			const float *z = kl + r * ldk + hd * K;
+			double m = z[0], s = 0.0;
+			for (int64_t k = 1; k < K; k++)
+				m = z[k] > m ? z[k] : m;
+			for (int64_t k = 0; k < K; k++)
+				s += exp(z[k] - m);
+			for (int64_t k = 0; k < K; k++)
+				p[hd * K + k] = (float)(exp(z[k] - m) / s);
+		}
+		for (int64_t ch = 0; ch < c; ch++) {
+			double acc = 0.0;
+			for (int64_t k = 0; k < K; k++) {
+				int64_t src = r + k - pad_left;
+				if (src >= 0 && src < N)
+					acc += (double)p[(ch / per) * K + k] *
+					       in[src * ldi + ch];
+			}
+			out[r * ldo + ch] = (float)acc;
+		}
+	}
+}
+
+void ax_k_dynconv(float *out, int64_t ldo, const float *in, int64_t ldi,
+		  const float *kl, int64_t ldk, int64_t N, int64_t c,
+		  int64_t H, int64_t K, int64_t pad_left, float *scratch)
+{
+	assert(H >= 1 && c % H == 0 && K >= 1);
+	assert(pad_left >= 0 && pad_left <= K - 1);
+	assert(AX_K_LD_OK(ldo, c) && AX_K_LD_OK(ldi, c) &&
+	       AX_K_LD_OK(ldk, H * K));
+	float *p = scratch;   /* (H,K) */
+	for (int64_t r = 0; r < N; r++) {
+		for (int64_t hd = 0; hd < H; hd++)
+			softmax_row(p + hd * K, kl + r * ldk + hd * K, K);
+		float *y = out + r * ldo;
+		memset(y, 0, (size_t)c * sizeof *y);
+		for (int64_t k = 0; k < K; k++) {
+			int64_t src = r + k - pad_left;
+			if (src >= 0 && src < N)
+				tap_heads(y, in + src * ldi, p + k, K, c, H);
+		}
+	}
+}
+
+void ax_k_dynconv_step(float *out, const float *in, const float *ring,
+		       int64_t R, int64_t step, const float *kl, int64_t c,
+		       int64_t H, int64_t K, float *scratch)
+{
+	assert(H >= 1 && c % H == 0 && K >= 1 && R >= K - 1 && step >= 0);
+	float *p = scratch;
+	for (int64_t hd = 0; hd < H; hd++)
+		softmax_row(p + hd * K, kl + hd * K, K);
+	memset(out, 0, (size_t)c * sizeof *out);
+	for (int64_t k = 0; k < K; k++) {
+		const float *x = ring_tap(ring, R, c, in, step, k, K);
+		if (x)
+			tap_heads(out, x, p + k, K, c, H);
+	}
+}
+
+void ax_k_dwconv_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
+		     const float *W, int64_t N, int64_t c, int64_t K,
+		     int64_t pad_left)
+{
+	assert(K >= 1 && pad_left >= 0 && pad_left <= K - 1);
+	assert(AX_K_LD_OK(ldo, c) && AX_K_LD_OK(ldi, c));
+	for (int64_t r = 0; r < N; r++)
+		for (int64_t ch = 0; ch < c; ch++) {
+			double acc = 0.0;
+			for (int64_t k = 0; k < K; k++) {
+				int64_t src = r + k - pad_left;
+				if (src >= 0 && src < N)
+					acc += (double)W[k * c + ch] * in[src * ldi + ch];
+			}
+			out[r * ldo + ch] = (float)acc;
+		}
+}
+
+/* y(c) += w(c) * x(c) */
+static inline void tap_channels(float *y, const float *x, const float *w,
+				int64_t c)
+{
+	for (int64_t ch = 0; ch < c; ch++)
+		y[ch] += w[ch] * x[ch];
+}
+
+void ax_k_dwconv(float *out, int64_t ldo, const float *in, int64_t ldi,
+		 const float *W, int64_t N, int64_t c, int64_t K,
+		 int64_t pad_left)
+{
+	assert(K >= 1 && pad_left >= 0 && pad_left <= K - 1);
+	assert(AX_K_LD_OK(ldo, c) && AX_K_LD_OK(ldi, c));
+	for (int64_t r = 0; r < N; r++) {
+		float *y = out + r * ldo;
+		memset(y, 0, (size_t)c * sizeof *y);
+		for (int64_t k = 0; k < K; k++) {
+			int64_t src = r + k - pad_left;
+			if (src >= 0 && src < N)
+				tap_channels(y, in + src * ldi, W + k * c, c);
+		}
+	}
+}
+
+void ax_k_dwconv_step(float *out, const float *in, const float *ring,
+		      int64_t R, int64_t step, const float *W, int64_t c,
+		      int64_t K)
+{
+	assert(K >= 1 && R >= K - 1 && step >= 0);
+	memset(out, 0, (size_t)c * sizeof *out);
+	for (int64_t k = 0; k < K; k++) {
+		const float *x = ring_tap(ring, R, c, in, step, k, K);
+		if (x)
+			tap_channels(out, x, W + k * c, c);
+	}
+}
+
+int64_t ax_k_conv1d_scratch(int64_t N, int64_t i, int64_t K)
+{
+	return (N > 1 ? N : 1) * K * i;
+}
+
+void ax_k_conv1d_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
+		     const float *W, const float *b, int64_t N, int64_t i,
+		     int64_t o, int64_t K, int64_t pad_left, float *scratch)
+{
+	(void)scratch;
+	assert(K >= 1 && pad_left >= 0 && pad_left <= K - 1);
+	assert(AX_K_LD_OK(ldo, o) && AX_K_LD_OK(ldi, i));
+	for (int64_t r = 0; r < N; r++)
+		for (int64_t oo = 0; oo < o; oo++) {
+			double acc = 0.0;
+			for (int64_t k = 0; k < K; k++) {
+				int64_t src = r + k - pad_left;
+				if (src < 0 || src >= N)
+					continue;
+				const float *wk = W + oo * K * i + k * i;
+				for (int64_t ii = 0; ii < i; ii++)
+					acc += (double)wk[ii] * in[src * ldi + ii];
+			}
+			out[r * ldo + oo] = (float)acc + (b ? b[oo] : 0.0f);
+		}
+}
+
+void ax_k_conv1d(float *out, int64_t ldo, const float *in, int64_t ldi,
+		 const float *W, const float *b, int64_t N, int64_t i,
+		 int64_t o, int64_t K, int64_t pad_left, float *scratch)
+{
+	assert(K >= 1 && pad_left >= 0 && pad_left <= K - 1);
+	assert(AX_K_LD_OK(ldo, o) && AX_K_LD_OK(ldi, i) && i >= 1 && o >= 1);
+	if (N == 0)
+		return;
+	/* im2col: col(N, K*i), row r = [x[r-P] | x[r+1-P] | ... ], zeros
+	 * outside the sequence */
+	int64_t ki = K * i;
+	float *col = scratch;
+	for (int64_t r = 0; r < N; r++)
+		for (int64_t k = 0; k < K; k++) {
+			int64_t src = r + k - pad_left;
+			float *dst = col + r * ki + k * i;
+			if (src >= 0 && src < N)
+				memcpy(dst, in + src * ldi, (size_t)i * sizeof *dst);
+			else
+				memset(dst, 0, (size_t)i * sizeof *dst);
+		}
+	/* out(N,o) = col(N,K*i) W(o,K*i)^T + b: exactly a linear */
+	ax_k_linear(out, ldo, col, ki, W, b, N, ki, o);
+}
+
+void ax_k_conv1d_step(float *out, const float *in, const float *ring,
+		      int64_t R, int64_t step, const float *W, const float *b,
+		      int64_t i, int64_t o, int64_t K, float *scratch)
+{
+	assert(K >= 1 && R >= K - 1 && step >= 0);
+	/* the window (K*i) of this step, zeros before the stream start */
+	for (int64_t k = 0; k < K; k++) {
+		const float *x = ring_tap(ring, R, i, in, step, k, K);
+		if (x)
+			memcpy(scratch + k * i, x, (size_t)i * sizeof *scratch);
+		else
+			memset(scratch + k * i, 0, (size_t)i * sizeof *scratch);
+	}
+	ax_k_linear(out, o, scratch, K * i, W, b, 1, K * i, o);
+}
+
+/* ==== elementwise and row ops ============================================= */
+
+void ax_k_glu_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
+		  int64_t N, int64_t w)
+{
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, 2 * w));
+	for (int64_t r = 0; r < N; r++)
+		for (int64_t c = 0; c < w; c++) {
+			double a = in[r * ldi + c], g = in[r * ldi + w + c];
+			out[r * ldo + c] = (float)(a / (1.0 + exp(-g)));
+		}
+}
+
+void ax_k_glu(float *out, int64_t ldo, const float *in, int64_t ldi,
+	      int64_t N, int64_t w)
+{
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, 2 * w));
+	for (int64_t r = 0; r < N; r++) {
+		const float *a = in + r * ldi, *g = a + w;
+		float *y = out + r * ldo;
+		for (int64_t c = 0; c < w; c++)
+			y[c] = a[c] * sigmoidf_(g[c]);
+	}
+}
+
+void ax_k_relu_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
+		   int64_t N, int64_t w)
+{
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w));
+	for (int64_t r = 0; r < N; r++)
+		for (int64_t c = 0; c < w; c++) {
+			float x = in[r * ldi + c];
+			out[r * ldo + c] = x > 0.0f ? x : 0.0f;
+		}
+}
+
+void ax_k_relu(float *out, int64_t ldo, const float *in, int64_t ldi,
+	       int64_t N, int64_t w)
+{
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w));
+	for (int64_t r = 0; r < N; r++) {
+		const float *x = in + r * ldi;
+		float *y = out + r * ldo;
+		for (int64_t c = 0; c < w; c++)
+			y[c] = fmaxf(x[c], 0.0f);
+	}
+}
+
+void ax_k_swish_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
+		    int64_t N, int64_t w)
+{
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w));
+	for (int64_t r = 0; r < N; r++)
+		for (int64_t c = 0; c < w; c++) {
+			double x = in[r * ldi + c];
+			out[r * ldo + c] = (float)(x / (1.0 + exp(-x)));
+		}
+}
+
+void ax_k_swish(float *out, int64_t ldo, const float *in, int64_t ldi,
+		int64_t N, int64_t w)
+{
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w));
+	for (int64_t r = 0; r < N; r++) {
+		const float *x = in + r * ldi;
+		float *y = out + r * ldo;
+		for (int64_t c = 0; c < w; c++)
+			y[c] = x[c] * sigmoidf_(x[c]);
+	}
+}
+
+void ax_k_sigmoid_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
+		      int64_t N, int64_t w)
+{
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w));
+	for (int64_t r = 0; r < N; r++)
+		for (int64_t c = 0; c < w; c++)
+			out[r * ldo + c] =
+				(float)(1.0 / (1.0 + exp(-(double)in[r * ldi + c])));
+}
+
+void ax_k_sigmoid(float *out, int64_t ldo, const float *in, int64_t ldi,
+		  int64_t N, int64_t w)
+{
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w));
+	for (int64_t r = 0; r < N; r++) {
+		const float *x = in + r * ldi;
+		float *y = out + r * ldo;
+		for (int64_t c = 0; c < w; c++)
+			y[c] = sigmoidf_(x[c]);
+	}
+}
+
+void ax_k_add_ref(float *out, int64_t ldo, const float *a, int64_t lda,
+		  const float *b, int64_t ldb, int64_t N, int64_t w0,
+		  int64_t w1)
+{
+	assert(w1 >= 0 && w1 <= w0);
+	assert(AX_K_LD_OK(ldo, w0) && AX_K_LD_OK(lda, w0) &&
+	       AX_K_LD_OK(ldb, w1));
+	for (int64_t r = 0; r < N; r++)
+		for (int64_t c = 0; c < w0; c++)
+			out[r * ldo + c] = a[r * lda + c] +
+					   (c < w1 ? b[r * ldb + c] : 0.0f);
+}
+
+void ax_k_add(float *out, int64_t ldo, const float *a, int64_t lda,
+	      const float *b, int64_t ldb, int64_t N, int64_t w0, int64_t w1)
+{
+	assert(w1 >= 0 && w1 <= w0);
+	assert(AX_K_LD_OK(ldo, w0) && AX_K_LD_OK(lda, w0) &&
+	       AX_K_LD_OK(ldb, w1));
+	for (int64_t r = 0; r < N; r++) {
+		const float *x = a + r * lda, *z = b + r * ldb;
+		float *y = out + r * ldo;
+		for (int64_t c = 0; c < w1; c++)
+			y[c] = x[c] + z[c];
+		if (y != x)
+			memcpy(y + w1, x + w1, (size_t)(w0 - w1) * sizeof *y);
+	}
+}
+
+void ax_k_softmax_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
+		      int64_t N, int64_t w)
+{
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w) && w >= 1);
+	for (int64_t r = 0; r < N; r++) {
+		const float *x = in + r * ldi;
+		double m = x[0], s = 0.0;
+		for (int64_t c = 1; c < w; c++)
+			m = x[c] > m ? x[c] : m;
+		for (int64_t c = 0; c < w; c++)
+			s += exp(x[c] - m);
+		for (int64_t c = 0; c < w; c++)
+			out[r * ldo + c] = (float)(exp(x[c] - m) / s);
+	}
+}
+
+void ax_k_softmax(float *out, int64_t ldo, const float *in, int64_t ldi,
+		  int64_t N, int64_t w)
+{
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w) && w >= 1);
+	for (int64_t r = 0; r < N; r++)
+		softmax_row(out + r * ldo, in + r * ldi, w);
+}
+
+void ax_k_log_softmax_ref(float *out, int64_t ldo, const float *in,
+			  int64_t ldi, int64_t N, int64_t w)
+{
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w) && w >= 1);
+	for (int64_t r = 0; r < N; r++) {
+		const float *x = in + r * ldi;
+		double m = x[0], s = 0.0;
+		for (int64_t c = 1; c < w; c++)
+			m = x[c] > m ? x[c] : m;
+		for (int64_t c = 0; c < w; c++)
+			s += exp(x[c] - m);
+		double lse = m + log(s);
+		for (int64_t c = 0; c < w; c++)
+			out[r * ldo + c] = (float)(x[c] - lse);
+	}
+}
+
+void ax_k_log_softmax(float *out, int64_t ldo, const float *in, int64_t ldi,
+		      int64_t N, int64_t w)
+{
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w) && w >= 1);
+	for (int64_t r = 0; r < N; r++)
+		log_softmax_row(out + r * ldo, in + r * ldi, w);
+}
+
+/* ==== embeddings ========================================================== */
+
+/* ln(1e4) / max(half-1, 1) as upstream evaluates it: fairseq divides in
+ * double and rounds (math.log(10000) / (half_dim - 1)); t2t divides the
+ * float32 log by a float32 count. */
+static float sinusoid_inc(int64_t half, enum ax_sinusoid_kind kind)
+{
+	int64_t den = half - 1 > 1 ? half - 1 : 1;
+	if (kind == AX_SINUSOID_T2T)
+		return (float)log(1e4) / (float)den;
+	return (float)(log(1e4) / (double)den);
+}
+
+void ax_k_sinusoid(float *out, int64_t pos, int64_t d,
+		   enum ax_sinusoid_kind kind)
+{
+	assert(d >= 1 && (unsigned)kind < AX_SINUSOID_COUNT);
+	int64_t half = d / 2;
+	if (kind == AX_SINUSOID_FAIRSEQ && pos == AX_K_FAIRSEQ_PAD) {
+		memset(out, 0, (size_t)d * sizeof *out);
+		return;
+	}
+	float inc = sinusoid_inc(half, kind);
+	float p = (float)pos;
+	for (int64_t i = 0; i < half; i++) {
+		float omega = expf((float)i * -inc);
+		float arg = p * omega;
+		out[i] = sinf(arg);
+		out[half + i] = cosf(arg);
+	}
+	if (d % 2)
+		out[d - 1] = 0.0f;
+}
+
+static inline int64_t embed_pos(int64_t pos0, int64_t j,
+				enum ax_sinusoid_kind kind)
+{
+	return pos0 + j + (kind == AX_SINUSOID_FAIRSEQ ? AX_K_FAIRSEQ_PAD + 1 : 0);
+}
+
+enum ax_status ax_k_embed_ref(float *out, int64_t ldo, const float *E,
+			      int64_t V, const int32_t *tok, int64_t N,
+			      int64_t d, float scale, int64_t pos0,
+			      enum ax_sinusoid_kind kind)
+{
+	assert(AX_K_LD_OK(ldo, d));
+	for (int64_t j = 0; j < N; j++) {
+		if (tok[j] < 0 || tok[j] >= V)
+			return AX_ERR_INPUT;
+		float *y = out + j * ldo;
+		ax_k_sinusoid(y, embed_pos(pos0, j, kind), d, kind);
+		bool zero = kind == AX_SINUSOID_T2T && tok[j] == 0;
+		const float *e = E + (int64_t)tok[j] * d;
+		for (int64_t c = 0; c < d; c++)
+			y[c] = (zero ? 0.0f : scale * e[c]) + y[c];
+	}
+	return AX_OK;
+}
+
+enum ax_status ax_k_embed(float *out, int64_t ldo, const float *E, int64_t V,
+			  const int32_t *tok, int64_t N, int64_t d,
+			  float scale, int64_t pos0,
+			  enum ax_sinusoid_kind kind)
+{
+	/* Gathers and sinusoids: no product to hand to BLAS, and the ref is
+	 * already unit-stride; one path keeps them identical. */
+	return ax_k_embed_ref(out, ldo, E, V, tok, N, d, scale, pos0, kind);
+}
+
+/* ==== adaptive input / softmax ============================================ */
+
+static int64_t find_band(const struct ax_k_band *bands, int64_t nb,
+			 int64_t id)
+{
+	for (int64_t b = 0; b < nb; b++)
+		if (id >= bands[b].start && id < bands[b].start + bands[b].size)
+			return b;
+	return -1;
+}
+
+enum ax_status ax_k_adaptive_input_ref(float *out, int64_t ldo,
+				       const int32_t *tok,
+				       const struct ax_k_band *bands,
+				       int64_t nb, int64_t N, int64_t d,
+				       float scale, int64_t pos0,
+				       enum ax_sinusoid_kind kind)
+{
+	assert(AX_K_LD_OK(ldo, d) && nb >= 1);
+	for (int64_t j = 0; j < N; j++) {
+		int64_t b = find_band(bands, nb, tok[j]);
+		if (b < 0)
+			return AX_ERR_INPUT;
+		const struct ax_k_band *bd = &bands[b];
+		assert(bd->proj_layout == AX_K_PROJ_D_DB);
+		const float *e = bd->table + (tok[j] - bd->start) * bd->dim;
+		float *y = out + j * ldo;
+		ax_k_sinusoid(y, embed_pos(pos0, j, kind), d, kind);
+		/* y = scale * P_b(d, d_b) e(d_b) + PE */
+		for (int64_t r = 0; r < d; r++) {
+			double acc = 0.0;
+			for (int64_t u = 0; u < bd->dim; u++)
+				acc += (double)bd->proj[r * bd->dim + u] * e[u];
+			y[r] = scale * (float)acc + y[r];
+		}
+	}
+	return AX_OK;
+}
+
+enum ax_status ax_k_adaptive_input(float *out, int64_t ldo,
+				   const int32_t *tok,
+				   const struct ax_k_band *bands, int64_t nb,
+				   int64_t N, int64_t d, float scale,
+				   int64_t pos0, enum ax_sinusoid_kind kind)
+{
+	assert(AX_K_LD_OK(ldo, d) && nb >= 1);
+	for (int64_t j = 0; j < N; j++) {
+		int64_t b = find_band(bands, nb, tok[j]);
+		if (b < 0)
+			return AX_ERR_INPUT;
+		const struct ax_k_band *bd = &bands[b];
+		assert(bd->proj_layout == AX_K_PROJ_D_DB);
+		const float *e = bd->table + (tok[j] - bd->start) * bd->dim;
+		float *y = out + j * ldo;
+		ax_k_sinusoid(y, embed_pos(pos0, j, kind), d, kind);
+		/* y(d) = scale * P_b(d, d_b) e + y */
+		cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)d, (int)bd->dim,
+			    scale, bd->proj, (int)bd->dim, e, 1, 1.0f, y, 1);
+	}
+	return AX_OK;
+}
+
+int64_t ax_k_adaptive_softmax_scratch(int64_t N, const struct ax_k_band *bands,
+				      int64_t nb)
+{
+	int64_t maxdim = 0;
+	for (int64_t b = 1; b < nb; b++)
+		maxdim = bands[b].dim > maxdim ? bands[b].dim : maxdim;
+	return (N > 1 ? N : 1) * (bands[0].size + nb - 1 + maxdim);
+}
+
+/* z(d_b) = P_b^T h for either storage of P_b (reference loops). */
+static void tail_proj_ref(float *z, const float *h, const struct ax_k_band *bd,
+			  int64_t d)
+{
+	for (int64_t u = 0; u < bd->dim; u++) {
+		double acc = 0.0;
+		for (int64_t r = 0; r < d; r++) {
+			float p = bd->proj_layout == AX_K_PROJ_D_DB ?
+				  bd->proj[r * bd->dim + u] : bd->proj[u * d + r];
+			acc += (double)p * h[r];
+		}
+		z[u] = (float)acc;
+	}
+}
+
+void ax_k_adaptive_log_softmax_ref(float *out, int64_t ldo, const float *in,
+				   int64_t ldi, const struct ax_k_band *bands,
+				   int64_t nb, const float *W_cls, int64_t N,
+				   int64_t d, float *scratch)
+{
+	assert(nb >= 1 && bands[0].start == 0 && bands[0].dim == d);
+	assert(AX_K_LD_OK(ldi, d) &&
+	       AX_K_LD_OK(ldo, bands[nb - 1].start + bands[nb - 1].size));
+	int64_t s0 = bands[0].size, nh = s0 + nb - 1;
+	float *head = scratch;     /* (nh) */
+	float *z = scratch + nh;   /* (max d_b) */
+	for (int64_t r = 0; r < N; r++) {
+		const float *h = in + r * ldi;
+		float *y = out + r * ldo;
+		/* head = [E_0 h | W_cls h], then its log-softmax */
+		for (int64_t u = 0; u < nh; u++) {
+			const float *e = u < s0 ? bands[0].table + u * d :
+				         W_cls + (u - s0) * d;
+			double acc = 0.0;
+			for (int64_t c = 0; c < d; c++)
+				acc += (double)e[c] * h[c];
+			head[u] = (float)acc;
+		}
+		ax_k_log_softmax_ref(head, nh, head, nh, 1, nh);
+		for (int64_t u = 0; u < s0; u++)
+			y[u] = head[u];
+		/* tails: cluster log-prob + log_softmax(E_b P_b^T h) */
+		for (int64_t b = 1; b < nb; b++) {
+			const struct ax_k_band *bd = &bands[b];
+			tail_proj_ref(z, h, bd, d);
+			float *yb = y + bd->start;
+			for (int64_t u = 0; u < bd->size; u++) {
+				double acc = 0.0;
+				for (int64_t c = 0; c < bd->dim; c++)
+					acc += (double)bd->table[u * bd->dim + c] * z[c];
+				yb[u] = (float)acc;
+			}
+			ax_k_log_softmax_ref(yb, bd->size, yb, bd->size, 1,
+					     bd->size);
+			for (int64_t u = 0; u < bd->size; u++)
+				yb[u] += head[s0 + b - 1];
+		}
+	}
+}
+
+void ax_k_adaptive_log_softmax(float *out, int64_t ldo, const float *in,
+			       int64_t ldi, const struct ax_k_band *bands,
+			       int64_t nb, const float *W_cls, int64_t N,
+			       int64_t d, float *scratch)
+{
+	assert(nb >= 1 && bands[0].start == 0 && bands[0].dim == d);
+	assert(AX_K_LD_OK(ldi, d) &&
+	       AX_K_LD_OK(ldo, bands[nb - 1].start + bands[nb - 1].size));
+	if (N == 0)
+		return;
+	int64_t s0 = bands[0].size, nh = s0 + nb - 1;
+	float *head = scratch;          /* (N, nh) */
+	float *z = scratch + N * nh;    /* (N, max d_b) */
+	/* head(N, nh) = in(N,d) [E_0; W_cls]^T, as two products */
+	ax_k_linear(head, nh, in, ldi, bands[0].table, NULL, N, d, s0);
+	if (nb > 1)
+		ax_k_linear(head + s0, nh, in, ldi, W_cls, NULL, N, d, nb - 1);
+	ax_k_log_softmax(head, nh, head, nh, N, nh);
+	for (int64_t r = 0; r < N; r++)
+		memcpy(out + r * ldo, head + r * nh, (size_t)s0 * sizeof *out);
+	for (int64_t b = 1; b < nb; b++) {
+		const struct ax_k_band *bd = &bands[b];
+		int64_t db = bd->dim;
+		/* z(N, d_b) = in(N,d) P_b (d,d_b), or in P_b(d_b,d)^T */
+		if (bd->proj_layout == AX_K_PROJ_D_DB)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+				    (int)N, (int)db, (int)d, 1.0f, in, (int)ldi,
+				    bd->proj, (int)db, 0.0f, z, (int)db);
+		else
+			ax_k_linear(z, db, in, ldi, bd->proj, NULL, N, d, db);
+		/* logits_b(N, size_b) = z E_b^T, straight into out's slice */
+		float *yb = out + bd->start;
+		ax_k_linear(yb, ldo, z, db, bd->table, NULL, N, db, bd->size);
+		ax_k_log_softmax(yb, ldo, yb, ldo, N, bd->size);
+		for (int64_t r = 0; r < N; r++) {
+			float lc = head[r * nh + s0 + b - 1];
+			float *row = yb + r * ldo;
+			for (int64_t u = 0; u < bd->size; u++)
+				row[u] += lc;
+		}
+	}
+}
