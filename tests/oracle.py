@@ -689,6 +689,8 @@ class TokenEmbed(nn.Module):
         idx = torch.tensor(toks, dtype=torch.long)
         x = math.sqrt(self.d) * F.embedding(idx, self.table)
         if self.t2t:
+            # t2t's padding id 0 embeds to the zero vector (MODELS §6.1)
+            x = x * (idx != 0).to(DTYPE)[:, None]
             pos = torch.arange(start, start + len(toks))
         else:
             pos = torch.arange(start, start + len(toks)) + PAD + 1
