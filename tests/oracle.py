@@ -321,6 +321,41 @@ def dump_yaml(cfg, path):
 
 
 # --------------------------------------------------------------------------
+# MAC counting (MODELS §8.2 `exact`, §8.4 incremental)
+# --------------------------------------------------------------------------
+
+class MacCounter:
+    """Counts the multiply-accumulates the oracle's own math performs, so
+    archex's `executed_macs` and `analytic_macs` are checked against a
+    count that shares nothing with archex's cost model.
+
+    Sequence mode (step None): every row counts. Step mode (greedy step t,
+    0-based; the oracle re-runs the whole prefix): only the newest target
+    row counts, causal self-attention sees t+1 keys (one new K/V row), and
+    cross-attention K/V of the memory count at step 0 only (MODELS §8.4).
+    nn.Linear modules are counted by a forward hook (in*out per row);
+    attention, convolutions and the output layer count themselves."""
+
+    def __init__(self):
+        self.total = 0
+        self.step = None
+
+    def rows(self, n):
+        return n if self.step is None else 1
+
+    def add(self, n):
+        self.total += int(n)
+
+    def linear_hook(self, module, inputs, output):
+        x = inputs[0]
+        n = x.shape[0] if x.dim() > 1 else 1
+        self.add(self.rows(n) * module.in_features * module.out_features)
+
+
+COUNT = MacCounter()
+
+
+# --------------------------------------------------------------------------
 # Building blocks (MODELS §2)
 # --------------------------------------------------------------------------
 
@@ -382,6 +417,14 @@ class Attention(nn.Module):
 
     def forward(self, x, mem, causal):
         """x (N, w) queries, mem (M, w) keys and values."""
+        N, M, w = x.shape[0], mem.shape[0], x.shape[1]
+        if COUNT.step is None:        # q, o on N rows; k, v on M; QK^T, AV
+            COUNT.add(2 * N * w * w + 2 * M * w * w + 2 * N * M * w)
+        elif mem is x:                # decoder self-attention, newest row
+            COUNT.add(2 * w * w + 2 * w * w + 2 * M * w)
+        else:                         # cross-attention: K/V once per sentence
+            COUNT.add(2 * w * w + 2 * M * w +
+                      (2 * M * w * w if COUNT.step == 0 else 0))
         mask = causal_mask(x.shape[0]) if causal else None
         y, _ = self.mha(x[:, None, :], mem[:, None, :], mem[:, None, :],
                         attn_mask=mask, need_weights=False)
@@ -448,6 +491,7 @@ class LightDynConv(nn.Module):
         if self.glu:
             u = F.glu(u, dim=-1)
         N, c, H, K = u.shape[0], self.c, self.H, self.K
+        COUNT.add(COUNT.rows(N) * c * K)                     # taps
         per_head = c // H      # heads are contiguous channel blocks
         if self.kind == "lightweight":
             w = F.softmax(self.weight, dim=-1)              # (H, K)
@@ -481,6 +525,7 @@ class SepConv(nn.Module):
         self.pad = pad_left
 
     def forward(self, x):
+        COUNT.add(COUNT.rows(x.shape[0]) * self.dw.numel())  # K * c taps
         return self.pw(depthwise(x, self.dw.t(), self.pad))
 
 
@@ -499,6 +544,7 @@ class Conv1d(nn.Module):
         self.pad, self.K = pad_left, K
 
     def forward(self, x):
+        COUNT.add(COUNT.rows(x.shape[0]) * self.conv.weight.numel())
         xt = F.pad(x.t()[None], (self.pad, self.K - 1 - self.pad))
         return self.conv(xt)[0].t()
 
@@ -823,6 +869,9 @@ class Model(nn.Module):
             self.out_w = P.take("out.embed_out.weight", (V, d), "embed")
         else:
             self.out_w = tgt_table
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                m.register_forward_hook(COUNT.linear_hook)
 
     def encode(self, src):
         if self.lm:
@@ -841,22 +890,29 @@ class Model(nn.Module):
             x = self.dec_final(x)
         if self.asm is not None:
             return self.asm.log_prob(x)
+        COUNT.add(COUNT.rows(x.shape[0]) * self.out_w.numel())   # V * d
         return F.log_softmax(x @ self.out_w.t(), dim=-1)
 
     @torch.no_grad()
     def score(self, src, tgt):
-        """Teacher-forced log-probs of tgt: decoder input [eos, y_1..y_{T-1}]."""
+        """Teacher-forced log-probs of tgt: decoder input [eos, y_1..y_{T-1}].
+        COUNT.total holds the MACs of this one sequence-mode pass."""
+        COUNT.total, COUNT.step = 0, None
         return self.decode([EOS] + list(tgt[:-1]), self.encode(src))
 
     @torch.no_grad()
     def greedy(self, src, max_len):
         """Greedy decoding: argmax (lowest id on ties), never pad, eos forced
         at step max_len; re-runs the decoder on the whole prefix each step.
-        Returns (tokens, per-step log-probs rows, sum of chosen log-probs)."""
+        Returns (tokens, per-step log-probs rows, sum of chosen log-probs);
+        COUNT.total holds the incremental-mode MACs of the steps taken."""
+        COUNT.total, COUNT.step = 0, None
         enc = self.encode(src)
         toks, rows, total = [], [], 0.0
         for t in range(max_len):
+            COUNT.step = t
             lp = self.decode([EOS] + toks, enc)[-1]
+            COUNT.step = None
             rows.append(lp)
             masked = lp.clone()
             masked[PAD] = float("-inf")
@@ -1008,6 +1064,15 @@ def parse_json_out(out, what):
     return v[0] if isinstance(v, list) else v
 
 
+def check_macs(name, what, out, oracle_macs):
+    """archex's executed and analytic (cost-model) MACs vs the oracle's own
+    count of the same computation."""
+    for key in ("executed_macs", "analytic_macs"):
+        if key in out and int(out[key]) != oracle_macs:
+            raise Mismatch(f"{name}: {what}: archex {key} {out[key]}, oracle counts "
+                           f"{oracle_macs} (diff {int(out[key]) - oracle_macs})")
+
+
 def ids(seq):
     return " ".join(str(t) for t in seq)
 
@@ -1066,12 +1131,14 @@ def check_config(path, opts, tmp):
         if lm:
             break
         toks, rows, total = model.greedy(src, opts.max_len)
+        macs_greedy = COUNT.total
         if len(toks) > 3:
             break
     notes = [f"seed {seed}{' (eos rows damped)' if damp else ''}"]
 
     # (a) teacher-forced log-probabilities
     ref = model.score(None if lm else src, tgt).numpy()
+    macs_tf = COUNT.total
     if opts.self_test:
         got = model.score(None if lm else src, tgt).float().numpy()
     else:
@@ -1089,6 +1156,7 @@ def check_config(path, opts, tmp):
         ll_ref = float(sum(ref[i, y] for i, y in enumerate(tgt)))
         if "loglik" in out and rel_err(np.array(ll_ref), np.array(out["loglik"])) > opts.tol:
             raise Mismatch(f"{name}: loglik {out['loglik']} vs oracle {ll_ref}")
+        check_macs(name, "teacher-forced", out, macs_tf)
     err = rel_err(ref, got)
     t, v = np.unravel_index(int(np.argmax(err)), err.shape)
     worst = float(err[t, v])
@@ -1096,7 +1164,8 @@ def check_config(path, opts, tmp):
         raise Mismatch(f"{name}: teacher-forced log-probs differ: worst rel err "
                        f"{worst:.3g} at position {t}, token {v}: oracle "
                        f"{ref[t, v]:.7g}, archex {got[t, v]:.7g} (tol {opts.tol:g})")
-    notes.append(f"teacher-forced T={len(tgt)} V={V}: max rel err {worst:.2e}")
+    notes.append(f"teacher-forced T={len(tgt)} V={V}: max rel err {worst:.2e}, "
+                 f"{macs_tf} MACs")
 
     # (b) greedy decoding
     if not lm:
@@ -1124,12 +1193,13 @@ def check_config(path, opts, tmp):
                               f"{float(lp[got_toks[i]]):.7g}")
                 raise Mismatch(f"{name}: greedy tokens differ at step {i}:\n"
                                f"  oracle {toks}\n  archex {got_toks}{detail}")
+            check_macs(name, "greedy", out, macs_greedy)
             score_ref = total / len(toks)   # lenpen 1: sum log p / len
             if "score" in out and rel_err(np.array(score_ref),
                                           np.array(out["score"])) > opts.tol:
                 raise Mismatch(f"{name}: greedy score {out['score']} vs oracle "
                                f"{score_ref}")
-        notes.append(f"greedy {len(toks)} tokens identical")
+        notes.append(f"greedy {len(toks)} tokens identical, {macs_greedy} MACs")
     return f"{name}: OK ({'; '.join(notes)})"
 
 
