@@ -2,7 +2,7 @@
  * bench_count.c - how fast analytic counting is.
  *
  * 1. The CLI: wall time of `archex count --convention paper --format json
- *    configs/paper/*.yaml` (every paper config, as the README's main job
+ *    configs/paper/ *.yaml` (every paper config, as the README's main job
  *    runs it), against `archex --version` (process start-up alone) in the
  *    same run. The target is well under 50 ms for the whole set.
  * 2. In process, per config: load YAML + validate + build + cost, against

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "diag.h"
 
@@ -141,5 +142,12 @@ enum ax_status ax_config_validate(const struct ax_config *cfg,
 /* A stable 64-bit FNV-1a hash of the fields that define the model
  * (not the name), for result provenance and sweep point ids. */
 uint64_t ax_config_hash(const struct ax_config *cfg);
+
+/* Writes the resolved config as one compact JSON object on one line, no
+ * trailing newline (so it can be embedded in a JSON Lines record). Keys
+ * mirror the YAML schema; per-layer fields are arrays with one entry per
+ * layer, and keys the family or task does not read are left out, so the
+ * output loads back with ax_config_load_string(). */
+void ax_config_write_json(FILE *f, const struct ax_config *cfg);
 
 #endif

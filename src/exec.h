@@ -105,6 +105,10 @@ void ax_exec_reorder(struct ax_exec *x, const int32_t *from);
 
 const float *ax_exec_logprobs(const struct ax_exec *x);
 int64_t ax_exec_vocab(const struct ax_exec *x);
+/* The decoder's first input: eos for fairseq families; 0 (which t2t
+ * embeds to the zero vector, its shifted-right start) for the Evolved
+ * Transformer. */
+int32_t ax_exec_start_token(const struct ax_exec *x);
 
 /* Executed MACs since the last reset, in total and per macs_by_kind. */
 int64_t ax_exec_macs(const struct ax_exec *x, int64_t *by_kind);

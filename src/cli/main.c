@@ -11,6 +11,8 @@
 static const struct ax_cmd commands[] = {
 	{ "count", ax_cmd_count, "count params, MACs, FLOPs and bytes of model configs" },
 	{ "graph", ax_cmd_graph, "print a model's op list with shapes and per-op costs" },
+	{ "run", ax_cmd_run, "reference inference: decode or score, with executed MACs" },
+	{ "init", ax_cmd_init, "write a weights file with deterministic random weights" },
 };
 static const int n_commands = sizeof commands / sizeof commands[0];
 

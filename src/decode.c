@@ -96,7 +96,7 @@ enum ax_status ax_decode(struct ax_decoder *dec, struct ax_exec *x,
 	dec->best_len = 0;
 	for (int64_t b = 0; b < k; b++) {
 		dec->scores[b] = 0;
-		dec->step_tok[b] = AX_TOKEN_EOS;
+		dec->step_tok[b] = ax_exec_start_token(x);
 	}
 	for (int64_t t = 0; t < L && dec->n_finished < k; t++) {
 		st = ax_exec_step(x, dec->step_tok, d);
@@ -159,8 +159,8 @@ enum ax_status ax_score(struct ax_exec *x, const int32_t *src, int64_t S,
 			const int32_t *y, int64_t T, int32_t *tgt_in,
 			double *loglik, struct ax_diag *d)
 {
-	/* decoder input: [eos, y_1, ..., y_{T-1}] (MODELS §2.1) */
-	tgt_in[0] = AX_TOKEN_EOS;
+	/* decoder input: [eos, y_1, ..., y_{T-1}] (MODELS §2.1; t2t: 0) */
+	tgt_in[0] = ax_exec_start_token(x);
 	memcpy(tgt_in + 1, y, (size_t)(T - 1) * sizeof *tgt_in);
 	enum ax_status st = ax_exec_forward(x, src, S, tgt_in, T, d);
 	if (st != AX_OK)

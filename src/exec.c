@@ -72,6 +72,35 @@ static double now(void)
 
 /* --- set-up ------------------------------------------------------------ */
 
+/* The vocabulary bands of an adaptive op (MODELS §2.8), from the op's
+ * parameter slots: input op p[2b] = E_b, p[2b+1] = P_b (d, d_b); softmax
+ * op p0 = E_0 (head), p1 = W_cls, and for b >= 1 p[2b] = E_b, p[2b+1] =
+ * P_b, which is the input projection (d, d_b) when tied (owned by another
+ * op), else an own (d_b, d) matrix. Pointers are NULL before the weight
+ * arena exists (sizing only). */
+static int adaptive_bands(const struct ax_exec *x, const struct ax_op *op,
+			  struct ax_k_band *bands)
+{
+	const struct ax_graph *g = x->g;
+	int nb = (int)op->bands;
+	int64_t start = 0;
+	for (int b = 0; b < nb; b++) {
+		const struct ax_param *t = &g->params[op->param[2 * b]];
+		int32_t pj = op->param[2 * b + 1];
+		bool tied = pj >= 0 && g->params[pj].owner != (int32_t)(op - g->ops);
+		bands[b] = (struct ax_k_band){
+			.start = start, .size = t->rows, .dim = t->cols,
+			.table = x->weights ? x->weights + x->param_off[op->param[2 * b]] : NULL,
+			.proj = x->weights && pj >= 0 ? x->weights + x->param_off[pj] : NULL,
+			.proj_layout = op->kind == AX_OP_ADAPTIVE_INPUT || tied ?
+				       AX_K_PROJ_D_DB : AX_K_PROJ_DB_D,
+		};
+		start += t->rows;
+	}
+	return nb;
+}
+
+
 enum ax_status ax_exec_init(struct ax_exec *x, const struct ax_graph *g,
 			    const struct ax_exec_opts *o, struct ax_diag *d)
 {
@@ -105,39 +134,66 @@ enum ax_status ax_exec_init(struct ax_exec *x, const struct ax_graph *g,
 		x->param_off[p] = x->n_weights;
 		x->n_weights += (g->params[p].rows * g->params[p].cols + 15) / 16 * 16;
 	}
-	/* normalised lightweight kernels, rings, scratch */
+	/* normalised lightweight kernels, conv rings, scratch */
 	int64_t n_norm = 0, n_ring = 0, scratch = 0;
-	int64_t max_rows_q = inc ? o->batch : o->batch * (o->max_tgt > o->max_src ? o->max_tgt : o->max_src);
+	int64_t max_len = o->max_tgt > o->max_src ? o->max_tgt : o->max_src;
+	int64_t max_rows = inc ? (o->batch > o->max_src ? o->batch : o->max_src) :
+			   o->batch * max_len;
 	for (int32_t i = 0; i < no; i++) {
 		const struct ax_op *op = &g->ops[i];
 		x->norm_off[i] = x->ring_off[i] = -1;
 		int64_t w = g->tensors[op->out].width;
+		int64_t need = 0;
+		bool conv = op->kind == AX_OP_LIGHTCONV || op->kind == AX_OP_DYNCONV ||
+			    op->kind == AX_OP_DWCONV || op->kind == AX_OP_CONV1D;
 		if (op->kind == AX_OP_LIGHTCONV) {
 			x->norm_off[i] = n_norm;
 			n_norm += op->heads * op->kernel;
 		}
-		if (inc && op->causal && (op->kind == AX_OP_LIGHTCONV ||
-					  op->kind == AX_OP_DYNCONV)) {
+		/* a causal conv decoding step by step keeps a ring of its
+		 * last K-1 inputs per beam row */
+		if (inc && conv && g->tensors[op->out].len == AX_LEN_TGT) {
+			if (!op->causal && op->kernel > 1) {
+				st = ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
+						 "op %d: a non-causal conv cannot decode incrementally", i);
+				goto fail;
+			}
 			x->ring_off[i] = n_ring;
-			n_ring += o->batch * (op->kernel - 1) * w;
+			n_ring += o->batch * (op->kernel - 1) * g->tensors[op->in[0]].width;
 		}
-		if (op->kind == AX_OP_ATTENTION) {
-			int64_t nk = inc ? (o->max_tgt > o->max_src ? o->max_tgt : o->max_src) :
-				     (o->max_tgt > o->max_src ? o->max_tgt : o->max_src);
-			int64_t need = ax_k_attention_scratch(max_rows_q, nk, op->heads);
-			scratch = need > scratch ? need : scratch;
+		switch (op->kind) {
+		case AX_OP_ATTENTION:
+			need = ax_k_attention_scratch(inc ? o->batch : max_len, max_len,
+						      op->heads);
 			if (inc && op->causal) {
 				x->is_cache[root(g, op->in[1])] = true;
 				x->is_cache[root(g, op->in[2])] = true;
-				/* reorder copies one cache */
+				/* ax_exec_reorder copies one cache through scratch */
 				int64_t c = o->batch * o->max_tgt * w;
-				scratch = c > scratch ? c : scratch;
+				need = c > need ? c : need;
 			}
+			break;
+		case AX_OP_DYNCONV:
+			need = ax_k_dynconv_scratch(op->heads, op->kernel);
+			break;
+		case AX_OP_CONV1D:
+			need = ax_k_conv1d_scratch(max_rows, g->tensors[op->in[0]].width,
+						   op->kernel);
+			break;
+		case AX_OP_ADAPTIVE_SOFTMAX: {
+			struct ax_k_band bands[AX_MAX_CUTOFFS + 1];
+			int nb = adaptive_bands(x, op, bands);
+			need = ax_k_adaptive_softmax_scratch(max_rows, bands, nb);
+			break;
 		}
-		if (op->kind == AX_OP_DYNCONV || op->kind == AX_OP_LIGHTCONV) {
-			int64_t need = o->batch * (op->kernel) * w + op->heads * op->kernel * max_rows_q;
-			scratch = need > scratch ? need : scratch;
+		default:
+			break;
 		}
+		if (x->ring_off[i] >= 0) {   /* reorder copies one ring */
+			int64_t c = o->batch * (op->kernel - 1) * g->tensors[op->in[0]].width;
+			need = c > need ? c : need;
+		}
+		scratch = need > scratch ? need : scratch;
 	}
 	x->scratch_size = scratch;
 
@@ -351,12 +407,18 @@ static enum ax_status run_op(struct ax_exec *x, int32_t i, const int32_t *toks,
 		for (int64_t r = 0; r < n; r += per) {
 			enum ax_status st = ax_k_embed(out + r * ldo, ldo, param(x, op, 0),
 						       tab->rows, toks + r, per, w,
-						       sqrtf((float)w), pos0, op->pos);
+						       sqrtf((float)w), pos0,
+						       (enum ax_sinusoid_kind)op->pos);
 			if (st != AX_OK)
 				return ax_diag_set(d, st, "", 0, 0,
 						   "token id out of range 0..%lld",
 						   (long long)tab->rows - 1);
 		}
+		/* t2t's encoder adds one row of the target-space table; we use
+		 * row 0, t2t's generic space id (MODELS §6.1) */
+		const float *space = param(x, op, 1);
+		for (int64_t r = 0; space && r < n; r++)
+			ax_k_add(out + r * ldo, ldo, out + r * ldo, ldo, space, w, 1, w, w);
 		break;
 	}
 	case AX_OP_LINEAR: {
@@ -406,39 +468,102 @@ static enum ax_status run_op(struct ax_exec *x, int32_t i, const int32_t *toks,
 		break;
 	}
 	case AX_OP_LIGHTCONV:
-	case AX_OP_DYNCONV: {
-		const float *wn = op->kind == AX_OP_LIGHTCONV ?
-				  x->norm_kernels + x->norm_off[i] : NULL;
+	case AX_OP_DYNCONV:
+	case AX_OP_DWCONV:
+	case AX_OP_CONV1D: {
+		int64_t K = op->kernel, c_in = g->tensors[op->in[0]].width;
+		const float *wt = op->kind == AX_OP_LIGHTCONV ?
+				  x->norm_kernels + x->norm_off[i] : param(x, op, 0);
 		const float *kl = op->kind == AX_OP_DYNCONV ? tensor(x, op->in[1]) : NULL;
 		int64_t ldk = op->kind == AX_OP_DYNCONV ? x->ld[op->in[1]] : 0;
-		if (inc && op->causal) {
-			float *ring = x->rings + x->ring_off[i];
-			int64_t rs = (op->kernel - 1) * w;
-			for (int64_t b = 0; b < n; b++) {
-				if (op->kind == AX_OP_LIGHTCONV)
-					ax_k_lightconv_step(out + b * ldo, in + b * ldi,
-							    ring + b * rs, x->step, wn, w,
-							    op->heads, op->kernel);
-				else
-					ax_k_dynconv_step(out + b * ldo, in + b * ldi,
-							  ring + b * rs, x->step,
-							  kl + b * ldk, w, op->heads,
-							  op->kernel, x->scratch);
+		if (x->ring_off[i] >= 0) {
+			/* one step per beam row: the step kernel reads the ring,
+			 * then the current input is pushed (kernels.h protocol) */
+			int64_t R = K - 1, t = x->step;
+			for (int64_t r = 0; r < n; r++) {
+				float *ring = x->rings + x->ring_off[i] + r * R * c_in;
+				float *y = out + r * ldo;
+				const float *u = in + r * ldi;
+				switch (op->kind) {
+				case AX_OP_LIGHTCONV:
+					ax_k_lightconv_step(y, u, ring, R, t, wt, w, op->heads, K);
+					break;
+				case AX_OP_DYNCONV:
+					ax_k_dynconv_step(y, u, ring, R, t, kl + r * ldk, w,
+							  op->heads, K, x->scratch);
+					break;
+				case AX_OP_DWCONV:
+					ax_k_dwconv_step(y, u, ring, R, t, wt, w, K);
+					break;
+				default:
+					ax_k_conv1d_step(y, u, ring, R, t, wt, param(x, op, 1),
+							 c_in, w, K, x->scratch);
+					break;
+				}
+				ax_k_ring_push(ring, R, c_in, u, t);
 			}
 		} else {
 			int64_t per = per_sentence(x, ot->len);
 			for (int64_t r = 0; r < n; r += per) {
-				if (op->kind == AX_OP_LIGHTCONV)
-					ax_k_lightconv(out + r * ldo, ldo, in + r * ldi, ldi,
-						       wn, per, w, op->heads, op->kernel,
-						       op->pad_left);
-				else
-					ax_k_dynconv(out + r * ldo, ldo, in + r * ldi, ldi,
-						     kl + r * ldk, ldk, per, w, op->heads,
-						     op->kernel, op->pad_left, x->scratch);
+				float *y = out + r * ldo;
+				const float *u = in + r * ldi;
+				switch (op->kind) {
+				case AX_OP_LIGHTCONV:
+					ax_k_lightconv(y, ldo, u, ldi, wt, per, w, op->heads,
+						       K, op->pad_left);
+					break;
+				case AX_OP_DYNCONV:
+					ax_k_dynconv(y, ldo, u, ldi, kl + r * ldk, ldk, per, w,
+						     op->heads, K, op->pad_left, x->scratch);
+					break;
+				case AX_OP_DWCONV:
+					ax_k_dwconv(y, ldo, u, ldi, wt, per, w, K, op->pad_left);
+					break;
+				default:
+					ax_k_conv1d(y, ldo, u, ldi, wt, param(x, op, 1), per, c_in,
+						    w, K, op->pad_left, x->scratch);
+					break;
+				}
 			}
 		}
-		macs = n * w * op->kernel;
+		/* taps: c K per row (light/dyn/depthwise), K c_in o (standard) */
+		macs = op->kind == AX_OP_CONV1D ? n * K * c_in * w : n * w * K;
+		break;
+	}
+	case AX_OP_ADAPTIVE_INPUT: {
+		struct ax_k_band bands[AX_MAX_CUTOFFS + 1];
+		int nb = adaptive_bands(x, op, bands);
+		int64_t per = inc ? 1 : per_sentence(x, ot->len);
+		int64_t pos0 = inc ? x->step : 0;
+		for (int64_t r = 0; r < n; r += per) {
+			enum ax_status st = ax_k_adaptive_input(out + r * ldo, ldo, toks + r,
+								bands, nb, per, w,
+								sqrtf((float)w), pos0,
+								(enum ax_sinusoid_kind)op->pos);
+			if (st != AX_OK)
+				return ax_diag_set(d, st, "", 0, 0, "token id out of range");
+		}
+		/* each token's own band: d_b x d */
+		for (int64_t r = 0; r < n; r++)
+			for (int b = nb - 1; b >= 0; b--)
+				if (toks[r] >= bands[b].start) {
+					macs += bands[b].dim * w;
+					break;
+				}
+		break;
+	}
+	case AX_OP_ADAPTIVE_SOFTMAX: {
+		struct ax_k_band bands[AX_MAX_CUTOFFS + 1];
+		int nb = adaptive_bands(x, op, bands);
+		int64_t dd = g->tensors[op->in[0]].width;
+		ax_k_adaptive_log_softmax(out, ldo, in, ldi, bands, nb, param(x, op, 1),
+					  n, dd, x->scratch);
+		/* the full distribution: head d (size_0 + nb - 1), tails
+		 * d d_b + d_b size_b */
+		int64_t per_row = dd * (bands[0].size + nb - 1);
+		for (int b = 1; b < nb; b++)
+			per_row += dd * bands[b].dim + bands[b].dim * bands[b].size;
+		macs = n * per_row;
 		break;
 	}
 	case AX_OP_GLU:
@@ -458,10 +583,6 @@ static enum ax_status run_op(struct ax_exec *x, int32_t i, const int32_t *toks,
 	case AX_OP_LOG_SOFTMAX:
 		ax_k_log_softmax(out, ldo, in, ldi, n, w);
 		break;
-	case AX_OP_DWCONV:
-	case AX_OP_CONV1D:
-	case AX_OP_ADAPTIVE_INPUT:
-	case AX_OP_ADAPTIVE_SOFTMAX:
 	case AX_OP_KIND_COUNT:
 		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
 				   "the executor does not run '%s' ops yet",
@@ -528,7 +649,7 @@ enum ax_status ax_exec_encode(struct ax_exec *x, const int32_t *src, int64_t S,
 			const struct ax_op *op = &x->g->ops[i];
 			memset(x->rings + x->ring_off[i], 0,
 			       (size_t)(x->o.batch * (op->kernel - 1) *
-					x->g->tensors[op->out].width) * sizeof(float));
+					x->g->tensors[op->in[0]].width) * sizeof(float));
 		}
 	return lm ? AX_OK : run_ops(x, AX_LEN_SRC, src, NULL, d);
 }
@@ -565,7 +686,7 @@ void ax_exec_reorder(struct ax_exec *x, const int32_t *from)
 		if (x->ring_off[i] < 0)
 			continue;
 		const struct ax_op *op = &g->ops[i];
-		int64_t block = (op->kernel - 1) * g->tensors[op->out].width;
+		int64_t block = (op->kernel - 1) * g->tensors[op->in[0]].width;
 		float *base = x->rings + x->ring_off[i];
 		memcpy(x->scratch, base, (size_t)(beam * block) * sizeof(float));
 		for (int64_t b = 0; b < beam; b++)
@@ -577,6 +698,18 @@ void ax_exec_reorder(struct ax_exec *x, const int32_t *from)
 const float *ax_exec_logprobs(const struct ax_exec *x)
 {
 	return tensor(x, x->g->logits);
+}
+
+int32_t ax_exec_start_token(const struct ax_exec *x)
+{
+	const struct ax_graph *g = x->g;
+	for (int32_t i = 0; i < g->n_ops; i++) {
+		const struct ax_op *op = &g->ops[i];
+		if ((op->kind == AX_OP_EMBED || op->kind == AX_OP_ADAPTIVE_INPUT) &&
+		    g->tensors[op->out].len == AX_LEN_TGT)
+			return op->pos == AX_POS_T2T ? 0 : AX_TOKEN_EOS;
+	}
+	return AX_TOKEN_EOS;
 }
 
 int64_t ax_exec_vocab(const struct ax_exec *x)

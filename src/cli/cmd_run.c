@@ -24,6 +24,7 @@
 #include "decode.h"
 #include "exec.h"
 #include "graph.h"
+#include "json.h"
 
 #define MAX_TOKENS 4096
 
@@ -160,10 +161,10 @@ static int weights_for(struct ax_exec *x, const struct run_opts *o)
 	return AX_EXIT_OK;
 }
 
-static void print_tokens(FILE *f, const int32_t *t, int64_t n, bool json)
+static void print_tokens(FILE *f, const int32_t *t, int64_t n)
 {
 	for (int64_t i = 0; i < n; i++)
-		fprintf(f, json ? "%s%d" : "%s%d", i ? (json ? "," : " ") : "", t[i]);
+		fprintf(f, "%s%d", i ? " " : "", t[i]);
 }
 
 static int dump_logits(const struct ax_exec *x, int64_t T, const char *path)
@@ -217,12 +218,30 @@ static int run_score(const struct ax_graph *g, const struct run_opts *o,
 		if (o->dump)
 			rc = dump_logits(&x, T, o->dump);
 		if (o->json) {
-			printf("{\"name\":");
-			ax_json_string(stdout, g->cfg->name);
-			printf(",\"mode\":\"score\",\"src_len\":%" PRId64 ",\"tgt_len\":%" PRId64
-			       ",\"loglik\":%.9g,\"perplexity\":%.9g,\"executed_macs\":%" PRId64
-			       ",\"analytic_macs\":%" PRId64 ",\"seconds\":%.6f}\n",
-			       lm ? 0 : S, T, ll, exp(-ll / (double)T), exec_macs, ana, secs);
+			struct ax_json j;
+			ax_json_init(&j, stdout, AX_JSON_COMPACT);
+			ax_json_begin_object(&j);
+			ax_json_key(&j, "name");
+			ax_json_string(&j, g->cfg->name);
+			ax_json_key(&j, "mode");
+			ax_json_string(&j, "score");
+			ax_json_key(&j, "src_len");
+			ax_json_int(&j, lm ? 0 : S);
+			ax_json_key(&j, "tgt_len");
+			ax_json_int(&j, T);
+			ax_json_key(&j, "loglik");
+			ax_json_double(&j, ll);
+			ax_json_key(&j, "perplexity");
+			ax_json_double(&j, exp(-ll / (double)T));
+			ax_json_key(&j, "executed_macs");
+			ax_json_int(&j, exec_macs);
+			ax_json_key(&j, "analytic_macs");
+			ax_json_int(&j, ana);
+			ax_json_key(&j, "seconds");
+			ax_json_double(&j, secs);
+			ax_json_end_object(&j);
+			ax_json_finish(&j, NULL);
+			fputc('\n', stdout);
 		} else {
 			printf("log-likelihood %.6f over %" PRId64 " tokens, perplexity %.4f\n",
 			       ll, T, exp(-ll / (double)T));
@@ -259,8 +278,10 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 		return AX_EXIT_ERROR;
 	}
 	int rc = weights_for(&x, o);
+	struct ax_json j;
+	ax_json_init(&j, stdout, AX_JSON_COMPACT);
 	if (o->json && rc == AX_EXIT_OK)
-		printf("[");
+		ax_json_begin_array(&j);
 	for (int64_t i = 0; i < n && rc == AX_EXIT_OK; i++) {
 		ax_exec_reset_counters(&x);
 		double t0 = now();
@@ -273,16 +294,31 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 		int64_t exec_macs = ax_exec_macs(&x, NULL);
 		int64_t ana = analytic_macs(g, AX_MODE_INCREMENTAL, lens[i], x.step, o->beam);
 		if (o->json) {
-			printf("%s\n{\"name\":", i ? "," : "");
-			ax_json_string(stdout, g->cfg->name);
-			printf(",\"src_len\":%" PRId64 ",\"beam\":%" PRId64 ",\"tokens\":[",
-			       lens[i], o->beam);
-			print_tokens(stdout, dec.best, dec.best_len, true);
-			printf("],\"score\":%.9g,\"steps\":%" PRId64 ",\"executed_macs\":%" PRId64
-			       ",\"analytic_macs\":%" PRId64 ",\"seconds\":%.6f}",
-			       dec.best_score, x.step, exec_macs, ana, secs);
+			ax_json_begin_object(&j);
+			ax_json_key(&j, "name");
+			ax_json_string(&j, g->cfg->name);
+			ax_json_key(&j, "src_len");
+			ax_json_int(&j, lens[i]);
+			ax_json_key(&j, "beam");
+			ax_json_int(&j, o->beam);
+			ax_json_key(&j, "tokens");
+			ax_json_begin_array(&j);
+			for (int64_t k = 0; k < dec.best_len; k++)
+				ax_json_int(&j, dec.best[k]);
+			ax_json_end_array(&j);
+			ax_json_key(&j, "score");
+			ax_json_double(&j, dec.best_score);
+			ax_json_key(&j, "steps");
+			ax_json_int(&j, x.step);
+			ax_json_key(&j, "executed_macs");
+			ax_json_int(&j, exec_macs);
+			ax_json_key(&j, "analytic_macs");
+			ax_json_int(&j, ana);
+			ax_json_key(&j, "seconds");
+			ax_json_double(&j, secs);
+			ax_json_end_object(&j);
 		} else {
-			print_tokens(stdout, dec.best, dec.best_len, false);
+			print_tokens(stdout, dec.best, dec.best_len);
 			printf("\t# score %.4f, %" PRId64 " steps, executed MACs %" PRId64
 			       " (analytic %" PRId64 "), %.2f ms\n", dec.best_score, x.step,
 			       exec_macs, ana, 1e3 * secs);
@@ -293,8 +329,11 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 			rc = AX_EXIT_ERROR;
 		}
 	}
-	if (o->json && rc == AX_EXIT_OK)
-		printf("\n]\n");
+	if (o->json && rc == AX_EXIT_OK) {
+		ax_json_end_array(&j);
+		ax_json_finish(&j, NULL);
+		fputc('\n', stdout);
+	}
 	ax_decoder_free(&dec);
 	ax_exec_free(&x);
 	return rc;

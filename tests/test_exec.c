@@ -34,6 +34,12 @@ static void fill_tokens(int32_t *t, int64_t n, int64_t vocab, uint32_t seed)
 	}
 }
 
+/* Target ids to draw from: band 0 for adaptive models (see test_lm). */
+static int64_t tgt_vocab(const struct ax_config *cfg)
+{
+	return cfg->adaptive.enabled ? cfg->adaptive.cutoff[0] : cfg->vocab_target;
+}
+
 /* Sequence mode: executed == analytic exact MACs, by kind, batch B. */
 static void check_sequence(const struct ax_config *cfg, int64_t B, int64_t S, int64_t T)
 {
@@ -55,10 +61,9 @@ static void check_sequence(const struct ax_config *cfg, int64_t B, int64_t S, in
 	assert_non_null(tgt);
 	for (int64_t b = 0; b < B; b++) {
 		fill_tokens(src + b * S, S, lm ? 10 : cfg->vocab_source, 11);
-		fill_tokens(tgt + b * T, T, cfg->vocab_target, 12);
+		fill_tokens(tgt + b * T, T, tgt_vocab(cfg), 12);
 	}
-	if (assert_int_equal(ax_exec_forward(&x, lm ? NULL : src, S, tgt, T, &d), AX_OK), 0)
-		;
+	assert_int_equal(ax_exec_forward(&x, lm ? NULL : src, S, tgt, T, &d), AX_OK);
 	ax_cost_graph(&g, AX_CONVENTION_EXACT, AX_MODE_SEQUENCE, &cost);
 	int64_t by_kind[AX_KIND_COUNT];
 	int64_t macs = ax_exec_macs(&x, by_kind);
@@ -111,8 +116,8 @@ static void check_incremental(const struct ax_config *cfg, int64_t S, int64_t T)
 	ax_exec_init_weights(&inc, 3);
 	int32_t src[64], tgt[64];
 	fill_tokens(src, S, lm ? 10 : cfg->vocab_source, 5);
-	fill_tokens(tgt, T, cfg->vocab_target, 6);
-	tgt[0] = AX_TOKEN_EOS;
+	fill_tokens(tgt, T, tgt_vocab(cfg), 6);
+	tgt[0] = ax_exec_start_token(&inc);
 	assert_int_equal(ax_exec_forward(&seq, src, S, tgt, T, &d), AX_OK);
 	assert_int_equal(ax_exec_encode(&inc, src, S, &d), AX_OK);
 	int64_t V = ax_exec_vocab(&seq), lds = seq.ld[g.logits];
@@ -167,6 +172,25 @@ static void test_lightconv(void **state)
 	struct ax_config c = fx_lightconv(32, 64, 4, AX_CONV_DYNAMIC, true, 50, 50, AX_SHARE_ALL);
 	check_family(&c);
 	c = fx_lightconv(32, 64, 4, AX_CONV_LIGHTWEIGHT, false, 50, 40, AX_SHARE_NONE);
+	check_family(&c);
+}
+
+static void test_evolved(void **state)
+{
+	(void)state;
+	struct ax_config c = fx_evolved(32, 4, 50);
+	check_family(&c);
+}
+
+/* The adaptive LM: tokens drawn from band 0 execute exactly the analytic
+ * count, which assumes band 0 (its upper bound). */
+static void test_lm(void **state)
+{
+	(void)state;
+	struct ax_config c = fx_lite_lm(32, 70000);
+	c.adaptive.cutoff[0] = 40;
+	c.adaptive.cutoff[1] = 60;
+	c.vocab_target = 80;
 	check_family(&c);
 }
 
@@ -242,6 +266,8 @@ int main(void)
 		cmocka_unit_test(test_transformer),
 		cmocka_unit_test(test_lite),
 		cmocka_unit_test(test_lightconv),
+		cmocka_unit_test(test_evolved),
+		cmocka_unit_test(test_lm),
 		cmocka_unit_test(test_weights_roundtrip),
 		cmocka_unit_test(test_beam),
 	};
