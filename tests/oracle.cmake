@@ -5,8 +5,8 @@
 # exits 77 and ctest reports the test as skipped, not failed.
 set(AX_ORACLE_CONFIGS
   transformer-post transformer-pre
-  lite-dynamic-glu lite-lightweight lite-lm
-  lightconv-dynamic-glu lightconv-mixed)
+  lite-dynamic-glu lite-lightweight lite-lm lite-lm-adaptive
+  lightconv-dynamic-glu lightconv-mixed evolved)
 set(AX_ORACLE_ARGS "")
 foreach(c ${AX_ORACLE_CONFIGS})
   list(APPEND AX_ORACLE_ARGS ${CMAKE_SOURCE_DIR}/tests/configs/oracle/${c}.yaml)
