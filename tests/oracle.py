@@ -313,14 +313,14 @@ def stack_layers(stack):
     return [{k: v[i] for k, v in flat.items()} for i in range(L)]
 
 
-def shrink(cfg, vocab=None, layers=None, cutoffs=None):
+def shrink(cfg, base_name, vocab=None, layers=None, cutoffs=None):
     """A smaller copy of a config: vocabulary, layer count, adaptive cutoffs."""
     cfg = copy.deepcopy(cfg)
     if vocab:
         for k in ("source", "target"):
             if k in cfg["vocab"]:
                 cfg["vocab"][k] = vocab
-    if cutoffs:
+    if cutoffs and "adaptive" in cfg:
         cfg["adaptive"]["cutoffs"] = cutoffs
     if layers:
         for side in ("encoder", "decoder"):
@@ -336,7 +336,7 @@ def shrink(cfg, vocab=None, layers=None, cutoffs=None):
                     elif isinstance(v, dict):
                         cut(v)
             cut(st)
-    cfg["name"] = cfg.get("name", "model") + "-oracle"
+    cfg["name"] = cfg.get("name", base_name) + "-oracle"
     return cfg
 
 
@@ -1134,10 +1134,11 @@ def check_config(path, opts, tmp):
     with open(path) as f:
         cfg = yaml.safe_load(f)
     if opts.vocab or opts.layers or opts.cutoffs:
-        cfg = shrink(cfg, opts.vocab, opts.layers, opts.cutoffs)
+        cfg = shrink(cfg, os.path.splitext(os.path.basename(path))[0],
+                     opts.vocab, opts.layers, opts.cutoffs)
         path = os.path.join(tmp, os.path.basename(path))
         dump_yaml(cfg, path)
-    name = cfg.get("name", os.path.basename(path))
+    name = cfg.get("name", os.path.splitext(os.path.basename(path))[0])
     lm = cfg["task"] == "language_model"
     V = cfg["vocab"]["target"]
     Vs = cfg["vocab"].get("source", V)
