@@ -336,3 +336,28 @@ void ax_cost_graph(const struct ax_graph *g, enum ax_convention conv,
 		}
 	}
 }
+
+int64_t ax_cost_adaptive_input_delta(const struct ax_graph *g,
+				     const int32_t *tokens, int64_t n)
+{
+	int64_t delta = 0;
+	for (int32_t i = 0; i < g->n_ops; i++) {
+		const struct ax_op *op = &g->ops[i];
+		if (op->kind != AX_OP_ADAPTIVE_INPUT)
+			continue;
+		int64_t d = g->tensors[op->out].width;
+		int64_t d0 = g->params[op->param[0]].cols;
+		for (int64_t t = 0; t < n; t++) {
+			int64_t start = 0;
+			for (int b = 0; b < op->bands; b++) {
+				const struct ax_param *tab = &g->params[op->param[2 * b]];
+				if (tokens[t] < start + tab->rows) {
+					delta += (tab->cols - d0) * d;
+					break;
+				}
+				start += tab->rows;
+			}
+		}
+	}
+	return delta;
+}

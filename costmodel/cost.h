@@ -126,4 +126,11 @@ struct ax_cost {
 void ax_cost_graph(const struct ax_graph *g, enum ax_convention conv,
 		   enum ax_mode mode, struct ax_cost *out);
 
+/* Analytic counts cannot know which adaptive-input band a token falls in
+ * and assume band 0 (d x d per token, the largest). For known tokens, the
+ * exact count is sum over tokens of d_b x d; this returns that minus the
+ * band-0 assumption (<= 0; 0 for models without adaptive input). */
+int64_t ax_cost_adaptive_input_delta(const struct ax_graph *g,
+				     const int32_t *tokens, int64_t n);
+
 #endif

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-ax_deps "${AX_BUILD_DEPS[@]}" gnuplot-nox
+ax_deps "${AX_BUILD_DEPS[@]}" gnuplot-nox python3-torch python3-numpy python3-yaml
 jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$jobs"

@@ -9,9 +9,9 @@ enum ax_status ax_decoder_init(struct ax_decoder *dec,
 			       const struct ax_decode_opts *o, struct ax_diag *d)
 {
 	memset(dec, 0, sizeof *dec);
-	if (o->beam < 1 || o->max_len < 1)
+	if (o->beam < 1 || o->max_len < 1 || o->min_len < 0 || o->min_len > o->max_len)
 		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
-				   "beam and max length must be at least 1");
+				   "beam and max length must be at least 1, min length in 0..max length");
 	dec->o = *o;
 	size_t b = (size_t)o->beam, L = (size_t)o->max_len;
 	dec->tokens = calloc(b * L, sizeof *dec->tokens);
@@ -108,7 +108,8 @@ enum ax_status ax_decode(struct ax_decoder *dec, struct ax_exec *x,
 		int64_t live = t == 0 ? 1 : k, n = 0;
 		for (int64_t b = 0; b < live; b++)
 			for (int64_t w = 0; w < V; w++) {
-				if (w == AX_TOKEN_PAD)
+				if (w == AX_TOKEN_PAD ||
+				    (w == AX_TOKEN_EOS && t + 1 < dec->o.min_len))
 					continue;
 				if (t == L - 1 && w != AX_TOKEN_EOS)
 					continue;   /* force eos at max_len */

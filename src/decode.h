@@ -6,7 +6,7 @@
  * eos; at each step every live beam proposes its continuations, the best
  * 2*beam candidates are taken; a candidate ending in eos is finished with
  * score sum(log p) / len^lenpen (len counts the eos), others fill the
- * beam; pad is never chosen; at max_len eos is forced; search stops when
+ * beam; pad is never chosen, nor eos before min_len; at max_len eos is forced; search stops when
  * `beam` hypotheses are finished. All buffers are allocated at init.
  */
 #ifndef AX_DECODE_H
@@ -18,6 +18,7 @@ struct ax_decode_opts {
 	int64_t beam;       /* = the executor's batch */
 	double lenpen;      /* fairseq --lenpen, default 1 */
 	int64_t max_len;    /* tokens to generate at most, eos included */
+	int64_t min_len;    /* eos is banned before this many tokens (0: never) */
 };
 
 struct ax_decoder {

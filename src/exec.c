@@ -163,8 +163,11 @@ enum ax_status ax_exec_init(struct ax_exec *x, const struct ax_graph *g,
 		}
 		switch (op->kind) {
 		case AX_OP_ATTENTION:
-			need = ax_k_attention_scratch(inc ? o->batch : max_len, max_len,
-						      op->heads);
+			/* queries: a whole sentence (encoder, sequence mode) or
+			 * the beam rows of a step; keys: up to max(S, T) */
+			need = ax_k_attention_scratch(
+				g->tensors[op->out].len == AX_LEN_SRC || !inc ? max_len : o->batch,
+				max_len, op->heads);
 			if (inc && op->causal) {
 				x->is_cache[root(g, op->in[1])] = true;
 				x->is_cache[root(g, op->in[2])] = true;

@@ -236,6 +236,8 @@ void ax_k_sinusoid(float *out, int64_t pos, int64_t d,
 /* Token input: for j < N, out[j] = scale * E[tok[j]] + PE(p_j) with
  * p_j = pos0 + j + 2 (FAIRSEQ) or pos0 + j (T2T); pos0 is the 0-based
  * index of the first row in its sentence (the step in incremental mode).
+ * Pad tokens get no special position (fairseq's make_positions would
+ * give them padding_idx): callers run unpadded sequences.
  * T2T: token 0 embeds to the zero vector (t2t's padding).  E (V,d)
  * dense; out (N,d) ldo.  A token outside [0, V) returns AX_ERR_INPUT
  * (rows before it are written, the rest are untouched). */

@@ -144,6 +144,9 @@ static void check_family(const struct ax_config *c)
 	check_sequence(c, 1, 7, 5);
 	check_sequence(c, 3, 4, 6);
 	check_incremental(c, 6, 9);
+	/* a long source and one step: scratch must fit the encoder's S x S
+	 * scores, not just the step's (a past overflow) */
+	check_incremental(c, 40, 1);
 }
 
 static void test_transformer(void **state)

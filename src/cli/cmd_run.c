@@ -54,9 +54,11 @@ static void help_run(void)
 "  --beam K           beam width (default 1 = greedy)\n"
 "  --lenpen A         length penalty: score / len^A (default 1)\n"
 "  --max-len N        tokens to generate at most, eos included (default 200)\n"
+"  --min-len N        ban eos before N tokens (default 0), as fairseq's\n"
 "  --threads N        OpenBLAS threads (default 1)\n"
 "  --dump-logits FILE write the teacher-forced log-probs (T x V float32)\n"
 "  --format F         text (default) or json\n"
+"  --profile          time every op; print ms and GMAC/s per op kind (stderr)\n"
 "  -h, --help         this text\n");
 }
 
@@ -129,10 +131,49 @@ static void warn_coretype(void)
 struct run_opts {
 	const char *weights, *src, *src_file, *tgt, *dump;
 	uint64_t seed;
-	int64_t beam, max_len, threads;
+	int64_t beam, max_len, min_len, threads;
 	double lenpen;
-	bool json;
+	bool json, profile;
 };
+
+/* Per op kind: executed MACs, wall time, GMAC/s, on stderr. */
+static void print_profile(const struct ax_exec *x)
+{
+	const struct ax_graph *g = x->g;
+	double t[AX_OP_KIND_COUNT] = { 0 }, total = 0;
+	int64_t m[AX_OP_KIND_COUNT] = { 0 };
+	for (int32_t i = 0; i < g->n_ops; i++) {
+		t[g->ops[i].kind] += x->op_seconds[i];
+		m[g->ops[i].kind] += x->op_macs[i];
+		total += x->op_seconds[i];
+	}
+	fprintf(stderr, "%-18s %10s %7s %14s %9s\n", "op kind", "ms", "share", "MACs", "GMAC/s");
+	for (int k = 0; k < AX_OP_KIND_COUNT; k++) {
+		if (t[k] == 0)
+			continue;
+		fprintf(stderr, "%-18s %10.3f %6.1f%% %14lld %9.2f\n", ax_op_kind_names[k],
+			1e3 * t[k], 100 * t[k] / total, (long long)m[k], 1e-9 * (double)m[k] / t[k]);
+	}
+	fprintf(stderr, "%-18s %10.3f\n", "total", 1e3 * total);
+	/* the slowest ops, by selection (n_ops is small) */
+	fprintf(stderr, "\n%-44s %10s %9s\n", "slowest ops", "ms", "GMAC/s");
+	double last = 1e300;
+	for (int r = 0; r < 10; r++) {
+		int32_t best = -1;
+		for (int32_t i = 0; i < g->n_ops; i++)
+			if (x->op_seconds[i] < last &&
+			    (best < 0 || x->op_seconds[i] > x->op_seconds[best]))
+				best = i;
+		if (best < 0 || x->op_seconds[best] <= 0)
+			break;
+		char name[160];
+		const struct ax_op *op = &g->ops[best];
+		ax_graph_name(op->scope, op->layer, op->block, op->role, name, sizeof name);
+		fprintf(stderr, "%-44s %10.3f %9.2f\n", name, 1e3 * x->op_seconds[best],
+			1e-9 * (double)x->op_macs[best] / x->op_seconds[best]);
+		last = x->op_seconds[best];
+	}
+}
 
 static int load_model(const char *path, struct ax_config *cfg, struct ax_graph *g)
 {
@@ -204,6 +245,7 @@ static int run_score(const struct ax_graph *g, const struct run_opts *o,
 		return AX_EXIT_ERROR;
 	}
 	int rc = weights_for(&x, o);
+	x.timing = o->profile;
 	int32_t *tgt_in = malloc((size_t)T * sizeof *tgt_in);
 	double ll = 0, t0 = now();
 	if (rc == AX_EXIT_OK && (!tgt_in || ax_score(&x, lm ? NULL : src, lm ? 0 : S, y, T,
@@ -214,7 +256,8 @@ static int run_score(const struct ax_graph *g, const struct run_opts *o,
 	double secs = now() - t0;
 	if (rc == AX_EXIT_OK) {
 		int64_t exec_macs = ax_exec_macs(&x, NULL);
-		int64_t ana = analytic_macs(g, AX_MODE_SEQUENCE, lm ? 0 : S, T, 1);
+		int64_t ana = analytic_macs(g, AX_MODE_SEQUENCE, lm ? 0 : S, T, 1) +
+			      ax_cost_adaptive_input_delta(g, tgt_in, T);
 		if (o->dump)
 			rc = dump_logits(&x, T, o->dump);
 		if (o->json) {
@@ -253,6 +296,8 @@ static int run_score(const struct ax_graph *g, const struct run_opts *o,
 				" differ from the cost model's %" PRId64 "\n", exec_macs, ana);
 			rc = AX_EXIT_ERROR;
 		}
+		if (o->profile)
+			print_profile(&x);
 	}
 	free(tgt_in);
 	ax_exec_free(&x);
@@ -271,13 +316,14 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 	struct ax_exec_opts eo = { .mode = AX_MODE_INCREMENTAL, .batch = o->beam,
 				   .max_src = max_src, .max_tgt = o->max_len };
 	struct ax_decode_opts dopt = { .beam = o->beam, .lenpen = o->lenpen,
-				       .max_len = o->max_len };
+				       .max_len = o->max_len, .min_len = o->min_len };
 	if (ax_exec_init(&x, g, &eo, &d) != AX_OK || ax_decoder_init(&dec, &dopt, &d) != AX_OK) {
 		ax_cli_print_diag(&d);
 		ax_exec_free(&x);
 		return AX_EXIT_ERROR;
 	}
 	int rc = weights_for(&x, o);
+	x.timing = o->profile;
 	struct ax_json j;
 	ax_json_init(&j, stdout, AX_JSON_COMPACT);
 	if (o->json && rc == AX_EXIT_OK)
@@ -328,6 +374,8 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 				" differ from the cost model's %" PRId64 "\n", exec_macs, ana);
 			rc = AX_EXIT_ERROR;
 		}
+		if (o->profile)
+			print_profile(&x);
 	}
 	if (o->json && rc == AX_EXIT_OK) {
 		ax_json_end_array(&j);
@@ -350,9 +398,11 @@ int ax_cmd_run(int argc, char **argv)
 		{ "beam", required_argument, NULL, 'b' },
 		{ "lenpen", required_argument, NULL, 'l' },
 		{ "max-len", required_argument, NULL, 'm' },
+		{ "min-len", required_argument, NULL, 'n' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "dump-logits", required_argument, NULL, 'D' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "profile", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -382,6 +432,10 @@ int ax_cmd_run(int argc, char **argv)
 			if (!ax_cli_parse_i64(optarg, 1, MAX_TOKENS, &o.max_len))
 				return ax_cli_usage_error("run", "--max-len wants 1..%d, not '%s'", MAX_TOKENS, optarg);
 			break;
+		case 'n':
+			if (!ax_cli_parse_i64(optarg, 0, MAX_TOKENS, &o.min_len))
+				return ax_cli_usage_error("run", "--min-len wants 0..%d, not '%s'", MAX_TOKENS, optarg);
+			break;
 		case 't':
 			if (!ax_cli_parse_i64(optarg, 1, 256, &o.threads))
 				return ax_cli_usage_error("run", "--threads wants 1..256, not '%s'", optarg);
@@ -399,6 +453,7 @@ int ax_cmd_run(int argc, char **argv)
 				return ax_cli_usage_error("run", "--format must be text or json, not '%s'", optarg);
 			o.json = !strcmp(optarg, "json");
 			break;
+		case 'P': o.profile = true; break;
 		case 'h': help_run(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]);
 		default: return ax_cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
@@ -406,6 +461,9 @@ int ax_cmd_run(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return ax_cli_usage_error("run", "expected exactly one CONFIG");
+	if (o.min_len > o.max_len)
+		return ax_cli_usage_error("run", "--min-len %lld exceeds --max-len %lld",
+					  (long long)o.min_len, (long long)o.max_len);
 	if (!o.src == !o.src_file)
 		return ax_cli_usage_error("run", "give exactly one of --src and --src-file");
 	if (o.weights && o.seed != 1)
