@@ -69,7 +69,7 @@ bool ax_cfg_path_parse(const char *s, struct ax_cfg_path *p, const char **sugges
 	}
 	if (suggest) {
 		/* the closest spelling over every field with every prefix */
-		static char best[64];
+		static _Thread_local char best[64];   /* what *suggest points to */
 		int bd = 4;
 		*suggest = NULL;
 		for (int i = 0; i < ax_cfg_n_fields; i++)

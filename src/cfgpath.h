@@ -69,7 +69,8 @@ struct ax_cfg_path {
 };
 
 /* Parses a dotted path; false if it names no field (then *suggest, if
- * non-NULL, points to the closest valid spelling or NULL). */
+ * non-NULL, points to the closest valid spelling or NULL; the string is
+ * the calling thread's and lasts until its next call). */
 bool ax_cfg_path_parse(const char *s, struct ax_cfg_path *p,
 		       const char **suggest);
 

@@ -39,18 +39,24 @@ static const char *const metric_names[AX_METRIC_KIND_BASE] = {
 	[AX_METRIC_ACCURACY] = "accuracy",
 };
 
+/* "macs_<kind>", made once (pthread_once: any thread may ask first) */
+static char kind_names[AX_KIND_COUNT][48];
+static pthread_once_t kind_names_once = PTHREAD_ONCE_INIT;
+
+static void make_kind_names(void)
+{
+	for (int k = 0; k < AX_KIND_COUNT; k++)
+		snprintf(kind_names[k], sizeof kind_names[k], "macs_%s", ax_cost_kind_names[k]);
+}
+
 const char *ax_metric_name(int m)
 {
-	static char kind_names[AX_KIND_COUNT][48];
 	if (m < 0 || m >= AX_METRIC_COUNT)
 		return "?";
 	if (m < AX_METRIC_KIND_BASE)
 		return metric_names[m];
-	char *s = kind_names[m - AX_METRIC_KIND_BASE];
-	if (!s[0])
-		snprintf(s, sizeof kind_names[0], "macs_%s",
-			 ax_cost_kind_names[m - AX_METRIC_KIND_BASE]);
-	return s;
+	pthread_once(&kind_names_once, make_kind_names);
+	return kind_names[m - AX_METRIC_KIND_BASE];
 }
 
 int ax_metric_find(const char *name)
