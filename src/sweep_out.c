@@ -798,6 +798,31 @@ void ax_sweep_write_plot_points(FILE *f, const struct ax_sweep_meta *m,
 	}
 }
 
+bool ax_sweep_legend_right(const struct ax_sweep_meta *m,
+			   const struct ax_sweep_recs *rs)
+{
+	double lo = INFINITY, hi = 0;
+	for (int64_t i = 0; i < rs->n; i++) {
+		double x = rs->r[i].metrics[AX_METRIC_MACS];
+		if (isfinite(x) && x > 0) {
+			lo = x < lo ? x : lo;
+			hi = x > hi ? x : hi;
+		}
+	}
+	for (int b = 0; b < m->n_budgets; b++)
+		hi = m->budget[b] > hi ? m->budget[b] : hi;
+	if (!(lo < hi))
+		return true;
+	double a = log(lo), z = log(hi), w = 0.42 * (z - a);
+	bool left_clear = true, right_clear = true;
+	for (int b = 0; b < m->n_budgets; b++) {
+		double x = log(m->budget[b]);
+		left_clear &= !(x <= a + w);
+		right_clear &= !(x >= z - w);
+	}
+	return right_clear || !left_clear;
+}
+
 struct front_row {
 	double macs;
 	int64_t i;

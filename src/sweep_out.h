@@ -101,6 +101,12 @@ void ax_sweep_write_plot_fronts(FILE *f, const struct ax_sweep_meta *m,
 				const struct ax_sweep_recs *rs,
 				const bool *on_front);
 
+/* Where pareto.gp's legend goes: true for the bottom right, false for the
+ * top left, whichever side of the log-MACs axis no budget line crosses
+ * (the legend spans about 40% of the width; right when both are crossed). */
+bool ax_sweep_legend_right(const struct ax_sweep_meta *m,
+			   const struct ax_sweep_recs *rs);
+
 /* Reads DIR/points.jsonl and writes DIR/pareto.csv, DIR/best.csv and
  * DIR/plots/{points,fronts}.csv, each atomically. rs (if non-NULL)
  * receives the records (caller frees). */

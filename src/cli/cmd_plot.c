@@ -340,6 +340,7 @@ static int plot_pareto(struct popts *o, int argc, char **argv)
 			ax_cli_print_diag(&d);
 			return AX_EXIT_ERROR;
 		}
+		bool right = ax_sweep_legend_right(&m, &rs);
 		ax_sweep_recs_free(&rs);
 		snprintf(pts, sizeof pts, "%s/plots/points.csv", argv[i]);
 		snprintf(fronts, sizeof fronts, "%s/plots/fronts.csv", argv[i]);
@@ -352,7 +353,8 @@ static int plot_pareto(struct popts *o, int argc, char **argv)
 			snprintf(hi, sizeof hi, "%g", m.budget[1] / 1e6);
 		const struct ax_plot_var vars[] = {
 			{ "points", pts }, { "fronts", fronts }, { "title_text", title },
-			{ "budget_lo", lo }, { "budget_hi", hi }, { "key_bottom_right", "1" },
+			{ "budget_lo", lo }, { "budget_hi", hi },
+			{ "key_bottom_right", right ? "1" : "0" },
 		};
 		if (!render(o, "pareto.gp", base, vars, 6))
 			return AX_EXIT_ERROR;

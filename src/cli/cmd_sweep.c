@@ -87,7 +87,8 @@ static const char *templates_dir(void)
 }
 
 /* pareto.{png,svg} from the data files of ax_sweep_finalize */
-static bool draw(const char *dir, const struct ax_sweep_meta *m)
+static bool draw(const char *dir, const struct ax_sweep_meta *m,
+		 const struct ax_sweep_recs *rs)
 {
 	char gp[AX_PATH_MAX];
 	if (!ax_plot_available(gp, sizeof gp)) {
@@ -109,7 +110,7 @@ static bool draw(const char *dir, const struct ax_sweep_meta *m)
 	const struct ax_plot_var vars[] = {
 		{ "points", points }, { "fronts", fronts }, { "title_text", title },
 		{ "budget_lo", lo }, { "budget_hi", m->n_budgets > 1 ? hi : "0" },
-		{ "key_bottom_right", "1" },
+		{ "key_bottom_right", ax_sweep_legend_right(m, rs) ? "1" : "0" },
 	};
 	for (int k = 0; k < AX_PLOT_FORMAT_COUNT; k++) {
 		char out[AX_PATH_MAX];
@@ -321,7 +322,7 @@ int ax_cmd_sweep(int argc, char **argv)
 		o.run.shard_k, o.run.shard_n, st.written, st.already, st.run.invalid,
 		st.run.duplicate, st.run.feasible);
 	ax_sweep_meta_from(&meta, sw);
-	if (plot && !draw(dir, &meta))
+	if (plot && !draw(dir, &meta, &rs))
 		goto free_sweep;
 	if (!quiet)
 		summary(&meta, &rs, dir);
@@ -371,7 +372,7 @@ int ax_cmd_merge(int argc, char **argv)
 	fprintf(stderr, "archex merge: %d shard%s, %" PRId64 " lines, %" PRId64
 		" points after removing duplicates\n", n, n == 1 ? "" : "s", lines, rs.n);
 	int rc = AX_EXIT_ERROR;
-	if (plot && !draw(outdir, &meta))
+	if (plot && !draw(outdir, &meta, &rs))
 		goto free_recs;
 	if (!quiet)
 		summary(&meta, &rs, outdir);
