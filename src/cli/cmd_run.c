@@ -175,6 +175,20 @@ static void print_profile(const struct ax_exec *x)
 	}
 }
 
+/* Every run checks its executed MACs against the cost model (DESIGN §1)
+ * and, with --profile, reports where the time went. */
+static bool finish_run(const struct ax_exec *x, const struct run_opts *o,
+		       int64_t exec_macs, int64_t ana)
+{
+	if (o->profile)
+		print_profile(x);
+	if (exec_macs == ana)
+		return true;
+	fprintf(stderr, "archex run: error: executed MACs %" PRId64
+		" differ from the cost model's %" PRId64 "\n", exec_macs, ana);
+	return false;
+}
+
 static int load_model(const char *path, struct ax_config *cfg, struct ax_graph *g)
 {
 	struct ax_diag d = { 0 };
@@ -291,13 +305,8 @@ static int run_score(const struct ax_graph *g, const struct run_opts *o,
 			printf("executed MACs %" PRId64 ", analytic (exact) %" PRId64 ", %.3f ms\n",
 			       exec_macs, ana, 1e3 * secs);
 		}
-		if (exec_macs != ana) {
-			fprintf(stderr, "archex run: error: executed MACs %" PRId64
-				" differ from the cost model's %" PRId64 "\n", exec_macs, ana);
+		if (!finish_run(&x, o, exec_macs, ana))
 			rc = AX_EXIT_ERROR;
-		}
-		if (o->profile)
-			print_profile(&x);
 	}
 	free(tgt_in);
 	ax_exec_free(&x);
@@ -369,13 +378,8 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 			       " (analytic %" PRId64 "), %.2f ms\n", dec.best_score, x.step,
 			       exec_macs, ana, 1e3 * secs);
 		}
-		if (exec_macs != ana) {
-			fprintf(stderr, "archex run: error: executed MACs %" PRId64
-				" differ from the cost model's %" PRId64 "\n", exec_macs, ana);
+		if (!finish_run(&x, o, exec_macs, ana))
 			rc = AX_EXIT_ERROR;
-		}
-		if (o->profile)
-			print_profile(&x);
 	}
 	if (o->json && rc == AX_EXIT_OK) {
 		ax_json_end_array(&j);
