@@ -10,7 +10,11 @@
  * and the split of the hot path into resolve / build / cost. Target:
  * 10^6 points/s/core. Figures are this machine's; quote the ratios.
  * Pass a number of seconds per measurement as argv[1] (default 0.5); a
- * second argument `hot` measures the hot path alone (for perf record).
+ * second argument `hot` measures the hot path alone (for perf record), and
+ * `count N` evaluates exactly N hot-path points and no baseline, for
+ * instruction counts that do not depend on timing: run it twice under
+ * `valgrind --tool=callgrind` with two N and divide the difference in Ir
+ * by the difference in N to get instructions per point.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -66,9 +70,10 @@ static const char sweep_text[] =
 
 enum stage { ALL, RESOLVE, BUILD, FRESH_GRAPH, YAML, STAGE_COUNT };
 
-/* Evaluates points round-robin over the sweep for `secs`; returns pts/s. */
+/* Evaluates points round-robin over the sweep for `secs`, or exactly
+ * `max_points` points when that is > 0; returns pts/s. */
 static double measure(const struct ax_sweep *sw, enum stage stage, double secs,
-		      double *ops_per_point)
+		      int64_t max_points, double *ops_per_point)
 {
 	struct ax_sweep_point *pt = malloc(sizeof *pt);
 	struct ax_sweep_ws ws;
@@ -78,8 +83,8 @@ static double measure(const struct ax_sweep *sw, enum stage stage, double secs,
 	volatile double sink = 0;
 	double t0 = now(), t = t0;
 	char yaml[8192];
-	while (t - t0 < secs) {
-		for (int k = 0; k < 256; k++, n++) {
+	while (max_points > 0 ? n < max_points : t - t0 < secs) {
+		for (int k = 0; k < 256 && (max_points <= 0 || n < max_points); k++, n++) {
 			int64_t i = n % sw->n_points;
 			int f = i >= sw->family[1].first_index;
 			struct ax_diag d = { 0 };
@@ -148,17 +153,25 @@ int main(int argc, char **argv)
 	       "1..6 layers), paper convention, S=T=30, one thread, %.1fs each\n",
 	       sw->n_points, secs);
 	double opp;
-	double all = measure(sw, ALL, secs, &opp);
+	if (argc > 3 && !strcmp(argv[2], "count")) {
+		int64_t n = atoll(argv[3]);
+		double r = measure(sw, ALL, 0, n, &opp);
+		printf("  hot path: %" PRId64 " points, %.0f points/s\n", n, r);
+		ax_sweep_free(sw);
+		free(sw);
+		return 0;
+	}
+	double all = measure(sw, ALL, secs, 0, &opp);
 	if (argc > 2 && !strcmp(argv[2], "hot")) {
 		printf("  hot path: %.0f points/s\n", all);
 		ax_sweep_free(sw);
 		free(sw);
 		return 0;
 	}
-	double res = measure(sw, RESOLVE, secs, NULL);
-	double bld = measure(sw, BUILD, secs, NULL);
-	double fresh = measure(sw, FRESH_GRAPH, secs, NULL);
-	double yaml = measure(sw, YAML, secs, NULL);
+	double res = measure(sw, RESOLVE, secs, 0, NULL);
+	double bld = measure(sw, BUILD, secs, 0, NULL);
+	double fresh = measure(sw, FRESH_GRAPH, secs, 0, NULL);
+	double yaml = measure(sw, YAML, secs, 0, NULL);
 	printf("  %-44s %12.0f points/s  (%.0f ops per point, %.0f ns per op)\n",
 	       "hot path: resolve+validate+build+cost", all, opp, 1e9 / all / opp);
 	printf("  %-44s %12.0f points/s  (%.2f us)\n", "  of which resolve+validate+id alone", res,
