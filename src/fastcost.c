@@ -68,6 +68,8 @@ void ax_fastcost_free(struct ax_fastcost *fc)
 
 static void clear(struct ax_fastcost *fc)
 {
+	if (!fc->slot)
+		return;
 	for (int i = 0; i < SLOTS; i++)
 		fc->slot[i] = -1;
 	fc->n_entries = 0;
@@ -147,6 +149,11 @@ static int32_t lookup(struct ax_fastcost *fc, const int64_t *key, uint64_t h,
 	fc->slot[s] = e;
 	*miss = true;
 	return e;
+}
+
+void ax_fastcost_clear(struct ax_fastcost *fc)
+{
+	clear(fc);
 }
 
 enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,

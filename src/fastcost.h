@@ -41,6 +41,8 @@ struct ax_fastcost {
 
 void ax_fastcost_init(struct ax_fastcost *fc);
 void ax_fastcost_free(struct ax_fastcost *fc);
+/* Forgets every cached layer (benchmarks of a cold cache, tests). */
+void ax_fastcost_clear(struct ax_fastcost *fc);
 
 /* cfg's cost under conv and mode into out: every field equal to what
  * ax_model_build() and ax_cost_graph() give (the layer slots past

@@ -1178,7 +1178,7 @@ enum ax_status ax_sweep_measure(const struct ax_sweep *sw, struct ax_sweep_ws *w
 	 * from the fast evaluator, equal to ax_cost_graph() field by field
 	 * (tests/test_cost_fast.c). */
 	enum ax_status s;
-	if (sw->need_latency) {
+	if (sw->need_latency || ws->reference) {
 		if ((s = ax_model_build(&pt->cfg, &ws->g, d)))
 			return s;
 		ax_cost_graph(&ws->g, sw->convention, sw->mode, &pt->cost);
@@ -1246,6 +1246,7 @@ void ax_sweep_ws_init(struct ax_sweep_ws *ws)
 {
 	ax_graph_init(&ws->g);
 	ax_fastcost_init(&ws->fc);
+	ws->reference = false;
 }
 
 void ax_sweep_ws_free(struct ax_sweep_ws *ws)

@@ -198,6 +198,8 @@ struct ax_sweep_point {
 struct ax_sweep_ws {
 	struct ax_graph g;          /* the op list, when latency needs it */
 	struct ax_fastcost fc;      /* counts, with its layer cache */
+	bool reference;             /* count with ax_model_build() and
+				       ax_cost_graph() instead (benchmarks) */
 };
 void ax_sweep_ws_init(struct ax_sweep_ws *ws);
 void ax_sweep_ws_free(struct ax_sweep_ws *ws);
