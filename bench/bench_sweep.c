@@ -1,16 +1,26 @@
 /*
  * bench_sweep.c - the analytic evaluation rate of sweep design points,
  * points per second on one core: change the config (apply the genome and
- * the derived fields), validate, build the op list, cost it, evaluate the
- * constraints. Baselines in the same run:
- *   fresh-graph  the same, with a new graph (malloc) for every point;
+ * the derived fields), validate, cost it with the sweep's fast evaluator
+ * (src/fastcost.h: each distinct layer built and costed once per thread),
+ * evaluate the constraints. The grid is revisited round-robin, so the
+ * layer cache is warm; the cold line clears it before every point (only
+ * repeats inside one model are reused). Baselines in the same run:
+ *   reference    the whole op list built and costed by ax_cost_graph()
+ *                (the path every count is checked against);
+ *   fresh-ws     a new workspace (malloc, cold cache) for every point;
  *   yaml-reload  a YAML config written out and loaded again per point,
- *                then validate + build + cost (what scripting `archex
- *                count` per point would pay in process, without exec);
- * and the split of the hot path into resolve / build / cost. Target:
- * 10^6 points/s/core. Figures are this machine's; quote the ratios.
+ *                then validate + cost (what scripting `archex count` per
+ *                point would pay in process, without exec);
+ * and the split of the reference path into resolve / build / cost. No
+ * count calls BLAS, so no figure depends on OpenBLAS or its core type.
+ * Target: 10^6 points/s/core. Figures are this machine's; quote ratios.
  * Pass a number of seconds per measurement as argv[1] (default 0.5); a
- * second argument `hot` measures the hot path alone (for perf record).
+ * second argument `hot` measures the hot path alone (for perf record), and
+ * `count N` evaluates exactly N hot-path points and no baseline, for
+ * instruction counts that do not depend on timing: run it twice under
+ * `valgrind --tool=callgrind` with two N and divide the difference in Ir
+ * by the difference in N to get instructions per point.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -64,22 +74,26 @@ static const char sweep_text[] =
 	"      conv_branch.dim: embed_dim / 2\n"
 	"      ffn_dim: embed_dim\n";
 
-enum stage { ALL, RESOLVE, BUILD, FRESH_GRAPH, YAML, STAGE_COUNT };
+enum stage { ALL, COLD, REFERENCE, RESOLVE, BUILD, FRESH_GRAPH, YAML,
+	     STAGE_COUNT };
 
-/* Evaluates points round-robin over the sweep for `secs`; returns pts/s. */
+/* Evaluates points round-robin over the sweep for `secs`, or exactly
+ * `max_points` points when that is > 0; returns pts/s. *ops_per_point
+ * gets the ops built and costed per point, *hit_rate the layer cache's. */
 static double measure(const struct ax_sweep *sw, enum stage stage, double secs,
-		      double *ops_per_point)
+		      int64_t max_points, double *ops_per_point, double *hit_rate)
 {
 	struct ax_sweep_point *pt = malloc(sizeof *pt);
 	struct ax_sweep_ws ws;
 	ax_sweep_ws_init(&ws);
+	ws.reference = stage == REFERENCE || stage == BUILD;
 	int32_t genes[AX_SWEEP_MAX_GENES];
 	int64_t n = 0, ops = 0;
 	volatile double sink = 0;
 	double t0 = now(), t = t0;
 	char yaml[8192];
-	while (t - t0 < secs) {
-		for (int k = 0; k < 256; k++, n++) {
+	while (max_points > 0 ? n < max_points : t - t0 < secs) {
+		for (int k = 0; k < 256 && (max_points <= 0 || n < max_points); k++, n++) {
 			int64_t i = n % sw->n_points;
 			int f = i >= sw->family[1].first_index;
 			struct ax_diag d = { 0 };
@@ -94,6 +108,8 @@ static double measure(const struct ax_sweep *sw, enum stage stage, double secs,
 				ax_sweep_ws_free(&ws);
 				ax_sweep_ws_init(&ws);
 			}
+			if (stage == COLD)
+				ax_fastcost_clear(&ws.fc);
 			if (stage == YAML) {
 				/* write the resolved config as YAML and load it back */
 				const struct ax_config *c = &pt->cfg;
@@ -121,12 +137,14 @@ static double measure(const struct ax_sweep *sw, enum stage stage, double secs,
 			}
 			if (ax_sweep_measure(sw, &ws, pt, &d))
 				continue;
-			ops += ws.g.n_ops;
+			ops += ws.reference ? ws.g.n_ops : ws.fc.g.n_ops;
 			sink += pt->metrics[AX_METRIC_MACS];
 		}
 		t = now();
 	}
 	(void)sink;
+	if (hit_rate)
+		*hit_rate = (double)ws.fc.hits / (double)(ws.fc.hits + ws.fc.misses);
 	ax_sweep_ws_free(&ws);
 	free(pt);
 	if (ops_per_point)
@@ -145,37 +163,55 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("bench_sweep: %" PRId64 " grid points (Transformer and Lite, d 128..512, "
-	       "1..6 layers), paper convention, S=T=30, one thread, %.1fs each\n",
-	       sw->n_points, secs);
-	double opp;
-	double all = measure(sw, ALL, secs, &opp);
+	       "1..6 layers), paper convention, S=T=30, one thread, %.1fs each;\n"
+	       "  analytic counts only (no BLAS call: independent of OpenBLAS and "
+	       "its core type)\n", sw->n_points, secs);
+	double opp, hits;
+	if (argc > 3 && !strcmp(argv[2], "count")) {
+		int64_t n = atoll(argv[3]);
+		double r = measure(sw, ALL, 0, n, &opp, NULL);
+		printf("  hot path: %" PRId64 " points, %.0f points/s\n", n, r);
+		ax_sweep_free(sw);
+		free(sw);
+		return 0;
+	}
+	double all = measure(sw, ALL, secs, 0, &opp, &hits);
 	if (argc > 2 && !strcmp(argv[2], "hot")) {
 		printf("  hot path: %.0f points/s\n", all);
 		ax_sweep_free(sw);
 		free(sw);
 		return 0;
 	}
-	double res = measure(sw, RESOLVE, secs, NULL);
-	double bld = measure(sw, BUILD, secs, NULL);
-	double fresh = measure(sw, FRESH_GRAPH, secs, NULL);
-	double yaml = measure(sw, YAML, secs, NULL);
-	printf("  %-44s %12.0f points/s  (%.0f ops per point, %.0f ns per op)\n",
-	       "hot path: resolve+validate+build+cost", all, opp, 1e9 / all / opp);
-	printf("  %-44s %12.0f points/s  (%.2f us)\n", "  of which resolve+validate+id alone", res,
-	       1e6 / res);
-	printf("  %-44s %12.0f points/s  (build %.2f us, so cost %.2f us)\n",
+	double cold_opp, cold_hits, ref_opp;
+	double cold = measure(sw, COLD, secs, 0, &cold_opp, &cold_hits);
+	double ref = measure(sw, REFERENCE, secs, 0, &ref_opp, NULL);
+	double res = measure(sw, RESOLVE, secs, 0, NULL, NULL);
+	double bld = measure(sw, BUILD, secs, 0, NULL, NULL);
+	double fresh = measure(sw, FRESH_GRAPH, secs, 0, NULL, NULL);
+	double yaml = measure(sw, YAML, secs, 0, NULL, NULL);
+	printf("  %-46s %10.0f points/s  (%.2f us; %.0f ops costed per point, "
+	       "layer cache hits %.1f%%)\n", "hot path: resolve+validate+fast cost",
+	       all, 1e6 / all, opp, 100 * hits);
+	printf("  %-46s %10.0f points/s  (%.2fx slower; %.0f ops, hits %.1f%%)\n",
+	       "  cold layer cache (cleared every point)", cold, all / cold,
+	       cold_opp, 100 * cold_hits);
+	printf("  %-46s %10.0f points/s  (%.2f us)\n", "  of which resolve+validate+id alone",
+	       res, 1e6 / res);
+	printf("  %-46s %10.0f points/s  (%.2fx slower; %.0f ops per point)\n",
+	       "baseline: reference (whole op list, ax_cost_graph)", ref, all / ref, ref_opp);
+	printf("  %-46s %10.0f points/s  (build %.2f us, so cost %.2f us)\n",
 	       "  of which resolve+validate+build", bld, 1e6 / bld - 1e6 / res,
-	       1e6 / all - 1e6 / bld);
-	printf("  %-44s %12.0f points/s  (%.2fx slower)\n", "baseline: fresh graph (malloc) per point",
-	       fresh, all / fresh);
+	       1e6 / ref - 1e6 / bld);
+	printf("  %-46s %10.0f points/s  (%.2fx slower)\n",
+	       "baseline: fresh workspace (malloc) per point", fresh, all / fresh);
 	if (yaml > 0)
-		printf("  %-44s %12.0f points/s  (%.2fx slower)\n",
+		printf("  %-46s %10.0f points/s  (%.2fx slower)\n",
 		       "baseline: YAML write + reload per point", yaml, all / yaml);
 	else
-		printf("  %-44s %12s\n", "baseline: YAML write + reload per point",
+		printf("  %-46s %10s\n", "baseline: YAML write + reload per point",
 		       "(loader not in this build)");
-	printf("  target 1e6 points/s/core: %s (%.2fx of target)\n",
-	       all >= 1e6 ? "met" : "not met", all / 1e6);
+	printf("  target 1e6 points/s/core: %s (%.2fx of target; cold cache %.2fx)\n",
+	       all >= 1e6 ? "met" : "not met", all / 1e6, cold / 1e6);
 	ax_sweep_free(sw);
 	free(sw);
 	return 0;

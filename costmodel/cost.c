@@ -9,6 +9,7 @@
 #include "cost.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <string.h>
 
 const char *const ax_convention_names[] = {
@@ -81,18 +82,25 @@ int64_t ax_cost_param(const struct ax_param *p, enum ax_convention conv)
 	return p->rows * p->cols;
 }
 
+/* Parameter slots an op may use (graph.h, AX_OP_MAX_PARAMS): two, or a
+ * table and a projection per band for the adaptive ops; the rest are -1. */
+static int param_slots(const struct ax_op *op)
+{
+	if (op->kind == AX_OP_ADAPTIVE_INPUT || op->kind == AX_OP_ADAPTIVE_SOFTMAX)
+		return op->bands < AX_MAX_CUTOFFS + 1 ? 2 * (int)op->bands :
+		       AX_OP_MAX_PARAMS;
+	return 2;
+}
+
 /* --- bytes: fp32 activations read and written, weights read ------------- */
 
 /* Weights are read once per execution of the op: once per sentence in
  * sequence mode, and once per step for target-stream ops in incremental
- * mode (which is why batch-1 decoding is bound by memory bandwidth). */
+ * mode (which is why batch-1 decoding is bound by memory bandwidth).
+ * n is the op's weight count, owned or not. */
 static void weight_bytes(const struct ax_graph *g, const struct ax_op *op,
-			 enum ax_mode mode, struct ax_poly *bytes)
+			 int64_t n, enum ax_mode mode, struct ax_poly *bytes)
 {
-	int64_t n = 0;
-	for (int i = 0; i < AX_OP_MAX_PARAMS; i++)
-		if (op->param[i] >= 0)
-			n += g->params[op->param[i]].rows * g->params[op->param[i]].cols;
 	enum ax_len len = g->tensors[op->out].len;
 	if (mode == AX_MODE_INCREMENTAL && len == AX_LEN_TGT) {
 		struct ax_poly p = per_row(AX_LEN_TGT, 4 * n);
@@ -133,12 +141,16 @@ void ax_cost_op(const struct ax_graph *g, int32_t index, enum ax_convention conv
 	struct ax_poly t;
 
 	memset(c, 0, sizeof *c);
-	for (int i = 0; i < AX_OP_MAX_PARAMS; i++) {
+	int64_t weights = 0;
+	for (int i = 0, n = param_slots(op); i < n; i++) {
 		int32_t p = op->param[i];
-		if (p >= 0 && g->params[p].owner == index)
+		if (p < 0)
+			continue;
+		weights += g->params[p].rows * g->params[p].cols;
+		if (g->params[p].owner == index)
 			c->params += ax_cost_param(&g->params[p], conv);
 	}
-	weight_bytes(g, op, mode, &c->bytes);
+	weight_bytes(g, op, weights, mode, &c->bytes);
 	act_bytes(g, op, &c->bytes);
 
 	switch (op->kind) {
@@ -296,7 +308,8 @@ void ax_cost_op(const struct ax_graph *g, int32_t index, enum ax_convention conv
 void ax_cost_graph(const struct ax_graph *g, enum ax_convention conv,
 		   enum ax_mode mode, struct ax_cost *out)
 {
-	memset(out, 0, sizeof *out);
+	/* everything but the unused layer slots (8 kB of 10 kB) */
+	memset(out, 0, offsetof(struct ax_cost, layers));
 	out->convention = conv;
 	out->mode = mode;
 
@@ -305,10 +318,11 @@ void ax_cost_graph(const struct ax_graph *g, enum ax_convention conv,
 			g->cfg->encoder.layers : 0;
 	int64_t n_dec = g->cfg ? g->cfg->decoder.layers : 0;
 	out->n_layers = (int)(n_enc + n_dec);
-	for (int i = 0; i < out->n_layers; i++) {
-		out->layers[i].scope = i < n_enc ? AX_SCOPE_ENCODER : AX_SCOPE_DECODER;
-		out->layers[i].layer = (int16_t)(i < n_enc ? i : i - n_enc);
-	}
+	for (int i = 0; i < out->n_layers; i++)
+		out->layers[i] = (struct ax_layer_cost){
+			.scope = i < n_enc ? AX_SCOPE_ENCODER : AX_SCOPE_DECODER,
+			.layer = (int16_t)(i < n_enc ? i : i - n_enc),
+		};
 
 	struct ax_op_cost c;
 	for (int32_t i = 0; i < g->n_ops; i++) {

@@ -120,7 +120,9 @@ struct ax_cost {
 	int64_t params_by_scope[AX_SCOPE_COUNT];
 	struct ax_poly macs_by_scope[AX_SCOPE_COUNT];
 	int n_layers;
-	struct ax_layer_cost layers[AX_MAX_COST_LAYERS];
+	struct ax_layer_cost layers[AX_MAX_COST_LAYERS];  /* [0, n_layers) are
+							     filled, the rest
+							     unspecified */
 };
 
 void ax_cost_graph(const struct ax_graph *g, enum ax_convention conv,

@@ -10,6 +10,7 @@
  */
 #include "models.h"
 
+#include <assert.h>
 #include <string.h>
 
 const struct ax_family_builder ax_families[AX_FAMILY_COUNT] = {
@@ -58,6 +59,20 @@ static int32_t final_norm(struct ax_builder *b, const struct ax_config *cfg,
 enum ax_status ax_model_build(const struct ax_config *cfg, struct ax_graph *g,
 			      struct ax_diag *d)
 {
+	return ax_model_build_layers(cfg, g, NULL, d);
+}
+
+static_assert(AX_MAX_LAYERS <= 64, "one bit per layer in a keep mask");
+
+static bool keeps(const uint64_t *keep, enum ax_side side, int l)
+{
+	return !keep || (keep[side] >> l & 1);
+}
+
+enum ax_status ax_model_build_layers(const struct ax_config *cfg,
+				     struct ax_graph *g, const uint64_t *keep,
+				     struct ax_diag *d)
+{
 	const struct ax_family_builder *fam =
 		(unsigned)cfg->family < AX_FAMILY_COUNT ? &ax_families[cfg->family] : NULL;
 	if (!fam || !fam->decoder_layer)
@@ -99,6 +114,8 @@ enum ax_status ax_model_build(const struct ax_config *cfg, struct ax_graph *g,
 				       &src_table, fam->pos,
 				       fam->target_space_rows);
 		for (int l = 0; l < cfg->encoder.layers; l++) {
+			if (!keeps(keep, AX_SIDE_ENCODER, l))
+				continue;
 			at(&b, AX_SCOPE_ENCODER, l, NULL);
 			x = fam->encoder_layer(&b, cfg, l, x);
 		}
@@ -118,6 +135,8 @@ enum ax_status ax_model_build(const struct ax_config *cfg, struct ax_graph *g,
 		ax_b_embed(&b, AX_LEN_TGT, cfg->vocab_target, dim, &tgt_table,
 			   fam->pos, 0);
 	for (int l = 0; l < cfg->decoder.layers; l++) {
+		if (!keeps(keep, AX_SIDE_DECODER, l))
+			continue;
 		at(&b, AX_SCOPE_DECODER, l, NULL);
 		y = fam->decoder_layer(&b, cfg, l, y, enc);
 	}

@@ -1174,10 +1174,18 @@ enum ax_status ax_sweep_resolve(const struct ax_sweep *sw, int family,
 enum ax_status ax_sweep_measure(const struct ax_sweep *sw, struct ax_sweep_ws *ws,
 				struct ax_sweep_point *pt, struct ax_diag *d)
 {
-	enum ax_status s = ax_model_build(&pt->cfg, &ws->g, d);
-	if (s)
+	/* The roofline latency walks the whole op list; the counts alone come
+	 * from the fast evaluator, equal to ax_cost_graph() field by field
+	 * (tests/test_cost_fast.c). */
+	enum ax_status s;
+	if (sw->need_latency || ws->reference) {
+		if ((s = ax_model_build(&pt->cfg, &ws->g, d)))
+			return s;
+		ax_cost_graph(&ws->g, sw->convention, sw->mode, &pt->cost);
+	} else if ((s = ax_fastcost_eval(&ws->fc, &pt->cfg, sw->convention,
+					 sw->mode, &pt->cost, d))) {
 		return s;
-	ax_cost_graph(&ws->g, sw->convention, sw->mode, &pt->cost);
+	}
 	int64_t S = pt->cfg.task == AX_TASK_LANGUAGE_MODEL ? 0 : sw->src_len;
 	int64_t T = sw->tgt_len;
 	const struct ax_cost *c = &pt->cost;
@@ -1237,11 +1245,14 @@ double ax_sweep_fitness(const struct ax_sweep_objective *o, const double *metric
 void ax_sweep_ws_init(struct ax_sweep_ws *ws)
 {
 	ax_graph_init(&ws->g);
+	ax_fastcost_init(&ws->fc);
+	ws->reference = false;
 }
 
 void ax_sweep_ws_free(struct ax_sweep_ws *ws)
 {
 	ax_graph_free(&ws->g);
+	ax_fastcost_free(&ws->fc);
 }
 
 /* --- the run --------------------------------------------------------- */

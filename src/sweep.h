@@ -14,8 +14,9 @@
  * the convention, the mode and the lengths, so it is stable across runs,
  * shards and machines (ax_sweep_point_id).
  *
- * Evaluation allocates nothing once the workspace's graph has grown
- * (ax_graph_reset keeps its arrays).
+ * Evaluation allocates nothing once the workspace's graphs have grown
+ * (ax_graph_reset keeps its arrays) and its layer cache exists. Counts
+ * come from the fast evaluator (fastcost.h), equal to ax_cost_graph()'s.
  */
 #ifndef AX_SWEEP_H
 #define AX_SWEEP_H
@@ -31,6 +32,7 @@
 #include "device.h"
 #include "diag.h"
 #include "expr.h"
+#include "fastcost.h"
 #include "graph.h"
 
 #define AX_SWEEP_MAX_FAMILIES 8
@@ -194,7 +196,10 @@ struct ax_sweep_point {
 
 /* Per-thread scratch, reused across points. */
 struct ax_sweep_ws {
-	struct ax_graph g;
+	struct ax_graph g;          /* the op list, when latency needs it */
+	struct ax_fastcost fc;      /* counts, with its layer cache */
+	bool reference;             /* count with ax_model_build() and
+				       ax_cost_graph() instead (benchmarks) */
 };
 void ax_sweep_ws_init(struct ax_sweep_ws *ws);
 void ax_sweep_ws_free(struct ax_sweep_ws *ws);

@@ -1,0 +1,291 @@
+/*
+ * fastcost.c - ax_cost_graph()'s sums with each distinct layer built and
+ * costed once per thread (see fastcost.h for why that is exact).
+ *
+ * Per evaluation: look every layer slot up in the cache (a miss reserves
+ * an entry at once, so the equal layers after it in the same model hit
+ * it); build the op list with only the missed layers; cost its ops with
+ * ax_cost_op(), adding layer ops into their entry and the rest (embeddings,
+ * final norms, output) into the totals as ax_cost_graph() does; then add
+ * each distinct layer's sums times its number of slots.
+ */
+#include "fastcost.h"
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ENTRIES 1024                 /* cached layers; cleared when full */
+#define SLOTS (2 * ENTRIES)          /* hash slots, a power of two */
+
+/* A new config field must join the key below (top_words, layer_words),
+ * or the cache would mix up layers that differ in it. */
+static_assert(sizeof(struct ax_layer_config) == 72,
+	      "a new layer field must join layer_words()");
+static_assert(sizeof(struct ax_config) == 9496,
+	      "a new config field must join top_words()");
+static_assert(AX_MAX_LAYERS <= 64, "keep masks are 64 bits");
+
+/* Key words: convention, mode, the top-level fields, then side and the
+ * layer config. Words, not structs, so that no padding is compared. */
+enum {
+	TOP_WORDS = 13 + AX_MAX_CUTOFFS + 2,
+	LAYER_WORDS = 1 + 9,
+	KEY_WORDS = TOP_WORDS + LAYER_WORDS
+};
+
+/* What one layer's ops add to a model's cost: ax_cost_graph()'s sums. */
+struct part {
+	int64_t params;
+	struct ax_poly macs;        /* MACs plus aux MACs, as in the totals */
+	struct ax_poly other_flops;
+	struct ax_poly bytes;
+	struct ax_poly macs_by_kind[AX_KIND_COUNT];
+};
+
+struct ax_fastcost_entry {
+	int64_t key[KEY_WORDS];
+	struct part part;
+	uint64_t stamp;             /* evaluation that last counted it */
+	int32_t count;              /* its slots in that evaluation */
+};
+
+void ax_fastcost_init(struct ax_fastcost *fc)
+{
+	memset(fc, 0, sizeof *fc);
+	ax_graph_init(&fc->g);
+}
+
+void ax_fastcost_free(struct ax_fastcost *fc)
+{
+	ax_graph_free(&fc->g);
+	free(fc->entry);
+	free(fc->slot);
+	memset(fc, 0, sizeof *fc);
+}
+
+static void clear(struct ax_fastcost *fc)
+{
+	if (!fc->slot)
+		return;
+	for (int i = 0; i < SLOTS; i++)
+		fc->slot[i] = -1;
+	fc->n_entries = 0;
+}
+
+static void top_words(const struct ax_config *cfg, enum ax_convention conv,
+		      enum ax_mode mode, int64_t *w)
+{
+	const struct ax_adaptive_config *a = &cfg->adaptive;
+	int k = 0;
+	w[k++] = conv;
+	w[k++] = mode;
+	w[k++] = cfg->family;
+	w[k++] = cfg->task;
+	w[k++] = cfg->embed_dim;
+	w[k++] = cfg->norm;
+	w[k++] = cfg->final_norm;
+	w[k++] = cfg->vocab_source;
+	w[k++] = cfg->vocab_target;
+	w[k++] = cfg->share;
+	w[k++] = a->enabled;
+	w[k++] = a->n_cutoffs;
+	w[k++] = a->factor;
+	for (int i = 0; i < AX_MAX_CUTOFFS; i++)
+		w[k++] = a->cutoff[i];
+	w[k++] = a->tie_weights;
+	w[k++] = a->tie_proj;
+	assert(k == TOP_WORDS);
+}
+
+static void layer_words(enum ax_side side, const struct ax_layer_config *l,
+			int64_t *w)
+{
+	w[0] = side;
+	w[1] = l->ffn_dim;
+	w[2] = l->attention_heads;
+	w[3] = l->attention_dim;
+	w[4] = l->attention_branch_heads;
+	w[5] = l->conv_type;
+	w[6] = l->conv_dim;
+	w[7] = l->conv_heads;
+	w[8] = l->glu;
+	w[9] = l->kernel_size;
+}
+
+static uint64_t mix(uint64_t h, int64_t x)
+{
+	h = (h ^ (uint64_t)x) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+static void poly_add_times(struct ax_poly *acc, const struct ax_poly *p,
+			   int64_t k)
+{
+	for (int i = 0; i < AX_MONO_COUNT; i++)
+		acc->h[i] += k * p->h[i];
+}
+
+/* The entry for a layer's key: found, or reserved (and *miss set). */
+static int32_t lookup(struct ax_fastcost *fc, const int64_t *key, uint64_t h,
+		      bool *miss)
+{
+	uint32_t s = (uint32_t)(h ^ h >> 32) & (SLOTS - 1);
+	for (;; s = (s + 1) & (SLOTS - 1)) {
+		int32_t e = fc->slot[s];
+		if (e < 0)
+			break;
+		if (!memcmp(fc->entry[e].key, key, sizeof fc->entry[e].key)) {
+			*miss = false;
+			return e;
+		}
+	}
+	int32_t e = fc->n_entries++;
+	struct ax_fastcost_entry *en = &fc->entry[e];
+	memcpy(en->key, key, sizeof en->key);
+	memset(&en->part, 0, sizeof en->part);
+	fc->slot[s] = e;
+	*miss = true;
+	return e;
+}
+
+void ax_fastcost_clear(struct ax_fastcost *fc)
+{
+	clear(fc);
+}
+
+enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
+				const struct ax_config *cfg,
+				enum ax_convention conv, enum ax_mode mode,
+				struct ax_cost *out, struct ax_diag *d)
+{
+	if (!fc->entry) {
+		fc->entry = malloc(ENTRIES * sizeof *fc->entry);
+		fc->slot = malloc(SLOTS * sizeof *fc->slot);
+		if (!fc->entry || !fc->slot) {
+			free(fc->entry);
+			free(fc->slot);
+			fc->entry = NULL;
+			fc->slot = NULL;
+			return ax_diag_set(d, AX_ERR_NOMEM, cfg->name, 0, 0,
+					   "out of memory for the layer cache");
+		}
+		clear(fc);
+	}
+	const int n_enc = cfg->task == AX_TASK_TRANSLATION ?
+			  (int)cfg->encoder.layers : 0;
+	const int n_layers = n_enc + (int)cfg->decoder.layers;
+	/* room for every layer of this model: entries reserved below stay
+	 * valid until the sums are taken */
+	if (fc->n_entries + n_layers > ENTRIES)
+		clear(fc);
+	fc->stamp++;
+
+	/* 1. each layer slot's entry; build only the missed layers */
+	int64_t key[KEY_WORDS];
+	top_words(cfg, conv, mode, key);
+	uint64_t top_hash = 0xcbf29ce484222325ull;
+	for (int k = 0; k < TOP_WORDS; k++)
+		top_hash = mix(top_hash, key[k]);
+	int32_t entry_of[AX_MAX_COST_LAYERS];
+	int32_t distinct[AX_MAX_COST_LAYERS];
+	int n_distinct = 0;
+	uint64_t keep[AX_SIDE_COUNT] = { 0, 0 };
+	for (int i = 0; i < n_layers; i++) {
+		enum ax_side side = i < n_enc ? AX_SIDE_ENCODER : AX_SIDE_DECODER;
+		int l = i < n_enc ? i : i - n_enc;
+		const struct ax_stack_config *st =
+			side == AX_SIDE_ENCODER ? &cfg->encoder : &cfg->decoder;
+		layer_words(side, &st->layer[l], key + TOP_WORDS);
+		uint64_t h = top_hash;
+		for (int k = TOP_WORDS; k < KEY_WORDS; k++)
+			h = mix(h, key[k]);
+		bool miss;
+		int32_t e = lookup(fc, key, h, &miss);
+		struct ax_fastcost_entry *en = &fc->entry[e];
+		if (miss) {
+			keep[side] |= (uint64_t)1 << l;
+			fc->misses++;
+		} else {
+			fc->hits++;
+		}
+		if (miss || en->stamp != fc->stamp) {   /* first slot of its kind */
+			en->stamp = fc->stamp;
+			en->count = 0;
+			distinct[n_distinct++] = e;
+		}
+		en->count++;
+		entry_of[i] = e;
+	}
+	enum ax_status s = ax_model_build_layers(cfg, &fc->g, keep, d);
+	if (s) {
+		clear(fc);   /* the entries reserved above stay empty */
+		return s;
+	}
+
+	/* 2. cost the built ops, as ax_cost_graph() does */
+	memset(out, 0, offsetof(struct ax_cost, layers));
+	out->convention = conv;
+	out->mode = mode;
+	out->n_layers = n_layers;
+	const struct ax_graph *g = &fc->g;
+	struct ax_op_cost c;
+	for (int32_t i = 0; i < g->n_ops; i++) {
+		const struct ax_op *op = &g->ops[i];
+		ax_cost_op(g, i, conv, mode, &c);
+		bool in_layer = op->layer >= 0 && (op->scope == AX_SCOPE_ENCODER ||
+						   op->scope == AX_SCOPE_DECODER);
+		if (in_layer) {
+			int slot = op->scope == AX_SCOPE_ENCODER ? op->layer :
+				   n_enc + op->layer;
+			struct part *p = &fc->entry[entry_of[slot]].part;
+			p->params += c.params;
+			ax_poly_add(&p->macs, &c.macs);
+			ax_poly_add(&p->macs, &c.aux_macs);
+			ax_poly_add(&p->other_flops, &c.other_flops);
+			ax_poly_add(&p->bytes, &c.bytes);
+			ax_poly_add(&p->macs_by_kind[op->tag], &c.macs);
+			ax_poly_add(&p->macs_by_kind[AX_KIND_ELEMENTWISE], &c.aux_macs);
+			continue;
+		}
+		out->params += c.params;
+		ax_poly_add(&out->macs, &c.macs);
+		ax_poly_add(&out->macs, &c.aux_macs);
+		ax_poly_add(&out->other_flops, &c.other_flops);
+		ax_poly_add(&out->bytes, &c.bytes);
+		ax_poly_add(&out->macs_by_kind[op->tag], &c.macs);
+		ax_poly_add(&out->macs_by_kind[AX_KIND_ELEMENTWISE], &c.aux_macs);
+		out->params_by_scope[op->scope] += c.params;
+		ax_poly_add(&out->macs_by_scope[op->scope], &c.macs);
+		ax_poly_add(&out->macs_by_scope[op->scope], &c.aux_macs);
+	}
+
+	/* 3. every layer: its entry's sums, times its slots for the totals */
+	for (int i = 0; i < n_distinct; i++) {
+		const struct ax_fastcost_entry *en = &fc->entry[distinct[i]];
+		const struct part *p = &en->part;
+		int64_t k = en->count;
+		enum ax_scope scope = en->key[TOP_WORDS] == AX_SIDE_ENCODER ?
+				      AX_SCOPE_ENCODER : AX_SCOPE_DECODER;
+		out->params += k * p->params;
+		poly_add_times(&out->macs, &p->macs, k);
+		poly_add_times(&out->other_flops, &p->other_flops, k);
+		poly_add_times(&out->bytes, &p->bytes, k);
+		for (int b = 0; b < AX_KIND_COUNT; b++)
+			poly_add_times(&out->macs_by_kind[b], &p->macs_by_kind[b], k);
+		out->params_by_scope[scope] += k * p->params;
+		poly_add_times(&out->macs_by_scope[scope], &p->macs, k);
+	}
+	for (int i = 0; i < n_layers; i++) {
+		const struct part *p = &fc->entry[entry_of[i]].part;
+		out->layers[i] = (struct ax_layer_cost){
+			.scope = i < n_enc ? AX_SCOPE_ENCODER : AX_SCOPE_DECODER,
+			.layer = (int16_t)(i < n_enc ? i : i - n_enc),
+			.params = p->params,
+			.macs = p->macs,
+		};
+	}
+	return AX_OK;
+}
