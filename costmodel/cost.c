@@ -305,6 +305,21 @@ void ax_cost_op(const struct ax_graph *g, int32_t index, enum ax_convention conv
 
 /* --- a whole graph ----------------------------------------------------- */
 
+void ax_cost_add_op(struct ax_cost *out, const struct ax_op *op,
+		    const struct ax_op_cost *c)
+{
+	out->params += c->params;
+	ax_poly_add(&out->macs, &c->macs);
+	ax_poly_add(&out->macs, &c->aux_macs);
+	ax_poly_add(&out->other_flops, &c->other_flops);
+	ax_poly_add(&out->bytes, &c->bytes);
+	ax_poly_add(&out->macs_by_kind[op->tag], &c->macs);
+	ax_poly_add(&out->macs_by_kind[AX_KIND_ELEMENTWISE], &c->aux_macs);
+	out->params_by_scope[op->scope] += c->params;
+	ax_poly_add(&out->macs_by_scope[op->scope], &c->macs);
+	ax_poly_add(&out->macs_by_scope[op->scope], &c->aux_macs);
+}
+
 void ax_cost_graph(const struct ax_graph *g, enum ax_convention conv,
 		   enum ax_mode mode, struct ax_cost *out)
 {
@@ -328,16 +343,7 @@ void ax_cost_graph(const struct ax_graph *g, enum ax_convention conv,
 	for (int32_t i = 0; i < g->n_ops; i++) {
 		const struct ax_op *op = &g->ops[i];
 		ax_cost_op(g, i, conv, mode, &c);
-		out->params += c.params;
-		ax_poly_add(&out->macs, &c.macs);
-		ax_poly_add(&out->macs, &c.aux_macs);
-		ax_poly_add(&out->other_flops, &c.other_flops);
-		ax_poly_add(&out->bytes, &c.bytes);
-		ax_poly_add(&out->macs_by_kind[op->tag], &c.macs);
-		ax_poly_add(&out->macs_by_kind[AX_KIND_ELEMENTWISE], &c.aux_macs);
-		out->params_by_scope[op->scope] += c.params;
-		ax_poly_add(&out->macs_by_scope[op->scope], &c.macs);
-		ax_poly_add(&out->macs_by_scope[op->scope], &c.aux_macs);
+		ax_cost_add_op(out, op, &c);
 		if (op->layer >= 0 && (op->scope == AX_SCOPE_ENCODER ||
 				       op->scope == AX_SCOPE_DECODER)) {
 			int slot = op->scope == AX_SCOPE_ENCODER ? op->layer :

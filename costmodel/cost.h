@@ -128,6 +128,11 @@ struct ax_cost {
 void ax_cost_graph(const struct ax_graph *g, enum ax_convention conv,
 		   enum ax_mode mode, struct ax_cost *out);
 
+/* Adds one op's cost to the model totals, per kind and per scope (not to a
+ * layer slot): the accumulation ax_cost_graph and the fast evaluator share. */
+void ax_cost_add_op(struct ax_cost *out, const struct ax_op *op,
+		    const struct ax_op_cost *c);
+
 /* Analytic counts cannot know which adaptive-input band a token falls in
  * and assume band 0 (d x d per token, the largest). For known tokens, the
  * exact count is sum over tokens of d_b x d; this returns that minus the

@@ -250,16 +250,7 @@ enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
 			ax_poly_add(&p->macs_by_kind[AX_KIND_ELEMENTWISE], &c.aux_macs);
 			continue;
 		}
-		out->params += c.params;
-		ax_poly_add(&out->macs, &c.macs);
-		ax_poly_add(&out->macs, &c.aux_macs);
-		ax_poly_add(&out->other_flops, &c.other_flops);
-		ax_poly_add(&out->bytes, &c.bytes);
-		ax_poly_add(&out->macs_by_kind[op->tag], &c.macs);
-		ax_poly_add(&out->macs_by_kind[AX_KIND_ELEMENTWISE], &c.aux_macs);
-		out->params_by_scope[op->scope] += c.params;
-		ax_poly_add(&out->macs_by_scope[op->scope], &c.macs);
-		ax_poly_add(&out->macs_by_scope[op->scope], &c.aux_macs);
+		ax_cost_add_op(out, op, &c);
 	}
 
 	/* 3. every layer: its entry's sums, times its slots for the totals */

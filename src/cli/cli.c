@@ -179,3 +179,15 @@ bool ax_cli_load(const char *path, struct ax_config *cfg)
 	}
 	return true;
 }
+
+const char *ax_cli_templates_dir(void)
+{
+	const char *e = getenv("ARCHEX_PLOTS_DIR");
+	if (e && *e)
+		return e;
+#ifdef AX_DATA_DIR
+	return AX_DATA_DIR "/plots";
+#else
+	return "plots";
+#endif
+}

@@ -65,6 +65,10 @@ int ax_cli_count_opt(const char *cmd, int opt, const char *arg,
 		     struct ax_count_opts *o);
 void ax_cli_count_defaults(struct ax_count_opts *o);
 
+/* The gnuplot templates: $ARCHEX_PLOTS_DIR, else the source tree's plots/
+ * (compiled in as AX_DATA_DIR), else ./plots. */
+const char *ax_cli_templates_dir(void);
+
 /* Loads and validates path; prints the diagnostic on failure. */
 bool ax_cli_load(const char *path, struct ax_config *cfg);
 

@@ -70,18 +70,6 @@ struct popts {
 	bool warned;
 };
 
-static const char *templates_dir(void)
-{
-	const char *e = getenv("ARCHEX_PLOTS_DIR");
-	if (e && *e)
-		return e;
-#ifdef AX_DATA_DIR
-	return AX_DATA_DIR "/plots";
-#else
-	return "plots";
-#endif
-}
-
 static bool make_dir(const char *dir)
 {
 	char buf[AX_PATH_MAX];
@@ -114,7 +102,7 @@ static bool render(struct popts *o, const char *tpl, const char *base,
 		return true;
 	}
 	char t[AX_PATH_MAX + 64];
-	snprintf(t, sizeof t, "%s/%s", templates_dir(), tpl);
+	snprintf(t, sizeof t, "%s/%s", ax_cli_templates_dir(), tpl);
 	for (int k = 0; k < AX_PLOT_FORMAT_COUNT; k++) {
 		char out[AX_PATH_MAX + 300];
 		struct ax_diag d = { 0 };

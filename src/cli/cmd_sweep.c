@@ -74,18 +74,6 @@ static void merge_help(void)
 "Exit codes: 0 success, 1 bad or mismatched shard or I/O error, 2 usage error.\n");
 }
 
-static const char *templates_dir(void)
-{
-	const char *e = getenv("ARCHEX_PLOTS_DIR");
-	if (e && *e)
-		return e;
-#ifdef AX_DATA_DIR
-	return AX_DATA_DIR "/plots";
-#else
-	return "plots";
-#endif
-}
-
 /* pareto.{png,svg} from the data files of ax_sweep_finalize */
 static bool draw(const char *dir, const struct ax_sweep_meta *m,
 		 const struct ax_sweep_recs *rs)
@@ -97,7 +85,7 @@ static bool draw(const char *dir, const struct ax_sweep_meta *m,
 		return true;
 	}
 	char tpl[AX_PATH_MAX], points[AX_PATH_MAX], fronts[AX_PATH_MAX], title[256];
-	snprintf(tpl, sizeof tpl, "%s/pareto.gp", templates_dir());
+	snprintf(tpl, sizeof tpl, "%s/pareto.gp", ax_cli_templates_dir());
 	snprintf(points, sizeof points, "%s/plots/points.csv", dir);
 	snprintf(fronts, sizeof fronts, "%s/plots/fronts.csv", dir);
 	snprintf(title, sizeof title, "Sweep %s: parameters vs. Mult-Adds (%s, S=%" PRId64
