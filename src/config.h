@@ -33,6 +33,10 @@
 #define AX_MAX_DIM ((int64_t)1 << 20)     /* any width */
 #define AX_MAX_VOCAB ((int64_t)1 << 24)
 #define AX_MAX_KERNEL 1023
+/* An upper bound of a model's parameters (about 1.1e12, 4.4 TB of fp32)
+ * beyond which the loader refuses it: below it every params and MACs
+ * coefficient fits in int64 with room to spare (config.c check_size). */
+#define AX_MAX_PARAMS ((int64_t)1 << 40)
 
 enum ax_family {
 	AX_FAMILY_TRANSFORMER,
