@@ -473,9 +473,15 @@ int32_t ax_b_output(struct ax_builder *b, int32_t h, int64_t vocab,
 			ax_b_use_param(b, op, 0, w);
 		}
 	}
-	int32_t lp = ax_b_unary(b, AX_OP_LOG_SOFTMAX, logits, "log_probs");
-	b->g->logits = lp;
-	return lp;
+	/* log-softmax in place: the (T, V) logits are the largest tensor of a
+	 * scoring pass, and nothing else reads them */
+	int32_t op = ax_b_op(b, AX_OP_LOG_SOFTMAX, AX_KIND_ELEMENTWISE, "log_probs");
+	if (op >= 0 && logits >= 0) {
+		b->g->ops[op].in[0] = logits;
+		b->g->ops[op].out = logits;
+	}
+	b->g->logits = logits;
+	return logits;
 }
 
 int32_t ax_b_sub_begin(struct ax_builder *b, int32_t x, enum ax_norm norm,

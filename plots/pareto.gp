@@ -12,6 +12,8 @@
 #   logx, logy    1, 1      1: log-scale axis, 0: linear
 #   budget_lo     100       budget lines, in M Mult-Adds
 #   budget_hi     500
+#   key_bottom_right 0      1: legend at the bottom right, where a params
+#                           vs MACs cloud (a rising band) leaves room
 #
 # points: comma-separated with one header line, one row per point:
 #   family,macs_m,params_m,config
@@ -40,6 +42,7 @@ if (!exists("logx")) logx = 1
 if (!exists("logy")) logy = 1
 if (!exists("budget_lo")) budget_lo = 100
 if (!exists("budget_hi")) budget_hi = 500
+if (!exists("key_bottom_right")) key_bottom_right = 0
 
 # Values arrive as strings from the driver; make the switches numbers.
 logx = logx + 0
@@ -66,7 +69,11 @@ set ylabel ylabel_text
 set border 3 lw 1.2
 set tics nomirror out
 set grid xtics ytics lc rgb '#dcdcdc' lw 1 dt 3
-set key top left Left reverse box opaque width 1 spacing 1.3 samplen 3
+if (key_bottom_right + 0) {
+	set key bottom right Left reverse box opaque width 1 spacing 1.3 samplen 3
+} else {
+	set key top left Left reverse box opaque width 1 spacing 1.3 samplen 3
+}
 
 if (logx) {
 	set logscale x 10

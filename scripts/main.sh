@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # main.sh - the main job on the shipped defaults: install what is missing,
-# build, count the paper's models under both conventions.
+# build, count the paper's models under both conventions, run the default
+# 100M and 500M MAC-budget sweeps (results/sweeps/), draw every plot
+# (results/plots/) and print the best design per family and budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -15,3 +17,42 @@ for conv in exact paper; do
 done
 ./build/archex count --convention paper configs/paper/*.yaml
 echo "archex: wrote results/paper-counts-{exact,paper}.json" >&2
+
+# The sweeps start over each time: a finished sweep directory is moved
+# aside only once its replacement is complete.
+jobs=$(nproc)
+for budget in 100m 500m; do
+	out="results/sweeps/budget-$budget"
+	rm -rf "$out.new"
+	./build/archex sweep "sweeps/budget-$budget.yaml" --out "$out.new" --jobs "$jobs" \
+		--quiet --no-plot
+	rm -rf "$out"
+	mv "$out.new" "$out"
+done
+
+# Plots: trade-offs (published accuracy vs archex's MACs), the sweeps'
+# Pareto fronts, MAC breakdowns and MACs vs length of the paper's models.
+plots=results/plots
+mkdir -p "$plots"
+./build/archex plot tradeoff --out "$plots"
+./build/archex plot pareto --out "$plots" results/sweeps/budget-100m results/sweeps/budget-500m
+mobile="configs/paper/wmt-transformer-128.yaml configs/paper/wmt-lite-200.yaml
+	configs/paper/wmt-evolved-128.yaml configs/paper/wmt-transformer-512.yaml
+	configs/paper/wmt-lite-496.yaml configs/paper/wmt-dynamicconv.yaml"
+# shellcheck disable=SC2086
+./build/archex plot breakdown --out "$plots" $mobile
+./build/archex plot breakdown --per-layer --out "$plots" configs/paper/wmt-lite-200.yaml \
+	configs/paper/wmt-transformer-128.yaml
+# shellcheck disable=SC2086
+./build/archex plot seqlen --out "$plots" $mobile
+
+echo
+echo "Best design per family under each MAC budget (paper convention, S=T=30;"
+echo "best = most non-embedding parameters with MACs <= budget):"
+for budget in 100m 500m; do
+	d="results/sweeps/budget-$budget"
+	echo "  sweep budget-$budget: $(($(wc -l <"$d/points.jsonl"))) points, $(($(wc -l <"$d/pareto.csv") - 1)) on Pareto fronts"
+	awk -F, 'NR > 1 { printf "    %-12s %6.0fM  %-44s MACs %6.1fM  params %6.2fM\n",
+		$1, $2 / 1e6, ($3 == 1 ? $6 : "(none fits)"), $8 / 1e6, $9 / 1e6 }' "$d/best.csv"
+done
+echo "archex: wrote results/sweeps/budget-{100m,500m}/ and results/plots/" >&2

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 static enum ax_status io_error(struct ax_diag *d, const char *path,
@@ -187,6 +188,13 @@ enum ax_status ax_jsonl_open(struct ax_jsonl *j, const char *path,
 	return AX_OK;
 }
 
+static double monotonic(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 enum ax_status ax_jsonl_append(struct ax_jsonl *j, const char *line,
 			       size_t len, struct ax_diag *d)
 {
@@ -226,6 +234,16 @@ enum ax_status ax_jsonl_append(struct ax_jsonl *j, const char *line,
 				   "full?); recovery will drop the partial line",
 				   w, len + 1);
 	}
+	if (monotonic() - j->last_sync >= AX_JSONL_SYNC_SECONDS)
+		return ax_jsonl_sync(j, d);
+	return AX_OK;
+}
+
+enum ax_status ax_jsonl_sync(struct ax_jsonl *j, struct ax_diag *d)
+{
+	if (j->fd < 0)
+		return AX_OK;
+	j->last_sync = monotonic();
 	if (fsync(j->fd) != 0)
 		return io_error(d, j->path, "fsync", errno);
 	return AX_OK;
@@ -235,11 +253,12 @@ enum ax_status ax_jsonl_close(struct ax_jsonl *j, struct ax_diag *d)
 {
 	if (j->fd < 0)
 		return AX_OK;
+	enum ax_status st = ax_jsonl_sync(j, d);
 	int rc = close(j->fd);
 	j->fd = -1;
 	if (rc != 0)
 		return io_error(d, j->path, "close", errno);
-	return AX_OK;
+	return st;
 }
 
 enum ax_status ax_jsonl_recover(const char *path, int64_t *removed,

@@ -55,8 +55,12 @@ void ax_atomic_abort(struct ax_atomic *a);
 struct ax_jsonl {
 	int fd;                     /* O_WRONLY | O_APPEND; -1 when closed */
 	bool broken;                /* a write was cut short: no more appends */
+	double last_sync;           /* CLOCK_MONOTONIC seconds of the last fsync */
 	char path[AX_PATH_MAX];
 };
+
+/* Appends are fsynced as a group at most this often, and on close. */
+#define AX_JSONL_SYNC_SECONDS 0.25
 
 /* Opens (creating if needed) path for appending. Fails with
  * AX_ERR_FORMAT if the file ends in a partial line: run
@@ -65,12 +69,19 @@ enum ax_status ax_jsonl_open(struct ax_jsonl *j, const char *path,
 			     struct ax_diag *d);
 
 /* Appends line (len bytes, with or without its final '\n'; it must hold
- * no other '\n') plus '\n' with a single write(), then fsyncs. A write cut
- * short fails with AX_ERR_IO and marks j broken; the torn tail is for
- * ax_jsonl_recover() to remove. */
+ * no other '\n') plus '\n' with a single write(). A write cut short fails
+ * with AX_ERR_IO and marks j broken; the torn tail is for
+ * ax_jsonl_recover() to remove. fsync runs at most every
+ * AX_JSONL_SYNC_SECONDS and on close: a killed process loses nothing
+ * write() returned for (the page cache holds it); a machine crash loses at
+ * most the last fraction of a second of records, which --resume redoes.
+ * One fsync per record capped sweeps at about 5k points/s. */
 enum ax_status ax_jsonl_append(struct ax_jsonl *j, const char *line,
 			       size_t len, struct ax_diag *d);
 
+/* fsyncs the records appended so far. */
+enum ax_status ax_jsonl_sync(struct ax_jsonl *j, struct ax_diag *d);
+/* fsyncs, then closes. */
 enum ax_status ax_jsonl_close(struct ax_jsonl *j, struct ax_diag *d);
 
 /* Cuts the bytes after the last '\n' of path (the whole file if it has

@@ -126,6 +126,8 @@ void ax_k_layernorm(float *out, int64_t ldo, const float *in, int64_t ldi,
 
 /* ==== row softmax helpers ================================================= */
 
+/* Reference rows: libm expf, one element at a time. */
+
 /* y(n) = softmax(x(n)), in place ok. */
 static void softmax_row(float *y, const float *x, int64_t n)
 {
@@ -142,18 +144,96 @@ static void softmax_row(float *y, const float *x, int64_t n)
 		y[j] *= inv;
 }
 
-/* y(n) = log_softmax(x(n)), in place ok. */
-static void log_softmax_row(float *y, const float *x, int64_t n)
+/* Fast rows. exp(x) = 2^k e^r with k = round(x / ln 2) and r = x - k ln 2
+ * (ln 2 split in a short high part and a correction, so k ln 2 is exact),
+ * |r| <= ln 2 / 2; e^r = 1 + r + r^2 p(r) with p the degree-5 minimax fit
+ * of Cephes' expf (relative error about 1e-7); 2^k is built in the float's
+ * exponent bits. Branch-free, so the loops below vectorise; inputs are
+ * clamped to [-87, 88], where e^x is a normal float. */
+#define AX_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+static inline float exp_poly(float x)
 {
-	float m = x[0];
-	for (int64_t j = 1; j < n; j++)
-		m = x[j] > m ? x[j] : m;
-	float s = 0.0f;
+	x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+	/* round to nearest by the 1.5 * 2^23 trick (no libm call) */
+	float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+	float r = x - k * 0.693359375f;
+	r = r - k * -2.12194440e-4f;
+	float p = 1.9875691500e-4f;
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	float e = p * (r * r) + r + 1.0f;
+	union { float f; int32_t i; } two_k = { .i = ((int32_t)k + 127) << 23 };
+	return e * two_k.f;
+}
+
+#define AX_LANES 16
+
+AX_SIMD_CLONES
+static float row_max(const float *x, int64_t n)
+{
+	float m[AX_LANES];
+	for (int l = 0; l < AX_LANES; l++)
+		m[l] = x[0];
+	int64_t j = 0;
+	for (; j + AX_LANES <= n; j += AX_LANES)
+		for (int l = 0; l < AX_LANES; l++)
+			m[l] = x[j + l] > m[l] ? x[j + l] : m[l];
+	float mm = m[0];
+	for (int l = 1; l < AX_LANES; l++)
+		mm = m[l] > mm ? m[l] : mm;
+	for (; j < n; j++)
+		mm = x[j] > mm ? x[j] : mm;
+	return mm;
+}
+
+/* sum_j exp(x[j] - m), writing the exps to y when y is non-NULL */
+AX_SIMD_CLONES
+static float row_sum_exp(float *y, const float *x, int64_t n, float m)
+{
+	float s[AX_LANES] = { 0 };
+	int64_t j = 0;
+	for (; j + AX_LANES <= n; j += AX_LANES)
+		for (int l = 0; l < AX_LANES; l++) {
+			float e = exp_poly(x[j + l] - m);
+			if (y)
+				y[j + l] = e;
+			s[l] += e;
+		}
+	float ss = 0.0f;
+	for (int l = 0; l < AX_LANES; l++)
+		ss += s[l];
+	for (; j < n; j++) {
+		float e = exp_poly(x[j] - m);
+		if (y)
+			y[j] = e;
+		ss += e;
+	}
+	return ss;
+}
+
+AX_SIMD_CLONES
+static void row_affine(float *y, const float *x, int64_t n, float scale, float shift)
+{
 	for (int64_t j = 0; j < n; j++)
-		s += expf(x[j] - m);
-	float lse = m + logf(s);
-	for (int64_t j = 0; j < n; j++)
-		y[j] = x[j] - lse;
+		y[j] = x[j] * scale + shift;
+}
+
+static void softmax_row_fast(float *y, const float *x, int64_t n)
+{
+	float m = row_max(x, n);
+	float s = row_sum_exp(y, x, n, m);
+	row_affine(y, y, n, 1.0f / s, 0.0f);
+}
+
+static void log_softmax_row_fast(float *y, const float *x, int64_t n)
+{
+	float m = row_max(x, n);
+	float lse = m + logf(row_sum_exp(NULL, x, n, m));
+	row_affine(y, x, n, 1.0f, -lse);
 }
 
 /* ==== attention =========================================================== */
@@ -241,7 +321,7 @@ void ax_k_attention(float *out, int64_t ldo, const float *q, int64_t ldq,
 			/* S(nk) = k_h(nk,h) (q_h * scale) */
 			cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)nk, (int)h,
 				    scale, k + c0, (int)ldk, q + c0, 1, 0.0f, S, 1);
-			softmax_row(S, S, nk);
+			softmax_row_fast(S, S, nk);
 			/* out_h(h) = v_h(nk,h)^T P(nk) */
 			cblas_sgemv(CblasRowMajor, CblasTrans, (int)nk, (int)h,
 				    1.0f, v + c0, (int)ldv, S, 1, 0.0f, out + c0, 1);
@@ -261,7 +341,7 @@ void ax_k_attention(float *out, int64_t ldo, const float *q, int64_t ldq,
 		for (int64_t qi = 0; qi < Nq; qi++) {
 			float *row = S + qi * nk;
 			int64_t lim = att_limit(nk, causal, q_pos0, qi);
-			softmax_row(row, row, lim);
+			softmax_row_fast(row, row, lim);
 			for (int64_t j = lim; j < nk; j++)
 				row[j] = 0.0f;
 		}
@@ -421,7 +501,7 @@ void ax_k_dynconv(float *out, int64_t ldo, const float *in, int64_t ldi,
 	float *p = scratch;   /* (H,K) */
 	for (int64_t r = 0; r < N; r++) {
 		for (int64_t hd = 0; hd < H; hd++)
-			softmax_row(p + hd * K, kl + r * ldk + hd * K, K);
+			softmax_row_fast(p + hd * K, kl + r * ldk + hd * K, K);
 		float *y = out + r * ldo;
 		memset(y, 0, (size_t)c * sizeof *y);
 		for (int64_t k = 0; k < K; k++) {
@@ -439,7 +519,7 @@ void ax_k_dynconv_step(float *out, const float *in, const float *ring,
 	assert(H >= 1 && c % H == 0 && K >= 1 && R >= K - 1 && step >= 0);
 	float *p = scratch;
 	for (int64_t hd = 0; hd < H; hd++)
-		softmax_row(p + hd * K, kl + hd * K, K);
+		softmax_row_fast(p + hd * K, kl + hd * K, K);
 	memset(out, 0, (size_t)c * sizeof *out);
 	for (int64_t k = 0; k < K; k++) {
 		const float *x = ring_tap(ring, R, c, in, step, k, K);
@@ -715,7 +795,7 @@ void ax_k_softmax(float *out, int64_t ldo, const float *in, int64_t ldi,
 {
 	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w) && w >= 1);
 	for (int64_t r = 0; r < N; r++)
-		softmax_row(out + r * ldo, in + r * ldi, w);
+		softmax_row_fast(out + r * ldo, in + r * ldi, w);
 }
 
 void ax_k_log_softmax_ref(float *out, int64_t ldo, const float *in,
@@ -740,7 +820,7 @@ void ax_k_log_softmax(float *out, int64_t ldo, const float *in, int64_t ldi,
 {
 	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w) && w >= 1);
 	for (int64_t r = 0; r < N; r++)
-		log_softmax_row(out + r * ldo, in + r * ldi, w);
+		log_softmax_row_fast(out + r * ldo, in + r * ldi, w);
 }
 
 /* ==== embeddings ========================================================== */

@@ -263,6 +263,67 @@ static void test_beam(void **state)
 	ax_graph_free(&g);
 }
 
+/* Beam search against brute force: with 6 ids (pad excluded) and at most 3
+ * output tokens there are 1 + 4 + 16 finished hypotheses (tokens before
+ * the final eos are neither pad nor eos), so a beam of 32 never stops early
+ * and must return the best length-normalised hypothesis, which we find by
+ * scoring every candidate teacher-forced. Run for two length penalties. */
+static void test_beam_exhaustive(void **state)
+{
+	(void)state;
+	struct ax_config c = fx_lite(32, AX_CONV_DYNAMIC, true, 8, 6, 6, AX_SHARE_ALL);
+	struct ax_graph g;
+	struct ax_exec inc, seq;
+	struct ax_decoder dec;
+	struct ax_diag d = { 0 };
+	ax_graph_init(&g);
+	assert_int_equal(ax_model_build(&c, &g, &d), AX_OK);
+	const int64_t L = 3, K = 32;
+	struct ax_exec_opts oi = { .mode = AX_MODE_INCREMENTAL, .batch = K, .max_src = 4, .max_tgt = L };
+	struct ax_exec_opts os = { .mode = AX_MODE_SEQUENCE, .batch = 1, .max_src = 4, .max_tgt = L };
+	assert_int_equal(ax_exec_init(&inc, &g, &oi, &d), AX_OK);
+	assert_int_equal(ax_exec_init(&seq, &g, &os, &d), AX_OK);
+	ax_exec_init_weights(&inc, 5);
+	ax_exec_init_weights(&seq, 5);
+	const int32_t src[4] = { 4, 5, 0, 3 };
+	static const int32_t words[] = { 0, 3, 4, 5 };   /* not pad, not eos */
+	for (double lenpen = 0.0; lenpen <= 1.0; lenpen += 1.0) {
+		struct ax_decode_opts o = { .beam = K, .lenpen = lenpen, .max_len = L };
+		assert_int_equal(ax_decoder_init(&dec, &o, &d), AX_OK);
+		assert_int_equal(ax_decode(&dec, &inc, src, 4, &d), AX_OK);
+		/* brute force over y = w1..wn eos, n = 0..2 */
+		double best = -1e300;
+		int32_t best_y[3], best_n = 0;
+		for (int n = 0; n < L; n++) {
+			int64_t combos = 1;
+			for (int i = 0; i < n; i++)
+				combos *= 4;
+			for (int64_t k = 0; k < combos; k++) {
+				int32_t y[3], tgt_in[3];
+				int64_t kk = k;
+				for (int i = 0; i < n; i++, kk /= 4)
+					y[i] = words[kk % 4];
+				y[n] = AX_TOKEN_EOS;
+				double ll;
+				assert_int_equal(ax_score(&seq, src, 4, y, n + 1, tgt_in, &ll, &d), AX_OK);
+				double sc = ll / pow((double)(n + 1), lenpen);
+				if (sc > best + 1e-9) {
+					best = sc;
+					best_n = n + 1;
+					memcpy(best_y, y, sizeof y);
+				}
+			}
+		}
+		assert_int_equal(dec.best_len, best_n);
+		assert_memory_equal(dec.best, best_y, (size_t)best_n * sizeof(int32_t));
+		assert_true(fabs(dec.best_score - best) < 1e-4);
+		ax_decoder_free(&dec);
+	}
+	ax_exec_free(&inc);
+	ax_exec_free(&seq);
+	ax_graph_free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_lm),
 		cmocka_unit_test(test_weights_roundtrip),
 		cmocka_unit_test(test_beam),
+		cmocka_unit_test(test_beam_exhaustive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,9 @@ struct ax_cmd {
 
 int ax_cmd_count(int argc, char **argv);
 int ax_cmd_graph(int argc, char **argv);
+int ax_cmd_sweep(int argc, char **argv);
+int ax_cmd_merge(int argc, char **argv);
+int ax_cmd_plot(int argc, char **argv);
 int ax_cmd_run(int argc, char **argv);
 int ax_cmd_init(int argc, char **argv);
 

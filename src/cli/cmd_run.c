@@ -26,7 +26,8 @@
 #include "graph.h"
 #include "json.h"
 
-#define MAX_TOKENS 4096
+#define MAX_TOKENS 4096   /* --max-len bound */
+#define MAX_SRC 1024      /* longest source sentence decoded */
 
 /* OpenBLAS's thread control and kernel name (not in every cblas.h). */
 void openblas_set_num_threads(int n);
@@ -43,7 +44,9 @@ static void help_run(void)
 "score a given target (--tgt). Language-model configs score the tokens\n"
 "and print log-likelihood and perplexity. Token ids use fairseq's\n"
 "dictionary (bos 0, pad 1, eos 2, unk 3); a sentence is space-separated ids\n"
-"without eos.\n"
+"without eos. --src-file is streamed: one sentence per line, any number of\n"
+"lines; for a language model every line gets an eos and the whole file is\n"
+"scored as one stream in blocks of --max-len tokens.\n"
 "\n"
 "options:\n"
 "  --weights FILE     weights written by 'archex init' (else --seed)\n"
@@ -53,7 +56,8 @@ static void help_run(void)
 "  --tgt \"IDS\"        score this target teacher-forced instead of decoding\n"
 "  --beam K           beam width (default 1 = greedy)\n"
 "  --lenpen A         length penalty: score / len^A (default 1)\n"
-"  --max-len N        tokens to generate at most, eos included (default 200)\n"
+"  --max-len N        tokens to generate at most, eos included (default 200);\n"
+"                     language models: the scoring block length\n"
 "  --min-len N        ban eos before N tokens (default 0), as fairseq's\n"
 "  --threads N        OpenBLAS threads (default 1)\n"
 "  --dump-logits FILE write the teacher-forced log-probs (T x V float32)\n"
@@ -72,29 +76,90 @@ static void help_init(void)
 "and renamed, so an interrupted run never leaves a partial file.\n");
 }
 
-/* Parses space-separated non-negative ids; returns the count or -1 and
- * sets *bad_col (1-based) at the offending character. */
-static int64_t parse_ids(const char *s, int32_t *out, int64_t cap, int *bad_col)
+/* Sentences of token ids: the --src string, or --src-file read line by
+ * line (streamed: any number of lines, any length). Ids are non-negative
+ * decimal integers separated by blanks; a bad one is reported as
+ * FILE:LINE:COL. */
+struct source {
+	const char *text;   /* --src, or NULL */
+	const char *path;   /* --src-file */
+	FILE *f;
+	char *line;
+	size_t line_cap;
+	int lineno;
+	int32_t *ids;       /* the current sentence */
+	int64_t n, ids_cap;
+};
+
+static void source_free(struct source *s)
 {
-	int64_t n = 0;
-	const char *p = s;
-	while (*p) {
+	if (s->f)
+		fclose(s->f);
+	free(s->line);
+	free(s->ids);
+}
+
+/* Parses one line into s->ids; returns false (after printing) on a bad id. */
+static bool parse_line(struct source *s, const char *p0)
+{
+	int64_t need = (int64_t)strlen(p0) / 2 + 1;   /* ids are >= 2 chars apart */
+	if (need > s->ids_cap) {
+		int32_t *ids = realloc(s->ids, (size_t)need * sizeof *ids);
+		if (!ids) {
+			fprintf(stderr, "archex run: error: out of memory\n");
+			return false;
+		}
+		s->ids = ids;
+		s->ids_cap = need;
+	}
+	s->n = 0;
+	const char *p = p0;
+	for (;;) {
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (!*p || *p == '\n' || *p == '\r')
-			break;
+			return true;
 		char *end;
 		errno = 0;
 		long v = strtol(p, &end, 10);
-		if (end == p || errno || v < 0 || v > INT32_MAX || n == cap ||
+		if (end == p || errno || v < 0 || v > INT32_MAX ||
 		    (*end && !isspace((unsigned char)*end))) {
-			*bad_col = (int)(p - s) + 1;
-			return -1;
+			fprintf(stderr, "%s:%d:%d: error: expected a token id (a non-negative integer)\n",
+				s->text ? "--src" : s->path, s->lineno, (int)(p - p0) + 1);
+			return false;
 		}
-		out[n++] = (int32_t)v;
+		s->ids[s->n++] = (int32_t)v;
 		p = end;
 	}
-	return n;
+}
+
+/* The next non-empty sentence: 1, 0 at the end, -1 on an error (printed). */
+static int source_next(struct source *s)
+{
+	if (s->text) {
+		if (s->lineno++)
+			return 0;
+		return parse_line(s, s->text) ? (s->n > 0 ? 1 : 0) : -1;
+	}
+	if (!s->f) {
+		s->f = fopen(s->path, "r");
+		if (!s->f) {
+			fprintf(stderr, "%s: error: cannot open: %s\n", s->path, strerror(errno));
+			return -1;
+		}
+	}
+	while (getline(&s->line, &s->line_cap, s->f) >= 0) {
+		s->lineno++;
+		if (!parse_line(s, s->line))
+			return -1;
+		if (s->n > 0)
+			return 1;
+	}
+	if (ferror(s->f)) {
+		fprintf(stderr, "%s: error: read failed: %s\n", s->path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static double now(void)
@@ -175,6 +240,20 @@ static void print_profile(const struct ax_exec *x)
 	}
 }
 
+/* Every run checks its executed MACs against the cost model (DESIGN §1)
+ * and, with --profile, reports where the time went. */
+static bool finish_run(const struct ax_exec *x, const struct run_opts *o,
+		       int64_t exec_macs, int64_t ana)
+{
+	if (o->profile)
+		print_profile(x);
+	if (exec_macs == ana)
+		return true;
+	fprintf(stderr, "archex run: error: executed MACs %" PRId64
+		" differ from the cost model's %" PRId64 "\n", exec_macs, ana);
+	return false;
+}
+
 static int load_model(const char *path, struct ax_config *cfg, struct ax_graph *g)
 {
 	struct ax_diag d = { 0 };
@@ -231,15 +310,52 @@ static int dump_logits(const struct ax_exec *x, int64_t T, const char *path)
 	return AX_EXIT_OK;
 }
 
-/* Scores tgt given src (translation) or the LM sequence src. */
+/* Writes one scoring record (JSON or text). */
+static void print_score(const struct run_opts *o, const char *name, int64_t S,
+			int64_t T, double ll, int64_t exec_macs, int64_t ana,
+			double secs)
+{
+	if (!o->json) {
+		printf("log-likelihood %.6f over %" PRId64 " tokens, perplexity %.4f\n",
+		       ll, T, exp(-ll / (double)T));
+		printf("executed MACs %" PRId64 ", analytic (exact) %" PRId64 ", %.3f ms\n",
+		       exec_macs, ana, 1e3 * secs);
+		return;
+	}
+	struct ax_json j;
+	ax_json_init(&j, stdout, AX_JSON_COMPACT);
+	ax_json_begin_object(&j);
+	ax_json_key(&j, "name");
+	ax_json_string(&j, name);
+	ax_json_key(&j, "mode");
+	ax_json_string(&j, "score");
+	ax_json_key(&j, "src_len");
+	ax_json_int(&j, S);
+	ax_json_key(&j, "tgt_len");
+	ax_json_int(&j, T);
+	ax_json_key(&j, "loglik");
+	ax_json_double(&j, ll);
+	ax_json_key(&j, "perplexity");
+	ax_json_double(&j, exp(-ll / (double)T));
+	ax_json_key(&j, "executed_macs");
+	ax_json_int(&j, exec_macs);
+	ax_json_key(&j, "analytic_macs");
+	ax_json_int(&j, ana);
+	ax_json_key(&j, "seconds");
+	ax_json_double(&j, secs);
+	ax_json_end_object(&j);
+	ax_json_finish(&j, NULL);
+	fputc('\n', stdout);
+}
+
+/* Translation: the log-likelihood of tgt given src, teacher forced. */
 static int run_score(const struct ax_graph *g, const struct run_opts *o,
 		     const int32_t *src, int64_t S, const int32_t *y, int64_t T)
 {
 	struct ax_exec x;
 	struct ax_diag d = { 0 };
-	bool lm = g->cfg->task == AX_TASK_LANGUAGE_MODEL;
 	struct ax_exec_opts eo = { .mode = AX_MODE_SEQUENCE, .batch = 1,
-				   .max_src = lm ? 0 : S, .max_tgt = T };
+				   .max_src = S, .max_tgt = T };
 	if (ax_exec_init(&x, g, &eo, &d) != AX_OK) {
 		ax_cli_print_diag(&d);
 		return AX_EXIT_ERROR;
@@ -248,75 +364,109 @@ static int run_score(const struct ax_graph *g, const struct run_opts *o,
 	x.timing = o->profile;
 	int32_t *tgt_in = malloc((size_t)T * sizeof *tgt_in);
 	double ll = 0, t0 = now();
-	if (rc == AX_EXIT_OK && (!tgt_in || ax_score(&x, lm ? NULL : src, lm ? 0 : S, y, T,
-						   tgt_in, &ll, &d) != AX_OK)) {
+	if (rc == AX_EXIT_OK && (!tgt_in || ax_score(&x, src, S, y, T, tgt_in, &ll, &d) != AX_OK)) {
 		ax_cli_print_diag(&d);
 		rc = AX_EXIT_ERROR;
 	}
-	double secs = now() - t0;
 	if (rc == AX_EXIT_OK) {
+		double secs = now() - t0;
 		int64_t exec_macs = ax_exec_macs(&x, NULL);
-		int64_t ana = analytic_macs(g, AX_MODE_SEQUENCE, lm ? 0 : S, T, 1) +
-			      ax_cost_adaptive_input_delta(g, tgt_in, T);
+		int64_t ana = analytic_macs(g, AX_MODE_SEQUENCE, S, T, 1);
 		if (o->dump)
 			rc = dump_logits(&x, T, o->dump);
-		if (o->json) {
-			struct ax_json j;
-			ax_json_init(&j, stdout, AX_JSON_COMPACT);
-			ax_json_begin_object(&j);
-			ax_json_key(&j, "name");
-			ax_json_string(&j, g->cfg->name);
-			ax_json_key(&j, "mode");
-			ax_json_string(&j, "score");
-			ax_json_key(&j, "src_len");
-			ax_json_int(&j, lm ? 0 : S);
-			ax_json_key(&j, "tgt_len");
-			ax_json_int(&j, T);
-			ax_json_key(&j, "loglik");
-			ax_json_double(&j, ll);
-			ax_json_key(&j, "perplexity");
-			ax_json_double(&j, exp(-ll / (double)T));
-			ax_json_key(&j, "executed_macs");
-			ax_json_int(&j, exec_macs);
-			ax_json_key(&j, "analytic_macs");
-			ax_json_int(&j, ana);
-			ax_json_key(&j, "seconds");
-			ax_json_double(&j, secs);
-			ax_json_end_object(&j);
-			ax_json_finish(&j, NULL);
-			fputc('\n', stdout);
-		} else {
-			printf("log-likelihood %.6f over %" PRId64 " tokens, perplexity %.4f\n",
-			       ll, T, exp(-ll / (double)T));
-			printf("executed MACs %" PRId64 ", analytic (exact) %" PRId64 ", %.3f ms\n",
-			       exec_macs, ana, 1e3 * secs);
-		}
-		if (exec_macs != ana) {
-			fprintf(stderr, "archex run: error: executed MACs %" PRId64
-				" differ from the cost model's %" PRId64 "\n", exec_macs, ana);
+		print_score(o, g->cfg->name, S, T, ll, exec_macs, ana, secs);
+		if (!finish_run(&x, o, exec_macs, ana))
 			rc = AX_EXIT_ERROR;
-		}
-		if (o->profile)
-			print_profile(&x);
 	}
 	free(tgt_in);
 	ax_exec_free(&x);
 	return rc;
 }
 
+/* Language model: every sentence of the source, each followed by eos (as
+ * fairseq's LM data), scored as one stream in blocks of at most --max-len
+ * tokens, each block's context starting afresh. */
+static int run_lm(const struct ax_graph *g, const struct run_opts *o,
+		  struct source *src)
+{
+	int32_t *toks = NULL;
+	int64_t n = 0, cap = 0;
+	int r;
+	while ((r = source_next(src)) == 1) {
+		if (n + src->n + 1 > cap) {
+			cap = 2 * (n + src->n + 1);
+			int32_t *t = realloc(toks, (size_t)cap * sizeof *t);
+			if (!t) {
+				free(toks);
+				fprintf(stderr, "archex run: error: out of memory\n");
+				return AX_EXIT_ERROR;
+			}
+			toks = t;
+		}
+		memcpy(toks + n, src->ids, (size_t)src->n * sizeof *toks);
+		n += src->n;
+		if (src->path)          /* a file's lines end in eos */
+			toks[n++] = AX_TOKEN_EOS;
+	}
+	if (r < 0 || n == 0) {
+		if (n == 0 && r == 0)
+			fprintf(stderr, "archex run: error: no tokens to score\n");
+		free(toks);
+		return AX_EXIT_ERROR;
+	}
+	int64_t W = o->max_len < n ? o->max_len : n;
+	struct ax_exec x;
+	struct ax_diag d = { 0 };
+	struct ax_exec_opts eo = { .mode = AX_MODE_SEQUENCE, .batch = 1,
+				   .max_src = 0, .max_tgt = W };
+	if (ax_exec_init(&x, g, &eo, &d) != AX_OK) {
+		ax_cli_print_diag(&d);
+		free(toks);
+		return AX_EXIT_ERROR;
+	}
+	int rc = weights_for(&x, o);
+	x.timing = o->profile;
+	int32_t *tgt_in = malloc((size_t)W * sizeof *tgt_in);
+	double ll = 0, t0 = now();
+	int64_t ana = 0;
+	for (int64_t at = 0; rc == AX_EXIT_OK && at < n; at += W) {
+		int64_t T = n - at < W ? n - at : W;
+		double part;
+		if (!tgt_in || ax_score(&x, NULL, 0, toks + at, T, tgt_in, &part, &d) != AX_OK) {
+			ax_cli_print_diag(&d);
+			rc = AX_EXIT_ERROR;
+			break;
+		}
+		ll += part;
+		ana += analytic_macs(g, AX_MODE_SEQUENCE, 0, T, 1) +
+		       ax_cost_adaptive_input_delta(g, tgt_in, T);
+	}
+	if (rc == AX_EXIT_OK) {
+		int64_t exec_macs = ax_exec_macs(&x, NULL);
+		if (o->dump && n <= W)
+			rc = dump_logits(&x, n, o->dump);
+		print_score(o, g->cfg->name, 0, n, ll, exec_macs, ana, now() - t0);
+		if (!finish_run(&x, o, exec_macs, ana))
+			rc = AX_EXIT_ERROR;
+	}
+	free(tgt_in);
+	free(toks);
+	ax_exec_free(&x);
+	return rc;
+}
+
+/* Translation: decode every sentence of the source as it is read. */
 static int run_decode(const struct ax_graph *g, const struct run_opts *o,
-		      int32_t (*sents)[MAX_TOKENS], const int64_t *lens, int64_t n)
+		      struct source *src)
 {
 	struct ax_exec x;
 	struct ax_decoder dec;
 	struct ax_diag d = { 0 };
-	int64_t max_src = 1;
-	for (int64_t i = 0; i < n; i++)
-		max_src = lens[i] > max_src ? lens[i] : max_src;
 	struct ax_exec_opts eo = { .mode = AX_MODE_INCREMENTAL, .batch = o->beam,
-				   .max_src = max_src, .max_tgt = o->max_len };
+				   .max_src = MAX_SRC, .max_tgt = o->max_len };
 	struct ax_decode_opts dopt = { .beam = o->beam, .lenpen = o->lenpen,
 				       .max_len = o->max_len, .min_len = o->min_len };
+	memset(&dec, 0, sizeof dec);
 	if (ax_exec_init(&x, g, &eo, &d) != AX_OK || ax_decoder_init(&dec, &dopt, &d) != AX_OK) {
 		ax_cli_print_diag(&d);
 		ax_exec_free(&x);
@@ -328,23 +478,31 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 	ax_json_init(&j, stdout, AX_JSON_COMPACT);
 	if (o->json && rc == AX_EXIT_OK)
 		ax_json_begin_array(&j);
-	for (int64_t i = 0; i < n && rc == AX_EXIT_OK; i++) {
+	int r = 0;
+	while (rc == AX_EXIT_OK && (r = source_next(src)) == 1) {
+		if (src->n > MAX_SRC) {
+			fprintf(stderr, "%s:%d:1: error: a sentence of %" PRId64
+				" tokens; at most %d are supported\n",
+				src->text ? "--src" : src->path, src->lineno, src->n, MAX_SRC);
+			rc = AX_EXIT_ERROR;
+			break;
+		}
 		ax_exec_reset_counters(&x);
 		double t0 = now();
-		if (ax_decode(&dec, &x, sents[i], lens[i], &d) != AX_OK) {
+		if (ax_decode(&dec, &x, src->ids, src->n, &d) != AX_OK) {
 			ax_cli_print_diag(&d);
 			rc = AX_EXIT_ERROR;
 			break;
 		}
 		double secs = now() - t0;
 		int64_t exec_macs = ax_exec_macs(&x, NULL);
-		int64_t ana = analytic_macs(g, AX_MODE_INCREMENTAL, lens[i], x.step, o->beam);
+		int64_t ana = analytic_macs(g, AX_MODE_INCREMENTAL, src->n, x.step, o->beam);
 		if (o->json) {
 			ax_json_begin_object(&j);
 			ax_json_key(&j, "name");
 			ax_json_string(&j, g->cfg->name);
 			ax_json_key(&j, "src_len");
-			ax_json_int(&j, lens[i]);
+			ax_json_int(&j, src->n);
 			ax_json_key(&j, "beam");
 			ax_json_int(&j, o->beam);
 			ax_json_key(&j, "tokens");
@@ -369,14 +527,11 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 			       " (analytic %" PRId64 "), %.2f ms\n", dec.best_score, x.step,
 			       exec_macs, ana, 1e3 * secs);
 		}
-		if (exec_macs != ana) {
-			fprintf(stderr, "archex run: error: executed MACs %" PRId64
-				" differ from the cost model's %" PRId64 "\n", exec_macs, ana);
+		if (!finish_run(&x, o, exec_macs, ana))
 			rc = AX_EXIT_ERROR;
-		}
-		if (o->profile)
-			print_profile(&x);
 	}
+	if (r < 0)
+		rc = AX_EXIT_ERROR;
 	if (o->json && rc == AX_EXIT_OK) {
 		ax_json_end_array(&j);
 		ax_json_finish(&j, NULL);
@@ -469,54 +624,10 @@ int ax_cmd_run(int argc, char **argv)
 	if (o.weights && o.seed != 1)
 		return ax_cli_usage_error("run", "--weights and --seed exclude each other");
 
-	/* the sentences */
-	static int32_t sents[64][MAX_TOKENS];
-	int64_t lens[64], n = 0;
-	static int32_t tgt[MAX_TOKENS];
-	int64_t tgt_len = 0;
-	int col;
-	if (o.src) {
-		lens[0] = parse_ids(o.src, sents[0], MAX_TOKENS, &col);
-		if (lens[0] < 0)
-			return ax_cli_usage_error("run", "--src: bad token id at column %d", col);
-		n = 1;
-	} else {
-		FILE *f = fopen(o.src_file, "r");
-		if (!f) {
-			fprintf(stderr, "%s: error: cannot open: %s\n", o.src_file, strerror(errno));
-			return AX_EXIT_ERROR;
-		}
-		static char line[MAX_TOKENS * 12];
-		int lineno = 0;
-		while (fgets(line, sizeof line, f)) {
-			lineno++;
-			if (n == 64) {
-				fprintf(stderr, "%s:%d:1: error: more than 64 sentences\n", o.src_file, lineno);
-				fclose(f);
-				return AX_EXIT_ERROR;
-			}
-			lens[n] = parse_ids(line, sents[n], MAX_TOKENS, &col);
-			if (lens[n] < 0) {
-				fprintf(stderr, "%s:%d:%d: error: expected a token id (a non-negative integer)\n",
-					o.src_file, lineno, col);
-				fclose(f);
-				return AX_EXIT_ERROR;
-			}
-			if (lens[n] > 0)
-				n++;
-		}
-		fclose(f);
-	}
-	for (int64_t i = 0; i < n; i++)
-		if (lens[i] == 0)
-			return ax_cli_usage_error("run", "an empty sentence");
-	if (n == 0)
-		return ax_cli_usage_error("run", "no sentence given");
-	if (o.tgt) {
-		tgt_len = parse_ids(o.tgt, tgt, MAX_TOKENS, &col);
-		if (tgt_len <= 0)
-			return ax_cli_usage_error("run", "--tgt: bad or empty token list (column %d)", col);
-	}
+	struct source src = { .text = o.src, .path = o.src_file };
+	struct source tgt = { .text = o.tgt };
+	if (o.tgt && (!o.src || source_next(&tgt) != 1))
+		return ax_cli_usage_error("run", "--tgt needs --src and at least one token id");
 
 	struct ax_config *cfg = malloc(sizeof *cfg);
 	struct ax_graph g;
@@ -530,11 +641,14 @@ int ax_cmd_run(int argc, char **argv)
 	warn_coretype();
 	int rc;
 	if (cfg->task == AX_TASK_LANGUAGE_MODEL)
-		rc = run_score(&g, &o, NULL, 0, sents[0], lens[0]);
+		rc = run_lm(&g, &o, &src);
 	else if (o.tgt)
-		rc = run_score(&g, &o, sents[0], lens[0], tgt, tgt_len);
+		rc = source_next(&src) == 1 ?
+		     run_score(&g, &o, src.ids, src.n, tgt.ids, tgt.n) : AX_EXIT_ERROR;
 	else
-		rc = run_decode(&g, &o, sents, lens, n);
+		rc = run_decode(&g, &o, &src);
+	source_free(&src);
+	source_free(&tgt);
 	ax_graph_free(&g);
 	free(cfg);
 	if (fflush(stdout))

@@ -11,6 +11,9 @@
 static const struct ax_cmd commands[] = {
 	{ "count", ax_cmd_count, "count params, MACs, FLOPs and bytes of model configs" },
 	{ "graph", ax_cmd_graph, "print a model's op list with shapes and per-op costs" },
+	{ "sweep", ax_cmd_sweep, "cost a design space, Pareto fronts and best design per budget" },
+	{ "merge", ax_cmd_merge, "join the output directories of sharded sweeps" },
+	{ "plot", ax_cmd_plot, "draw trade-off, Pareto, breakdown and length plots" },
 	{ "run", ax_cmd_run, "reference inference: decode or score, with executed MACs" },
 	{ "init", ax_cmd_init, "write a weights file with deterministic random weights" },
 };

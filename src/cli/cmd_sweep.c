@@ -1,0 +1,383 @@
+/*
+ * cmd_sweep.c - `archex sweep` (expand a sweep file, cost every design
+ * point, append each as one atomic JSON line, then write the Pareto
+ * fronts, the best design per budget and the plots) and `archex merge`
+ * (join shard directories into one, as if the sweep had run unsharded).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomic_io.h"
+#include "cli.h"
+#include "plot.h"
+#include "sweep.h"
+#include "sweep_out.h"
+
+static void sweep_help(void)
+{
+	printf(
+"usage: archex sweep [options] SWEEP.yaml\n"
+"\n"
+"Evaluate every design point of a sweep file (docs/sweeps.md) analytically\n"
+"and write into DIR:\n"
+"  points.jsonl  one JSON line per point: id, index, family, name, config,\n"
+"                every count, metrics, constraints, objectives\n"
+"  sweep.json    what the tables need from the sweep file (for merge)\n"
+"  pareto.csv    the Pareto front per family over the sweep's objectives,\n"
+"                among points meeting every constraint\n"
+"  best.csv      per family and budget, the best feasible point with\n"
+"                MACs <= budget (by the sweep's `best` objective)\n"
+"  plots/        pareto.{png,svg}: params vs MACs with each family's front\n"
+"\n"
+"options:\n"
+"  --out DIR      output directory (default results/sweeps/NAME)\n"
+"  --shard K/N    evaluate only the points whose index mod N is K\n"
+"                 (0 <= K < N); join shard directories with 'archex merge'\n"
+"  --resume       keep DIR/points.jsonl (cutting a torn last line) and skip\n"
+"                 the points already in it; without it an existing\n"
+"                 points.jsonl is an error\n"
+"  --jobs N       worker threads for grid and random search (default 1)\n"
+"  --limit N      stop after N new points (for tests of --resume)\n"
+"  --no-plot      do not draw plots\n"
+"  --quiet        no summary on stdout\n"
+"  -h, --help     this text\n"
+"\n"
+"A progress bar with rate and ETA goes to stderr when it is a terminal.\n"
+"gnuplot missing: the plots are skipped with a message, the data is written.\n"
+"Exit codes: 0 success, 1 bad sweep file or I/O error, 2 usage error.\n");
+}
+
+static void merge_help(void)
+{
+	printf(
+"usage: archex merge [options] OUTDIR SHARD_DIR...\n"
+"\n"
+"Join the outputs of 'archex sweep --shard K/N' runs of one sweep into\n"
+"OUTDIR: points.jsonl (deduplicated by id, ordered by index), sweep.json,\n"
+"pareto.csv, best.csv and plots, recomputed from the joined points. The\n"
+"result equals an unsharded run. Every SHARD_DIR must come from the same\n"
+"sweep (same sweep.json); a torn last line in a shard is ignored.\n"
+"\n"
+"options:\n"
+"  --no-plot      do not draw plots\n"
+"  --quiet        no summary on stdout\n"
+"  -h, --help     this text\n"
+"\n"
+"Exit codes: 0 success, 1 bad or mismatched shard or I/O error, 2 usage error.\n");
+}
+
+static const char *templates_dir(void)
+{
+	const char *e = getenv("ARCHEX_PLOTS_DIR");
+	if (e && *e)
+		return e;
+#ifdef AX_DATA_DIR
+	return AX_DATA_DIR "/plots";
+#else
+	return "plots";
+#endif
+}
+
+/* pareto.{png,svg} from the data files of ax_sweep_finalize */
+static bool draw(const char *dir, const struct ax_sweep_meta *m,
+		 const struct ax_sweep_recs *rs)
+{
+	char gp[AX_PATH_MAX];
+	if (!ax_plot_available(gp, sizeof gp)) {
+		fprintf(stderr, "archex: gnuplot not found on PATH; plots skipped "
+			"(install gnuplot-nox; the data is in %s/plots/*.csv)\n", dir);
+		return true;
+	}
+	char tpl[AX_PATH_MAX], points[AX_PATH_MAX], fronts[AX_PATH_MAX], title[256];
+	snprintf(tpl, sizeof tpl, "%s/pareto.gp", templates_dir());
+	snprintf(points, sizeof points, "%s/plots/points.csv", dir);
+	snprintf(fronts, sizeof fronts, "%s/plots/fronts.csv", dir);
+	snprintf(title, sizeof title, "Sweep %s: parameters vs. Mult-Adds (%s, S=%" PRId64
+		 " T=%" PRId64 ")", m->name, m->convention, m->src_len, m->tgt_len);
+	char lo[32] = "100", hi[32] = "500";
+	if (m->n_budgets > 0)
+		snprintf(lo, sizeof lo, "%g", m->budget[0] / 1e6);
+	if (m->n_budgets > 1)
+		snprintf(hi, sizeof hi, "%g", m->budget[1] / 1e6);
+	const struct ax_plot_var vars[] = {
+		{ "points", points }, { "fronts", fronts }, { "title_text", title },
+		{ "budget_lo", lo }, { "budget_hi", m->n_budgets > 1 ? hi : "0" },
+		{ "key_bottom_right", ax_sweep_legend_right(m, rs) ? "1" : "0" },
+	};
+	for (int k = 0; k < AX_PLOT_FORMAT_COUNT; k++) {
+		char out[AX_PATH_MAX];
+		struct ax_diag d = { 0 };
+		snprintf(out, sizeof out, "%s/plots/pareto.%s", dir,
+			 ax_plot_format_name((enum ax_plot_format)k));
+		if (ax_plot_render(tpl, out, (enum ax_plot_format)k, vars,
+				   (int)(sizeof vars / sizeof vars[0]), &d)) {
+			ax_cli_print_diag(&d);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *rs,
+		    const char *dir)
+{
+	char h1[32], h2[32], h3[32], b[32];
+	printf("sweep %s: %" PRId64 " points in %s (%s, S=%" PRId64 " T=%" PRId64 ")\n",
+	       m->name, rs->n, dir, m->convention, m->src_len, m->tgt_len);
+	/* the name column fits the longest best name */
+	int w = 11;
+	for (int f = 0; f < m->n_families; f++)
+		for (int k = 0; k < m->n_budgets; k++) {
+			int64_t i = ax_sweep_best(m, rs, f, m->budget[k]);
+			if (i >= 0 && (int)strlen(rs->r[i].name) > w)
+				w = (int)strlen(rs->r[i].name);
+		}
+	printf("  %-14s %8s  %-*s %9s %9s %12s\n", "family", "budget", w, "best design",
+	       "MACs", "params", "nonemb.par");
+	for (int f = 0; f < m->n_families; f++)
+		for (int k = 0; k < m->n_budgets; k++) {
+			int64_t i = ax_sweep_best(m, rs, f, m->budget[k]);
+			ax_cli_human(b, sizeof b, (int64_t)m->budget[k]);
+			if (i < 0) {
+				printf("  %-14s %8s  %-*s\n", m->family[f], b, w, "(none fits)");
+				continue;
+			}
+			const struct ax_sweep_rec *r = &rs->r[i];
+			ax_cli_human(h1, sizeof h1, (int64_t)r->metrics[AX_METRIC_MACS]);
+			ax_cli_human(h2, sizeof h2, (int64_t)r->metrics[AX_METRIC_PARAMS]);
+			ax_cli_human(h3, sizeof h3, (int64_t)r->metrics[AX_METRIC_NONEMBEDDING_PARAMS]);
+			printf("  %-14s %8s  %-*s %9s %9s %12s\n", m->family[f], b, w, r->name,
+			       h1, h2, h3);
+		}
+}
+
+struct run_ctx {
+	double t0, last;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* [######........]  42% 1234 pts 5000 pts/s ETA 3s, at most 10 times a
+ * second; `frac` counts points made (all shards' for evolution, which
+ * evolves every point in every shard). */
+static void bar(struct run_ctx *c, const struct ax_sweep *sw,
+		const struct ax_sweep_stats *st, int shard_n, bool final)
+{
+	double t = now();
+	if (!final && t - c->last < 0.1)
+		return;
+	c->last = t;
+	double total = sw->strategy == AX_SWEEP_EVOLUTION ? (double)sw->n_points :
+		       (double)sw->n_points / shard_n;
+	double done = sw->strategy == AX_SWEEP_EVOLUTION ? (double)st->total :
+		      (double)st->in_shard;
+	double frac = total > 0 ? done / total : 1;
+	if (frac > 1)
+		frac = 1;
+	double rate = (double)(st->emitted + st->invalid + st->duplicate) / (t - c->t0 + 1e-9);
+	double eta = frac > 0 ? (t - c->t0) * (1 - frac) / frac : 0;
+	char filled[31];
+	int w = (int)(frac * 30);
+	for (int i = 0; i < 30; i++)
+		filled[i] = i < w ? '#' : '.';
+	filled[30] = '\0';
+	fprintf(stderr, "\r[%s] %3.0f%% %" PRId64 " pts %.0f pts/s ETA %.0fs   ",
+		filled, 100 * frac, st->emitted, rate, eta);
+	if (final)
+		fputc('\n', stderr);
+}
+
+static bool parse_shard(const char *s, int *k, int *n)
+{
+	const char *slash = strchr(s, '/');
+	char a[32];
+	int64_t kk, nn;
+	if (!slash || slash - s >= (long)sizeof a)
+		return false;
+	memcpy(a, s, (size_t)(slash - s));
+	a[slash - s] = '\0';
+	if (!ax_cli_parse_i64(a, 0, 1 << 20, &kk) || !ax_cli_parse_i64(slash + 1, 1, 1 << 20, &nn) ||
+	    kk >= nn)
+		return false;
+	*k = (int)kk;
+	*n = (int)nn;
+	return true;
+}
+
+struct progress {
+	struct run_ctx c;
+	int shard_n;
+};
+
+static void on_progress(void *ctx, const struct ax_sweep *sw,
+			const struct ax_sweep_stats *st)
+{
+	struct progress *p = ctx;
+	bar(&p->c, sw, st, p->shard_n, false);
+}
+
+int ax_cmd_sweep(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "shard", required_argument, NULL, 's' },
+		{ "resume", no_argument, NULL, 'r' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "no-plot", no_argument, NULL, 'P' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL;
+	struct ax_sweep_dir_opts o = { .run = { .shard_k = 0, .shard_n = 1, .jobs = 1 } };
+	bool plot = true, quiet = false;
+	int64_t v;
+	int opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'o': out = optarg; break;
+		case 's':
+			if (!parse_shard(optarg, &o.run.shard_k, &o.run.shard_n))
+				return ax_cli_usage_error("sweep", "--shard wants K/N with 0 <= K < N, not '%s'", optarg);
+			break;
+		case 'r': o.resume = true; break;
+		case 'j':
+			if (!ax_cli_parse_i64(optarg, 1, 64, &v))
+				return ax_cli_usage_error("sweep", "--jobs wants an integer in 1..64, not '%s'", optarg);
+			o.run.jobs = (int)v;
+			break;
+		case 'l':
+			if (!ax_cli_parse_i64(optarg, 1, INT64_MAX, &v))
+				return ax_cli_usage_error("sweep", "--limit wants a positive integer, not '%s'", optarg);
+			o.run.limit = v;
+			break;
+		case 'P': plot = false; break;
+		case 'q': quiet = true; break;
+		case 'h': sweep_help(); return AX_EXIT_OK;
+		case ':': return ax_cli_usage_error("sweep", "option '%s' needs a value", argv[optind - 1]);
+		default: return ax_cli_usage_error("sweep", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return ax_cli_usage_error("sweep", argc - optind ? "give one SWEEP.yaml" :
+					  "no SWEEP.yaml given");
+
+	int rc = AX_EXIT_ERROR;
+	struct ax_diag d = { 0 };
+	struct ax_sweep *sw = calloc(1, sizeof *sw);
+	struct ax_sweep_meta meta;
+	struct ax_sweep_recs rs = { 0 };
+	struct ax_sweep_dir_stats st;
+	struct progress pr = { .shard_n = o.run.shard_n };
+	char dir[AX_PATH_MAX - 64];
+	if (!sw) {
+		fprintf(stderr, "archex sweep: error: out of memory\n");
+		return AX_EXIT_ERROR;
+	}
+	if (ax_sweep_load(sw, argv[optind], &d)) {
+		ax_cli_print_diag(&d);
+		goto free_sw;
+	}
+	if (out)
+		snprintf(dir, sizeof dir, "%s", out);
+	else
+		snprintf(dir, sizeof dir, "results/sweeps/%s", sw->name);
+	if (isatty(STDERR_FILENO)) {
+		pr.c.t0 = pr.c.last = now();
+		o.progress = on_progress;
+		o.progress_ctx = &pr;
+	}
+	enum ax_status s = ax_sweep_run_dir(sw, dir, &o, &st, &rs, &d);
+	if (o.progress)
+		bar(&pr.c, sw, &st.run, o.run.shard_n, true);
+	if (s) {
+		ax_cli_print_diag(&d);
+		if (s == AX_ERR_INPUT && !o.resume)
+			fprintf(stderr, "(use --resume to continue an interrupted sweep)\n");
+		goto free_sweep;
+	}
+	if (st.torn_bytes)
+		fprintf(stderr, "archex sweep: cut a torn last line (%" PRId64 " bytes) from %s/points.jsonl\n",
+			st.torn_bytes, dir);
+	fprintf(stderr, "archex sweep: %s: %" PRId64 " points (%s), %" PRId64
+		" in shard %d/%d: %" PRId64 " written, %" PRId64 " already there, %"
+		PRId64 " invalid, %" PRId64 " duplicates; %" PRId64 " meet the constraints\n",
+		sw->name, st.run.total, ax_sweep_strategy_names[sw->strategy], st.run.in_shard,
+		o.run.shard_k, o.run.shard_n, st.written, st.already, st.run.invalid,
+		st.run.duplicate, st.run.feasible);
+	ax_sweep_meta_from(&meta, sw);
+	if (plot && !draw(dir, &meta, &rs))
+		goto free_sweep;
+	if (!quiet)
+		summary(&meta, &rs, dir);
+	rc = fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
+free_sweep:
+	ax_sweep_recs_free(&rs);
+	ax_sweep_free(sw);
+free_sw:
+	free(sw);
+	return rc;
+}
+
+int ax_cmd_merge(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "no-plot", no_argument, NULL, 'P' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool plot = true, quiet = false;
+	int opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'P': plot = false; break;
+		case 'q': quiet = true; break;
+		case 'h': merge_help(); return AX_EXIT_OK;
+		case ':': return ax_cli_usage_error("merge", "option '%s' needs a value", argv[optind - 1]);
+		default: return ax_cli_usage_error("merge", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind < 2)
+		return ax_cli_usage_error("merge", "give OUTDIR and at least one SHARD_DIR");
+	const char *outdir = argv[optind];
+	struct ax_sweep_meta meta;
+	struct ax_sweep_recs rs = { 0 };
+	struct ax_diag d = { 0 };
+	int64_t lines = 0;
+	int n = argc - optind - 1;
+	if (ax_sweep_merge_dirs(outdir, (const char *const *)(argv + optind + 1), n,
+				&meta, &rs, &lines, &d)) {
+		ax_cli_print_diag(&d);
+		return AX_EXIT_ERROR;
+	}
+	fprintf(stderr, "archex merge: %d shard%s, %" PRId64 " lines, %" PRId64
+		" points after removing duplicates\n", n, n == 1 ? "" : "s", lines, rs.n);
+	int rc = AX_EXIT_ERROR;
+	if (plot && !draw(outdir, &meta, &rs))
+		goto free_recs;
+	if (!quiet)
+		summary(&meta, &rs, outdir);
+	rc = fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
+free_recs:
+	ax_sweep_recs_free(&rs);
+	return rc;
+}

@@ -1,0 +1,159 @@
+/*
+ * sweep_out.h - a sweep's output directory: the meta file (sweep.json),
+ * the points (points.jsonl, one JSON line per design point, written by
+ * `archex sweep`), and the tables computed from the points:
+ *   pareto.csv  the Pareto front per family over the sweep's objectives,
+ *               among points meeting every constraint;
+ *   best.csv    per family and budget, the point that is best by the
+ *               sweep's `best` objective among feasible points with
+ *               budget metric (MACs) <= budget;
+ *   plots/points.csv, plots/fronts.csv  the pareto.gp data files.
+ * Tables are computed only from points.jsonl and sweep.json, so a
+ * resumed run, a merge of shards and one unsharded run give the same
+ * bytes: records are ordered by index (ties by id) and duplicates (same
+ * id) keep the smallest index.
+ */
+#ifndef AX_SWEEP_OUT_H
+#define AX_SWEEP_OUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sweep.h"
+
+/* What the tables need from the sweep file; sweep.json holds it. */
+struct ax_sweep_meta {
+	char name[128];
+	char convention[16];
+	char mode[16];
+	int64_t src_len, tgt_len;
+	int64_t n_points;
+	int n_families;
+	char family[AX_SWEEP_MAX_FAMILIES][64];
+	char family_kind[AX_SWEEP_MAX_FAMILIES][16];   /* ax_family_names */
+	int n_objectives;
+	struct ax_sweep_objective objective[AX_SWEEP_MAX_OBJECTIVES];
+	struct ax_sweep_objective best;
+	int budget_metric;
+	int n_budgets;
+	double budget[AX_SWEEP_MAX_BUDGETS];
+};
+
+void ax_sweep_meta_from(struct ax_sweep_meta *m, const struct ax_sweep *sw);
+/* One line of JSON and a newline. */
+void ax_sweep_meta_write(FILE *f, const struct ax_sweep_meta *m);
+enum ax_status ax_sweep_meta_read(struct ax_sweep_meta *m, const char *path,
+				  struct ax_diag *d);
+bool ax_sweep_meta_equal(const struct ax_sweep_meta *a,
+			 const struct ax_sweep_meta *b);
+
+/* One point read back from points.jsonl. */
+struct ax_sweep_rec {
+	char id[17];
+	int64_t index;
+	int family;                 /* row of meta->family */
+	char name[128];
+	bool feasible;
+	double metrics[AX_METRIC_COUNT];   /* NaN when absent or null */
+	char *line;                 /* the whole line, without newline */
+	size_t len;
+};
+
+struct ax_sweep_recs {
+	struct ax_sweep_rec *r;
+	int64_t n, cap;
+};
+
+/* Appends the records of a points.jsonl (a torn last line is ignored;
+ * a malformed complete line is an error naming its line). */
+enum ax_status ax_sweep_recs_read(struct ax_sweep_recs *rs,
+				  const struct ax_sweep_meta *m,
+				  const char *path, struct ax_diag *d);
+/* Sorts by (index, id) and drops later copies of an id. */
+void ax_sweep_recs_finish(struct ax_sweep_recs *rs);
+void ax_sweep_recs_free(struct ax_sweep_recs *rs);
+
+/* Marks on_front[i] (rs->n entries) for the per-family Pareto fronts over
+ * the meta's objectives among feasible records with finite objectives. */
+enum ax_status ax_sweep_front(const struct ax_sweep_meta *m,
+			      const struct ax_sweep_recs *rs, bool *on_front,
+			      struct ax_diag *d);
+
+/* pareto.csv: family,index,id,name, then the objective columns, then
+ * macs,params,nonembedding_params where not already listed. */
+void ax_sweep_write_pareto(FILE *f, const struct ax_sweep_meta *m,
+			   const struct ax_sweep_recs *rs, const bool *on_front);
+/* best.csv: family,budget,found,index,id,name,<best metric>,macs,params,
+ * nonembedding_params; found=0 rows have empty point fields. */
+void ax_sweep_write_best(FILE *f, const struct ax_sweep_meta *m,
+			 const struct ax_sweep_recs *rs);
+/* Index into rs of the best record of family fam under budget b, or -1. */
+int64_t ax_sweep_best(const struct ax_sweep_meta *m,
+		      const struct ax_sweep_recs *rs, int fam, double budget);
+
+/* pareto.gp data: every point, feasible or not (family,macs_m,params_m,
+ * config), and the
+ * fronts (one block per family, sorted by MACs). */
+void ax_sweep_write_plot_points(FILE *f, const struct ax_sweep_meta *m,
+				const struct ax_sweep_recs *rs);
+void ax_sweep_write_plot_fronts(FILE *f, const struct ax_sweep_meta *m,
+				const struct ax_sweep_recs *rs,
+				const bool *on_front);
+
+/* Where pareto.gp's legend goes: true for the bottom right, false for the
+ * top left, whichever side of the log-MACs axis no budget line crosses
+ * (the legend spans about 40% of the width; right when both are crossed). */
+bool ax_sweep_legend_right(const struct ax_sweep_meta *m,
+			   const struct ax_sweep_recs *rs);
+
+/* Reads DIR/points.jsonl and writes DIR/pareto.csv, DIR/best.csv and
+ * DIR/plots/{points,fronts}.csv, each atomically. rs (if non-NULL)
+ * receives the records (caller frees). */
+enum ax_status ax_sweep_finalize(const char *dir, const struct ax_sweep_meta *m,
+				 struct ax_sweep_recs *rs, struct ax_diag *d);
+
+/* Progress report: called after each point with the run's counters. */
+typedef void (*ax_sweep_progress_fn)(void *ctx, const struct ax_sweep *sw,
+				     const struct ax_sweep_stats *st);
+
+struct ax_sweep_dir_opts {
+	struct ax_sweep_run_opts run;   /* shard, jobs, limit */
+	bool resume;                    /* keep points.jsonl, skip its ids */
+	ax_sweep_progress_fn progress;  /* may be NULL */
+	void *progress_ctx;
+};
+
+struct ax_sweep_dir_stats {
+	struct ax_sweep_stats run;
+	int64_t written;          /* new lines */
+	int64_t already;          /* skipped: id already in points.jsonl */
+	int64_t torn_bytes;       /* cut from a torn last line on --resume */
+};
+
+/* Runs sw into dir (created if missing): sweep.json, then points.jsonl
+ * one atomic fsynced line per new point, then the tables
+ * (ax_sweep_finalize). Without resume an existing points.jsonl is an
+ * AX_ERR_INPUT; with it, a torn last line is cut, and a sweep.json of a
+ * different sweep is an AX_ERR_INPUT. rs receives the records (caller
+ * frees) when non-NULL. */
+enum ax_status ax_sweep_run_dir(const struct ax_sweep *sw, const char *dir,
+				const struct ax_sweep_dir_opts *o,
+				struct ax_sweep_dir_stats *st,
+				struct ax_sweep_recs *rs, struct ax_diag *d);
+
+/* Joins shard directories into outdir: points.jsonl deduplicated by id in
+ * index order, sweep.json and the tables. Every shard's sweep.json must
+ * equal the first's. *lines_read gets the lines read (may be NULL). */
+enum ax_status ax_sweep_merge_dirs(const char *outdir, const char *const *dirs,
+				   int n, struct ax_sweep_meta *meta,
+				   struct ax_sweep_recs *rs, int64_t *lines_read,
+				   struct ax_diag *d);
+
+/* mkdir -p */
+enum ax_status ax_sweep_make_dirs(const char *path, struct ax_diag *d);
+
+/* A display name of a family kind for legends: "Lite Transformer". */
+const char *ax_sweep_family_title(const char *kind);
+
+#endif

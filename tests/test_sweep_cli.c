@@ -1,0 +1,295 @@
+/*
+ * test_sweep_cli.c - `archex sweep`, `archex merge` and `archex plot` as a
+ * user runs them: exit codes 0/1/2, FILE:LINE:COL on stderr for a bad
+ * sweep file, resume after a torn last line, shards merged byte-identical
+ * to one run, and non-empty PNG/SVG plots (skipped, with a message, when
+ * gnuplot is not installed). Sweeps here are small (about 100 points).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "plot.h"
+
+static char dir[512];
+
+/* Runs a shell command line; returns the exit status. */
+static int sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void same(const char *a, const char *b)
+{
+	char pa[700], pb[700];
+	snprintf(pa, sizeof pa, "%s/%s", dir, a);
+	snprintf(pb, sizeof pb, "%s/%s", dir, b);
+	size_t la, lb;
+	char *x = slurp(pa, &la), *y = slurp(pb, &lb);
+	if (la != lb || memcmp(x, y, la))
+		fail_msg("%s and %s differ", pa, pb);
+	free(x);
+	free(y);
+}
+
+static long size_of(const char *rel)
+{
+	char p[700];
+	struct stat sb;
+	snprintf(p, sizeof p, "%s/%s", dir, rel);
+	return stat(p, &sb) ? -1 : (long)sb.st_size;
+}
+
+static void write_sweep(const char *name, const char *body)
+{
+	char p[700];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(body, f);
+	fclose(f);
+}
+
+static const char small[] =
+	"name: small\n"
+	"convention: paper\n"
+	"constraints: ['macs <= 100e6']\n"
+	"budgets: [50e6, 100e6]\n"
+	"families:\n"
+	"  - base: " AX_SOURCE_DIR "/configs/paper/wmt-transformer-128.yaml\n"
+	"    axes:\n"
+	"      embed_dim: [64, 128, 192]\n"
+	"      layers: {from: 1, to: 6}\n"
+	"      ffn_dim: [256, 512]\n"
+	"  - base: " AX_SOURCE_DIR "/configs/paper/wmt-lite-200.yaml\n"
+	"    axes:\n"
+	"      embed_dim: [128, 160, 200]\n"
+	"      decoder.layers: {from: 2, to: 6, step: 2}\n"
+	"      conv_branch.kernel_size: [[3, 7, 15, 31, 31, 31], 7]\n"
+	"    derived:\n"
+	"      attention_branch.dim: embed_dim / 2\n"
+	"      conv_branch.dim: embed_dim / 2\n"
+	"      ffn_dim: embed_dim\n";
+
+static void test_usage_and_errors(void **state)
+{
+	(void)state;
+	assert_int_equal(sh("%s sweep --help >/dev/null", AX_CLI), 0);
+	assert_int_equal(sh("%s merge --help >/dev/null", AX_CLI), 0);
+	assert_int_equal(sh("%s plot --help >/dev/null", AX_CLI), 0);
+	assert_int_equal(sh("%s sweep --bogus x.yaml 2>/dev/null", AX_CLI), 2);
+	assert_int_equal(sh("%s sweep 2>/dev/null", AX_CLI), 2);
+	assert_int_equal(sh("%s sweep --shard 3/3 x.yaml 2>/dev/null", AX_CLI), 2);
+	assert_int_equal(sh("%s sweep --jobs 0 x.yaml 2>/dev/null", AX_CLI), 2);
+	assert_int_equal(sh("%s merge onlyone 2>/dev/null", AX_CLI), 2);
+	assert_int_equal(sh("%s plot nonsense 2>/dev/null", AX_CLI), 2);
+	/* a bad sweep file: exit 1 and FILE:LINE:COL: error: on stderr */
+	write_sweep("bad.yaml", "families:\n  - base: t.yaml\n    axes:\n      embed_dm: [1]\n");
+	char out[700];
+	snprintf(out, sizeof out, "%s/bad.err", dir);
+	assert_int_equal(sh("%s sweep --out %s/bad %s/bad.yaml 2>%s", AX_CLI, dir, dir, out), 1);
+	size_t len;
+	char *err = slurp(out, &len);
+	char want[800];
+	snprintf(want, sizeof want, "%s/bad.yaml:2:11: error: base config", dir);
+	/* the base is loaded first, so a missing t.yaml is reported at its line */
+	bool found = strstr(err, want) != NULL;
+	if (!found)
+		fprintf(stderr, "stderr was: %s", err);
+	free(err);
+	assert_true(found);
+	write_sweep("bad2.yaml", "families:\n  - base: " AX_SOURCE_DIR
+		    "/configs/paper/wmt-transformer-128.yaml\n    axes:\n      embed_dm: [1]\n");
+	assert_int_equal(sh("%s sweep --out %s/bad %s/bad2.yaml 2>%s", AX_CLI, dir, dir, out), 1);
+	err = slurp(out, &len);
+	snprintf(want, sizeof want, "%s/bad2.yaml:4:7: error: unknown config path 'embed_dm'; "
+		 "did you mean 'embed_dim'?", dir);
+	found = strstr(err, want) != NULL;
+	if (!found)
+		fprintf(stderr, "stderr was: %s", err);
+	free(err);
+	assert_true(found);
+}
+
+static void test_resume_and_merge(void **state)
+{
+	(void)state;
+	write_sweep("small.yaml", small);
+	const char *q = "--no-plot --quiet 2>/dev/null";
+	assert_int_equal(sh("%s sweep --out %s/full %s/small.yaml %s", AX_CLI, dir, dir, q), 0);
+	/* an existing run without --resume: exit 1 */
+	assert_int_equal(sh("%s sweep --out %s/full %s/small.yaml %s", AX_CLI, dir, dir, q), 1);
+	/* interrupted after 20 points, last line torn, then resumed */
+	assert_int_equal(sh("%s sweep --limit 20 --out %s/part %s/small.yaml %s", AX_CLI, dir,
+			    dir, q), 0);
+	char p[700];
+	snprintf(p, sizeof p, "%s/part/points.jsonl", dir);
+	long n = size_of("part/points.jsonl");
+	assert_true(n > 100);
+	assert_int_equal(truncate(p, n - 40), 0);
+	assert_int_equal(sh("%s sweep --resume --jobs 2 --out %s/part %s/small.yaml %s", AX_CLI,
+			    dir, dir, q), 0);
+	same("full/points.jsonl", "part/points.jsonl");
+	same("full/pareto.csv", "part/pareto.csv");
+	same("full/best.csv", "part/best.csv");
+	/* three shards merged equal the unsharded run */
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(sh("%s sweep --shard %d/3 --out %s/s%d %s/small.yaml %s", AX_CLI,
+				    k, dir, k, dir, q), 0);
+	assert_int_equal(sh("%s merge --no-plot --quiet %s/merged %s/s2 %s/s0 %s/s1 2>/dev/null",
+			    AX_CLI, dir, dir, dir, dir), 0);
+	same("full/pareto.csv", "merged/pareto.csv");
+	same("full/best.csv", "merged/best.csv");
+	same("full/points.jsonl", "merged/points.jsonl");
+	/* a shard of another sweep is refused */
+	write_sweep("other.yaml", "name: small\nconvention: exact\nfamilies:\n  - base: " AX_SOURCE_DIR
+		    "/configs/paper/wmt-transformer-128.yaml\n");
+	assert_int_equal(sh("%s sweep --out %s/other %s/other.yaml %s", AX_CLI, dir, dir, q), 0);
+	assert_int_equal(sh("%s merge --no-plot --quiet %s/bad %s/s0 %s/other 2>/dev/null",
+			    AX_CLI, dir, dir, dir), 1);
+}
+
+static void test_plots(void **state)
+{
+	(void)state;
+	if (!ax_plot_available(NULL, 0)) {
+		fprintf(stderr, "test_plots: gnuplot not on PATH; the plot checks are skipped "
+			"(install gnuplot-nox)\n");
+		skip();
+	}
+	write_sweep("small.yaml", small);
+	assert_int_equal(sh("%s sweep --quiet --out %s/plotted %s/small.yaml 2>/dev/null",
+			    AX_CLI, dir, dir), 0);
+	assert_true(size_of("plotted/plots/pareto.png") > 1000);
+	assert_true(size_of("plotted/plots/pareto.svg") > 1000);
+	const char *cfgs = AX_SOURCE_DIR "/configs/paper/wmt-lite-200.yaml "
+			   AX_SOURCE_DIR "/configs/paper/wmt-transformer-128.yaml";
+	assert_int_equal(sh("%s plot breakdown --out %s/p %s 2>/dev/null", AX_CLI, dir, cfgs), 0);
+	assert_int_equal(sh("%s plot breakdown --per-layer --out %s/p %s 2>/dev/null", AX_CLI, dir,
+			    cfgs), 0);
+	assert_int_equal(sh("%s plot seqlen --lengths 10,30,100 --out %s/p %s 2>/dev/null", AX_CLI,
+			    dir, cfgs), 0);
+	assert_int_equal(sh("cd %s && %s plot tradeoff --out %s/p 2>/dev/null", AX_SOURCE_DIR,
+			    AX_CLI, dir), 0);
+	assert_int_equal(sh("%s plot pareto --out %s/p %s/plotted 2>/dev/null", AX_CLI, dir, dir), 0);
+	static const char *const files[] = {
+		"p/breakdown-kinds", "p/breakdown-layers-wmt-lite-200", "p/seqlen",
+		"p/tradeoff-wmt14-en-de-bleu", "p/tradeoff-wmt14-en-fr-bleu", "p/pareto-small",
+	};
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char f[128];
+		snprintf(f, sizeof f, "%s.png", files[i]);
+		if (size_of(f) <= 1000)
+			fail_msg("%s/%s missing or empty", dir, f);
+		snprintf(f, sizeof f, "%s.svg", files[i]);
+		if (size_of(f) <= 1000)
+			fail_msg("%s/%s missing or empty", dir, f);
+	}
+	/* the trade-off data holds archex's MACs, not published ones:
+	 * wmt-lite-200 is 90.2M under paper at 30/30 (MODELS §9) */
+	size_t len;
+	char p[700];
+	snprintf(p, sizeof p, "%s/p/tradeoff-wmt14-en-de-bleu.csv", dir);
+	char *csv = slurp(p, &len);
+	bool found = strstr(csv, "\n90.216,22.5,wmt-lite-200\n") != NULL;
+	free(csv);
+	assert_true(found);
+}
+
+/* accuracy joined from results/published by config identity: the grid
+ * points that equal a paper config get its BLEU; the others have none and
+ * stay off a front that maximises accuracy. */
+static void test_accuracy_join(void **state)
+{
+	(void)state;
+	write_sweep("acc.yaml",
+		"name: acc\n"
+		"convention: paper\n"
+		"accuracy: {published: " AX_SOURCE_DIR "/results/published/translation.csv,\n"
+		"           dataset: wmt14-en-de, metric: bleu, configs: " AX_SOURCE_DIR "/configs/paper}\n"
+		"objectives: [{minimize: macs}, {maximize: accuracy}]\n"
+		"best: {maximize: accuracy}\n"
+		"families:\n"
+		"  - base: " AX_SOURCE_DIR "/configs/paper/wmt-lite-200.yaml\n"
+		"    axes:\n"
+		"      embed_dim: [200, 304, 408]\n"
+		"      layers: [5, 6]\n"
+		"    derived:\n"
+		"      attention_branch.dim: embed_dim / 2\n"
+		"      conv_branch.dim: embed_dim / 2\n"
+		"      ffn_dim: embed_dim\n");
+	assert_int_equal(sh("%s sweep --no-plot --quiet --out %s/acc %s/acc.yaml 2>/dev/null",
+			    AX_CLI, dir, dir), 0);
+	char p[700];
+	size_t len;
+	snprintf(p, sizeof p, "%s/acc/pareto.csv", dir);
+	char *csv = slurp(p, &len);
+	static const char want[] =
+		"family,index,id,name,macs,accuracy,params,nonembedding_params\n"
+		"lite,1,";
+	bool ok = !strncmp(csv, want, sizeof want - 1) &&
+		  strstr(csv, ",lite-d200-L6,90216000,22.5,") &&
+		  strstr(csv, ",lite-d408-L6,359709120,25.6,") && !strstr(csv, "d304");
+	if (!ok)
+		fprintf(stderr, "pareto.csv was:\n%s", csv);
+	free(csv);
+	assert_true(ok);
+	/* accuracy without the join is an error at its line and column */
+	write_sweep("acc2.yaml", "objectives: [{maximize: accuracy}]\nfamilies: []\n");
+	assert_int_equal(sh("%s sweep --out %s/acc2 %s/acc2.yaml 2>/dev/null", AX_CLI, dir, dir), 1);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "%s/test_sweep_cli.%d", AX_BINARY_DIR, (int)getpid());
+	return mkdir(dir, 0777);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return sh("rm -rf '%s'", dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_usage_and_errors),
+		cmocka_unit_test(test_resume_and_merge),
+		cmocka_unit_test(test_accuracy_join),
+		cmocka_unit_test(test_plots),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
