@@ -1834,6 +1834,20 @@ delete_parser:
 	return st;
 }
 
+enum ax_status ax_yaml_precheck(const char *text, size_t len,
+				const char *file, size_t max_bytes,
+				struct ax_diag *d)
+{
+	enum ax_status st;
+
+	if (len > max_bytes)
+		return ax_diag_set(d, AX_ERR_LIMIT, file, 0, 0,
+				   "the file is larger than %zu bytes", max_bytes);
+	if ((st = refuse_tabs(text, len, file, d)) != AX_OK)
+		return st;
+	return scan_events(text, len, file, d);
+}
+
 static enum ax_status load_text(const char *text, size_t len,
 				const char *file, const char *name_source,
 				struct ax_config *cfg, struct ax_diag *d)

@@ -138,6 +138,15 @@ enum ax_status ax_config_load_string(const char *text, size_t len,
 				     const char *name, struct ax_config *cfg,
 				     struct ax_diag *d);
 
+/* Stages 1 and 2 of the loader for any YAML file archex reads (configs,
+ * sweeps): at most max_bytes, no NUL bytes or tabs, valid syntax, one
+ * document, no anchors, aliases or tags, nesting at most 16 deep. After
+ * it, yaml_parser_load() builds a small tree (no billion laughs, no deep
+ * recursion). Errors carry file:line:col. */
+enum ax_status ax_yaml_precheck(const char *text, size_t len,
+				const char *file, size_t max_bytes,
+				struct ax_diag *d);
+
 /* Cross-field checks (heads divide widths, branches sum to d, ...), for
  * configs built or changed in code. Diagnostics carry no line. */
 enum ax_status ax_config_validate(const struct ax_config *cfg,
