@@ -10,7 +10,7 @@
  * tests/bad/MANIFEST has one case per line:
  *     FILE  EXIT  LINE:COL|-  FRAGMENT...
  * FILE is relative to tests/bad/; a FILE starting with "sweep:" is run as
- * `archex sweep FILE --out TMP`. `-` means the diagnostic has no position
+ * `archex sweep FILE --out TMP`, which must leave no points.jsonl. `-` means the diagnostic has no position
  * (an I/O error or a file-level limit): then stderr must hold
  * `FILE: error: `. Lines starting with # are comments.
  */
@@ -110,6 +110,13 @@ static void test_corpus(void **state)
 		cases++;
 		if (!check_case(file, path, rc, code, pos, frag))
 			failures++;
+		/* a refused sweep leaves no points behind */
+		char points[700];
+		snprintf(points, sizeof points, "%s/points.jsonl", outdir);
+		if (sweep && access(points, F_OK) == 0) {
+			print_error("%s: wrote %s\n", file, points);
+			failures++;
+		}
 	}
 	fclose(m);
 	print_message("%d bad inputs checked, %d failed\n", cases, failures);
@@ -124,7 +131,8 @@ static void test_manifest_complete(void **state)
 	(void)state;
 	char cmd[600];
 	snprintf(cmd, sizeof cmd,
-		 "cd '%s' && for f in *; do [ \"$f\" = MANIFEST ] && continue; "
+		 "cd '%s' && for f in * sweep/*; do "
+		 "[ \"$f\" = MANIFEST ] || [ \"$f\" = sweep ] && continue; "
 		 "grep -qE \"^(sweep:)?$f \" MANIFEST || { echo \"$f\"; exit 1; }; "
 		 "done", BAD_DIR);
 	assert_int_equal(system(cmd), 0);
