@@ -229,7 +229,7 @@ int ax_cmd_count(int argc, char **argv)
 		case 'S': summary = true; break;
 		case 'h': help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("count", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("count", "unknown option '%s'", argv[optind - 1]);
+		default: return ax_cli_usage_error("count", "unknown option '%s'", ax_cli_unknown_opt(argv));
 		}
 	}
 	int n = argc - optind;

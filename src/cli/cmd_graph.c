@@ -86,7 +86,7 @@ int ax_cmd_graph(int argc, char **argv)
 		case 'P': params = true; break;
 		case 'h': help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("graph", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("graph", "unknown option '%s'", argv[optind - 1]);
+		default: return ax_cli_usage_error("graph", "unknown option '%s'", ax_cli_unknown_opt(argv));
 		}
 	}
 	if (argc - optind != 1)
