@@ -10,6 +10,7 @@
 
 #include <assert.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <string.h>
 
 const char *const ax_convention_names[] = {
@@ -355,6 +356,46 @@ void ax_cost_graph(const struct ax_graph *g, enum ax_convention conv,
 			}
 		}
 	}
+}
+
+enum ax_status ax_cost_check(const struct ax_cost *c, int64_t S, int64_t T,
+			     struct ax_diag *d)
+{
+	const struct ax_poly *bad = NULL;
+	const char *what = NULL;
+	int64_t v;
+
+	if (!ax_poly_eval_checked(&c->macs, S, T, &v))
+		bad = &c->macs, what = "MACs";
+	else if (!ax_poly_eval_checked(&c->other_flops, S, T, &v))
+		bad = &c->other_flops, what = "other FLOPs";
+	else if (!ax_poly_eval_checked(&c->bytes, S, T, &v))
+		bad = &c->bytes, what = "bytes";
+	for (int k = 0; !bad && k < AX_KIND_COUNT; k++)
+		if (!ax_poly_eval_checked(&c->macs_by_kind[k], S, T, &v))
+			bad = &c->macs_by_kind[k], what = ax_cost_kind_names[k];
+	for (int k = 0; !bad && k < AX_SCOPE_COUNT; k++)
+		if (!ax_poly_eval_checked(&c->macs_by_scope[k], S, T, &v))
+			bad = &c->macs_by_scope[k], what = "MACs of a scope";
+	for (int k = 0; !bad && k < c->n_layers; k++)
+		if (!ax_poly_eval_checked(&c->layers[k].macs, S, T, &v))
+			bad = &c->layers[k].macs, what = "MACs of a layer";
+	if (!bad)
+		return AX_OK;
+	double x = 0;
+	const double m[AX_MONO_COUNT] = {
+		[AX_MONO_1] = 1, [AX_MONO_S] = (double)S, [AX_MONO_T] = (double)T,
+		[AX_MONO_SS] = (double)S * (double)S,
+		[AX_MONO_ST] = (double)S * (double)T,
+		[AX_MONO_TT] = (double)T * (double)T,
+	};
+	for (int i = 0; i < AX_MONO_COUNT; i++)
+		x += ax_poly_coef(bad, (enum ax_mono)i) * m[i];
+	return ax_diag_set(d, AX_ERR_LIMIT, NULL, 0, 0,
+			   "at S=%" PRId64 ", T=%" PRId64 " the %s count (about "
+			   "%.3g) exceeds archex's limit of 2^62 = 4.6e+18 (counts "
+			   "are int64 in half-units); use shorter lengths",
+			   S, T, what, x);
 }
 
 int64_t ax_cost_adaptive_input_delta(const struct ax_graph *g,

@@ -21,6 +21,7 @@
 #ifndef AX_COST_H
 #define AX_COST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "graph.h"
@@ -67,6 +68,31 @@ static inline int64_t ax_poly_eval(const struct ax_poly *p, int64_t S,
 			p->h[AX_MONO_T] * T + p->h[AX_MONO_SS] * S * S +
 			p->h[AX_MONO_ST] * S * T + p->h[AX_MONO_TT] * T * T;
 	return twice / 2;
+}
+
+/* ax_poly_eval without overflow: false if the value in half-units
+ * (twice the count) or any step towards it leaves int64, so true means
+ * the count is below 2^62 in magnitude. */
+static inline bool ax_poly_eval_checked(const struct ax_poly *p, int64_t S,
+					int64_t T, int64_t *out)
+{
+	const int64_t x[AX_MONO_COUNT] = {
+		[AX_MONO_1] = 1, [AX_MONO_S] = S, [AX_MONO_T] = T,
+		[AX_MONO_SS] = S, [AX_MONO_ST] = S, [AX_MONO_TT] = T,
+	};
+	const int64_t y[AX_MONO_COUNT] = {
+		[AX_MONO_1] = 1, [AX_MONO_S] = 1, [AX_MONO_T] = 1,
+		[AX_MONO_SS] = S, [AX_MONO_ST] = T, [AX_MONO_TT] = T,
+	};
+	int64_t twice = 0, m, v;
+
+	for (int i = 0; i < AX_MONO_COUNT; i++)
+		if (__builtin_mul_overflow(x[i], y[i], &m) ||
+		    __builtin_mul_overflow(p->h[i], m, &v) ||
+		    __builtin_add_overflow(twice, v, &twice))
+			return false;
+	*out = twice / 2;
+	return true;
 }
 
 static inline void ax_poly_add(struct ax_poly *acc, const struct ax_poly *p)
@@ -132,6 +158,13 @@ void ax_cost_graph(const struct ax_graph *g, enum ax_convention conv,
  * layer slot): the accumulation ax_cost_graph and the fast evaluator share. */
 void ax_cost_add_op(struct ax_cost *out, const struct ax_op *op,
 		    const struct ax_op_cost *c);
+
+/* AX_OK if every polynomial of c (totals, kinds, scopes, layers)
+ * evaluates at (S, T) within int64, so ax_poly_eval() and
+ * ax_result_fill() are safe there; else AX_ERR_LIMIT naming the lengths
+ * (d->file is left empty for the caller to fill). */
+enum ax_status ax_cost_check(const struct ax_cost *c, int64_t S, int64_t T,
+			     struct ax_diag *d);
 
 /* Analytic counts cannot know which adaptive-input band a token falls in
  * and assume band 0 (d x d per token, the largest). For known tokens, the

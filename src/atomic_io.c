@@ -5,9 +5,11 @@
  */
 #include "atomic_io.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -58,6 +60,48 @@ static enum ax_status sync_dir(const char *path, struct ax_diag *d)
 	return AX_OK;
 }
 
+/* Removes PATH.tmp.<pid>[.<k>] left by processes that no longer exist
+ * (killed between open and commit), so that repeated kills and resumes
+ * do not pile up temporaries. A live pid's file is left alone: another
+ * process may be writing it. Best effort: errors are ignored. */
+static void remove_stale_tmps(const char *path)
+{
+	char dir[AX_PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t blen = strlen(base);
+
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return;
+	struct dirent *e;
+	while ((e = readdir(dp))) {
+		const char *n = e->d_name;
+		if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5) != 0)
+			continue;
+		char *end;
+		errno = 0;
+		long pid = strtol(n + blen + 5, &end, 10);
+		if (errno || end == n + blen + 5 || pid <= 0 ||
+		    (*end && (*end != '.' || !end[1] ||
+			      strspn(end + 1, "0123456789") != strlen(end + 1))))
+			continue;
+		if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		char full[AX_PATH_MAX + 300];
+		snprintf(full, sizeof full, "%s/%s", dir, n);
+		unlink(full);
+	}
+	closedir(dp);
+}
+
 FILE *ax_atomic_open(struct ax_atomic *a, const char *path,
 		     struct ax_diag *d)
 {
@@ -68,6 +112,7 @@ FILE *ax_atomic_open(struct ax_atomic *a, const char *path,
 			    AX_PATH_MAX - 1);
 		return NULL;
 	}
+	remove_stale_tmps(a->path);
 	long pid = (long)getpid();
 	int fd = -1;
 	for (int k = 0; k < 1000 && fd < 0; k++) {

@@ -2,7 +2,9 @@
  * atomic_io.h - crash-safe output: whole files replaced atomically, and
  * JSON Lines files that only ever grow by complete lines.
  *
- * Whole files: ax_atomic_open() creates PATH.tmp.<pid> next to PATH and
+ * Whole files: ax_atomic_open() first removes PATH.tmp.* temporaries of
+ * processes that no longer exist (a kill between open and commit), then
+ * creates PATH.tmp.<pid> next to PATH and
  * returns a FILE * on it; ax_atomic_commit() flushes, fsyncs, closes,
  * renames it over PATH and fsyncs the directory, so a reader sees either
  * the old PATH or the complete new one, also after a crash or power loss.

@@ -223,11 +223,18 @@ static enum ax_status read_file(const char *path, char **text, size_t *len,
 
 	*text = NULL;
 	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK so that a FIFO with no writer cannot hang the open;
+	 * reads are made blocking again below. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return io_error(d, path, "open for reading", errno, "");
 	if (fstat(fd, &sb) != 0) {
 		st = io_error(d, path, "stat", errno, "");
+		goto close_fd;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl == -1 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+		st = io_error(d, path, "read", errno, "");
 		goto close_fd;
 	}
 	if (S_ISDIR(sb.st_mode)) {
@@ -270,13 +277,21 @@ close_fd:
 	return st;
 }
 
-/* YAML forbids tabs in indentation; we refuse them everywhere, so that a
- * config reads the same in every editor. */
+/* A NUL byte means binary data or UTF-16 text, which libyaml would
+ * otherwise report as a confusing syntax or tab error. YAML forbids tabs
+ * in indentation; we refuse them everywhere, so that a config reads the
+ * same in every editor. */
 static enum ax_status refuse_tabs(const char *text, size_t len,
 				  const char *file, struct ax_diag *d)
 {
+	const char *nul = memchr(text, '\0', len);
 	const char *tab = memchr(text, '\t', len);
 
+	if (nul)
+		return pos_error(d, AX_ERR_INPUT, file,
+				 offset_pos(text, len, (size_t)(nul - text)),
+				 "a NUL byte: this is binary data or UTF-16 text, "
+				 "not a UTF-8 YAML config");
 	if (!tab)
 		return AX_OK;
 	return pos_error(d, AX_ERR_INPUT, file,
@@ -845,9 +860,10 @@ static enum ax_status walk_per_layer(const struct walk *w,
 		ptrdiff_t count = n->data.sequence.items.top - it;
 		if (count != s->layers)
 			return node_error(w, n, AX_ERR_INPUT,
-					  "%s has %td entries, but %s.layers is %" PRId64
+					  "%s has %td %s, but %s.layers is %" PRId64
 					  " (give one per layer, or one scalar for all)",
-					  path, count, ax_side_names[w->side],
+					  path, count, count == 1 ? "entry" : "entries",
+					  ax_side_names[w->side],
 					  s->layers);
 		for (int64_t i = 0; i < s->layers; i++) {
 			char elem[PATH_LEN + 32];
@@ -1603,6 +1619,132 @@ static enum ax_status check_family(const struct check *c)
 	return AX_OK;
 }
 
+/* ---- size limit: every count must fit in 64 bits --------------------- */
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+	return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+static int64_t sat_mul(int64_t a, int64_t b)
+{
+	int64_t r;
+	return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+static int64_t sat_mul3(int64_t a, int64_t b, int64_t c)
+{
+	return sat_mul(sat_mul(a, b), c);
+}
+
+/* The largest term of the bound, for the message and the position. */
+struct size_bound {
+	int64_t total;
+	int64_t worst;
+	const void *worst_field;
+	char worst_what[PATH_LEN + 32];
+};
+
+static void bound_add(struct size_bound *b, int64_t v, const void *field,
+		      const char *what)
+{
+	b->total = sat_add(b->total, v);
+	if (v > b->worst) {
+		b->worst = v;
+		b->worst_field = field;
+		snprintf(b->worst_what, sizeof b->worst_what, "%s", what);
+	}
+}
+
+/*
+ * An upper bound of one layer's parameters from its widths, generous
+ * rather than exact (the builders are the exact count): every linear is
+ * (in+1) x out with in, out among d, f, the branch widths and H*K, and a
+ * layer has at most the linears counted here (MODELS.md §5, §6):
+ *   ffn             2 (d+1)(f+1)
+ *   full attention  8 (d+1)^2       self + cross, 4 projections each
+ *   evolved cell    64 (d+1)^2      all its widths are <= 4d
+ *   LSRA attention  4 (a+1)^2
+ *   conv block      4 (d+1)(c+1) + 2 (c+1) H K    linear1 (GLU), linear2,
+ *                                                 kernel generation
+ *   norms           16 (d+1)
+ */
+static void bound_layer(const struct check *c, struct size_bound *b,
+			enum ax_side side, int64_t i, unsigned use)
+{
+	const struct ax_config *g = c->cfg;
+	const struct ax_stack_config *s =
+		side == AX_SIDE_ENCODER ? &g->encoder : &g->decoder;
+	const struct ax_layer_config *l = &s->layer[i];
+	int64_t d1 = g->embed_dim + 1;
+	char what[PATH_LEN + 32];
+
+	bound_add(b, sat_mul(16, d1), &g->embed_dim, "embed_dim");
+	if (use & USE_FFN) {
+		layer_path(what, sizeof what, side, NULL, "ffn_dim", i);
+		bound_add(b, sat_mul3(2, d1, l->ffn_dim + 1), &l->ffn_dim, what);
+	}
+	if (use & USE_HEADS)
+		bound_add(b, sat_mul3(g->family == AX_FAMILY_EVOLVED ? 64 : 8,
+				      d1, d1), &g->embed_dim, "embed_dim");
+	if (use & USE_ATT_BRANCH) {
+		layer_path(what, sizeof what, side, "attention_branch", "dim", i);
+		bound_add(b, sat_mul3(4, l->attention_dim + 1,
+				      l->attention_dim + 1), &l->attention_dim,
+			  what);
+	}
+	if (use & USE_CONV) {
+		const char *group =
+			g->family == AX_FAMILY_LITE ? "conv_branch" : "conv";
+		int64_t c1 = l->conv_dim + 1;
+		layer_path(what, sizeof what, side, group, "dim", i);
+		bound_add(b, sat_mul3(4, d1, c1), &l->conv_dim, what);
+		layer_path(what, sizeof what, side, group, "heads", i);
+		bound_add(b, sat_mul(sat_mul3(2, c1, l->conv_heads),
+				     l->kernel_size), &l->conv_heads, what);
+	}
+}
+
+/*
+ * Refuses models whose parameter bound exceeds AX_MAX_PARAMS (runs after
+ * the range and cross-field checks, so every width is in range). Below
+ * it, every cost coefficient fits in 64 bits with room to spare (MACs
+ * per token and bytes are small multiples of params), so only the
+ * evaluation at very long lengths can overflow, and ax_cost_check()
+ * catches that.
+ */
+static enum ax_status check_size(const struct check *c)
+{
+	const struct ax_config *g = c->cfg;
+	struct size_bound b = { 0 };
+	int64_t d1 = g->embed_dim + 1;
+
+	/* tables: source, target, output (+ position rows, adaptive tails) */
+	bound_add(&b, sat_mul(g->vocab_source, d1), &g->vocab_source,
+		  "vocab.source x embed_dim");
+	bound_add(&b, sat_mul3(2, g->vocab_target, d1), &g->vocab_target,
+		  "vocab.target x embed_dim");
+	bound_add(&b, sat_mul(4096, d1), &g->embed_dim, "embed_dim");
+	if (g->adaptive.enabled)
+		bound_add(&b, sat_mul3(32, d1, d1), &g->embed_dim, "embed_dim");
+	for (int side = 0; side < AX_SIDE_COUNT; side++) {
+		const struct ax_stack_config *s =
+			side == AX_SIDE_ENCODER ? &g->encoder : &g->decoder;
+		unsigned use = layer_uses(g->family, g->task, (enum ax_side)side);
+		for (int64_t i = 0; i < s->layers && i < AX_MAX_LAYERS; i++)
+			bound_layer(c, &b, (enum ax_side)side, i, use);
+	}
+	if (b.total <= AX_MAX_PARAMS)
+		return AX_OK;
+	return check_fail(c, b.worst_field, AX_ERR_LIMIT,
+			  "the model is too large: its parameters may reach %.3g "
+			  "(the largest term, %s, gives %.3g), and archex accepts "
+			  "at most 2^40 = %.3g so that every count fits in 64 bits",
+			  (double)b.total, b.worst_what, (double)b.worst,
+			  (double)AX_MAX_PARAMS);
+}
+
 static enum ax_status check_config(const struct check *c)
 {
 	const struct ax_config *g = c->cfg;
@@ -1628,7 +1770,9 @@ static enum ax_status check_config(const struct check *c)
 		return st;
 	if ((st = check_stack(c, AX_SIDE_ENCODER)) != AX_OK)
 		return st;
-	return check_stack(c, AX_SIDE_DECODER);
+	if ((st = check_stack(c, AX_SIDE_DECODER)) != AX_OK)
+		return st;
+	return check_size(c);
 }
 
 enum ax_status ax_config_validate(const struct ax_config *cfg,
@@ -1723,6 +1867,20 @@ delete_doc:
 delete_parser:
 	yaml_parser_delete(&parser);
 	return st;
+}
+
+enum ax_status ax_yaml_precheck(const char *text, size_t len,
+				const char *file, size_t max_bytes,
+				struct ax_diag *d)
+{
+	enum ax_status st;
+
+	if (len > max_bytes)
+		return ax_diag_set(d, AX_ERR_LIMIT, file, 0, 0,
+				   "the file is larger than %zu bytes", max_bytes);
+	if ((st = refuse_tabs(text, len, file, d)) != AX_OK)
+		return st;
+	return scan_events(text, len, file, d);
 }
 
 static enum ax_status load_text(const char *text, size_t len,

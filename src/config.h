@@ -33,6 +33,10 @@
 #define AX_MAX_DIM ((int64_t)1 << 20)     /* any width */
 #define AX_MAX_VOCAB ((int64_t)1 << 24)
 #define AX_MAX_KERNEL 1023
+/* An upper bound of a model's parameters (about 1.1e12, 4.4 TB of fp32)
+ * beyond which the loader refuses it: below it every params and MACs
+ * coefficient fits in int64 with room to spare (config.c check_size). */
+#define AX_MAX_PARAMS ((int64_t)1 << 40)
 
 enum ax_family {
 	AX_FAMILY_TRANSFORMER,
@@ -133,6 +137,15 @@ enum ax_status ax_config_load(const char *path, struct ax_config *cfg,
 enum ax_status ax_config_load_string(const char *text, size_t len,
 				     const char *name, struct ax_config *cfg,
 				     struct ax_diag *d);
+
+/* Stages 1 and 2 of the loader for any YAML file archex reads (configs,
+ * sweeps): at most max_bytes, no NUL bytes or tabs, valid syntax, one
+ * document, no anchors, aliases or tags, nesting at most 16 deep. After
+ * it, yaml_parser_load() builds a small tree (no billion laughs, no deep
+ * recursion). Errors carry file:line:col. */
+enum ax_status ax_yaml_precheck(const char *text, size_t len,
+				const char *file, size_t max_bytes,
+				struct ax_diag *d);
 
 /* Cross-field checks (heads divide widths, branches sum to d, ...), for
  * configs built or changed in code. Diagnostics carry no line. */

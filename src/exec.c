@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kernels.h"
 #include "weights.h"
@@ -100,6 +101,49 @@ static int adaptive_bands(const struct ax_exec *x, const struct ax_op *op,
 	return nb;
 }
 
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+	return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+static double gib(int64_t floats)
+{
+	return (double)floats * sizeof(float) / (1024.0 * 1024.0 * 1024.0);
+}
+
+/* Refuses arenas that cannot fit: above o->max_bytes, or else the
+ * physical memory, so that a huge beam, length or model gets a clear
+ * error before any allocation instead of a failed (or overcommitted)
+ * calloc. */
+static enum ax_status check_memory(const struct ax_exec *x,
+				   const struct ax_exec_opts *o,
+				   int64_t n_norm, int64_t n_ring,
+				   struct ax_diag *d)
+{
+	int64_t act = sat_add(x->plan_src.total, x->plan_tgt.total);
+	int64_t other = sat_add(sat_add(n_norm, n_ring), x->scratch_size);
+	int64_t floats = sat_add(sat_add(x->n_weights, act), other);
+	int64_t limit = o->max_bytes;
+	const char *what = "the limit set";
+
+	if (limit <= 0) {
+		long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+		limit = pages > 0 && size > 0 && pages <= INT64_MAX / size ?
+			(int64_t)pages * size : INT64_MAX;
+		what = "this machine's physical memory";
+	}
+	if (floats <= limit / (int64_t)sizeof(float))
+		return AX_OK;
+	return ax_diag_set(d, AX_ERR_LIMIT, "", 0, 0,
+			   "executor: this run needs %.3g GiB (weights %.3g, "
+			   "activations and caches %.3g, scratch and conv state "
+			   "%.3g), more than %s (%.3g GiB); use a smaller model, "
+			   "beam, --max-len or shorter sentences",
+			   gib(floats), gib(x->n_weights), gib(act), gib(other),
+			   what, (double)limit / (1024.0 * 1024.0 * 1024.0));
+}
 
 enum ax_status ax_exec_init(struct ax_exec *x, const struct ax_graph *g,
 			    const struct ax_exec_opts *o, struct ax_diag *d)
@@ -236,6 +280,8 @@ enum ax_status ax_exec_init(struct ax_exec *x, const struct ax_graph *g,
 			goto fail;
 	}
 
+	if ((st = check_memory(x, o, n_norm, n_ring, d)) != AX_OK)
+		goto fail;
 	st = AX_ERR_NOMEM;
 	x->weights = calloc((size_t)x->n_weights + 1, sizeof *x->weights);
 	x->norm_kernels = calloc((size_t)n_norm + 1, sizeof *x->norm_kernels);

@@ -41,6 +41,8 @@ struct ax_exec_opts {
 	int64_t batch;     /* sequence: sentences per call; incremental: beam */
 	int64_t max_src;   /* S capacity */
 	int64_t max_tgt;   /* T capacity (incremental: the most steps) */
+	int64_t max_bytes; /* refuse (AX_ERR_LIMIT) arenas above this;
+			      0 = the machine's physical memory */
 };
 
 struct ax_exec {

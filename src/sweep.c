@@ -14,11 +14,14 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "json.h"
 #include "published.h"
 #include "result.h"
+
+#define SWEEP_MAX_BYTES ((size_t)4 << 20)  /* 4 MiB; the shipped sweeps are < 4 KiB */
 
 const char *const ax_sweep_strategy_names[] = {
 	[AX_SWEEP_GRID] = "grid",
@@ -928,6 +931,9 @@ enum ax_status ax_sweep_load_string(struct ax_sweep *sw, const char *text,
 	}
 
 	struct loader L = { .sw = sw, .file = name, .d = d, .base = base, .base_ctx = ctx };
+	enum ax_status pre = ax_yaml_precheck(text, len, name, SWEEP_MAX_BYTES, d);
+	if (pre != AX_OK)
+		return pre;
 	yaml_parser_t parser;
 	if (!yaml_parser_initialize(&parser))
 		return ax_diag_set(d, AX_ERR_NOMEM, name, 0, 0, "cannot start the YAML parser");
@@ -955,9 +961,22 @@ enum ax_status ax_sweep_load(struct ax_sweep *sw, const char *path, struct ax_di
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return ax_diag_set(d, AX_ERR_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+	struct stat sb;
+	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		fclose(f);
+		return ax_diag_set(d, AX_ERR_IO, path, 0, 0,
+				   "cannot read: Is a directory (expected a sweep file)");
+	}
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	for (;;) {
+		if (len > SWEEP_MAX_BYTES) {   /* /dev/zero, a runaway file */
+			free(buf);
+			fclose(f);
+			return ax_diag_set(d, AX_ERR_LIMIT, path, 0, 0,
+					   "the file is larger than %zu bytes",
+					   (size_t)SWEEP_MAX_BYTES);
+		}
 		if (len + 4096 > cap) {
 			cap = cap ? 2 * cap : 65536;
 			char *p = realloc(buf, cap);
@@ -973,11 +992,12 @@ enum ax_status ax_sweep_load(struct ax_sweep *sw, const char *path, struct ax_di
 		if (n == 0)
 			break;
 	}
-	int rerr = ferror(f);
+	int rerr = ferror(f), rerr_errno = errno;
 	fclose(f);
 	if (rerr) {
 		free(buf);
-		return ax_diag_set(d, AX_ERR_IO, path, 0, 0, "cannot read");
+		return ax_diag_set(d, AX_ERR_IO, path, 0, 0, "cannot read: %s",
+				   strerror(rerr_errno));
 	}
 	enum ax_status st = ax_sweep_load_string(sw, buf, len, path, NULL, NULL, d);
 	free(buf);
@@ -1188,6 +1208,9 @@ enum ax_status ax_sweep_measure(const struct ax_sweep *sw, struct ax_sweep_ws *w
 	}
 	int64_t S = pt->cfg.task == AX_TASK_LANGUAGE_MODEL ? 0 : sw->src_len;
 	int64_t T = sw->tgt_len;
+	/* counts beyond int64 at the sweep's lengths: an invalid point */
+	if (ax_cost_check(&pt->cost, S, T, d) != AX_OK)
+		return AX_ERR_INPUT;
 	const struct ax_cost *c = &pt->cost;
 	double *m = pt->metrics;
 	m[AX_METRIC_MACS] = (double)ax_poly_eval(&c->macs, S, T);

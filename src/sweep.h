@@ -212,7 +212,9 @@ enum ax_status ax_sweep_resolve(const struct ax_sweep *sw, int family,
 /* A resolved config's point id (see ax_sweep_resolve). */
 uint64_t ax_sweep_point_id(const struct ax_sweep *sw, int family,
 			   const struct ax_config *cfg);
-/* Builds and costs pt->cfg: fills cost, metrics, constraints. */
+/* Builds and costs pt->cfg: fills cost, metrics, constraints. A point
+ * whose counts exceed int64 at the sweep's lengths is AX_ERR_INPUT (an
+ * invalid point), like one that fails validation. */
 enum ax_status ax_sweep_measure(const struct ax_sweep *sw,
 				struct ax_sweep_ws *ws,
 				struct ax_sweep_point *pt, struct ax_diag *d);

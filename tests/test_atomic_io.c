@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -174,6 +175,46 @@ static void test_stale_tmp_and_errors(void **state)
 	assert_non_null(strstr(d.msg, "create temporary"));
 	assert_non_null(strstr(d.msg, "No such file or directory"));
 	ax_atomic_abort(&a);
+}
+
+/* Temporaries of dead processes (a sweep killed while writing best.csv)
+ * are removed by the next open of the same target; those of live
+ * processes, other targets and odd names stay. */
+static void test_dead_tmps_removed(void **state)
+{
+	(void)state;
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);   /* now dead */
+	char path[600], dead[700], dead_k[700], live[700], other[700], odd[700];
+	path_in(path, sizeof path, "best.csv");
+	snprintf(dead, sizeof dead, "%s.tmp.%ld", path, (long)child);
+	snprintf(dead_k, sizeof dead_k, "%s.tmp.%ld.3", path, (long)child);
+	snprintf(live, sizeof live, "%s.tmp.%ld", path, (long)getppid());
+	path_in(other, sizeof other, "pareto.csv.tmp.1");
+	snprintf(odd, sizeof odd, "%s.tmp.%ldx", path, (long)child);
+	spit(dead, "d", 1);
+	spit(dead_k, "d", 1);
+	spit(live, "l", 1);
+	spit(other, "o", 1);
+	spit(odd, "x", 1);
+	struct ax_atomic a;
+	struct ax_diag d = {0};
+	FILE *f = ax_atomic_open(&a, path, &d);
+	assert_non_null(f);
+	fputs("new", f);
+	assert_int_equal(ax_atomic_commit(&a, &d), AX_OK);
+	assert_int_equal(access(dead, F_OK), -1);
+	assert_int_equal(access(dead_k, F_OK), -1);
+	assert_int_equal(access(live, F_OK), 0);
+	assert_int_equal(access(other, F_OK), 0);
+	assert_int_equal(access(odd, F_OK), 0);
+	unlink(live);
+	unlink(other);
+	unlink(odd);
+	unlink(path);
 }
 
 static void test_jsonl_append(void **state)
@@ -412,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_commit),
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_stale_tmp_and_errors),
+		cmocka_unit_test(test_dead_tmps_removed),
 		cmocka_unit_test(test_jsonl_append),
 		cmocka_unit_test(test_recover_torn),
 		cmocka_unit_test(test_scan_id),

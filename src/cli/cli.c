@@ -1,7 +1,9 @@
 /* cli.c - helpers the subcommands share (see cli.h). */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +19,16 @@ int ax_cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'archex %s --help'.\n", cmd);
 	return AX_EXIT_USAGE;
+}
+
+const char *ax_cli_unknown_opt(char **argv)
+{
+	static char buf[8];
+	if (optopt > 0 && optopt < 128 && isprint(optopt)) {
+		snprintf(buf, sizeof buf, "-%c", optopt);
+		return buf;
+	}
+	return argv[optind - 1];
 }
 
 void ax_cli_print_diag(const struct ax_diag *d)
@@ -45,16 +57,20 @@ int ax_cli_parse_i64_list(const char *s, int64_t min, int64_t max,
 	char buf[1024];
 	if (!s || strlen(s) >= sizeof buf)
 		return -1;
-	strcpy(buf, s);
+	/* every item must be a number: "1,,2", ",1" and "1," are errors */
 	int n = 0;
-	char *save = NULL;
-	for (char *tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (n == max_n || !ax_cli_parse_i64(tok, min, max, &out[n]))
+	for (const char *p = s;; p++) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		if (n == max_n || !ax_cli_parse_i64(buf, min, max, &out[n]))
 			return -1;
 		n++;
+		if (!comma)
+			return n;
+		p = comma;
 	}
-	return n ? n : -1;
 }
 
 int ax_cli_enum(const char *s, const char *const *names, int n)

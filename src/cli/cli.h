@@ -33,6 +33,10 @@ int ax_cmd_init(int argc, char **argv);
 /* Prints "archex CMD: error: MSG" and a hint to use --help; returns 2. */
 int ax_cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The option getopt_long just refused as unknown: "-x" from optopt (also
+ * inside a cluster such as -xy, where argv[optind - 1] is the previous
+ * argument), else the long option as given. */
+const char *ax_cli_unknown_opt(char **argv);
 /* Prints the diagnostic as FILE:LINE:COL: error: MSG. */
 void ax_cli_print_diag(const struct ax_diag *d);
 

@@ -229,7 +229,7 @@ int ax_cmd_count(int argc, char **argv)
 		case 'S': summary = true; break;
 		case 'h': help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("count", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("count", "unknown option '%s'", argv[optind - 1]);
+		default: return ax_cli_usage_error("count", "unknown option '%s'", ax_cli_unknown_opt(argv));
 		}
 	}
 	int n = argc - optind;
@@ -263,6 +263,16 @@ int ax_cmd_count(int argc, char **argv)
 			continue;
 		}
 		ax_cost_graph(&g, o.convention, o.mode, &items[i].cost);
+		for (int k = 0; k < n_len; k++) {
+			if (ax_cost_check(&items[i].cost,
+					  o.src_len[o.n_src == 1 ? 0 : k],
+					  o.tgt_len[o.n_tgt == 1 ? 0 : k], &d) == AX_OK)
+				continue;
+			snprintf(d.file, sizeof d.file, "%s", argv[optind + i]);
+			ax_cli_print_diag(&d);
+			failed++;
+			break;
+		}
 	}
 	ax_graph_free(&g);
 	if (failed) {

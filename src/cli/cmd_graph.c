@@ -86,7 +86,7 @@ int ax_cmd_graph(int argc, char **argv)
 		case 'P': params = true; break;
 		case 'h': help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("graph", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("graph", "unknown option '%s'", argv[optind - 1]);
+		default: return ax_cli_usage_error("graph", "unknown option '%s'", ax_cli_unknown_opt(argv));
 		}
 	}
 	if (argc - optind != 1)
@@ -115,6 +115,22 @@ int ax_cmd_graph(int argc, char **argv)
 		return fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
 	}
 	int64_t S = o.src_len[0], T = o.tgt_len[0];
+	/* every op's MACs are a part of the total: checking it covers them */
+	struct ax_cost *total = malloc(sizeof *total);
+	enum ax_status st = AX_ERR_NOMEM;
+	if (!total)
+		ax_diag_set(&d, st, NULL, 0, 0, "out of memory");
+	else
+		st = ax_cost_check((ax_cost_graph(&g, o.convention, o.mode, total), total),
+				   S, T, &d);
+	free(total);
+	if (st != AX_OK) {
+		snprintf(d.file, sizeof d.file, "%s", argv[optind]);
+		ax_cli_print_diag(&d);
+		ax_graph_free(&g);
+		free(cfg);
+		return AX_EXIT_ERROR;
+	}
 	printf("# %s: %d ops, %d tensors, %d params; convention %s, mode %s, S=%" PRId64
 	       " T=%" PRId64 "\n", cfg->name, g.n_ops, g.n_tensors, g.n_params,
 	       ax_convention_names[o.convention], ax_mode_names[o.mode], S, T);

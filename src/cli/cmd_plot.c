@@ -497,7 +497,7 @@ int ax_cmd_plot(int argc, char **argv)
 			break;
 		case 'h': help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("plot", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("plot", "unknown option '%s'", argv[optind - 1]);
+		default: return ax_cli_usage_error("plot", "unknown option '%s'", ax_cli_unknown_opt(argv));
 		}
 	}
 	int n = argc - optind;

@@ -611,7 +611,7 @@ int ax_cmd_run(int argc, char **argv)
 		case 'P': o.profile = true; break;
 		case 'h': help_run(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
+		default: return ax_cli_usage_error("run", "unknown option '%s'", ax_cli_unknown_opt(argv));
 		}
 	}
 	if (argc - optind != 1)
@@ -678,7 +678,7 @@ int ax_cmd_init(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'h': help_init(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("init", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("init", "unknown option '%s'", argv[optind - 1]);
+		default: return ax_cli_usage_error("init", "unknown option '%s'", ax_cli_unknown_opt(argv));
 		}
 	}
 	if (argc - optind != 1 || !out)

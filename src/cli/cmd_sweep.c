@@ -259,7 +259,7 @@ int ax_cmd_sweep(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'h': sweep_help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("sweep", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("sweep", "unknown option '%s'", argv[optind - 1]);
+		default: return ax_cli_usage_error("sweep", "unknown option '%s'", ax_cli_unknown_opt(argv));
 		}
 	}
 	if (argc - optind != 1)
@@ -341,7 +341,7 @@ int ax_cmd_merge(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'h': merge_help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("merge", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("merge", "unknown option '%s'", argv[optind - 1]);
+		default: return ax_cli_usage_error("merge", "unknown option '%s'", ax_cli_unknown_opt(argv));
 		}
 	}
 	if (argc - optind < 2)
