@@ -418,6 +418,20 @@ static inline void tap_heads(float *y, const float *x, const float *wk,
 	}
 }
 
+/* Row r of a light/dynamic conv over in (N, c): y = sum over taps k of
+ * w[head][k] * in[r + k - pad_left], zero outside [0, N); w (H, K). */
+static void taps_row(float *y, const float *in, int64_t ldi, const float *w,
+		     int64_t r, int64_t N, int64_t c, int64_t H, int64_t K,
+		     int64_t pad_left)
+{
+	memset(y, 0, (size_t)c * sizeof *y);
+	for (int64_t k = 0; k < K; k++) {
+		int64_t src = r + k - pad_left;
+		if (src >= 0 && src < N)
+			tap_heads(y, in + src * ldi, w + k, K, c, H);
+	}
+}
+
 void ax_k_lightconv(float *out, int64_t ldo, const float *in, int64_t ldi,
 		    const float *wn, int64_t N, int64_t c, int64_t H,
 		    int64_t K, int64_t pad_left)
@@ -425,15 +439,8 @@ void ax_k_lightconv(float *out, int64_t ldo, const float *in, int64_t ldi,
 	assert(H >= 1 && c % H == 0 && K >= 1);
 	assert(pad_left >= 0 && pad_left <= K - 1);
 	assert(AX_K_LD_OK(ldo, c) && AX_K_LD_OK(ldi, c));
-	for (int64_t r = 0; r < N; r++) {
-		float *y = out + r * ldo;
-		memset(y, 0, (size_t)c * sizeof *y);
-		for (int64_t k = 0; k < K; k++) {
-			int64_t src = r + k - pad_left;
-			if (src >= 0 && src < N)
-				tap_heads(y, in + src * ldi, wn + k, K, c, H);
-		}
-	}
+	for (int64_t r = 0; r < N; r++)
+		taps_row(out + r * ldo, in, ldi, wn, r, N, c, H, K, pad_left);
 }
 
 void ax_k_lightconv_step(float *out, const float *in, const float *ring,
@@ -502,13 +509,7 @@ void ax_k_dynconv(float *out, int64_t ldo, const float *in, int64_t ldi,
 	for (int64_t r = 0; r < N; r++) {
 		for (int64_t hd = 0; hd < H; hd++)
 			softmax_row_fast(p + hd * K, kl + r * ldk + hd * K, K);
-		float *y = out + r * ldo;
-		memset(y, 0, (size_t)c * sizeof *y);
-		for (int64_t k = 0; k < K; k++) {
-			int64_t src = r + k - pad_left;
-			if (src >= 0 && src < N)
-				tap_heads(y, in + src * ldi, p + k, K, c, H);
-		}
+		taps_row(out + r * ldo, in, ldi, p, r, N, c, H, K, pad_left);
 	}
 }
 
