@@ -182,6 +182,11 @@ static void test_incremental(void **state)
 				 T * (6 * d * d + 2 * d * f) + d * T * (T + 1) +
 				 2 * S * T * d + 2 * S * d * d);
 	}
+	/* Per step (MODELS §8.4): P(S, t) - P(S, t-1) of a decoder layer is
+	 * 6d^2 + 2df + 2td + 2Sd; what `count --per-step` prints. */
+	for (int64_t t = 1; t <= 12; t++)
+		assert_int_equal(layer_macs(2, 9, t) - layer_macs(2, 9, t - 1),
+				 6 * d * d + 2 * d * f + 2 * t * d + 2 * 9 * d);
 	/* Lite: only the attention branch's causal matmuls change:
 	 * sequence 2 T^2 c per layer, incremental T(T+1) c. */
 	struct ax_config lc = fx_lite(200, AX_CONV_DYNAMIC, true, 8, 300, 300,

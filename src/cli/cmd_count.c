@@ -45,6 +45,9 @@ static void help(void)
 "  --poly           also print the exact coefficients of MACs(S, T),\n"
 "                   per kind and in total\n"
 "  --summary        table format: one line per config, no breakdown\n"
+"  --per-step       with --mode incremental: MACs of each decoding step\n"
+"                   t = 1..T (and the once-per-sentence encoder and cross\n"
+"                   K/V work as step 0), from the exact polynomial\n"
 "  -h, --help       this text\n"
 "\n"
 "Exit codes: 0 success, 1 a config could not be loaded, 2 usage error.\n");
@@ -152,6 +155,28 @@ static void print_table(const struct item *it, const struct ax_count_opts *o,
 	free(r);
 }
 
+/* Incremental decoding step by step: the summed polynomial P(S, T) gives
+ * step t's MACs as P(S, t) - P(S, t - 1); P(S, 0) is the work done once
+ * per sentence (encoder, cross-attention K/V). */
+static void print_steps(const struct item *it, const struct ax_count_opts *o)
+{
+	int64_t S = it->cfg.task == AX_TASK_TRANSLATION ? o->src_len[0] : 0;
+	int64_t T = o->tgt_len[0];
+	const struct ax_poly *p = &it->cost.macs;
+	char h[32];
+	printf("\n  %6s %14s %10s %16s\n", "step", "MACs", "", "cumulative");
+	int64_t prev = ax_poly_eval(p, S, 0);
+	ax_cli_human(h, sizeof h, prev);
+	printf("  %6s %14" PRId64 " %10s %16" PRId64 "   (once per sentence)\n", "0",
+	       prev, h, prev);
+	for (int64_t t = 1; t <= T; t++) {
+		int64_t cur = ax_poly_eval(p, S, t);
+		ax_cli_human(h, sizeof h, cur - prev);
+		printf("  %6" PRId64 " %14" PRId64 " %10s %16" PRId64 "\n", t, cur - prev, h, cur);
+		prev = cur;
+	}
+}
+
 static void print_summary(const struct item *items, int n,
 			  const struct ax_count_opts *o)
 {
@@ -201,13 +226,14 @@ int ax_cmd_count(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "poly", no_argument, NULL, 'p' },
 		{ "summary", no_argument, NULL, 'S' },
+		{ "per-step", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ax_count_opts o;
 	ax_cli_count_defaults(&o);
 	enum format format = FORMAT_TABLE;
-	bool poly = false, summary = false;
+	bool poly = false, summary = false, per_step = false;
 	int opt;
 	optind = 1;
 	opterr = 0;
@@ -227,6 +253,7 @@ int ax_cmd_count(int argc, char **argv)
 		}
 		case 'p': poly = true; break;
 		case 'S': summary = true; break;
+		case 'D': per_step = true; break;
 		case 'h': help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("count", "option '%s' needs a value", argv[optind - 1]);
 		default: return ax_cli_usage_error("count", "unknown option '%s'", ax_cli_unknown_opt(argv));
@@ -238,6 +265,9 @@ int ax_cmd_count(int argc, char **argv)
 	if (o.n_src != o.n_tgt && o.n_src != 1 && o.n_tgt != 1)
 		return ax_cli_usage_error("count", "--src-len has %d values and --tgt-len %d; give equal counts or one value", o.n_src, o.n_tgt);
 	int n_len = o.n_src > o.n_tgt ? o.n_src : o.n_tgt;
+	if (per_step && (o.mode != AX_MODE_INCREMENTAL || format != FORMAT_TABLE || n_len > 1))
+		return ax_cli_usage_error("count", "--per-step needs --mode incremental, the "
+					  "table format and a single length pair");
 
 	struct item *items = calloc((size_t)n, sizeof *items);
 	struct ax_result *r = malloc(sizeof *r);
@@ -325,6 +355,8 @@ int ax_cmd_count(int argc, char **argv)
 			if (i)
 				fputc('\n', stdout);
 			print_table(&items[i], &o, n_len, poly);
+			if (per_step)
+				print_steps(&items[i], &o);
 		}
 		if (n > 1) {
 			fputc('\n', stdout);
