@@ -310,8 +310,30 @@ static int dump_logits(const struct ax_exec *x, int64_t T, const char *path)
 	return AX_EXIT_OK;
 }
 
+/* Provenance every run record carries (DESIGN §1): archex version, config
+ * hash, where the weights came from, and the thread count. */
+static void write_provenance(struct ax_json *j, const struct ax_graph *g,
+			     const struct run_opts *o)
+{
+	char hash[17];
+	snprintf(hash, sizeof hash, "%016" PRIx64, ax_config_hash(g->cfg));
+	ax_json_key(j, "config_hash");
+	ax_json_string(j, hash);
+	ax_json_key(j, "archex_version");
+	ax_json_string(j, AX_VERSION);
+	if (o->weights) {
+		ax_json_key(j, "weights");
+		ax_json_string(j, o->weights);
+	} else {
+		ax_json_key(j, "seed");
+		ax_json_int(j, (int64_t)o->seed);
+	}
+	ax_json_key(j, "threads");
+	ax_json_int(j, o->threads);
+}
+
 /* Writes one scoring record (JSON or text). */
-static void print_score(const struct run_opts *o, const char *name, int64_t S,
+static void print_score(const struct ax_graph *g, const struct run_opts *o, const char *name, int64_t S,
 			int64_t T, double ll, int64_t exec_macs, int64_t ana,
 			double secs)
 {
@@ -343,6 +365,7 @@ static void print_score(const struct run_opts *o, const char *name, int64_t S,
 	ax_json_int(&j, ana);
 	ax_json_key(&j, "seconds");
 	ax_json_double(&j, secs);
+	write_provenance(&j, g, o);
 	ax_json_end_object(&j);
 	ax_json_finish(&j, NULL);
 	fputc('\n', stdout);
@@ -374,7 +397,7 @@ static int run_score(const struct ax_graph *g, const struct run_opts *o,
 		int64_t ana = analytic_macs(g, AX_MODE_SEQUENCE, S, T, 1);
 		if (o->dump)
 			rc = dump_logits(&x, T, o->dump);
-		print_score(o, g->cfg->name, S, T, ll, exec_macs, ana, secs);
+		print_score(g, o, g->cfg->name, S, T, ll, exec_macs, ana, secs);
 		if (!finish_run(&x, o, exec_macs, ana))
 			rc = AX_EXIT_ERROR;
 	}
@@ -445,7 +468,7 @@ static int run_lm(const struct ax_graph *g, const struct run_opts *o,
 		int64_t exec_macs = ax_exec_macs(&x, NULL);
 		if (o->dump && n <= W)
 			rc = dump_logits(&x, n, o->dump);
-		print_score(o, g->cfg->name, 0, n, ll, exec_macs, ana, now() - t0);
+		print_score(g, o, g->cfg->name, 0, n, ll, exec_macs, ana, now() - t0);
 		if (!finish_run(&x, o, exec_macs, ana))
 			rc = AX_EXIT_ERROR;
 	}
@@ -520,6 +543,7 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 			ax_json_int(&j, ana);
 			ax_json_key(&j, "seconds");
 			ax_json_double(&j, secs);
+			write_provenance(&j, g, o);
 			ax_json_end_object(&j);
 		} else {
 			print_tokens(stdout, dec.best, dec.best_len);
