@@ -22,6 +22,7 @@
 #include "config.h"
 #include "cost.h"
 #include "graph.h"
+#include "model.h"
 
 extern char **environ;
 

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "exec.h"
 #include "graph.h"
+#include "model.h"
 
 void openblas_set_num_threads(int n);
 char *openblas_get_corename(void);

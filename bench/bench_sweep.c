@@ -30,6 +30,7 @@
 
 #include "../tests/model_fixtures.h"
 #include "sweep.h"
+#include "model.h"
 
 static double now(void)
 {

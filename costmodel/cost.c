@@ -20,13 +20,6 @@ const char *const ax_convention_names[] = {
 static_assert(sizeof ax_convention_names / sizeof ax_convention_names[0] ==
 		      AX_CONVENTION_COUNT, "every convention needs a name");
 
-const char *const ax_mode_names[] = {
-	[AX_MODE_SEQUENCE] = "sequence",
-	[AX_MODE_INCREMENTAL] = "incremental",
-};
-static_assert(sizeof ax_mode_names / sizeof ax_mode_names[0] == AX_MODE_COUNT,
-	      "every mode needs a name");
-
 const char *const ax_mono_names[] = {
 	[AX_MONO_1] = "1", [AX_MONO_S] = "S", [AX_MONO_T] = "T",
 	[AX_MONO_SS] = "S^2", [AX_MONO_ST] = "S*T", [AX_MONO_TT] = "T^2",

@@ -32,14 +32,7 @@ enum ax_convention {
 	AX_CONVENTION_COUNT
 };
 
-enum ax_mode {
-	AX_MODE_SEQUENCE,
-	AX_MODE_INCREMENTAL,
-	AX_MODE_COUNT
-};
-
 extern const char *const ax_convention_names[AX_CONVENTION_COUNT];
-extern const char *const ax_mode_names[AX_MODE_COUNT];
 
 /* Monomials of a cost polynomial. */
 enum ax_mono {

@@ -9,6 +9,7 @@
  * `decoder` ties target and output.
  */
 #include "models.h"
+#include "model.h"
 
 #include <assert.h>
 #include <string.h>

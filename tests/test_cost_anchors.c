@@ -12,6 +12,7 @@
 #include "cost.h"
 #include "graph.h"
 #include "model_fixtures.h"
+#include "model.h"
 
 static void count(const struct ax_config *cfg, enum ax_convention conv,
 		  struct ax_cost *out)

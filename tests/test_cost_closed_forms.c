@@ -13,6 +13,7 @@
 #include "cost.h"
 #include "graph.h"
 #include "model_fixtures.h"
+#include "model.h"
 
 static struct ax_cost cost;   /* large: keep off the stack */
 

@@ -21,6 +21,7 @@
 #include "cost.h"
 #include "fastcost.h"
 #include "graph.h"
+#include "model.h"
 
 static struct ax_cost ref, fast;   /* large: keep off the stack */
 

@@ -23,6 +23,7 @@
 #include "exec.h"
 #include "graph.h"
 #include "model_fixtures.h"
+#include "model.h"
 
 static struct ax_cost cost;
 

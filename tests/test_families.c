@@ -15,6 +15,7 @@
 #include "cost.h"
 #include "graph.h"
 #include "model_fixtures.h"
+#include "model.h"
 
 static void build(const struct ax_config *cfg, struct ax_graph *g)
 {

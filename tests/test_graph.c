@@ -15,6 +15,7 @@
 #include "graph.h"
 #include "model_fixtures.h"
 #include "plan.h"
+#include "model.h"
 
 static void check_graph(const struct ax_config *cfg)
 {

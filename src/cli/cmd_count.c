@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "graph.h"
 #include "result.h"
+#include "model.h"
 
 enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON, FORMAT_COUNT };
 static const char *const format_names[] = { "table", "csv", "json" };

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "graph.h"
+#include "model.h"
 
 static void help(void)
 {

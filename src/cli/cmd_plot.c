@@ -19,6 +19,7 @@
 #include "plotdata.h"
 #include "published.h"
 #include "sweep_out.h"
+#include "model.h"
 
 static void help(void)
 {

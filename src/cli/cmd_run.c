@@ -25,6 +25,7 @@
 #include "exec.h"
 #include "graph.h"
 #include "json.h"
+#include "model.h"
 
 #define MAX_TOKENS 4096   /* --max-len bound */
 #define MAX_SRC 1024      /* longest source sentence decoded */

@@ -20,6 +20,7 @@
 #include "cost.h"
 #include "graph.h"
 #include "models.h"
+#include "model.h"
 
 /* Builds and costs cfg; any overflow is a UBSan abort. */
 static void cost_everything(const struct ax_config *cfg)

@@ -27,6 +27,7 @@
 #include "cost.h"
 #include "diag.h"
 #include "graph.h"
+#include "model.h"
 
 struct ax_fastcost_entry;   /* one cached layer (fastcost.c) */
 

@@ -28,6 +28,13 @@
 #include "config.h"
 #include "diag.h"
 
+/* How a graph is run and costed. */
+enum ax_mode {
+	AX_MODE_SEQUENCE,     /* whole sequences: S and T rows at once */
+	AX_MODE_INCREMENTAL,  /* decoding: one target row per step */
+	AX_MODE_COUNT
+};
+
 /* The stream a tensor's rows run over. */
 enum ax_len {
 	AX_LEN_SRC,   /* S rows: encoder stream, cross-attention memory */
@@ -167,6 +174,7 @@ struct ax_graph {
 	int32_t logits;      /* final (T, V) log-probabilities */
 };
 
+extern const char *const ax_mode_names[AX_MODE_COUNT];
 extern const char *const ax_op_kind_names[AX_OP_KIND_COUNT];
 extern const char *const ax_cost_kind_names[AX_KIND_COUNT];
 extern const char *const ax_param_kind_names[AX_PARAM_KIND_COUNT];
@@ -176,21 +184,6 @@ void ax_graph_init(struct ax_graph *g);
 void ax_graph_free(struct ax_graph *g);
 /* Empties g but keeps its arrays, so a sweep rebuilds without malloc. */
 void ax_graph_reset(struct ax_graph *g);
-
-/* Builds the op list for cfg with the builder of cfg->family
- * (models/models.c). cfg must outlive g. */
-enum ax_status ax_model_build(const struct ax_config *cfg, struct ax_graph *g,
-			      struct ax_diag *d);
-
-/* The same, but builds layer l of a stack only when bit l of
- * keep[AX_SIDE_ENCODER] or keep[AX_SIDE_DECODER] is set (keep == NULL:
- * every layer). A left-out layer passes its input on: a layer maps
- * x(rows, d) to x(rows, d), so the ops after it see the shapes they see in
- * the whole model. The result is not the model; it lets an evaluator cost
- * one layer for several (src/fastcost.h). Errors as ax_model_build(). */
-enum ax_status ax_model_build_layers(const struct ax_config *cfg,
-				     struct ax_graph *g, const uint64_t *keep,
-				     struct ax_diag *d);
 
 /* Formats a tensor's, param's or op's full name ("dec.3.self_attn.q")
  * into buf. */

@@ -10,6 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const ax_mode_names[] = {
+	[AX_MODE_SEQUENCE] = "sequence",
+	[AX_MODE_INCREMENTAL] = "incremental",
+};
+static_assert(sizeof ax_mode_names / sizeof ax_mode_names[0] == AX_MODE_COUNT,
+	      "every mode needs a name");
+
 const char *const ax_op_kind_names[] = {
 	[AX_OP_EMBED] = "embed",
 	[AX_OP_LINEAR] = "linear",

@@ -34,6 +34,7 @@
 #include "expr.h"
 #include "fastcost.h"
 #include "graph.h"
+#include "model.h"
 
 #define AX_SWEEP_MAX_FAMILIES 8
 #define AX_SWEEP_MAX_AXES 24
