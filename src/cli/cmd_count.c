@@ -5,6 +5,7 @@
  * Nothing is printed on stdout unless every config loaded and counted, so a
  * bad file never leaves half a JSON array behind.
  */
+#include <assert.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,7 +18,13 @@
 #include "model.h"
 
 enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON, FORMAT_COUNT };
-static const char *const format_names[] = { "table", "csv", "json" };
+static const char *const format_names[] = {
+	[FORMAT_TABLE] = "table",
+	[FORMAT_CSV] = "csv",
+	[FORMAT_JSON] = "json",
+};
+static_assert(sizeof format_names / sizeof format_names[0] == FORMAT_COUNT,
+	      "every format needs a name");
 
 static void help(void)
 {
