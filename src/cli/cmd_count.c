@@ -5,6 +5,7 @@
  * Nothing is printed on stdout unless every config loaded and counted, so a
  * bad file never leaves half a JSON array behind.
  */
+#include <assert.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,7 +18,13 @@
 #include "model.h"
 
 enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON, FORMAT_COUNT };
-static const char *const format_names[] = { "table", "csv", "json" };
+static const char *const format_names[] = {
+	[FORMAT_TABLE] = "table",
+	[FORMAT_CSV] = "csv",
+	[FORMAT_JSON] = "json",
+};
+static_assert(sizeof format_names / sizeof format_names[0] == FORMAT_COUNT,
+	      "every format needs a name");
 
 static void help(void)
 {
@@ -217,7 +224,30 @@ static void write_poly_json(struct ax_json *j, const struct ax_cost *c)
 	ax_json_end_object(j);
 }
 
-int ax_cmd_count(int argc, char **argv)
+/* The parsed command line. */
+struct count_args {
+	struct ax_count_opts o;
+	enum format format;
+	bool poly, summary, per_step;
+	int n_len;       /* length pairs: the longer list; a single value repeats */
+	char **paths;    /* the CONFIGs */
+	int n;
+};
+
+/* Length pair k of the element-wise paired --src-len / --tgt-len lists. */
+static int64_t src_at(const struct ax_count_opts *o, int k)
+{
+	return o->src_len[o->n_src == 1 ? 0 : k];
+}
+
+static int64_t tgt_at(const struct ax_count_opts *o, int k)
+{
+	return o->tgt_len[o->n_tgt == 1 ? 0 : k];
+}
+
+/* Fills a from argv. Returns -1 to go on, or the exit code to return now
+ * (after --help, or a usage error already reported). */
+static int parse_args(int argc, char **argv, struct count_args *a)
 {
 	static const struct option longopts[] = {
 		{ "convention", required_argument, NULL, 'c' },
@@ -231,15 +261,15 @@ int ax_cmd_count(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ax_count_opts o;
-	ax_cli_count_defaults(&o);
-	enum format format = FORMAT_TABLE;
-	bool poly = false, summary = false, per_step = false;
+	struct ax_count_opts *o = &a->o;
+	ax_cli_count_defaults(o);
+	a->format = FORMAT_TABLE;
+	a->poly = a->summary = a->per_step = false;
 	int opt;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		int r = ax_cli_count_opt("count", opt, optarg, &o);
+		int r = ax_cli_count_opt("count", opt, optarg, o);
 		if (r < 0)
 			return AX_EXIT_USAGE;
 		if (r > 0)
@@ -249,125 +279,155 @@ int ax_cmd_count(int argc, char **argv)
 			int k = ax_cli_enum(optarg, format_names, FORMAT_COUNT);
 			if (k < 0)
 				return ax_cli_usage_error("count", "--format must be table, csv or json, not '%s'", optarg);
-			format = (enum format)k;
+			a->format = (enum format)k;
 			break;
 		}
-		case 'p': poly = true; break;
-		case 'S': summary = true; break;
-		case 'D': per_step = true; break;
+		case 'p': a->poly = true; break;
+		case 'S': a->summary = true; break;
+		case 'D': a->per_step = true; break;
 		case 'h': help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("count", "option '%s' needs a value", argv[optind - 1]);
 		default: return ax_cli_usage_error("count", "unknown option '%s'", ax_cli_unknown_opt(argv));
 		}
 	}
-	int n = argc - optind;
-	if (n <= 0)
+	a->paths = argv + optind;
+	a->n = argc - optind;
+	if (a->n <= 0)
 		return ax_cli_usage_error("count", "no CONFIG given");
-	if (o.n_src != o.n_tgt && o.n_src != 1 && o.n_tgt != 1)
-		return ax_cli_usage_error("count", "--src-len has %d values and --tgt-len %d; give equal counts or one value", o.n_src, o.n_tgt);
-	int n_len = o.n_src > o.n_tgt ? o.n_src : o.n_tgt;
-	if (per_step && (o.mode != AX_MODE_INCREMENTAL || format != FORMAT_TABLE || n_len > 1))
+	if (o->n_src != o->n_tgt && o->n_src != 1 && o->n_tgt != 1)
+		return ax_cli_usage_error("count", "--src-len has %d values and --tgt-len %d; give equal counts or one value", o->n_src, o->n_tgt);
+	a->n_len = o->n_src > o->n_tgt ? o->n_src : o->n_tgt;
+	if (a->per_step && (o->mode != AX_MODE_INCREMENTAL || a->format != FORMAT_TABLE || a->n_len > 1))
 		return ax_cli_usage_error("count", "--per-step needs --mode incremental, the "
 					  "table format and a single length pair");
+	return -1;
+}
 
-	struct item *items = calloc((size_t)n, sizeof *items);
-	struct ax_result *r = malloc(sizeof *r);
-	if (!items || !r) {
-		free(items);
-		free(r);
-		fprintf(stderr, "archex count: error: out of memory\n");
-		return AX_EXIT_ERROR;
-	}
+/* Loads, builds and costs every config into items[i], and checks each
+ * cost at every length pair. Prints the diagnostic of each config that
+ * fails and returns how many failed. */
+static int count_all(const struct count_args *a, struct item *items)
+{
+	const struct ax_count_opts *o = &a->o;
 	struct ax_graph g;
 	ax_graph_init(&g);
 	int failed = 0;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < a->n; i++) {
 		struct ax_diag d = { 0 };
-		if (!ax_cli_load(argv[optind + i], &items[i].cfg)) {
+		if (!ax_cli_load(a->paths[i], &items[i].cfg)) {
 			failed++;
 			continue;
 		}
 		if (ax_model_build(&items[i].cfg, &g, &d) != AX_OK) {
-			snprintf(d.file, sizeof d.file, "%s", argv[optind + i]);
+			snprintf(d.file, sizeof d.file, "%s", a->paths[i]);
 			ax_cli_print_diag(&d);
 			failed++;
 			continue;
 		}
-		ax_cost_graph(&g, o.convention, o.mode, &items[i].cost);
-		for (int k = 0; k < n_len; k++) {
-			if (ax_cost_check(&items[i].cost,
-					  o.src_len[o.n_src == 1 ? 0 : k],
-					  o.tgt_len[o.n_tgt == 1 ? 0 : k], &d) == AX_OK)
+		ax_cost_graph(&g, o->convention, o->mode, &items[i].cost);
+		for (int k = 0; k < a->n_len; k++) {
+			if (ax_cost_check(&items[i].cost, src_at(o, k), tgt_at(o, k),
+					  &d) == AX_OK)
 				continue;
-			snprintf(d.file, sizeof d.file, "%s", argv[optind + i]);
+			snprintf(d.file, sizeof d.file, "%s", a->paths[i]);
 			ax_cli_print_diag(&d);
 			failed++;
 			break;
 		}
 	}
 	ax_graph_free(&g);
+	return failed;
+}
+
+/* One JSON array: a record per config and length pair, config-major. */
+static void write_json(const struct count_args *a, const struct item *items,
+		       struct ax_result *r)
+{
+	struct ax_json j;
+	struct ax_diag d = { 0 };
+	ax_json_init(&j, stdout, AX_JSON_PRETTY);
+	ax_json_begin_array(&j);
+	for (int i = 0; i < a->n; i++)
+		for (int k = 0; k < a->n_len; k++) {
+			ax_result_fill(r, &items[i].cfg, &items[i].cost,
+				       src_at(&a->o, k), tgt_at(&a->o, k));
+			ax_json_begin_object(&j);
+			ax_result_write_json_members(&j, r);
+			if (a->poly)
+				write_poly_json(&j, &items[i].cost);
+			ax_json_end_object(&j);
+		}
+	ax_json_end_array(&j);
+	if (ax_json_finish(&j, &d) != AX_OK)
+		ax_cli_print_diag(&d);
+	fputc('\n', stdout);
+}
+
+/* A header, then a row per config and length pair, config-major. */
+static void write_csv(const struct count_args *a, const struct item *items,
+		      struct ax_result *r)
+{
+	ax_result_write_csv_header(stdout);
+	for (int i = 0; i < a->n; i++)
+		for (int k = 0; k < a->n_len; k++) {
+			ax_result_fill(r, &items[i].cfg, &items[i].cost,
+				       src_at(&a->o, k), tgt_at(&a->o, k));
+			ax_result_write_csv_row(stdout, r);
+		}
+}
+
+/* --summary: the summary alone. Otherwise a breakdown per config (and
+ * its decoding steps with --per-step), then a summary if there are
+ * several configs. */
+static void write_table(const struct count_args *a, const struct item *items)
+{
+	if (a->summary) {
+		print_summary(items, a->n, &a->o);
+		return;
+	}
+	for (int i = 0; i < a->n; i++) {
+		if (i)
+			fputc('\n', stdout);
+		print_table(&items[i], &a->o, a->n_len, a->poly);
+		if (a->per_step)
+			print_steps(&items[i], &a->o);
+	}
+	if (a->n > 1) {
+		fputc('\n', stdout);
+		print_summary(items, a->n, &a->o);
+	}
+}
+
+int ax_cmd_count(int argc, char **argv)
+{
+	struct count_args a;
+	int rc = parse_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+
+	struct item *items = calloc((size_t)a.n, sizeof *items);
+	struct ax_result *r = malloc(sizeof *r);
+	if (!items || !r) {
+		fprintf(stderr, "archex count: error: out of memory\n");
+		rc = AX_EXIT_ERROR;
+		goto free_buffers;
+	}
+	int failed = count_all(&a, items);
 	if (failed) {
 		fprintf(stderr, "archex count: %d of %d config%s failed; nothing written\n",
-			failed, n, n == 1 ? "" : "s");
-		free(items);
-		free(r);
-		return AX_EXIT_ERROR;
+			failed, a.n, a.n == 1 ? "" : "s");
+		rc = AX_EXIT_ERROR;
+		goto free_buffers;
 	}
-
-	switch (format) {
-	case FORMAT_JSON: {
-		struct ax_json j;
-		struct ax_diag d = { 0 };
-		ax_json_init(&j, stdout, AX_JSON_PRETTY);
-		ax_json_begin_array(&j);
-		for (int i = 0; i < n; i++)
-			for (int k = 0; k < n_len; k++) {
-				ax_result_fill(r, &items[i].cfg, &items[i].cost,
-					       o.src_len[o.n_src == 1 ? 0 : k],
-					       o.tgt_len[o.n_tgt == 1 ? 0 : k]);
-				ax_json_begin_object(&j);
-				ax_result_write_json_members(&j, r);
-				if (poly)
-					write_poly_json(&j, &items[i].cost);
-				ax_json_end_object(&j);
-			}
-		ax_json_end_array(&j);
-		if (ax_json_finish(&j, &d) != AX_OK)
-			ax_cli_print_diag(&d);
-		fputc('\n', stdout);
-		break;
+	switch (a.format) {
+	case FORMAT_JSON: write_json(&a, items, r); break;
+	case FORMAT_CSV: write_csv(&a, items, r); break;
+	case FORMAT_TABLE: write_table(&a, items); break;
+	case FORMAT_COUNT: break;
 	}
-	case FORMAT_CSV:
-		ax_result_write_csv_header(stdout);
-		for (int i = 0; i < n; i++)
-			for (int k = 0; k < n_len; k++) {
-				ax_result_fill(r, &items[i].cfg, &items[i].cost,
-					       o.src_len[o.n_src == 1 ? 0 : k],
-					       o.tgt_len[o.n_tgt == 1 ? 0 : k]);
-				ax_result_write_csv_row(stdout, r);
-			}
-		break;
-	case FORMAT_TABLE:
-		if (summary) {
-			print_summary(items, n, &o);
-			break;
-		}
-		for (int i = 0; i < n; i++) {
-			if (i)
-				fputc('\n', stdout);
-			print_table(&items[i], &o, n_len, poly);
-			if (per_step)
-				print_steps(&items[i], &o);
-		}
-		if (n > 1) {
-			fputc('\n', stdout);
-			print_summary(items, n, &o);
-		}
-		break;
-	case FORMAT_COUNT:
-		break;
-	}
+	rc = fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
+free_buffers:
 	free(items);
 	free(r);
-	return fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
+	return rc;
 }

@@ -60,7 +60,16 @@ static void print_params(const struct ax_graph *g, enum ax_convention conv)
 	}
 }
 
-int ax_cmd_graph(int argc, char **argv)
+/* The parsed command line. */
+struct graph_args {
+	struct ax_count_opts o;
+	bool params;        /* --params: the parameter list, not the ops */
+	const char *path;   /* the CONFIG */
+};
+
+/* Fills a from argv. Returns -1 to go on, or the exit code to return now
+ * (after --help, or a usage error already reported). */
+static int parse_args(int argc, char **argv, struct graph_args *a)
 {
 	static const struct option longopts[] = {
 		{ "convention", required_argument, NULL, 'c' },
@@ -71,20 +80,19 @@ int ax_cmd_graph(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ax_count_opts o;
-	ax_cli_count_defaults(&o);
-	bool params = false;
+	ax_cli_count_defaults(&a->o);
+	a->params = false;
 	int opt;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		int r = ax_cli_count_opt("graph", opt, optarg, &o);
+		int r = ax_cli_count_opt("graph", opt, optarg, &a->o);
 		if (r < 0)
 			return AX_EXIT_USAGE;
 		if (r > 0)
 			continue;
 		switch (opt) {
-		case 'P': params = true; break;
+		case 'P': a->params = true; break;
 		case 'h': help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("graph", "option '%s' needs a value", argv[optind - 1]);
 		default: return ax_cli_usage_error("graph", "unknown option '%s'", ax_cli_unknown_opt(argv));
@@ -92,67 +100,59 @@ int ax_cmd_graph(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return ax_cli_usage_error("graph", "expected exactly one CONFIG");
+	a->path = argv[optind];
+	return -1;
+}
 
-	struct ax_config *cfg = malloc(sizeof *cfg);
-	if (!cfg)
-		return AX_EXIT_ERROR;
-	if (!ax_cli_load(argv[optind], cfg)) {
-		free(cfg);
-		return AX_EXIT_ERROR;
-	}
-	struct ax_graph g;
+/* Costs the whole graph and checks the total at (S, T); every op's MACs
+ * are a part of the total, so checking it covers them. Prints the
+ * diagnostic (naming path) and returns false on a failure. */
+static bool check_total(const struct ax_graph *g, const struct ax_count_opts *o,
+			const char *path)
+{
 	struct ax_diag d = { 0 };
-	ax_graph_init(&g);
-	if (ax_model_build(cfg, &g, &d) != AX_OK) {
-		ax_cli_print_diag(&d);
-		ax_graph_free(&g);
-		free(cfg);
-		return AX_EXIT_ERROR;
-	}
-	if (params) {
-		print_params(&g, o.convention);
-		ax_graph_free(&g);
-		free(cfg);
-		return fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
-	}
-	int64_t S = o.src_len[0], T = o.tgt_len[0];
-	/* every op's MACs are a part of the total: checking it covers them */
 	struct ax_cost *total = malloc(sizeof *total);
 	enum ax_status st = AX_ERR_NOMEM;
 	if (!total)
 		ax_diag_set(&d, st, NULL, 0, 0, "out of memory");
 	else
-		st = ax_cost_check((ax_cost_graph(&g, o.convention, o.mode, total), total),
-				   S, T, &d);
+		st = ax_cost_check((ax_cost_graph(g, o->convention, o->mode, total), total),
+				   o->src_len[0], o->tgt_len[0], &d);
 	free(total);
-	if (st != AX_OK) {
-		snprintf(d.file, sizeof d.file, "%s", argv[optind]);
-		ax_cli_print_diag(&d);
-		ax_graph_free(&g);
-		free(cfg);
-		return AX_EXIT_ERROR;
-	}
+	if (st == AX_OK)
+		return true;
+	snprintf(d.file, sizeof d.file, "%s", path);
+	ax_cli_print_diag(&d);
+	return false;
+}
+
+/* One line per op: index, name, kind, input and output shapes, owned
+ * params, MACs at (S, T) and the MAC polynomial (aux MACs included). */
+static void print_ops(const struct ax_graph *g, const struct ax_config *cfg,
+		      const struct ax_count_opts *o)
+{
+	int64_t S = o->src_len[0], T = o->tgt_len[0];
 	printf("# %s: %d ops, %d tensors, %d params; convention %s, mode %s, S=%" PRId64
-	       " T=%" PRId64 "\n", cfg->name, g.n_ops, g.n_tensors, g.n_params,
-	       ax_convention_names[o.convention], ax_mode_names[o.mode], S, T);
+	       " T=%" PRId64 "\n", cfg->name, g->n_ops, g->n_tensors, g->n_params,
+	       ax_convention_names[o->convention], ax_mode_names[o->mode], S, T);
 	printf("%4s  %-40s %-12s %-18s %-12s %10s %12s  %s\n", "#", "op", "kind",
 	       "inputs", "output", "params", "MACs", "MACs(S,T)");
 	struct ax_op_cost c;
-	for (int32_t i = 0; i < g.n_ops; i++) {
-		const struct ax_op *op = &g.ops[i];
+	for (int32_t i = 0; i < g->n_ops; i++) {
+		const struct ax_op *op = &g->ops[i];
 		char name[128], in[64] = "", s1[24], out[24], poly[160], hp[24], hm[24];
 		ax_graph_name(op->scope, op->layer, op->block, op->role, name, sizeof name);
 		for (int k = 0; k < AX_OP_MAX_IN; k++) {
 			if (op->in[k] < 0)
 				continue;
-			shape(s1, sizeof s1, &g, op->in[k]);
+			shape(s1, sizeof s1, g, op->in[k]);
 			size_t len = strlen(in);
 			snprintf(in + len, sizeof in - len, "%s%s", len ? "," : "", s1);
 		}
 		if (!in[0])
 			snprintf(in, sizeof in, "tokens");
-		shape(out, sizeof out, &g, op->out);
-		ax_cost_op(&g, i, o.convention, o.mode, &c);
+		shape(out, sizeof out, g, op->out);
+		ax_cost_op(g, i, o->convention, o->mode, &c);
 		struct ax_poly m = c.macs;
 		ax_poly_add(&m, &c.aux_macs);
 		ax_cli_poly(poly, sizeof poly, &m);
@@ -161,7 +161,37 @@ int ax_cmd_graph(int argc, char **argv)
 		printf("%4d  %-40s %-12s %-18s %-12s %10s %12s  %s\n", i, name,
 		       ax_op_kind_names[op->kind], in, out, hp, hm, poly);
 	}
+}
+
+int ax_cmd_graph(int argc, char **argv)
+{
+	struct graph_args a;
+	int rc = parse_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+
+	struct ax_config *cfg = malloc(sizeof *cfg);
+	if (!cfg)
+		return AX_EXIT_ERROR;
+	struct ax_graph g;
+	struct ax_diag d = { 0 };
+	ax_graph_init(&g);
+	rc = AX_EXIT_ERROR;
+	if (!ax_cli_load(a.path, cfg))
+		goto free_all;
+	if (ax_model_build(cfg, &g, &d) != AX_OK) {
+		ax_cli_print_diag(&d);
+		goto free_all;
+	}
+	if (a.params)
+		print_params(&g, a.o.convention);
+	else if (check_total(&g, &a.o, a.path))
+		print_ops(&g, cfg, &a.o);
+	else
+		goto free_all;
+	rc = fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
+free_all:
 	ax_graph_free(&g);
 	free(cfg);
-	return fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
+	return rc;
 }

@@ -6,6 +6,7 @@
  */
 #include "cfgpath.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,15 @@ const struct ax_cfg_field ax_cfg_fields[] = {
 };
 const int ax_cfg_n_fields = sizeof ax_cfg_fields / sizeof ax_cfg_fields[0];
 
-static const char *const side_prefix[] = { "", "encoder.", "decoder.", "" };
+/* Indexed by enum ax_cfg_side; 0 is a top field, "both" has no prefix. */
+static const char *const side_prefix[] = {
+	[0] = "",
+	[AX_CFG_SIDE_ENCODER] = "encoder.",
+	[AX_CFG_SIDE_DECODER] = "decoder.",
+	[AX_CFG_SIDE_BOTH] = "",
+};
+static_assert(sizeof side_prefix / sizeof side_prefix[0] == AX_CFG_SIDE_BOTH + 1,
+	      "every side needs a prefix");
 
 bool ax_cfg_path_parse(const char *s, struct ax_cfg_path *p, const char **suggest)
 {

@@ -4,6 +4,7 @@
  */
 #include "published.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,13 +12,25 @@
 #include <string.h>
 
 #define MAX_FILE_BYTES (16 << 20)
-#define N_COLUMNS 7
 #define MAX_FIELD 256   /* longest field (source) plus its NUL */
 
-static const char *const column_names[N_COLUMNS] = {
-	"config", "dataset", "task", "metric", "value", "higher_is_better",
-	"source",
+/* The columns, in the order the header must list them. */
+enum column {
+	COL_CONFIG, COL_DATASET, COL_TASK, COL_METRIC, COL_VALUE,
+	COL_HIGHER_IS_BETTER, COL_SOURCE,
+	N_COLUMNS
 };
+static const char *const column_names[] = {
+	[COL_CONFIG] = "config",
+	[COL_DATASET] = "dataset",
+	[COL_TASK] = "task",
+	[COL_METRIC] = "metric",
+	[COL_VALUE] = "value",
+	[COL_HIGHER_IS_BETTER] = "higher_is_better",
+	[COL_SOURCE] = "source",
+};
+static_assert(sizeof column_names / sizeof column_names[0] == N_COLUMNS,
+	      "every column needs a name");
 
 /* One parsed field: its unquoted text and its 1-based column. */
 struct field {

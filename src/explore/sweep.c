@@ -31,7 +31,7 @@ const char *const ax_sweep_strategy_names[] = {
 static_assert(sizeof ax_sweep_strategy_names / sizeof ax_sweep_strategy_names[0] ==
 		      AX_SWEEP_STRATEGY_COUNT, "every strategy needs a name");
 
-static const char *const metric_names[AX_METRIC_KIND_BASE] = {
+static const char *const metric_names[] = {
 	[AX_METRIC_MACS] = "macs",
 	[AX_METRIC_PARAMS] = "params",
 	[AX_METRIC_EMBED_PARAMS] = "embed_params",
@@ -41,6 +41,8 @@ static const char *const metric_names[AX_METRIC_KIND_BASE] = {
 	[AX_METRIC_LATENCY_MS] = "latency_ms",
 	[AX_METRIC_ACCURACY] = "accuracy",
 };
+static_assert(sizeof metric_names / sizeof metric_names[0] == AX_METRIC_KIND_BASE,
+	      "every base metric needs a name");
 
 /* "macs_<kind>", made once (pthread_once: any thread may ask first) */
 static char kind_names[AX_KIND_COUNT][48];
