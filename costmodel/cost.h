@@ -165,5 +165,8 @@ enum ax_status ax_cost_check(const struct ax_cost *c, int64_t S, int64_t T,
  * band-0 assumption (<= 0; 0 for models without adaptive input). */
 int64_t ax_cost_adaptive_input_delta(const struct ax_graph *g,
 				     const int32_t *tokens, int64_t n);
+/* The same for one op (0 unless it is an adaptive input op). */
+int64_t ax_cost_adaptive_input_op_delta(const struct ax_graph *g, int32_t op,
+					const int32_t *tokens, int64_t n);
 
 #endif
