@@ -4,7 +4,10 @@
  * hand-checked cases for the semantics MODELS.md fixes: sinusoid values,
  * causal and centred conv taps, dynamic-conv softmax before dropping
  * edge taps, ring-buffer steps equal to sequence rows, the attention
- * causal mask, and log-softmax normalisation.
+ * causal mask, and log-softmax normalisation; and the work every kernel
+ * counts (struct ax_k_work): performed + skipped is the `exact` count,
+ * fast and reference agree on it, and the padding-skipping convs count
+ * exactly the out-of-range taps as skipped.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -678,6 +681,160 @@ static void test_adaptive(void **state)
 	free(Wc), free(own);
 }
 
+/* --- work counts ----------------------------------------------------------- */
+
+static struct ax_k_work work0(void)
+{
+	return (struct ax_k_work){ 0, 0 };
+}
+
+/* In-range taps of a sequence conv: taps k of row r with
+ * 0 <= r + k - P < N, counted the slow way. */
+static int64_t taps_in_range(int64_t N, int64_t K, int64_t P)
+{
+	int64_t n = 0;
+	for (int64_t r = 0; r < N; r++)
+		for (int64_t k = 0; k < K; k++)
+			n += r + k - P >= 0 && r + k - P < N;
+	return n;
+}
+
+static void test_work_convs(void **state)
+{
+	(void)state;
+	rng_seed(21);
+	for (size_t s = 0; s < N_CONV_CASES; s++) {
+		const struct conv_case *cc = &conv_cases[s];
+		int64_t N = cc->N, c = cc->c, H = cc->H, K = cc->K, P = cc->P, o = 5;
+		int64_t in_range = taps_in_range(N, K, P);
+		float *in = rand_mat(N, c, c), *wn = rand_mat(H, K, K);
+		float *kl = rand_mat(N, H * K, H * K), *Wd = rand_mat(K, c, c);
+		float *Wc = rand_mat(o, K * c, K * c);
+		float *y = malloc(sizeof(float) * (size_t)(N * c + N * o));
+		int64_t scr_n = ax_k_conv1d_scratch(N, c, K) + ax_k_dynconv_scratch(H, K);
+		float *scr = malloc(sizeof(float) * (size_t)scr_n);
+		struct ax_k_work w[2][4];
+		for (int fast = 0; fast < 2; fast++) {
+			for (int j = 0; j < 4; j++)
+				w[fast][j] = work0();
+			(fast ? ax_k_lightconv : ax_k_lightconv_ref)(y, c, in, c, wn, N, c, H,
+								      K, P, &w[fast][0]);
+			(fast ? ax_k_dynconv : ax_k_dynconv_ref)(y, c, in, c, kl, H * K, N, c,
+								  H, K, P, scr, &w[fast][1]);
+			(fast ? ax_k_dwconv : ax_k_dwconv_ref)(y, c, in, c, Wd, N, c, K, P,
+								&w[fast][2]);
+			(fast ? ax_k_conv1d : ax_k_conv1d_ref)(y, o, in, c, Wc, NULL, N, c, o,
+								K, P, scr, &w[fast][3]);
+			/* light, dynamic, depthwise: the in-range taps are performed,
+			 * the padding ones skipped, c MACs each */
+			for (int j = 0; j < 3; j++) {
+				assert_int_equal(w[fast][j].macs, in_range * c);
+				assert_int_equal(w[fast][j].skipped, (N * K - in_range) * c);
+			}
+			/* standard conv: the reference skips padding taps; the fast
+			 * im2col sgemm multiplies the zeros and performs them all */
+			assert_int_equal(w[fast][3].macs + w[fast][3].skipped, N * K * c * o);
+			assert_int_equal(w[fast][3].skipped, fast ? 0 : (N * K - in_range) * c * o);
+		}
+		/* causal steps over rows 0..N-1 count what the causal sequence
+		 * kernel counts; the step conv1d performs its zero window too */
+		int64_t R = K - 1;
+		float *ring = rand_mat(R > 0 ? R : 1, c, c);
+		struct ax_k_work st[4] = { work0(), work0(), work0(), work0() };
+		for (int64_t t = 0; t < N; t++) {
+			ax_k_lightconv_step(y, in + t * c, ring, R, t, wn, c, H, K, &st[0]);
+			ax_k_dynconv_step(y, in + t * c, ring, R, t, kl + t * H * K, c, H, K,
+					  scr, &st[1]);
+			ax_k_dwconv_step(y, in + t * c, ring, R, t, Wd, c, K, &st[2]);
+			ax_k_conv1d_step(y, in + t * c, ring, R, t, Wc, NULL, c, o, K, scr,
+					 &st[3]);
+			ax_k_ring_push(ring, R, c, in + t * c, t);
+		}
+		int64_t causal = taps_in_range(N, K, K - 1);
+		for (int j = 0; j < 3; j++) {
+			assert_int_equal(st[j].macs, causal * c);
+			assert_int_equal(st[j].skipped, (N * K - causal) * c);
+		}
+		assert_int_equal(st[3].macs, N * K * c * o);
+		assert_int_equal(st[3].skipped, 0);
+		free(in), free(wn), free(kl), free(Wd), free(Wc), free(y), free(scr),
+		free(ring);
+	}
+}
+
+static void test_work_dense(void **state)
+{
+	(void)state;
+	rng_seed(22);
+	int64_t N = 7, i = 9, o = 6, w = 12, H = 3, Nk = 7;
+	float *in = rand_mat(N, i, i), *W = rand_mat(o, i, i), *y = rand_mat(N, w, w);
+	float *q = rand_mat(N, w, w), *k = rand_mat(Nk, w, w), *v = rand_mat(Nk, w, w);
+	float *scr = malloc(sizeof(float) * (size_t)ax_k_attention_scratch(N, Nk, H));
+	for (int fast = 0; fast < 2; fast++) {
+		struct ax_k_work lw = work0(), aw = work0(), cw = work0(), sw = work0();
+		(fast ? ax_k_linear : ax_k_linear_ref)(y, w, in, i, W, NULL, N, i, o, &lw);
+		assert_int_equal(lw.macs, N * i * o);
+		assert_int_equal(lw.skipped, 0);
+		/* attention: 2 Nq Nk w in all; the reference skips the masked
+		 * scores of a causal square, the fast sgemm computes them */
+		(fast ? ax_k_attention : ax_k_attention_ref)(y, w, q, w, k, w, v, w, N, Nk,
+							     w, H, false, 0, scr, &aw);
+		assert_int_equal(aw.macs, 2 * N * Nk * w);
+		assert_int_equal(aw.skipped, 0);
+		(fast ? ax_k_attention : ax_k_attention_ref)(y, w, q, w, k, w, v, w, N, Nk,
+							     w, H, true, 0, scr, &cw);
+		assert_int_equal(cw.macs + cw.skipped, 2 * N * Nk * w);
+		assert_int_equal(cw.skipped, fast ? 0 : 2 * w * (N * Nk - N * (N + 1) / 2));
+		/* one query at step 2 of 7 keys: keys 3.. are masked in both */
+		(fast ? ax_k_attention : ax_k_attention_ref)(y, w, q, w, k, w, v, w, 1, Nk,
+							     w, H, true, 2, scr, &sw);
+		assert_int_equal(sw.macs, 2 * 3 * w);
+		assert_int_equal(sw.skipped, 2 * (Nk - 3) * w);
+	}
+	free(in), free(W), free(y), free(q), free(k), free(v), free(scr);
+}
+
+/* Adaptive input counts d_b d per token in its own band; the adaptive
+ * softmax the full distribution, for both projection layouts. */
+static void test_work_adaptive(void **state)
+{
+	(void)state;
+	int64_t d = 8, nb = 3, N = 4;
+	int64_t starts[3] = {0, 10, 20}, sizes[3] = {10, 10, 5}, dims[3] = {8, 4, 2};
+	rng_seed(23);
+	struct ax_k_band bands[3];
+	float *mats[6];
+	for (int64_t b = 0; b < nb; b++) {
+		mats[2 * b] = rand_mat(sizes[b], dims[b], dims[b]);
+		mats[2 * b + 1] = rand_mat(d, dims[b], dims[b]);
+		bands[b] = (struct ax_k_band){ starts[b], sizes[b], dims[b],
+			mats[2 * b], mats[2 * b + 1], AX_K_PROJ_D_DB };
+	}
+	int32_t tok[4] = {3, 12, 21, 9};
+	float *y = rand_mat(N, 25, 25), *h = rand_mat(N, d, d), *Wc = rand_mat(2, d, d);
+	float *scr = malloc(sizeof(float) * (size_t)ax_k_adaptive_softmax_scratch(N, bands, nb));
+	int64_t full = N * (d * (10 + 2) + (d * 4 + 4 * 10) + (d * 2 + 2 * 5));
+	for (int fast = 0; fast < 2; fast++) {
+		struct ax_k_work iw = work0(), sw = work0();
+		assert_int_equal((fast ? ax_k_adaptive_input : ax_k_adaptive_input_ref)(
+			y, d, tok, bands, nb, N, d, 1.0f, 0, AX_SINUSOID_FAIRSEQ, &iw), AX_OK);
+		assert_int_equal(iw.macs, d * (8 + 4 + 2 + 8));
+		(fast ? ax_k_adaptive_log_softmax : ax_k_adaptive_log_softmax_ref)(
+			y, 25, h, d, bands, nb, Wc, N, d, scr, &sw);
+		assert_int_equal(sw.macs, full);
+		assert_int_equal(iw.skipped + sw.skipped, 0);
+	}
+	float *own = rand_mat(dims[1], d, d);
+	bands[1].proj = own;
+	bands[1].proj_layout = AX_K_PROJ_DB_D;
+	struct ax_k_work sw = work0();
+	ax_k_adaptive_log_softmax(y, 25, h, d, bands, nb, Wc, N, d, scr, &sw);
+	assert_int_equal(sw.macs, full);
+	for (int i = 0; i < 6; i++)
+		free(mats[i]);
+	free(y), free(h), free(Wc), free(scr), free(own);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -695,6 +852,9 @@ int main(void)
 		cmocka_unit_test(test_sinusoid),
 		cmocka_unit_test(test_embed),
 		cmocka_unit_test(test_adaptive),
+		cmocka_unit_test(test_work_convs),
+		cmocka_unit_test(test_work_dense),
+		cmocka_unit_test(test_work_adaptive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
