@@ -3,7 +3,8 @@
  *
  * Every count is a polynomial of degree <= 2 in the source length S and
  * the target length T (MODELS.md §8.1), held as exact integer coefficients
- * of the monomials below. One cost function per op kind (ax_cost_op);
+ * of the monomials below. ax_cost_op dispatches to one cost function per
+ * op kind (or family of kinds: convs, elementwise ops);
  * a model's cost is the sum over its ops, so the executor, which walks
  * the same ops, can be checked against it on every run.
  *

@@ -22,6 +22,7 @@
 
 #include <cblas.h>
 
+#include "atomic_io.h"
 #include "cli.h"
 #include "decode.h"
 #include "exec.h"
@@ -325,13 +326,15 @@ static void print_tokens(FILE *f, const int32_t *t, int64_t n)
 		fprintf(f, "%s%d", i ? " " : "", t[i]);
 }
 
+/* Writes the (T, V) log-probs through a unique temporary (atomic_io.h),
+ * so concurrent runs never share one. */
 static int dump_logits(const struct ax_exec *x, int64_t T, const char *path)
 {
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	FILE *f = fopen(tmp, "wb");
+	struct ax_atomic a;
+	struct ax_diag d = { 0 };
+	FILE *f = ax_atomic_open(&a, path, &d);
 	if (!f) {
-		fprintf(stderr, "%s: error: cannot open for writing: %s\n", tmp, strerror(errno));
+		ax_cli_print_diag(&d);
 		return AX_EXIT_ERROR;
 	}
 	int64_t V = ax_exec_vocab(x), ld = x->ld[x->g->logits];
@@ -339,10 +342,13 @@ static int dump_logits(const struct ax_exec *x, int64_t T, const char *path)
 	bool ok = true;
 	for (int64_t i = 0; i < T; i++)
 		ok &= fwrite(lp + i * ld, sizeof(float), (size_t)V, f) == (size_t)V;
-	ok &= fclose(f) == 0;
-	if (!ok || rename(tmp, path) != 0) {
-		fprintf(stderr, "%s: error: cannot write: %s\n", path, strerror(errno));
-		remove(tmp);
+	if (!ok) {
+		fprintf(stderr, "%s: error: cannot write: %s\n", a.tmp, strerror(errno));
+		ax_atomic_abort(&a);
+		return AX_EXIT_ERROR;
+	}
+	if (ax_atomic_commit(&a, &d) != AX_OK) {
+		ax_cli_print_diag(&d);
 		return AX_EXIT_ERROR;
 	}
 	return AX_EXIT_OK;

@@ -2,7 +2,7 @@
  * exec.h - reference inference over the op list.
  *
  * The executor walks the same ops the cost model counts, with real fp32
- * tensors in arenas planned once (src/plan.h): nothing is allocated after
+ * tensors in arenas planned once (plan.h): nothing is allocated after
  * ax_exec_init(). The kernels count their own work (kernels.h, struct
  * ax_k_work): the MACs they performed and the `exact` MACs they skipped
  * on zero padding. After every op the executor adds them to per-op
