@@ -162,32 +162,33 @@ static void run_kernel(void *p)
 	switch (c->op) {
 	case K_LINEAR:
 		(c->fast ? ax_k_linear : ax_k_linear_ref)(c->out, c->o, c->in, c->i,
-							  c->W, c->b, c->N, c->i, c->o);
+							  c->W, c->b, c->N, c->i, c->o, NULL);
 		break;
 	case K_ATT:
 		(c->fast ? ax_k_attention : ax_k_attention_ref)(
 			c->out, c->i, c->in, c->i, c->k, c->i, c->v, c->i, c->N,
 			c->Nk, c->i, c->H, c->causal,
-			c->causal && c->N == 1 ? c->Nk - 1 : 0, c->scr);
+			c->causal && c->N == 1 ? c->Nk - 1 : 0, c->scr, NULL);
 		break;
 	case K_LIGHT:
 		(c->fast ? ax_k_lightconv : ax_k_lightconv_ref)(
 			c->out, c->i, c->in, c->i, c->W, c->N, c->i, c->H, c->K,
-			c->K - 1);
+			c->K - 1, NULL);
 		break;
 	case K_DYN:
 		(c->fast ? ax_k_dynconv : ax_k_dynconv_ref)(
 			c->out, c->i, c->in, c->i, c->k, c->H * c->K, c->N, c->i,
-			c->H, c->K, c->K - 1, c->scr);
+			c->H, c->K, c->K - 1, c->scr, NULL);
 		break;
 	case K_DW:
 		(c->fast ? ax_k_dwconv : ax_k_dwconv_ref)(
-			c->out, c->i, c->in, c->i, c->W, c->N, c->i, c->K, c->K / 2);
+			c->out, c->i, c->in, c->i, c->W, c->N, c->i, c->K, c->K / 2,
+			NULL);
 		break;
 	case K_CONV1D:
 		(c->fast ? ax_k_conv1d : ax_k_conv1d_ref)(
 			c->out, c->o, c->in, c->i, c->W, c->b, c->N, c->i, c->o,
-			c->K, c->K / 2, c->scr);
+			c->K, c->K / 2, c->scr, NULL);
 		break;
 	}
 }

@@ -123,18 +123,182 @@ static void act_bytes(const struct ax_graph *g, const struct ax_op *op,
 
 /* --- one op ------------------------------------------------------------ */
 
-void ax_cost_op(const struct ax_graph *g, int32_t index, enum ax_convention conv,
-		enum ax_mode mode, struct ax_op_cost *c)
+/* What every per-kind cost function below reads about its op. */
+struct op_ctx {
+	const struct ax_graph *g;
+	const struct ax_op *op;
+	const struct ax_tensor *in;   /* in0, NULL if unused */
+	enum ax_len len;              /* the output's stream */
+	int64_t w;                    /* the output's width */
+	bool paper;
+	enum ax_mode mode;
+};
+
+static void cost_embed(const struct op_ctx *x, struct ax_op_cost *c)
+{
+	/* x = sqrt(d) E[tok] + PE: a scale and an add per element, plus one
+	 * more add for the ET target-space row (param 1);
+	 * paper: torchprofile's mul handler counts the scale as numel. */
+	c->other_flops = per_row(x->len, (x->op->param[1] >= 0 ? 3 : 2) * x->w);
+	if (x->paper)
+		c->macs = per_row(x->len, x->w);
+}
+
+static void cost_linear(const struct op_ctx *x, struct ax_op_cost *c)
+{
+	/* in x out MACs per row (exact and paper); the bias add is an add,
+	 * not a MAC. paper excludes the output layer (§8.3). */
+	if (!(x->paper && x->op->tag == AX_KIND_OUTPUT_PROJ))
+		c->macs = per_row(x->len, x->in->width * x->w);
+	if (x->op->param[1] >= 0)
+		c->other_flops = per_row(x->len, x->w);
+}
+
+static void cost_layernorm(const struct op_ctx *x, struct ax_op_cost *c)
+{
+	/* exact: 7 flops per element; paper: numel MACs (2019 handler) */
+	c->other_flops = per_row(x->len, 7 * x->w);
+	if (x->paper)
+		c->macs = per_row(x->len, x->w);
+}
+
+static void cost_attention(const struct op_ctx *x, struct ax_op_cost *c)
+{
+	/* QK^T and AV: N_k x w MACs each per query, whatever H is. Sequence
+	 * mode counts the full causal square (the executor runs a dense
+	 * masked matmul); incremental sees t keys at step t. */
+	const struct ax_op *op = x->op;
+	enum ax_len k = x->g->tensors[op->in[1]].len;
+	struct ax_poly t;
+	c->macs = per_pair(x->len, k, op->causal, x->mode, 2 * x->w);
+	/* q scaling (w per query) + softmax (5 per score) */
+	t = per_row(x->len, x->w);
+	ax_poly_add(&c->other_flops, &t);
+	t = per_pair(x->len, k, op->causal, x->mode, 5 * op->heads);
+	ax_poly_add(&c->other_flops, &t);
+	/* scores written and read back: 8 bytes per score, per head */
+	t = per_pair(x->len, k, op->causal, x->mode, 8 * op->heads);
+	ax_poly_add(&c->bytes, &t);
+	if (x->paper)
+		c->aux_macs = per_row(x->len, x->w);
+}
+
+/* Light, dynamic, depthwise and standard convs. Every tap counts under
+ * `exact`, the ones on the zero padding included (the executor's kernels
+ * skip those and report them as skipped, kernels.h). */
+static void cost_conv(const struct op_ctx *x, struct ax_op_cost *c)
+{
+	const struct ax_op *op = x->op;
+	switch (op->kind) {
+	case AX_OP_LIGHTCONV:
+		/* c x K taps per row; the (H, K) weight is softmaxed once per
+		 * evaluation. paper: 0 (a CUDA op no profiler sees, §8.3). */
+		if (!x->paper)
+			c->macs = per_row(x->len, x->w * op->kernel);
+		c->other_flops = constant(5 * op->heads * op->kernel);
+		break;
+	case AX_OP_DYNCONV:
+		/* c x K taps per row plus a softmax over K per head per row */
+		if (!x->paper)
+			c->macs = per_row(x->len, x->w * op->kernel);
+		c->other_flops = per_row(x->len, 5 * op->heads * op->kernel);
+		break;
+	case AX_OP_DWCONV:
+		/* ET depthwise: c x K MACs per row; no bias. Counted in both
+		 * conventions: a port uses framework convs (MODELS §8.3). */
+		c->macs = per_row(x->len, x->w * op->kernel);
+		break;
+	default:
+		/* ET standard conv: K x C_in x C_out MACs per row, plus a bias
+		 * add of C_out; counted in both conventions. */
+		c->macs = per_row(x->len, op->kernel * x->in->width * x->w);
+		c->other_flops = per_row(x->len, x->w);
+		break;
+	}
+}
+
+/* GLU, ReLU, swish, add, log-softmax: no `exact` MACs. */
+static void cost_elementwise(const struct op_ctx *x, struct ax_op_cost *c)
+{
+	const struct ax_op *op = x->op;
+	switch (op->kind) {
+	case AX_OP_GLU:
+		/* a * sigmoid(b): sigmoid 3 + mul 1 per output element.
+		 * paper: F.glu has no handler, 0. */
+		c->other_flops = per_row(x->len, 4 * x->w);
+		break;
+	case AX_OP_RELU:
+		c->other_flops = per_row(x->len, x->w);
+		break;
+	case AX_OP_SWISH:
+		/* z * sigmoid(z); paper: the mul is counted as numel */
+		c->other_flops = per_row(x->len, 4 * x->w);
+		if (x->paper)
+			c->macs = per_row(x->len, x->w);
+		break;
+	case AX_OP_ADD: {
+		/* one add per element of the narrower operand */
+		int64_t w1 = op->in[1] >= 0 ? x->g->tensors[op->in[1]].width : x->w;
+		c->other_flops = per_row(x->len, w1 < x->w ? w1 : x->w);
+		break;
+	}
+	default:
+		/* log-softmax, part of the output layer: excluded under paper
+		 * anyway */
+		c->other_flops = per_row(x->len, 5 * x->w);
+		break;
+	}
+}
+
+static void cost_adaptive_input(const struct op_ctx *x, struct ax_op_cost *c)
+{
+	/* x = sqrt(d) P_b E_b[tok] + PE. A token costs d_b x d MACs in its
+	 * own band b, which an analytic count cannot know: every token is
+	 * counted in band 0, d_0 x d = d^2 MACs (the paper's rule too: its
+	 * dummy ids lie in band 0, MODELS §8.3). This is an upper bound
+	 * (d_b <= d_0); ax_cost_adaptive_input_delta() corrects it for known
+	 * tokens. Scale and PE add: 2d flops; paper: the scale mul counted
+	 * as numel. */
+	const struct ax_param *p0 = &x->g->params[x->op->param[1]];
+	c->macs = per_row(x->len, p0->rows * p0->cols);
+	c->other_flops = per_row(x->len, 2 * x->w);
+	if (x->paper)
+		c->aux_macs = per_row(x->len, x->w);
+}
+
+static void cost_adaptive_softmax(const struct op_ctx *x, struct ax_op_cost *c)
+{
+	/* The full distribution (fairseq get_log_prob), per row:
+	 *   head  d x (size_0 + bands - 1)       [E_0 h | W_cls h]
+	 *   tail  d x d_b + d_b x size_b, b >= 1  E_b (P_b^T h)
+	 * log-softmax 5 per head entry and 5 per tail entry, plus an add of
+	 * the cluster log-prob per tail entry. Scoring a known target needs
+	 * one tail only; we count what generation needs.
+	 * paper: the output layer is excluded (MODELS §8.3). */
+	const struct ax_graph *g = x->g;
+	const struct ax_op *op = x->op;
+	int64_t d = x->in->width, m = 0, f = 0;
+	int64_t head = g->params[op->param[0]].rows + op->bands - 1;
+	m += d * head;
+	f += 5 * head;
+	for (int b = 1; b < op->bands; b++) {
+		const struct ax_param *tab = &g->params[op->param[2 * b]];
+		const struct ax_param *prj = &g->params[op->param[2 * b + 1]];
+		m += prj->rows * prj->cols + tab->rows * tab->cols;
+		f += 6 * tab->rows;
+	}
+	if (!x->paper)
+		c->macs = per_row(x->len, m);
+	c->other_flops = per_row(x->len, f);
+}
+
+/* Params at the op's owned slots, and the bytes of its weights and
+ * activations. */
+static void cost_params_bytes(const struct ax_graph *g, int32_t index,
+			      enum ax_convention conv, enum ax_mode mode,
+			      struct ax_op_cost *c)
 {
 	const struct ax_op *op = &g->ops[index];
-	const struct ax_tensor *out = &g->tensors[op->out];
-	const struct ax_tensor *in = op->in[0] >= 0 ? &g->tensors[op->in[0]] : NULL;
-	const bool paper = conv == AX_CONVENTION_PAPER;
-	enum ax_len len = out->len;
-	int64_t w = out->width;
-	struct ax_poly t;
-
-	memset(c, 0, sizeof *c);
 	int64_t weights = 0;
 	for (int i = 0, n = param_slots(op); i < n; i++) {
 		int32_t p = op->param[i];
@@ -146,151 +310,55 @@ void ax_cost_op(const struct ax_graph *g, int32_t index, enum ax_convention conv
 	}
 	weight_bytes(g, op, weights, mode, &c->bytes);
 	act_bytes(g, op, &c->bytes);
+}
 
+void ax_cost_op(const struct ax_graph *g, int32_t index, enum ax_convention conv,
+		enum ax_mode mode, struct ax_op_cost *c)
+{
+	const struct ax_op *op = &g->ops[index];
+	const struct op_ctx x = {
+		.g = g, .op = op,
+		.in = op->in[0] >= 0 ? &g->tensors[op->in[0]] : NULL,
+		.len = g->tensors[op->out].len,
+		.w = g->tensors[op->out].width,
+		.paper = conv == AX_CONVENTION_PAPER,
+		.mode = mode,
+	};
+
+	memset(c, 0, sizeof *c);
+	cost_params_bytes(g, index, conv, mode, c);
 	switch (op->kind) {
 	case AX_OP_EMBED:
-		/* x = sqrt(d) E[tok] + PE: a scale and an add per element, plus
-		 * one more add for the ET target-space row (param 1);
-		 * paper: torchprofile's mul handler counts the scale as numel. */
-		c->other_flops = per_row(len, (op->param[1] >= 0 ? 3 : 2) * w);
-		if (paper)
-			c->macs = per_row(len, w);
+		cost_embed(&x, c);
 		break;
-
-	case AX_OP_LINEAR: {
-		/* in x out MACs per row (exact and paper); the bias add is an
-		 * add, not a MAC. paper excludes the output layer (§8.3). */
-		int64_t i_dim = in->width;
-		if (!(paper && op->tag == AX_KIND_OUTPUT_PROJ))
-			c->macs = per_row(len, i_dim * w);
-		if (op->param[1] >= 0)
-			c->other_flops = per_row(len, w);
+	case AX_OP_LINEAR:
+		cost_linear(&x, c);
 		break;
-	}
-
 	case AX_OP_LAYERNORM:
-		/* exact: 7 flops per element; paper: numel MACs (2019 handler) */
-		c->other_flops = per_row(len, 7 * w);
-		if (paper)
-			c->macs = per_row(len, w);
+		cost_layernorm(&x, c);
 		break;
-
-	case AX_OP_ATTENTION: {
-		/* QK^T and AV: N_k x w MACs each per query, whatever H is.
-		 * Sequence mode counts the full causal square (the executor runs
-		 * a dense masked matmul); incremental sees t keys at step t. */
-		const struct ax_tensor *k = &g->tensors[op->in[1]];
-		c->macs = per_pair(len, k->len, op->causal, mode, 2 * w);
-		/* q scaling (w per query) + softmax (5 per score) */
-		t = per_row(len, w);
-		ax_poly_add(&c->other_flops, &t);
-		t = per_pair(len, k->len, op->causal, mode, 5 * op->heads);
-		ax_poly_add(&c->other_flops, &t);
-		/* scores written and read back: 8 bytes per score, per head */
-		t = per_pair(len, k->len, op->causal, mode, 8 * op->heads);
-		ax_poly_add(&c->bytes, &t);
-		if (paper)
-			c->aux_macs = per_row(len, w);
+	case AX_OP_ATTENTION:
+		cost_attention(&x, c);
 		break;
-	}
-
 	case AX_OP_LIGHTCONV:
-		/* c x K taps per row; the (H, K) weight is softmaxed once per
-		 * sentence. paper: 0 (a CUDA op no profiler sees, §8.3). */
-		if (!paper)
-			c->macs = per_row(len, w * op->kernel);
-		c->other_flops = constant(5 * op->heads * op->kernel);
-		break;
-
 	case AX_OP_DYNCONV:
-		/* c x K taps per row plus a softmax over K per head per row */
-		if (!paper)
-			c->macs = per_row(len, w * op->kernel);
-		c->other_flops = per_row(len, 5 * op->heads * op->kernel);
-		break;
-
 	case AX_OP_DWCONV:
-		/* ET depthwise: c x K MACs per row (K taps per channel, padding
-		 * taps included, as a zero-initialised ring); no bias. Counted in
-		 * both conventions: a port uses framework convs (MODELS §8.3). */
-		c->macs = per_row(len, w * op->kernel);
-		break;
-
 	case AX_OP_CONV1D:
-		/* ET standard conv: K x C_in x C_out MACs per row, plus a bias
-		 * add of C_out; counted in both conventions. */
-		c->macs = per_row(len, op->kernel * in->width * w);
-		c->other_flops = per_row(len, w);
+		cost_conv(&x, c);
 		break;
-
 	case AX_OP_GLU:
-		/* a * sigmoid(b): sigmoid 3 + mul 1 per output element.
-		 * paper: F.glu has no handler, 0. */
-		c->other_flops = per_row(len, 4 * w);
-		break;
-
 	case AX_OP_RELU:
-		c->other_flops = per_row(len, w);
-		break;
-
 	case AX_OP_SWISH:
-		/* z * sigmoid(z); paper: the mul is counted as numel */
-		c->other_flops = per_row(len, 4 * w);
-		if (paper)
-			c->macs = per_row(len, w);
-		break;
-
-	case AX_OP_ADD: {
-		/* one add per element of the narrower operand */
-		int64_t w1 = op->in[1] >= 0 ? g->tensors[op->in[1]].width : w;
-		c->other_flops = per_row(len, w1 < w ? w1 : w);
-		break;
-	}
-
+	case AX_OP_ADD:
 	case AX_OP_LOG_SOFTMAX:
-		/* part of the output layer: excluded under paper anyway */
-		c->other_flops = per_row(len, 5 * w);
+		cost_elementwise(&x, c);
 		break;
-
-	case AX_OP_ADAPTIVE_INPUT: {
-		/* x = sqrt(d) P_b E_b[tok] + PE. A token costs d_b x d MACs in
-		 * its own band b, which an analytic count cannot know: every
-		 * token is counted in band 0, d_0 x d = d^2 MACs (the paper's
-		 * rule too: its dummy ids lie in band 0, MODELS §8.3). This is
-		 * an upper bound (d_b <= d_0). Scale and PE add: 2d flops;
-		 * paper: the scale mul counted as numel. */
-		const struct ax_param *p0 = &g->params[op->param[1]];
-		c->macs = per_row(len, p0->rows * p0->cols);
-		c->other_flops = per_row(len, 2 * w);
-		if (paper)
-			c->aux_macs = per_row(len, w);
+	case AX_OP_ADAPTIVE_INPUT:
+		cost_adaptive_input(&x, c);
 		break;
-	}
-
-	case AX_OP_ADAPTIVE_SOFTMAX: {
-		/* The full distribution (fairseq get_log_prob), per row:
-		 *   head  d x (size_0 + bands - 1)       [E_0 h | W_cls h]
-		 *   tail  d x d_b + d_b x size_b, b >= 1  E_b (P_b^T h)
-		 * log-softmax 5 per head entry and 5 per tail entry, plus an
-		 * add of the cluster log-prob per tail entry. Scoring a known
-		 * target needs one tail only; we count what generation needs.
-		 * paper: the output layer is excluded (MODELS §8.3). */
-		int64_t d = in->width, m = 0, f = 0;
-		int64_t head = g->params[op->param[0]].rows + op->bands - 1;
-		m += d * head;
-		f += 5 * head;
-		for (int b = 1; b < op->bands; b++) {
-			const struct ax_param *tab = &g->params[op->param[2 * b]];
-			const struct ax_param *prj = &g->params[op->param[2 * b + 1]];
-			m += prj->rows * prj->cols + tab->rows * tab->cols;
-			f += 6 * tab->rows;
-		}
-		if (!paper)
-			c->macs = per_row(len, m);
-		c->other_flops = per_row(len, f);
+	case AX_OP_ADAPTIVE_SOFTMAX:
+		cost_adaptive_softmax(&x, c);
 		break;
-	}
-
 	case AX_OP_KIND_COUNT:
 		assert(!"not an op kind");
 		break;
@@ -323,9 +391,7 @@ void ax_cost_graph(const struct ax_graph *g, enum ax_convention conv,
 	out->mode = mode;
 
 	/* layer slots: encoder layers first, then decoder layers */
-	int64_t n_enc = g->cfg && g->cfg->task == AX_TASK_TRANSLATION ?
-			g->cfg->encoder.layers : 0;
-	int64_t n_dec = g->cfg ? g->cfg->decoder.layers : 0;
+	int64_t n_enc = g->enc_layers, n_dec = g->dec_layers;
 	out->n_layers = (int)(n_enc + n_dec);
 	for (int i = 0; i < out->n_layers; i++)
 		out->layers[i] = (struct ax_layer_cost){
@@ -391,27 +457,34 @@ enum ax_status ax_cost_check(const struct ax_cost *c, int64_t S, int64_t T,
 			   S, T, what, x);
 }
 
+int64_t ax_cost_adaptive_input_op_delta(const struct ax_graph *g, int32_t op,
+					const int32_t *tokens, int64_t n)
+{
+	const struct ax_op *o = &g->ops[op];
+	if (o->kind != AX_OP_ADAPTIVE_INPUT)
+		return 0;
+	int64_t delta = 0;
+	int64_t d = g->tensors[o->out].width;
+	int64_t d0 = g->params[o->param[0]].cols;
+	for (int64_t t = 0; t < n; t++) {
+		int64_t start = 0;
+		for (int b = 0; b < o->bands; b++) {
+			const struct ax_param *tab = &g->params[o->param[2 * b]];
+			if (tokens[t] < start + tab->rows) {
+				delta += (tab->cols - d0) * d;
+				break;
+			}
+			start += tab->rows;
+		}
+	}
+	return delta;
+}
+
 int64_t ax_cost_adaptive_input_delta(const struct ax_graph *g,
 				     const int32_t *tokens, int64_t n)
 {
 	int64_t delta = 0;
-	for (int32_t i = 0; i < g->n_ops; i++) {
-		const struct ax_op *op = &g->ops[i];
-		if (op->kind != AX_OP_ADAPTIVE_INPUT)
-			continue;
-		int64_t d = g->tensors[op->out].width;
-		int64_t d0 = g->params[op->param[0]].cols;
-		for (int64_t t = 0; t < n; t++) {
-			int64_t start = 0;
-			for (int b = 0; b < op->bands; b++) {
-				const struct ax_param *tab = &g->params[op->param[2 * b]];
-				if (tokens[t] < start + tab->rows) {
-					delta += (tab->cols - d0) * d;
-					break;
-				}
-				start += tab->rows;
-			}
-		}
-	}
+	for (int32_t i = 0; i < g->n_ops; i++)
+		delta += ax_cost_adaptive_input_op_delta(g, i, tokens, n);
 	return delta;
 }

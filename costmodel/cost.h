@@ -3,7 +3,8 @@
  *
  * Every count is a polynomial of degree <= 2 in the source length S and
  * the target length T (MODELS.md §8.1), held as exact integer coefficients
- * of the monomials below. One cost function per op kind (ax_cost_op);
+ * of the monomials below. ax_cost_op dispatches to one cost function per
+ * op kind (or family of kinds: convs, elementwise ops);
  * a model's cost is the sum over its ops, so the executor, which walks
  * the same ops, can be checked against it on every run.
  *
@@ -165,5 +166,8 @@ enum ax_status ax_cost_check(const struct ax_cost *c, int64_t S, int64_t T,
  * band-0 assumption (<= 0; 0 for models without adaptive input). */
 int64_t ax_cost_adaptive_input_delta(const struct ax_graph *g,
 				     const int32_t *tokens, int64_t n);
+/* The same for one op (0 unless it is an adaptive input op). */
+int64_t ax_cost_adaptive_input_op_delta(const struct ax_graph *g, int32_t op,
+					const int32_t *tokens, int64_t n);
 
 #endif

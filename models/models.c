@@ -150,6 +150,10 @@ enum ax_status ax_model_build_layers(const struct ax_config *cfg,
 		ax_b_output(&b, y, cfg->vocab_target,
 			    cfg->share == AX_SHARE_NONE ? -1 : tgt_table);
 
+	g->has_encoder = cfg->task == AX_TASK_TRANSLATION;
+	g->enc_layers = g->has_encoder ? (int32_t)cfg->encoder.layers : 0;
+	g->dec_layers = (int32_t)cfg->decoder.layers;
+	g->start_token = fam->pos == AX_POS_T2T ? 0 : AX_TOKEN_EOS;
 	if (b.status != AX_OK)
 		return ax_diag_set(d, b.status, cfg->name, 0, 0,
 				   "cannot build the op list: %s",

@@ -1111,12 +1111,21 @@ def parse_json_out(out, what):
 
 
 def check_macs(what, out, oracle_macs, errors):
-    """archex's executed and analytic (cost-model) MACs vs the oracle's own
-    count of the same computation; differences go to `errors`."""
+    """archex's executed (kernel-counted) and analytic (cost-model) MACs vs
+    the oracle's own count of the same computation; differences go to
+    `errors`."""
     for key in ("executed_macs", "analytic_macs"):
         if key in out and int(out[key]) != oracle_macs:
             errors.append(f"{what}: archex {key} {out[key]}, oracle counts "
                           f"{oracle_macs} (diff {int(out[key]) - oracle_macs})")
+    # executed = what the kernels performed + the zero-padding taps they
+    # skipped (each kernel counts both itself)
+    if "performed_macs" in out and "skipped_macs" in out and \
+            int(out["performed_macs"]) + int(out["skipped_macs"]) != \
+            int(out["executed_macs"]):
+        errors.append(f"{what}: archex performed_macs {out['performed_macs']} "
+                      f"+ skipped_macs {out['skipped_macs']} != executed_macs "
+                      f"{out['executed_macs']}")
 
 
 def ids(seq):

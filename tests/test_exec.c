@@ -1,12 +1,18 @@
 /*
  * test_exec.c - the executor against the cost model and against itself:
- *   - executed MACs equal `exact` MACs, per kind, in sequence mode (batch 1
- *     and 3) and in incremental mode (greedy and beam), for every family;
+ *   - executed MACs (counted by the kernels: performed + skipped padding
+ *     taps) equal `exact` MACs, per kind, in sequence mode (batch 1 and 3)
+ *     and in incremental mode (greedy and beam), for every family, and for
+ *     every config of configs/paper and tests/configs; conv models skip
+ *     padding taps, so they perform fewer;
+ *   - the executor's own per-op check fails a call whose count disagrees
+ *     with the cost model;
  *   - incremental decoding with caches and conv rings reproduces the
  *     teacher-forced pass row by row (same tokens fed step by step);
  *   - a batch of identical sentences gives identical rows;
  *   - weights saved and loaded give bit-identical outputs.
  */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +24,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "config.h"
 #include "cost.h"
 #include "decode.h"
 #include "exec.h"
@@ -325,6 +332,151 @@ static void test_beam_exhaustive(void **state)
 	ax_graph_free(&g);
 }
 
+/* Whether g has a light, dynamic or depthwise conv, whose kernels skip
+ * the taps on the zero padding. */
+static bool skips_padding(const struct ax_graph *g)
+{
+	for (int32_t i = 0; i < g->n_ops; i++)
+		if (g->ops[i].kind == AX_OP_LIGHTCONV || g->ops[i].kind == AX_OP_DYNCONV ||
+		    g->ops[i].kind == AX_OP_DWCONV)
+			return true;
+	return false;
+}
+
+/* One config file: sequence (S, T) and incremental (Si, Ti) runs whose
+ * kernel-counted MACs (performed + skipped) equal the exact polynomial,
+ * plus the adaptive-input correction for the tokens fed; a model with
+ * padding-skipping convs performs fewer than that. */
+static void check_config_file(const char *path, int64_t S, int64_t T,
+			      int64_t Si, int64_t Ti)
+{
+	struct ax_config *cfg = malloc(sizeof *cfg);
+	struct ax_graph g;
+	struct ax_diag d = { 0 };
+	assert_non_null(cfg);
+	if (ax_config_load(path, cfg, &d) != AX_OK)
+		fail_msg("%s: %s", path, d.msg);
+	ax_graph_init(&g);
+	assert_int_equal(ax_model_build(cfg, &g, &d), AX_OK);
+	bool lm = !g.has_encoder;
+	int32_t src[64], tgt[64];
+	fill_tokens(src, 64, cfg->vocab_source, 21);
+	fill_tokens(tgt, 64, cfg->vocab_target, 22);
+	for (int m = 0; m < 2; m++) {
+		bool inc = m == 1;
+		int64_t s = lm ? 0 : inc ? Si : S, t = inc ? Ti : T;
+		struct ax_exec x;
+		struct ax_exec_opts o = {
+			.mode = inc ? AX_MODE_INCREMENTAL : AX_MODE_SEQUENCE,
+			.batch = 1, .max_src = s, .max_tgt = t,
+		};
+		assert_int_equal(ax_exec_init(&x, &g, &o, &d), AX_OK);
+		ax_exec_init_weights(&x, 1);
+		if (inc) {
+			assert_int_equal(ax_exec_encode(&x, src, s, &d), AX_OK);
+			for (int64_t k = 0; k < t; k++)
+				if (ax_exec_step(&x, &tgt[k], &d) != AX_OK)
+					fail_msg("%s step %lld: %s", path, (long long)k, d.msg);
+		} else if (ax_exec_forward(&x, src, s, tgt, t, &d) != AX_OK) {
+			fail_msg("%s: %s", path, d.msg);
+		}
+		ax_cost_graph(&g, AX_CONVENTION_EXACT, o.mode, &cost);
+		int64_t exact = ax_poly_eval(&cost.macs, s, t) +
+				ax_cost_adaptive_input_delta(&g, tgt, t);
+		int64_t counted = ax_exec_macs(&x, NULL), skipped = ax_exec_skipped(&x);
+		if (counted != exact)
+			fail_msg("%s (%s): kernels counted %lld, exact %lld", path,
+				 ax_mode_names[o.mode], (long long)counted, (long long)exact);
+		assert_true(skipped >= 0);
+		if (skips_padding(&g) && t > 1)
+			assert_true(skipped > 0);   /* performed < exact */
+		else if (!skips_padding(&g))
+			assert_int_equal(skipped, 0);
+		ax_exec_free(&x);
+	}
+	ax_graph_free(&g);
+	free(cfg);
+}
+
+static void check_config_dir(const char *dir, int64_t S, int64_t T,
+			     int64_t Si, int64_t Ti)
+{
+	DIR *dp = opendir(dir);
+	assert_non_null(dp);
+	struct dirent *e;
+	int n = 0;
+	while ((e = readdir(dp))) {
+		size_t len = strlen(e->d_name);
+		if (len < 6 || strcmp(e->d_name + len - 5, ".yaml"))
+			continue;
+		char path[1024];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		check_config_file(path, S, T, Si, Ti);
+		n++;
+	}
+	closedir(dp);
+	assert_true(n > 0);
+}
+
+static void test_paper_configs(void **state)
+{
+	(void)state;
+	check_config_dir(AX_SOURCE_DIR "/configs/paper", 30, 30, 9, 5);
+}
+
+static void test_oracle_configs(void **state)
+{
+	(void)state;
+	check_config_dir(AX_SOURCE_DIR "/tests/configs/oracle", 11, 7, 6, 9);
+}
+
+/* The executor's per-op check fires: one op's `exact` polynomial is made
+ * inconsistent with what its kernels count, and the call fails with
+ * AX_ERR_INTERNAL naming the op, in both modes. */
+static void test_check_fires(void **state)
+{
+	(void)state;
+	struct ax_config c = fx_lite(40, AX_CONV_DYNAMIC, true, 8, 50, 50, AX_SHARE_ALL);
+	struct ax_graph g;
+	struct ax_diag d = { 0 };
+	ax_graph_init(&g);
+	assert_int_equal(ax_model_build(&c, &g, &d), AX_OK);
+	int32_t conv = -1, self_att = -1;
+	for (int32_t i = 0; i < g.n_ops; i++) {
+		if (g.ops[i].kind == AX_OP_DYNCONV && conv < 0)
+			conv = i;
+		if (g.ops[i].kind == AX_OP_ATTENTION && g.ops[i].causal && self_att < 0)
+			self_att = i;
+	}
+	assert_true(conv >= 0 && self_att >= 0);
+	int32_t src[6] = { 4, 5, 6, 7, 8, 9 }, tgt[4] = { 2, 10, 11, 12 };
+	char want[64];
+
+	struct ax_exec x;
+	struct ax_exec_opts o = { .mode = AX_MODE_SEQUENCE, .batch = 1,
+				  .max_src = 6, .max_tgt = 4 };
+	assert_int_equal(ax_exec_init(&x, &g, &o, &d), AX_OK);
+	ax_exec_init_weights(&x, 1);
+	assert_int_equal(ax_exec_forward(&x, src, 6, tgt, 4, &d), AX_OK);
+	x.op_exact[conv].h[AX_MONO_S] += 2;  /* one MAC more per source row */
+	assert_int_equal(ax_exec_forward(&x, src, 6, tgt, 4, &d), AX_ERR_INTERNAL);
+	snprintf(want, sizeof want, "op %d (", conv);
+	assert_non_null(strstr(d.msg, want));
+	assert_non_null(strstr(d.msg, "the cost model's exact count is"));
+	ax_exec_free(&x);
+
+	o.mode = AX_MODE_INCREMENTAL;
+	assert_int_equal(ax_exec_init(&x, &g, &o, &d), AX_OK);
+	ax_exec_init_weights(&x, 1);
+	x.op_exact[self_att].h[AX_MONO_TT] += 2;   /* t^2 is off by 1 */
+	assert_int_equal(ax_exec_encode(&x, src, 6, &d), AX_OK);
+	assert_int_equal(ax_exec_step(&x, &tgt[0], &d), AX_ERR_INTERNAL);
+	snprintf(want, sizeof want, "op %d (", self_att);
+	assert_non_null(strstr(d.msg, want));
+	ax_exec_free(&x);
+	ax_graph_free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +488,9 @@ int main(void)
 		cmocka_unit_test(test_weights_roundtrip),
 		cmocka_unit_test(test_beam),
 		cmocka_unit_test(test_beam_exhaustive),
+		cmocka_unit_test(test_paper_configs),
+		cmocka_unit_test(test_oracle_configs),
+		cmocka_unit_test(test_check_fires),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

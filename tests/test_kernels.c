@@ -4,7 +4,10 @@
  * hand-checked cases for the semantics MODELS.md fixes: sinusoid values,
  * causal and centred conv taps, dynamic-conv softmax before dropping
  * edge taps, ring-buffer steps equal to sequence rows, the attention
- * causal mask, and log-softmax normalisation.
+ * causal mask, and log-softmax normalisation; and the work every kernel
+ * counts (struct ax_k_work): performed + skipped is the `exact` count,
+ * fast and reference agree on it, and the padding-skipping convs count
+ * exactly the out-of-range taps as skipped.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -117,14 +120,14 @@ static void test_linear(void **state)
 			float *in = rand_mat(N, i, ldi), *W = rand_mat(o, i, i);
 			float *b = bias ? rand_mat(1, o, o) : NULL;
 			float *y = sentinel_mat(N, ldo), *yr = sentinel_mat(N, ldo);
-			ax_k_linear(y, ldo, in, ldi, W, b, N, i, o);
-			ax_k_linear_ref(yr, ldo, in, ldi, W, b, N, i, o);
+			ax_k_linear(y, ldo, in, ldi, W, b, N, i, o, NULL);
+			ax_k_linear_ref(yr, ldo, in, ldi, W, b, N, i, o, NULL);
 			check_close("linear", y, ldo, yr, ldo, N, o, RTOL, ATOL);
 			free(in), free(W), free(b), free(y), free(yr);
 		}
 	/* a hand case: y = [1 2; 3 4] x + b with x = (1, -1), b = (10, 20) */
 	float W[] = {1, 2, 3, 4}, x[] = {1, -1}, b[] = {10, 20}, y[2];
-	ax_k_linear(y, 2, x, 2, W, b, 1, 2, 2);
+	ax_k_linear(y, 2, x, 2, W, b, 1, 2, 2, NULL);
 	assert_float_equal(y[0], 9.0f, 0.0f);
 	assert_float_equal(y[1], 19.0f, 0.0f);
 }
@@ -184,9 +187,9 @@ static void test_attention_fast_vs_ref(void **state)
 		float *scr = malloc((size_t)ax_k_attention_scratch(a->Nq, a->Nk,
 					     a->H) * sizeof *scr);
 		ax_k_attention(y, ldo, q, ldq, k, ldk, v, ldv, a->Nq, a->Nk, w,
-			       a->H, a->causal, a->q_pos0, scr);
+			       a->H, a->causal, a->q_pos0, scr, NULL);
 		ax_k_attention_ref(yr, ldo, q, ldq, k, ldk, v, ldv, a->Nq, a->Nk,
-				   w, a->H, a->causal, a->q_pos0, scr);
+				   w, a->H, a->causal, a->q_pos0, scr, NULL);
 		check_close("attention", y, ldo, yr, ldo, a->Nq, w, RTOL, ATOL);
 		free(q), free(k), free(v), free(y), free(yr), free(scr);
 	}
@@ -207,13 +210,13 @@ static void test_attention_causal_mask(void **state)
 		void (*att)(float *, int64_t, const float *, int64_t,
 			    const float *, int64_t, const float *, int64_t,
 			    int64_t, int64_t, int64_t, int64_t, bool, int64_t,
-			    float *) = fast ? ax_k_attention : ax_k_attention_ref;
-		att(y0, w, q, w, k, w, v, w, N, N, w, H, true, 0, scr);
+			    float *, struct ax_k_work *) = fast ? ax_k_attention : ax_k_attention_ref;
+		att(y0, w, q, w, k, w, v, w, N, N, w, H, true, 0, scr, NULL);
 		for (int64_t i = 0; i + 1 < N; i++) {
 			float *k2 = rand_mat(N, w, w), *v2 = rand_mat(N, w, w);
 			memcpy(k2, k, sizeof(float) * (size_t)((i + 1) * w));
 			memcpy(v2, v, sizeof(float) * (size_t)((i + 1) * w));
-			att(y1, w, q, w, k2, w, v2, w, N, N, w, H, true, 0, scr);
+			att(y1, w, q, w, k2, w, v2, w, N, N, w, H, true, 0, scr, NULL);
 			for (int64_t r = 0; r <= i; r++)
 				for (int64_t c = 0; c < w; c++)
 					assert_true(y1[r * w + c] == y0[r * w + c]);
@@ -227,14 +230,14 @@ static void test_attention_causal_mask(void **state)
 		/* incremental: query t against keys 0..t */
 		for (int64_t t = 0; t < N; t++) {
 			att(y1, w, q + t * w, w, k, w, v, w, 1, t + 1, w, H, true,
-			    t, scr);
+			    t, scr, NULL);
 			check_close("attention step", y1, w, y0 + t * w, w, 1, w,
 				    RTOL, ATOL);
 		}
 	}
 	/* one key: the output is that value row, whatever the scores */
 	float qq[4] = {5, -3, 2, 1}, kk[4] = {1, 2, 3, 4}, vv[4] = {7, 8, 9, 10}, yy[4];
-	ax_k_attention(yy, 4, qq, 4, kk, 4, vv, 4, 1, 1, 4, 2, true, 0, scr);
+	ax_k_attention(yy, 4, qq, 4, kk, 4, vv, 4, 1, 1, 4, 2, true, 0, scr, NULL);
 	for (int c = 0; c < 4; c++)
 		assert_float_equal(yy[c], vv[c], 1e-6);
 	free(q), free(k), free(v), free(y0), free(y1), free(scr);
@@ -270,8 +273,8 @@ static void test_lightconv(void **state)
 			assert_float_equal(sum, 1.0, 1e-5);
 		}
 		float *y = sentinel_mat(cc->N, ldo), *yr = sentinel_mat(cc->N, ldo);
-		ax_k_lightconv(y, ldo, in, ldi, wn, cc->N, cc->c, cc->H, cc->K, cc->P);
-		ax_k_lightconv_ref(yr, ldo, in, ldi, wn, cc->N, cc->c, cc->H, cc->K, cc->P);
+		ax_k_lightconv(y, ldo, in, ldi, wn, cc->N, cc->c, cc->H, cc->K, cc->P, NULL);
+		ax_k_lightconv_ref(yr, ldo, in, ldi, wn, cc->N, cc->c, cc->H, cc->K, cc->P, NULL);
 		check_close("lightconv", y, ldo, yr, ldo, cc->N, cc->c, RTOL, ATOL);
 		free(in), free(w), free(wn), free(y), free(yr);
 	}
@@ -284,13 +287,13 @@ static void test_lightconv_hand(void **state)
 	int64_t K = 5, N = 4, c = 2;
 	float wn[5] = {0, 0, 0, 0, 1};
 	float x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, y[8];
-	ax_k_lightconv(y, c, x, c, wn, N, c, 1, K, K - 1);
+	ax_k_lightconv(y, c, x, c, wn, N, c, 1, K, K - 1, NULL);
 	for (int i = 0; i < 8; i++)
 		assert_float_equal(y[i], x[i], 0.0);
 	/* one-hot on tap 0 in a causal conv: the token K-1 steps back */
 	float w0[5] = {1, 0, 0, 0, 0};
 	float z[12] = {0}, x6[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
-	ax_k_lightconv_ref(z, c, x6, c, w0, 6, c, 1, K, K - 1);
+	ax_k_lightconv_ref(z, c, x6, c, w0, 6, c, 1, K, K - 1, NULL);
 	for (int i = 0; i < 8; i++)
 		assert_float_equal(z[i], 0.0, 0.0);
 	assert_float_equal(z[8], 1.0, 0.0);
@@ -299,7 +302,7 @@ static void test_lightconv_hand(void **state)
 	float a3[3] = {0.2f, 0.3f, 0.5f}, x3[3] = {1, 10, 100}, y3[3];
 	for (int fast = 0; fast < 2; fast++) {
 		(fast ? ax_k_lightconv : ax_k_lightconv_ref)(y3, 1, x3, 1, a3, 3, 1,
-							      1, 3, 1);
+							      1, 3, 1, NULL);
 		assert_float_equal(y3[0], 0.3f * 1 + 0.5f * 10, 1e-5);
 		assert_float_equal(y3[1], 0.2f * 1 + 0.3f * 10 + 0.5f * 100, 1e-4);
 		assert_float_equal(y3[2], 0.2f * 10 + 0.3f * 100, 1e-4);
@@ -307,7 +310,7 @@ static void test_lightconv_hand(void **state)
 	/* contiguous heads: c=4, H=2, channels 0,1 use head 0 */
 	/* K=1 per head: head 0 weight 2, head 1 weight 3 (unnormalised) */
 	float wh2[2] = {2, 3}, xh[4] = {1, 2, 3, 4}, yh[4];
-	ax_k_lightconv(yh, 4, xh, 4, wh2, 1, 4, 2, 1, 0);
+	ax_k_lightconv(yh, 4, xh, 4, wh2, 1, 4, 2, 1, 0, NULL);
 	assert_float_equal(yh[0], 2, 0), assert_float_equal(yh[1], 4, 0);
 	assert_float_equal(yh[2], 9, 0), assert_float_equal(yh[3], 12, 0);
 }
@@ -326,9 +329,9 @@ static void test_dynconv(void **state)
 		float *scr = malloc(sizeof(float) * (size_t)ax_k_dynconv_scratch(cc->H, cc->K));
 		float *y = sentinel_mat(cc->N, ldo), *yr = sentinel_mat(cc->N, ldo);
 		ax_k_dynconv(y, ldo, in, ldi, kl, ldk, cc->N, cc->c, cc->H, cc->K,
-			     cc->P, scr);
+			     cc->P, scr, NULL);
 		ax_k_dynconv_ref(yr, ldo, in, ldi, kl, ldk, cc->N, cc->c, cc->H,
-				 cc->K, cc->P, scr);
+				 cc->K, cc->P, scr, NULL);
 		check_close("dynconv", y, ldo, yr, ldo, cc->N, cc->c, RTOL, ATOL);
 		free(in), free(kl), free(scr), free(y), free(yr);
 	}
@@ -343,7 +346,7 @@ static void test_dynconv_edges(void **state)
 	float x[2] = {6, 60}, y[2], scr[3];
 	for (int fast = 0; fast < 2; fast++) {
 		(fast ? ax_k_dynconv : ax_k_dynconv_ref)(y, 1, x, 1, kl, 3, 2, 1,
-							  1, 3, 1, scr);
+							  1, 3, 1, scr, NULL);
 		/* row 0: tap 0 reads x[-1] (dropped) */
 		assert_float_equal(y[0], 2.0 / 6 * 6 + 3.0 / 6 * 60, 1e-4);
 		/* row 1: tap 2 reads x[2] (dropped) */
@@ -352,7 +355,7 @@ static void test_dynconv_edges(void **state)
 	/* causal K=3 at row 0: only tap 2 (p = 1/2) survives */
 	for (int fast = 0; fast < 2; fast++) {
 		(fast ? ax_k_dynconv : ax_k_dynconv_ref)(y, 1, x, 1, kl, 3, 2, 1,
-							  1, 3, 2, scr);
+							  1, 3, 2, scr, NULL);
 		assert_float_equal(y[0], 0.5 * 6, 1e-5);
 		assert_float_equal(y[1], 2.0 / 6 * 6 + 3.0 / 6 * 60, 1e-4);
 	}
@@ -367,8 +370,8 @@ static void test_dwconv_conv1d(void **state)
 		int64_t c = cc->c, ldi = c + 2, ldo = c + 3;
 		float *in = rand_mat(cc->N, c, ldi), *W = rand_mat(cc->K, c, c);
 		float *y = sentinel_mat(cc->N, ldo), *yr = sentinel_mat(cc->N, ldo);
-		ax_k_dwconv(y, ldo, in, ldi, W, cc->N, c, cc->K, cc->P);
-		ax_k_dwconv_ref(yr, ldo, in, ldi, W, cc->N, c, cc->K, cc->P);
+		ax_k_dwconv(y, ldo, in, ldi, W, cc->N, c, cc->K, cc->P, NULL);
+		ax_k_dwconv_ref(yr, ldo, in, ldi, W, cc->N, c, cc->K, cc->P, NULL);
 		check_close("dwconv", y, ldo, yr, ldo, cc->N, c, RTOL, ATOL);
 		free(W), free(y), free(yr);
 		/* standard conv, o = c/2 + 3 outputs */
@@ -376,8 +379,8 @@ static void test_dwconv_conv1d(void **state)
 		float *Wc = rand_mat(o, cc->K * c, cc->K * c), *b = rand_mat(1, o, o);
 		float *scr = malloc(sizeof(float) * (size_t)ax_k_conv1d_scratch(cc->N, c, cc->K));
 		y = sentinel_mat(cc->N, ldo2), yr = sentinel_mat(cc->N, ldo2);
-		ax_k_conv1d(y, ldo2, in, ldi, Wc, b, cc->N, c, o, cc->K, cc->P, scr);
-		ax_k_conv1d_ref(yr, ldo2, in, ldi, Wc, b, cc->N, c, o, cc->K, cc->P, scr);
+		ax_k_conv1d(y, ldo2, in, ldi, Wc, b, cc->N, c, o, cc->K, cc->P, scr, NULL);
+		ax_k_conv1d_ref(yr, ldo2, in, ldi, Wc, b, cc->N, c, o, cc->K, cc->P, scr, NULL);
 		check_close("conv1d", y, ldo2, yr, ldo2, cc->N, o, RTOL, 1e-4);
 		free(in), free(Wc), free(b), free(scr), free(y), free(yr);
 	}
@@ -386,7 +389,7 @@ static void test_dwconv_conv1d(void **state)
 	float W[3] = {1, 2, 3}, b = 0.5f, x[3] = {1, 10, 100}, y[3], scr[9];
 	for (int fast = 0; fast < 2; fast++) {
 		(fast ? ax_k_conv1d : ax_k_conv1d_ref)(y, 1, x, 1, W, &b, 3, 1, 1,
-							3, 1, scr);
+							3, 1, scr, NULL);
 		assert_float_equal(y[0], 2 + 30 + 0.5, 1e-4);
 		assert_float_equal(y[1], 1 + 20 + 300 + 0.5, 1e-4);
 		assert_float_equal(y[2], 10 + 200 + 0.5, 1e-4);
@@ -394,7 +397,7 @@ static void test_dwconv_conv1d(void **state)
 	/* conv1d tap-major layout: i=2, o=1, K=2 causal; W_0 = (1,2) reads
 	 * the previous row, W_1 = (3,4) the current one */
 	float W2[4] = {1, 2, 3, 4}, x2[4] = {1, 1, 10, 100}, y2[2];
-	ax_k_conv1d(y2, 1, x2, 2, W2, NULL, 2, 2, 1, 2, 1, scr);
+	ax_k_conv1d(y2, 1, x2, 2, W2, NULL, 2, 2, 1, 2, 1, scr, NULL);
 	assert_float_equal(y2[0], 3 + 4, 1e-5);
 	assert_float_equal(y2[1], 1 + 2 + 30 + 400, 1e-4);
 }
@@ -427,32 +430,32 @@ static void test_ring_steps(void **state)
 			float step[64];
 			assert_true(o <= 64);
 
-			ax_k_lightconv(seq, c, in, c, wn, N, c, H, K, P);
+			ax_k_lightconv(seq, c, in, c, wn, N, c, H, K, P, NULL);
 			for (int64_t t = 0; t < N; t++) {
-				ax_k_lightconv_step(step, in + t * c, ring, R, t, wn, c, H, K);
+				ax_k_lightconv_step(step, in + t * c, ring, R, t, wn, c, H, K, NULL);
 				ax_k_ring_push(ring, R, c, in + t * c, t);
 				check_close("lightconv step", step, c, seq + t * c, c, 1, c,
 					    RTOL, ATOL);
 			}
-			ax_k_dynconv(seq, c, in, c, kl, H * K, N, c, H, K, P, scr);
+			ax_k_dynconv(seq, c, in, c, kl, H * K, N, c, H, K, P, scr, NULL);
 			for (int64_t t = 0; t < N; t++) {
 				ax_k_dynconv_step(step, in + t * c, ring, R, t,
-						  kl + t * H * K, c, H, K, scr);
+						  kl + t * H * K, c, H, K, scr, NULL);
 				ax_k_ring_push(ring, R, c, in + t * c, t);
 				check_close("dynconv step", step, c, seq + t * c, c, 1, c,
 					    RTOL, ATOL);
 			}
-			ax_k_dwconv(seq, c, in, c, Wd, N, c, K, P);
+			ax_k_dwconv(seq, c, in, c, Wd, N, c, K, P, NULL);
 			for (int64_t t = 0; t < N; t++) {
-				ax_k_dwconv_step(step, in + t * c, ring, R, t, Wd, c, K);
+				ax_k_dwconv_step(step, in + t * c, ring, R, t, Wd, c, K, NULL);
 				ax_k_ring_push(ring, R, c, in + t * c, t);
 				check_close("dwconv step", step, c, seq + t * c, c, 1, c,
 					    RTOL, ATOL);
 			}
-			ax_k_conv1d(seq, o, in, c, Wc, bc, N, c, o, K, P, scr);
+			ax_k_conv1d(seq, o, in, c, Wc, bc, N, c, o, K, P, scr, NULL);
 			for (int64_t t = 0; t < N; t++) {
 				ax_k_conv1d_step(step, in + t * c, ring, R, t, Wc, bc, c,
-						 o, K, scr);
+						 o, K, scr, NULL);
 				ax_k_ring_push(ring, R, c, in + t * c, t);
 				check_close("conv1d step", step, o, seq + t * o, o, 1, o,
 					    RTOL, 1e-4);
@@ -636,13 +639,13 @@ static void test_adaptive(void **state)
 	int64_t ldo = d + 1;
 	float *y = sentinel_mat(6, ldo), *yr = sentinel_mat(6, ldo);
 	assert_int_equal(ax_k_adaptive_input(y, ldo, tok, bands, nb, 6, d, 4.0f, 0,
-					     AX_SINUSOID_FAIRSEQ), AX_OK);
+					     AX_SINUSOID_FAIRSEQ, NULL), AX_OK);
 	assert_int_equal(ax_k_adaptive_input_ref(yr, ldo, tok, bands, nb, 6, d, 4.0f,
-						 0, AX_SINUSOID_FAIRSEQ), AX_OK);
+						 0, AX_SINUSOID_FAIRSEQ, NULL), AX_OK);
 	check_close("adaptive input", y, ldo, yr, ldo, 6, d, RTOL, 1e-4);
 	int32_t bad[1] = {87};
 	assert_int_equal(ax_k_adaptive_input(y, ldo, bad, bands, nb, 1, d, 1.0f, 0,
-					     AX_SINUSOID_FAIRSEQ), AX_ERR_INPUT);
+					     AX_SINUSOID_FAIRSEQ, NULL), AX_ERR_INPUT);
 	free(y), free(yr);
 
 	/* output side, both projection layouts, N = 1 and N = 7 */
@@ -659,9 +662,9 @@ static void test_adaptive(void **state)
 			float *scr = malloc(sizeof(float) *
 					    (size_t)ax_k_adaptive_softmax_scratch(N, bands, nb));
 			float *lp = sentinel_mat(N, ldv), *lpr = sentinel_mat(N, ldv);
-			ax_k_adaptive_log_softmax(lp, ldv, h, ldi, bands, nb, Wc, N, d, scr);
+			ax_k_adaptive_log_softmax(lp, ldv, h, ldi, bands, nb, Wc, N, d, scr, NULL);
 			ax_k_adaptive_log_softmax_ref(lpr, ldv, h, ldi, bands, nb, Wc, N,
-						      d, scr);
+						      d, scr, NULL);
 			check_close("adaptive log_softmax", lp, ldv, lpr, ldv, N, V,
 				    RTOL, 1e-4);
 			for (int64_t r = 0; r < N; r++) {
@@ -676,6 +679,160 @@ static void test_adaptive(void **state)
 	for (int i = 0; i < 6; i++)
 		free(mats[i]);
 	free(Wc), free(own);
+}
+
+/* --- work counts ----------------------------------------------------------- */
+
+static struct ax_k_work work0(void)
+{
+	return (struct ax_k_work){ 0, 0 };
+}
+
+/* In-range taps of a sequence conv: taps k of row r with
+ * 0 <= r + k - P < N, counted the slow way. */
+static int64_t taps_in_range(int64_t N, int64_t K, int64_t P)
+{
+	int64_t n = 0;
+	for (int64_t r = 0; r < N; r++)
+		for (int64_t k = 0; k < K; k++)
+			n += r + k - P >= 0 && r + k - P < N;
+	return n;
+}
+
+static void test_work_convs(void **state)
+{
+	(void)state;
+	rng_seed(21);
+	for (size_t s = 0; s < N_CONV_CASES; s++) {
+		const struct conv_case *cc = &conv_cases[s];
+		int64_t N = cc->N, c = cc->c, H = cc->H, K = cc->K, P = cc->P, o = 5;
+		int64_t in_range = taps_in_range(N, K, P);
+		float *in = rand_mat(N, c, c), *wn = rand_mat(H, K, K);
+		float *kl = rand_mat(N, H * K, H * K), *Wd = rand_mat(K, c, c);
+		float *Wc = rand_mat(o, K * c, K * c);
+		float *y = malloc(sizeof(float) * (size_t)(N * c + N * o));
+		int64_t scr_n = ax_k_conv1d_scratch(N, c, K) + ax_k_dynconv_scratch(H, K);
+		float *scr = malloc(sizeof(float) * (size_t)scr_n);
+		struct ax_k_work w[2][4];
+		for (int fast = 0; fast < 2; fast++) {
+			for (int j = 0; j < 4; j++)
+				w[fast][j] = work0();
+			(fast ? ax_k_lightconv : ax_k_lightconv_ref)(y, c, in, c, wn, N, c, H,
+								      K, P, &w[fast][0]);
+			(fast ? ax_k_dynconv : ax_k_dynconv_ref)(y, c, in, c, kl, H * K, N, c,
+								  H, K, P, scr, &w[fast][1]);
+			(fast ? ax_k_dwconv : ax_k_dwconv_ref)(y, c, in, c, Wd, N, c, K, P,
+								&w[fast][2]);
+			(fast ? ax_k_conv1d : ax_k_conv1d_ref)(y, o, in, c, Wc, NULL, N, c, o,
+								K, P, scr, &w[fast][3]);
+			/* light, dynamic, depthwise: the in-range taps are performed,
+			 * the padding ones skipped, c MACs each */
+			for (int j = 0; j < 3; j++) {
+				assert_int_equal(w[fast][j].macs, in_range * c);
+				assert_int_equal(w[fast][j].skipped, (N * K - in_range) * c);
+			}
+			/* standard conv: the reference skips padding taps; the fast
+			 * im2col sgemm multiplies the zeros and performs them all */
+			assert_int_equal(w[fast][3].macs + w[fast][3].skipped, N * K * c * o);
+			assert_int_equal(w[fast][3].skipped, fast ? 0 : (N * K - in_range) * c * o);
+		}
+		/* causal steps over rows 0..N-1 count what the causal sequence
+		 * kernel counts; the step conv1d performs its zero window too */
+		int64_t R = K - 1;
+		float *ring = rand_mat(R > 0 ? R : 1, c, c);
+		struct ax_k_work st[4] = { work0(), work0(), work0(), work0() };
+		for (int64_t t = 0; t < N; t++) {
+			ax_k_lightconv_step(y, in + t * c, ring, R, t, wn, c, H, K, &st[0]);
+			ax_k_dynconv_step(y, in + t * c, ring, R, t, kl + t * H * K, c, H, K,
+					  scr, &st[1]);
+			ax_k_dwconv_step(y, in + t * c, ring, R, t, Wd, c, K, &st[2]);
+			ax_k_conv1d_step(y, in + t * c, ring, R, t, Wc, NULL, c, o, K, scr,
+					 &st[3]);
+			ax_k_ring_push(ring, R, c, in + t * c, t);
+		}
+		int64_t causal = taps_in_range(N, K, K - 1);
+		for (int j = 0; j < 3; j++) {
+			assert_int_equal(st[j].macs, causal * c);
+			assert_int_equal(st[j].skipped, (N * K - causal) * c);
+		}
+		assert_int_equal(st[3].macs, N * K * c * o);
+		assert_int_equal(st[3].skipped, 0);
+		free(in), free(wn), free(kl), free(Wd), free(Wc), free(y), free(scr),
+		free(ring);
+	}
+}
+
+static void test_work_dense(void **state)
+{
+	(void)state;
+	rng_seed(22);
+	int64_t N = 7, i = 9, o = 6, w = 12, H = 3, Nk = 7;
+	float *in = rand_mat(N, i, i), *W = rand_mat(o, i, i), *y = rand_mat(N, w, w);
+	float *q = rand_mat(N, w, w), *k = rand_mat(Nk, w, w), *v = rand_mat(Nk, w, w);
+	float *scr = malloc(sizeof(float) * (size_t)ax_k_attention_scratch(N, Nk, H));
+	for (int fast = 0; fast < 2; fast++) {
+		struct ax_k_work lw = work0(), aw = work0(), cw = work0(), sw = work0();
+		(fast ? ax_k_linear : ax_k_linear_ref)(y, w, in, i, W, NULL, N, i, o, &lw);
+		assert_int_equal(lw.macs, N * i * o);
+		assert_int_equal(lw.skipped, 0);
+		/* attention: 2 Nq Nk w in all; the reference skips the masked
+		 * scores of a causal square, the fast sgemm computes them */
+		(fast ? ax_k_attention : ax_k_attention_ref)(y, w, q, w, k, w, v, w, N, Nk,
+							     w, H, false, 0, scr, &aw);
+		assert_int_equal(aw.macs, 2 * N * Nk * w);
+		assert_int_equal(aw.skipped, 0);
+		(fast ? ax_k_attention : ax_k_attention_ref)(y, w, q, w, k, w, v, w, N, Nk,
+							     w, H, true, 0, scr, &cw);
+		assert_int_equal(cw.macs + cw.skipped, 2 * N * Nk * w);
+		assert_int_equal(cw.skipped, fast ? 0 : 2 * w * (N * Nk - N * (N + 1) / 2));
+		/* one query at step 2 of 7 keys: keys 3.. are masked in both */
+		(fast ? ax_k_attention : ax_k_attention_ref)(y, w, q, w, k, w, v, w, 1, Nk,
+							     w, H, true, 2, scr, &sw);
+		assert_int_equal(sw.macs, 2 * 3 * w);
+		assert_int_equal(sw.skipped, 2 * (Nk - 3) * w);
+	}
+	free(in), free(W), free(y), free(q), free(k), free(v), free(scr);
+}
+
+/* Adaptive input counts d_b d per token in its own band; the adaptive
+ * softmax the full distribution, for both projection layouts. */
+static void test_work_adaptive(void **state)
+{
+	(void)state;
+	int64_t d = 8, nb = 3, N = 4;
+	int64_t starts[3] = {0, 10, 20}, sizes[3] = {10, 10, 5}, dims[3] = {8, 4, 2};
+	rng_seed(23);
+	struct ax_k_band bands[3];
+	float *mats[6];
+	for (int64_t b = 0; b < nb; b++) {
+		mats[2 * b] = rand_mat(sizes[b], dims[b], dims[b]);
+		mats[2 * b + 1] = rand_mat(d, dims[b], dims[b]);
+		bands[b] = (struct ax_k_band){ starts[b], sizes[b], dims[b],
+			mats[2 * b], mats[2 * b + 1], AX_K_PROJ_D_DB };
+	}
+	int32_t tok[4] = {3, 12, 21, 9};
+	float *y = rand_mat(N, 25, 25), *h = rand_mat(N, d, d), *Wc = rand_mat(2, d, d);
+	float *scr = malloc(sizeof(float) * (size_t)ax_k_adaptive_softmax_scratch(N, bands, nb));
+	int64_t full = N * (d * (10 + 2) + (d * 4 + 4 * 10) + (d * 2 + 2 * 5));
+	for (int fast = 0; fast < 2; fast++) {
+		struct ax_k_work iw = work0(), sw = work0();
+		assert_int_equal((fast ? ax_k_adaptive_input : ax_k_adaptive_input_ref)(
+			y, d, tok, bands, nb, N, d, 1.0f, 0, AX_SINUSOID_FAIRSEQ, &iw), AX_OK);
+		assert_int_equal(iw.macs, d * (8 + 4 + 2 + 8));
+		(fast ? ax_k_adaptive_log_softmax : ax_k_adaptive_log_softmax_ref)(
+			y, 25, h, d, bands, nb, Wc, N, d, scr, &sw);
+		assert_int_equal(sw.macs, full);
+		assert_int_equal(iw.skipped + sw.skipped, 0);
+	}
+	float *own = rand_mat(dims[1], d, d);
+	bands[1].proj = own;
+	bands[1].proj_layout = AX_K_PROJ_DB_D;
+	struct ax_k_work sw = work0();
+	ax_k_adaptive_log_softmax(y, 25, h, d, bands, nb, Wc, N, d, scr, &sw);
+	assert_int_equal(sw.macs, full);
+	for (int i = 0; i < 6; i++)
+		free(mats[i]);
+	free(y), free(h), free(Wc), free(scr), free(own);
 }
 
 int main(void)
@@ -695,6 +852,9 @@ int main(void)
 		cmocka_unit_test(test_sinusoid),
 		cmocka_unit_test(test_embed),
 		cmocka_unit_test(test_adaptive),
+		cmocka_unit_test(test_work_convs),
+		cmocka_unit_test(test_work_dense),
+		cmocka_unit_test(test_work_adaptive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

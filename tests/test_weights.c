@@ -1,5 +1,6 @@
 /*
- * test_weights.c - the weights file: round trip, atomic save, and one test
+ * test_weights.c - the weights file: round trip, atomic save (also with
+ * stale temporaries and two concurrent writers), and one test
  * per corruption class (bad magic, version, header CRC, flipped data byte,
  * truncation at every offset, wrong name, wrong shape, missing and extra
  * tensors, missing file), each asserting the status and a fragment of the
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -109,8 +111,8 @@ static void test_round_trip(void **state)
 	assert_true(dst[0][15] == 0.0f);
 	/* no temporary left behind; data 64-byte aligned; a load in another
 	 * order of entries also works */
-	char tmp[160];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	char tmp[200];
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
 	assert_int_equal(access(tmp, F_OK), -1);
 	long size;
 	unsigned char *b = slurp(path, &size);
@@ -148,14 +150,77 @@ static void test_save_atomic(void **state)
 	assert_int_equal(ax_weights_save(p, one, 1, &d), AX_ERR_IO);
 	assert_non_null(strstr(d.file, "w.axwt.tmp"));
 	assert_non_null(strstr(d.msg, "cannot open"));
-	/* a stale temporary from a crashed run does not matter */
-	char tmp[160];
+	/* pre-existing temporaries (the fixed PATH.tmp older versions used,
+	 * this process's own PATH.tmp.<pid>) are neither used nor truncated:
+	 * the save picks a fresh name and leaves a valid file */
+	char tmp[160], mine[200];
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	snprintf(mine, sizeof mine, "%s.tmp.%ld", path, (long)getpid());
 	spit(tmp, (const unsigned char *)"junk", 4);
+	spit(mine, (const unsigned char *)"mine", 4);
 	struct ax_weights_entry e[NT];
 	entries(e, src);
 	assert_int_equal(ax_weights_save(path, e, NT, &d), AX_OK);
-	assert_int_equal(access(tmp, F_OK), -1);
+	struct ax_weights_entry got[NT];
+	entries(got, dst);
+	assert_int_equal(ax_weights_load(path, got, NT, &d), AX_OK);
+	long n;
+	unsigned char *b = slurp(tmp, &n);
+	assert_int_equal(n, 4);
+	free(b);
+	b = slurp(mine, &n);
+	assert_int_equal(n, 4);
+	assert_memory_equal(b, "mine", 4);
+	free(b);
+	unlink(tmp);
+	unlink(mine);
+}
+
+/* Two processes saving different weights to one path at once, many
+ * times: every save succeeds and the file is always one complete
+ * version (a shared fixed temporary would interleave their bytes). */
+static void test_concurrent_saves(void **state)
+{
+	(void)state;
+	enum { ROUNDS = 40 };
+	pid_t kids[2];
+	for (int w = 0; w < 2; w++) {
+		kids[w] = fork();
+		assert_true(kids[w] >= 0);
+		if (kids[w] == 0) {
+			float mine[NT][16];
+			for (int k = 0; k < NT; k++)
+				for (int j = 0; j < 16; j++)
+					mine[k][j] = (float)(w + 1);
+			struct ax_weights_entry e[NT];
+			entries(e, mine);
+			struct ax_diag d = {0};
+			for (int r = 0; r < ROUNDS; r++)
+				if (ax_weights_save(path, e, NT, &d) != AX_OK)
+					_exit(1);
+			_exit(0);
+		}
+	}
+	for (int w = 0; w < 2; w++) {
+		int status;
+		assert_int_equal(waitpid(kids[w], &status, 0), kids[w]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	struct ax_weights_entry e[NT];
+	entries(e, dst);
+	struct ax_diag d = {0};
+	assert_int_equal(ax_weights_load(path, e, NT, &d), AX_OK);
+	for (int k = 0; k < NT; k++)
+		for (int j = 0; j < shapes[k][0] * shapes[k][1]; j++)
+			assert_true(dst[k][j] == dst[0][0] &&
+				    (dst[0][0] == 1.0f || dst[0][0] == 2.0f));
+	/* no temporary is left behind */
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "ls '%s' | grep -q 'w.axwt.tmp'", dir);
+	assert_int_not_equal(system(cmd), 0);
+	/* restore the standard file for the other tests */
+	entries(e, src);
+	assert_int_equal(ax_weights_save(path, e, NT, &d), AX_OK);
 }
 
 static void test_missing_file(void **state)
@@ -304,6 +369,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_save_atomic),
+		cmocka_unit_test(test_concurrent_saves),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_corruptions),
 		cmocka_unit_test(test_truncation),

@@ -5,8 +5,10 @@
  * run: translation by beam search (greedy = --beam 1) with incremental
  * state, teacher-forced scoring of a given target (--tgt), or language-
  * model scoring with log-likelihood and perplexity. Every run reports the
- * MACs its kernels executed next to the cost model's `exact` count for the
- * same lengths, mode and beam, and fails if they differ.
+ * MACs its kernels counted (performed, plus the zero-padding taps the conv
+ * kernels skip) next to the cost model's `exact` count for the same
+ * lengths, mode and beam, and fails if they differ (the executor already
+ * checks each op; this checks the whole run against ax_cost_op).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -20,6 +22,7 @@
 
 #include <cblas.h>
 
+#include "atomic_io.h"
 #include "cli.h"
 #include "decode.h"
 #include "exec.h"
@@ -170,6 +173,40 @@ static double now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* A run's MAC report: what the kernels counted and what the cost model
+ * says. executed = performed + skipped must equal analytic. */
+struct run_macs {
+	int64_t executed, performed, skipped, analytic;
+};
+
+static struct run_macs exec_macs(const struct ax_exec *x, int64_t analytic)
+{
+	int64_t executed = ax_exec_macs(x, NULL), skipped = ax_exec_skipped(x);
+	return (struct run_macs){ .executed = executed, .skipped = skipped,
+				  .performed = executed - skipped,
+				  .analytic = analytic };
+}
+
+/* "executed MACs N (performed P + skipped padding taps Z; analytic exact A)" */
+static void print_macs(const struct run_macs *m)
+{
+	printf("executed MACs %" PRId64 " (performed %" PRId64 " + skipped "
+	       "padding taps %" PRId64 "; analytic exact %" PRId64 ")",
+	       m->executed, m->performed, m->skipped, m->analytic);
+}
+
+static void json_macs(struct ax_json *j, const struct run_macs *m)
+{
+	ax_json_key(j, "executed_macs");
+	ax_json_int(j, m->executed);
+	ax_json_key(j, "performed_macs");
+	ax_json_int(j, m->performed);
+	ax_json_key(j, "skipped_macs");
+	ax_json_int(j, m->skipped);
+	ax_json_key(j, "analytic_macs");
+	ax_json_int(j, m->analytic);
+}
+
 /* Analytic exact MACs for what the executor just did: source-stream ops
  * once, target-stream ops once per beam row (MODELS §8.4). */
 static int64_t analytic_macs(const struct ax_graph *g, enum ax_mode mode,
@@ -202,7 +239,7 @@ struct run_opts {
 	bool json, profile;
 };
 
-/* Per op kind: executed MACs, wall time, GMAC/s, on stderr. */
+/* Per op kind: performed MACs, wall time, GMAC/s, on stderr. */
 static void print_profile(const struct ax_exec *x)
 {
 	const struct ax_graph *g = x->g;
@@ -244,14 +281,15 @@ static void print_profile(const struct ax_exec *x)
 /* Every run checks its executed MACs against the cost model (DESIGN §1)
  * and, with --profile, reports where the time went. */
 static bool finish_run(const struct ax_exec *x, const struct run_opts *o,
-		       int64_t exec_macs, int64_t ana)
+		       const struct run_macs *m)
 {
 	if (o->profile)
 		print_profile(x);
-	if (exec_macs == ana)
+	if (m->executed == m->analytic)
 		return true;
 	fprintf(stderr, "archex run: error: executed MACs %" PRId64
-		" differ from the cost model's %" PRId64 "\n", exec_macs, ana);
+		" differ from the cost model's %" PRId64 "\n", m->executed,
+		m->analytic);
 	return false;
 }
 
@@ -288,13 +326,15 @@ static void print_tokens(FILE *f, const int32_t *t, int64_t n)
 		fprintf(f, "%s%d", i ? " " : "", t[i]);
 }
 
+/* Writes the (T, V) log-probs through a unique temporary (atomic_io.h),
+ * so concurrent runs never share one. */
 static int dump_logits(const struct ax_exec *x, int64_t T, const char *path)
 {
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	FILE *f = fopen(tmp, "wb");
+	struct ax_atomic a;
+	struct ax_diag d = { 0 };
+	FILE *f = ax_atomic_open(&a, path, &d);
 	if (!f) {
-		fprintf(stderr, "%s: error: cannot open for writing: %s\n", tmp, strerror(errno));
+		ax_cli_print_diag(&d);
 		return AX_EXIT_ERROR;
 	}
 	int64_t V = ax_exec_vocab(x), ld = x->ld[x->g->logits];
@@ -302,10 +342,13 @@ static int dump_logits(const struct ax_exec *x, int64_t T, const char *path)
 	bool ok = true;
 	for (int64_t i = 0; i < T; i++)
 		ok &= fwrite(lp + i * ld, sizeof(float), (size_t)V, f) == (size_t)V;
-	ok &= fclose(f) == 0;
-	if (!ok || rename(tmp, path) != 0) {
-		fprintf(stderr, "%s: error: cannot write: %s\n", path, strerror(errno));
-		remove(tmp);
+	if (!ok) {
+		fprintf(stderr, "%s: error: cannot write: %s\n", a.tmp, strerror(errno));
+		ax_atomic_abort(&a);
+		return AX_EXIT_ERROR;
+	}
+	if (ax_atomic_commit(&a, &d) != AX_OK) {
+		ax_cli_print_diag(&d);
 		return AX_EXIT_ERROR;
 	}
 	return AX_EXIT_OK;
@@ -334,15 +377,15 @@ static void write_provenance(struct ax_json *j, const struct ax_graph *g,
 }
 
 /* Writes one scoring record (JSON or text). */
-static void print_score(const struct ax_graph *g, const struct run_opts *o, const char *name, int64_t S,
-			int64_t T, double ll, int64_t exec_macs, int64_t ana,
-			double secs)
+static void print_score(const struct ax_graph *g, const struct run_opts *o,
+			const char *name, int64_t S, int64_t T, double ll,
+			const struct run_macs *m, double secs)
 {
 	if (!o->json) {
 		printf("log-likelihood %.6f over %" PRId64 " tokens, perplexity %.4f\n",
 		       ll, T, exp(-ll / (double)T));
-		printf("executed MACs %" PRId64 ", analytic (exact) %" PRId64 ", %.3f ms\n",
-		       exec_macs, ana, 1e3 * secs);
+		print_macs(m);
+		printf(", %.3f ms\n", 1e3 * secs);
 		return;
 	}
 	struct ax_json j;
@@ -360,10 +403,7 @@ static void print_score(const struct ax_graph *g, const struct run_opts *o, cons
 	ax_json_double(&j, ll);
 	ax_json_key(&j, "perplexity");
 	ax_json_double(&j, exp(-ll / (double)T));
-	ax_json_key(&j, "executed_macs");
-	ax_json_int(&j, exec_macs);
-	ax_json_key(&j, "analytic_macs");
-	ax_json_int(&j, ana);
+	json_macs(&j, m);
 	ax_json_key(&j, "seconds");
 	ax_json_double(&j, secs);
 	write_provenance(&j, g, o);
@@ -394,12 +434,12 @@ static int run_score(const struct ax_graph *g, const struct run_opts *o,
 	}
 	if (rc == AX_EXIT_OK) {
 		double secs = now() - t0;
-		int64_t exec_macs = ax_exec_macs(&x, NULL);
-		int64_t ana = analytic_macs(g, AX_MODE_SEQUENCE, S, T, 1);
+		struct run_macs m = exec_macs(&x, analytic_macs(g, AX_MODE_SEQUENCE,
+								 S, T, 1));
 		if (o->dump)
 			rc = dump_logits(&x, T, o->dump);
-		print_score(g, o, g->cfg->name, S, T, ll, exec_macs, ana, secs);
-		if (!finish_run(&x, o, exec_macs, ana))
+		print_score(g, o, g->cfg->name, S, T, ll, &m, secs);
+		if (!finish_run(&x, o, &m))
 			rc = AX_EXIT_ERROR;
 	}
 	free(tgt_in);
@@ -466,11 +506,11 @@ static int run_lm(const struct ax_graph *g, const struct run_opts *o,
 		       ax_cost_adaptive_input_delta(g, tgt_in, T);
 	}
 	if (rc == AX_EXIT_OK) {
-		int64_t exec_macs = ax_exec_macs(&x, NULL);
+		struct run_macs m = exec_macs(&x, ana);
 		if (o->dump && n <= W)
 			rc = dump_logits(&x, n, o->dump);
-		print_score(g, o, g->cfg->name, 0, n, ll, exec_macs, ana, now() - t0);
-		if (!finish_run(&x, o, exec_macs, ana))
+		print_score(g, o, g->cfg->name, 0, n, ll, &m, now() - t0);
+		if (!finish_run(&x, o, &m))
 			rc = AX_EXIT_ERROR;
 	}
 	free(tgt_in);
@@ -519,8 +559,8 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 			break;
 		}
 		double secs = now() - t0;
-		int64_t exec_macs = ax_exec_macs(&x, NULL);
-		int64_t ana = analytic_macs(g, AX_MODE_INCREMENTAL, src->n, x.step, o->beam);
+		struct run_macs m = exec_macs(&x, analytic_macs(g, AX_MODE_INCREMENTAL,
+								 src->n, x.step, o->beam));
 		if (o->json) {
 			ax_json_begin_object(&j);
 			ax_json_key(&j, "name");
@@ -538,21 +578,19 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 			ax_json_double(&j, dec.best_score);
 			ax_json_key(&j, "steps");
 			ax_json_int(&j, x.step);
-			ax_json_key(&j, "executed_macs");
-			ax_json_int(&j, exec_macs);
-			ax_json_key(&j, "analytic_macs");
-			ax_json_int(&j, ana);
+			json_macs(&j, &m);
 			ax_json_key(&j, "seconds");
 			ax_json_double(&j, secs);
 			write_provenance(&j, g, o);
 			ax_json_end_object(&j);
 		} else {
 			print_tokens(stdout, dec.best, dec.best_len);
-			printf("\t# score %.4f, %" PRId64 " steps, executed MACs %" PRId64
-			       " (analytic %" PRId64 "), %.2f ms\n", dec.best_score, x.step,
-			       exec_macs, ana, 1e3 * secs);
+			printf("\t# score %.4f, %" PRId64 " steps, ", dec.best_score,
+			       x.step);
+			print_macs(&m);
+			printf(", %.2f ms\n", 1e3 * secs);
 		}
-		if (!finish_run(&x, o, exec_macs, ana))
+		if (!finish_run(&x, o, &m))
 			rc = AX_EXIT_ERROR;
 	}
 	if (r < 0)
@@ -567,7 +605,9 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 	return rc;
 }
 
-int ax_cmd_run(int argc, char **argv)
+/* Parses and checks run's options into o: -1 to go on, else the exit
+ * code (usage errors and --help). */
+static int parse_run(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "weights", required_argument, NULL, 'w' },
@@ -586,54 +626,52 @@ int ax_cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run_opts o = { .seed = 1, .beam = 1, .max_len = 200, .threads = 1,
-			      .lenpen = 1.0 };
 	int opt;
 	int64_t v;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'w': o.weights = optarg; break;
+		case 'w': o->weights = optarg; break;
 		case 's':
 			if (!ax_cli_parse_i64(optarg, 0, INT64_MAX, &v))
 				return ax_cli_usage_error("run", "--seed wants a non-negative integer, not '%s'", optarg);
-			o.seed = (uint64_t)v;
+			o->seed = (uint64_t)v;
 			break;
-		case 'S': o.src = optarg; break;
-		case 'F': o.src_file = optarg; break;
-		case 'T': o.tgt = optarg; break;
-		case 'D': o.dump = optarg; break;
+		case 'S': o->src = optarg; break;
+		case 'F': o->src_file = optarg; break;
+		case 'T': o->tgt = optarg; break;
+		case 'D': o->dump = optarg; break;
 		case 'b':
-			if (!ax_cli_parse_i64(optarg, 1, 64, &o.beam))
+			if (!ax_cli_parse_i64(optarg, 1, 64, &o->beam))
 				return ax_cli_usage_error("run", "--beam wants 1..64, not '%s'", optarg);
 			break;
 		case 'm':
-			if (!ax_cli_parse_i64(optarg, 1, MAX_TOKENS, &o.max_len))
+			if (!ax_cli_parse_i64(optarg, 1, MAX_TOKENS, &o->max_len))
 				return ax_cli_usage_error("run", "--max-len wants 1..%d, not '%s'", MAX_TOKENS, optarg);
 			break;
 		case 'n':
-			if (!ax_cli_parse_i64(optarg, 0, MAX_TOKENS, &o.min_len))
+			if (!ax_cli_parse_i64(optarg, 0, MAX_TOKENS, &o->min_len))
 				return ax_cli_usage_error("run", "--min-len wants 0..%d, not '%s'", MAX_TOKENS, optarg);
 			break;
 		case 't':
-			if (!ax_cli_parse_i64(optarg, 1, 256, &o.threads))
+			if (!ax_cli_parse_i64(optarg, 1, 256, &o->threads))
 				return ax_cli_usage_error("run", "--threads wants 1..256, not '%s'", optarg);
 			break;
 		case 'l': {
 			char *end;
 			errno = 0;
-			o.lenpen = strtod(optarg, &end);
-			if (*end || end == optarg || errno || !isfinite(o.lenpen))
+			o->lenpen = strtod(optarg, &end);
+			if (*end || end == optarg || errno || !isfinite(o->lenpen))
 				return ax_cli_usage_error("run", "--lenpen wants a number, not '%s'", optarg);
 			break;
 		}
 		case 'f':
 			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
 				return ax_cli_usage_error("run", "--format must be text or json, not '%s'", optarg);
-			o.json = !strcmp(optarg, "json");
+			o->json = !strcmp(optarg, "json");
 			break;
-		case 'P': o.profile = true; break;
+		case 'P': o->profile = true; break;
 		case 'h': help_run(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]);
 		default: return ax_cli_usage_error("run", "unknown option '%s'", ax_cli_unknown_opt(argv));
@@ -641,13 +679,23 @@ int ax_cmd_run(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return ax_cli_usage_error("run", "expected exactly one CONFIG");
-	if (o.min_len > o.max_len)
+	if (o->min_len > o->max_len)
 		return ax_cli_usage_error("run", "--min-len %lld exceeds --max-len %lld",
-					  (long long)o.min_len, (long long)o.max_len);
-	if (!o.src == !o.src_file)
+					  (long long)o->min_len, (long long)o->max_len);
+	if (!o->src == !o->src_file)
 		return ax_cli_usage_error("run", "give exactly one of --src and --src-file");
-	if (o.weights && o.seed != 1)
+	if (o->weights && o->seed != 1)
 		return ax_cli_usage_error("run", "--weights and --seed exclude each other");
+	return -1;
+}
+
+int ax_cmd_run(int argc, char **argv)
+{
+	struct run_opts o = { .seed = 1, .beam = 1, .max_len = 200, .threads = 1,
+			      .lenpen = 1.0 };
+	int rc = parse_run(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
 
 	struct source src = { .text = o.src, .path = o.src_file };
 	struct source tgt = { .text = o.tgt };
@@ -664,8 +712,7 @@ int ax_cmd_run(int argc, char **argv)
 	}
 	openblas_set_num_threads((int)o.threads);
 	warn_coretype();
-	int rc;
-	if (cfg->task == AX_TASK_LANGUAGE_MODEL)
+	if (!g.has_encoder)
 		rc = run_lm(&g, &o, &src);
 	else if (o.tgt)
 		rc = source_next(&src) == 1 ?

@@ -78,6 +78,7 @@ void ax_graph_init(struct ax_graph *g)
 	memset(g, 0, sizeof *g);
 	g->enc_out = -1;
 	g->logits = -1;
+	g->start_token = AX_TOKEN_EOS;
 }
 
 void ax_graph_free(struct ax_graph *g)
@@ -94,6 +95,9 @@ void ax_graph_reset(struct ax_graph *g)
 	g->n_ops = g->n_tensors = g->n_params = 0;
 	g->enc_out = -1;
 	g->logits = -1;
+	g->has_encoder = false;
+	g->enc_layers = g->dec_layers = 0;
+	g->start_token = AX_TOKEN_EOS;
 }
 
 void ax_graph_name(enum ax_scope scope, int layer, const char *block,

@@ -161,8 +161,16 @@ struct ax_op {
 	double eps;          /* LAYERNORM */
 };
 
+/* Token ids follow fairseq's dictionary. */
+#define AX_TOKEN_BOS 0
+#define AX_TOKEN_PAD 1
+#define AX_TOKEN_EOS 2
+#define AX_TOKEN_UNK 3
+
 struct ax_graph {
-	const struct ax_config *cfg;   /* the config it was built from */
+	const struct ax_config *cfg;   /* the config it was built from; the
+					  cost model and the executor read
+					  the facts below instead */
 	int32_t n_ops, cap_ops;
 	int32_t n_tensors, cap_tensors;
 	int32_t n_params, cap_params;
@@ -172,6 +180,14 @@ struct ax_graph {
 	/* Stream inputs/outputs: token-id inputs are implicit in EMBED ops. */
 	int32_t enc_out;     /* encoder output tensor, -1 for LMs */
 	int32_t logits;      /* final (T, V) log-probabilities */
+	/* Facts of the model, set by the builder (models/): */
+	bool has_encoder;    /* translation: a source stream; false for LMs */
+	int32_t enc_layers;  /* encoder layer slots (0 for LMs), decoder */
+	int32_t dec_layers;  /*   layer slots, for per-layer breakdowns */
+	int32_t start_token; /* the decoder's first input: eos for fairseq
+				families; 0 for the Evolved Transformer, which
+				t2t embeds to the zero vector (its shifted-
+				right start) */
 };
 
 extern const char *const ax_mode_names[AX_MODE_COUNT];

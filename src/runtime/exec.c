@@ -1,7 +1,8 @@
 /*
- * exec.c - the executor (see exec.h): one switch over op kinds, each case
- * resolving tensor pointers and row strides, calling a kernel
- * (src/kernels.h), and adding the MACs that kernel performed.
+ * exec.c - the executor (see exec.h): one switch over op kinds (run_op),
+ * each case resolving tensor pointers and row strides and calling a
+ * kernel (kernels.h) that counts its own work; check_work() then holds
+ * that count against the cost model's `exact` count of the call.
  *
  * Tensor addressing: a root tensor lives at arena + plan offset with row
  * stride = its width; a view adds its column offset and keeps the root's
@@ -53,8 +54,8 @@ static int64_t rows(const struct ax_exec *x, enum ax_len len)
 	return incremental(x) ? x->o.batch : x->o.batch * x->T;
 }
 
-/* Sentences an op's rows are split into, and rows per sentence. */
-static int64_t per_sentence(const struct ax_exec *x, enum ax_len len)
+/* Rows of one sentence on stream len in sequence mode: S or T. */
+static int64_t sentence_rows(const struct ax_exec *x, enum ax_len len)
 {
 	return len == AX_LEN_SRC ? x->S : x->T;
 }
@@ -145,108 +146,135 @@ static enum ax_status check_memory(const struct ax_exec *x,
 			   what, (double)limit / (1024.0 * 1024.0 * 1024.0));
 }
 
-enum ax_status ax_exec_init(struct ax_exec *x, const struct ax_graph *g,
-			    const struct ax_exec_opts *o, struct ax_diag *d)
+/* A zeroed block of n floats (n + 1, so never size 0) at a 64-byte
+ * (cache-line) boundary, or NULL. */
+static float *alloc_floats(int64_t n)
 {
-	memset(x, 0, sizeof *x);
-	x->g = g;
-	x->o = *o;
-	int32_t nt = g->n_tensors, no = g->n_ops, np = g->n_params;
-	bool inc = o->mode == AX_MODE_INCREMENTAL;
-	if (o->batch < 1 || o->max_tgt < 1 || o->max_src < 0)
-		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
-				   "executor: batch and lengths must be positive");
+	size_t bytes = ((size_t)(n + 1) * sizeof(float) + 63) / 64 * 64;
+	float *p = aligned_alloc(64, bytes);
+	if (p)
+		memset(p, 0, bytes);
+	return p;
+}
 
-	x->param_off = calloc((size_t)np + 1, sizeof *x->param_off);
-	x->norm_off = calloc((size_t)no + 1, sizeof *x->norm_off);
-	x->ring_off = calloc((size_t)no + 1, sizeof *x->ring_off);
-	x->ld = calloc((size_t)nt + 1, sizeof *x->ld);
-	x->is_cache = calloc((size_t)nt + 1, sizeof *x->is_cache);
-	x->op_macs = calloc((size_t)no + 1, sizeof *x->op_macs);
-	x->op_seconds = calloc((size_t)no + 1, sizeof *x->op_seconds);
-	int64_t *rows_src = calloc((size_t)nt + 1, sizeof *rows_src);
-	int64_t *rows_tgt = calloc((size_t)nt + 1, sizeof *rows_tgt);
-	bool *keep = calloc((size_t)nt + 1, sizeof *keep);
-	enum ax_status st = AX_ERR_NOMEM;
-	if (!x->param_off || !x->norm_off || !x->ring_off || !x->ld ||
-	    !x->is_cache || !x->op_macs || !x->op_seconds || !rows_src ||
-	    !rows_tgt || !keep)
-		goto fail_alloc;
-
-	/* weights: one arena in parameter order */
-	for (int32_t p = 0; p < np; p++) {
+/* Weight offsets: one arena in parameter order, each tensor starting on a
+ * 16-float (64-byte) boundary of the aligned arena. */
+static void place_weights(struct ax_exec *x)
+{
+	const struct ax_graph *g = x->g;
+	for (int32_t p = 0; p < g->n_params; p++) {
 		x->param_off[p] = x->n_weights;
 		x->n_weights += (g->params[p].rows * g->params[p].cols + 15) / 16 * 16;
 	}
-	/* normalised lightweight kernels, conv rings, scratch */
-	int64_t n_norm = 0, n_ring = 0, scratch = 0;
+}
+
+/* Floats of scratch op i needs, with the max_len-long rows of sequence
+ * mode or the beam rows of a step. */
+static int64_t op_scratch(struct ax_exec *x, int32_t i, int64_t max_len,
+			  int64_t max_rows)
+{
+	const struct ax_graph *g = x->g;
+	const struct ax_exec_opts *o = &x->o;
+	const struct ax_op *op = &g->ops[i];
+	bool inc = o->mode == AX_MODE_INCREMENTAL;
+	int64_t need = 0;
+	switch (op->kind) {
+	case AX_OP_ATTENTION:
+		/* queries: a whole sentence (encoder, sequence mode) or the
+		 * beam rows of a step; keys: up to max(S, T) */
+		need = ax_k_attention_scratch(
+			g->tensors[op->out].len == AX_LEN_SRC || !inc ? max_len : o->batch,
+			max_len, op->heads);
+		if (inc && op->causal) {
+			/* ax_exec_reorder copies one cache through scratch */
+			int64_t c = o->batch * o->max_tgt * g->tensors[op->out].width;
+			need = c > need ? c : need;
+		}
+		break;
+	case AX_OP_DYNCONV:
+		need = ax_k_dynconv_scratch(op->heads, op->kernel);
+		break;
+	case AX_OP_CONV1D:
+		need = ax_k_conv1d_scratch(max_rows, g->tensors[op->in[0]].width,
+					   op->kernel);
+		break;
+	case AX_OP_ADAPTIVE_SOFTMAX: {
+		struct ax_k_band bands[AX_MAX_CUTOFFS + 1];
+		int nb = adaptive_bands(x, op, bands);
+		need = ax_k_adaptive_softmax_scratch(max_rows, bands, nb);
+		break;
+	}
+	default:
+		break;
+	}
+	if (x->ring_off[i] >= 0) {   /* reorder copies one ring */
+		int64_t c = o->batch * (op->kernel - 1) * g->tensors[op->in[0]].width;
+		need = c > need ? c : need;
+	}
+	return need;
+}
+
+/* Per-op state: normalised lightweight kernels, conv rings, the K/V
+ * caches of causal self-attention (incremental), the scratch size, and
+ * each op's `exact` MAC polynomial for the per-call check. */
+static enum ax_status place_op_state(struct ax_exec *x, int64_t *n_norm,
+				     int64_t *n_ring, struct ax_diag *d)
+{
+	const struct ax_graph *g = x->g;
+	const struct ax_exec_opts *o = &x->o;
+	bool inc = o->mode == AX_MODE_INCREMENTAL;
 	int64_t max_len = o->max_tgt > o->max_src ? o->max_tgt : o->max_src;
 	int64_t max_rows = inc ? (o->batch > o->max_src ? o->batch : o->max_src) :
 			   o->batch * max_len;
-	for (int32_t i = 0; i < no; i++) {
+	for (int32_t i = 0; i < g->n_ops; i++) {
 		const struct ax_op *op = &g->ops[i];
+		struct ax_op_cost c;
+		ax_cost_op(g, i, AX_CONVENTION_EXACT, o->mode, &c);
+		x->op_exact[i] = c.macs;
 		x->norm_off[i] = x->ring_off[i] = -1;
-		int64_t w = g->tensors[op->out].width;
-		int64_t need = 0;
 		bool conv = op->kind == AX_OP_LIGHTCONV || op->kind == AX_OP_DYNCONV ||
 			    op->kind == AX_OP_DWCONV || op->kind == AX_OP_CONV1D;
 		if (op->kind == AX_OP_LIGHTCONV) {
-			x->norm_off[i] = n_norm;
-			n_norm += op->heads * op->kernel;
+			x->norm_off[i] = *n_norm;
+			*n_norm += op->heads * op->kernel;
 		}
 		/* a causal conv decoding step by step keeps a ring of its
 		 * last K-1 inputs per beam row */
 		if (inc && conv && g->tensors[op->out].len == AX_LEN_TGT) {
-			if (!op->causal && op->kernel > 1) {
-				st = ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
-						 "op %d: a non-causal conv cannot decode incrementally", i);
-				goto fail;
-			}
-			x->ring_off[i] = n_ring;
-			n_ring += o->batch * (op->kernel - 1) * g->tensors[op->in[0]].width;
+			if (!op->causal && op->kernel > 1)
+				return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
+						   "op %d: a non-causal conv cannot decode incrementally", i);
+			x->ring_off[i] = *n_ring;
+			*n_ring += o->batch * (op->kernel - 1) * g->tensors[op->in[0]].width;
 		}
-		switch (op->kind) {
-		case AX_OP_ATTENTION:
-			/* queries: a whole sentence (encoder, sequence mode) or
-			 * the beam rows of a step; keys: up to max(S, T) */
-			need = ax_k_attention_scratch(
-				g->tensors[op->out].len == AX_LEN_SRC || !inc ? max_len : o->batch,
-				max_len, op->heads);
-			if (inc && op->causal) {
-				x->is_cache[root(g, op->in[1])] = true;
-				x->is_cache[root(g, op->in[2])] = true;
-				/* ax_exec_reorder copies one cache through scratch */
-				int64_t c = o->batch * o->max_tgt * w;
-				need = c > need ? c : need;
-			}
-			break;
-		case AX_OP_DYNCONV:
-			need = ax_k_dynconv_scratch(op->heads, op->kernel);
-			break;
-		case AX_OP_CONV1D:
-			need = ax_k_conv1d_scratch(max_rows, g->tensors[op->in[0]].width,
-						   op->kernel);
-			break;
-		case AX_OP_ADAPTIVE_SOFTMAX: {
-			struct ax_k_band bands[AX_MAX_CUTOFFS + 1];
-			int nb = adaptive_bands(x, op, bands);
-			need = ax_k_adaptive_softmax_scratch(max_rows, bands, nb);
-			break;
+		if (inc && op->kind == AX_OP_ATTENTION && op->causal) {
+			x->is_cache[root(g, op->in[1])] = true;
+			x->is_cache[root(g, op->in[2])] = true;
 		}
-		default:
-			break;
-		}
-		if (x->ring_off[i] >= 0) {   /* reorder copies one ring */
-			int64_t c = o->batch * (op->kernel - 1) * g->tensors[op->in[0]].width;
-			need = c > need ? c : need;
-		}
-		scratch = need > scratch ? need : scratch;
+		int64_t need = op_scratch(x, i, max_len, max_rows);
+		x->scratch_size = need > x->scratch_size ? need : x->scratch_size;
 	}
-	x->scratch_size = scratch;
+	return AX_OK;
+}
 
-	/* activations: row capacities per stream; the caches hold max_tgt rows
-	 * per beam; in incremental mode the source-stream tensors read by the
-	 * decoder (cross-attention memory) stay alive across steps. */
+/* Activations: row capacities per stream; the caches hold max_tgt rows
+ * per beam; in incremental mode the source-stream tensors read by the
+ * decoder (cross-attention memory) stay alive across steps. */
+static enum ax_status plan_activations(struct ax_exec *x, struct ax_diag *d)
+{
+	const struct ax_graph *g = x->g;
+	const struct ax_exec_opts *o = &x->o;
+	int32_t nt = g->n_tensors;
+	bool inc = o->mode == AX_MODE_INCREMENTAL;
+	int64_t *rows_src = calloc((size_t)nt + 1, sizeof *rows_src);
+	int64_t *rows_tgt = calloc((size_t)nt + 1, sizeof *rows_tgt);
+	bool *keep = calloc((size_t)nt + 1, sizeof *keep);
+	enum ax_status st = AX_ERR_NOMEM;
+	if (!rows_src || !rows_tgt || !keep) {
+		ax_diag_set(d, st, "", 0, 0,
+			    "executor: cannot allocate the weight and activation arenas");
+		goto out;
+	}
 	for (int32_t t = 0; t < nt; t++) {
 		const struct ax_tensor *tt = &g->tensors[t];
 		x->ld[t] = g->tensors[root(g, t)].width;
@@ -263,7 +291,7 @@ enum ax_status ax_exec_init(struct ax_exec *x, const struct ax_graph *g,
 		if (x->is_cache[root(g, t)])
 			x->ld[t] = o->max_tgt * g->tensors[root(g, t)].width;
 	if (inc)
-		for (int32_t i = 0; i < no; i++) {
+		for (int32_t i = 0; i < g->n_ops; i++) {
 			const struct ax_op *op = &g->ops[i];
 			if (g->tensors[op->out].len != AX_LEN_TGT)
 				continue;
@@ -272,38 +300,63 @@ enum ax_status ax_exec_init(struct ax_exec *x, const struct ax_graph *g,
 					keep[root(g, op->in[k])] = true;
 		}
 	st = ax_plan_build(&x->plan_src, g, rows_src, keep, d);
-	if (st != AX_OK)
-		goto fail;
-	if (inc) {
+	if (st == AX_OK && inc)
 		st = ax_plan_build(&x->plan_tgt, g, rows_tgt, keep, d);
-		if (st != AX_OK)
-			goto fail;
-	}
-
-	if ((st = check_memory(x, o, n_norm, n_ring, d)) != AX_OK)
-		goto fail;
-	st = AX_ERR_NOMEM;
-	x->weights = calloc((size_t)x->n_weights + 1, sizeof *x->weights);
-	x->norm_kernels = calloc((size_t)n_norm + 1, sizeof *x->norm_kernels);
-	x->rings = calloc((size_t)n_ring + 1, sizeof *x->rings);
-	x->scratch = calloc((size_t)x->scratch_size + 1, sizeof *x->scratch);
-	x->arena_src = calloc((size_t)x->plan_src.total + 1, sizeof *x->arena_src);
-	x->arena_tgt = calloc((size_t)x->plan_tgt.total + 1, sizeof *x->arena_tgt);
-	if (!x->weights || !x->norm_kernels || !x->rings || !x->scratch ||
-	    !x->arena_src || !x->arena_tgt)
-		goto fail_alloc;
+out:
 	free(rows_src);
 	free(rows_tgt);
 	free(keep);
+	return st;
+}
+
+enum ax_status ax_exec_init(struct ax_exec *x, const struct ax_graph *g,
+			    const struct ax_exec_opts *o, struct ax_diag *d)
+{
+	memset(x, 0, sizeof *x);
+	x->g = g;
+	x->o = *o;
+	int32_t nt = g->n_tensors, no = g->n_ops, np = g->n_params;
+	if (o->batch < 1 || o->max_tgt < 1 || o->max_src < 0)
+		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
+				   "executor: batch and lengths must be positive");
+
+	x->param_off = calloc((size_t)np + 1, sizeof *x->param_off);
+	x->norm_off = calloc((size_t)no + 1, sizeof *x->norm_off);
+	x->ring_off = calloc((size_t)no + 1, sizeof *x->ring_off);
+	x->ld = calloc((size_t)nt + 1, sizeof *x->ld);
+	x->is_cache = calloc((size_t)nt + 1, sizeof *x->is_cache);
+	x->op_exact = calloc((size_t)no + 1, sizeof *x->op_exact);
+	x->op_macs = calloc((size_t)no + 1, sizeof *x->op_macs);
+	x->op_skipped = calloc((size_t)no + 1, sizeof *x->op_skipped);
+	x->op_seconds = calloc((size_t)no + 1, sizeof *x->op_seconds);
+	enum ax_status st = AX_ERR_NOMEM;
+	if (!x->param_off || !x->norm_off || !x->ring_off || !x->ld ||
+	    !x->is_cache || !x->op_exact || !x->op_macs || !x->op_skipped ||
+	    !x->op_seconds)
+		goto fail_alloc;
+
+	int64_t n_norm = 0, n_ring = 0;
+	place_weights(x);
+	if ((st = place_op_state(x, &n_norm, &n_ring, d)) != AX_OK ||
+	    (st = plan_activations(x, d)) != AX_OK ||
+	    (st = check_memory(x, o, n_norm, n_ring, d)) != AX_OK)
+		goto fail;
+	st = AX_ERR_NOMEM;
+	x->weights = alloc_floats(x->n_weights);
+	x->norm_kernels = alloc_floats(n_norm);
+	x->rings = alloc_floats(n_ring);
+	x->scratch = alloc_floats(x->scratch_size);
+	x->arena_src = alloc_floats(x->plan_src.total);
+	x->arena_tgt = alloc_floats(x->plan_tgt.total);
+	if (!x->weights || !x->norm_kernels || !x->rings || !x->scratch ||
+	    !x->arena_src || !x->arena_tgt)
+		goto fail_alloc;
 	return AX_OK;
 
 fail_alloc:
 	ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0,
 		    "executor: cannot allocate the weight and activation arenas");
 fail:
-	free(rows_src);
-	free(rows_tgt);
-	free(keep);
 	ax_exec_free(x);
 	return st;
 }
@@ -323,12 +376,15 @@ void ax_exec_free(struct ax_exec *x)
 	free(x->rings);
 	free(x->ring_off);
 	free(x->scratch);
+	free(x->op_exact);
 	free(x->op_macs);
+	free(x->op_skipped);
 	free(x->op_seconds);
 	memset(x, 0, sizeof *x);
 }
 
-/* Softmax-normalise every lightweight kernel once per weight load. */
+/* --- weights ---------------------------------------------------------- */
+
 static void normalise_kernels(struct ax_exec *x)
 {
 	for (int32_t i = 0; i < x->g->n_ops; i++) {
@@ -430,207 +486,304 @@ enum ax_status ax_exec_load_weights(struct ax_exec *x, const char *path,
 
 /* --- one op ------------------------------------------------------------ */
 
-/* Runs op i. toks: token ids of the op's stream for EMBED (batch rows of
- * n tokens in sequence mode; one per beam row in incremental mode). */
+/* What every op runner below reads: op i's output and first input with
+ * their row strides, the output width and the rows of this call. */
+struct op_io {
+	int32_t i;
+	const struct ax_op *op;
+	float *out;
+	int64_t ldo, w, n;
+	const float *in;
+	int64_t ldi;
+};
+
+static enum ax_status run_embed(struct ax_exec *x, const struct op_io *io,
+				const int32_t *toks, struct ax_diag *d)
+{
+	const struct ax_graph *g = x->g;
+	const struct ax_op *op = io->op;
+	bool step = incremental(x) && g->tensors[op->out].len == AX_LEN_TGT;
+	/* fairseq: positions from padding_idx + 1; step t is at t + 2 */
+	int64_t per = step ? 1 : sentence_rows(x, g->tensors[op->out].len);
+	int64_t pos0 = step ? x->step : 0;
+	const struct ax_param *tab = &g->params[op->param[0]];
+	for (int64_t r = 0; r < io->n; r += per) {
+		enum ax_status st = ax_k_embed(io->out + r * io->ldo, io->ldo,
+					       param(x, op, 0), tab->rows, toks + r,
+					       per, io->w, sqrtf((float)io->w), pos0,
+					       (enum ax_sinusoid_kind)op->pos);
+		if (st != AX_OK)
+			return ax_diag_set(d, st, "", 0, 0,
+					   "token id out of range 0..%lld",
+					   (long long)tab->rows - 1);
+	}
+	/* t2t's encoder adds one row of the target-space table; we use row
+	 * 0, t2t's generic space id (MODELS §6.1) */
+	const float *space = param(x, op, 1);
+	for (int64_t r = 0; space && r < io->n; r++)
+		ax_k_add(io->out + r * io->ldo, io->ldo, io->out + r * io->ldo,
+			 io->ldo, space, io->w, 1, io->w, io->w);
+	return AX_OK;
+}
+
+static void run_attention(struct ax_exec *x, const struct op_io *io,
+			  struct ax_k_work *work)
+{
+	const struct ax_graph *g = x->g;
+	const struct ax_op *op = io->op;
+	float *k = tensor(x, op->in[1]), *v = tensor(x, op->in[2]);
+	int64_t ldk = x->ld[op->in[1]], ldv = x->ld[op->in[2]];
+	if (incremental(x) && op->causal) {
+		/* one query per beam row against its own cache: rows 0..step
+		 * of (max_tgt, w) at beam b. The cache pointer is at the
+		 * current step; step back to row 0. */
+		int64_t kw = g->tensors[root(g, op->in[1])].width;
+		int64_t vw = g->tensors[root(g, op->in[2])].width;
+		k -= x->step * kw;
+		v -= x->step * vw;
+		for (int64_t b = 0; b < io->n; b++)
+			ax_k_attention(io->out + b * io->ldo, io->ldo,
+				       io->in + b * io->ldi, io->ldi,
+				       k + b * x->o.max_tgt * kw, kw,
+				       v + b * x->o.max_tgt * vw, vw, 1,
+				       x->step + 1, io->w, op->heads, true,
+				       x->step, x->scratch, work);
+	} else if (incremental(x)) {
+		/* cross-attention: all beams against the shared memory */
+		ax_k_attention(io->out, io->ldo, io->in, io->ldi, k, ldk, v, ldv,
+			       io->n, x->S, io->w, op->heads, false, 0,
+			       x->scratch, work);
+	} else {
+		/* one sentence at a time: its queries against its keys */
+		int64_t nq = sentence_rows(x, g->tensors[op->out].len);
+		int64_t nk = sentence_rows(x, g->tensors[op->in[1]].len);
+		for (int64_t b = 0; b < x->o.batch; b++)
+			ax_k_attention(io->out + b * nq * io->ldo, io->ldo,
+				       io->in + b * nq * io->ldi, io->ldi,
+				       k + b * nk * ldk, ldk, v + b * nk * ldv,
+				       ldv, nq, nk, io->w, op->heads, op->causal,
+				       0, x->scratch, work);
+	}
+}
+
+/* A causal conv decoding: one step per beam row; the step kernel reads
+ * the ring, then the current input is pushed (kernels.h protocol). */
+static void run_conv_step(struct ax_exec *x, const struct op_io *io,
+			  const float *wt, const float *kl, int64_t ldk,
+			  struct ax_k_work *work)
+{
+	const struct ax_op *op = io->op;
+	int64_t K = op->kernel, c_in = x->g->tensors[op->in[0]].width;
+	int64_t R = K - 1, t = x->step;
+	for (int64_t r = 0; r < io->n; r++) {
+		float *ring = x->rings + x->ring_off[io->i] + r * R * c_in;
+		float *y = io->out + r * io->ldo;
+		const float *u = io->in + r * io->ldi;
+		switch (op->kind) {
+		case AX_OP_LIGHTCONV:
+			ax_k_lightconv_step(y, u, ring, R, t, wt, io->w, op->heads,
+					    K, work);
+			break;
+		case AX_OP_DYNCONV:
+			ax_k_dynconv_step(y, u, ring, R, t, kl + r * ldk, io->w,
+					  op->heads, K, x->scratch, work);
+			break;
+		case AX_OP_DWCONV:
+			ax_k_dwconv_step(y, u, ring, R, t, wt, io->w, K, work);
+			break;
+		default:
+			ax_k_conv1d_step(y, u, ring, R, t, wt, param(x, op, 1),
+					 c_in, io->w, K, x->scratch, work);
+			break;
+		}
+		ax_k_ring_push(ring, R, c_in, u, t);
+	}
+}
+
+/* A conv over whole sentences, one at a time (padding at each end). */
+static void run_conv_seq(struct ax_exec *x, const struct op_io *io,
+			 const float *wt, const float *kl, int64_t ldk,
+			 struct ax_k_work *work)
+{
+	const struct ax_op *op = io->op;
+	int64_t K = op->kernel, c_in = x->g->tensors[op->in[0]].width;
+	int64_t per = sentence_rows(x, x->g->tensors[op->out].len);
+	for (int64_t r = 0; r < io->n; r += per) {
+		float *y = io->out + r * io->ldo;
+		const float *u = io->in + r * io->ldi;
+		switch (op->kind) {
+		case AX_OP_LIGHTCONV:
+			ax_k_lightconv(y, io->ldo, u, io->ldi, wt, per, io->w,
+				       op->heads, K, op->pad_left, work);
+			break;
+		case AX_OP_DYNCONV:
+			ax_k_dynconv(y, io->ldo, u, io->ldi, kl + r * ldk, ldk, per,
+				     io->w, op->heads, K, op->pad_left, x->scratch,
+				     work);
+			break;
+		case AX_OP_DWCONV:
+			ax_k_dwconv(y, io->ldo, u, io->ldi, wt, per, io->w, K,
+				    op->pad_left, work);
+			break;
+		default:
+			ax_k_conv1d(y, io->ldo, u, io->ldi, wt, param(x, op, 1), per,
+				    c_in, io->w, K, op->pad_left, x->scratch, work);
+			break;
+		}
+	}
+}
+
+static void run_conv(struct ax_exec *x, const struct op_io *io,
+		     struct ax_k_work *work)
+{
+	const struct ax_op *op = io->op;
+	const float *wt = op->kind == AX_OP_LIGHTCONV ?
+			  x->norm_kernels + x->norm_off[io->i] : param(x, op, 0);
+	const float *kl = op->kind == AX_OP_DYNCONV ? tensor(x, op->in[1]) : NULL;
+	int64_t ldk = op->kind == AX_OP_DYNCONV ? x->ld[op->in[1]] : 0;
+	if (x->ring_off[io->i] >= 0)
+		run_conv_step(x, io, wt, kl, ldk, work);
+	else
+		run_conv_seq(x, io, wt, kl, ldk, work);
+}
+
+static enum ax_status run_adaptive_input(struct ax_exec *x, const struct op_io *io,
+					 const int32_t *toks,
+					 struct ax_k_work *work,
+					 struct ax_diag *d)
+{
+	const struct ax_op *op = io->op;
+	struct ax_k_band bands[AX_MAX_CUTOFFS + 1];
+	int nb = adaptive_bands(x, op, bands);
+	int64_t per = incremental(x) ? 1 : sentence_rows(x, x->g->tensors[op->out].len);
+	int64_t pos0 = incremental(x) ? x->step : 0;
+	for (int64_t r = 0; r < io->n; r += per) {
+		enum ax_status st = ax_k_adaptive_input(
+			io->out + r * io->ldo, io->ldo, toks + r, bands, nb, per,
+			io->w, sqrtf((float)io->w), pos0,
+			(enum ax_sinusoid_kind)op->pos, work);
+		if (st != AX_OK)
+			return ax_diag_set(d, st, "", 0, 0, "token id out of range");
+	}
+	return AX_OK;
+}
+
+static void run_adaptive_softmax(struct ax_exec *x, const struct op_io *io,
+				 struct ax_k_work *work)
+{
+	const struct ax_op *op = io->op;
+	struct ax_k_band bands[AX_MAX_CUTOFFS + 1];
+	int nb = adaptive_bands(x, op, bands);
+	ax_k_adaptive_log_softmax(io->out, io->ldo, io->in, io->ldi, bands, nb,
+				  param(x, op, 1), io->n,
+				  x->g->tensors[op->in[0]].width, x->scratch, work);
+}
+
+/* The `exact` MACs op i must account for in this call (cost.h): sequence
+ * mode, batch sentences of (S, T); incremental, the source once or one
+ * step t -> t+1 per beam row; plus, for adaptive input, the correction
+ * from band 0 to the bands of this call's tokens. */
+static int64_t call_exact(const struct ax_exec *x, int32_t i,
+			  const int32_t *toks, int64_t n)
+{
+	const struct ax_graph *g = x->g;
+	const struct ax_poly *p = &x->op_exact[i];
+	int64_t v;
+	if (!incremental(x))
+		v = x->o.batch * ax_poly_eval(p, x->S, x->T);
+	else if (g->tensors[g->ops[i].out].len == AX_LEN_SRC)
+		v = ax_poly_eval(p, x->S, 0);
+	else
+		v = x->o.batch * (ax_poly_eval(p, x->S, x->step + 1) -
+				  ax_poly_eval(p, x->S, x->step));
+	return v + ax_cost_adaptive_input_op_delta(g, i, toks, n);
+}
+
+/* The kernels' count against the cost model's, on every call. */
+static enum ax_status check_work(struct ax_exec *x, int32_t i,
+				 const struct ax_k_work *work,
+				 const int32_t *toks, int64_t n,
+				 struct ax_diag *d)
+{
+	int64_t want = call_exact(x, i, toks, n);
+	x->op_macs[i] += work->macs;
+	x->op_skipped[i] += work->skipped;
+	if (work->macs + work->skipped == want)
+		return AX_OK;
+	const struct ax_op *op = &x->g->ops[i];
+	char name[160];
+	ax_graph_name(op->scope, op->layer, op->block, op->role, name, sizeof name);
+	return ax_diag_set(d, AX_ERR_INTERNAL, "", 0, 0,
+			   "op %d (%s, %s): its kernels counted %lld MACs "
+			   "(%lld performed + %lld skipped), but the cost "
+			   "model's exact count is %lld",
+			   i, name, ax_op_kind_names[op->kind],
+			   (long long)(work->macs + work->skipped),
+			   (long long)work->macs, (long long)work->skipped,
+			   (long long)want);
+}
+
+/* Runs op i. toks: token ids of the op's stream for EMBED and
+ * ADAPTIVE_INPUT (batch rows of n tokens in sequence mode; one per beam
+ * row in incremental mode). */
 static enum ax_status run_op(struct ax_exec *x, int32_t i, const int32_t *toks,
 			     struct ax_diag *d)
 {
 	const struct ax_graph *g = x->g;
 	const struct ax_op *op = &g->ops[i];
 	const struct ax_tensor *ot = &g->tensors[op->out];
-	float *out = tensor(x, op->out);
-	int64_t ldo = x->ld[op->out];
-	int64_t w = ot->width;
-	int64_t n = rows(x, ot->len);
-	bool inc = incremental(x);
-	const float *in = op->in[0] >= 0 ? tensor(x, op->in[0]) : NULL;
-	int64_t ldi = op->in[0] >= 0 ? x->ld[op->in[0]] : 0;
-	int64_t macs = 0;
+	const struct op_io io = {
+		.i = i, .op = op, .out = tensor(x, op->out),
+		.ldo = x->ld[op->out], .w = ot->width, .n = rows(x, ot->len),
+		.in = op->in[0] >= 0 ? tensor(x, op->in[0]) : NULL,
+		.ldi = op->in[0] >= 0 ? x->ld[op->in[0]] : 0,
+	};
+	struct ax_k_work work = { 0 };
+	enum ax_status st = AX_OK;
 
 	switch (op->kind) {
-	case AX_OP_EMBED: {
-		/* fairseq: positions from padding_idx + 1; step t is at t + 2 */
-		int64_t per = inc && ot->len == AX_LEN_TGT ? 1 : per_sentence(x, ot->len);
-		int64_t pos0 = inc && ot->len == AX_LEN_TGT ? x->step : 0;
-		const struct ax_param *tab = &g->params[op->param[0]];
-		for (int64_t r = 0; r < n; r += per) {
-			enum ax_status st = ax_k_embed(out + r * ldo, ldo, param(x, op, 0),
-						       tab->rows, toks + r, per, w,
-						       sqrtf((float)w), pos0,
-						       (enum ax_sinusoid_kind)op->pos);
-			if (st != AX_OK)
-				return ax_diag_set(d, st, "", 0, 0,
-						   "token id out of range 0..%lld",
-						   (long long)tab->rows - 1);
-		}
-		/* t2t's encoder adds one row of the target-space table; we use
-		 * row 0, t2t's generic space id (MODELS §6.1) */
-		const float *space = param(x, op, 1);
-		for (int64_t r = 0; space && r < n; r++)
-			ax_k_add(out + r * ldo, ldo, out + r * ldo, ldo, space, w, 1, w, w);
+	case AX_OP_EMBED:
+		st = run_embed(x, &io, toks, d);
 		break;
-	}
-	case AX_OP_LINEAR: {
-		int64_t k = g->tensors[op->in[0]].width;
-		ax_k_linear(out, ldo, in, ldi, param(x, op, 0), param(x, op, 1), n, k, w);
-		macs = n * k * w;
+	case AX_OP_LINEAR:
+		ax_k_linear(io.out, io.ldo, io.in, io.ldi, param(x, op, 0),
+			    param(x, op, 1), io.n, g->tensors[op->in[0]].width,
+			    io.w, &work);
 		break;
-	}
 	case AX_OP_LAYERNORM:
-		ax_k_layernorm(out, ldo, in, ldi, param(x, op, 0), param(x, op, 1),
-			       n, w, (float)op->eps);
+		ax_k_layernorm(io.out, io.ldo, io.in, io.ldi, param(x, op, 0),
+			       param(x, op, 1), io.n, io.w, (float)op->eps);
 		break;
-	case AX_OP_ATTENTION: {
-		const struct ax_tensor *kt = &g->tensors[op->in[1]];
-		float *k = tensor(x, op->in[1]), *v = tensor(x, op->in[2]);
-		int64_t ldk = x->ld[op->in[1]], ldv = x->ld[op->in[2]];
-		if (inc && op->causal) {
-			/* one query per beam row against its own cache: rows
-			 * 0..step of (max_tgt, w) at beam b. The cache pointer
-			 * is at the current step; step back to row 0. */
-			int64_t nk = x->step + 1;
-			k -= x->step * g->tensors[root(g, op->in[1])].width;
-			v -= x->step * g->tensors[root(g, op->in[2])].width;
-			int64_t kw = g->tensors[root(g, op->in[1])].width;
-			int64_t vw = g->tensors[root(g, op->in[2])].width;
-			for (int64_t b = 0; b < n; b++)
-				ax_k_attention(out + b * ldo, ldo, tensor(x, op->in[0]) + b * x->ld[op->in[0]],
-					       x->ld[op->in[0]], k + b * x->o.max_tgt * kw, kw,
-					       v + b * x->o.max_tgt * vw, vw, 1, nk, w,
-					       op->heads, true, x->step, x->scratch);
-			macs = 2 * n * nk * w;
-			(void)ldk, (void)ldv;
-		} else if (inc) {
-			/* cross-attention: all beams against the shared memory */
-			int64_t nk = x->S;
-			ax_k_attention(out, ldo, in, ldi, k, ldk, v, ldv, n, nk, w,
-				       op->heads, false, 0, x->scratch);
-			macs = 2 * n * nk * w;
-		} else {
-			int64_t nq = per_sentence(x, ot->len), nk = per_sentence(x, kt->len);
-			for (int64_t b = 0; b < x->o.batch; b++)
-				ax_k_attention(out + b * nq * ldo, ldo, in + b * nq * ldi, ldi,
-					       k + b * nk * ldk, ldk, v + b * nk * ldv, ldv,
-					       nq, nk, w, op->heads, op->causal, 0, x->scratch);
-			macs = 2 * x->o.batch * nq * nk * w;
-		}
+	case AX_OP_ATTENTION:
+		run_attention(x, &io, &work);
 		break;
-	}
 	case AX_OP_LIGHTCONV:
 	case AX_OP_DYNCONV:
 	case AX_OP_DWCONV:
-	case AX_OP_CONV1D: {
-		int64_t K = op->kernel, c_in = g->tensors[op->in[0]].width;
-		const float *wt = op->kind == AX_OP_LIGHTCONV ?
-				  x->norm_kernels + x->norm_off[i] : param(x, op, 0);
-		const float *kl = op->kind == AX_OP_DYNCONV ? tensor(x, op->in[1]) : NULL;
-		int64_t ldk = op->kind == AX_OP_DYNCONV ? x->ld[op->in[1]] : 0;
-		if (x->ring_off[i] >= 0) {
-			/* one step per beam row: the step kernel reads the ring,
-			 * then the current input is pushed (kernels.h protocol) */
-			int64_t R = K - 1, t = x->step;
-			for (int64_t r = 0; r < n; r++) {
-				float *ring = x->rings + x->ring_off[i] + r * R * c_in;
-				float *y = out + r * ldo;
-				const float *u = in + r * ldi;
-				switch (op->kind) {
-				case AX_OP_LIGHTCONV:
-					ax_k_lightconv_step(y, u, ring, R, t, wt, w, op->heads, K);
-					break;
-				case AX_OP_DYNCONV:
-					ax_k_dynconv_step(y, u, ring, R, t, kl + r * ldk, w,
-							  op->heads, K, x->scratch);
-					break;
-				case AX_OP_DWCONV:
-					ax_k_dwconv_step(y, u, ring, R, t, wt, w, K);
-					break;
-				default:
-					ax_k_conv1d_step(y, u, ring, R, t, wt, param(x, op, 1),
-							 c_in, w, K, x->scratch);
-					break;
-				}
-				ax_k_ring_push(ring, R, c_in, u, t);
-			}
-		} else {
-			int64_t per = per_sentence(x, ot->len);
-			for (int64_t r = 0; r < n; r += per) {
-				float *y = out + r * ldo;
-				const float *u = in + r * ldi;
-				switch (op->kind) {
-				case AX_OP_LIGHTCONV:
-					ax_k_lightconv(y, ldo, u, ldi, wt, per, w, op->heads,
-						       K, op->pad_left);
-					break;
-				case AX_OP_DYNCONV:
-					ax_k_dynconv(y, ldo, u, ldi, kl + r * ldk, ldk, per, w,
-						     op->heads, K, op->pad_left, x->scratch);
-					break;
-				case AX_OP_DWCONV:
-					ax_k_dwconv(y, ldo, u, ldi, wt, per, w, K, op->pad_left);
-					break;
-				default:
-					ax_k_conv1d(y, ldo, u, ldi, wt, param(x, op, 1), per, c_in,
-						    w, K, op->pad_left, x->scratch);
-					break;
-				}
-			}
-		}
-		/* taps: c K per row (light/dyn/depthwise), K c_in o (standard) */
-		macs = op->kind == AX_OP_CONV1D ? n * K * c_in * w : n * w * K;
+	case AX_OP_CONV1D:
+		run_conv(x, &io, &work);
 		break;
-	}
-	case AX_OP_ADAPTIVE_INPUT: {
-		struct ax_k_band bands[AX_MAX_CUTOFFS + 1];
-		int nb = adaptive_bands(x, op, bands);
-		int64_t per = inc ? 1 : per_sentence(x, ot->len);
-		int64_t pos0 = inc ? x->step : 0;
-		for (int64_t r = 0; r < n; r += per) {
-			enum ax_status st = ax_k_adaptive_input(out + r * ldo, ldo, toks + r,
-								bands, nb, per, w,
-								sqrtf((float)w), pos0,
-								(enum ax_sinusoid_kind)op->pos);
-			if (st != AX_OK)
-				return ax_diag_set(d, st, "", 0, 0, "token id out of range");
-		}
-		/* each token's own band: d_b x d */
-		for (int64_t r = 0; r < n; r++)
-			for (int b = nb - 1; b >= 0; b--)
-				if (toks[r] >= bands[b].start) {
-					macs += bands[b].dim * w;
-					break;
-				}
+	case AX_OP_ADAPTIVE_INPUT:
+		st = run_adaptive_input(x, &io, toks, &work, d);
 		break;
-	}
-	case AX_OP_ADAPTIVE_SOFTMAX: {
-		struct ax_k_band bands[AX_MAX_CUTOFFS + 1];
-		int nb = adaptive_bands(x, op, bands);
-		int64_t dd = g->tensors[op->in[0]].width;
-		ax_k_adaptive_log_softmax(out, ldo, in, ldi, bands, nb, param(x, op, 1),
-					  n, dd, x->scratch);
-		/* the full distribution: head d (size_0 + nb - 1), tails
-		 * d d_b + d_b size_b */
-		int64_t per_row = dd * (bands[0].size + nb - 1);
-		for (int b = 1; b < nb; b++)
-			per_row += dd * bands[b].dim + bands[b].dim * bands[b].size;
-		macs = n * per_row;
+	case AX_OP_ADAPTIVE_SOFTMAX:
+		run_adaptive_softmax(x, &io, &work);
 		break;
-	}
 	case AX_OP_GLU:
-		ax_k_glu(out, ldo, in, ldi, n, w);
+		ax_k_glu(io.out, io.ldo, io.in, io.ldi, io.n, io.w);
 		break;
 	case AX_OP_RELU:
-		ax_k_relu(out, ldo, in, ldi, n, w);
+		ax_k_relu(io.out, io.ldo, io.in, io.ldi, io.n, io.w);
 		break;
 	case AX_OP_SWISH:
-		ax_k_swish(out, ldo, in, ldi, n, w);
+		ax_k_swish(io.out, io.ldo, io.in, io.ldi, io.n, io.w);
 		break;
-	case AX_OP_ADD: {
-		int64_t w1 = g->tensors[op->in[1]].width;
-		ax_k_add(out, ldo, in, ldi, tensor(x, op->in[1]), x->ld[op->in[1]], n, w, w1);
+	case AX_OP_ADD:
+		ax_k_add(io.out, io.ldo, io.in, io.ldi, tensor(x, op->in[1]),
+			 x->ld[op->in[1]], io.n, io.w, g->tensors[op->in[1]].width);
 		break;
-	}
 	case AX_OP_LOG_SOFTMAX:
-		ax_k_log_softmax(out, ldo, in, ldi, n, w);
+		ax_k_log_softmax(io.out, io.ldo, io.in, io.ldi, io.n, io.w);
 		break;
 	case AX_OP_KIND_COUNT:
 		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
@@ -638,8 +791,9 @@ static enum ax_status run_op(struct ax_exec *x, int32_t i, const int32_t *toks,
 				   (unsigned)op->kind < AX_OP_KIND_COUNT ?
 				   ax_op_kind_names[op->kind] : "?");
 	}
-	x->op_macs[i] += macs;
-	return AX_OK;
+	if (st != AX_OK)
+		return st;
+	return check_work(x, i, &work, toks, io.n, d);
 }
 
 /* Runs the ops whose output is on stream `len` (all ops if len < 0). */
@@ -668,7 +822,7 @@ enum ax_status ax_exec_forward(struct ax_exec *x, const int32_t *src,
 	if (incremental(x))
 		return ax_diag_set(d, AX_ERR_INTERNAL, "", 0, 0,
 				   "ax_exec_forward needs a sequence-mode executor");
-	bool lm = x->g->cfg && x->g->cfg->task == AX_TASK_LANGUAGE_MODEL;
+	bool lm = !x->g->has_encoder;
 	if (T < 1 || T > x->o.max_tgt || (!lm && (S < 1 || S > x->o.max_src)))
 		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
 				   "lengths S=%lld T=%lld outside 1..%lld / 1..%lld",
@@ -685,7 +839,7 @@ enum ax_status ax_exec_encode(struct ax_exec *x, const int32_t *src, int64_t S,
 	if (!incremental(x))
 		return ax_diag_set(d, AX_ERR_INTERNAL, "", 0, 0,
 				   "ax_exec_encode needs an incremental executor");
-	bool lm = x->g->cfg && x->g->cfg->task == AX_TASK_LANGUAGE_MODEL;
+	bool lm = !x->g->has_encoder;
 	if (!lm && (S < 1 || S > x->o.max_src))
 		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
 				   "source length %lld outside 1..%lld",
@@ -751,14 +905,7 @@ const float *ax_exec_logprobs(const struct ax_exec *x)
 
 int32_t ax_exec_start_token(const struct ax_exec *x)
 {
-	const struct ax_graph *g = x->g;
-	for (int32_t i = 0; i < g->n_ops; i++) {
-		const struct ax_op *op = &g->ops[i];
-		if ((op->kind == AX_OP_EMBED || op->kind == AX_OP_ADAPTIVE_INPUT) &&
-		    g->tensors[op->out].len == AX_LEN_TGT)
-			return op->pos == AX_POS_T2T ? 0 : AX_TOKEN_EOS;
-	}
-	return AX_TOKEN_EOS;
+	return x->g->start_token;
 }
 
 int64_t ax_exec_vocab(const struct ax_exec *x)
@@ -772,15 +919,26 @@ int64_t ax_exec_macs(const struct ax_exec *x, int64_t *by_kind)
 	if (by_kind)
 		memset(by_kind, 0, AX_KIND_COUNT * sizeof *by_kind);
 	for (int32_t i = 0; i < x->g->n_ops; i++) {
-		total += x->op_macs[i];
+		int64_t m = x->op_macs[i] + x->op_skipped[i];
+		total += m;
 		if (by_kind)
-			by_kind[x->g->ops[i].tag] += x->op_macs[i];
+			by_kind[x->g->ops[i].tag] += m;
 	}
+	return total;
+}
+
+int64_t ax_exec_skipped(const struct ax_exec *x)
+{
+	int64_t total = 0;
+	for (int32_t i = 0; i < x->g->n_ops; i++)
+		total += x->op_skipped[i];
 	return total;
 }
 
 void ax_exec_reset_counters(struct ax_exec *x)
 {
-	memset(x->op_macs, 0, (size_t)x->g->n_ops * sizeof *x->op_macs);
-	memset(x->op_seconds, 0, (size_t)x->g->n_ops * sizeof *x->op_seconds);
+	size_t n = (size_t)x->g->n_ops;
+	memset(x->op_macs, 0, n * sizeof *x->op_macs);
+	memset(x->op_skipped, 0, n * sizeof *x->op_skipped);
+	memset(x->op_seconds, 0, n * sizeof *x->op_seconds);
 }

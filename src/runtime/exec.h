@@ -2,10 +2,14 @@
  * exec.h - reference inference over the op list.
  *
  * The executor walks the same ops the cost model counts, with real fp32
- * tensors in arenas planned once (src/plan.h): nothing is allocated after
- * ax_exec_init(). Every op adds the MACs it actually performed to a
- * per-op counter, and times itself, so a run can be checked against
- * `archex count --convention exact` for the same lengths and mode.
+ * tensors in arenas planned once (plan.h): nothing is allocated after
+ * ax_exec_init(). The kernels count their own work (kernels.h, struct
+ * ax_k_work): the MACs they performed and the `exact` MACs they skipped
+ * on zero padding. After every op the executor adds them to per-op
+ * counters and checks performed + skipped against the cost model's
+ * `exact` count of that op for this call (cost.h: the lengths, mode and
+ * batch of the call, adaptive input in the bands of its tokens); a
+ * mismatch fails the call with AX_ERR_INTERNAL. Ops also time themselves.
  *
  * Modes:
  *   AX_MODE_SEQUENCE     teacher-forced scoring of `batch` sentence pairs
@@ -19,7 +23,8 @@
  *                        the cross-attention K/V computed once and shared by
  *                        all beams. ax_exec_reorder() follows beam search.
  *
- * Token ids follow fairseq's dictionary: bos 0, pad 1, eos 2, unk 3.
+ * Token ids follow fairseq's dictionary (AX_TOKEN_*, graph.h): bos 0,
+ * pad 1, eos 2, unk 3.
  */
 #ifndef AX_EXEC_H
 #define AX_EXEC_H
@@ -30,11 +35,6 @@
 #include "cost.h"
 #include "graph.h"
 #include "plan.h"
-
-#define AX_TOKEN_BOS 0
-#define AX_TOKEN_PAD 1
-#define AX_TOKEN_EOS 2
-#define AX_TOKEN_UNK 3
 
 struct ax_exec_opts {
 	enum ax_mode mode;
@@ -49,6 +49,8 @@ struct ax_exec {
 	const struct ax_graph *g;
 	struct ax_exec_opts o;
 
+	/* arenas (weights, norm_kernels, activations, rings, scratch) start
+	 * on a 64-byte cache line */
 	float *weights;          /* one arena for every parameter */
 	int64_t n_weights;
 	int64_t *param_off;      /* (n_params) offsets into weights */
@@ -69,7 +71,9 @@ struct ax_exec {
 
 	int64_t S, T;            /* lengths of the current call */
 	int64_t step;            /* incremental: steps taken */
-	int64_t *op_macs;        /* (n_ops) executed MACs since the last reset */
+	struct ax_poly *op_exact;/* (n_ops) each op's `exact` MACs in this mode */
+	int64_t *op_macs;        /* (n_ops) MACs performed since the last reset */
+	int64_t *op_skipped;     /* (n_ops) `exact` MACs skipped on zero padding */
 	double *op_seconds;      /* (n_ops) wall time since the last reset */
 	bool timing;
 };
@@ -107,13 +111,16 @@ void ax_exec_reorder(struct ax_exec *x, const int32_t *from);
 
 const float *ax_exec_logprobs(const struct ax_exec *x);
 int64_t ax_exec_vocab(const struct ax_exec *x);
-/* The decoder's first input: eos for fairseq families; 0 (which t2t
- * embeds to the zero vector, its shifted-right start) for the Evolved
- * Transformer. */
+/* The decoder's first input (graph.h start_token): eos for fairseq
+ * families; 0 (which t2t embeds to the zero vector, its shifted-right
+ * start) for the Evolved Transformer. */
 int32_t ax_exec_start_token(const struct ax_exec *x);
 
-/* Executed MACs since the last reset, in total and per macs_by_kind. */
+/* MACs the kernels counted since the last reset, performed + skipped,
+ * in total and per macs_by_kind: the `exact` count of what ran. */
 int64_t ax_exec_macs(const struct ax_exec *x, int64_t *by_kind);
+/* Of those, the ones skipped on zero padding (not performed). */
+int64_t ax_exec_skipped(const struct ax_exec *x);
 void ax_exec_reset_counters(struct ax_exec *x);
 
 #endif

@@ -24,6 +24,15 @@
 /* BLAS takes int dimensions. */
 #define AX_K_INT_OK(x) ((x) >= 0 && (x) <= INT_MAX)
 
+/* Adds a call's work to the caller's counter, if any (kernels.h). */
+static inline void count(struct ax_k_work *work, int64_t macs, int64_t skipped)
+{
+	if (work) {
+		work->macs += macs;
+		work->skipped += skipped;
+	}
+}
+
 static inline float sigmoidf_(float x)
 {
 	return 1.0f / (1.0f + expf(-x));
@@ -33,9 +42,11 @@ static inline float sigmoidf_(float x)
 
 void ax_k_linear_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
 		     const float *W, const float *b, int64_t N, int64_t i,
-		     int64_t o)
+		     int64_t o,
+		     struct ax_k_work *work)
 {
 	assert(AX_K_LD_OK(ldo, o) && AX_K_LD_OK(ldi, i));
+	count(work, N * i * o, 0);
 	for (int64_t r = 0; r < N; r++) {
 		const float *x = in + r * ldi;
 		for (int64_t oo = 0; oo < o; oo++) {
@@ -50,12 +61,14 @@ void ax_k_linear_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
 
 void ax_k_linear(float *out, int64_t ldo, const float *in, int64_t ldi,
 		 const float *W, const float *b, int64_t N, int64_t i,
-		 int64_t o)
+		 int64_t o,
+		 struct ax_k_work *work)
 {
 	assert(AX_K_LD_OK(ldo, o) && AX_K_LD_OK(ldi, i));
 	assert(N >= 0 && i >= 1 && o >= 1);
 	assert(AX_K_INT_OK(N) && AX_K_INT_OK(i) && AX_K_INT_OK(o) &&
 	       AX_K_INT_OK(ldi) && AX_K_INT_OK(ldo));
+	count(work, N * i * o, 0);
 	if (N == 0)
 		return;
 	/* bias first, then accumulate the product onto it (beta = 1) */
@@ -258,7 +271,8 @@ void ax_k_attention_ref(float *out, int64_t ldo, const float *q, int64_t ldq,
 			const float *k, int64_t ldk, const float *v,
 			int64_t ldv, int64_t Nq, int64_t Nk, int64_t w,
 			int64_t H, bool causal, int64_t q_pos0,
-			float *scratch)
+			float *scratch,
+			struct ax_k_work *work)
 {
 	assert(H >= 1 && w % H == 0 && Nk >= 1 && (!causal || q_pos0 >= 0));
 	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldq, w) &&
@@ -270,6 +284,7 @@ void ax_k_attention_ref(float *out, int64_t ldo, const float *q, int64_t ldq,
 		int64_t c0 = hd * h;
 		for (int64_t qi = 0; qi < Nq; qi++) {
 			int64_t lim = att_limit(Nk, causal, q_pos0, qi);
+			count(work, 2 * lim * h, 2 * (Nk - lim) * h);
 			/* scores: (q * h^-1/2) . k_j, the scale after the bias */
 			for (int64_t j = 0; j < lim; j++) {
 				double acc = 0.0;
@@ -300,7 +315,8 @@ void ax_k_attention_ref(float *out, int64_t ldo, const float *q, int64_t ldq,
 void ax_k_attention(float *out, int64_t ldo, const float *q, int64_t ldq,
 		    const float *k, int64_t ldk, const float *v, int64_t ldv,
 		    int64_t Nq, int64_t Nk, int64_t w, int64_t H, bool causal,
-		    int64_t q_pos0, float *scratch)
+		    int64_t q_pos0, float *scratch,
+		    struct ax_k_work *work)
 {
 	assert(H >= 1 && w % H == 0 && Nk >= 1 && (!causal || q_pos0 >= 0));
 	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldq, w) &&
@@ -316,6 +332,7 @@ void ax_k_attention(float *out, int64_t ldo, const float *q, int64_t ldq,
 	if (Nq == 1) {
 		/* one query: only the visible keys matter; two sgemv per head */
 		int64_t nk = att_limit(Nk, causal, q_pos0, 0);
+		count(work, 2 * nk * w, 2 * (Nk - nk) * w);
 		for (int64_t hd = 0; hd < H; hd++) {
 			int64_t c0 = hd * h;
 			/* S(nk) = k_h(nk,h) (q_h * scale) */
@@ -331,6 +348,7 @@ void ax_k_attention(float *out, int64_t ldo, const float *q, int64_t ldq,
 
 	/* Causal: query rows see at most q_pos0 + Nq keys. */
 	int64_t nk = causal ? att_limit(Nk, true, q_pos0, Nq - 1) : Nk;
+	count(work, 2 * Nq * nk * w, 2 * Nq * (Nk - nk) * w);
 	for (int64_t hd = 0; hd < H; hd++) {
 		int64_t c0 = hd * h;
 		/* S(Nq,nk) = scale * q_h(Nq,h) k_h(nk,h)^T */
@@ -385,23 +403,29 @@ void ax_k_lightconv_weights(float *wn, const float *w, int64_t H, int64_t K)
 
 void ax_k_lightconv_ref(float *out, int64_t ldo, const float *in,
 			int64_t ldi, const float *wn, int64_t N, int64_t c,
-			int64_t H, int64_t K, int64_t pad_left)
+			int64_t H, int64_t K, int64_t pad_left,
+			struct ax_k_work *work)
 {
 	assert(H >= 1 && c % H == 0 && K >= 1);
 	assert(pad_left >= 0 && pad_left <= K - 1);
 	assert(AX_K_LD_OK(ldo, c) && AX_K_LD_OK(ldi, c));
-	int64_t per = c / H;
+	int64_t per = c / H, done = 0, skipped = 0;
 	for (int64_t r = 0; r < N; r++)
 		for (int64_t ch = 0; ch < c; ch++) {
 			const float *wk = wn + (ch / per) * K;
 			double acc = 0.0;
 			for (int64_t k = 0; k < K; k++) {
 				int64_t src = r + k - pad_left;
-				if (src >= 0 && src < N)
+				if (src >= 0 && src < N) {
 					acc += (double)wk[k] * in[src * ldi + ch];
+					done++;
+				} else {
+					skipped++;
+				}
 			}
 			out[r * ldo + ch] = (float)acc;
 		}
+	count(work, done, skipped);
 }
 
 /* y(c) += sum over heads of wk[head] * x(c): one tap, contiguous heads. */
@@ -419,41 +443,52 @@ static inline void tap_heads(float *y, const float *x, const float *wk,
 }
 
 /* Row r of a light/dynamic conv over in (N, c): y = sum over taps k of
- * w[head][k] * in[r + k - pad_left], zero outside [0, N); w (H, K). */
+ * w[head][k] * in[r + k - pad_left], zero outside [0, N); w (H, K).
+ * The taps outside are skipped; counts c MACs per tap either way. */
 static void taps_row(float *y, const float *in, int64_t ldi, const float *w,
 		     int64_t r, int64_t N, int64_t c, int64_t H, int64_t K,
-		     int64_t pad_left)
+		     int64_t pad_left, struct ax_k_work *work)
 {
+	int64_t done = 0;
 	memset(y, 0, (size_t)c * sizeof *y);
 	for (int64_t k = 0; k < K; k++) {
 		int64_t src = r + k - pad_left;
-		if (src >= 0 && src < N)
+		if (src >= 0 && src < N) {
 			tap_heads(y, in + src * ldi, w + k, K, c, H);
+			done++;
+		}
 	}
+	count(work, done * c, (K - done) * c);
 }
 
 void ax_k_lightconv(float *out, int64_t ldo, const float *in, int64_t ldi,
 		    const float *wn, int64_t N, int64_t c, int64_t H,
-		    int64_t K, int64_t pad_left)
+		    int64_t K, int64_t pad_left,
+		    struct ax_k_work *work)
 {
 	assert(H >= 1 && c % H == 0 && K >= 1);
 	assert(pad_left >= 0 && pad_left <= K - 1);
 	assert(AX_K_LD_OK(ldo, c) && AX_K_LD_OK(ldi, c));
 	for (int64_t r = 0; r < N; r++)
-		taps_row(out + r * ldo, in, ldi, wn, r, N, c, H, K, pad_left);
+		taps_row(out + r * ldo, in, ldi, wn, r, N, c, H, K, pad_left, work);
 }
 
 void ax_k_lightconv_step(float *out, const float *in, const float *ring,
 			 int64_t R, int64_t step, const float *wn, int64_t c,
-			 int64_t H, int64_t K)
+			 int64_t H, int64_t K,
+			 struct ax_k_work *work)
 {
 	assert(H >= 1 && c % H == 0 && K >= 1 && R >= K - 1 && step >= 0);
+	int64_t done = 0;
 	memset(out, 0, (size_t)c * sizeof *out);
 	for (int64_t k = 0; k < K; k++) {
 		const float *x = ring_tap(ring, R, c, in, step, k, K);
-		if (x)
+		if (x) {
 			tap_heads(out, x, wn + k, K, c, H);
+			done++;
+		}
 	}
+	count(work, done * c, (K - done) * c);
 }
 
 int64_t ax_k_dynconv_scratch(int64_t H, int64_t K)
@@ -464,13 +499,14 @@ int64_t ax_k_dynconv_scratch(int64_t H, int64_t K)
 void ax_k_dynconv_ref(float *out, int64_t ldo, const float *in,
 		      int64_t ldi, const float *kl, int64_t ldk, int64_t N,
 		      int64_t c, int64_t H, int64_t K, int64_t pad_left,
-		      float *scratch)
+		      float *scratch,
+		      struct ax_k_work *work)
 {
 	assert(H >= 1 && c % H == 0 && K >= 1);
 	assert(pad_left >= 0 && pad_left <= K - 1);
 	assert(AX_K_LD_OK(ldo, c) && AX_K_LD_OK(ldi, c) &&
 	       AX_K_LD_OK(ldk, H * K));
-	int64_t per = c / H;
+	int64_t per = c / H, done = 0, skipped = 0;
 	float *p = scratch;   /* (H,K) this row's normalised kernel */
 	for (int64_t r = 0; r < N; r++) {
 		/* softmax over all K taps, before dropping out-of-range ones */
@@ -488,18 +524,24 @@ void ax_k_dynconv_ref(float *out, int64_t ldo, const float *in,
 			double acc = 0.0;
 			for (int64_t k = 0; k < K; k++) {
 				int64_t src = r + k - pad_left;
-				if (src >= 0 && src < N)
+				if (src >= 0 && src < N) {
 					acc += (double)p[(ch / per) * K + k] *
 					       in[src * ldi + ch];
+					done++;
+				} else {
+					skipped++;
+				}
 			}
 			out[r * ldo + ch] = (float)acc;
 		}
 	}
+	count(work, done, skipped);
 }
 
 void ax_k_dynconv(float *out, int64_t ldo, const float *in, int64_t ldi,
 		  const float *kl, int64_t ldk, int64_t N, int64_t c,
-		  int64_t H, int64_t K, int64_t pad_left, float *scratch)
+		  int64_t H, int64_t K, int64_t pad_left, float *scratch,
+		  struct ax_k_work *work)
 {
 	assert(H >= 1 && c % H == 0 && K >= 1);
 	assert(pad_left >= 0 && pad_left <= K - 1);
@@ -509,42 +551,54 @@ void ax_k_dynconv(float *out, int64_t ldo, const float *in, int64_t ldi,
 	for (int64_t r = 0; r < N; r++) {
 		for (int64_t hd = 0; hd < H; hd++)
 			softmax_row_fast(p + hd * K, kl + r * ldk + hd * K, K);
-		taps_row(out + r * ldo, in, ldi, p, r, N, c, H, K, pad_left);
+		taps_row(out + r * ldo, in, ldi, p, r, N, c, H, K, pad_left, work);
 	}
 }
 
 void ax_k_dynconv_step(float *out, const float *in, const float *ring,
 		       int64_t R, int64_t step, const float *kl, int64_t c,
-		       int64_t H, int64_t K, float *scratch)
+		       int64_t H, int64_t K, float *scratch,
+		       struct ax_k_work *work)
 {
 	assert(H >= 1 && c % H == 0 && K >= 1 && R >= K - 1 && step >= 0);
 	float *p = scratch;
 	for (int64_t hd = 0; hd < H; hd++)
 		softmax_row_fast(p + hd * K, kl + hd * K, K);
+	int64_t done = 0;
 	memset(out, 0, (size_t)c * sizeof *out);
 	for (int64_t k = 0; k < K; k++) {
 		const float *x = ring_tap(ring, R, c, in, step, k, K);
-		if (x)
+		if (x) {
 			tap_heads(out, x, p + k, K, c, H);
+			done++;
+		}
 	}
+	count(work, done * c, (K - done) * c);
 }
 
 void ax_k_dwconv_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
 		     const float *W, int64_t N, int64_t c, int64_t K,
-		     int64_t pad_left)
+		     int64_t pad_left,
+		     struct ax_k_work *work)
 {
 	assert(K >= 1 && pad_left >= 0 && pad_left <= K - 1);
 	assert(AX_K_LD_OK(ldo, c) && AX_K_LD_OK(ldi, c));
+	int64_t done = 0, skipped = 0;
 	for (int64_t r = 0; r < N; r++)
 		for (int64_t ch = 0; ch < c; ch++) {
 			double acc = 0.0;
 			for (int64_t k = 0; k < K; k++) {
 				int64_t src = r + k - pad_left;
-				if (src >= 0 && src < N)
+				if (src >= 0 && src < N) {
 					acc += (double)W[k * c + ch] * in[src * ldi + ch];
+					done++;
+				} else {
+					skipped++;
+				}
 			}
 			out[r * ldo + ch] = (float)acc;
 		}
+	count(work, done, skipped);
 }
 
 /* y(c) += w(c) * x(c) */
@@ -557,32 +611,42 @@ static inline void tap_channels(float *y, const float *x, const float *w,
 
 void ax_k_dwconv(float *out, int64_t ldo, const float *in, int64_t ldi,
 		 const float *W, int64_t N, int64_t c, int64_t K,
-		 int64_t pad_left)
+		 int64_t pad_left,
+		 struct ax_k_work *work)
 {
 	assert(K >= 1 && pad_left >= 0 && pad_left <= K - 1);
 	assert(AX_K_LD_OK(ldo, c) && AX_K_LD_OK(ldi, c));
+	int64_t done = 0;
 	for (int64_t r = 0; r < N; r++) {
 		float *y = out + r * ldo;
 		memset(y, 0, (size_t)c * sizeof *y);
 		for (int64_t k = 0; k < K; k++) {
 			int64_t src = r + k - pad_left;
-			if (src >= 0 && src < N)
+			if (src >= 0 && src < N) {
 				tap_channels(y, in + src * ldi, W + k * c, c);
+				done++;
+			}
 		}
 	}
+	count(work, done * c, (N * K - done) * c);
 }
 
 void ax_k_dwconv_step(float *out, const float *in, const float *ring,
 		      int64_t R, int64_t step, const float *W, int64_t c,
-		      int64_t K)
+		      int64_t K,
+		      struct ax_k_work *work)
 {
 	assert(K >= 1 && R >= K - 1 && step >= 0);
+	int64_t done = 0;
 	memset(out, 0, (size_t)c * sizeof *out);
 	for (int64_t k = 0; k < K; k++) {
 		const float *x = ring_tap(ring, R, c, in, step, k, K);
-		if (x)
+		if (x) {
 			tap_channels(out, x, W + k * c, c);
+			done++;
+		}
 	}
+	count(work, done * c, (K - done) * c);
 }
 
 int64_t ax_k_conv1d_scratch(int64_t N, int64_t i, int64_t K)
@@ -592,29 +656,36 @@ int64_t ax_k_conv1d_scratch(int64_t N, int64_t i, int64_t K)
 
 void ax_k_conv1d_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
 		     const float *W, const float *b, int64_t N, int64_t i,
-		     int64_t o, int64_t K, int64_t pad_left, float *scratch)
+		     int64_t o, int64_t K, int64_t pad_left, float *scratch,
+		     struct ax_k_work *work)
 {
 	(void)scratch;
 	assert(K >= 1 && pad_left >= 0 && pad_left <= K - 1);
 	assert(AX_K_LD_OK(ldo, o) && AX_K_LD_OK(ldi, i));
+	int64_t done = 0, skipped = 0;   /* taps, of i MACs each */
 	for (int64_t r = 0; r < N; r++)
 		for (int64_t oo = 0; oo < o; oo++) {
 			double acc = 0.0;
 			for (int64_t k = 0; k < K; k++) {
 				int64_t src = r + k - pad_left;
-				if (src < 0 || src >= N)
+				if (src < 0 || src >= N) {
+					skipped++;
 					continue;
+				}
+				done++;
 				const float *wk = W + oo * K * i + k * i;
 				for (int64_t ii = 0; ii < i; ii++)
 					acc += (double)wk[ii] * in[src * ldi + ii];
 			}
 			out[r * ldo + oo] = (float)acc + (b ? b[oo] : 0.0f);
 		}
+	count(work, done * i, skipped * i);
 }
 
 void ax_k_conv1d(float *out, int64_t ldo, const float *in, int64_t ldi,
 		 const float *W, const float *b, int64_t N, int64_t i,
-		 int64_t o, int64_t K, int64_t pad_left, float *scratch)
+		 int64_t o, int64_t K, int64_t pad_left, float *scratch,
+		 struct ax_k_work *work)
 {
 	assert(K >= 1 && pad_left >= 0 && pad_left <= K - 1);
 	assert(AX_K_LD_OK(ldo, o) && AX_K_LD_OK(ldi, i) && i >= 1 && o >= 1);
@@ -634,12 +705,13 @@ void ax_k_conv1d(float *out, int64_t ldo, const float *in, int64_t ldi,
 				memset(dst, 0, (size_t)i * sizeof *dst);
 		}
 	/* out(N,o) = col(N,K*i) W(o,K*i)^T + b: exactly a linear */
-	ax_k_linear(out, ldo, col, ki, W, b, N, ki, o);
+	ax_k_linear(out, ldo, col, ki, W, b, N, ki, o, work);
 }
 
 void ax_k_conv1d_step(float *out, const float *in, const float *ring,
 		      int64_t R, int64_t step, const float *W, const float *b,
-		      int64_t i, int64_t o, int64_t K, float *scratch)
+		      int64_t i, int64_t o, int64_t K, float *scratch,
+		      struct ax_k_work *work)
 {
 	assert(K >= 1 && R >= K - 1 && step >= 0);
 	/* the window (K*i) of this step, zeros before the stream start */
@@ -650,7 +722,7 @@ void ax_k_conv1d_step(float *out, const float *in, const float *ring,
 		else
 			memset(scratch + k * i, 0, (size_t)i * sizeof *scratch);
 	}
-	ax_k_linear(out, o, scratch, K * i, W, b, 1, K * i, o);
+	ax_k_linear(out, o, scratch, K * i, W, b, 1, K * i, o, work);
 }
 
 /* ==== elementwise and row ops ============================================= */
@@ -909,7 +981,8 @@ enum ax_status ax_k_adaptive_input_ref(float *out, int64_t ldo,
 				       const struct ax_k_band *bands,
 				       int64_t nb, int64_t N, int64_t d,
 				       float scale, int64_t pos0,
-				       enum ax_sinusoid_kind kind)
+				       enum ax_sinusoid_kind kind,
+				       struct ax_k_work *work)
 {
 	assert(AX_K_LD_OK(ldo, d) && nb >= 1);
 	for (int64_t j = 0; j < N; j++) {
@@ -921,6 +994,7 @@ enum ax_status ax_k_adaptive_input_ref(float *out, int64_t ldo,
 		const float *e = bd->table + (tok[j] - bd->start) * bd->dim;
 		float *y = out + j * ldo;
 		ax_k_sinusoid(y, embed_pos(pos0, j, kind), d, kind);
+		count(work, d * bd->dim, 0);
 		/* y = scale * P_b(d, d_b) e(d_b) + PE */
 		for (int64_t r = 0; r < d; r++) {
 			double acc = 0.0;
@@ -936,7 +1010,8 @@ enum ax_status ax_k_adaptive_input(float *out, int64_t ldo,
 				   const int32_t *tok,
 				   const struct ax_k_band *bands, int64_t nb,
 				   int64_t N, int64_t d, float scale,
-				   int64_t pos0, enum ax_sinusoid_kind kind)
+				   int64_t pos0, enum ax_sinusoid_kind kind,
+				   struct ax_k_work *work)
 {
 	assert(AX_K_LD_OK(ldo, d) && nb >= 1);
 	for (int64_t j = 0; j < N; j++) {
@@ -948,6 +1023,7 @@ enum ax_status ax_k_adaptive_input(float *out, int64_t ldo,
 		const float *e = bd->table + (tok[j] - bd->start) * bd->dim;
 		float *y = out + j * ldo;
 		ax_k_sinusoid(y, embed_pos(pos0, j, kind), d, kind);
+		count(work, d * bd->dim, 0);
 		/* y(d) = scale * P_b(d, d_b) e + y */
 		cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)d, (int)bd->dim,
 			    scale, bd->proj, (int)bd->dim, e, 1, 1.0f, y, 1);
@@ -982,7 +1058,8 @@ static void tail_proj_ref(float *z, const float *h, const struct ax_k_band *bd,
 void ax_k_adaptive_log_softmax_ref(float *out, int64_t ldo, const float *in,
 				   int64_t ldi, const struct ax_k_band *bands,
 				   int64_t nb, const float *W_cls, int64_t N,
-				   int64_t d, float *scratch)
+				   int64_t d, float *scratch,
+				   struct ax_k_work *work)
 {
 	assert(nb >= 1 && bands[0].start == 0 && bands[0].dim == d);
 	assert(AX_K_LD_OK(ldi, d) &&
@@ -993,6 +1070,7 @@ void ax_k_adaptive_log_softmax_ref(float *out, int64_t ldo, const float *in,
 	for (int64_t r = 0; r < N; r++) {
 		const float *h = in + r * ldi;
 		float *y = out + r * ldo;
+		count(work, nh * d, 0);
 		/* head = [E_0 h | W_cls h], then its log-softmax */
 		for (int64_t u = 0; u < nh; u++) {
 			const float *e = u < s0 ? bands[0].table + u * d :
@@ -1009,6 +1087,7 @@ void ax_k_adaptive_log_softmax_ref(float *out, int64_t ldo, const float *in,
 		for (int64_t b = 1; b < nb; b++) {
 			const struct ax_k_band *bd = &bands[b];
 			tail_proj_ref(z, h, bd, d);
+			count(work, d * bd->dim + bd->dim * bd->size, 0);
 			float *yb = y + bd->start;
 			for (int64_t u = 0; u < bd->size; u++) {
 				double acc = 0.0;
@@ -1027,7 +1106,8 @@ void ax_k_adaptive_log_softmax_ref(float *out, int64_t ldo, const float *in,
 void ax_k_adaptive_log_softmax(float *out, int64_t ldo, const float *in,
 			       int64_t ldi, const struct ax_k_band *bands,
 			       int64_t nb, const float *W_cls, int64_t N,
-			       int64_t d, float *scratch)
+			       int64_t d, float *scratch,
+			       struct ax_k_work *work)
 {
 	assert(nb >= 1 && bands[0].start == 0 && bands[0].dim == d);
 	assert(AX_K_LD_OK(ldi, d) &&
@@ -1038,9 +1118,10 @@ void ax_k_adaptive_log_softmax(float *out, int64_t ldo, const float *in,
 	float *head = scratch;          /* (N, nh) */
 	float *z = scratch + N * nh;    /* (N, max d_b) */
 	/* head(N, nh) = in(N,d) [E_0; W_cls]^T, as two products */
-	ax_k_linear(head, nh, in, ldi, bands[0].table, NULL, N, d, s0);
+	ax_k_linear(head, nh, in, ldi, bands[0].table, NULL, N, d, s0, work);
 	if (nb > 1)
-		ax_k_linear(head + s0, nh, in, ldi, W_cls, NULL, N, d, nb - 1);
+		ax_k_linear(head + s0, nh, in, ldi, W_cls, NULL, N, d, nb - 1,
+			    work);
 	ax_k_log_softmax(head, nh, head, nh, N, nh);
 	for (int64_t r = 0; r < N; r++)
 		memcpy(out + r * ldo, head + r * nh, (size_t)s0 * sizeof *out);
@@ -1048,15 +1129,18 @@ void ax_k_adaptive_log_softmax(float *out, int64_t ldo, const float *in,
 		const struct ax_k_band *bd = &bands[b];
 		int64_t db = bd->dim;
 		/* z(N, d_b) = in(N,d) P_b (d,d_b), or in P_b(d_b,d)^T */
-		if (bd->proj_layout == AX_K_PROJ_D_DB)
+		if (bd->proj_layout == AX_K_PROJ_D_DB) {
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
 				    (int)N, (int)db, (int)d, 1.0f, in, (int)ldi,
 				    bd->proj, (int)db, 0.0f, z, (int)db);
-		else
-			ax_k_linear(z, db, in, ldi, bd->proj, NULL, N, d, db);
+			count(work, N * d * db, 0);
+		} else {
+			ax_k_linear(z, db, in, ldi, bd->proj, NULL, N, d, db, work);
+		}
 		/* logits_b(N, size_b) = z E_b^T, straight into out's slice */
 		float *yb = out + bd->start;
-		ax_k_linear(yb, ldo, z, db, bd->table, NULL, N, db, bd->size);
+		ax_k_linear(yb, ldo, z, db, bd->table, NULL, N, db, bd->size,
+			    work);
 		ax_k_log_softmax(yb, ldo, yb, ldo, N, bd->size);
 		for (int64_t r = 0; r < N; r++) {
 			float lc = head[r * nh + s0 + b - 1];

@@ -21,6 +21,15 @@
  *     the caller. No kernel prints or exits; only ax_k_embed and
  *     ax_k_adaptive_input can fail at run time (a bad token id), and they
  *     return an enum ax_status.
+ *   - Work: every kernel with multiply-accumulates takes a last argument
+ *     `struct ax_k_work *work` (NULL = not counted) and adds to it the
+ *     MACs it performed, and, separately, those the `exact` convention
+ *     counts that it skipped because an operand is a known zero: conv
+ *     taps on the zero padding outside [0, N) or before the stream start,
+ *     attention scores of masked keys. performed + skipped is then the
+ *     kernel's `exact` count (costmodel/cost.h) whatever it skipped.
+ *     Layernorm, embeddings and the elementwise ops have no `exact` MACs
+ *     and take no counter.
  *   - Threads: kernels never create threads. The fast versions run inside
  *     OpenBLAS, which has its own pool; the caller chooses its size with
  *     openblas_set_num_threads() and must not call kernels from several
@@ -48,16 +57,24 @@
 
 #include "diag.h"
 
+/* MACs a kernel call did (see "Work" above); callers zero it, kernels add. */
+struct ax_k_work {
+	int64_t macs;      /* multiply-accumulates performed */
+	int64_t skipped;   /* `exact` MACs skipped on known-zero operands */
+};
+
 /* --- linear and norms ---------------------------------------------------- */
 
 /* out(N,o) = in(N,i) W^T + b.  W (o,i) row-major; b (o) or NULL.
- * Fast: sgemm RowMajor/NoTrans/Trans; sgemv when N == 1. */
+ * Fast: sgemm RowMajor/NoTrans/Trans; sgemv when N == 1.  Work: N i o. */
 void ax_k_linear_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
 		     const float *W, const float *b, int64_t N, int64_t i,
-		     int64_t o);
+		     int64_t o,
+		     struct ax_k_work *work);
 void ax_k_linear(float *out, int64_t ldo, const float *in, int64_t ldi,
 		 const float *W, const float *b, int64_t N, int64_t i,
-		 int64_t o);
+		 int64_t o,
+		 struct ax_k_work *work);
 
 /* out(N,w) = (in - mean) / sqrt(var + eps) * gamma + beta per row,
  * population variance.  gamma (w), beta (w).  In place ok. */
@@ -84,22 +101,31 @@ int64_t ax_k_attention_scratch(int64_t Nq, int64_t Nk, int64_t H);
  * q_pos0 is the absolute position of query 0 among the keys: 0 for a
  * whole sequence, t for incremental step t (0-based) with Nk = t+1.
  * Requires H >= 1, w % H == 0, Nk >= 1 and, when causal, q_pos0 >= 0.
- * Fast: per-head sgemm for S and P v (sgemv when Nq == 1). */
+ * Fast: per-head sgemm for S and P v (sgemv when Nq == 1).
+ * Work: 2 Nq Nk w in all (QK^T and P v); the reference, and the fast path
+ * for the keys past the last query's limit, skip masked scores (counted
+ * as skipped); the fast sgemm computes the rest of the causal square. */
 void ax_k_attention_ref(float *out, int64_t ldo, const float *q, int64_t ldq,
 			const float *k, int64_t ldk, const float *v,
 			int64_t ldv, int64_t Nq, int64_t Nk, int64_t w,
 			int64_t H, bool causal, int64_t q_pos0,
-			float *scratch);
+			float *scratch,
+			struct ax_k_work *work);
 void ax_k_attention(float *out, int64_t ldo, const float *q, int64_t ldq,
 		    const float *k, int64_t ldk, const float *v, int64_t ldv,
 		    int64_t Nq, int64_t Nk, int64_t w, int64_t H, bool causal,
-		    int64_t q_pos0, float *scratch);
+		    int64_t q_pos0, float *scratch,
+		    struct ax_k_work *work);
 
 /* --- convolutions ----------------------------------------------------------
  * All sequence convs compute, for rows r in [0, N) and taps k in [0, K),
  *     y[r] = sum_k tap_k * x[r + k - P]   with x = 0 outside [0, N),
  * P = pad_left in [0, K-1]: K//2 centred (even K: (K-1)//2), K-1 causal
- * (tap K-1 multiplies the current row). */
+ * (tap K-1 multiplies the current row).
+ * Work: N c K for the light, dynamic and depthwise convs, N K i o for the
+ * standard one. The light, dynamic and depthwise kernels and the conv1d
+ * reference skip taps outside [0, N) (or before step 0); the fast conv1d
+ * multiplies im2col's zeros and performs them all. */
 
 /* Copies in (c) into ring row step % R; no-op when R == 0. ring (R, c). */
 void ax_k_ring_push(float *ring, int64_t R, int64_t c, const float *in,
@@ -113,14 +139,17 @@ void ax_k_lightconv_weights(float *wn, const float *w, int64_t H, int64_t K);
  * out (N,c) ldo, in (N,c) ldi, wn (H,K) normalised; c % H == 0. */
 void ax_k_lightconv_ref(float *out, int64_t ldo, const float *in,
 			int64_t ldi, const float *wn, int64_t N, int64_t c,
-			int64_t H, int64_t K, int64_t pad_left);
+			int64_t H, int64_t K, int64_t pad_left,
+			struct ax_k_work *work);
 void ax_k_lightconv(float *out, int64_t ldo, const float *in, int64_t ldi,
 		    const float *wn, int64_t N, int64_t c, int64_t H,
-		    int64_t K, int64_t pad_left);
+		    int64_t K, int64_t pad_left,
+		    struct ax_k_work *work);
 /* One causal step: out (c), in (c) the current row, ring (R,c), R >= K-1. */
 void ax_k_lightconv_step(float *out, const float *in, const float *ring,
 			 int64_t R, int64_t step, const float *wn, int64_t c,
-			 int64_t H, int64_t K);
+			 int64_t H, int64_t K,
+			 struct ax_k_work *work);
 
 /* Floats of scratch ax_k_dynconv{,_ref,_step} need: H * K. */
 int64_t ax_k_dynconv_scratch(int64_t H, int64_t K);
@@ -132,26 +161,32 @@ int64_t ax_k_dynconv_scratch(int64_t H, int64_t K);
 void ax_k_dynconv_ref(float *out, int64_t ldo, const float *in,
 		      int64_t ldi, const float *kl, int64_t ldk, int64_t N,
 		      int64_t c, int64_t H, int64_t K, int64_t pad_left,
-		      float *scratch);
+		      float *scratch,
+		      struct ax_k_work *work);
 void ax_k_dynconv(float *out, int64_t ldo, const float *in, int64_t ldi,
 		  const float *kl, int64_t ldk, int64_t N, int64_t c,
-		  int64_t H, int64_t K, int64_t pad_left, float *scratch);
+		  int64_t H, int64_t K, int64_t pad_left, float *scratch,
+		  struct ax_k_work *work);
 /* One causal step: kl (H*K) the current row's logits. */
 void ax_k_dynconv_step(float *out, const float *in, const float *ring,
 		       int64_t R, int64_t step, const float *kl, int64_t c,
-		       int64_t H, int64_t K, float *scratch);
+		       int64_t H, int64_t K, float *scratch,
+		       struct ax_k_work *work);
 
 /* ET depthwise conv (no bias): out[r][ch] = sum_k W[k][ch] x[r+k-P][ch].
  * W (K,c), out (N,c), in (N,c). */
 void ax_k_dwconv_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
 		     const float *W, int64_t N, int64_t c, int64_t K,
-		     int64_t pad_left);
+		     int64_t pad_left,
+		     struct ax_k_work *work);
 void ax_k_dwconv(float *out, int64_t ldo, const float *in, int64_t ldi,
 		 const float *W, int64_t N, int64_t c, int64_t K,
-		 int64_t pad_left);
+		 int64_t pad_left,
+		 struct ax_k_work *work);
 void ax_k_dwconv_step(float *out, const float *in, const float *ring,
 		      int64_t R, int64_t step, const float *W, int64_t c,
-		      int64_t K);
+		      int64_t K,
+		      struct ax_k_work *work);
 
 /* Floats of scratch ax_k_conv1d needs: N * K * i (the im2col matrix);
  * ax_k_conv1d_step needs K * i; the reference needs none. */
@@ -163,14 +198,17 @@ int64_t ax_k_conv1d_scratch(int64_t N, int64_t i, int64_t K);
  * Fast: im2col (N, K*i) into scratch, then one sgemm. */
 void ax_k_conv1d_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
 		     const float *W, const float *b, int64_t N, int64_t i,
-		     int64_t o, int64_t K, int64_t pad_left, float *scratch);
+		     int64_t o, int64_t K, int64_t pad_left, float *scratch,
+		     struct ax_k_work *work);
 void ax_k_conv1d(float *out, int64_t ldo, const float *in, int64_t ldi,
 		 const float *W, const float *b, int64_t N, int64_t i,
-		 int64_t o, int64_t K, int64_t pad_left, float *scratch);
+		 int64_t o, int64_t K, int64_t pad_left, float *scratch,
+		 struct ax_k_work *work);
 /* One causal step: out (o), in (i), ring (R,i); scratch K*i (sgemv). */
 void ax_k_conv1d_step(float *out, const float *in, const float *ring,
 		      int64_t R, int64_t step, const float *W, const float *b,
-		      int64_t i, int64_t o, int64_t K, float *scratch);
+		      int64_t i, int64_t o, int64_t K, float *scratch,
+		      struct ax_k_work *work);
 
 /* --- elementwise and row ops (in place ok for all) -------------------------- */
 
@@ -270,18 +308,21 @@ struct ax_k_band {
 /* Adaptive input: out[j] = scale * P_b E_b[tok - start_b] + PE(p_j), b the
  * band of tok[j]; bands[0..nb) contiguous from id 0, P_b (d, d_b).
  * Positions as ax_k_embed.  Out-of-range token: AX_ERR_INPUT.
- * Fast: one sgemv per token. */
+ * Fast: one sgemv per token.  Work: d_b d per token, its own band (the
+ * analytic count assumes band 0, cost.h). */
 enum ax_status ax_k_adaptive_input_ref(float *out, int64_t ldo,
 				       const int32_t *tok,
 				       const struct ax_k_band *bands,
 				       int64_t nb, int64_t N, int64_t d,
 				       float scale, int64_t pos0,
-				       enum ax_sinusoid_kind kind);
+				       enum ax_sinusoid_kind kind,
+				       struct ax_k_work *work);
 enum ax_status ax_k_adaptive_input(float *out, int64_t ldo,
 				   const int32_t *tok,
 				   const struct ax_k_band *bands, int64_t nb,
 				   int64_t N, int64_t d, float scale,
-				   int64_t pos0, enum ax_sinusoid_kind kind);
+				   int64_t pos0, enum ax_sinusoid_kind kind,
+				   struct ax_k_work *work);
 
 /* Floats of scratch the adaptive softmax needs (both versions):
  * N * (size_0 + nb - 1 + max_{b>=1} dim_b). */
@@ -294,14 +335,17 @@ int64_t ax_k_adaptive_softmax_scratch(int64_t N, const struct ax_k_band *bands,
  *   band b:  z = P_b^T h (d_b), out[start_b + u] = lh[size_0 + b - 1]
  *            + log_softmax(E_b z)[u]
  * in (N,d) ldi, out (N,V) ldo with V = start + size of the last band,
- * W_cls (nb-1, d).  Fast: sgemm per piece over all N rows. */
+ * W_cls (nb-1, d).  Fast: sgemm per piece over all N rows.
+ * Work: N (d (size_0 + nb - 1) + sum_{b>=1} (d d_b + d_b size_b)). */
 void ax_k_adaptive_log_softmax_ref(float *out, int64_t ldo, const float *in,
 				   int64_t ldi, const struct ax_k_band *bands,
 				   int64_t nb, const float *W_cls, int64_t N,
-				   int64_t d, float *scratch);
+				   int64_t d, float *scratch,
+				   struct ax_k_work *work);
 void ax_k_adaptive_log_softmax(float *out, int64_t ldo, const float *in,
 			       int64_t ldi, const struct ax_k_band *bands,
 			       int64_t nb, const float *W_cls, int64_t N,
-			       int64_t d, float *scratch);
+			       int64_t d, float *scratch,
+			       struct ax_k_work *work);
 
 #endif

@@ -4,9 +4,10 @@
  * 1. Lifetimes: a root tensor is born at the first op that writes it (or
  *    any of its views) and dies after the last op that reads or writes it.
  * 2. Placement: tensors in order of birth take the lowest offset where
- *    they fit among the tensors alive at the same time (first fit). Blocks
- *    are aligned to 16 floats (64 bytes) so every row start of a wide
- *    tensor is cache-line aligned when its width is.
+ *    they fit among the tensors alive at the same time (first fit). Block
+ *    offsets are multiples of 16 floats (64 bytes), and the executor
+ *    allocates its arenas on a cache line, so every row start of a tensor
+ *    whose row stride is a multiple of 16 floats is cache-line aligned.
  */
 #include "plan.h"
 

@@ -17,6 +17,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "atomic_io.h"
+
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "weights.c writes tensor data with fwrite: little-endian hosts only"
 #endif
@@ -137,25 +139,6 @@ static enum ax_status write_all(FILE *f, const void *buf, size_t len,
 	return AX_OK;
 }
 
-/* fsync the directory holding path, so the rename itself is durable;
- * best effort (some file systems refuse to fsync directories). */
-static void sync_dir(const char *path)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	if (!slash)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == path)
-		snprintf(dir, sizeof dir, "/");
-	else
-		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-	int fd = open(dir, O_RDONLY);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
 enum ax_status ax_weights_save(const char *path,
 			       const struct ax_weights_entry *e, int64_t n,
 			       struct ax_diag *d)
@@ -169,13 +152,9 @@ enum ax_status ax_weights_save(const char *path,
 	for (int64_t k = 0; k < n; k++)
 		hsize += 2 + strlen(e[k].name) + 2 + 8 * (uint64_t)ndim_of(&e[k]) + 20;
 	unsigned char *hdr = malloc(hsize);
-	char *tmp = malloc(strlen(path) + 5);
-	if (!hdr || !tmp) {
-		st = ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0,
-				 "out of memory for a %" PRIu64 "-byte header", hsize);
-		goto free_bufs;
-	}
-	sprintf(tmp, "%s.tmp", path);
+	if (!hdr)
+		return ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0,
+				   "out of memory for a %" PRIu64 "-byte header", hsize);
 
 	unsigned char *p = hdr;
 	memcpy(p, AX_WEIGHTS_MAGIC, 4);
@@ -200,49 +179,36 @@ enum ax_status ax_weights_save(const char *path,
 	}
 	p = put(p, ax_crc32(0, hdr, hsize - 4), 4);
 
-	FILE *f = fopen(tmp, "wb");
+	/* a unique temporary beside path, renamed over it when complete
+	 * (atomic_io.h): concurrent writers never share a temporary */
+	struct ax_atomic at_file;
+	FILE *f = ax_atomic_open(&at_file, path, d);
 	if (!f) {
-		st = ax_diag_set(d, AX_ERR_IO, tmp, 0, 0,
-				 "cannot open for writing: %s", strerror(errno));
-		goto free_bufs;
+		/* errno is still open(2)'s; keep this file's own wording */
+		int err = errno;
+		free(hdr);
+		if (!d || d->status != AX_ERR_IO)
+			return d ? d->status : AX_ERR_IO;
+		char file[sizeof d->file];
+		memcpy(file, d->file, sizeof file);
+		return ax_diag_set(d, AX_ERR_IO, file, 0, 0,
+				   "cannot open for writing: %s", strerror(err));
 	}
+	const char *tmp = at_file.tmp;
 	static const unsigned char zeros[AX_WEIGHTS_ALIGN];
 	uint64_t at = hsize;
-	if ((st = write_all(f, hdr, hsize, tmp, d)) != AX_OK)
-		goto close_tmp;
-	for (int64_t k = 0; k < n; k++) {
+	st = write_all(f, hdr, hsize, tmp, d);
+	for (int64_t k = 0; st == AX_OK && k < n; k++) {
 		uint64_t bytes = (uint64_t)(e[k].rows * e[k].cols) * 4;
-		if ((st = write_all(f, zeros, align_up(at) - at, tmp, d)) != AX_OK ||
-		    (st = write_all(f, e[k].data, bytes, tmp, d)) != AX_OK)
-			goto close_tmp;
+		if ((st = write_all(f, zeros, align_up(at) - at, tmp, d)) == AX_OK)
+			st = write_all(f, e[k].data, bytes, tmp, d);
 		at = align_up(at) + bytes;
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		st = ax_diag_set(d, AX_ERR_IO, tmp, 0, 0, "cannot flush to disk: %s",
-				 strerror(errno));
-		goto close_tmp;
-	}
-	if (fclose(f) != 0) {
-		f = NULL;
-		st = ax_diag_set(d, AX_ERR_IO, tmp, 0, 0, "cannot close: %s",
-				 strerror(errno));
-		goto unlink_tmp;
-	}
-	if (rename(tmp, path) != 0) {
-		st = ax_diag_set(d, AX_ERR_IO, path, 0, 0,
-				 "cannot rename '%s' to it: %s", tmp, strerror(errno));
-		goto unlink_tmp;
-	}
-	sync_dir(path);
-	goto free_bufs;
-
-close_tmp:
-	fclose(f);
-unlink_tmp:
-	unlink(tmp);
-free_bufs:
+	if (st == AX_OK)
+		st = ax_atomic_commit(&at_file, d);
+	else
+		ax_atomic_abort(&at_file);
 	free(hdr);
-	free(tmp);
 	return st;
 }
 

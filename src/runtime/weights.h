@@ -32,9 +32,10 @@ struct ax_weights_entry {
 	float *data;
 };
 
-/* Writes the n entries to `path` through `path.tmp`: write, fflush,
+/* Writes the n entries to `path` through a unique temporary beside it
+ * (ax_atomic_open, atomic_io.h: `path.tmp.<pid>[.<k>]`): write, fflush,
  * fsync, rename, then fsync the directory, so `path` is either the old
- * file or the complete new one. Names must be unique, non-empty and at
+ * file or a complete new one, also with concurrent writers. Names must be unique, non-empty and at
  * most AX_WEIGHTS_MAX_NAME bytes. */
 enum ax_status ax_weights_save(const char *path,
 			       const struct ax_weights_entry *e, int64_t n,
