@@ -17,22 +17,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 #define ENTRIES 1024                 /* cached layers; cleared when full */
 #define SLOTS (2 * ENTRIES)          /* hash slots, a power of two */
 
-/* A new config field must join the key below (top_words, layer_words),
- * or the cache would mix up layers that differ in it. */
-static_assert(sizeof(struct ax_layer_config) == 72,
-	      "a new layer field must join layer_words()");
-static_assert(sizeof(struct ax_config) == 9496,
-	      "a new config field must join top_words()");
 static_assert(AX_MAX_LAYERS <= 64, "keep masks are 64 bits");
 
 /* Key words: convention, mode, the top-level fields, then side and the
- * layer config. Words, not structs, so that no padding is compared. */
+ * layer config (config.h's words, expanded from the schema, so a new
+ * config field joins the key by itself). Words, not structs, so that no
+ * padding is compared. */
 enum {
-	TOP_WORDS = 13 + AX_MAX_CUTOFFS + 2,
-	LAYER_WORDS = 1 + 9,
+	TOP_WORDS = 2 + AX_CONFIG_TOP_WORDS,
+	LAYER_WORDS = 1 + AX_CONFIG_LAYER_WORDS,
 	KEY_WORDS = TOP_WORDS + LAYER_WORDS
 };
 
@@ -78,47 +76,16 @@ static void clear(struct ax_fastcost *fc)
 static void top_words(const struct ax_config *cfg, enum ax_convention conv,
 		      enum ax_mode mode, int64_t *w)
 {
-	const struct ax_adaptive_config *a = &cfg->adaptive;
-	int k = 0;
-	w[k++] = conv;
-	w[k++] = mode;
-	w[k++] = cfg->family;
-	w[k++] = cfg->task;
-	w[k++] = cfg->embed_dim;
-	w[k++] = cfg->norm;
-	w[k++] = cfg->final_norm;
-	w[k++] = cfg->vocab_source;
-	w[k++] = cfg->vocab_target;
-	w[k++] = cfg->share;
-	w[k++] = a->enabled;
-	w[k++] = a->n_cutoffs;
-	w[k++] = a->factor;
-	for (int i = 0; i < AX_MAX_CUTOFFS; i++)
-		w[k++] = a->cutoff[i];
-	w[k++] = a->tie_weights;
-	w[k++] = a->tie_proj;
-	assert(k == TOP_WORDS);
+	w[0] = conv;
+	w[1] = mode;
+	ax_config_top_words(cfg, w + 2);
 }
 
 static void layer_words(enum ax_side side, const struct ax_layer_config *l,
 			int64_t *w)
 {
 	w[0] = side;
-	w[1] = l->ffn_dim;
-	w[2] = l->attention_heads;
-	w[3] = l->attention_dim;
-	w[4] = l->attention_branch_heads;
-	w[5] = l->conv_type;
-	w[6] = l->conv_dim;
-	w[7] = l->conv_heads;
-	w[8] = l->glu;
-	w[9] = l->kernel_size;
-}
-
-static uint64_t mix(uint64_t h, int64_t x)
-{
-	h = (h ^ (uint64_t)x) * 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 29);
+	ax_config_layer_words(l, w + 1);
 }
 
 static void poly_add_times(struct ax_poly *acc, const struct ax_poly *p,
@@ -186,9 +153,9 @@ enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
 	/* 1. each layer slot's entry; build only the missed layers */
 	int64_t key[KEY_WORDS];
 	top_words(cfg, conv, mode, key);
-	uint64_t top_hash = 0xcbf29ce484222325ull;
+	uint64_t top_hash = AX_FNV_OFFSET;
 	for (int k = 0; k < TOP_WORDS; k++)
-		top_hash = mix(top_hash, key[k]);
+		top_hash = ax_mix64(top_hash, key[k]);
 	int32_t entry_of[AX_MAX_COST_LAYERS];
 	int32_t distinct[AX_MAX_COST_LAYERS];
 	int n_distinct = 0;
@@ -201,7 +168,7 @@ enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
 		layer_words(side, &st->layer[l], key + TOP_WORDS);
 		uint64_t h = top_hash;
 		for (int k = TOP_WORDS; k < KEY_WORDS; k++)
-			h = mix(h, key[k]);
+			h = ax_mix64(h, key[k]);
 		bool miss;
 		int32_t e = lookup(fc, key, h, &miss);
 		struct ax_fastcost_entry *en = &fc->entry[e];
