@@ -199,4 +199,47 @@ enum ax_rule {
 #define AX_SCHEMA_WORDS_STR(aux) 0
 #define AX_SCHEMA_WORDS_LIST(aux) (1 + (aux))
 
+/* ---- the rows at run time (schema.c) ----------------------------------- */
+
+enum ax_schema_kind {
+	AX_SK_I64,
+	AX_SK_BOOL,
+	AX_SK_ENUM,
+	AX_SK_STR,
+	AX_SK_LIST,
+	AX_SK_COUNT
+};
+
+/* The list a row is in, which is the mapping that holds its key. */
+enum ax_schema_list {
+	AX_SL_IDENTITY,
+	AX_SL_ROOT,
+	AX_SL_VOCAB,
+	AX_SL_ADAPTIVE,
+	AX_SL_STACK,
+	AX_SL_LAYER,
+	AX_SL_ATT_BRANCH,
+	AX_SL_CONV,
+	AX_SL_COUNT
+};
+
+struct ax_schema_row {
+	enum ax_schema_list list;
+	enum ax_schema_kind kind;
+	const char *key;
+	size_t offset, size;        /* the member in its struct */
+	size_t count_offset;        /* AX_SK_LIST: its count member */
+	int64_t min, max;
+	const char *min_text, *max_text; /* as written in the row */
+	const char *const *names;   /* AX_SK_ENUM */
+	unsigned flags;             /* AX_SF_* */
+	enum ax_rule rule;
+	const char *tag;
+	const char *doc;
+};
+
+/* Every row, list by list in struct order. */
+extern const struct ax_schema_row ax_schema[];
+extern const int ax_schema_n;
+
 #endif
