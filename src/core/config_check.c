@@ -73,8 +73,8 @@ static enum ax_status check_range(const struct ax_check *c, const int64_t *v,
 	char path[PATH_LEN];
 	key_format(k, path, sizeof path);
 	return ax_check_fail(c, v, *v < lo ? AX_ERR_INPUT : AX_ERR_LIMIT,
-			  "%s is %" PRId64 ", must be in %" PRId64 "..%" PRId64,
-			  path, *v, lo, hi);
+			     "%s is %" PRId64 ", must be in %" PRId64 "..%" PRId64,
+			     path, *v, lo, hi);
 }
 
 static enum ax_status check_enum(const struct ax_check *c, const void *v,
@@ -85,7 +85,7 @@ static enum ax_status check_enum(const struct ax_check *c, const void *v,
 	char path[PATH_LEN];
 	key_format(k, path, sizeof path);
 	return ax_check_fail(c, v, AX_ERR_INPUT, "%s is %d, not a known value",
-			  path, value);
+			     path, value);
 }
 
 /* Fields a stack does not read must stay zero in code-built configs. */
@@ -95,38 +95,37 @@ static enum ax_status check_unused(const struct ax_check *c,
 {
 	const struct ax_config *g = c->cfg;
 	const char *fam = ax_family_names[g->family];
-	char path[PATH_LEN];
-
 	const struct ax_config_rules *r = c->rules;
+	char path[PATH_LEN];
 
 	if (!(use & AX_USE(AX_RULE_FFN)) && l->ffn_dim != 0) {
 		ax_layer_path(path, sizeof path, side, NULL, "ffn_dim", i);
 		return ax_check_fail(c, &l->ffn_dim, AX_ERR_INPUT,
-				  "%s is set, but family %s does not read it: %s",
-				  path, fam, r->why_unused(g, side, AX_RULE_FFN));
+				     "%s is set, but family %s does not read it: %s",
+				     path, fam, r->why_unused(g, side, AX_RULE_FFN));
 	}
 	if (!(use & AX_USE(AX_RULE_HEADS)) && l->attention_heads != 0) {
 		ax_layer_path(path, sizeof path, side, NULL, "attention_heads", i);
 		return ax_check_fail(c, &l->attention_heads, AX_ERR_INPUT,
-				  "%s is set, but family %s does not read it: %s",
-				  path, fam, r->why_unused(g, side, AX_RULE_HEADS));
+				     "%s is set, but family %s does not read it: %s",
+				     path, fam, r->why_unused(g, side, AX_RULE_HEADS));
 	}
 	if (!(use & AX_USE(AX_RULE_ATT_BRANCH)) &&
 	    (l->attention_dim != 0 || l->attention_branch_heads != 0)) {
 		ax_layer_path(path, sizeof path, side, "attention_branch", "dim", i);
 		return ax_check_fail(c, &l->attention_dim, AX_ERR_INPUT,
-				  "%s or .heads is set, but family %s does not read it: %s",
-				  path, fam,
-				  r->why_unused(g, side, AX_RULE_ATT_BRANCH));
+				     "%s or .heads is set, but family %s does not read it: %s",
+				     path, fam,
+				     r->why_unused(g, side, AX_RULE_ATT_BRANCH));
 	}
 	if (!(use & AX_USE(AX_RULE_CONV)) &&
 	    (l->conv_type != 0 || l->conv_dim != 0 || l->conv_heads != 0 ||
 	     l->glu || l->kernel_size != 0)) {
 		ax_layer_path(path, sizeof path, side, "conv", "dim", i);
 		return ax_check_fail(c, &l->conv_dim, AX_ERR_INPUT,
-				  "%s (or another conv field) is set, but family %s "
-				  "does not read it: %s", path, fam,
-				  r->why_unused(g, side, AX_RULE_CONV));
+				     "%s (or another conv field) is set, but family %s "
+				     "does not read it: %s", path, fam,
+				     r->why_unused(g, side, AX_RULE_CONV));
 	}
 	return AX_OK;
 }
@@ -151,9 +150,9 @@ static enum ax_status check_heads(const struct ax_check *c, const int64_t *heads
 		key_format(k, path, sizeof path);
 		key_format(width_key, width_name, sizeof width_name);
 		return ax_check_fail(c, heads, AX_ERR_INPUT,
-				  "%s = %" PRId64 " does not divide %s = %" PRId64
-				  " (heads are equal channel blocks)",
-				  path, *heads, width_name, width);
+				     "%s = %" PRId64 " does not divide %s = %" PRId64
+				     " (heads are equal channel blocks)",
+				     path, *heads, width_name, width);
 	}
 	return AX_OK;
 }
@@ -244,8 +243,8 @@ static enum ax_status check_stack(const struct ax_check *c, enum ax_side side)
 	if (side == AX_SIDE_ENCODER && g->task == AX_TASK_LANGUAGE_MODEL) {
 		if (s->layers != 0)
 			return ax_check_fail(c, &s->layers, AX_ERR_INPUT,
-					  "%s must be 0: a language_model has no encoder",
-					  path);
+					     "%s must be 0: a language_model has no encoder",
+					     path);
 		return AX_OK;
 	}
 	if ((st = check_range(c, &s->layers, RANGE(layers),
@@ -270,8 +269,8 @@ static enum ax_status check_vocab(const struct ax_check *c)
 			return st;
 	} else if (g->vocab_source != 0) {
 		return ax_check_fail(c, &g->vocab_source, AX_ERR_INPUT,
-				  "vocab.source must be 0: a language_model has one "
-				  "vocabulary (vocab.target)");
+				     "vocab.source must be 0: a language_model has one "
+				     "vocabulary (vocab.target)");
 	}
 	st = check_range(c, &g->vocab_target, RANGE(vocab_target),
 			 WHOLE_KEY("vocab.target"));
@@ -281,13 +280,13 @@ static enum ax_status check_vocab(const struct ax_check *c)
 		return AX_OK;
 	if (g->task != AX_TASK_TRANSLATION)
 		return ax_check_fail(c, &g->share, AX_ERR_INPUT,
-				  "vocab.share: all needs task translation; a "
-				  "language_model has one vocabulary (use decoder)");
+				     "vocab.share: all needs task translation; a "
+				     "language_model has one vocabulary (use decoder)");
 	if (g->vocab_source != g->vocab_target)
 		return ax_check_fail(c, &g->share, AX_ERR_INPUT,
-				  "vocab.share: all needs vocab.source == vocab.target, "
-				  "got %" PRId64 " and %" PRId64,
-				  g->vocab_source, g->vocab_target);
+				     "vocab.share: all needs vocab.source == vocab.target, "
+				     "got %" PRId64 " and %" PRId64,
+				     g->vocab_source, g->vocab_target);
 	return AX_OK;
 }
 
@@ -310,29 +309,29 @@ static enum ax_status check_adaptive(const struct ax_check *c)
 	if (!a->enabled) {
 		if (!adaptive_is_zero(a))
 			return ax_check_fail(c, NULL, AX_ERR_INPUT,
-					  "adaptive fields are set but adaptive.enabled "
-					  "is false");
+					     "adaptive fields are set but adaptive.enabled "
+					     "is false");
 		return AX_OK;
 	}
 	if (g->task != AX_TASK_LANGUAGE_MODEL)
 		return ax_check_fail(c, &a->enabled, AX_ERR_INPUT,
-				  "adaptive input and softmax are for task "
-				  "language_model only");
+				     "adaptive input and softmax are for task "
+				     "language_model only");
 	if (a->n_cutoffs < 1 || a->n_cutoffs > AX_MAX_CUTOFFS)
 		return ax_check_fail(c, &a->n_cutoffs, AX_ERR_INPUT,
-				  "adaptive.cutoffs has %d entries, must have 1..%d",
-				  a->n_cutoffs, AX_MAX_CUTOFFS);
+				     "adaptive.cutoffs has %d entries, must have 1..%d",
+				     a->n_cutoffs, AX_MAX_CUTOFFS);
 	for (int i = 0; i < a->n_cutoffs; i++) {
 		const int64_t *v = &a->cutoff[i];
 		if (*v < 1 || *v >= g->vocab_target)
 			return ax_check_fail(c, v, AX_ERR_INPUT,
-					  "adaptive.cutoffs[%d] is %" PRId64 ", must be in "
-					  "1..%" PRId64 " (below vocab.target)",
-					  i, *v, g->vocab_target - 1);
+					     "adaptive.cutoffs[%d] is %" PRId64 ", must be in "
+					     "1..%" PRId64 " (below vocab.target)",
+					     i, *v, g->vocab_target - 1);
 		if (i > 0 && *v <= v[-1])
 			return ax_check_fail(c, v, AX_ERR_INPUT,
-					  "adaptive.cutoffs must ascend: [%d] = %" PRId64
-					  " follows %" PRId64, i, *v, v[-1]);
+					     "adaptive.cutoffs must ascend: [%d] = %" PRId64
+					     " follows %" PRId64, i, *v, v[-1]);
 	}
 	st = check_range(c, &a->factor, RANGE(factor),
 			 WHOLE_KEY("adaptive.factor"));
@@ -343,18 +342,18 @@ static enum ax_status check_adaptive(const struct ax_check *c)
 		width /= a->factor;
 		if (width < 1)
 			return ax_check_fail(c, &a->factor, AX_ERR_INPUT,
-					  "adaptive.factor = %" PRId64 " leaves band %d "
-					  "with width embed_dim / factor^%d = 0",
-					  a->factor, b, b);
+					     "adaptive.factor = %" PRId64 " leaves band %d "
+					     "with width embed_dim / factor^%d = 0",
+					     a->factor, b, b);
 	}
 	if (a->tie_proj && !a->tie_weights)
 		return ax_check_fail(c, &a->tie_proj, AX_ERR_INPUT,
-				  "adaptive.tie_proj needs adaptive.tie_weights: true "
-				  "(fairseq ties projections only with tied weights)");
+				     "adaptive.tie_proj needs adaptive.tie_weights: true "
+				     "(fairseq ties projections only with tied weights)");
 	if (g->share != AX_SHARE_NONE)
 		return ax_check_fail(c, &g->share, AX_ERR_INPUT,
-				  "vocab.share must be none with adaptive; "
-				  "adaptive.tie_weights sets the tying");
+				     "vocab.share must be none with adaptive; "
+				     "adaptive.tie_weights sets the tying");
 	return AX_OK;
 }
 
@@ -365,8 +364,8 @@ static enum ax_status check_family(const struct ax_check *c)
 
 	if (g->norm == AX_NORM_POST && g->final_norm)
 		return ax_check_fail(c, &g->final_norm, AX_ERR_INPUT,
-				  "final_norm: true needs norm: pre; post-norm "
-				  "stacks have no final LayerNorm");
+				     "final_norm: true needs norm: pre; post-norm "
+				     "stacks have no final LayerNorm");
 	return c->rules->check_config(c);
 }
 

@@ -706,18 +706,18 @@ static enum ax_status check_root(const yaml_document_t *doc,
 {
 	if (!root)
 		return ax_cfg_pos_error(d, AX_ERR_INPUT, file, (struct pos){ 1, 1 },
-				 "the config is empty; expected a mapping of keys "
-				 "(family, task, embed_dim, ...)");
+					"the config is empty; expected a mapping of keys "
+					"(family, task, embed_dim, ...)");
 	if (root->type == YAML_MAPPING_NODE)
 		return AX_OK;
 	/* An empty document's null scalar is marked past its end: point at
 	 * the document instead. */
 	if (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0)
 		return ax_cfg_pos_error(d, AX_ERR_INPUT, file, mark_pos(doc->start_mark),
-				 "the YAML document is empty; expected a mapping of keys");
+					"the YAML document is empty; expected a mapping of keys");
 	return ax_cfg_pos_error(d, AX_ERR_INPUT, file, node_pos(root),
-			 "the top level must be a mapping of keys, got %s",
-			 kind_name(root));
+				"the top level must be a mapping of keys, got %s",
+				kind_name(root));
 }
 
 /* Stages 3 and 4 on text that passed stages 1 and 2. */

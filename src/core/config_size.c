@@ -78,7 +78,7 @@ static void bound_layer(const struct ax_check *c, struct size_bound *b,
 		bound_add(b, sat_mul3(4, d1, c1), &l->conv_dim, what);
 		ax_layer_path(what, sizeof what, side, group, "heads", i);
 		bound_add(b, ax_sat_mul(sat_mul3(2, c1, l->conv_heads),
-				     l->kernel_size), &l->conv_heads, what);
+					l->kernel_size), &l->conv_heads, what);
 	}
 }
 
@@ -114,9 +114,9 @@ enum ax_status ax_cfg_check_size(const struct ax_check *c)
 	if (b.total <= AX_MAX_PARAMS)
 		return AX_OK;
 	return ax_check_fail(c, b.worst_field, AX_ERR_LIMIT,
-			  "the model is too large: its parameters may reach %.3g "
-			  "(the largest term, %s, gives %.3g), and archex accepts "
-			  "at most 2^40 = %.3g so that every count fits in 64 bits",
-			  (double)b.total, b.worst_what, (double)b.worst,
-			  (double)AX_MAX_PARAMS);
+			     "the model is too large: its parameters may reach %.3g "
+			     "(the largest term, %s, gives %.3g), and archex accepts "
+			     "at most 2^40 = %.3g so that every count fits in 64 bits",
+			     (double)b.total, b.worst_what, (double)b.worst,
+			     (double)AX_MAX_PARAMS);
 }

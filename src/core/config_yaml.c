@@ -43,6 +43,7 @@ enum ax_status ax_cfg_pos_error(struct ax_diag *d, enum ax_status st,
 	va_end(ap);
 	return ax_diag_set(d, st, file, p.line, p.col, "%s", msg);
 }
+
 /* ---- stage 1: reading, NUL bytes and tabs --------------------------- */
 
 static enum ax_status io_error(struct ax_diag *d, const char *path,
@@ -133,15 +134,16 @@ enum ax_status ax_cfg_refuse_tabs(const char *text, size_t len,
 
 	if (nul)
 		return ax_cfg_pos_error(d, AX_ERR_INPUT, file,
-				 offset_pos(text, len, (size_t)(nul - text)),
-				 "a NUL byte: this is binary data or UTF-16 text, "
-				 "not a UTF-8 YAML config");
+					offset_pos(text, len, (size_t)(nul - text)),
+					"a NUL byte: this is binary data or UTF-16 text, "
+					"not a UTF-8 YAML config");
 	if (!tab)
 		return AX_OK;
 	return ax_cfg_pos_error(d, AX_ERR_INPUT, file,
-			 offset_pos(text, len, (size_t)(tab - text)),
-			 "tab character; config files must use spaces");
+				offset_pos(text, len, (size_t)(tab - text)),
+				"tab character; config files must use spaces");
 }
+
 /* ---- stage 2: the event scan ------------------------------------------ */
 
 enum ax_status ax_cfg_parser_error(const yaml_parser_t *p, const char *text,
@@ -156,20 +158,20 @@ enum ax_status ax_cfg_parser_error(const yaml_parser_t *p, const char *text,
 				   "out of memory while parsing YAML");
 	case YAML_READER_ERROR:
 		return ax_cfg_pos_error(d, AX_ERR_INPUT, file,
-				 offset_pos(text, len, p->problem_offset),
-				 "unreadable text: %s", problem);
+					offset_pos(text, len, p->problem_offset),
+					"unreadable text: %s", problem);
 	case YAML_SCANNER_ERROR:
 	case YAML_PARSER_ERROR:
 	case YAML_COMPOSER_ERROR:
 		if (p->context)
 			return ax_cfg_pos_error(d, AX_ERR_INPUT, file,
-					 mark_pos(p->problem_mark),
-					 "YAML syntax error: %s (%s at line %d)",
-					 problem, p->context,
-					 (int)p->context_mark.line + 1);
+						mark_pos(p->problem_mark),
+						"YAML syntax error: %s (%s at line %d)",
+						problem, p->context,
+						(int)p->context_mark.line + 1);
 		return ax_cfg_pos_error(d, AX_ERR_INPUT, file,
-				 mark_pos(p->problem_mark),
-				 "YAML syntax error: %s", problem);
+					mark_pos(p->problem_mark),
+					"YAML syntax error: %s", problem);
 	default:
 		return ax_diag_set(d, AX_ERR_INTERNAL, file, 0, 0,
 				   "libyaml failed without saying why");
@@ -188,11 +190,11 @@ static enum ax_status check_event(const yaml_event_t *ev, int *depth,
 	case YAML_DOCUMENT_START_EVENT:
 		if (++*docs > 1)
 			return ax_cfg_pos_error(d, AX_ERR_INPUT, file, at,
-					 "a second YAML document; a config file holds one");
+						"a second YAML document; a config file holds one");
 		return AX_OK;
 	case YAML_ALIAS_EVENT:
 		return ax_cfg_pos_error(d, AX_ERR_INPUT, file, at,
-				 "aliases are not supported; write the value out");
+					"aliases are not supported; write the value out");
 	case YAML_SCALAR_EVENT:
 		anchor = ev->data.scalar.anchor;
 		tag = ev->data.scalar.tag;
@@ -216,15 +218,15 @@ static enum ax_status check_event(const yaml_event_t *ev, int *depth,
 	}
 	if (anchor)
 		return ax_cfg_pos_error(d, AX_ERR_INPUT, file, at,
-				 "anchors (&%.40s) and aliases are not supported; "
-				 "write the value out", (const char *)anchor);
+					"anchors (&%.40s) and aliases are not supported; "
+					"write the value out", (const char *)anchor);
 	if (tag)
 		return ax_cfg_pos_error(d, AX_ERR_INPUT, file, at,
-				 "YAML tags (%.40s) are not supported",
-				 (const char *)tag);
+					"YAML tags (%.40s) are not supported",
+					(const char *)tag);
 	if (*depth > CONFIG_MAX_DEPTH)
 		return ax_cfg_pos_error(d, AX_ERR_LIMIT, file, at,
-				 "nesting deeper than %d levels", CONFIG_MAX_DEPTH);
+					"nesting deeper than %d levels", CONFIG_MAX_DEPTH);
 	return AX_OK;
 }
 

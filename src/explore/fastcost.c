@@ -123,46 +123,51 @@ void ax_fastcost_clear(struct ax_fastcost *fc)
 	clear(fc);
 }
 
-enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
-				const struct ax_config *cfg,
-				enum ax_convention conv, enum ax_mode mode,
-				struct ax_cost *out, struct ax_diag *d)
+/* The cache's arrays, allocated on first use. */
+static enum ax_status alloc_cache(struct ax_fastcost *fc,
+				  const struct ax_config *cfg,
+				  struct ax_diag *d)
 {
-	if (!fc->entry) {
-		fc->entry = malloc(ENTRIES * sizeof *fc->entry);
-		fc->slot = malloc(SLOTS * sizeof *fc->slot);
-		if (!fc->entry || !fc->slot) {
-			free(fc->entry);
-			free(fc->slot);
-			fc->entry = NULL;
-			fc->slot = NULL;
-			return ax_diag_set(d, AX_ERR_NOMEM, cfg->name, 0, 0,
-					   "out of memory for the layer cache");
-		}
-		clear(fc);
+	if (fc->entry)
+		return AX_OK;
+	fc->entry = malloc(ENTRIES * sizeof *fc->entry);
+	fc->slot = malloc(SLOTS * sizeof *fc->slot);
+	if (!fc->entry || !fc->slot) {
+		free(fc->entry);
+		free(fc->slot);
+		fc->entry = NULL;
+		fc->slot = NULL;
+		return ax_diag_set(d, AX_ERR_NOMEM, cfg->name, 0, 0,
+				   "out of memory for the layer cache");
 	}
-	const int n_enc = cfg->task == AX_TASK_TRANSLATION ?
-			  (int)cfg->encoder.layers : 0;
-	const int n_layers = n_enc + (int)cfg->decoder.layers;
-	/* room for every layer of this model: entries reserved below stay
-	 * valid until the sums are taken */
-	if (fc->n_entries + n_layers > ENTRIES)
-		clear(fc);
-	fc->stamp++;
+	clear(fc);
+	return AX_OK;
+}
 
-	/* 1. each layer slot's entry; build only the missed layers */
+/* One evaluation's layer slots: slot i is encoder layer i for i < n_enc,
+ * then decoder layer i - n_enc. */
+struct slots {
+	int n_enc, n_layers;
+	int32_t entry_of[AX_MAX_COST_LAYERS];  /* cache entry of each slot */
+	int32_t distinct[AX_MAX_COST_LAYERS];  /* entries counted this time */
+	int n_distinct;
+	uint64_t keep[AX_SIDE_COUNT];          /* layers to build: the misses */
+};
+
+/* 1. each layer slot's entry (a miss reserves it and marks the layer to
+ * be built) and each distinct entry's number of slots. */
+static void lookup_slots(struct ax_fastcost *fc, const struct ax_config *cfg,
+			 enum ax_convention conv, enum ax_mode mode,
+			 struct slots *sl)
+{
 	int64_t key[KEY_WORDS];
 	top_words(cfg, conv, mode, key);
 	uint64_t top_hash = AX_FNV_OFFSET;
 	for (int k = 0; k < TOP_WORDS; k++)
 		top_hash = ax_mix64(top_hash, key[k]);
-	int32_t entry_of[AX_MAX_COST_LAYERS];
-	int32_t distinct[AX_MAX_COST_LAYERS];
-	int n_distinct = 0;
-	uint64_t keep[AX_SIDE_COUNT] = { 0, 0 };
-	for (int i = 0; i < n_layers; i++) {
-		enum ax_side side = i < n_enc ? AX_SIDE_ENCODER : AX_SIDE_DECODER;
-		int l = i < n_enc ? i : i - n_enc;
+	for (int i = 0; i < sl->n_layers; i++) {
+		enum ax_side side = i < sl->n_enc ? AX_SIDE_ENCODER : AX_SIDE_DECODER;
+		int l = i < sl->n_enc ? i : i - sl->n_enc;
 		const struct ax_stack_config *st =
 			side == AX_SIDE_ENCODER ? &cfg->encoder : &cfg->decoder;
 		layer_words(side, &st->layer[l], key + TOP_WORDS);
@@ -173,7 +178,7 @@ enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
 		int32_t e = lookup(fc, key, h, &miss);
 		struct ax_fastcost_entry *en = &fc->entry[e];
 		if (miss) {
-			keep[side] |= (uint64_t)1 << l;
+			sl->keep[side] |= (uint64_t)1 << l;
 			fc->misses++;
 		} else {
 			fc->hits++;
@@ -181,22 +186,19 @@ enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
 		if (miss || en->stamp != fc->stamp) {   /* first slot of its kind */
 			en->stamp = fc->stamp;
 			en->count = 0;
-			distinct[n_distinct++] = e;
+			sl->distinct[sl->n_distinct++] = e;
 		}
 		en->count++;
-		entry_of[i] = e;
+		sl->entry_of[i] = e;
 	}
-	enum ax_status s = ax_model_build_layers(cfg, &fc->g, keep, d);
-	if (s) {
-		clear(fc);   /* the entries reserved above stay empty */
-		return s;
-	}
+}
 
-	/* 2. cost the built ops, as ax_cost_graph() does */
-	memset(out, 0, offsetof(struct ax_cost, layers));
-	out->convention = conv;
-	out->mode = mode;
-	out->n_layers = n_layers;
+/* 2. cost the built ops, as ax_cost_graph() does: layer ops into their
+ * entry's sums, the rest into the totals. */
+static void cost_built(struct ax_fastcost *fc, const struct slots *sl,
+		       enum ax_convention conv, enum ax_mode mode,
+		       struct ax_cost *out)
+{
 	const struct ax_graph *g = &fc->g;
 	struct ax_op_cost c;
 	for (int32_t i = 0; i < g->n_ops; i++) {
@@ -206,8 +208,8 @@ enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
 						   op->scope == AX_SCOPE_DECODER);
 		if (in_layer) {
 			int slot = op->scope == AX_SCOPE_ENCODER ? op->layer :
-				   n_enc + op->layer;
-			struct part *p = &fc->entry[entry_of[slot]].part;
+				   sl->n_enc + op->layer;
+			struct part *p = &fc->entry[sl->entry_of[slot]].part;
 			p->params += c.params;
 			ax_poly_add(&p->macs, &c.macs);
 			ax_poly_add(&p->macs, &c.aux_macs);
@@ -219,10 +221,14 @@ enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
 		}
 		ax_cost_add_op(out, op, &c);
 	}
+}
 
-	/* 3. every layer: its entry's sums, times its slots for the totals */
-	for (int i = 0; i < n_distinct; i++) {
-		const struct ax_fastcost_entry *en = &fc->entry[distinct[i]];
+/* 3. every layer: its entry's sums, times its slots for the totals. */
+static void add_layers(const struct ax_fastcost *fc, const struct slots *sl,
+		       struct ax_cost *out)
+{
+	for (int i = 0; i < sl->n_distinct; i++) {
+		const struct ax_fastcost_entry *en = &fc->entry[sl->distinct[i]];
 		const struct part *p = &en->part;
 		int64_t k = en->count;
 		enum ax_scope scope = en->key[TOP_WORDS] == AX_SIDE_ENCODER ?
@@ -236,14 +242,48 @@ enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
 		out->params_by_scope[scope] += k * p->params;
 		poly_add_times(&out->macs_by_scope[scope], &p->macs, k);
 	}
-	for (int i = 0; i < n_layers; i++) {
-		const struct part *p = &fc->entry[entry_of[i]].part;
+	for (int i = 0; i < sl->n_layers; i++) {
+		const struct part *p = &fc->entry[sl->entry_of[i]].part;
 		out->layers[i] = (struct ax_layer_cost){
-			.scope = i < n_enc ? AX_SCOPE_ENCODER : AX_SCOPE_DECODER,
-			.layer = (int16_t)(i < n_enc ? i : i - n_enc),
+			.scope = i < sl->n_enc ? AX_SCOPE_ENCODER : AX_SCOPE_DECODER,
+			.layer = (int16_t)(i < sl->n_enc ? i : i - sl->n_enc),
 			.params = p->params,
 			.macs = p->macs,
 		};
 	}
+}
+
+enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
+				const struct ax_config *cfg,
+				enum ax_convention conv, enum ax_mode mode,
+				struct ax_cost *out, struct ax_diag *d)
+{
+	struct slots sl;
+	enum ax_status s = alloc_cache(fc, cfg, d);
+
+	if (s)
+		return s;
+	sl.n_enc = cfg->task == AX_TASK_TRANSLATION ? (int)cfg->encoder.layers : 0;
+	sl.n_layers = sl.n_enc + (int)cfg->decoder.layers;
+	sl.n_distinct = 0;
+	sl.keep[AX_SIDE_ENCODER] = sl.keep[AX_SIDE_DECODER] = 0;
+	/* room for every layer of this model: entries reserved below stay
+	 * valid until the sums are taken */
+	if (fc->n_entries + sl.n_layers > ENTRIES)
+		clear(fc);
+	fc->stamp++;
+
+	lookup_slots(fc, cfg, conv, mode, &sl);
+	/* build only the missed layers */
+	if ((s = ax_model_build_layers(cfg, &fc->g, sl.keep, d))) {
+		clear(fc);   /* the entries reserved above stay empty */
+		return s;
+	}
+	memset(out, 0, offsetof(struct ax_cost, layers));
+	out->convention = conv;
+	out->mode = mode;
+	out->n_layers = sl.n_layers;
+	cost_built(fc, &sl, conv, mode, out);
+	add_layers(fc, &sl, out);
 	return AX_OK;
 }
