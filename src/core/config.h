@@ -30,7 +30,7 @@
 #define AX_NAME_LEN 128           /* name, with its NUL */
 /* An upper bound of a model's parameters (about 1.1e12, 4.4 TB of fp32)
  * beyond which the loader refuses it: below it every params and MACs
- * coefficient fits in int64 with room to spare (config.c check_size). */
+ * coefficient fits in int64 with room to spare (config_size.c). */
 #define AX_MAX_PARAMS ((int64_t)1 << 40)
 
 enum ax_family {

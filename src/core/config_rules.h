@@ -46,8 +46,9 @@ struct ax_config_rules {
 	/* Why a stack of cfg does not read group `rule` (for messages). */
 	const char *(*why_unused)(const struct ax_config *cfg,
 				  enum ax_side side, enum ax_rule rule);
-	/* Whether key (a field or a mapping, of presence rule `rule`) must,
-	 * may or must not be given; *why says why, or is left NULL. */
+	/* Whether key, a per-layer field or the mapping of a per-layer
+	 * group (rule >= AX_RULE_FFN), must or must not be given in a stack;
+	 * *why says why, or is left NULL. */
 	enum ax_presence (*presence)(const struct ax_config *cfg,
 				     enum ax_side side, enum ax_rule rule,
 				     const char *key, const char **why);

@@ -73,9 +73,10 @@ enum {
 };
 
 /* Who decides whether a key is present (the loader), and for per-layer
- * fields which group of a family's layers reads them. The family table
- * (models/rules.c) answers for every rule; AX_RULE_NONE keys are required
- * unless AX_SF_OPTIONAL. */
+ * fields which group of a family's layers reads them. AX_RULE_NONE keys
+ * are required unless AX_SF_OPTIONAL; the norm and task rules are the
+ * same for every family (config_load.c); the per-layer groups are the
+ * family table's (models/rules.c, through struct ax_config_rules). */
 enum ax_rule {
 	AX_RULE_NONE,
 	AX_RULE_FINAL_NORM,   /* required with norm: pre, forbidden with post */
