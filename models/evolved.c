@@ -19,8 +19,12 @@
  *   4. x += CrossAttn(LN(x), enc, H)
  *   5. x += Dense_d(LN_4d(swish(Dense_4d(LN(x)))))
  * With no encoder (a decoder-only LM) the cross-attentions are left out.
+ *
+ * Also the family's config rules (the family table's check hooks).
  */
 #include "models.h"
+
+#include <inttypes.h>
 
 #define ET_EPS AX_EPS_T2T
 
@@ -143,4 +147,51 @@ int32_t ax_evolved_decoder_layer(struct ax_builder *b,
 	y = ax_b_layernorm(b, y, ET_EPS, "layer_norm_4d");
 	y = ax_b_linear(b, y, d, true, AX_KIND_FFN, "fc2", -1);
 	return ax_b_sub_end(b, x, y, cfg->norm, ET_EPS, "layer_norm");
+}
+
+/* ---- config rules --------------------------------------------------------- */
+
+/* The tensor2tensor choices every ET config makes. */
+enum ax_status ax_evolved_check(const struct ax_check *c)
+{
+	const struct ax_config *g = ax_check_config(c);
+
+	if (g->task != AX_TASK_TRANSLATION)
+		return ax_check_fail(c, &g->task, AX_ERR_INPUT,
+				     "family evolved is encoder-decoder only "
+				     "(MODELS.md §6): task must be translation");
+	if (g->norm != AX_NORM_PRE)
+		return ax_check_fail(c, &g->norm, AX_ERR_INPUT,
+				     "family evolved is pre-norm (tensor2tensor): "
+				     "norm must be pre");
+	if (!g->final_norm)
+		return ax_check_fail(c, &g->final_norm, AX_ERR_INPUT,
+				     "family evolved ends each stack in a LayerNorm "
+				     "(tensor2tensor): final_norm must be true");
+	if (g->share != AX_SHARE_ALL)
+		return ax_check_fail(c, &g->share, AX_ERR_INPUT,
+				     "family evolved shares one embedding matrix "
+				     "(tensor2tensor): vocab.share must be all");
+	return AX_OK;
+}
+
+/* MODELS §6.3: the decoder's wide self-attention has H2 heads, which must
+ * divide embed_dim too (H already does: the generic checks ran). */
+enum ax_status ax_evolved_check_layer(const struct ax_check *c,
+				      enum ax_side side, int64_t i)
+{
+	const struct ax_config *g = ax_check_config(c);
+	const struct ax_stack_config *s =
+		side == AX_SIDE_ENCODER ? &g->encoder : &g->decoder;
+	const struct ax_layer_config *l = &s->layer[i];
+	int64_t h = l->attention_heads, h2 = ax_evolved_heads2(h);
+	char path[128];
+
+	if (g->embed_dim % h2 == 0)
+		return AX_OK;
+	ax_layer_path(path, sizeof path, side, NULL, "attention_heads", i);
+	return ax_check_fail(c, &l->attention_heads, AX_ERR_INPUT,
+			     "%s = %" PRId64 " gives H2 = max(min(2H, 16), H) = %"
+			     PRId64 ", which does not divide embed_dim = %" PRId64,
+			     path, h, h2, g->embed_dim);
 }

@@ -1,15 +1,49 @@
 /*
- * model.h - the models layer's public interface: the op list of a config,
+ * model.h - the models layer's public interface: loading and validating a
+ * config with the family rules (rules.c), and the op list of a config,
  * built by the builder of its family (models.c's family table).
  */
 #ifndef AX_MODEL_H
 #define AX_MODEL_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "config.h"
+#include "config_rules.h"
 #include "diag.h"
 #include "graph.h"
+
+/* The family table's rules, for the core's *_with() calls. */
+extern const struct ax_config_rules ax_family_rules;
+
+/* Loads and validates a YAML model config. On failure, d carries the
+ * file, 1-based line and column, and a message. */
+enum ax_status ax_config_load(const char *path, struct ax_config *cfg,
+			      struct ax_diag *d);
+
+/* The same from memory; `name` is used as the file name in diagnostics. */
+enum ax_status ax_config_load_string(const char *text, size_t len,
+				     const char *name, struct ax_config *cfg,
+				     struct ax_diag *d);
+
+/* Cross-field checks (heads divide widths, branches sum to d, ...), for
+ * configs built or changed in code. Diagnostics carry no line. */
+enum ax_status ax_config_validate(const struct ax_config *cfg,
+				  struct ax_diag *d);
+
+/* Writes the resolved config as one compact JSON object on one line, no
+ * trailing newline (so it can be embedded in a JSON Lines record). Keys
+ * mirror the YAML schema; per-layer fields are arrays with one entry per
+ * layer, and keys the family or task does not read are left out, so the
+ * output loads back with ax_config_load_string(). */
+void ax_config_write_json(FILE *f, const struct ax_config *cfg);
+
+/* The mapping that holds a per-layer group's fields in cfg's family
+ * (AX_RULE_CONV: "conv_branch" for lite, "conv" for lightconv), or NULL
+ * when the family has none. */
+const char *ax_config_map_name(const struct ax_config *cfg, enum ax_rule rule);
 
 /* Builds the op list for cfg with the builder of cfg->family
  * (models/models.c). cfg must outlive g. */

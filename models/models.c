@@ -19,16 +19,31 @@ const struct ax_family_builder ax_families[AX_FAMILY_COUNT] = {
 		.encoder_layer = ax_transformer_encoder_layer,
 		.decoder_layer = ax_transformer_decoder_layer,
 		.pos = AX_POS_FAIRSEQ, .eps = AX_EPS_FAIRSEQ,
+		/* decoder attention_heads: self and cross, as fairseq */
+		.uses = AX_USE(AX_RULE_FFN) | AX_USE(AX_RULE_HEADS),
+		.attention_bound = 8,
 	},
 	[AX_FAMILY_LITE] = {
 		.encoder_layer = ax_lite_encoder_layer,
 		.decoder_layer = ax_lite_decoder_layer,
 		.pos = AX_POS_FAIRSEQ, .eps = AX_EPS_FAIRSEQ,
+		/* decoder attention_heads = the cross-attention heads */
+		.uses = AX_USE(AX_RULE_FFN) | AX_USE(AX_RULE_ATT_BRANCH) |
+			AX_USE(AX_RULE_CONV),
+		.cross_uses = AX_USE(AX_RULE_HEADS),
+		.att_branch_map = "attention_branch", .conv_map = "conv_branch",
+		.attention_bound = 8,
+		.check = ax_lite_check, .check_layer = ax_lite_check_layer,
 	},
 	[AX_FAMILY_LIGHTCONV] = {
 		.encoder_layer = ax_lightconv_encoder_layer,
 		.decoder_layer = ax_lightconv_decoder_layer,
 		.pos = AX_POS_FAIRSEQ, .eps = AX_EPS_FAIRSEQ,
+		/* decoder attention_heads = the cross-attention heads */
+		.uses = AX_USE(AX_RULE_FFN) | AX_USE(AX_RULE_CONV),
+		.cross_uses = AX_USE(AX_RULE_HEADS),
+		.conv_map = "conv",
+		.attention_bound = 8,
 	},
 	/* t2t front end: positions from 0, one shared V x d matrix (when the
 	 * config says share: all), the 32 x d target_space_embedding. */
@@ -37,6 +52,10 @@ const struct ax_family_builder ax_families[AX_FAMILY_COUNT] = {
 		.decoder_layer = ax_evolved_decoder_layer,
 		.pos = AX_POS_T2T, .eps = AX_EPS_T2T,
 		.target_space_rows = 32,
+		/* widths are multiples of embed_dim; all are <= 4d */
+		.uses = AX_USE(AX_RULE_HEADS),
+		.attention_bound = 64,
+		.check = ax_evolved_check, .check_layer = ax_evolved_check_layer,
 	},
 };
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "model.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 

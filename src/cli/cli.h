@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "model.h"
 #include "cost.h"
 #include "diag.h"
 

@@ -1,8 +1,9 @@
 /*
  * cfgpath.c - the table of settable config fields and the path parser,
- * setter and getter over it (see cfgpath.h). Each row names a field as
- * docs/config.md spells it; lightconv's `conv.*` and lite's
- * `conv_branch.*` reach the same struct fields.
+ * setter and getter over it (see cfgpath.h). The table is expanded from
+ * the schema rows (schema.h), named as docs/config.md spells them;
+ * lightconv's `conv.*` and lite's `conv_branch.*` reach the same struct
+ * fields.
  */
 #include "cfgpath.h"
 
@@ -12,36 +13,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TOP(f) AX_CFG_TOP, offsetof(struct ax_config, f)
-#define STACK(f) AX_CFG_STACK, offsetof(struct ax_stack_config, f)
-#define LAYER(f) AX_CFG_LAYER, offsetof(struct ax_layer_config, f)
-#define I64(lo, hi) AX_CFG_I64, NULL, 0, lo, hi
-#define BOOL_ AX_CFG_BOOL, NULL, 0, 0, 1
-#define ENUM(tab, n) AX_CFG_ENUM, tab, n, 0, (n) - 1
+/* A schema row as a path row: the level, base struct and YAML prefix of
+ * its list come first. */
+#define PATH_ROW(level_, base, prefix, map_, kind, key, member, min_, max_,   \
+		 aux, flags_, rule_, tag_, doc_)                               \
+	{ .name = prefix key, .level = level_,                                 \
+	  .offset = offsetof(base, member), .type = AX_CFG_##kind,             \
+	  PATH_NAMES_##kind(aux, max_)                                         \
+	  .min = ((flags_) & AX_SF_ZERO) ? 0 : (min_), .max = (max_),          \
+	  .flags = (flags_), .rule = (rule_), .map = (map_), .tag = (tag_),    \
+	  .doc = (doc_) },
+#define PATH_NAMES_I64(aux, max)
+#define PATH_NAMES_BOOL(aux, max)
+#define PATH_NAMES_ENUM(aux, max) .names = (aux), .n_names = (max) + 1,
 
-/* To add a row: the YAML spelling, the level and field, its type. */
+#define TOP(c, kind, key, member, ctype, min, max, aux, flags, rule, tag, doc) \
+	PATH_ROW(AX_CFG_TOP, struct ax_config, c, NULL, kind, key, member,     \
+		 min, max, aux, flags, rule, tag, doc)
+#define STACK(c, kind, key, member, ctype, min, max, aux, flags, rule, tag,   \
+	      doc)                                                             \
+	PATH_ROW(AX_CFG_STACK, struct ax_stack_config, c, NULL, kind, key,     \
+		 member, min, max, aux, flags, rule, tag, doc)
+#define LAYER(c, kind, key, member, ctype, min, max, aux, flags, rule, tag,   \
+	      doc)                                                             \
+	PATH_ROW(AX_CFG_LAYER, struct ax_layer_config, "", NULL, kind, key,    \
+		 member, min, max, aux, flags, rule, tag, doc)
+/* c: the mapping's name */
+#define IN_MAP(c, kind, key, member, ctype, min, max, aux, flags, rule, tag,  \
+	       doc)                                                            \
+	PATH_ROW(AX_CFG_LAYER, struct ax_layer_config, c ".", c, kind, key,    \
+		 member, min, max, aux, flags, rule, tag, doc)
+
+/* The order is the order of sweep records' config keys
+ * (ax_sweep_point_write_json) and of the id's words. */
 const struct ax_cfg_field ax_cfg_fields[] = {
-	{ "embed_dim", TOP(embed_dim), I64(1, AX_MAX_DIM) },
-	{ "norm", TOP(norm), ENUM(ax_norm_names, AX_NORM_COUNT) },
-	{ "final_norm", TOP(final_norm), BOOL_ },
-	{ "vocab.source", TOP(vocab_source), I64(0, AX_MAX_VOCAB) },
-	{ "vocab.target", TOP(vocab_target), I64(1, AX_MAX_VOCAB) },
-	{ "vocab.share", TOP(share), ENUM(ax_share_names, AX_SHARE_COUNT) },
-	{ "layers", STACK(layers), I64(0, AX_MAX_LAYERS) },
-	{ "ffn_dim", LAYER(ffn_dim), I64(1, AX_MAX_DIM) },
-	{ "attention_heads", LAYER(attention_heads), I64(1, AX_MAX_DIM) },
-	{ "attention_branch.dim", LAYER(attention_dim), I64(1, AX_MAX_DIM) },
-	{ "attention_branch.heads", LAYER(attention_branch_heads), I64(1, AX_MAX_DIM) },
-	{ "conv_branch.type", LAYER(conv_type), ENUM(ax_conv_type_names, AX_CONV_TYPE_COUNT) },
-	{ "conv_branch.dim", LAYER(conv_dim), I64(1, AX_MAX_DIM) },
-	{ "conv_branch.heads", LAYER(conv_heads), I64(1, AX_MAX_DIM) },
-	{ "conv_branch.glu", LAYER(glu), BOOL_ },
-	{ "conv_branch.kernel_size", LAYER(kernel_size), I64(1, AX_MAX_KERNEL) },
-	{ "conv.type", LAYER(conv_type), ENUM(ax_conv_type_names, AX_CONV_TYPE_COUNT) },
-	{ "conv.dim", LAYER(conv_dim), I64(1, AX_MAX_DIM) },
-	{ "conv.heads", LAYER(conv_heads), I64(1, AX_MAX_DIM) },
-	{ "conv.glu", LAYER(glu), BOOL_ },
-	{ "conv.kernel_size", LAYER(kernel_size), I64(1, AX_MAX_KERNEL) },
+	AX_SCHEMA_ROOT(TOP, "")
+	AX_SCHEMA_VOCAB(TOP, "vocab.")
+	AX_SCHEMA_STACK(STACK, "")
+	AX_SCHEMA_LAYER(LAYER, _)
+	AX_SCHEMA_ATT_BRANCH(IN_MAP, "attention_branch")
+	AX_SCHEMA_CONV(IN_MAP, "conv_branch")
+	AX_SCHEMA_CONV(IN_MAP, "conv")
 };
 const int ax_cfg_n_fields = sizeof ax_cfg_fields / sizeof ax_cfg_fields[0];
 
@@ -230,34 +242,4 @@ bool ax_cfg_value_parse(const struct ax_cfg_field *f, const char *s, int64_t *v)
 		break;
 	}
 	return false;
-}
-
-int ax_edit_distance(const char *a, const char *b, int cap)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 63 || lb > 63)
-		return cap + 1;
-	int row[64];
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		int prev = row[0], lo;
-		row[0] = (int)i;
-		lo = row[0];
-		for (size_t j = 1; j <= lb; j++) {
-			int cur = row[j];
-			int best = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = cur;
-			if (best < lo)
-				lo = best;
-		}
-		if (lo > cap)
-			return cap + 1;
-	}
-	return row[lb] > cap ? cap + 1 : row[lb];
 }

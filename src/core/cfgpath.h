@@ -17,7 +17,13 @@
  * of their name (ax_norm_names, ...). Setters check only the field's own
  * range; cross-field checks are ax_config_validate()'s.
  *
- * To add a field: a row in the table of cfgpath.c.
+ * The table is generated from the schema rows (schema.h): every row but
+ * the identity (name, family, task) and adaptive ones; lite's
+ * `conv_branch.*` and lightconv's `conv.*` both reach the CONV rows. A
+ * path's range is its row's, except that rows flagged AX_SF_ZERO (layers,
+ * vocab.source) also accept 0, the "absent" sentinel of an LM's encoder
+ * and source vocabulary: a sweep may write it, and ax_config_validate()
+ * then says whether the task allows it (as it always has).
  */
 #ifndef AX_CFGPATH_H
 #define AX_CFGPATH_H
@@ -28,6 +34,8 @@
 
 #include "config.h"
 #include "diag.h"
+#include "schema.h"
+#include "util.h"   /* ax_edit_distance(), which used to be here */
 
 enum ax_cfg_level {
 	AX_CFG_TOP,     /* a field of struct ax_config */
@@ -51,6 +59,12 @@ struct ax_cfg_field {
 	const char *const *names;    /* AX_CFG_ENUM: the name table */
 	int n_names;
 	int64_t min, max;            /* AX_CFG_I64 */
+	unsigned flags;              /* AX_SF_* of the schema row */
+	enum ax_rule rule;           /* the row's rule: its per-layer group */
+	const char *map;             /* the mapping of the name's first part
+					("conv_branch"), or NULL */
+	const char *tag;             /* short tag for sweep point names */
+	const char *doc;             /* the schema row's one line */
 };
 
 extern const struct ax_cfg_field ax_cfg_fields[];
@@ -96,8 +110,5 @@ int64_t ax_cfg_path_get(const struct ax_config *cfg, const struct ax_cfg_path *p
 /* Parses one scalar as the field's type: an integer, true/false, or an
  * enum name. false if it does not fit. */
 bool ax_cfg_value_parse(const struct ax_cfg_field *f, const char *s, int64_t *v);
-
-/* Levenshtein distance, capped at cap+1 (for "did you mean" hints). */
-int ax_edit_distance(const char *a, const char *b, int cap);
 
 #endif

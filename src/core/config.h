@@ -1,22 +1,15 @@
 /*
- * config.h - a validated model description (struct ax_config) and its
- * YAML loader.
+ * config.h - a validated model description (struct ax_config), its name
+ * tables, hash and cache-key words.
  *
  * The struct is fixed-size and owns no memory, so sweeps can copy it and
- * change fields freely; ax_config_validate() re-checks a changed copy.
- * Every per-layer field lives in struct ax_layer_config, one per layer,
- * so heterogeneous (HAT-style) stacks need nothing special. The YAML
- * schema is documented in docs/config.md.
- *
- * Which fields a family reads (others stay zero and must be absent from
- * the YAML):
- *   transformer: ffn_dim, attention_heads (self and cross, as fairseq)
- *   lite:        ffn_dim, attention_dim, attention_branch_heads,
- *                conv_type, conv_dim, conv_heads, glu, kernel_size;
- *                decoder attention_heads = cross-attention heads
- *   lightconv:   ffn_dim, conv_type, conv_dim, conv_heads, glu,
- *                kernel_size; decoder attention_heads = cross heads
- *   evolved:     attention_heads (widths are multiples of embed_dim)
+ * change fields freely; ax_config_validate() (models/model.h) re-checks a
+ * changed copy. Every per-layer field lives in struct ax_layer_config,
+ * one per layer, so heterogeneous (HAT-style) stacks need nothing
+ * special. The fields are the rows of schema.h; the YAML schema is
+ * documented in docs/config.md. Which fields a family reads (others stay
+ * zero and must be absent from the YAML) is the family table's
+ * (models/rules.c).
  */
 #ifndef AX_CONFIG_H
 #define AX_CONFIG_H
@@ -27,15 +20,17 @@
 #include <stdio.h>
 
 #include "diag.h"
+#include "schema.h"
 
 #define AX_MAX_LAYERS 64          /* per stack */
 #define AX_MAX_CUTOFFS 8          /* adaptive input/softmax band edges */
 #define AX_MAX_DIM ((int64_t)1 << 20)     /* any width */
 #define AX_MAX_VOCAB ((int64_t)1 << 24)
 #define AX_MAX_KERNEL 1023
+#define AX_NAME_LEN 128           /* name, with its NUL */
 /* An upper bound of a model's parameters (about 1.1e12, 4.4 TB of fp32)
  * beyond which the loader refuses it: below it every params and MACs
- * coefficient fits in int64 with room to spare (config.c check_size). */
+ * coefficient fits in int64 with room to spare (config_size.c). */
 #define AX_MAX_PARAMS ((int64_t)1 << 40)
 
 enum ax_family {
@@ -78,43 +73,26 @@ enum ax_side {
 	AX_SIDE_COUNT
 };
 
+/* The structs are generated from the schema rows (schema.h): a field is
+ * one row there. */
 struct ax_layer_config {
-	int64_t ffn_dim;                /* f */
-	int64_t attention_heads;        /* full-width attention heads */
-	int64_t attention_dim;          /* lite: attention-branch width */
-	int64_t attention_branch_heads; /* lite: attention-branch heads */
-	enum ax_conv_type conv_type;    /* lite, lightconv */
-	int64_t conv_dim;               /* lite: conv-branch width; lightconv: c */
-	int64_t conv_heads;             /* H of the light/dynamic conv */
-	bool glu;                       /* GLU after linear1 */
-	int64_t kernel_size;            /* K */
+	AX_SCHEMA_LAYER_ALL(AX_SCHEMA_DECL, _)
 };
 
 struct ax_stack_config {
-	int64_t layers;                 /* 0 = stack absent (LM encoder) */
+	AX_SCHEMA_STACK(AX_SCHEMA_DECL, _)
 	struct ax_layer_config layer[AX_MAX_LAYERS];
 };
 
-/* Adaptive input and adaptive softmax (Baevski & Auli; Grave et al.). */
 struct ax_adaptive_config {
-	bool enabled;
-	int n_cutoffs;                    /* cutoffs before V, e.g. 2 */
-	int64_t cutoff[AX_MAX_CUTOFFS];   /* ascending, each < vocab_target */
-	int64_t factor;                   /* band b has width d / factor^b */
-	bool tie_weights;                 /* output bands reuse input tables */
-	bool tie_proj;                    /* output tails reuse input projections */
+	bool enabled;                   /* the `adaptive` mapping is present */
+	AX_SCHEMA_ADAPTIVE(AX_SCHEMA_DECL, _)
 };
 
 struct ax_config {
-	char name[128];                 /* defaults to the file's base name */
-	enum ax_family family;
-	enum ax_task task;
-	int64_t embed_dim;              /* d */
-	enum ax_norm norm;
-	bool final_norm;                /* a final LN per stack (pre-norm only) */
-	int64_t vocab_source;           /* 0 for language models */
-	int64_t vocab_target;
-	enum ax_share share;
+	AX_SCHEMA_IDENTITY(AX_SCHEMA_DECL, _)
+	AX_SCHEMA_ROOT(AX_SCHEMA_DECL, _)
+	AX_SCHEMA_VOCAB(AX_SCHEMA_DECL, _)
 	struct ax_adaptive_config adaptive;
 	struct ax_stack_config encoder; /* layers == 0 for language models */
 	struct ax_stack_config decoder;
@@ -128,16 +106,6 @@ extern const char *const ax_norm_names[AX_NORM_COUNT];
 extern const char *const ax_conv_type_names[AX_CONV_TYPE_COUNT];
 extern const char *const ax_side_names[AX_SIDE_COUNT];
 
-/* Loads and validates a YAML model config. On failure, d carries the
- * file, 1-based line and column, and a message. */
-enum ax_status ax_config_load(const char *path, struct ax_config *cfg,
-			      struct ax_diag *d);
-
-/* The same from memory; `name` is used as the file name in diagnostics. */
-enum ax_status ax_config_load_string(const char *text, size_t len,
-				     const char *name, struct ax_config *cfg,
-				     struct ax_diag *d);
-
 /* Stages 1 and 2 of the loader for any YAML file archex reads (configs,
  * sweeps): at most max_bytes, no NUL bytes or tabs, valid syntax, one
  * document, no anchors, aliases or tags, nesting at most 16 deep. After
@@ -147,20 +115,34 @@ enum ax_status ax_yaml_precheck(const char *text, size_t len,
 				const char *file, size_t max_bytes,
 				struct ax_diag *d);
 
-/* Cross-field checks (heads divide widths, branches sum to d, ...), for
- * configs built or changed in code. Diagnostics carry no line. */
-enum ax_status ax_config_validate(const struct ax_config *cfg,
-				  struct ax_diag *d);
-
 /* A stable 64-bit FNV-1a hash of the fields that define the model
- * (not the name), for result provenance and sweep point ids. */
+ * (every schema row but the name, in struct order), for result
+ * provenance. */
 uint64_t ax_config_hash(const struct ax_config *cfg);
 
-/* Writes the resolved config as one compact JSON object on one line, no
- * trailing newline (so it can be embedded in a JSON Lines record). Keys
- * mirror the YAML schema; per-layer fields are arrays with one entry per
- * layer, and keys the family or task does not read are left out, so the
- * output loads back with ax_config_load_string(). */
-void ax_config_write_json(FILE *f, const struct ax_config *cfg);
+/* The fields that define the model as fixed-size int64 words, for cache
+ * keys compared word by word (no padding): the top-level and adaptive
+ * rows (every cutoff slot), and one layer's rows. */
+#define AX_CONFIG_TOP_WORDS                                                    \
+	(AX_SCHEMA_IDENTITY(AX_SCHEMA_WORDS, _)                                \
+	 AX_SCHEMA_ROOT(AX_SCHEMA_WORDS, _) AX_SCHEMA_VOCAB(AX_SCHEMA_WORDS, _) \
+	 + 1 AX_SCHEMA_ADAPTIVE(AX_SCHEMA_WORDS, _))
+#define AX_CONFIG_LAYER_WORDS (0 AX_SCHEMA_LAYER_ALL(AX_SCHEMA_WORDS, _))
+void ax_config_top_words(const struct ax_config *cfg,
+			 int64_t w[AX_CONFIG_TOP_WORDS]);
+void ax_config_layer_words(const struct ax_layer_config *l,
+			   int64_t w[AX_CONFIG_LAYER_WORDS]);
+
+/* Mixes the fields that define the model into h with ax_mix64(), in the
+ * order sweep point ids have always used: family and task, the adaptive
+ * settings (only when enabled), the other top-level fields, then per
+ * stack its layer count and every field of each layer. */
+uint64_t ax_config_mix(uint64_t h, const struct ax_config *cfg);
+
+/* The loader, the validator and the JSON writer need the family rules
+ * (which keys a family reads, its cross-field rules); they are the
+ * models layer's, which passes them in: see config_rules.h, and
+ * models/model.h for ax_config_load(), ax_config_validate() and
+ * ax_config_write_json(). */
 
 #endif

@@ -17,22 +17,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 #define ENTRIES 1024                 /* cached layers; cleared when full */
 #define SLOTS (2 * ENTRIES)          /* hash slots, a power of two */
 
-/* A new config field must join the key below (top_words, layer_words),
- * or the cache would mix up layers that differ in it. */
-static_assert(sizeof(struct ax_layer_config) == 72,
-	      "a new layer field must join layer_words()");
-static_assert(sizeof(struct ax_config) == 9496,
-	      "a new config field must join top_words()");
 static_assert(AX_MAX_LAYERS <= 64, "keep masks are 64 bits");
 
 /* Key words: convention, mode, the top-level fields, then side and the
- * layer config. Words, not structs, so that no padding is compared. */
+ * layer config (config.h's words, expanded from the schema, so a new
+ * config field joins the key by itself). Words, not structs, so that no
+ * padding is compared. */
 enum {
-	TOP_WORDS = 13 + AX_MAX_CUTOFFS + 2,
-	LAYER_WORDS = 1 + 9,
+	TOP_WORDS = 2 + AX_CONFIG_TOP_WORDS,
+	LAYER_WORDS = 1 + AX_CONFIG_LAYER_WORDS,
 	KEY_WORDS = TOP_WORDS + LAYER_WORDS
 };
 
@@ -78,47 +76,16 @@ static void clear(struct ax_fastcost *fc)
 static void top_words(const struct ax_config *cfg, enum ax_convention conv,
 		      enum ax_mode mode, int64_t *w)
 {
-	const struct ax_adaptive_config *a = &cfg->adaptive;
-	int k = 0;
-	w[k++] = conv;
-	w[k++] = mode;
-	w[k++] = cfg->family;
-	w[k++] = cfg->task;
-	w[k++] = cfg->embed_dim;
-	w[k++] = cfg->norm;
-	w[k++] = cfg->final_norm;
-	w[k++] = cfg->vocab_source;
-	w[k++] = cfg->vocab_target;
-	w[k++] = cfg->share;
-	w[k++] = a->enabled;
-	w[k++] = a->n_cutoffs;
-	w[k++] = a->factor;
-	for (int i = 0; i < AX_MAX_CUTOFFS; i++)
-		w[k++] = a->cutoff[i];
-	w[k++] = a->tie_weights;
-	w[k++] = a->tie_proj;
-	assert(k == TOP_WORDS);
+	w[0] = conv;
+	w[1] = mode;
+	ax_config_top_words(cfg, w + 2);
 }
 
 static void layer_words(enum ax_side side, const struct ax_layer_config *l,
 			int64_t *w)
 {
 	w[0] = side;
-	w[1] = l->ffn_dim;
-	w[2] = l->attention_heads;
-	w[3] = l->attention_dim;
-	w[4] = l->attention_branch_heads;
-	w[5] = l->conv_type;
-	w[6] = l->conv_dim;
-	w[7] = l->conv_heads;
-	w[8] = l->glu;
-	w[9] = l->kernel_size;
-}
-
-static uint64_t mix(uint64_t h, int64_t x)
-{
-	h = (h ^ (uint64_t)x) * 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 29);
+	ax_config_layer_words(l, w + 1);
 }
 
 static void poly_add_times(struct ax_poly *acc, const struct ax_poly *p,
@@ -156,57 +123,62 @@ void ax_fastcost_clear(struct ax_fastcost *fc)
 	clear(fc);
 }
 
-enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
-				const struct ax_config *cfg,
-				enum ax_convention conv, enum ax_mode mode,
-				struct ax_cost *out, struct ax_diag *d)
+/* The cache's arrays, allocated on first use. */
+static enum ax_status alloc_cache(struct ax_fastcost *fc,
+				  const struct ax_config *cfg,
+				  struct ax_diag *d)
 {
-	if (!fc->entry) {
-		fc->entry = malloc(ENTRIES * sizeof *fc->entry);
-		fc->slot = malloc(SLOTS * sizeof *fc->slot);
-		if (!fc->entry || !fc->slot) {
-			free(fc->entry);
-			free(fc->slot);
-			fc->entry = NULL;
-			fc->slot = NULL;
-			return ax_diag_set(d, AX_ERR_NOMEM, cfg->name, 0, 0,
-					   "out of memory for the layer cache");
-		}
-		clear(fc);
+	if (fc->entry)
+		return AX_OK;
+	fc->entry = malloc(ENTRIES * sizeof *fc->entry);
+	fc->slot = malloc(SLOTS * sizeof *fc->slot);
+	if (!fc->entry || !fc->slot) {
+		free(fc->entry);
+		free(fc->slot);
+		fc->entry = NULL;
+		fc->slot = NULL;
+		return ax_diag_set(d, AX_ERR_NOMEM, cfg->name, 0, 0,
+				   "out of memory for the layer cache");
 	}
-	const int n_enc = cfg->task == AX_TASK_TRANSLATION ?
-			  (int)cfg->encoder.layers : 0;
-	const int n_layers = n_enc + (int)cfg->decoder.layers;
-	/* room for every layer of this model: entries reserved below stay
-	 * valid until the sums are taken */
-	if (fc->n_entries + n_layers > ENTRIES)
-		clear(fc);
-	fc->stamp++;
+	clear(fc);
+	return AX_OK;
+}
 
-	/* 1. each layer slot's entry; build only the missed layers */
+/* One evaluation's layer slots: slot i is encoder layer i for i < n_enc,
+ * then decoder layer i - n_enc. */
+struct slots {
+	int n_enc, n_layers;
+	int32_t entry_of[AX_MAX_COST_LAYERS];  /* cache entry of each slot */
+	int32_t distinct[AX_MAX_COST_LAYERS];  /* entries counted this time */
+	int n_distinct;
+	uint64_t keep[AX_SIDE_COUNT];          /* layers to build: the misses */
+};
+
+/* 1. each layer slot's entry (a miss reserves it and marks the layer to
+ * be built) and each distinct entry's number of slots. */
+static void lookup_slots(struct ax_fastcost *fc, const struct ax_config *cfg,
+			 enum ax_convention conv, enum ax_mode mode,
+			 struct slots *sl)
+{
 	int64_t key[KEY_WORDS];
 	top_words(cfg, conv, mode, key);
-	uint64_t top_hash = 0xcbf29ce484222325ull;
+	uint64_t top_hash = AX_FNV_OFFSET;
 	for (int k = 0; k < TOP_WORDS; k++)
-		top_hash = mix(top_hash, key[k]);
-	int32_t entry_of[AX_MAX_COST_LAYERS];
-	int32_t distinct[AX_MAX_COST_LAYERS];
-	int n_distinct = 0;
-	uint64_t keep[AX_SIDE_COUNT] = { 0, 0 };
-	for (int i = 0; i < n_layers; i++) {
-		enum ax_side side = i < n_enc ? AX_SIDE_ENCODER : AX_SIDE_DECODER;
-		int l = i < n_enc ? i : i - n_enc;
+		top_hash = ax_mix64(top_hash, key[k]);
+	for (int i = 0; i < sl->n_layers; i++) {
+		enum ax_side side = i < sl->n_enc ? AX_SIDE_ENCODER : AX_SIDE_DECODER;
+		int l = i < sl->n_enc ? i : i - sl->n_enc;
 		const struct ax_stack_config *st =
 			side == AX_SIDE_ENCODER ? &cfg->encoder : &cfg->decoder;
 		layer_words(side, &st->layer[l], key + TOP_WORDS);
 		uint64_t h = top_hash;
 		for (int k = TOP_WORDS; k < KEY_WORDS; k++)
-			h = mix(h, key[k]);
+			h = ax_mix64(h, key[k]);
 		bool miss;
 		int32_t e = lookup(fc, key, h, &miss);
 		struct ax_fastcost_entry *en = &fc->entry[e];
 		if (miss) {
-			keep[side] |= (uint64_t)1 << l;
+			sl->keep[side] |= (uint64_t)1 << l;
 			fc->misses++;
 		} else {
 			fc->hits++;
@@ -214,22 +186,19 @@ enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
 		if (miss || en->stamp != fc->stamp) {   /* first slot of its kind */
 			en->stamp = fc->stamp;
 			en->count = 0;
-			distinct[n_distinct++] = e;
+			sl->distinct[sl->n_distinct++] = e;
 		}
 		en->count++;
-		entry_of[i] = e;
+		sl->entry_of[i] = e;
 	}
-	enum ax_status s = ax_model_build_layers(cfg, &fc->g, keep, d);
-	if (s) {
-		clear(fc);   /* the entries reserved above stay empty */
-		return s;
-	}
+}
 
-	/* 2. cost the built ops, as ax_cost_graph() does */
-	memset(out, 0, offsetof(struct ax_cost, layers));
-	out->convention = conv;
-	out->mode = mode;
-	out->n_layers = n_layers;
+/* 2. cost the built ops, as ax_cost_graph() does: layer ops into their
+ * entry's sums, the rest into the totals. */
+static void cost_built(struct ax_fastcost *fc, const struct slots *sl,
+		       enum ax_convention conv, enum ax_mode mode,
+		       struct ax_cost *out)
+{
 	const struct ax_graph *g = &fc->g;
 	struct ax_op_cost c;
 	for (int32_t i = 0; i < g->n_ops; i++) {
@@ -239,8 +208,8 @@ enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
 						   op->scope == AX_SCOPE_DECODER);
 		if (in_layer) {
 			int slot = op->scope == AX_SCOPE_ENCODER ? op->layer :
-				   n_enc + op->layer;
-			struct part *p = &fc->entry[entry_of[slot]].part;
+				   sl->n_enc + op->layer;
+			struct part *p = &fc->entry[sl->entry_of[slot]].part;
 			p->params += c.params;
 			ax_poly_add(&p->macs, &c.macs);
 			ax_poly_add(&p->macs, &c.aux_macs);
@@ -252,10 +221,14 @@ enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
 		}
 		ax_cost_add_op(out, op, &c);
 	}
+}
 
-	/* 3. every layer: its entry's sums, times its slots for the totals */
-	for (int i = 0; i < n_distinct; i++) {
-		const struct ax_fastcost_entry *en = &fc->entry[distinct[i]];
+/* 3. every layer: its entry's sums, times its slots for the totals. */
+static void add_layers(const struct ax_fastcost *fc, const struct slots *sl,
+		       struct ax_cost *out)
+{
+	for (int i = 0; i < sl->n_distinct; i++) {
+		const struct ax_fastcost_entry *en = &fc->entry[sl->distinct[i]];
 		const struct part *p = &en->part;
 		int64_t k = en->count;
 		enum ax_scope scope = en->key[TOP_WORDS] == AX_SIDE_ENCODER ?
@@ -269,14 +242,48 @@ enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
 		out->params_by_scope[scope] += k * p->params;
 		poly_add_times(&out->macs_by_scope[scope], &p->macs, k);
 	}
-	for (int i = 0; i < n_layers; i++) {
-		const struct part *p = &fc->entry[entry_of[i]].part;
+	for (int i = 0; i < sl->n_layers; i++) {
+		const struct part *p = &fc->entry[sl->entry_of[i]].part;
 		out->layers[i] = (struct ax_layer_cost){
-			.scope = i < n_enc ? AX_SCOPE_ENCODER : AX_SCOPE_DECODER,
-			.layer = (int16_t)(i < n_enc ? i : i - n_enc),
+			.scope = i < sl->n_enc ? AX_SCOPE_ENCODER : AX_SCOPE_DECODER,
+			.layer = (int16_t)(i < sl->n_enc ? i : i - sl->n_enc),
 			.params = p->params,
 			.macs = p->macs,
 		};
 	}
+}
+
+enum ax_status ax_fastcost_eval(struct ax_fastcost *fc,
+				const struct ax_config *cfg,
+				enum ax_convention conv, enum ax_mode mode,
+				struct ax_cost *out, struct ax_diag *d)
+{
+	struct slots sl;
+	enum ax_status s = alloc_cache(fc, cfg, d);
+
+	if (s)
+		return s;
+	sl.n_enc = cfg->task == AX_TASK_TRANSLATION ? (int)cfg->encoder.layers : 0;
+	sl.n_layers = sl.n_enc + (int)cfg->decoder.layers;
+	sl.n_distinct = 0;
+	sl.keep[AX_SIDE_ENCODER] = sl.keep[AX_SIDE_DECODER] = 0;
+	/* room for every layer of this model: entries reserved below stay
+	 * valid until the sums are taken */
+	if (fc->n_entries + sl.n_layers > ENTRIES)
+		clear(fc);
+	fc->stamp++;
+
+	lookup_slots(fc, cfg, conv, mode, &sl);
+	/* build only the missed layers */
+	if ((s = ax_model_build_layers(cfg, &fc->g, sl.keep, d))) {
+		clear(fc);   /* the entries reserved above stay empty */
+		return s;
+	}
+	memset(out, 0, offsetof(struct ax_cost, layers));
+	out->convention = conv;
+	out->mode = mode;
+	out->n_layers = sl.n_layers;
+	cost_built(fc, &sl, conv, mode, out);
+	add_layers(fc, &sl, out);
 	return AX_OK;
 }

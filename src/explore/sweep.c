@@ -20,6 +20,7 @@
 #include "json.h"
 #include "published.h"
 #include "result.h"
+#include "util.h"
 
 #define SWEEP_MAX_BYTES ((size_t)4 << 20)  /* 4 MiB; the shipped sweeps are < 4 KiB */
 
@@ -1081,59 +1082,23 @@ static double var_point(const void *ctx, int32_t id)
 	return var_config(&pt->cfg, id);
 }
 
-/* The id: a hash of the resolved config as ax_config_hash covers it
- * (family, task, the adaptive settings, and every field of the path table,
- * each layer up to the stack's count), then the convention, the mode and
- * the lengths; not the name, so equal designs from different families'
- * bases get equal ids. Words are mixed a word at a time: ax_config_hash's
- * byte-wise FNV costs about a microsecond per point, 10% of the hot path. */
-static uint64_t mix(uint64_t h, int64_t x)
-{
-	h = (h ^ (uint64_t)x) * 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 29);
-}
-
+/* The id: a hash of the resolved config as ax_config_hash covers it, in
+ * the order of ax_config_mix() (family, task, the adaptive settings, the
+ * other top-level fields, then each stack's layers), then the convention,
+ * the mode and the lengths; not the name, so equal designs from different
+ * families' bases get equal ids. Words are mixed a word at a time:
+ * ax_config_hash's byte-wise FNV costs about a microsecond per point, 10%
+ * of the hot path. */
 uint64_t ax_sweep_point_id(const struct ax_sweep *sw, int family,
 			   const struct ax_config *cfg)
 {
-	const struct ax_adaptive_config *a = &cfg->adaptive;
-	uint64_t h = mix(0xcbf29ce484222325ull, cfg->family);
+	uint64_t h = ax_config_mix(AX_FNV_OFFSET, cfg);
 	(void)family;
-	h = mix(h, cfg->task);
-	h = mix(h, a->enabled);
-	if (a->enabled) {
-		h = mix(h, a->n_cutoffs);
-		for (int i = 0; i < a->n_cutoffs && i < AX_MAX_CUTOFFS; i++)
-			h = mix(h, a->cutoff[i]);
-		h = mix(h, a->factor);
-		h = mix(h, a->tie_weights);
-		h = mix(h, a->tie_proj);
-	}
-	for (int k = 0; k < sw->n_id_fields; k++) {
-		const struct ax_cfg_field *fd = &ax_cfg_fields[sw->id_field[k]];
-		if (fd->level == AX_CFG_TOP) {
-			struct ax_cfg_path p = { .field = sw->id_field[k], .side = 0 };
-			h = mix(h, ax_cfg_path_get(cfg, &p));
-		}
-	}
-	for (int s = 0; s < 2; s++) {
-		const struct ax_stack_config *st = s ? &cfg->decoder : &cfg->encoder;
-		h = mix(h, st->layers);
-		for (int64_t l = 0; l < st->layers; l++)
-			for (int k = 0; k < sw->n_id_fields; k++) {
-				const struct ax_cfg_field *fd = &ax_cfg_fields[sw->id_field[k]];
-				if (fd->level != AX_CFG_LAYER)
-					continue;
-				const char *p = (const char *)&st->layer[l] + fd->offset;
-				h = mix(h, fd->type == AX_CFG_I64 ? *(const int64_t *)p :
-					   fd->type == AX_CFG_BOOL ? *(const bool *)p : *(const int *)p);
-			}
-	}
 	int64_t S = cfg->task == AX_TASK_LANGUAGE_MODEL ? 0 : sw->src_len;
-	h = mix(h, sw->convention);
-	h = mix(h, sw->mode);
-	h = mix(h, S);
-	h = mix(h, sw->tgt_len);
+	h = ax_mix64(h, sw->convention);
+	h = ax_mix64(h, sw->mode);
+	h = ax_mix64(h, S);
+	h = ax_mix64(h, sw->tgt_len);
 	/* a final avalanche so that nearby configs get unrelated ids */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
@@ -1575,26 +1540,6 @@ enum ax_status ax_sweep_run(const struct ax_sweep *sw,
 static int64_t layer_value(const struct ax_stack_config *st, int64_t l,
 			   const struct ax_cfg_field *fd);
 
-/* Short tags of the name: the field's last word, abbreviated. */
-static const char *tag_of(const char *field)
-{
-	static const struct { const char *field, *tag; } t[] = {
-		{ "embed_dim", "d" }, { "layers", "L" }, { "ffn_dim", "f" },
-		{ "attention_heads", "h" }, { "attention_branch.dim", "a" },
-		{ "attention_branch.heads", "ah" }, { "conv_branch.type", "t" },
-		{ "conv_branch.dim", "c" }, { "conv_branch.heads", "ch" },
-		{ "conv_branch.glu", "g" }, { "conv_branch.kernel_size", "k" },
-		{ "conv.type", "t" }, { "conv.dim", "c" }, { "conv.heads", "ch" },
-		{ "conv.glu", "g" }, { "conv.kernel_size", "k" }, { "norm", "n" },
-		{ "final_norm", "fn" }, { "vocab.source", "vs" },
-		{ "vocab.target", "vt" }, { "vocab.share", "s" },
-	};
-	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-		if (!strcmp(field, t[i].field))
-			return t[i].tag;
-	return field;
-}
-
 /* "<label>-d200-eL6-dL3-k3.7.15": the family label, then each axis's
  * value in the resolved config (e/d for one stack; a per-layer field
  * whose layers differ as its values joined by '.'; enums by name). */
@@ -1608,7 +1553,7 @@ void ax_sweep_point_name(const struct ax_sweep *sw, const struct ax_sweep_point 
 		const struct ax_cfg_field *fd = ax_cfg_path_field(&ax->path);
 		const char *side = ax->path.side == AX_CFG_SIDE_ENCODER ? "e" :
 				   ax->path.side == AX_CFG_SIDE_DECODER ? "d" : "";
-		o += (size_t)snprintf(buf + o, size - o, "-%s%s", side, tag_of(fd->name));
+		o += (size_t)snprintf(buf + o, size - o, "-%s%s", side, fd->tag);
 		const struct ax_stack_config *st =
 			ax->path.side == AX_CFG_SIDE_DECODER ? &pt->cfg.decoder : &pt->cfg.encoder;
 		if (fd->level == AX_CFG_LAYER && st->layers == 0)
@@ -1659,8 +1604,10 @@ static int64_t layer_value(const struct ax_stack_config *st, int64_t l,
 }
 
 /* The config as flat dotted paths, the spelling of sweep axes: a
- * per-layer field is a scalar when every layer agrees, else a list. Only
- * the fields the family reads (config.h) are written. */
+ * per-layer field is a scalar when every layer agrees, else a list. Every
+ * path is written but those under a mapping the family does not have
+ * (ax_config_map_name: attention_branch and conv_branch for lite, conv
+ * for lightconv). */
 static void write_config(struct ax_json *j, const struct ax_config *cfg)
 {
 	ax_json_begin_object(j);
@@ -1670,11 +1617,8 @@ static void write_config(struct ax_json *j, const struct ax_config *cfg)
 	ax_json_string(j, ax_task_names[cfg->task]);
 	for (int i = 0; i < ax_cfg_n_fields; i++) {
 		const struct ax_cfg_field *fd = &ax_cfg_fields[i];
-		bool conv = !strncmp(fd->name, "conv.", 5);
-		bool branch = !strncmp(fd->name, "conv_branch.", 12) ||
-			      !strncmp(fd->name, "attention_branch.", 17);
-		if ((conv && cfg->family != AX_FAMILY_LIGHTCONV) ||
-		    (branch && cfg->family != AX_FAMILY_LITE))
+		const char *map = fd->map ? ax_config_map_name(cfg, fd->rule) : NULL;
+		if (fd->map && (!map || strcmp(map, fd->map) != 0))
 			continue;
 		if (fd->level == AX_CFG_TOP) {
 			struct ax_cfg_path p = { .field = (int16_t)i, .side = 0 };

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "kernels.h"
+#include "util.h"
 #include "weights.h"
 
 /* --- small helpers ------------------------------------------------------ */
@@ -105,8 +106,7 @@ static int adaptive_bands(const struct ax_exec *x, const struct ax_op *op,
 
 static int64_t sat_add(int64_t a, int64_t b)
 {
-	int64_t r;
-	return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
+	return ax_sat_add(a, b);   /* the core's one copy (util.h) */
 }
 
 static double gib(int64_t floats)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "model.h"
 #include "sweep.h"
 
 #define MAX_RUN_POINTS 64
