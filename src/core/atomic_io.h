@@ -11,9 +11,9 @@
  * ax_atomic_abort() removes the temporary and leaves PATH untouched.
  *
  * JSON Lines (a sweep's results, DESIGN.md §7): each record is appended
- * with one write() on an O_APPEND descriptor and fsynced before the
- * append returns. A kill can still leave a torn last line (a write cut
- * short); ax_jsonl_recover() cuts the bytes after the last '\n' before a
+ * with one write() on an O_APPEND descriptor; fsync is grouped, at most
+ * every AX_JSONL_SYNC_SECONDS (250 ms) and on close, not run per append.
+ * A kill can still leave a torn last line (a write cut short); ax_jsonl_recover() cuts the bytes after the last '\n' before a
  * resumed run reads or appends, so a resume never sees a torn record.
  * O_APPEND writes are atomic with respect to other local writers; over NFS
  * they are not, so shards on a network file system write separate files

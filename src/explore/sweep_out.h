@@ -132,7 +132,8 @@ struct ax_sweep_dir_stats {
 };
 
 /* Runs sw into dir (created if missing): sweep.json, then points.jsonl
- * one atomic fsynced line per new point, then the tables
+ * one atomic line per new point (fsynced as a group every 250 ms and at
+ * the end), then the tables
  * (ax_sweep_finalize). Without resume an existing points.jsonl is an
  * AX_ERR_INPUT; with it, a torn last line is cut, and a sweep.json of a
  * different sweep is an AX_ERR_INPUT. rs receives the records (caller
