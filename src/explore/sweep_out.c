@@ -1,22 +1,24 @@
 /*
  * sweep_out.c - sweep.json, reading points.jsonl back, and the pareto,
- * best and plot-data tables (see sweep_out.h). The reader is a small
- * strict JSON scanner for the lines archex writes: it extracts the
- * top-level members the tables need and skips the rest.
+ * best and plot-data tables (see sweep_out.h). Both files are read with
+ * libjansson (json_read.h); the readers take the top-level members the
+ * tables need and ignore the rest.
  */
 #include "sweep_out.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic_io.h"
-#include "pareto.h"
 #include "json.h"
+#include "json_read.h"
+#include "pareto.h"
 
 /* --- meta ------------------------------------------------------------ */
 
@@ -129,195 +131,7 @@ bool ax_sweep_meta_equal(const struct ax_sweep_meta *a, const struct ax_sweep_me
 	return true;
 }
 
-/* --- a small JSON scanner ----------------------------------------------- */
-
-struct jr {
-	const char *s;
-	size_t n, i;
-	int depth;
-};
-
-static void jws(struct jr *j)
-{
-	while (j->i < j->n && (j->s[j->i] == ' ' || j->s[j->i] == '\t' ||
-			       j->s[j->i] == '\n' || j->s[j->i] == '\r'))
-		j->i++;
-}
-
-static bool jlit(struct jr *j, const char *lit)
-{
-	size_t k = strlen(lit);
-	if (j->n - j->i < k || memcmp(j->s + j->i, lit, k))
-		return false;
-	j->i += k;
-	return true;
-}
-
-/* A string into out (NUL-terminated, truncated to size); \u escapes
- * outside ASCII become '?'. */
-static bool jstring(struct jr *j, char *out, size_t size)
-{
-	size_t o = 0;
-	jws(j);
-	if (j->i >= j->n || j->s[j->i] != '"')
-		return false;
-	j->i++;
-	while (j->i < j->n) {
-		char c = j->s[j->i++];
-		if (c == '"') {
-			if (out)
-				out[o < size ? o : size - 1] = '\0';
-			return true;
-		}
-		if ((unsigned char)c < 0x20)
-			return false;
-		if (c == '\\') {
-			if (j->i >= j->n)
-				return false;
-			char e = j->s[j->i++];
-			switch (e) {
-			case 'n': c = '\n'; break;
-			case 't': c = '\t'; break;
-			case 'r': c = '\r'; break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case '"': case '\\': case '/': c = e; break;
-			case 'u': {
-				if (j->n - j->i < 4)
-					return false;
-				unsigned v = 0;
-				for (int k = 0; k < 4; k++) {
-					char h = j->s[j->i++];
-					v = v * 16 + (unsigned)(h >= '0' && h <= '9' ? h - '0' :
-						h >= 'a' && h <= 'f' ? h - 'a' + 10 :
-						h >= 'A' && h <= 'F' ? h - 'A' + 10 : 99);
-					if (v > 0xffff)
-						return false;
-				}
-				c = v < 0x80 ? (char)v : '?';
-				break;
-			}
-			default:
-				return false;
-			}
-		}
-		if (out && o + 1 < size)
-			out[o++] = c;
-	}
-	return false;
-}
-
-static bool jnumber(struct jr *j, double *v)
-{
-	jws(j);
-	if (jlit(j, "null")) {
-		*v = NAN;
-		return true;
-	}
-	char buf[64];
-	size_t k = 0;
-	while (j->i < j->n && k + 1 < sizeof buf && strchr("+-0123456789.eE", j->s[j->i]))
-		buf[k++] = j->s[j->i++];
-	buf[k] = '\0';
-	char *end;
-	*v = strtod(buf, &end);
-	return k && *end == '\0';
-}
-
-static bool jskip(struct jr *j)
-{
-	jws(j);
-	if (j->i >= j->n || ++j->depth > 64)
-		return false;
-	char c = j->s[j->i];
-	bool ok = true;
-	if (c == '"') {
-		ok = jstring(j, NULL, 0);
-	} else if (c == '{' || c == '[') {
-		char close = c == '{' ? '}' : ']';
-		j->i++;
-		jws(j);
-		if (j->i < j->n && j->s[j->i] == close) {
-			j->i++;
-		} else {
-			for (;;) {
-				if (c == '{') {
-					if (!jstring(j, NULL, 0))
-						return false;
-					jws(j);
-					if (!jlit(j, ":"))
-						return false;
-				}
-				if (!jskip(j))
-					return false;
-				jws(j);
-				if (jlit(j, ","))
-					continue;
-				if (j->i < j->n && j->s[j->i] == close) {
-					j->i++;
-					break;
-				}
-				return false;
-			}
-		}
-	} else if (c == 't') {
-		ok = jlit(j, "true");
-	} else if (c == 'f') {
-		ok = jlit(j, "false");
-	} else {
-		double v;
-		ok = jnumber(j, &v);
-	}
-	j->depth--;
-	return ok;
-}
-
-/* Iterates the members of an object: calls fn(ctx, key, j) positioned at
- * each value; fn must consume the value. */
-typedef bool (*member_fn)(void *ctx, const char *key, struct jr *j);
-
-static bool jobject(struct jr *j, member_fn fn, void *ctx)
-{
-	jws(j);
-	if (!jlit(j, "{"))
-		return false;
-	jws(j);
-	if (jlit(j, "}"))
-		return true;
-	for (;;) {
-		char key[128];
-		if (!jstring(j, key, sizeof key))
-			return false;
-		jws(j);
-		if (!jlit(j, ":"))
-			return false;
-		if (!fn(ctx, key, j))
-			return false;
-		jws(j);
-		if (jlit(j, ","))
-			continue;
-		return jlit(j, "}");
-	}
-}
-
-/* Iterates array items: fn(ctx, NULL, j) for each. */
-static bool jarray(struct jr *j, member_fn fn, void *ctx)
-{
-	jws(j);
-	if (!jlit(j, "["))
-		return false;
-	jws(j);
-	if (jlit(j, "]"))
-		return true;
-	for (;;) {
-		if (!fn(ctx, NULL, j))
-			return false;
-		jws(j);
-		if (jlit(j, ","))
-			continue;
-		return jlit(j, "]");
-	}
-}
+/* --- reading sweep.json and points.jsonl (jansson, json_read.h) ------ */
 
 static bool parse_objective(const char *s, struct ax_sweep_objective *o)
 {
@@ -328,79 +142,91 @@ static bool parse_objective(const char *s, struct ax_sweep_objective *o)
 	return o->metric >= 0;
 }
 
-struct meta_ctx {
-	struct ax_sweep_meta *m;
-};
-
-static bool meta_family(void *vctx, const char *key, struct jr *j);
-static bool meta_family_member(void *vctx, const char *key, struct jr *j)
+/* An objective string such as "min:macs". */
+static bool get_objective(const json_t *v, struct ax_sweep_objective *o)
 {
-	struct ax_sweep_meta *m = vctx;
-	int f = m->n_families - 1;
-	if (!strcmp(key, "name"))
-		return jstring(j, m->family[f], sizeof m->family[f]);
-	if (!strcmp(key, "kind"))
-		return jstring(j, m->family_kind[f], sizeof m->family_kind[f]);
-	return jskip(j);
-}
-
-static bool meta_family(void *vctx, const char *key, struct jr *j)
-{
-	struct ax_sweep_meta *m = vctx;
-	(void)key;
-	if (m->n_families == AX_SWEEP_MAX_FAMILIES)
-		return false;
-	m->n_families++;
-	return jobject(j, meta_family_member, m);
-}
-
-static bool meta_objective(void *vctx, const char *key, struct jr *j)
-{
-	struct ax_sweep_meta *m = vctx;
 	char s[96];
-	(void)key;
-	if (m->n_objectives == AX_SWEEP_MAX_OBJECTIVES || !jstring(j, s, sizeof s))
-		return false;
-	return parse_objective(s, &m->objective[m->n_objectives++]);
+	return ax_json_get_str(v, s, sizeof s) && parse_objective(s, o);
 }
 
-static bool meta_budget(void *vctx, const char *key, struct jr *j)
+/* "families": [{"name": ..., "kind": ...}, ...]; other members ignored. */
+static bool meta_families(struct ax_sweep_meta *m, const json_t *a)
 {
-	struct ax_sweep_meta *m = vctx;
-	(void)key;
-	if (m->n_budgets == AX_SWEEP_MAX_BUDGETS)
+	size_t i;
+	const json_t *v;
+	if (!json_is_array(a))
 		return false;
-	return jnumber(j, &m->budget[m->n_budgets++]);
-}
-
-static bool meta_member(void *vctx, const char *key, struct jr *j)
-{
-	struct ax_sweep_meta *m = vctx;
-	char s[128];
-	double v;
-	if (!strcmp(key, "name"))
-		return jstring(j, m->name, sizeof m->name);
-	if (!strcmp(key, "convention"))
-		return jstring(j, m->convention, sizeof m->convention);
-	if (!strcmp(key, "mode"))
-		return jstring(j, m->mode, sizeof m->mode);
-	if (!strcmp(key, "src_len") || !strcmp(key, "tgt_len") || !strcmp(key, "n_points")) {
-		if (!jnumber(j, &v))
+	json_array_foreach(a, i, v) {
+		if (m->n_families == AX_SWEEP_MAX_FAMILIES || !json_is_object(v))
 			return false;
-		*(key[0] == 's' ? &m->src_len : key[0] == 't' ? &m->tgt_len : &m->n_points) = (int64_t)v;
-		return true;
+		int f = m->n_families++;
+		const json_t *name = json_object_get(v, "name");
+		const json_t *kind = json_object_get(v, "kind");
+		if ((name && !ax_json_get_str(name, m->family[f], sizeof m->family[f])) ||
+		    (kind && !ax_json_get_str(kind, m->family_kind[f],
+					      sizeof m->family_kind[f])))
+			return false;
 	}
-	if (!strcmp(key, "families"))
-		return jarray(j, meta_family, m);
-	if (!strcmp(key, "objectives"))
-		return jarray(j, meta_objective, m);
-	if (!strcmp(key, "budgets"))
-		return jarray(j, meta_budget, m);
-	if (!strcmp(key, "best"))
-		return jstring(j, s, sizeof s) && parse_objective(s, &m->best);
-	if (!strcmp(key, "budget_metric"))
-		return jstring(j, s, sizeof s) && (m->budget_metric = ax_metric_find(s)) >= 0;
-	return jskip(j);
+	return true;
+}
+
+static bool meta_lists(struct ax_sweep_meta *m, const json_t *root)
+{
+	size_t i;
+	const json_t *v, *a;
+	if ((a = json_object_get(root, "families")) && !meta_families(m, a))
+		return false;
+	if ((a = json_object_get(root, "objectives"))) {
+		if (!json_is_array(a))
+			return false;
+		json_array_foreach(a, i, v)
+			if (m->n_objectives == AX_SWEEP_MAX_OBJECTIVES ||
+			    !get_objective(v, &m->objective[m->n_objectives++]))
+				return false;
+	}
+	if ((a = json_object_get(root, "budgets"))) {
+		if (!json_is_array(a))
+			return false;
+		json_array_foreach(a, i, v)
+			if (m->n_budgets == AX_SWEEP_MAX_BUDGETS ||
+			    !ax_json_get_f64(v, &m->budget[m->n_budgets++]))
+				return false;
+	}
+	return true;
+}
+
+/* The members of sweep.json; absent ones keep their defaults, unknown
+ * ones are ignored, a known one of the wrong type fails. */
+static bool meta_members(struct ax_sweep_meta *m, const json_t *root)
+{
+	static const struct { const char *key; size_t off; } ints[] = {
+		{ "src_len", offsetof(struct ax_sweep_meta, src_len) },
+		{ "tgt_len", offsetof(struct ax_sweep_meta, tgt_len) },
+		{ "n_points", offsetof(struct ax_sweep_meta, n_points) },
+	};
+	const json_t *v;
+	char s[128];
+	if (!json_is_object(root))
+		return false;
+	if (((v = json_object_get(root, "name")) &&
+	     !ax_json_get_str(v, m->name, sizeof m->name)) ||
+	    ((v = json_object_get(root, "convention")) &&
+	     !ax_json_get_str(v, m->convention, sizeof m->convention)) ||
+	    ((v = json_object_get(root, "mode")) &&
+	     !ax_json_get_str(v, m->mode, sizeof m->mode)))
+		return false;
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+		if ((v = json_object_get(root, ints[i].key)) &&
+		    !ax_json_get_i64(v, INT64_MIN, INT64_MAX,
+				     (int64_t *)((char *)m + ints[i].off)))
+			return false;
+	if ((v = json_object_get(root, "best")) && !get_objective(v, &m->best))
+		return false;
+	if ((v = json_object_get(root, "budget_metric")) &&
+	    (!ax_json_get_str(v, s, sizeof s) ||
+	     (m->budget_metric = ax_metric_find(s)) < 0))
+		return false;
+	return meta_lists(m, root);
 }
 
 static char *slurp(const char *path, size_t *len, struct ax_diag *d)
@@ -450,67 +276,65 @@ enum ax_status ax_sweep_meta_read(struct ax_sweep_meta *m, const char *path,
 	char *buf = slurp(path, &len, d);
 	if (!buf)
 		return d ? d->status : AX_ERR_IO;
-	struct jr j = { .s = buf, .n = len };
-	bool ok = jobject(&j, meta_member, m) && m->n_families > 0 && m->n_objectives > 0;
+	int col = 1;
+	json_t *root = ax_json_parse(buf, len, &col);
+	bool ok = root && meta_members(m, root) && m->n_families > 0 &&
+		  m->n_objectives > 0;
+	json_decref(root);
 	free(buf);
 	if (!ok)
-		return ax_diag_set(d, AX_ERR_FORMAT, path, 1, (int)j.i + 1,
+		return ax_diag_set(d, AX_ERR_FORMAT, path, 1, col,
 				   "not an archex sweep.json");
 	return AX_OK;
 }
 
 /* --- records ------------------------------------------------------------ */
 
-struct rec_ctx {
-	const struct ax_sweep_meta *m;
-	struct ax_sweep_rec *r;
-	bool has_id, has_index, has_family;
-};
-
-static bool rec_metric(void *vctx, const char *key, struct jr *j)
+/* "metrics": {name: number or null, ...}; names not in ax_metric_names
+ * are ignored. */
+static bool rec_metrics(struct ax_sweep_rec *r, const json_t *o)
 {
-	struct rec_ctx *c = vctx;
-	int k = ax_metric_find(key);
-	if (k < 0)
-		return jskip(j);
-	return jnumber(j, &c->r->metrics[k]);
+	const char *key;
+	const json_t *v;
+	if (!json_is_object(o))
+		return false;
+	json_object_foreach((json_t *)o, key, v) {
+		int k = ax_metric_find(key);
+		if (k >= 0 && !ax_json_get_f64(v, &r->metrics[k]))
+			return false;
+	}
+	return true;
 }
 
-static bool rec_member(void *vctx, const char *key, struct jr *j)
+/* Fills r from one parsed line: id, index and family are required, the
+ * family must be one of m's; name, feasible and metrics are optional. */
+static bool rec_members(struct ax_sweep_rec *r, const struct ax_sweep_meta *m,
+			const json_t *root)
 {
-	struct rec_ctx *c = vctx;
-	struct ax_sweep_rec *r = c->r;
-	if (!strcmp(key, "id"))
-		return (c->has_id = jstring(j, r->id, sizeof r->id));
-	if (!strcmp(key, "name"))
-		return jstring(j, r->name, sizeof r->name);
-	if (!strcmp(key, "index")) {
-		double v;
-		if (!jnumber(j, &v) || v != floor(v) || v < 0)
-			return false;
-		r->index = (int64_t)v;
-		return (c->has_index = true);
-	}
-	if (!strcmp(key, "family")) {
-		char s[64];
-		if (!jstring(j, s, sizeof s))
-			return false;
-		for (int f = 0; f < c->m->n_families; f++)
-			if (!strcmp(s, c->m->family[f])) {
-				r->family = f;
-				return (c->has_family = true);
-			}
+	const json_t *v;
+	char fam[64];
+	if (!json_is_object(root) ||
+	    !ax_json_get_str(json_object_get(root, "id"), r->id, sizeof r->id) ||
+	    !ax_json_get_i64(json_object_get(root, "index"), 0, INT64_MAX,
+			     &r->index) ||
+	    !ax_json_get_str(json_object_get(root, "family"), fam, sizeof fam))
 		return false;
+	r->family = -1;
+	for (int f = 0; f < m->n_families && r->family < 0; f++)
+		if (!strcmp(fam, m->family[f]))
+			r->family = f;
+	if (r->family < 0)
+		return false;
+	if ((v = json_object_get(root, "name")) &&
+	    !ax_json_get_str(v, r->name, sizeof r->name))
+		return false;
+	if ((v = json_object_get(root, "feasible"))) {
+		if (!json_is_boolean(v))
+			return false;
+		r->feasible = json_is_true(v);
 	}
-	if (!strcmp(key, "feasible")) {
-		jws(j);
-		if (jlit(j, "true"))
-			return (r->feasible = true);
-		return jlit(j, "false");
-	}
-	if (!strcmp(key, "metrics"))
-		return jobject(j, rec_metric, c);
-	return jskip(j);
+	v = json_object_get(root, "metrics");
+	return !v || rec_metrics(r, v);
 }
 
 enum ax_status ax_sweep_recs_read(struct ax_sweep_recs *rs,
@@ -543,10 +367,12 @@ enum ax_status ax_sweep_recs_read(struct ax_sweep_recs *rs,
 		memset(r, 0, sizeof *r);
 		for (int k = 0; k < AX_METRIC_COUNT; k++)
 			r->metrics[k] = NAN;
-		struct rec_ctx c = { .m = m, .r = r };
-		struct jr j = { .s = buf + at, .n = n };
-		if (!jobject(&j, rec_member, &c) || !c.has_id || !c.has_index || !c.has_family) {
-			st = ax_diag_set(d, AX_ERR_FORMAT, path, (int)lineno, (int)j.i + 1,
+		int col = 1;
+		json_t *root = ax_json_parse(buf + at, n, &col);
+		bool ok = root && rec_members(r, m, root);
+		json_decref(root);
+		if (!ok) {
+			st = ax_diag_set(d, AX_ERR_FORMAT, path, (int)lineno, col,
 					 "not a point of sweep '%s' (a foreign or corrupt line)",
 					 m->name);
 			break;
@@ -907,29 +733,26 @@ static enum ax_status write_atomic(const char *path, table_fn fn,
 	return ax_atomic_commit(&a, d);
 }
 
-enum ax_status ax_sweep_finalize(const char *dir, const struct ax_sweep_meta *m,
-				 struct ax_sweep_recs *out, struct ax_diag *d)
+/* The tables of ax_sweep_finalize from records already read and
+ * finished; takes rs over: hands it to out, or frees it. */
+static enum ax_status write_tables(const char *dir, const struct ax_sweep_meta *m,
+				   struct ax_sweep_recs *rs,
+				   struct ax_sweep_recs *out, struct ax_diag *d)
 {
 	char path[AX_PATH_MAX];
-	struct ax_sweep_recs rs = { 0 };
-	bool *on = NULL;
-	snprintf(path, sizeof path, "%s/points.jsonl", dir);
-	enum ax_status st = ax_sweep_recs_read(&rs, m, path, d);
-	if (st)
-		goto free_recs;
-	ax_sweep_recs_finish(&rs);
-	on = malloc((size_t)(rs.n ? rs.n : 1) * sizeof *on);
+	enum ax_status st = AX_OK;
+	bool *on = malloc((size_t)(rs->n ? rs->n : 1) * sizeof *on);
 	if (!on) {
 		st = ax_diag_set(d, AX_ERR_NOMEM, dir, 0, 0, "out of memory");
 		goto free_recs;
 	}
-	if ((st = ax_sweep_front(m, &rs, on, d)))
+	if ((st = ax_sweep_front(m, rs, on, d)))
 		goto free_recs;
 	snprintf(path, sizeof path, "%s/pareto.csv", dir);
-	if ((st = write_atomic(path, pareto_tab, m, &rs, on, d)))
+	if ((st = write_atomic(path, pareto_tab, m, rs, on, d)))
 		goto free_recs;
 	snprintf(path, sizeof path, "%s/best.csv", dir);
-	if ((st = write_atomic(path, best_tab, m, &rs, on, d)))
+	if ((st = write_atomic(path, best_tab, m, rs, on, d)))
 		goto free_recs;
 	snprintf(path, sizeof path, "%s/plots", dir);
 	if (mkdir(path, 0777) && errno != EEXIST) {
@@ -937,17 +760,32 @@ enum ax_status ax_sweep_finalize(const char *dir, const struct ax_sweep_meta *m,
 		goto free_recs;
 	}
 	snprintf(path, sizeof path, "%s/plots/points.csv", dir);
-	if ((st = write_atomic(path, points_tab, m, &rs, on, d)))
+	if ((st = write_atomic(path, points_tab, m, rs, on, d)))
 		goto free_recs;
 	snprintf(path, sizeof path, "%s/plots/fronts.csv", dir);
-	st = write_atomic(path, fronts_tab, m, &rs, on, d);
+	st = write_atomic(path, fronts_tab, m, rs, on, d);
 free_recs:
 	free(on);
 	if (out && st == AX_OK)
-		*out = rs;
+		*out = *rs;
 	else
-		ax_sweep_recs_free(&rs);
+		ax_sweep_recs_free(rs);
 	return st;
+}
+
+enum ax_status ax_sweep_finalize(const char *dir, const struct ax_sweep_meta *m,
+				 struct ax_sweep_recs *out, struct ax_diag *d)
+{
+	char path[AX_PATH_MAX];
+	struct ax_sweep_recs rs = { 0 };
+	snprintf(path, sizeof path, "%s/points.jsonl", dir);
+	enum ax_status st = ax_sweep_recs_read(&rs, m, path, d);
+	if (st) {
+		ax_sweep_recs_free(&rs);
+		return st;
+	}
+	ax_sweep_recs_finish(&rs);
+	return write_tables(dir, m, &rs, out, d);
 }
 
 /* --- running into a directory ------------------------------------------ */
@@ -1164,8 +1002,10 @@ enum ax_status ax_sweep_merge_dirs(const char *outdir, const char *const *dirs,
 		snprintf(path, sizeof path, "%s/points.jsonl", outdir);
 		s = write_atomic(path, write_points_tab, meta, &rs, NULL, d);
 	}
-	ax_sweep_recs_free(&rs);
+	/* The tables come from the records just written, not read again:
+	 * points.jsonl holds exactly rs, finished. */
 	if (!s)
-		s = ax_sweep_finalize(outdir, meta, out, d);
+		return write_tables(outdir, meta, &rs, out, d);
+	ax_sweep_recs_free(&rs);
 	return s;
 }
