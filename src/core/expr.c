@@ -247,7 +247,11 @@ union slot {
 /* The one walk of the postfix program. integer selects int64 slots (/
  * truncates, % is the C remainder, a zero divisor fails) or double slots
  * (IEEE division, fmod); constants and variables are converted on push.
- * Both entry points pass a constant, so each gets its own inlined copy. */
+ * Both entry points pass a constant and the walk is forced inline, so
+ * each gets its own copy with the mode tests folded away. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline bool eval(const struct ax_expr *e, bool integer,
 			ax_expr_var_fn var, const void *ctx, union slot *out)
 {
