@@ -59,7 +59,8 @@ static enum ax_status write_atomic(const char *path, table_fn fn,
 }
 
 /* The tables of ax_sweep_finalize from records already read and
- * finished; takes rs over: hands it to out, or frees it. */
+ * finished; takes rs over: moves it to out, or frees it, and leaves *rs
+ * empty either way. */
 static enum ax_status write_tables(const char *dir, const struct ax_sweep_meta *m,
 				   struct ax_sweep_recs *rs,
 				   struct ax_sweep_recs *out, struct ax_diag *d)
@@ -91,10 +92,12 @@ static enum ax_status write_tables(const char *dir, const struct ax_sweep_meta *
 	st = write_atomic(path, fronts_tab, m, rs, on, d);
 free_recs:
 	free(on);
-	if (out && st == AX_OK)
+	if (out && st == AX_OK) {
 		*out = *rs;
-	else
+		memset(rs, 0, sizeof *rs);
+	} else {
 		ax_sweep_recs_free(rs);
+	}
 	return st;
 }
 
@@ -229,6 +232,9 @@ enum ax_status ax_sweep_run_dir(const struct ax_sweep *sw, const char *dir,
 	char path[AX_PATH_MAX + 32];
 	struct ax_sweep_meta meta, old;
 	struct dir_ctx c = { .sw = sw, .o = o, .st = st, .size = 1 << 20 };
+	/* the records of points.jsonl up to pos (none without --resume) */
+	struct ax_sweep_recs old_recs = { 0 };
+	struct ax_sweep_read_pos pos = { .all_recs = true };
 	enum ax_status s;
 	memset(st, 0, sizeof *st);
 	c.out.fd = -1;
@@ -253,8 +259,10 @@ enum ax_status ax_sweep_run_dir(const struct ax_sweep *sw, const char *dir,
 		}
 		if ((s = ax_jsonl_recover(path, &st->torn_bytes, d)))
 			return s;
-		int64_t bad = 0;
-		if ((s = ax_jsonl_read_ids(path, add_done, &c.done, &bad, d)))
+		/* one parse per line: the ids to skip, and the records the
+		 * tables will need, so only new lines are read after the run */
+		if ((s = ax_sweep_resume_read(&old_recs, &meta, path, add_done,
+					      &c.done, &pos, d)))
 			goto free_done;
 		qsort(c.done.id, (size_t)c.done.n, sizeof *c.done.id, cmp_u64);
 	}
@@ -273,9 +281,17 @@ enum ax_status ax_sweep_run_dir(const struct ax_sweep *sw, const char *dir,
 	enum ax_status cs = ax_jsonl_close(&c.out, s ? NULL : d);
 	if (!s)
 		s = cs;
-	if (!s)
+	if (!s && pos.all_recs) {
+		s = ax_sweep_recs_read_at(&old_recs, &meta, path, &pos, d);
+		if (!s) {
+			ax_sweep_recs_finish(&old_recs);
+			s = write_tables(dir, &meta, &old_recs, rs, d);
+		}
+	} else if (!s) {
 		s = ax_sweep_finalize(dir, &meta, rs, d);
+	}
 free_done:
+	ax_sweep_recs_free(&old_recs);
 	free(c.buf);
 	free(c.done.id);
 	return s;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "json.h"
 #include "json_read.h"
@@ -214,11 +215,18 @@ static bool meta_members(struct ax_sweep_meta *m, const json_t *root)
 	return meta_lists(m, root);
 }
 
-static char *slurp(const char *path, size_t *len, struct ax_diag *d)
+/* The bytes of path from offset from to the end, NUL-terminated. */
+static char *slurp_from(const char *path, int64_t from, size_t *len,
+			struct ax_diag *d)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		ax_diag_set(d, AX_ERR_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (from && fseeko(f, (off_t)from, SEEK_SET) != 0) {
+		ax_diag_set(d, AX_ERR_IO, path, 0, 0, "cannot seek: %s", strerror(errno));
+		fclose(f);
 		return NULL;
 	}
 	char *buf = NULL;
@@ -258,7 +266,7 @@ enum ax_status ax_sweep_meta_read(struct ax_sweep_meta *m, const char *path,
 	memset(m, 0, sizeof *m);
 	m->budget_metric = AX_METRIC_MACS;
 	size_t len;
-	char *buf = slurp(path, &len, d);
+	char *buf = slurp_from(path, 0, &len, d);
 	if (!buf)
 		return d ? d->status : AX_ERR_IO;
 	int col = 1;
@@ -322,59 +330,124 @@ static bool rec_members(struct ax_sweep_rec *r, const struct ax_sweep_meta *m,
 	return !v || rec_metrics(r, v);
 }
 
-enum ax_status ax_sweep_recs_read(struct ax_sweep_recs *rs,
-				  const struct ax_sweep_meta *m,
-				  const char *path, struct ax_diag *d)
+/* Appends the line [text, text + n) to rs as a record parsed from root
+ * (NULL after a syntax error at column col). */
+static enum ax_status add_rec(struct ax_sweep_recs *rs, const struct ax_sweep_meta *m,
+			      const char *path, const json_t *root, int col,
+			      const char *text, size_t n, int64_t lineno,
+			      struct ax_diag *d)
+{
+	if (rs->n == rs->cap) {
+		int64_t cap = rs->cap ? 2 * rs->cap : 1024;
+		struct ax_sweep_rec *p = realloc(rs->r, (size_t)cap * sizeof *p);
+		if (!p)
+			return ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
+		rs->r = p;
+		rs->cap = cap;
+	}
+	struct ax_sweep_rec *r = &rs->r[rs->n];
+	memset(r, 0, sizeof *r);
+	for (int k = 0; k < AX_METRIC_COUNT; k++)
+		r->metrics[k] = NAN;
+	if (!root || !rec_members(r, m, root))
+		return ax_diag_set(d, AX_ERR_FORMAT, path, (int)lineno, col,
+				   "not a point of sweep '%s' (a foreign or corrupt line)",
+				   m->name);
+	r->line = malloc(n + 1);
+	if (!r->line)
+		return ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
+	memcpy(r->line, text, n);
+	r->line[n] = '\0';
+	r->len = n;
+	rs->n++;
+	return AX_OK;
+}
+
+/* Reads the complete lines of path from pos->offset on, parsing each
+ * once. With rs: appends each as a record, stopping at (and failing on)
+ * the first that is not a point of m. With fn: hands it the string "id"
+ * of each line that has one, as ax_jsonl_read_ids does; then a line
+ * that is not a point of m stops only the records (pos->all_recs turns
+ * false). pos->offset and pos->line end past the lines taken as records. */
+static enum ax_status read_lines(struct ax_sweep_recs *rs, const struct ax_sweep_meta *m,
+				 const char *path, ax_jsonl_id_fn fn, void *ctx,
+				 struct ax_sweep_read_pos *pos, struct ax_diag *d)
 {
 	size_t len;
-	char *buf = slurp(path, &len, d);
+	char *buf = slurp_from(path, pos->offset, &len, d);
 	if (!buf)
 		return d ? d->status : AX_ERR_IO;
 	enum ax_status st = AX_OK;
-	int64_t lineno = 0;
-	for (size_t at = 0; at < len;) {
+	int64_t lineno = pos->line;
+	for (size_t at = 0; at < len && st == AX_OK;) {
 		char *nl = memchr(buf + at, '\n', len - at);
 		if (!nl)
 			break;           /* a torn last line: not a record */
 		size_t n = (size_t)(nl - (buf + at));
 		lineno++;
-		if (rs->n == rs->cap) {
-			int64_t cap = rs->cap ? 2 * rs->cap : 1024;
-			struct ax_sweep_rec *p = realloc(rs->r, (size_t)cap * sizeof *p);
-			if (!p) {
-				st = ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
-				break;
-			}
-			rs->r = p;
-			rs->cap = cap;
-		}
-		struct ax_sweep_rec *r = &rs->r[rs->n];
-		memset(r, 0, sizeof *r);
-		for (int k = 0; k < AX_METRIC_COUNT; k++)
-			r->metrics[k] = NAN;
 		int col = 1;
 		json_t *root = ax_json_parse(buf + at, n, &col);
-		bool ok = root && rec_members(r, m, root);
+		const json_t *id = json_object_get(root, "id");
+		if (fn && json_is_string(id))
+			st = fn(ctx, json_string_value(id), json_string_length(id),
+				lineno, d);
+		else if (fn)
+			pos->skipped++;
+		if (st == AX_OK && pos->all_recs) {
+			struct ax_diag rd = { 0 };
+			enum ax_status rst = add_rec(rs, m, path, root, col, buf + at, n,
+						     lineno, fn ? &rd : d);
+			if (rst == AX_OK) {
+				pos->offset += (int64_t)n + 1;
+				pos->line = lineno;
+			} else if (fn && rst == AX_ERR_FORMAT) {
+				pos->all_recs = false;
+			} else {
+				st = rst;
+				if (fn && d)
+					*d = rd;
+			}
+		}
 		json_decref(root);
-		if (!ok) {
-			st = ax_diag_set(d, AX_ERR_FORMAT, path, (int)lineno, col,
-					 "not a point of sweep '%s' (a foreign or corrupt line)",
-					 m->name);
-			break;
-		}
-		r->line = malloc(n + 1);
-		if (!r->line) {
-			st = ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
-			break;
-		}
-		memcpy(r->line, buf + at, n);
-		r->line[n] = '\0';
-		r->len = n;
-		rs->n++;
 		at += n + 1;
 	}
 	free(buf);
 	return st;
+}
+
+enum ax_status ax_sweep_recs_read(struct ax_sweep_recs *rs,
+				  const struct ax_sweep_meta *m,
+				  const char *path, struct ax_diag *d)
+{
+	struct ax_sweep_read_pos pos = { .all_recs = true };
+	return read_lines(rs, m, path, NULL, NULL, &pos, d);
+}
+
+enum ax_status ax_sweep_recs_read_at(struct ax_sweep_recs *rs,
+				     const struct ax_sweep_meta *m,
+				     const char *path,
+				     struct ax_sweep_read_pos *pos,
+				     struct ax_diag *d)
+{
+	pos->all_recs = true;
+	return read_lines(rs, m, path, NULL, NULL, pos, d);
+}
+
+enum ax_status ax_sweep_resume_read(struct ax_sweep_recs *rs,
+				    const struct ax_sweep_meta *m,
+				    const char *path, ax_jsonl_id_fn fn, void *ctx,
+				    struct ax_sweep_read_pos *pos,
+				    struct ax_diag *d)
+{
+	*pos = (struct ax_sweep_read_pos){ .all_recs = true };
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return errno == ENOENT ? AX_OK
+				       : ax_diag_set(d, AX_ERR_IO, path, 0, 0,
+						     "open for reading: %s",
+						     strerror(errno));
+	fclose(f);
+	return read_lines(rs, m, path, fn, ctx, pos, d);
 }
 
 static int by_index(const void *a, const void *b)
