@@ -2,7 +2,7 @@
  * test_atomic_io.c - atomic replace (commit leaves the file and no
  * temporary; abort leaves no file and an existing target untouched),
  * JSON Lines appends, recovery after simulated torn writes, and the id
- * scanner on ordinary and hostile lines.
+ * reader (libjansson) on ordinary and hostile lines.
  */
 #include <dirent.h>
 #include <setjmp.h>

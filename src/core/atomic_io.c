@@ -1,7 +1,7 @@
 /*
  * atomic_io.c - atomic file replacement, JSON Lines appends (fsynced as
  * a group every 250 ms and on close), torn-tail recovery and the id
- * reader used by --resume (see atomic_io.h).
+ * reader of JSON Lines files (see atomic_io.h).
  */
 #include "atomic_io.h"
 
