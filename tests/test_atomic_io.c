@@ -2,7 +2,7 @@
  * test_atomic_io.c - atomic replace (commit leaves the file and no
  * temporary; abort leaves no file and an existing target untouched),
  * JSON Lines appends, recovery after simulated torn writes, and the id
- * scanner on ordinary and hostile lines.
+ * reader (libjansson) on ordinary and hostile lines.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -331,7 +331,7 @@ static void test_scan_id(void **state)
 	SCAN("{\"cfg\":{\"id\":\"nested\"},\"id\":\"top\"}", F, "top");
 	SCAN("{\"a\":[\"id\",{\"id\":1}],\"id\":\"top\"}", F, "top");
 	SCAN("{\"s\":\"\\\"id\\\":\\\"fake\\\"\",\"id\":\"ok\"}", F, "ok");
-	SCAN("{\"id\":\"a\",\"id\":\"b\"}", F, "a");
+	SCAN("{\"id\":\"a\",\"id\":\"b\"}", F, "b");  /* the last wins */
 	SCAN("{\"id\":\"q\\\"\\\\\\/\\n\\u00e9\\ud83d\\ude00\"}", F,
 	     "q\"\\/\n\xc3\xa9\xf0\x9f\x98\x80");
 	SCAN("{\"id\":\"\\u0000z\"}", F, "\0z");
@@ -356,7 +356,9 @@ static void test_scan_id(void **state)
 	SCAN("{\"i", M, "");
 	SCAN("{\"\\", M, "");
 	SCAN("{\"id\":\"ctl\x01\"}", M, "");
-	SCAN("{\"\\u0069d\":\"escaped key\"}", A, "");
+	SCAN("{\"\\u0069d\":\"escaped key\"}", F, "escaped key");
+	SCAN("{\"id\":\"x\"} trailing", M, "");
+	SCAN("{\"id\":\"bad utf-8 \xff\"}", M, "");
 
 	/* Random bytes and random cuts of a valid line: never crashes, never
 	 * reads outside the line (ASan checks every read). */

@@ -1,8 +1,8 @@
 /*
  * test_sweep.c - sweep files and search: grid counts, seeded ranges and
  * random axes, derived fields, constraints, the Pareto front against a
- * brute-force check, resume after a torn write, shards merged equal to
- * one run, and exact FILE:LINE:COL for bad sweep files. Base configs come
+ * brute-force check, resume after a torn write, hostile points.jsonl and
+ * sweep.json lines, shards merged equal to one run, and exact FILE:LINE:COL for bad sweep files. Base configs come
  * from the code fixtures, so nothing depends on the YAML config loader.
  */
 #include <math.h>
@@ -450,6 +450,90 @@ static void test_resume_after_torn_write(void **state)
 	drop(sw);
 }
 
+static void put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* points.jsonl and sweep.json are untrusted: numbers are range-checked
+ * before they become int64 (1e300 is an error, not undefined behaviour),
+ * and every line is one JSON object with the members a point has. */
+static void test_hostile_lines(void **state)
+{
+	(void)state;
+	struct ax_sweep_meta m = { .n_families = 1, .family = { "t" } };
+	snprintf(m.name, sizeof m.name, "s");
+	char path[512];
+	path_of(path, sizeof path, "hostile.jsonl", NULL);
+	static const char *const bad[] = {
+		"{\"id\":\"a\",\"index\":1e300,\"family\":\"t\"}\n",
+		"{\"id\":\"a\",\"index\":-1,\"family\":\"t\"}\n",
+		"{\"id\":\"a\",\"index\":1.5,\"family\":\"t\"}\n",
+		"{\"id\":\"a\",\"index\":9223372036854775808,\"family\":\"t\"}\n",
+		"{\"id\":\"a\",\"index\":null,\"family\":\"t\"}\n",
+		"{\"id\":\"a\",\"index\":\"1\",\"family\":\"t\"}\n",
+		"{\"id\":\"a\",\"index\":1,\"family\":\"other\"}\n",
+		"{\"id\":\"a\",\"index\":1}\n",
+		"{\"id\":\"a\",\"index\":1,\"family\":\"t\",\"metrics\":{\"macs\":\"x\"}}\n",
+		"{\"id\":\"a\",\"index\":1,\"family\":\"t\"} trailing\n",
+		"[1,2]\n",
+		"{\"id\":\"a\",\"index\":1,\"family\":\"t\"\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		put_file(path, bad[i]);
+		struct ax_sweep_recs rs = { 0 };
+		struct ax_diag d = { 0 };
+		assert_int_equal(ax_sweep_recs_read(&rs, &m, path, &d), AX_ERR_FORMAT);
+		assert_non_null(strstr(d.msg, "not a point of sweep 's'"));
+		assert_int_equal(d.line, 1);
+		ax_sweep_recs_free(&rs);
+	}
+	put_file(path, "{\"id\":\"a\",\"index\":9007199254740992,\"family\":\"t\","
+		       "\"metrics\":{\"macs\":1e300,\"params\":null,\"nope\":[]},"
+		       "\"x\":123456789012345678901234567890}\n{\"id\":\"torn");
+	struct ax_sweep_recs rs = { 0 };
+	struct ax_diag d = { 0 };
+	assert_int_equal(ax_sweep_recs_read(&rs, &m, path, &d), AX_OK);
+	assert_int_equal(rs.n, 1);
+	assert_int_equal(rs.r[0].index, 9007199254740992LL);
+	assert_true(rs.r[0].metrics[AX_METRIC_MACS] == 1e300);
+	assert_true(isnan(rs.r[0].metrics[AX_METRIC_PARAMS]));
+	ax_sweep_recs_free(&rs);
+
+	put_file(path, "{\"name\":\"s\",\"src_len\":1e300,\"families\":[{\"name\":\"t\"}],"
+		       "\"objectives\":[\"min:macs\"]}\n");
+	struct ax_sweep_meta got;
+	assert_int_equal(ax_sweep_meta_read(&got, path, &d), AX_ERR_FORMAT);
+	assert_non_null(strstr(d.msg, "not an archex sweep.json"));
+	put_file(path, "{\"name\":\"s\",\"src_len\":30,\"families\":[{\"name\":\"t\"}],"
+		       "\"objectives\":[\"min:macs\"]}\n");
+	assert_int_equal(ax_sweep_meta_read(&got, path, &d), AX_OK);
+	assert_int_equal(got.src_len, 30);
+	unlink(path);
+
+	/* --resume over a foreign line: its id-less line is skipped, the
+	 * run completes, and the tables then refuse the line by number */
+	struct ax_sweep *sw = load_ok(two_family_text);
+	char dir[512], pts[600];
+	path_of(dir, sizeof dir, "foreign", NULL);
+	run_dir(sw, dir, 0, 1, false, 5);
+	path_of(pts, sizeof pts, "foreign", "points.jsonl");
+	FILE *f = fopen(pts, "ab");
+	assert_non_null(f);
+	fputs("{\"foreign\":1}\n", f);
+	fclose(f);
+	struct ax_sweep_dir_opts o = { .run = { .shard_n = 1, .jobs = 1 }, .resume = true };
+	struct ax_sweep_dir_stats st;
+	assert_int_equal(ax_sweep_run_dir(sw, dir, &o, &st, NULL, &d), AX_ERR_FORMAT);
+	assert_int_equal(st.already, 5);
+	assert_int_equal(d.line, 6);
+	assert_non_null(strstr(d.msg, "a foreign or corrupt line"));
+	drop(sw);
+}
+
 static void test_merge_equals_unsharded(void **state)
 {
 	(void)state;
@@ -612,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_constraints),
 		cmocka_unit_test(test_pareto_brute_force),
 		cmocka_unit_test(test_resume_after_torn_write),
+		cmocka_unit_test(test_hostile_lines),
 		cmocka_unit_test(test_merge_equals_unsharded),
 		cmocka_unit_test(test_evolution_shards),
 		cmocka_unit_test(test_errors),

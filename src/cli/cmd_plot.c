@@ -199,6 +199,71 @@ static const char *dataset_title(const char *ds)
 	return ds;
 }
 
+/* macs[i] and fam[i] (family title) of every record of set, counting
+ * each config once; fam[i] is NULL when configs/ has no such file.
+ * false on an error already printed. */
+static bool count_published(struct popts *o, const struct ax_published_set *set,
+			    double *macs, const char **fam, struct ax_config *cfg,
+			    struct ax_graph *g, struct ax_cost *cost)
+{
+	for (int64_t i = 0; i < set->n; i++) {
+		const struct ax_published *p = &set->rec[i];
+		for (int64_t j = 0; j < i; j++)
+			if (!strcmp(set->rec[j].config, p->config)) {
+				macs[i] = macs[j];
+				fam[i] = fam[j];
+				goto next;
+			}
+		char path[AX_PATH_MAX];
+		snprintf(path, sizeof path, "%s/%s.yaml", o->configs, p->config);
+		struct stat sb;
+		if (stat(path, &sb)) {
+			fprintf(stderr, "archex plot: note: no %s; %s on %s left out\n", path,
+				p->config, p->dataset);
+			fam[i] = NULL;
+			continue;
+		}
+		if (!count_one(o, path, cfg, g, cost))
+			return false;
+		bool lm = cfg->task == AX_TASK_LANGUAGE_MODEL;
+		macs[i] = (double)ax_poly_eval(&cost->macs, lm ? 0 : o->c.src_len[0], o->c.tgt_len[0]);
+		fam[i] = ax_sweep_family_title(ax_family_names[cfg->family]);
+next:;
+	}
+	return true;
+}
+
+/* One trade-off plot: the n points of p's dataset and metric. false on
+ * an error already printed. */
+static bool tradeoff_plot(struct popts *o, const struct ax_published *p,
+			  const struct ax_tradeoff_point *pts, int n)
+{
+	char base[160], path[AX_PATH_MAX + 200], title[512], note[96];
+	struct ax_atomic a;
+	snprintf(base, sizeof base, "%s%s%s-%s", o->name ? o->name : "tradeoff",
+		 "-", p->dataset, p->metric);
+	FILE *f = open_data(o, base, &a, path, sizeof path);
+	if (!f)
+		return false;
+	ax_plotdata_tradeoff(f, pts, n);
+	if (!close_data(&a))
+		return false;
+	/* a language model's only length is T */
+	if (!strcmp(p->task, "language_modeling") || !strcmp(p->task, "language_model"))
+		snprintf(note, sizeof note, "%s convention, N=%" PRId64,
+			 ax_convention_names[o->c.convention], o->c.tgt_len[0]);
+	else
+		lengths_note(o, note, sizeof note);
+	snprintf(title, sizeof title, "%s: %s vs. Mult-Adds (archex counts, %s)",
+		 dataset_title(p->dataset), short_metric(p->metric), note);
+	const struct ax_plot_var vars[] = {
+		{ "data", path }, { "title_text", title },
+		{ "ylabel_text", metric_label(p->metric, p->higher_is_better) },
+		{ "show_labels", "1" },
+	};
+	return render(o, "tradeoff.gp", base, vars, 4);
+}
+
 static int plot_tradeoff(struct popts *o)
 {
 	struct ax_published_set set = { 0 };
@@ -234,30 +299,9 @@ static int plot_tradeoff(struct popts *o)
 		fprintf(stderr, "archex plot: error: out of memory\n");
 		goto free_all;
 	}
-	for (int64_t i = 0; i < set.n; i++) {
-		const struct ax_published *p = &set.rec[i];
-		for (int64_t j = 0; j < i; j++)
-			if (!strcmp(set.rec[j].config, p->config)) {
-				macs[i] = macs[j];
-				fam[i] = fam[j];
-				goto next;
-			}
-		char path[AX_PATH_MAX];
-		snprintf(path, sizeof path, "%s/%s.yaml", o->configs, p->config);
-		struct stat sb;
-		if (stat(path, &sb)) {
-			fprintf(stderr, "archex plot: note: no %s; %s on %s left out\n", path,
-				p->config, p->dataset);
-			fam[i] = NULL;
-			continue;
-		}
-		if (!count_one(o, path, cfg, &g, cost))
-			goto free_all;
-		bool lm = cfg->task == AX_TASK_LANGUAGE_MODEL;
-		macs[i] = (double)ax_poly_eval(&cost->macs, lm ? 0 : o->c.src_len[0], o->c.tgt_len[0]);
-		fam[i] = ax_sweep_family_title(ax_family_names[cfg->family]);
-next:;
-	}
+	if (!count_published(o, &set, macs, fam, cfg, &g, cost))
+		goto free_all;
+	/* one plot per (dataset, metric), in the order of first appearance */
 	for (int64_t i = 0; i < set.n; i++) {
 		if (done[i] || !fam[i])
 			continue;
@@ -270,30 +314,7 @@ next:;
 			done[j] = true;
 			pts[n++] = (struct ax_tradeoff_point){ fam[j], q->config, macs[j], q->value };
 		}
-		char base[160], path[AX_PATH_MAX + 200], title[512], note[96];
-		struct ax_atomic a;
-		snprintf(base, sizeof base, "%s%s%s-%s", o->name ? o->name : "tradeoff",
-			 "-", p->dataset, p->metric);
-		FILE *f = open_data(o, base, &a, path, sizeof path);
-		if (!f)
-			goto free_all;
-		ax_plotdata_tradeoff(f, pts, n);
-		if (!close_data(&a))
-			goto free_all;
-		/* a language model's only length is T */
-		if (!strcmp(p->task, "language_modeling") || !strcmp(p->task, "language_model"))
-			snprintf(note, sizeof note, "%s convention, N=%" PRId64,
-				 ax_convention_names[o->c.convention], o->c.tgt_len[0]);
-		else
-			lengths_note(o, note, sizeof note);
-		snprintf(title, sizeof title, "%s: %s vs. Mult-Adds (archex counts, %s)",
-			 dataset_title(p->dataset), short_metric(p->metric), note);
-		const struct ax_plot_var vars[] = {
-			{ "data", path }, { "title_text", title },
-			{ "ylabel_text", metric_label(p->metric, p->higher_is_better) },
-			{ "show_labels", "1" },
-		};
-		if (!render(o, "tradeoff.gp", base, vars, 4))
+		if (!tradeoff_plot(o, p, pts, n))
 			goto free_all;
 	}
 	rc = AX_EXIT_OK;

@@ -217,7 +217,16 @@ static void on_progress(void *ctx, const struct ax_sweep *sw,
 	bar(&p->c, sw, st, p->shard_n, false);
 }
 
-int ax_cmd_sweep(int argc, char **argv)
+/* The options of `archex sweep`. */
+struct sweep_args {
+	const char *out;                /* --out, or NULL for the default */
+	struct ax_sweep_dir_opts o;
+	bool plot, quiet;
+};
+
+/* Parses argv into a; returns -1 to go on, or the exit code (--help,
+ * usage errors). */
+static int sweep_options(int argc, char **argv, struct sweep_args *a)
 {
 	static const struct option longopts[] = {
 		{ "out", required_argument, NULL, 'o' },
@@ -230,33 +239,33 @@ int ax_cmd_sweep(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL;
-	struct ax_sweep_dir_opts o = { .run = { .shard_k = 0, .shard_n = 1, .jobs = 1 } };
-	bool plot = true, quiet = false;
+	*a = (struct sweep_args){ .o = { .run = { .shard_k = 0, .shard_n = 1, .jobs = 1 } },
+				  .plot = true };
+	struct ax_sweep_dir_opts *o = &a->o;
 	int64_t v;
 	int opt;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'o': out = optarg; break;
+		case 'o': a->out = optarg; break;
 		case 's':
-			if (!parse_shard(optarg, &o.run.shard_k, &o.run.shard_n))
+			if (!parse_shard(optarg, &o->run.shard_k, &o->run.shard_n))
 				return ax_cli_usage_error("sweep", "--shard wants K/N with 0 <= K < N, not '%s'", optarg);
 			break;
-		case 'r': o.resume = true; break;
+		case 'r': o->resume = true; break;
 		case 'j':
 			if (!ax_cli_parse_i64(optarg, 1, 64, &v))
 				return ax_cli_usage_error("sweep", "--jobs wants an integer in 1..64, not '%s'", optarg);
-			o.run.jobs = (int)v;
+			o->run.jobs = (int)v;
 			break;
 		case 'l':
 			if (!ax_cli_parse_i64(optarg, 1, INT64_MAX, &v))
 				return ax_cli_usage_error("sweep", "--limit wants a positive integer, not '%s'", optarg);
-			o.run.limit = v;
+			o->run.limit = v;
 			break;
-		case 'P': plot = false; break;
-		case 'q': quiet = true; break;
+		case 'P': a->plot = false; break;
+		case 'q': a->quiet = true; break;
 		case 'h': sweep_help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("sweep", "option '%s' needs a value", argv[optind - 1]);
 		default: return ax_cli_usage_error("sweep", "unknown option '%s'", ax_cli_unknown_opt(argv));
@@ -265,8 +274,33 @@ int ax_cmd_sweep(int argc, char **argv)
 	if (argc - optind != 1)
 		return ax_cli_usage_error("sweep", argc - optind ? "give one SWEEP.yaml" :
 					  "no SWEEP.yaml given");
+	return -1;
+}
 
-	int rc = AX_EXIT_ERROR;
+/* The counters of a finished run, on stderr. */
+static void report(const struct ax_sweep *sw, const struct ax_sweep_dir_opts *o,
+		   const struct ax_sweep_dir_stats *st, const char *dir)
+{
+	if (st->torn_bytes)
+		fprintf(stderr, "archex sweep: cut a torn last line (%" PRId64 " bytes) from %s/points.jsonl\n",
+			st->torn_bytes, dir);
+	fprintf(stderr, "archex sweep: %s: %" PRId64 " points (%s), %" PRId64
+		" in shard %d/%d: %" PRId64 " written, %" PRId64 " already there, %"
+		PRId64 " invalid, %" PRId64 " duplicates; %" PRId64 " meet the constraints\n",
+		sw->name, st->run.total, ax_sweep_strategy_names[sw->strategy], st->run.in_shard,
+		o->run.shard_k, o->run.shard_n, st->written, st->already, st->run.invalid,
+		st->run.duplicate, st->run.feasible);
+}
+
+int ax_cmd_sweep(int argc, char **argv)
+{
+	struct sweep_args args;
+	int rc = sweep_options(argc, argv, &args);
+	if (rc >= 0)
+		return rc;
+	struct ax_sweep_dir_opts o = args.o;
+
+	rc = AX_EXIT_ERROR;
 	struct ax_diag d = { 0 };
 	struct ax_sweep *sw = calloc(1, sizeof *sw);
 	struct ax_sweep_meta meta;
@@ -282,8 +316,8 @@ int ax_cmd_sweep(int argc, char **argv)
 		ax_cli_print_diag(&d);
 		goto free_sw;
 	}
-	if (out)
-		snprintf(dir, sizeof dir, "%s", out);
+	if (args.out)
+		snprintf(dir, sizeof dir, "%s", args.out);
 	else
 		snprintf(dir, sizeof dir, "results/sweeps/%s", sw->name);
 	if (isatty(STDERR_FILENO)) {
@@ -300,19 +334,11 @@ int ax_cmd_sweep(int argc, char **argv)
 			fprintf(stderr, "(use --resume to continue an interrupted sweep)\n");
 		goto free_sweep;
 	}
-	if (st.torn_bytes)
-		fprintf(stderr, "archex sweep: cut a torn last line (%" PRId64 " bytes) from %s/points.jsonl\n",
-			st.torn_bytes, dir);
-	fprintf(stderr, "archex sweep: %s: %" PRId64 " points (%s), %" PRId64
-		" in shard %d/%d: %" PRId64 " written, %" PRId64 " already there, %"
-		PRId64 " invalid, %" PRId64 " duplicates; %" PRId64 " meet the constraints\n",
-		sw->name, st.run.total, ax_sweep_strategy_names[sw->strategy], st.run.in_shard,
-		o.run.shard_k, o.run.shard_n, st.written, st.already, st.run.invalid,
-		st.run.duplicate, st.run.feasible);
+	report(sw, &o, &st, dir);
 	ax_sweep_meta_from(&meta, sw);
-	if (plot && !draw(dir, &meta, &rs))
+	if (args.plot && !draw(dir, &meta, &rs))
 		goto free_sweep;
-	if (!quiet)
+	if (!args.quiet)
 		summary(&meta, &rs, dir);
 	rc = fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
 free_sweep:

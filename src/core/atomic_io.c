@@ -1,7 +1,7 @@
 /*
- * atomic_io.c - atomic file replacement, durable JSON Lines appends,
- * torn-tail recovery and the id scanner used by --resume (see
- * atomic_io.h).
+ * atomic_io.c - atomic file replacement, JSON Lines appends (fsynced as
+ * a group every 250 ms and on close), torn-tail recovery and the id
+ * reader of JSON Lines files (see atomic_io.h).
  */
 #include "atomic_io.h"
 
@@ -16,6 +16,8 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "json_read.h"
 
 static enum ax_status io_error(struct ax_diag *d, const char *path,
 			       const char *op, int err)
@@ -364,179 +366,25 @@ close_fd:
 	return s;
 }
 
-static size_t skip_ws(const char *s, size_t i, size_t len)
-{
-	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
-			   s[i] == '\n'))
-		i++;
-	return i;
-}
-
-/* s[i] is an opening '"': returns the index of the closing '"', or len
- * if the string does not close inside the line. */
-static size_t string_end(const char *s, size_t i, size_t len)
-{
-	for (i++; i < len; i++) {
-		if (s[i] == '\\') {
-			i++;
-			continue;
-		}
-		if (s[i] == '"')
-			return i;
-	}
-	return len;
-}
-
-static int hex4(const char *s)
-{
-	int v = 0;
-	for (int k = 0; k < 4; k++) {
-		char c = s[k];
-		int h = c >= '0' && c <= '9' ? c - '0'
-			: c >= 'a' && c <= 'f' ? c - 'a' + 10
-			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-		if (h < 0)
-			return -1;
-		v = v * 16 + h;
-	}
-	return v;
-}
-
-static size_t put_utf8(char *out, unsigned long cp)
-{
-	unsigned char *o = (unsigned char *)out;
-	if (cp < 0x80) {
-		o[0] = (unsigned char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (unsigned char)(0xc0 | (cp >> 6));
-		o[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (unsigned char)(0xe0 | (cp >> 12));
-		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (unsigned char)(0xf0 | (cp >> 18));
-	o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (unsigned char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/* Unescapes the JSON string body s[0..n) into out (never longer than n).
- * Returns false on a bad escape, a lone surrogate or a raw control
- * character. */
-static bool unescape(const char *s, size_t n, char *out, size_t *out_len)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20)
-			return false;
-		if (c != '\\') {
-			out[o++] = (char)c;
-			continue;
-		}
-		if (++i >= n)
-			return false;
-		switch (s[i]) {
-		case '"': out[o++] = '"'; break;
-		case '\\': out[o++] = '\\'; break;
-		case '/': out[o++] = '/'; break;
-		case 'b': out[o++] = '\b'; break;
-		case 'f': out[o++] = '\f'; break;
-		case 'n': out[o++] = '\n'; break;
-		case 'r': out[o++] = '\r'; break;
-		case 't': out[o++] = '\t'; break;
-		case 'u': {
-			if (n - i < 5)
-				return false;
-			int hi = hex4(s + i + 1);
-			if (hi < 0)
-				return false;
-			i += 4;
-			unsigned long cp = (unsigned long)hi;
-			if (hi >= 0xdc00 && hi <= 0xdfff)
-				return false;
-			if (hi >= 0xd800 && hi <= 0xdbff) {
-				if (n - i < 7 || s[i + 1] != '\\' || s[i + 2] != 'u')
-					return false;
-				int lo = hex4(s + i + 3);
-				if (lo < 0xdc00 || lo > 0xdfff)
-					return false;
-				i += 6;
-				cp = 0x10000 + (((unsigned long)hi - 0xd800) << 10) +
-				     ((unsigned long)lo - 0xdc00);
-			}
-			o += put_utf8(out + o, cp);
-			break;
-		}
-		default:
-			return false;
-		}
-	}
-	*out_len = o;
-	return true;
-}
-
 enum ax_jsonl_id ax_jsonl_scan_id(const char *line, size_t len, char *out,
 				  size_t *out_len)
 {
-	size_t i = skip_ws(line, 0, len);
-	if (i >= len || line[i] != '{')
+	json_t *root = ax_json_parse(line, len, NULL);
+	if (!json_is_object(root)) {
+		json_decref(root);
 		return AX_JSONL_ID_MALFORMED;
-	int64_t depth = 1;
-	bool expect_key = true;
-	for (i++; i < len; i++) {
-		char c = line[i];
-		if (c == '"') {
-			size_t e = string_end(line, i, len);
-			if (e >= len)
-				return AX_JSONL_ID_MALFORMED;
-			bool is_id = depth == 1 && expect_key && e - i == 3 &&
-				     line[i + 1] == 'i' && line[i + 2] == 'd';
-			if (depth == 1 && expect_key)
-				expect_key = false;
-			i = e;
-			if (!is_id)
-				continue;
-			i = skip_ws(line, i + 1, len);
-			if (i >= len || line[i] != ':')
-				return AX_JSONL_ID_MALFORMED;
-			i = skip_ws(line, i + 1, len);
-			if (i >= len)
-				return AX_JSONL_ID_MALFORMED;
-			if (line[i] != '"')
-				return AX_JSONL_ID_ABSENT; /* "id" is not a string */
-			e = string_end(line, i, len);
-			if (e >= len ||
-			    !unescape(line + i + 1, e - i - 1, out, out_len))
-				return AX_JSONL_ID_MALFORMED;
-			return AX_JSONL_ID_FOUND;
-		}
-		switch (c) {
-		case '{':
-		case '[':
-			depth++;
-			break;
-		case '}':
-		case ']':
-			if (--depth == 0)
-				return AX_JSONL_ID_ABSENT;
-			break;
-		case ',':
-			if (depth == 1)
-				expect_key = true;
-			break;
-		default:
-			break;
-		}
 	}
-	return AX_JSONL_ID_MALFORMED;
+	const json_t *id = json_object_get(root, "id");
+	enum ax_jsonl_id r = AX_JSONL_ID_ABSENT;
+	if (json_is_string(id)) {
+		/* Unescaped, a string is never longer than its JSON form,
+		 * so it fits the len bytes out has. */
+		*out_len = json_string_length(id);
+		memcpy(out, json_string_value(id), *out_len);
+		r = AX_JSONL_ID_FOUND;
+	}
+	json_decref(root);
+	return r;
 }
 
 enum ax_status ax_jsonl_read_ids(const char *path, ax_jsonl_id_fn fn,

@@ -11,9 +11,9 @@
  * ax_atomic_abort() removes the temporary and leaves PATH untouched.
  *
  * JSON Lines (a sweep's results, DESIGN.md §7): each record is appended
- * with one write() on an O_APPEND descriptor and fsynced before the
- * append returns. A kill can still leave a torn last line (a write cut
- * short); ax_jsonl_recover() cuts the bytes after the last '\n' before a
+ * with one write() on an O_APPEND descriptor; fsync is grouped, at most
+ * every AX_JSONL_SYNC_SECONDS (250 ms) and on close, not run per append.
+ * A kill can still leave a torn last line (a write cut short); ax_jsonl_recover() cuts the bytes after the last '\n' before a
  * resumed run reads or appends, so a resume never sees a torn record.
  * O_APPEND writes are atomic with respect to other local writers; over NFS
  * they are not, so shards on a network file system write separate files
@@ -100,12 +100,13 @@ enum ax_jsonl_id {
 	AX_JSONL_ID_COUNT
 };
 
-/* Finds the string value of the top-level "id" member of the JSON object
- * in line[0..len) (nested objects and string contents are skipped; the
- * first "id" wins) and writes it unescaped into out, which needs room for
- * len bytes; *out_len gets its length (the id may hold NUL bytes). Reads
- * nothing outside line[0..len) and accepts any bytes. The member name is
- * matched as written, so "\u0069d" is not taken for "id". */
+/* Parses line[0..len) as one JSON object (ax_json_parse: libjansson)
+ * and writes the string value of its top-level "id" member, unescaped,
+ * into out, which needs room for len bytes; *out_len gets its length (the
+ * id may hold NUL bytes). Member names are compared unescaped, and of
+ * repeated "id" members the last wins, as in every archex JSON reader.
+ * Anything but one valid JSON object (broken syntax, invalid UTF-8,
+ * trailing bytes) is AX_JSONL_ID_MALFORMED. */
 enum ax_jsonl_id ax_jsonl_scan_id(const char *line, size_t len, char *out,
 				  size_t *out_len);
 

@@ -221,72 +221,111 @@ bool ax_expr_compile(struct ax_expr *e, const char *text, bool integer,
 	return true;
 }
 
-double ax_expr_eval_f64(const struct ax_expr *e, ax_expr_var_fn var, const void *ctx)
+/* One stack slot: .i in integer mode, .f otherwise. */
+union slot {
+	double f;
+	int64_t i;
+};
+
+/* Applies OP to the two top slots in the mode of the walk. */
+#define BINARY(OP)                                                     \
+	do {                                                           \
+		if (integer)                                           \
+			a.i = a.i OP b.i;                              \
+		else                                                   \
+			a.f = a.f OP b.f;                              \
+	} while (0)
+/* Keeps a if a CMP b holds, else b (min with <, max with >). */
+#define SELECT(CMP)                                                    \
+	do {                                                           \
+		if (integer)                                           \
+			a.i = a.i CMP b.i ? a.i : b.i;                 \
+		else                                                   \
+			a.f = a.f CMP b.f ? a.f : b.f;                 \
+	} while (0)
+
+/* The one walk of the postfix program. integer selects int64 slots (/
+ * truncates, % is the C remainder, a zero divisor fails) or double slots
+ * (IEEE division, fmod); constants and variables are converted on push.
+ * Both entry points pass a constant and the walk is forced inline, so
+ * each gets its own copy with the mode tests folded away. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline bool eval(const struct ax_expr *e, bool integer,
+			ax_expr_var_fn var, const void *ctx, union slot *out)
 {
-	double st[AX_EXPR_MAX_INS];
+	union slot st[AX_EXPR_MAX_INS];
 	int sp = 0;
 	for (int i = 0; i < e->n; i++) {
 		const struct ax_expr_ins *in = &e->ins[i];
-		double b = sp > 0 ? st[sp - 1] : 0, a = sp > 1 ? st[sp - 2] : 0;
+		union slot b = sp > 0 ? st[sp - 1] : (union slot){ 0 };
+		union slot a = sp > 1 ? st[sp - 2] : (union slot){ 0 };
+		double pushed;
 		switch (in->op) {
-		case AX_EXPR_CONST: st[sp++] = in->num; continue;
-		case AX_EXPR_VAR: st[sp++] = var(ctx, in->var); continue;
-		case AX_EXPR_NEG: st[sp - 1] = -b; continue;
-		case AX_EXPR_ADD: a += b; break;
-		case AX_EXPR_SUB: a -= b; break;
-		case AX_EXPR_MUL: a *= b; break;
-		case AX_EXPR_DIV: a /= b; break;
-		case AX_EXPR_MOD: a = fmod(a, b); break;
-		case AX_EXPR_MIN: a = a < b ? a : b; break;
-		case AX_EXPR_MAX: a = a > b ? a : b; break;
-		case AX_EXPR_LE: a = a <= b; break;
-		case AX_EXPR_LT: a = a < b; break;
-		case AX_EXPR_GE: a = a >= b; break;
-		case AX_EXPR_GT: a = a > b; break;
-		case AX_EXPR_EQ: a = a == b; break;
-		case AX_EXPR_NE: a = a != b; break;
+		case AX_EXPR_CONST:
+		case AX_EXPR_VAR:
+			pushed = in->op == AX_EXPR_CONST ? in->num : var(ctx, in->var);
+			if (integer)
+				st[sp++].i = (int64_t)pushed;
+			else
+				st[sp++].f = pushed;
+			continue;
+		case AX_EXPR_NEG:
+			if (integer)
+				st[sp - 1].i = -b.i;
+			else
+				st[sp - 1].f = -b.f;
+			continue;
+		case AX_EXPR_ADD: BINARY(+); break;
+		case AX_EXPR_SUB: BINARY(-); break;
+		case AX_EXPR_MUL: BINARY(*); break;
+		case AX_EXPR_DIV:
+			if (integer && b.i == 0)
+				return false;
+			BINARY(/);
+			break;
+		case AX_EXPR_MOD:
+			if (!integer)
+				a.f = fmod(a.f, b.f);
+			else if (b.i == 0)
+				return false;
+			else
+				a.i %= b.i;
+			break;
+		case AX_EXPR_MIN: SELECT(<); break;
+		case AX_EXPR_MAX: SELECT(>); break;
+		case AX_EXPR_LE: BINARY(<=); break;
+		case AX_EXPR_LT: BINARY(<); break;
+		case AX_EXPR_GE: BINARY(>=); break;
+		case AX_EXPR_GT: BINARY(>); break;
+		case AX_EXPR_EQ: BINARY(==); break;
+		case AX_EXPR_NE: BINARY(!=); break;
 		case AX_EXPR_OPCODE_COUNT: break;
 		}
 		st[sp - 2] = a;
 		sp--;
 	}
-	return sp ? st[0] : 0;
+	*out = sp ? st[0] : (union slot){ 0 };
+	return true;
+}
+
+#undef BINARY
+#undef SELECT
+
+double ax_expr_eval_f64(const struct ax_expr *e, ax_expr_var_fn var, const void *ctx)
+{
+	union slot v;
+	eval(e, false, var, ctx, &v);
+	return v.f;
 }
 
 bool ax_expr_eval_i64(const struct ax_expr *e, ax_expr_var_fn var,
 		      const void *ctx, int64_t *out)
 {
-	int64_t st[AX_EXPR_MAX_INS];
-	int sp = 0;
-	for (int i = 0; i < e->n; i++) {
-		const struct ax_expr_ins *in = &e->ins[i];
-		int64_t b = sp > 0 ? st[sp - 1] : 0, a = sp > 1 ? st[sp - 2] : 0;
-		switch (in->op) {
-		case AX_EXPR_CONST: st[sp++] = (int64_t)in->num; continue;
-		case AX_EXPR_VAR: st[sp++] = (int64_t)var(ctx, in->var); continue;
-		case AX_EXPR_NEG: st[sp - 1] = -b; continue;
-		case AX_EXPR_ADD: a += b; break;
-		case AX_EXPR_SUB: a -= b; break;
-		case AX_EXPR_MUL: a *= b; break;
-		case AX_EXPR_DIV:
-		case AX_EXPR_MOD:
-			if (b == 0)
-				return false;
-			a = in->op == AX_EXPR_DIV ? a / b : a % b;
-			break;
-		case AX_EXPR_MIN: a = a < b ? a : b; break;
-		case AX_EXPR_MAX: a = a > b ? a : b; break;
-		case AX_EXPR_LE: a = a <= b; break;
-		case AX_EXPR_LT: a = a < b; break;
-		case AX_EXPR_GE: a = a >= b; break;
-		case AX_EXPR_GT: a = a > b; break;
-		case AX_EXPR_EQ: a = a == b; break;
-		case AX_EXPR_NE: a = a != b; break;
-		case AX_EXPR_OPCODE_COUNT: break;
-		}
-		st[sp - 2] = a;
-		sp--;
-	}
-	*out = sp ? st[0] : 0;
+	union slot v;
+	if (!eval(e, true, var, ctx, &v))
+		return false;
+	*out = v.i;
 	return true;
 }

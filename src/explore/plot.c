@@ -123,6 +123,96 @@ static void first_error(const char *text, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)n, start);
 }
 
+/* "name='value'; ..." for one gnuplot -e, in a new buffer (*out, caller
+ * frees); values are quoted by append_quoted. */
+static enum ax_status var_commands(const char *template_path,
+				   const struct ax_plot_var *vars, int nvars,
+				   char **out, struct ax_diag *d)
+{
+	size_t vcap = 64;
+	for (int i = 0; i < nvars; i++)
+		vcap += strlen(vars[i].name ? vars[i].name : "") +
+			2 * strlen(vars[i].value ? vars[i].value : "") + 8;
+	char *varcmd = malloc(vcap);
+	*out = varcmd;
+	if (!varcmd)
+		return ax_diag_set(d, AX_ERR_NOMEM, template_path, 0, 0, "out of memory");
+	varcmd[0] = '\0';
+	for (int i = 0; i < nvars; i++) {
+		if (!valid_name(vars[i].name) || !vars[i].value)
+			return ax_diag_set(d, AX_ERR_INPUT, template_path, 0, 0,
+					   "plot variable %d: bad name \"%s\" or no value",
+					   i, vars[i].name ? vars[i].name : "(null)");
+		strcat(varcmd, vars[i].name);
+		strcat(varcmd, "=");
+		if (!append_quoted(varcmd, vcap, vars[i].value))
+			return ax_diag_set(d, AX_ERR_INPUT, template_path, 0, 0,
+					   "plot variable %s: value holds a control "
+					   "character", vars[i].name);
+		strcat(varcmd, "; ");
+	}
+	return AX_OK;
+}
+
+/* Runs gnuplot -e termcmd -e varcmd template with stdin from /dev/null
+ * and stdout and stderr collected into errbuf (NUL-terminated, cut to
+ * size); *status gets the waitpid status. */
+static enum ax_status run_gnuplot(const char *gnuplot, char *termcmd, char *varcmd,
+				  const char *template_path, const char *out_path,
+				  char *errbuf, size_t size, int *status,
+				  struct ax_diag *d)
+{
+	int pipefd[2];
+	if (pipe(pipefd) != 0)
+		return ax_diag_set(d, AX_ERR_IO, out_path, 0, 0, "pipe: %s",
+				   strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0) {
+		enum ax_status s = ax_diag_set(d, AX_ERR_IO, out_path, 0, 0,
+					       "fork: %s", strerror(errno));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return s;
+	}
+	if (pid == 0) {
+		/* Child: stdin from /dev/null, stdout and stderr to the pipe. */
+		int null = open("/dev/null", O_RDONLY);
+		if (null >= 0) {
+			dup2(null, 0);
+			close(null);
+		}
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		char *argv[] = {(char *)gnuplot, "-e", termcmd, "-e", varcmd,
+				(char *)template_path, NULL};
+		execv(gnuplot, argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	size_t elen = 0;
+	for (;;) {
+		char chunk[1024];
+		ssize_t r = read(pipefd[0], chunk, sizeof chunk);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		size_t take = (size_t)r;
+		if (take > size - 1 - elen)
+			take = size - 1 - elen;
+		memcpy(errbuf + elen, chunk, take);
+		elen += take;
+	}
+	errbuf[elen] = '\0';
+	close(pipefd[0]);
+	*status = 0;
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	return AX_OK;
+}
+
 enum ax_status ax_plot_render(const char *template_path, const char *out_path,
 			      enum ax_plot_format fmt,
 			      const struct ax_plot_var *vars, int nvars,
@@ -143,37 +233,17 @@ enum ax_status ax_plot_render(const char *template_path, const char *out_path,
 		return ax_diag_set(d, AX_ERR_IO, template_path, 0, 0,
 				   "open plot template: %s", strerror(errno));
 
-	enum ax_status s = AX_OK;
 	/* argv: gnuplot -e TERM -e VARS template NULL; the variables go into
 	 * one -e so their number does not bound argv. */
-	size_t vcap = 64;
-	for (int i = 0; i < nvars; i++)
-		vcap += strlen(vars[i].name ? vars[i].name : "") +
-			2 * strlen(vars[i].value ? vars[i].value : "") + 8;
-	char *varcmd = malloc(vcap);
+	char *varcmd = NULL;
 	char *termcmd = malloc(2 * GP_PATH_MAX + 256);
 	char *tmp = malloc(GP_PATH_MAX + 64);
-	if (!varcmd || !termcmd || !tmp) {
+	enum ax_status s = var_commands(template_path, vars, nvars, &varcmd, d);
+	if (s)
+		goto free_bufs;
+	if (!termcmd || !tmp) {
 		s = ax_diag_set(d, AX_ERR_NOMEM, out_path, 0, 0, "out of memory");
 		goto free_bufs;
-	}
-	varcmd[0] = '\0';
-	for (int i = 0; i < nvars; i++) {
-		if (!valid_name(vars[i].name) || !vars[i].value) {
-			s = ax_diag_set(d, AX_ERR_INPUT, template_path, 0, 0,
-					"plot variable %d: bad name \"%s\" or no value",
-					i, vars[i].name ? vars[i].name : "(null)");
-			goto free_bufs;
-		}
-		strcat(varcmd, vars[i].name);
-		strcat(varcmd, "=");
-		if (!append_quoted(varcmd, vcap, vars[i].value)) {
-			s = ax_diag_set(d, AX_ERR_INPUT, template_path, 0, 0,
-					"plot variable %s: value holds a control "
-					"character", vars[i].name);
-			goto free_bufs;
-		}
-		strcat(varcmd, "; ");
 	}
 	if ((size_t)snprintf(tmp, GP_PATH_MAX + 64, "%s.tmp.%ld", out_path,
 			     (long)getpid()) >= GP_PATH_MAX + 64) {
@@ -188,57 +258,11 @@ enum ax_status ax_plot_render(const char *template_path, const char *out_path,
 		goto free_bufs;
 	}
 
-	int pipefd[2];
-	if (pipe(pipefd) != 0) {
-		s = ax_diag_set(d, AX_ERR_IO, out_path, 0, 0, "pipe: %s",
-				strerror(errno));
-		goto free_bufs;
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		s = ax_diag_set(d, AX_ERR_IO, out_path, 0, 0, "fork: %s",
-				strerror(errno));
-		close(pipefd[0]);
-		close(pipefd[1]);
-		goto free_bufs;
-	}
-	if (pid == 0) {
-		/* Child: stdin from /dev/null, stdout and stderr to the pipe. */
-		int null = open("/dev/null", O_RDONLY);
-		if (null >= 0) {
-			dup2(null, 0);
-			close(null);
-		}
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		char *argv[] = {gnuplot, "-e", termcmd, "-e", varcmd,
-				(char *)template_path, NULL};
-		execv(gnuplot, argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
 	char errbuf[4096];
-	size_t elen = 0;
-	for (;;) {
-		char chunk[1024];
-		ssize_t r = read(pipefd[0], chunk, sizeof chunk);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		size_t take = (size_t)r;
-		if (take > sizeof errbuf - 1 - elen)
-			take = sizeof errbuf - 1 - elen;
-		memcpy(errbuf + elen, chunk, take);
-		elen += take;
-	}
-	errbuf[elen] = '\0';
-	close(pipefd[0]);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	int status;
+	if ((s = run_gnuplot(gnuplot, termcmd, varcmd, template_path, out_path,
+			     errbuf, sizeof errbuf, &status, d)))
+		goto free_bufs;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char line[512];
 		first_error(errbuf, line, sizeof line);

@@ -1,22 +1,21 @@
 /*
- * sweep_out.c - sweep.json, reading points.jsonl back, and the pareto,
- * best and plot-data tables (see sweep_out.h). The reader is a small
- * strict JSON scanner for the lines archex writes: it extracts the
- * top-level members the tables need and skips the rest.
+ * sweep_out.c - sweep.json written and read back, and the records of
+ * points.jsonl read back, deduplicated and ordered (see sweep_out.h).
+ * Both files are read with libjansson (json_read.h); the readers take
+ * the top-level members the tables need and ignore the rest. The tables
+ * are in sweep_tables.c, the output directory in sweep_dir.c.
  */
 #include "sweep_out.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <sys/types.h>
 
-#include "atomic_io.h"
-#include "pareto.h"
 #include "json.h"
+#include "json_read.h"
 
 /* --- meta ------------------------------------------------------------ */
 
@@ -41,17 +40,6 @@ void ax_sweep_meta_from(struct ax_sweep_meta *m, const struct ax_sweep *sw)
 	m->budget_metric = sw->budget_metric;
 	m->n_budgets = sw->n_budgets;
 	memcpy(m->budget, sw->budget, sizeof m->budget);
-}
-
-/* CSV cells: integers exactly, other numbers with 9 digits, NaN empty */
-static void csv_num(FILE *f, double v)
-{
-	if (!isfinite(v))
-		return;
-	if (v == floor(v) && fabs(v) < 9e15)
-		fprintf(f, "%.0f", v);
-	else
-		fprintf(f, "%.9g", v);
 }
 
 void ax_sweep_meta_write(FILE *f, const struct ax_sweep_meta *m)
@@ -129,195 +117,7 @@ bool ax_sweep_meta_equal(const struct ax_sweep_meta *a, const struct ax_sweep_me
 	return true;
 }
 
-/* --- a small JSON scanner ----------------------------------------------- */
-
-struct jr {
-	const char *s;
-	size_t n, i;
-	int depth;
-};
-
-static void jws(struct jr *j)
-{
-	while (j->i < j->n && (j->s[j->i] == ' ' || j->s[j->i] == '\t' ||
-			       j->s[j->i] == '\n' || j->s[j->i] == '\r'))
-		j->i++;
-}
-
-static bool jlit(struct jr *j, const char *lit)
-{
-	size_t k = strlen(lit);
-	if (j->n - j->i < k || memcmp(j->s + j->i, lit, k))
-		return false;
-	j->i += k;
-	return true;
-}
-
-/* A string into out (NUL-terminated, truncated to size); \u escapes
- * outside ASCII become '?'. */
-static bool jstring(struct jr *j, char *out, size_t size)
-{
-	size_t o = 0;
-	jws(j);
-	if (j->i >= j->n || j->s[j->i] != '"')
-		return false;
-	j->i++;
-	while (j->i < j->n) {
-		char c = j->s[j->i++];
-		if (c == '"') {
-			if (out)
-				out[o < size ? o : size - 1] = '\0';
-			return true;
-		}
-		if ((unsigned char)c < 0x20)
-			return false;
-		if (c == '\\') {
-			if (j->i >= j->n)
-				return false;
-			char e = j->s[j->i++];
-			switch (e) {
-			case 'n': c = '\n'; break;
-			case 't': c = '\t'; break;
-			case 'r': c = '\r'; break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case '"': case '\\': case '/': c = e; break;
-			case 'u': {
-				if (j->n - j->i < 4)
-					return false;
-				unsigned v = 0;
-				for (int k = 0; k < 4; k++) {
-					char h = j->s[j->i++];
-					v = v * 16 + (unsigned)(h >= '0' && h <= '9' ? h - '0' :
-						h >= 'a' && h <= 'f' ? h - 'a' + 10 :
-						h >= 'A' && h <= 'F' ? h - 'A' + 10 : 99);
-					if (v > 0xffff)
-						return false;
-				}
-				c = v < 0x80 ? (char)v : '?';
-				break;
-			}
-			default:
-				return false;
-			}
-		}
-		if (out && o + 1 < size)
-			out[o++] = c;
-	}
-	return false;
-}
-
-static bool jnumber(struct jr *j, double *v)
-{
-	jws(j);
-	if (jlit(j, "null")) {
-		*v = NAN;
-		return true;
-	}
-	char buf[64];
-	size_t k = 0;
-	while (j->i < j->n && k + 1 < sizeof buf && strchr("+-0123456789.eE", j->s[j->i]))
-		buf[k++] = j->s[j->i++];
-	buf[k] = '\0';
-	char *end;
-	*v = strtod(buf, &end);
-	return k && *end == '\0';
-}
-
-static bool jskip(struct jr *j)
-{
-	jws(j);
-	if (j->i >= j->n || ++j->depth > 64)
-		return false;
-	char c = j->s[j->i];
-	bool ok = true;
-	if (c == '"') {
-		ok = jstring(j, NULL, 0);
-	} else if (c == '{' || c == '[') {
-		char close = c == '{' ? '}' : ']';
-		j->i++;
-		jws(j);
-		if (j->i < j->n && j->s[j->i] == close) {
-			j->i++;
-		} else {
-			for (;;) {
-				if (c == '{') {
-					if (!jstring(j, NULL, 0))
-						return false;
-					jws(j);
-					if (!jlit(j, ":"))
-						return false;
-				}
-				if (!jskip(j))
-					return false;
-				jws(j);
-				if (jlit(j, ","))
-					continue;
-				if (j->i < j->n && j->s[j->i] == close) {
-					j->i++;
-					break;
-				}
-				return false;
-			}
-		}
-	} else if (c == 't') {
-		ok = jlit(j, "true");
-	} else if (c == 'f') {
-		ok = jlit(j, "false");
-	} else {
-		double v;
-		ok = jnumber(j, &v);
-	}
-	j->depth--;
-	return ok;
-}
-
-/* Iterates the members of an object: calls fn(ctx, key, j) positioned at
- * each value; fn must consume the value. */
-typedef bool (*member_fn)(void *ctx, const char *key, struct jr *j);
-
-static bool jobject(struct jr *j, member_fn fn, void *ctx)
-{
-	jws(j);
-	if (!jlit(j, "{"))
-		return false;
-	jws(j);
-	if (jlit(j, "}"))
-		return true;
-	for (;;) {
-		char key[128];
-		if (!jstring(j, key, sizeof key))
-			return false;
-		jws(j);
-		if (!jlit(j, ":"))
-			return false;
-		if (!fn(ctx, key, j))
-			return false;
-		jws(j);
-		if (jlit(j, ","))
-			continue;
-		return jlit(j, "}");
-	}
-}
-
-/* Iterates array items: fn(ctx, NULL, j) for each. */
-static bool jarray(struct jr *j, member_fn fn, void *ctx)
-{
-	jws(j);
-	if (!jlit(j, "["))
-		return false;
-	jws(j);
-	if (jlit(j, "]"))
-		return true;
-	for (;;) {
-		if (!fn(ctx, NULL, j))
-			return false;
-		jws(j);
-		if (jlit(j, ","))
-			continue;
-		return jlit(j, "]");
-	}
-}
+/* --- reading sweep.json and points.jsonl (jansson, json_read.h) ------ */
 
 static bool parse_objective(const char *s, struct ax_sweep_objective *o)
 {
@@ -328,86 +128,105 @@ static bool parse_objective(const char *s, struct ax_sweep_objective *o)
 	return o->metric >= 0;
 }
 
-struct meta_ctx {
-	struct ax_sweep_meta *m;
-};
-
-static bool meta_family(void *vctx, const char *key, struct jr *j);
-static bool meta_family_member(void *vctx, const char *key, struct jr *j)
+/* An objective string such as "min:macs". */
+static bool get_objective(const json_t *v, struct ax_sweep_objective *o)
 {
-	struct ax_sweep_meta *m = vctx;
-	int f = m->n_families - 1;
-	if (!strcmp(key, "name"))
-		return jstring(j, m->family[f], sizeof m->family[f]);
-	if (!strcmp(key, "kind"))
-		return jstring(j, m->family_kind[f], sizeof m->family_kind[f]);
-	return jskip(j);
-}
-
-static bool meta_family(void *vctx, const char *key, struct jr *j)
-{
-	struct ax_sweep_meta *m = vctx;
-	(void)key;
-	if (m->n_families == AX_SWEEP_MAX_FAMILIES)
-		return false;
-	m->n_families++;
-	return jobject(j, meta_family_member, m);
-}
-
-static bool meta_objective(void *vctx, const char *key, struct jr *j)
-{
-	struct ax_sweep_meta *m = vctx;
 	char s[96];
-	(void)key;
-	if (m->n_objectives == AX_SWEEP_MAX_OBJECTIVES || !jstring(j, s, sizeof s))
-		return false;
-	return parse_objective(s, &m->objective[m->n_objectives++]);
+	return ax_json_get_str(v, s, sizeof s) && parse_objective(s, o);
 }
 
-static bool meta_budget(void *vctx, const char *key, struct jr *j)
+/* "families": [{"name": ..., "kind": ...}, ...]; other members ignored. */
+static bool meta_families(struct ax_sweep_meta *m, const json_t *a)
 {
-	struct ax_sweep_meta *m = vctx;
-	(void)key;
-	if (m->n_budgets == AX_SWEEP_MAX_BUDGETS)
+	size_t i;
+	const json_t *v;
+	if (!json_is_array(a))
 		return false;
-	return jnumber(j, &m->budget[m->n_budgets++]);
-}
-
-static bool meta_member(void *vctx, const char *key, struct jr *j)
-{
-	struct ax_sweep_meta *m = vctx;
-	char s[128];
-	double v;
-	if (!strcmp(key, "name"))
-		return jstring(j, m->name, sizeof m->name);
-	if (!strcmp(key, "convention"))
-		return jstring(j, m->convention, sizeof m->convention);
-	if (!strcmp(key, "mode"))
-		return jstring(j, m->mode, sizeof m->mode);
-	if (!strcmp(key, "src_len") || !strcmp(key, "tgt_len") || !strcmp(key, "n_points")) {
-		if (!jnumber(j, &v))
+	json_array_foreach(a, i, v) {
+		if (m->n_families == AX_SWEEP_MAX_FAMILIES || !json_is_object(v))
 			return false;
-		*(key[0] == 's' ? &m->src_len : key[0] == 't' ? &m->tgt_len : &m->n_points) = (int64_t)v;
-		return true;
+		int f = m->n_families++;
+		const json_t *name = json_object_get(v, "name");
+		const json_t *kind = json_object_get(v, "kind");
+		if ((name && !ax_json_get_str(name, m->family[f], sizeof m->family[f])) ||
+		    (kind && !ax_json_get_str(kind, m->family_kind[f],
+					      sizeof m->family_kind[f])))
+			return false;
 	}
-	if (!strcmp(key, "families"))
-		return jarray(j, meta_family, m);
-	if (!strcmp(key, "objectives"))
-		return jarray(j, meta_objective, m);
-	if (!strcmp(key, "budgets"))
-		return jarray(j, meta_budget, m);
-	if (!strcmp(key, "best"))
-		return jstring(j, s, sizeof s) && parse_objective(s, &m->best);
-	if (!strcmp(key, "budget_metric"))
-		return jstring(j, s, sizeof s) && (m->budget_metric = ax_metric_find(s)) >= 0;
-	return jskip(j);
+	return true;
 }
 
-static char *slurp(const char *path, size_t *len, struct ax_diag *d)
+static bool meta_lists(struct ax_sweep_meta *m, const json_t *root)
+{
+	size_t i;
+	const json_t *v, *a;
+	if ((a = json_object_get(root, "families")) && !meta_families(m, a))
+		return false;
+	if ((a = json_object_get(root, "objectives"))) {
+		if (!json_is_array(a))
+			return false;
+		json_array_foreach(a, i, v)
+			if (m->n_objectives == AX_SWEEP_MAX_OBJECTIVES ||
+			    !get_objective(v, &m->objective[m->n_objectives++]))
+				return false;
+	}
+	if ((a = json_object_get(root, "budgets"))) {
+		if (!json_is_array(a))
+			return false;
+		json_array_foreach(a, i, v)
+			if (m->n_budgets == AX_SWEEP_MAX_BUDGETS ||
+			    !ax_json_get_f64(v, &m->budget[m->n_budgets++]))
+				return false;
+	}
+	return true;
+}
+
+/* The members of sweep.json; absent ones keep their defaults, unknown
+ * ones are ignored, a known one of the wrong type fails. */
+static bool meta_members(struct ax_sweep_meta *m, const json_t *root)
+{
+	static const struct { const char *key; size_t off; } ints[] = {
+		{ "src_len", offsetof(struct ax_sweep_meta, src_len) },
+		{ "tgt_len", offsetof(struct ax_sweep_meta, tgt_len) },
+		{ "n_points", offsetof(struct ax_sweep_meta, n_points) },
+	};
+	const json_t *v;
+	char s[128];
+	if (!json_is_object(root))
+		return false;
+	if (((v = json_object_get(root, "name")) &&
+	     !ax_json_get_str(v, m->name, sizeof m->name)) ||
+	    ((v = json_object_get(root, "convention")) &&
+	     !ax_json_get_str(v, m->convention, sizeof m->convention)) ||
+	    ((v = json_object_get(root, "mode")) &&
+	     !ax_json_get_str(v, m->mode, sizeof m->mode)))
+		return false;
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+		if ((v = json_object_get(root, ints[i].key)) &&
+		    !ax_json_get_i64(v, INT64_MIN, INT64_MAX,
+				     (int64_t *)((char *)m + ints[i].off)))
+			return false;
+	if ((v = json_object_get(root, "best")) && !get_objective(v, &m->best))
+		return false;
+	if ((v = json_object_get(root, "budget_metric")) &&
+	    (!ax_json_get_str(v, s, sizeof s) ||
+	     (m->budget_metric = ax_metric_find(s)) < 0))
+		return false;
+	return meta_lists(m, root);
+}
+
+/* The bytes of path from offset from to the end, NUL-terminated. */
+static char *slurp_from(const char *path, int64_t from, size_t *len,
+			struct ax_diag *d)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		ax_diag_set(d, AX_ERR_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (from && fseeko(f, (off_t)from, SEEK_SET) != 0) {
+		ax_diag_set(d, AX_ERR_IO, path, 0, 0, "cannot seek: %s", strerror(errno));
+		fclose(f);
 		return NULL;
 	}
 	char *buf = NULL;
@@ -447,123 +266,188 @@ enum ax_status ax_sweep_meta_read(struct ax_sweep_meta *m, const char *path,
 	memset(m, 0, sizeof *m);
 	m->budget_metric = AX_METRIC_MACS;
 	size_t len;
-	char *buf = slurp(path, &len, d);
+	char *buf = slurp_from(path, 0, &len, d);
 	if (!buf)
 		return d ? d->status : AX_ERR_IO;
-	struct jr j = { .s = buf, .n = len };
-	bool ok = jobject(&j, meta_member, m) && m->n_families > 0 && m->n_objectives > 0;
+	int col = 1;
+	json_t *root = ax_json_parse(buf, len, &col);
+	bool ok = root && meta_members(m, root) && m->n_families > 0 &&
+		  m->n_objectives > 0;
+	json_decref(root);
 	free(buf);
 	if (!ok)
-		return ax_diag_set(d, AX_ERR_FORMAT, path, 1, (int)j.i + 1,
+		return ax_diag_set(d, AX_ERR_FORMAT, path, 1, col,
 				   "not an archex sweep.json");
 	return AX_OK;
 }
 
 /* --- records ------------------------------------------------------------ */
 
-struct rec_ctx {
-	const struct ax_sweep_meta *m;
-	struct ax_sweep_rec *r;
-	bool has_id, has_index, has_family;
-};
-
-static bool rec_metric(void *vctx, const char *key, struct jr *j)
+/* "metrics": {name: number or null, ...}; names not in ax_metric_names
+ * are ignored. */
+static bool rec_metrics(struct ax_sweep_rec *r, const json_t *o)
 {
-	struct rec_ctx *c = vctx;
-	int k = ax_metric_find(key);
-	if (k < 0)
-		return jskip(j);
-	return jnumber(j, &c->r->metrics[k]);
+	const char *key;
+	const json_t *v;
+	if (!json_is_object(o))
+		return false;
+	json_object_foreach((json_t *)o, key, v) {
+		int k = ax_metric_find(key);
+		if (k >= 0 && !ax_json_get_f64(v, &r->metrics[k]))
+			return false;
+	}
+	return true;
 }
 
-static bool rec_member(void *vctx, const char *key, struct jr *j)
+/* Fills r from one parsed line: id, index and family are required, the
+ * family must be one of m's; name, feasible and metrics are optional. */
+static bool rec_members(struct ax_sweep_rec *r, const struct ax_sweep_meta *m,
+			const json_t *root)
 {
-	struct rec_ctx *c = vctx;
-	struct ax_sweep_rec *r = c->r;
-	if (!strcmp(key, "id"))
-		return (c->has_id = jstring(j, r->id, sizeof r->id));
-	if (!strcmp(key, "name"))
-		return jstring(j, r->name, sizeof r->name);
-	if (!strcmp(key, "index")) {
-		double v;
-		if (!jnumber(j, &v) || v != floor(v) || v < 0)
-			return false;
-		r->index = (int64_t)v;
-		return (c->has_index = true);
-	}
-	if (!strcmp(key, "family")) {
-		char s[64];
-		if (!jstring(j, s, sizeof s))
-			return false;
-		for (int f = 0; f < c->m->n_families; f++)
-			if (!strcmp(s, c->m->family[f])) {
-				r->family = f;
-				return (c->has_family = true);
-			}
+	const json_t *v;
+	char fam[64];
+	if (!json_is_object(root) ||
+	    !ax_json_get_str(json_object_get(root, "id"), r->id, sizeof r->id) ||
+	    !ax_json_get_i64(json_object_get(root, "index"), 0, INT64_MAX,
+			     &r->index) ||
+	    !ax_json_get_str(json_object_get(root, "family"), fam, sizeof fam))
 		return false;
+	r->family = -1;
+	for (int f = 0; f < m->n_families && r->family < 0; f++)
+		if (!strcmp(fam, m->family[f]))
+			r->family = f;
+	if (r->family < 0)
+		return false;
+	if ((v = json_object_get(root, "name")) &&
+	    !ax_json_get_str(v, r->name, sizeof r->name))
+		return false;
+	if ((v = json_object_get(root, "feasible"))) {
+		if (!json_is_boolean(v))
+			return false;
+		r->feasible = json_is_true(v);
 	}
-	if (!strcmp(key, "feasible")) {
-		jws(j);
-		if (jlit(j, "true"))
-			return (r->feasible = true);
-		return jlit(j, "false");
+	v = json_object_get(root, "metrics");
+	return !v || rec_metrics(r, v);
+}
+
+/* Appends the line [text, text + n) to rs as a record parsed from root
+ * (NULL after a syntax error at column col). */
+static enum ax_status add_rec(struct ax_sweep_recs *rs, const struct ax_sweep_meta *m,
+			      const char *path, const json_t *root, int col,
+			      const char *text, size_t n, int64_t lineno,
+			      struct ax_diag *d)
+{
+	if (rs->n == rs->cap) {
+		int64_t cap = rs->cap ? 2 * rs->cap : 1024;
+		struct ax_sweep_rec *p = realloc(rs->r, (size_t)cap * sizeof *p);
+		if (!p)
+			return ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
+		rs->r = p;
+		rs->cap = cap;
 	}
-	if (!strcmp(key, "metrics"))
-		return jobject(j, rec_metric, c);
-	return jskip(j);
+	struct ax_sweep_rec *r = &rs->r[rs->n];
+	memset(r, 0, sizeof *r);
+	for (int k = 0; k < AX_METRIC_COUNT; k++)
+		r->metrics[k] = NAN;
+	if (!root || !rec_members(r, m, root))
+		return ax_diag_set(d, AX_ERR_FORMAT, path, (int)lineno, col,
+				   "not a point of sweep '%s' (a foreign or corrupt line)",
+				   m->name);
+	r->line = malloc(n + 1);
+	if (!r->line)
+		return ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
+	memcpy(r->line, text, n);
+	r->line[n] = '\0';
+	r->len = n;
+	rs->n++;
+	return AX_OK;
+}
+
+/* Reads the complete lines of path from pos->offset on, parsing each
+ * once. With rs: appends each as a record, stopping at (and failing on)
+ * the first that is not a point of m. With fn: hands it the string "id"
+ * of each line that has one, as ax_jsonl_read_ids does; then a line
+ * that is not a point of m stops only the records (pos->all_recs turns
+ * false). pos->offset and pos->line end past the lines taken as records. */
+static enum ax_status read_lines(struct ax_sweep_recs *rs, const struct ax_sweep_meta *m,
+				 const char *path, ax_jsonl_id_fn fn, void *ctx,
+				 struct ax_sweep_read_pos *pos, struct ax_diag *d)
+{
+	size_t len;
+	char *buf = slurp_from(path, pos->offset, &len, d);
+	if (!buf)
+		return d ? d->status : AX_ERR_IO;
+	enum ax_status st = AX_OK;
+	int64_t lineno = pos->line;
+	for (size_t at = 0; at < len && st == AX_OK;) {
+		char *nl = memchr(buf + at, '\n', len - at);
+		if (!nl)
+			break;           /* a torn last line: not a record */
+		size_t n = (size_t)(nl - (buf + at));
+		lineno++;
+		int col = 1;
+		json_t *root = ax_json_parse(buf + at, n, &col);
+		const json_t *id = json_object_get(root, "id");
+		if (fn && json_is_string(id))
+			st = fn(ctx, json_string_value(id), json_string_length(id),
+				lineno, d);
+		else if (fn)
+			pos->skipped++;
+		if (st == AX_OK && pos->all_recs) {
+			struct ax_diag rd = { 0 };
+			enum ax_status rst = add_rec(rs, m, path, root, col, buf + at, n,
+						     lineno, fn ? &rd : d);
+			if (rst == AX_OK) {
+				pos->offset += (int64_t)n + 1;
+				pos->line = lineno;
+			} else if (fn && rst == AX_ERR_FORMAT) {
+				pos->all_recs = false;
+			} else {
+				st = rst;
+				if (fn && d)
+					*d = rd;
+			}
+		}
+		json_decref(root);
+		at += n + 1;
+	}
+	free(buf);
+	return st;
 }
 
 enum ax_status ax_sweep_recs_read(struct ax_sweep_recs *rs,
 				  const struct ax_sweep_meta *m,
 				  const char *path, struct ax_diag *d)
 {
-	size_t len;
-	char *buf = slurp(path, &len, d);
-	if (!buf)
-		return d ? d->status : AX_ERR_IO;
-	enum ax_status st = AX_OK;
-	int64_t lineno = 0;
-	for (size_t at = 0; at < len;) {
-		char *nl = memchr(buf + at, '\n', len - at);
-		if (!nl)
-			break;           /* a torn last line: not a record */
-		size_t n = (size_t)(nl - (buf + at));
-		lineno++;
-		if (rs->n == rs->cap) {
-			int64_t cap = rs->cap ? 2 * rs->cap : 1024;
-			struct ax_sweep_rec *p = realloc(rs->r, (size_t)cap * sizeof *p);
-			if (!p) {
-				st = ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
-				break;
-			}
-			rs->r = p;
-			rs->cap = cap;
-		}
-		struct ax_sweep_rec *r = &rs->r[rs->n];
-		memset(r, 0, sizeof *r);
-		for (int k = 0; k < AX_METRIC_COUNT; k++)
-			r->metrics[k] = NAN;
-		struct rec_ctx c = { .m = m, .r = r };
-		struct jr j = { .s = buf + at, .n = n };
-		if (!jobject(&j, rec_member, &c) || !c.has_id || !c.has_index || !c.has_family) {
-			st = ax_diag_set(d, AX_ERR_FORMAT, path, (int)lineno, (int)j.i + 1,
-					 "not a point of sweep '%s' (a foreign or corrupt line)",
-					 m->name);
-			break;
-		}
-		r->line = malloc(n + 1);
-		if (!r->line) {
-			st = ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
-			break;
-		}
-		memcpy(r->line, buf + at, n);
-		r->line[n] = '\0';
-		r->len = n;
-		rs->n++;
-		at += n + 1;
-	}
-	free(buf);
-	return st;
+	struct ax_sweep_read_pos pos = { .all_recs = true };
+	return read_lines(rs, m, path, NULL, NULL, &pos, d);
+}
+
+enum ax_status ax_sweep_recs_read_at(struct ax_sweep_recs *rs,
+				     const struct ax_sweep_meta *m,
+				     const char *path,
+				     struct ax_sweep_read_pos *pos,
+				     struct ax_diag *d)
+{
+	pos->all_recs = true;
+	return read_lines(rs, m, path, NULL, NULL, pos, d);
+}
+
+enum ax_status ax_sweep_resume_read(struct ax_sweep_recs *rs,
+				    const struct ax_sweep_meta *m,
+				    const char *path, ax_jsonl_id_fn fn, void *ctx,
+				    struct ax_sweep_read_pos *pos,
+				    struct ax_diag *d)
+{
+	*pos = (struct ax_sweep_read_pos){ .all_recs = true };
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return errno == ENOENT ? AX_OK
+				       : ax_diag_set(d, AX_ERR_IO, path, 0, 0,
+						     "open for reading: %s",
+						     strerror(errno));
+	fclose(f);
+	return read_lines(rs, m, path, fn, ctx, pos, d);
 }
 
 static int by_index(const void *a, const void *b)
@@ -616,556 +500,4 @@ void ax_sweep_recs_free(struct ax_sweep_recs *rs)
 		free(rs->r[i].line);
 	free(rs->r);
 	memset(rs, 0, sizeof *rs);
-}
-
-/* --- tables ----------------------------------------------------------- */
-
-enum ax_status ax_sweep_front(const struct ax_sweep_meta *m,
-			      const struct ax_sweep_recs *rs, bool *on_front,
-			      struct ax_diag *d)
-{
-	int k = m->n_objectives;
-	double *obj = malloc((size_t)(rs->n ? rs->n : 1) * (size_t)k * sizeof *obj);
-	int64_t *row = malloc((size_t)(rs->n ? rs->n : 1) * sizeof *row);
-	bool *on = malloc((size_t)(rs->n ? rs->n : 1) * sizeof *on);
-	bool maximize[AX_SWEEP_MAX_OBJECTIVES];
-	enum ax_status st = AX_OK;
-	if (!obj || !row || !on) {
-		st = ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
-		goto free_all;
-	}
-	for (int i = 0; i < k; i++)
-		maximize[i] = m->objective[i].maximize;
-	memset(on_front, 0, (size_t)rs->n * sizeof *on_front);
-	for (int f = 0; f < m->n_families && st == AX_OK; f++) {
-		int64_t n = 0;
-		for (int64_t i = 0; i < rs->n; i++) {
-			const struct ax_sweep_rec *r = &rs->r[i];
-			if (r->family != f || !r->feasible)
-				continue;
-			bool finite = true;
-			for (int o = 0; o < k; o++)
-				finite &= isfinite(r->metrics[m->objective[o].metric]) != 0;
-			if (!finite)
-				continue;
-			for (int o = 0; o < k; o++)
-				obj[n * k + o] = r->metrics[m->objective[o].metric];
-			row[n++] = i;
-		}
-		st = ax_pareto_front(obj, n, k, maximize, on, d);
-		for (int64_t i = 0; i < n && st == AX_OK; i++)
-			on_front[row[i]] = on[i];
-	}
-free_all:
-	free(obj);
-	free(row);
-	free(on);
-	return st;
-}
-
-static bool listed(const struct ax_sweep_meta *m, int metric)
-{
-	for (int o = 0; o < m->n_objectives; o++)
-		if (m->objective[o].metric == metric)
-			return true;
-	return false;
-}
-
-static const int extra_cols[] = { AX_METRIC_MACS, AX_METRIC_PARAMS,
-				  AX_METRIC_NONEMBEDDING_PARAMS };
-
-void ax_sweep_write_pareto(FILE *f, const struct ax_sweep_meta *m,
-			   const struct ax_sweep_recs *rs, const bool *on_front)
-{
-	fputs("family,index,id,name", f);
-	for (int o = 0; o < m->n_objectives; o++)
-		fprintf(f, ",%s", ax_metric_name(m->objective[o].metric));
-	for (size_t c = 0; c < sizeof extra_cols / sizeof extra_cols[0]; c++)
-		if (!listed(m, extra_cols[c]))
-			fprintf(f, ",%s", ax_metric_name(extra_cols[c]));
-	fputc('\n', f);
-	for (int fam = 0; fam < m->n_families; fam++)
-		for (int64_t i = 0; i < rs->n; i++) {
-			const struct ax_sweep_rec *r = &rs->r[i];
-			if (r->family != fam || !on_front[i])
-				continue;
-			fprintf(f, "%s,%" PRId64 ",%s,%s", m->family[fam], r->index, r->id, r->name);
-			for (int o = 0; o < m->n_objectives; o++) {
-				fputc(',', f);
-				csv_num(f, r->metrics[m->objective[o].metric]);
-			}
-			for (size_t c = 0; c < sizeof extra_cols / sizeof extra_cols[0]; c++)
-				if (!listed(m, extra_cols[c])) {
-					fputc(',', f);
-					csv_num(f, r->metrics[extra_cols[c]]);
-				}
-			fputc('\n', f);
-		}
-}
-
-int64_t ax_sweep_best(const struct ax_sweep_meta *m, const struct ax_sweep_recs *rs,
-		      int fam, double budget)
-{
-	int64_t best = -1;
-	double bv = 0;
-	for (int64_t i = 0; i < rs->n; i++) {
-		const struct ax_sweep_rec *r = &rs->r[i];
-		if (r->family != fam || !r->feasible)
-			continue;
-		double b = r->metrics[m->budget_metric];
-		double v = ax_sweep_fitness(&m->best, r->metrics);
-		if (!isfinite(b) || !isfinite(v) || b > budget)
-			continue;
-		/* records are in index order: ties keep the smaller index */
-		if (best < 0 || v > bv) {
-			best = i;
-			bv = v;
-		}
-	}
-	return best;
-}
-
-void ax_sweep_write_best(FILE *f, const struct ax_sweep_meta *m,
-			 const struct ax_sweep_recs *rs)
-{
-	int bm = m->best.metric;
-	fprintf(f, "family,budget,found,index,id,name,%s", ax_metric_name(bm));
-	for (size_t c = 0; c < sizeof extra_cols / sizeof extra_cols[0]; c++)
-		if (extra_cols[c] != bm)
-			fprintf(f, ",%s", ax_metric_name(extra_cols[c]));
-	fputc('\n', f);
-	for (int fam = 0; fam < m->n_families; fam++)
-		for (int b = 0; b < m->n_budgets; b++) {
-			int64_t i = ax_sweep_best(m, rs, fam, m->budget[b]);
-			fprintf(f, "%s,", m->family[fam]);
-			csv_num(f, m->budget[b]);
-			if (i < 0) {
-				fputs(",0,,,,", f);
-				for (size_t c = 0; c < sizeof extra_cols / sizeof extra_cols[0]; c++)
-					if (extra_cols[c] != bm)
-						fputc(',', f);
-				fputc('\n', f);
-				continue;
-			}
-			const struct ax_sweep_rec *r = &rs->r[i];
-			fprintf(f, ",1,%" PRId64 ",%s,%s,", r->index, r->id, r->name);
-			csv_num(f, r->metrics[bm]);
-			for (size_t c = 0; c < sizeof extra_cols / sizeof extra_cols[0]; c++)
-				if (extra_cols[c] != bm) {
-					fputc(',', f);
-					csv_num(f, r->metrics[extra_cols[c]]);
-				}
-			fputc('\n', f);
-		}
-}
-
-const char *ax_sweep_family_title(const char *kind)
-{
-	static const struct { const char *kind, *title; } t[] = {
-		{ "transformer", "Transformer" },
-		{ "lite", "Lite Transformer" },
-		{ "lightconv", "LightConv" },
-		{ "evolved", "Evolved Transformer" },
-	};
-	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-		if (!strcmp(kind, t[i].kind))
-			return t[i].title;
-	return kind;
-}
-
-/* A legend name per family: the kind's title, or the label when two
- * families share a kind. */
-static void legend(const struct ax_sweep_meta *m, int fam, char *buf, size_t size)
-{
-	int same = 0;
-	for (int f = 0; f < m->n_families; f++)
-		same += !strcmp(m->family_kind[f], m->family_kind[fam]);
-	if (same > 1)
-		snprintf(buf, size, "%s", m->family[fam]);
-	else
-		snprintf(buf, size, "%s", ax_sweep_family_title(m->family_kind[fam]));
-}
-
-void ax_sweep_write_plot_points(FILE *f, const struct ax_sweep_meta *m,
-				const struct ax_sweep_recs *rs)
-{
-	fputs("family,macs_m,params_m,config\n", f);
-	for (int64_t i = 0; i < rs->n; i++) {
-		const struct ax_sweep_rec *r = &rs->r[i];
-		fprintf(f, "%s,%.6g,%.6g,%s\n", m->family[r->family],
-			r->metrics[AX_METRIC_MACS] / 1e6, r->metrics[AX_METRIC_PARAMS] / 1e6,
-			r->name);
-	}
-}
-
-bool ax_sweep_legend_right(const struct ax_sweep_meta *m,
-			   const struct ax_sweep_recs *rs)
-{
-	double lo = INFINITY, hi = 0;
-	for (int64_t i = 0; i < rs->n; i++) {
-		double x = rs->r[i].metrics[AX_METRIC_MACS];
-		if (isfinite(x) && x > 0) {
-			lo = x < lo ? x : lo;
-			hi = x > hi ? x : hi;
-		}
-	}
-	for (int b = 0; b < m->n_budgets; b++)
-		hi = m->budget[b] > hi ? m->budget[b] : hi;
-	if (!(lo < hi))
-		return true;
-	double a = log(lo), z = log(hi), w = 0.42 * (z - a);
-	bool left_clear = true, right_clear = true;
-	for (int b = 0; b < m->n_budgets; b++) {
-		double x = log(m->budget[b]);
-		left_clear &= !(x <= a + w);
-		right_clear &= !(x >= z - w);
-	}
-	return right_clear || !left_clear;
-}
-
-struct front_row {
-	double macs;
-	int64_t i;
-};
-
-static int by_macs(const void *a, const void *b)
-{
-	const struct front_row *x = a, *y = b;
-	if (x->macs != y->macs)
-		return x->macs < y->macs ? -1 : 1;
-	return (x->i > y->i) - (x->i < y->i);
-}
-
-void ax_sweep_write_plot_fronts(FILE *f, const struct ax_sweep_meta *m,
-				const struct ax_sweep_recs *rs, const bool *on_front)
-{
-	struct front_row *rows = malloc((size_t)(rs->n ? rs->n : 1) * sizeof *rows);
-	if (!rows)
-		return;
-	int blocks = 0;
-	for (int fam = 0; fam < m->n_families; fam++) {
-		int64_t n = 0;
-		for (int64_t i = 0; i < rs->n; i++)
-			if (rs->r[i].family == fam && on_front[i])
-				rows[n++] = (struct front_row){ rs->r[i].metrics[AX_METRIC_MACS], i };
-		if (!n)
-			continue;
-		qsort(rows, (size_t)n, sizeof *rows, by_macs);
-		char name[96];
-		legend(m, fam, name, sizeof name);
-		fprintf(f, "%s%s,params_m,config\n", blocks++ ? "\n\n" : "", name);
-		for (int64_t k = 0; k < n; k++) {
-			const struct ax_sweep_rec *r = &rs->r[rows[k].i];
-			fprintf(f, "%.6g,%.6g,%s\n", r->metrics[AX_METRIC_MACS] / 1e6,
-				r->metrics[AX_METRIC_PARAMS] / 1e6, r->name);
-		}
-	}
-	free(rows);
-}
-
-/* --- the directory --------------------------------------------------- */
-
-typedef void (*table_fn)(FILE *f, const struct ax_sweep_meta *m,
-			 const struct ax_sweep_recs *rs, const bool *on_front);
-
-static void pareto_tab(FILE *f, const struct ax_sweep_meta *m,
-		       const struct ax_sweep_recs *rs, const bool *on)
-{
-	ax_sweep_write_pareto(f, m, rs, on);
-}
-
-static void best_tab(FILE *f, const struct ax_sweep_meta *m,
-		     const struct ax_sweep_recs *rs, const bool *on)
-{
-	(void)on;
-	ax_sweep_write_best(f, m, rs);
-}
-
-static void points_tab(FILE *f, const struct ax_sweep_meta *m,
-		       const struct ax_sweep_recs *rs, const bool *on)
-{
-	(void)on;
-	ax_sweep_write_plot_points(f, m, rs);
-}
-
-static void fronts_tab(FILE *f, const struct ax_sweep_meta *m,
-		       const struct ax_sweep_recs *rs, const bool *on)
-{
-	ax_sweep_write_plot_fronts(f, m, rs, on);
-}
-
-static enum ax_status write_atomic(const char *path, table_fn fn,
-				   const struct ax_sweep_meta *m,
-				   const struct ax_sweep_recs *rs, const bool *on,
-				   struct ax_diag *d)
-{
-	struct ax_atomic a;
-	FILE *f = ax_atomic_open(&a, path, d);
-	if (!f)
-		return d ? d->status : AX_ERR_IO;
-	fn(f, m, rs, on);
-	return ax_atomic_commit(&a, d);
-}
-
-enum ax_status ax_sweep_finalize(const char *dir, const struct ax_sweep_meta *m,
-				 struct ax_sweep_recs *out, struct ax_diag *d)
-{
-	char path[AX_PATH_MAX];
-	struct ax_sweep_recs rs = { 0 };
-	bool *on = NULL;
-	snprintf(path, sizeof path, "%s/points.jsonl", dir);
-	enum ax_status st = ax_sweep_recs_read(&rs, m, path, d);
-	if (st)
-		goto free_recs;
-	ax_sweep_recs_finish(&rs);
-	on = malloc((size_t)(rs.n ? rs.n : 1) * sizeof *on);
-	if (!on) {
-		st = ax_diag_set(d, AX_ERR_NOMEM, dir, 0, 0, "out of memory");
-		goto free_recs;
-	}
-	if ((st = ax_sweep_front(m, &rs, on, d)))
-		goto free_recs;
-	snprintf(path, sizeof path, "%s/pareto.csv", dir);
-	if ((st = write_atomic(path, pareto_tab, m, &rs, on, d)))
-		goto free_recs;
-	snprintf(path, sizeof path, "%s/best.csv", dir);
-	if ((st = write_atomic(path, best_tab, m, &rs, on, d)))
-		goto free_recs;
-	snprintf(path, sizeof path, "%s/plots", dir);
-	if (mkdir(path, 0777) && errno != EEXIST) {
-		st = ax_diag_set(d, AX_ERR_IO, path, 0, 0, "cannot create: %s", strerror(errno));
-		goto free_recs;
-	}
-	snprintf(path, sizeof path, "%s/plots/points.csv", dir);
-	if ((st = write_atomic(path, points_tab, m, &rs, on, d)))
-		goto free_recs;
-	snprintf(path, sizeof path, "%s/plots/fronts.csv", dir);
-	st = write_atomic(path, fronts_tab, m, &rs, on, d);
-free_recs:
-	free(on);
-	if (out && st == AX_OK)
-		*out = rs;
-	else
-		ax_sweep_recs_free(&rs);
-	return st;
-}
-
-/* --- running into a directory ------------------------------------------ */
-
-enum ax_status ax_sweep_make_dirs(const char *path, struct ax_diag *d)
-{
-	char buf[AX_PATH_MAX];
-	if (strlen(path) >= sizeof buf)
-		return ax_diag_set(d, AX_ERR_LIMIT, path, 0, 0, "path too long");
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; ; p++)
-		if (*p == '/' || !*p) {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(buf, 0777) && errno != EEXIST)
-				return ax_diag_set(d, AX_ERR_IO, buf, 0, 0, "cannot create the directory: %s",
-						   strerror(errno));
-			*p = c;
-			if (!c)
-				return AX_OK;
-		}
-}
-
-static void write_meta_tab(FILE *f, const struct ax_sweep_meta *m,
-			   const struct ax_sweep_recs *rs, const bool *on)
-{
-	(void)rs;
-	(void)on;
-	ax_sweep_meta_write(f, m);
-}
-
-/* ids already in points.jsonl, sorted for bsearch */
-struct done {
-	uint64_t *id;
-	int64_t n, cap;
-};
-
-static enum ax_status add_done(void *ctx, const char *id, size_t len, int64_t line,
-			       struct ax_diag *d)
-{
-	struct done *s = ctx;
-	char buf[17], *end;
-	(void)line;
-	if (len != 16)
-		return AX_OK;
-	memcpy(buf, id, 16);
-	buf[16] = '\0';
-	uint64_t v = strtoull(buf, &end, 16);
-	if (*end)
-		return AX_OK;
-	if (s->n == s->cap) {
-		int64_t cap = s->cap ? 2 * s->cap : 1024;
-		uint64_t *p = realloc(s->id, (size_t)cap * sizeof *p);
-		if (!p)
-			return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
-		s->id = p;
-		s->cap = cap;
-	}
-	s->id[s->n++] = v;
-	return AX_OK;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
-struct dir_ctx {
-	const struct ax_sweep *sw;
-	const struct ax_sweep_dir_opts *o;
-	struct ax_sweep_dir_stats *st;
-	struct ax_jsonl out;
-	struct done done;
-	char *buf;
-	size_t size;
-};
-
-static enum ax_status on_point(void *vctx, const struct ax_sweep_point *pt,
-			       const struct ax_sweep_stats *rst, struct ax_diag *d)
-{
-	struct dir_ctx *c = vctx;
-	if (c->o->progress)
-		c->o->progress(c->o->progress_ctx, c->sw, rst);
-	if (c->done.n && bsearch(&pt->id, c->done.id, (size_t)c->done.n,
-				 sizeof *c->done.id, cmp_u64)) {
-		c->st->already++;
-		return AX_OK;
-	}
-	FILE *f = fmemopen(c->buf, c->size, "w");
-	if (!f)
-		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "fmemopen: %s", strerror(errno));
-	struct ax_diag wd = { 0 };
-	enum ax_status ws = ax_sweep_point_write_json(f, c->sw, pt, &wd);
-	long len = ftell(f);
-	bool full = len < 0 || (size_t)len + 1 >= c->size;
-	fclose(f);
-	if (full)
-		return ax_diag_set(d, AX_ERR_LIMIT, c->out.path, 0, 0,
-				   "point %" PRId64 " does not fit a %zu-byte line",
-				   pt->index, c->size);
-	if (ws) {
-		if (d)
-			*d = wd;
-		return ws;
-	}
-	c->st->written++;
-	return ax_jsonl_append(&c->out, c->buf, (size_t)len, d);
-}
-
-enum ax_status ax_sweep_run_dir(const struct ax_sweep *sw, const char *dir,
-				const struct ax_sweep_dir_opts *o,
-				struct ax_sweep_dir_stats *st,
-				struct ax_sweep_recs *rs, struct ax_diag *d)
-{
-	char path[AX_PATH_MAX + 32];
-	struct ax_sweep_meta meta, old;
-	struct dir_ctx c = { .sw = sw, .o = o, .st = st, .size = 1 << 20 };
-	enum ax_status s;
-	memset(st, 0, sizeof *st);
-	c.out.fd = -1;
-	if ((s = ax_sweep_make_dirs(dir, d)))
-		return s;
-	ax_sweep_meta_from(&meta, sw);
-	snprintf(path, sizeof path, "%s/points.jsonl", dir);
-	bool exists = access(path, F_OK) == 0;
-	if (exists && !o->resume)
-		return ax_diag_set(d, AX_ERR_INPUT, path, 0, 0,
-				   "already exists; resume it or remove it to start over");
-	if (exists) {
-		char mp[AX_PATH_MAX + 32];
-		snprintf(mp, sizeof mp, "%s/sweep.json", dir);
-		if (access(mp, F_OK) == 0) {
-			if ((s = ax_sweep_meta_read(&old, mp, d)))
-				return s;
-			if (!ax_sweep_meta_equal(&old, &meta))
-				return ax_diag_set(d, AX_ERR_INPUT, mp, 0, 0,
-						   "written by a different sweep (objectives, budgets, "
-						   "families or lengths differ); use another directory");
-		}
-		if ((s = ax_jsonl_recover(path, &st->torn_bytes, d)))
-			return s;
-		int64_t bad = 0;
-		if ((s = ax_jsonl_read_ids(path, add_done, &c.done, &bad, d)))
-			goto free_done;
-		qsort(c.done.id, (size_t)c.done.n, sizeof *c.done.id, cmp_u64);
-	}
-	snprintf(path, sizeof path, "%s/sweep.json", dir);
-	if ((s = write_atomic(path, write_meta_tab, &meta, NULL, NULL, d)))
-		goto free_done;
-	c.buf = malloc(c.size);
-	if (!c.buf) {
-		s = ax_diag_set(d, AX_ERR_NOMEM, dir, 0, 0, "out of memory");
-		goto free_done;
-	}
-	snprintf(path, sizeof path, "%s/points.jsonl", dir);
-	if ((s = ax_jsonl_open(&c.out, path, d)))
-		goto free_done;
-	s = ax_sweep_run(sw, &o->run, on_point, &c, &st->run, d);
-	enum ax_status cs = ax_jsonl_close(&c.out, s ? NULL : d);
-	if (!s)
-		s = cs;
-	if (!s)
-		s = ax_sweep_finalize(dir, &meta, rs, d);
-free_done:
-	free(c.buf);
-	free(c.done.id);
-	return s;
-}
-
-static void write_points_tab(FILE *f, const struct ax_sweep_meta *m,
-			     const struct ax_sweep_recs *rs, const bool *on)
-{
-	(void)m;
-	(void)on;
-	for (int64_t i = 0; i < rs->n; i++) {
-		fwrite(rs->r[i].line, 1, rs->r[i].len, f);
-		fputc('\n', f);
-	}
-}
-
-enum ax_status ax_sweep_merge_dirs(const char *outdir, const char *const *dirs,
-				   int n, struct ax_sweep_meta *meta,
-				   struct ax_sweep_recs *out, int64_t *lines_read,
-				   struct ax_diag *d)
-{
-	struct ax_sweep_meta m;
-	struct ax_sweep_recs rs = { 0 };
-	char path[AX_PATH_MAX + 32];
-	enum ax_status s = AX_OK;
-	for (int i = 0; i < n && !s; i++) {
-		snprintf(path, sizeof path, "%s/sweep.json", dirs[i]);
-		if ((s = ax_sweep_meta_read(i ? &m : meta, path, d)))
-			break;
-		if (i && !ax_sweep_meta_equal(meta, &m)) {
-			s = ax_diag_set(d, AX_ERR_INPUT, path, 0, 0,
-					"from a different sweep than %s/sweep.json", dirs[0]);
-			break;
-		}
-		snprintf(path, sizeof path, "%s/points.jsonl", dirs[i]);
-		s = ax_sweep_recs_read(&rs, meta, path, d);
-	}
-	if (lines_read)
-		*lines_read = rs.n;
-	if (!s) {
-		ax_sweep_recs_finish(&rs);
-		s = ax_sweep_make_dirs(outdir, d);
-	}
-	if (!s) {
-		snprintf(path, sizeof path, "%s/sweep.json", outdir);
-		s = write_atomic(path, write_meta_tab, meta, NULL, NULL, d);
-	}
-	if (!s) {
-		snprintf(path, sizeof path, "%s/points.jsonl", outdir);
-		s = write_atomic(path, write_points_tab, meta, &rs, NULL, d);
-	}
-	ax_sweep_recs_free(&rs);
-	if (!s)
-		s = ax_sweep_finalize(outdir, meta, out, d);
-	return s;
 }

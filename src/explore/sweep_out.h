@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "atomic_io.h"
 #include "sweep.h"
 
 /* What the tables need from the sweep file; sweep.json holds it. */
@@ -66,10 +67,42 @@ struct ax_sweep_recs {
 };
 
 /* Appends the records of a points.jsonl (a torn last line is ignored;
- * a malformed complete line is an error naming its line). */
+ * a malformed complete line is an error naming its line). Every line is
+ * parsed with libjansson (json_read.h). */
 enum ax_status ax_sweep_recs_read(struct ax_sweep_recs *rs,
 				  const struct ax_sweep_meta *m,
 				  const char *path, struct ax_diag *d);
+
+/* How far a points.jsonl has been read as records: offset is the byte
+ * after the last line taken, line its 1-based number (0 before any). */
+struct ax_sweep_read_pos {
+	int64_t offset, line;
+	int64_t skipped;            /* ax_sweep_resume_read: lines without an id */
+	bool all_recs;              /* every line read so far was a point */
+};
+
+/* ax_sweep_recs_read from pos on (line numbers in messages go on from
+ * pos->line); pos ends past the records read. */
+enum ax_status ax_sweep_recs_read_at(struct ax_sweep_recs *rs,
+				     const struct ax_sweep_meta *m,
+				     const char *path,
+				     struct ax_sweep_read_pos *pos,
+				     struct ax_diag *d);
+
+/* For --resume, one pass over points.jsonl (each line parsed once): fn
+ * gets the string "id" of every complete line that has one, in file
+ * order, as ax_jsonl_read_ids gives it (the others count in
+ * pos->skipped); and as long as every line is a point of m, the lines
+ * are also appended to rs, so that the tables after the run need to
+ * read only the lines appended since (ax_sweep_recs_read_at from pos).
+ * The first line that is not a point turns pos->all_recs false: it is
+ * no error here (ax_sweep_finalize reports it, after the run, as
+ * before). A missing file holds nothing. */
+enum ax_status ax_sweep_resume_read(struct ax_sweep_recs *rs,
+				    const struct ax_sweep_meta *m,
+				    const char *path, ax_jsonl_id_fn fn, void *ctx,
+				    struct ax_sweep_read_pos *pos,
+				    struct ax_diag *d);
 /* Sorts by (index, id) and drops later copies of an id. */
 void ax_sweep_recs_finish(struct ax_sweep_recs *rs);
 void ax_sweep_recs_free(struct ax_sweep_recs *rs);
@@ -132,7 +165,8 @@ struct ax_sweep_dir_stats {
 };
 
 /* Runs sw into dir (created if missing): sweep.json, then points.jsonl
- * one atomic fsynced line per new point, then the tables
+ * one atomic line per new point (fsynced as a group every 250 ms and at
+ * the end), then the tables
  * (ax_sweep_finalize). Without resume an existing points.jsonl is an
  * AX_ERR_INPUT; with it, a torn last line is cut, and a sweep.json of a
  * different sweep is an AX_ERR_INPUT. rs receives the records (caller
