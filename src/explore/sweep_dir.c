@@ -190,6 +190,10 @@ struct dir_ctx {
 	struct done done;
 	char *buf;
 	size_t size;
+	/* the records of the points written, for the tables (NULL: the
+	 * tables will read points.jsonl instead) */
+	struct ax_sweep_recs *recs;
+	const struct ax_sweep_meta *meta;
 };
 
 static enum ax_status on_point(void *vctx, const struct ax_sweep_point *pt,
@@ -221,7 +225,11 @@ static enum ax_status on_point(void *vctx, const struct ax_sweep_point *pt,
 		return ws;
 	}
 	c->st->written++;
-	return ax_jsonl_append(&c->out, c->buf, (size_t)len, d);
+	enum ax_status s = ax_jsonl_append(&c->out, c->buf, (size_t)len, d);
+	if (!s && c->recs)
+		s = ax_sweep_recs_add_point(c->recs, c->meta, c->sw, pt, c->buf,
+					    (size_t)len, d);
+	return s;
 }
 
 enum ax_status ax_sweep_run_dir(const struct ax_sweep *sw, const char *dir,
@@ -260,7 +268,8 @@ enum ax_status ax_sweep_run_dir(const struct ax_sweep *sw, const char *dir,
 		if ((s = ax_jsonl_recover(path, &st->torn_bytes, d)))
 			return s;
 		/* one parse per line: the ids to skip, and the records the
-		 * tables will need, so only new lines are read after the run */
+		 * tables will need; the points the run adds are recorded as
+		 * on_point writes them, so nothing is read back */
 		if ((s = ax_sweep_resume_read(&old_recs, &meta, path, add_done,
 					      &c.done, &pos, d)))
 			goto free_done;
@@ -277,16 +286,17 @@ enum ax_status ax_sweep_run_dir(const struct ax_sweep *sw, const char *dir,
 	snprintf(path, sizeof path, "%s/points.jsonl", dir);
 	if ((s = ax_jsonl_open(&c.out, path, d)))
 		goto free_done;
+	if (pos.all_recs) {
+		c.recs = &old_recs;
+		c.meta = &meta;
+	}
 	s = ax_sweep_run(sw, &o->run, on_point, &c, &st->run, d);
 	enum ax_status cs = ax_jsonl_close(&c.out, s ? NULL : d);
 	if (!s)
 		s = cs;
 	if (!s && pos.all_recs) {
-		s = ax_sweep_recs_read_at(&old_recs, &meta, path, &pos, d);
-		if (!s) {
-			ax_sweep_recs_finish(&old_recs);
-			s = write_tables(dir, &meta, &old_recs, rs, d);
-		}
+		ax_sweep_recs_finish(&old_recs);
+		s = write_tables(dir, &meta, &old_recs, rs, d);
 	} else if (!s) {
 		s = ax_sweep_finalize(dir, &meta, rs, d);
 	}

@@ -8,6 +8,8 @@
 #include "sweep_out.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -330,18 +332,14 @@ static bool rec_members(struct ax_sweep_rec *r, const struct ax_sweep_meta *m,
 	return !v || rec_metrics(r, v);
 }
 
-/* Appends the line [text, text + n) to rs as a record parsed from root
- * (NULL after a syntax error at column col). */
-static enum ax_status add_rec(struct ax_sweep_recs *rs, const struct ax_sweep_meta *m,
-			      const char *path, const json_t *root, int col,
-			      const char *text, size_t n, int64_t lineno,
-			      struct ax_diag *d)
+/* A new zeroed record at the end of rs, metrics NaN (absent), or NULL. */
+static struct ax_sweep_rec *push_rec(struct ax_sweep_recs *rs)
 {
 	if (rs->n == rs->cap) {
 		int64_t cap = rs->cap ? 2 * rs->cap : 1024;
 		struct ax_sweep_rec *p = realloc(rs->r, (size_t)cap * sizeof *p);
 		if (!p)
-			return ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
+			return NULL;
 		rs->r = p;
 		rs->cap = cap;
 	}
@@ -349,17 +347,70 @@ static enum ax_status add_rec(struct ax_sweep_recs *rs, const struct ax_sweep_me
 	memset(r, 0, sizeof *r);
 	for (int k = 0; k < AX_METRIC_COUNT; k++)
 		r->metrics[k] = NAN;
-	if (!root || !rec_members(r, m, root))
-		return ax_diag_set(d, AX_ERR_FORMAT, path, (int)lineno, col,
-				   "not a point of sweep '%s' (a foreign or corrupt line)",
-				   m->name);
+	return r;
+}
+
+/* Gives the record pushed last its own copy of the line and keeps it. */
+static bool keep_rec(struct ax_sweep_recs *rs, const char *text, size_t n)
+{
+	struct ax_sweep_rec *r = &rs->r[rs->n];
 	r->line = malloc(n + 1);
 	if (!r->line)
-		return ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
+		return false;
 	memcpy(r->line, text, n);
 	r->line[n] = '\0';
 	r->len = n;
 	rs->n++;
+	return true;
+}
+
+/* Appends the line [text, text + n) to rs as a record parsed from root
+ * (NULL after a syntax error at column col). */
+static enum ax_status add_rec(struct ax_sweep_recs *rs, const struct ax_sweep_meta *m,
+			      const char *path, const json_t *root, int col,
+			      const char *text, size_t n, int64_t lineno,
+			      struct ax_diag *d)
+{
+	struct ax_sweep_rec *r = push_rec(rs);
+	if (!r)
+		return ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
+	if (!root || !rec_members(r, m, root))
+		return ax_diag_set(d, AX_ERR_FORMAT, path, (int)lineno, col,
+				   "not a point of sweep '%s' (a foreign or corrupt line)",
+				   m->name);
+	if (!keep_rec(rs, text, n))
+		return ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
+	return AX_OK;
+}
+
+enum ax_status ax_sweep_recs_add_point(struct ax_sweep_recs *rs,
+				       const struct ax_sweep_meta *m,
+				       const struct ax_sweep *sw,
+				       const struct ax_sweep_point *pt,
+				       const char *line, size_t len,
+				       struct ax_diag *d)
+{
+	struct ax_sweep_rec *r = push_rec(rs);
+	if (!r)
+		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
+	snprintf(r->id, sizeof r->id, "%016" PRIx64, pt->id);
+	r->index = pt->index;
+	/* the family row as rec_members finds it: the first with the label */
+	r->family = -1;
+	for (int f = 0; f < m->n_families && r->family < 0; f++)
+		if (!strcmp(sw->family[pt->family].label, m->family[f]))
+			r->family = f;
+	ax_sweep_point_name(sw, pt, r->name, sizeof r->name);
+	r->feasible = pt->feasible;
+	/* the line writes every metric, non-finite ones as null (NaN here);
+	 * finite ones in round-trip form, so reading it back gives these */
+	for (int k = 0; k < AX_METRIC_COUNT; k++)
+		r->metrics[k] = isfinite(pt->metrics[k]) ? pt->metrics[k] : NAN;
+	if (r->family < 0)
+		return ax_diag_set(d, AX_ERR_INTERNAL, "", 0, 0,
+				   "point %" PRId64 " of an unknown family", pt->index);
+	if (!keep_rec(rs, line, len))
+		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
 	return AX_OK;
 }
 

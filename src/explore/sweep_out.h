@@ -103,6 +103,16 @@ enum ax_status ax_sweep_resume_read(struct ax_sweep_recs *rs,
 				    const char *path, ax_jsonl_id_fn fn, void *ctx,
 				    struct ax_sweep_read_pos *pos,
 				    struct ax_diag *d);
+/* Appends the record of a point a run just wrote as `line`: what
+ * ax_sweep_recs_read would make of that line, without parsing it (a
+ * sweep's tables come from the points it wrote, not from reading them
+ * back). */
+enum ax_status ax_sweep_recs_add_point(struct ax_sweep_recs *rs,
+				       const struct ax_sweep_meta *m,
+				       const struct ax_sweep *sw,
+				       const struct ax_sweep_point *pt,
+				       const char *line, size_t len,
+				       struct ax_diag *d);
 /* Sorts by (index, id) and drops later copies of an id. */
 void ax_sweep_recs_finish(struct ax_sweep_recs *rs);
 void ax_sweep_recs_free(struct ax_sweep_recs *rs);
