@@ -20,32 +20,19 @@
 
 #include "atomic_io.h"
 
-static char tmpdir[256];
+#include "test_tmpdir.h"
+
 
 static int make_dir(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "%s/tmp-atomic-XXXXXX", AX_BINARY_DIR);
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return ax_test_tmpdir_make("atomic");
 }
 
 static int remove_dir(void **state)
 {
 	(void)state;
-	DIR *dir = opendir(tmpdir);
-	if (!dir)
-		return 0;
-	struct dirent *e;
-	char p[600];
-	while ((e = readdir(dir))) {
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-			unlink(p);
-		}
-	}
-	closedir(dir);
-	rmdir(tmpdir);
-	return 0;
+	return ax_test_tmpdir_remove();
 }
 
 static void path_in(char *buf, size_t size, const char *name)

@@ -30,26 +30,23 @@
 #include <cmocka.h>
 
 #include "cli_run.h"
+#include "test_tmpdir.h"
 
 #define BAD_DIR AX_SOURCE_DIR "/tests/bad"
 #define MIN_CASES 60
 
 static char out[1 << 16], err[1 << 16];
-static char tmpdir[256];
 
 static int make_dir(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "%s/tmp-bad-XXXXXX", AX_BINARY_DIR);
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return ax_test_tmpdir_make("bad");
 }
 
 static int remove_dir(void **state)
 {
 	(void)state;
-	char cmd[400];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return ax_test_tmpdir_remove();
 }
 
 /* Checks one run against the expectation; prints and returns false on a

@@ -26,10 +26,11 @@
 
 #include "cli_run.h"
 
+#include "test_tmpdir.h"
+
 #define GOOD AX_SOURCE_DIR "/configs/paper/iwslt14-lite-160.yaml"
 
 static char out[1 << 16], err[1 << 16];
-static char tmpdir[256];
 
 static const char tiny_yaml[] =
 	"family: transformer\ntask: translation\nembed_dim: 32\nnorm: post\n"
@@ -46,16 +47,13 @@ static const char tiny2_yaml[] =
 static int make_dir(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "%s/tmp-clierr-XXXXXX", AX_BINARY_DIR);
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return ax_test_tmpdir_make("clierr");
 }
 
 static int remove_dir(void **state)
 {
 	(void)state;
-	char cmd[400];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return ax_test_tmpdir_remove();
 }
 
 static void path_in(char *buf, size_t size, const char *name)

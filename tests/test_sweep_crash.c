@@ -22,24 +22,22 @@
 
 #include <cmocka.h>
 
+#include "test_tmpdir.h"
+
 #define SWEEP AX_SOURCE_DIR "/sweeps/budget-100m.yaml"
 #define KILLS 6
 
-static char tmpdir[256];
 
 static int make_dir(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "%s/tmp-crash-XXXXXX", AX_BINARY_DIR);
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return ax_test_tmpdir_make("crash");
 }
 
 static int remove_dir(void **state)
 {
 	(void)state;
-	char cmd[400];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return ax_test_tmpdir_remove();
 }
 
 static double now(void)
