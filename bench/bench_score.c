@@ -6,7 +6,7 @@
  * Prints one JSON line: the OpenBLAS core, threads, sgemm GFLOP/s (2048^3),
  * and for BATCH x LEN scoring (S = T = LEN): seconds per batch (median of
  * 7), executed MACs, GMAC/s and the fraction of the sgemm peak in MACs
- * (peak GFLOP/s / 2). Run with OPENBLAS_CORETYPE unset (DESIGN.md §8).
+ * (peak GFLOP/s / 2). Run with OPENBLAS_CORETYPE unset (docs/performance.md).
  */
 #include <cblas.h>
 #include <stdio.h>

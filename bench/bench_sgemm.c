@@ -1,7 +1,7 @@
 /*
  * bench_sgemm.c - what OpenBLAS delivers on this machine for the shapes
  * archex runs, and what the fast kernels gain over their references, all
- * measured in one run so the ratios are meaningful (DESIGN.md §8).
+ * measured in one run so the ratios are meaningful (docs/performance.md).
  *
  *   1. sgemm GFLOP/s for a large square product and for model-like shapes
  *      (M = 32 sentences x 30 tokens, d = 512 <-> 2048), M = 1 sgemm

@@ -7,7 +7,7 @@ thread count (1, 2), on the same random weights (written by `archex init`):
     tokens (--min-len/--max-len 30): archex `run` with KV caches and conv
     rings, against PyTorch eager decoding without caches (it re-runs the
     decoder over the prefix each step, as nn.Transformer-style decoding
-    does; DESIGN.md §8), using the oracle's independent PyTorch model
+    does; docs/performance.md), using the oracle's independent PyTorch model
     (tests/oracle.py) in float32;
   * batched teacher-forced scoring of 32 x 30 tokens: archex `bench_score`
     against the sgemm peak it measures in the same process.
@@ -67,7 +67,7 @@ def corename():
 
 def set_threads(torch_threads, blas_threads):
     """PyTorch's intra-op pool and OpenBLAS's pool are separate; running
-    both on the same cores is 3-4x slower (DESIGN.md §8)."""
+    both on the same cores is 3-4x slower (docs/performance.md)."""
     torch.set_num_threads(torch_threads)
     lib = openblas()
     if lib is not None:
@@ -123,7 +123,7 @@ def torch_greedy(model, src):
 
 class NNTransformer(torch.nn.Module):
     """PyTorch's own nn.Transformer at the fairseq Transformer's shape
-    (post-norm, ReLU, tied embeddings and output), the module DESIGN.md §8's
+    (post-norm, ReLU, tied embeddings and output), the module docs/performance.md's
     anchor times. Random weights: only its speed is used."""
 
     def __init__(self, V, d, heads, ffn, layers):

@@ -1,9 +1,9 @@
 /*
  * cost.c - one cost function per op kind, and the sums over a graph.
  *
- * Formulas are per token of the stream an op runs on (MODELS.md §2-§6);
+ * Formulas are per token of the stream an op runs on (docs/models.md §2-§6);
  * `rows` below is S or T. The conventions differ only where the table in
- * MODELS.md §8.3 says so; each case names what `paper` changes. Params are
+ * docs/models.md §8.3 says so; each case names what `paper` changes. Params are
  * counted at each parameter's owner op, so a tied matrix counts once.
  */
 #include "cost.h"
@@ -205,7 +205,7 @@ static void cost_conv(const struct op_ctx *x, struct ax_op_cost *c)
 		break;
 	case AX_OP_DWCONV:
 		/* ET depthwise: c x K MACs per row; no bias. Counted in both
-		 * conventions: a port uses framework convs (MODELS §8.3). */
+		 * conventions: a port uses framework convs (docs/models.md §8.3). */
 		c->macs = per_row(x->len, x->w * op->kernel);
 		break;
 	default:
@@ -255,7 +255,7 @@ static void cost_adaptive_input(const struct op_ctx *x, struct ax_op_cost *c)
 	/* x = sqrt(d) P_b E_b[tok] + PE. A token costs d_b x d MACs in its
 	 * own band b, which an analytic count cannot know: every token is
 	 * counted in band 0, d_0 x d = d^2 MACs (the paper's rule too: its
-	 * dummy ids lie in band 0, MODELS §8.3). This is an upper bound
+	 * dummy ids lie in band 0, docs/models.md §8.3). This is an upper bound
 	 * (d_b <= d_0); ax_cost_adaptive_input_delta() corrects it for known
 	 * tokens. Scale and PE add: 2d flops; paper: the scale mul counted
 	 * as numel. */
@@ -274,7 +274,7 @@ static void cost_adaptive_softmax(const struct op_ctx *x, struct ax_op_cost *c)
 	 * log-softmax 5 per head entry and 5 per tail entry, plus an add of
 	 * the cluster log-prob per tail entry. Scoring a known target needs
 	 * one tail only; we count what generation needs.
-	 * paper: the output layer is excluded (MODELS §8.3). */
+	 * paper: the output layer is excluded (docs/models.md §8.3). */
 	const struct ax_graph *g = x->g;
 	const struct ax_op *op = x->op;
 	int64_t d = x->in->width, m = 0, f = 0;

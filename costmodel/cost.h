@@ -2,19 +2,19 @@
  * cost.h - analytic params, MACs, other FLOPs and bytes of an op list.
  *
  * Every count is a polynomial of degree <= 2 in the source length S and
- * the target length T (MODELS.md §8.1), held as exact integer coefficients
+ * the target length T (docs/models.md §8.1), held as exact integer coefficients
  * of the monomials below. ax_cost_op dispatches to one cost function per
  * op kind (or family of kinds: convs, elementwise ops);
  * a model's cost is the sum over its ops, so the executor, which walks
  * the same ops, can be checked against it on every run.
  *
- * Conventions (MODELS.md §8.2, §8.3; README "Counting conventions"):
+ * Conventions (docs/models.md §8.2, §8.3; README "Counting conventions"):
  *   exact  every multiply-accumulate the math performs;
  *   paper  reproduces the Lite Transformer paper's published figures
  *          (no biases, no light/dynamic taps, LN and scaling muls counted
  *          as numel, output layer excluded, embedding tables excluded
  *          from params).
- * Modes (MODELS.md §8.4):
+ * Modes (docs/models.md §8.4):
  *   sequence     the decoder runs one teacher-forced pass over T tokens;
  *   incremental  the decoder runs T steps with caches; causal attention
  *                sees t keys at step t. Summed over t = 1..T.

@@ -8,9 +8,9 @@
 /* To add a row: a name for sweep files, where the figures come from,
  * achievable fp32 FLOP/s and memory bandwidth in bytes/s. */
 const struct ax_device ax_devices[] = {
-	{ "zen5-1core", "DESIGN.md §8: sgemm ~190 GFLOP/s, ~32 GB/s, one thread",
+	{ "zen5-1core", "docs/performance.md: sgemm ~190 GFLOP/s, ~32 GB/s, one thread",
 	  190e9, 32e9 },
-	{ "zen5-2core", "DESIGN.md §8: sgemm ~350 GFLOP/s, ~50 GB/s, two threads",
+	{ "zen5-2core", "docs/performance.md: sgemm ~350 GFLOP/s, ~50 GB/s, two threads",
 	  350e9, 50e9 },
 };
 const int ax_n_devices = sizeof ax_devices / sizeof ax_devices[0];

@@ -7,7 +7,7 @@
  * under the `exact` convention at lengths (S, T) and the given mode; the
  * model's estimate is the sum over ops. It is a lower bound of a real
  * run: it ignores kernel efficiency at small shapes, caches and threads.
- * The figures are DESIGN.md §8's measurements of the project's machines.
+ * The figures are the measurements of the project's machines.
  *
  * To add a device: a row in ax_devices[] (device.c).
  */

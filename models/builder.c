@@ -1,7 +1,7 @@
 /*
  * builder.c - appending ops to an op list, and the blocks every family
  * shares (see builder.h). Each block follows the equation it names in
- * MODELS.md; no block computes a cost: costs come from costmodel/.
+ * docs/models.md; no block computes a cost: costs come from costmodel/.
  */
 #include "builder.h"
 
@@ -212,7 +212,7 @@ int32_t ax_b_attention(struct ax_builder *b, int32_t x, int32_t mem,
 	const char *saved = b->block;
 	b->block = spec->block;
 	int64_t w = width_of(b, x);
-	/* 1. projections (MODELS §2.3 step 1) */
+	/* 1. projections (docs/models.md §2.3 step 1) */
 	int32_t q = ax_b_linear(b, x, w, spec->bias, AX_KIND_ATTENTION_PROJ, "q_proj", -1);
 	int32_t k = ax_b_linear(b, mem, w, spec->bias, AX_KIND_ATTENTION_PROJ, "k_proj", -1);
 	int32_t v = ax_b_linear(b, mem, w, spec->bias, AX_KIND_ATTENTION_PROJ, "v_proj", -1);
@@ -310,7 +310,7 @@ int32_t ax_b_embed(struct ax_builder *b, enum ax_len len, int64_t vocab,
 	return out;
 }
 
-/* --- ET convolutions (MODELS §6.1) ------------------------------------ */
+/* --- ET convolutions (docs/models.md §6.1) ------------------------------------ */
 
 int32_t ax_b_dwconv(struct ax_builder *b, int32_t x, int64_t kernel,
 		    int64_t pad_left, const char *role)
@@ -357,7 +357,7 @@ int32_t ax_b_sepconv(struct ax_builder *b, int32_t x, int64_t out_dim,
 	return y;
 }
 
-/* --- adaptive input / softmax (MODELS §2.8) --------------------------- */
+/* --- adaptive input / softmax (docs/models.md §2.8) --------------------------- */
 
 int64_t ax_adaptive_band_dim(int64_t d, int64_t factor, int band)
 {

@@ -55,7 +55,7 @@ int32_t ax_b_unary(struct ax_builder *b, enum ax_op_kind kind, int32_t in,
 int32_t ax_b_add(struct ax_builder *b, int32_t a, int32_t c, const char *role);
 
 /* --- blocks ------------------------------------------------------------ */
-/* fairseq MultiheadAttention (MODELS §2.3): q from x, k and v from mem
+/* fairseq MultiheadAttention (docs/models.md §2.3): q from x, k and v from mem
  * (x for self-attention), H heads, optional biases; the output projection
  * writes into `into` when >= 0. `block` names it ("self_attn"). */
 struct ax_attn_spec {
@@ -67,13 +67,13 @@ struct ax_attn_spec {
 int32_t ax_b_attention(struct ax_builder *b, int32_t x, int32_t mem,
 		       const struct ax_attn_spec *spec, int32_t into);
 
-/* fc1 -> act -> fc2 with biases (MODELS §2.4), act = RELU or SWISH. */
+/* fc1 -> act -> fc2 with biases (docs/models.md §2.4), act = RELU or SWISH. */
 int32_t ax_b_ffn(struct ax_builder *b, int32_t x, int64_t ffn_dim,
 		 enum ax_op_kind act);
 
 /* A light/dynamic conv block on x(N, c_in): linear1 (+GLU) to c, the conv,
  * linear2 back to out_dim (written into `into` when >= 0).
- * MODELS §4 (LightConv) and §5.1 (LSRA conv branch). */
+ * docs/models.md §4 (LightConv) and §5.1 (LSRA conv branch). */
 struct ax_conv_spec {
 	enum ax_conv_type type;
 	int64_t dim;          /* c */
@@ -89,12 +89,12 @@ int32_t ax_b_conv_block(struct ax_builder *b, int32_t x,
 /* Token input of a stream: EMBED op over a table (created when *table < 0,
  * reused otherwise), returning x(N, d). space_rows > 0 adds a learned
  * (space_rows, d) table read one row per sentence (t2t's 32-row
- * target_space_embedding on the ET encoder, MODELS §6.1). */
+ * target_space_embedding on the ET encoder, docs/models.md §6.1). */
 int32_t ax_b_embed(struct ax_builder *b, enum ax_len len, int64_t vocab,
 		   int64_t d, int32_t *table, enum ax_pos_kind pos,
 		   int64_t space_rows);
 
-/* ET convolutions (MODELS §6.1). Causal: pad_left = K-1; odd-K 'SAME':
+/* ET convolutions (docs/models.md §6.1). Causal: pad_left = K-1; odd-K 'SAME':
  * (K-1)/2.
  *   dwconv:  out(N, c) depthwise, W (K, c), no bias;
  *   conv1d:  out(N, o) standard, W (o, K*i) + b (o);
@@ -107,7 +107,7 @@ int32_t ax_b_conv1d(struct ax_builder *b, int32_t x, int64_t out_dim,
 int32_t ax_b_sepconv(struct ax_builder *b, int32_t x, int64_t out_dim,
 		     int64_t kernel, int64_t pad_left, const char *role);
 
-/* Adaptive input and adaptive softmax (MODELS §2.8). Band b covers ids
+/* Adaptive input and adaptive softmax (docs/models.md §2.8). Band b covers ids
  * [cutoff[b-1], cutoff[b]) (cutoff[-1] = 0, cutoff[n] = V) and has width
  * d_b = floor(d / factor^b). */
 int64_t ax_adaptive_band_dim(int64_t d, int64_t factor, int band);
@@ -145,7 +145,7 @@ int32_t ax_b_sub_begin(struct ax_builder *b, int32_t x, enum ax_norm norm,
 int32_t ax_b_sub_end(struct ax_builder *b, int32_t x, int32_t y,
 		     enum ax_norm norm, double eps, const char *ln_role);
 
-/* fairseq LayerNorm eps (MODELS §2.2). */
+/* fairseq LayerNorm eps (docs/models.md §2.2). */
 #define AX_EPS_FAIRSEQ 1e-5
 #define AX_EPS_T2T 1e-6
 

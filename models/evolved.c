@@ -1,5 +1,5 @@
 /*
- * evolved.c - Evolved Transformer cells (MODELS.md §6; tensor2tensor
+ * evolved.c - Evolved Transformer cells (docs/models.md §6; tensor2tensor
  * models/evolved_transformer.py). Pre-norm (LN eps 1e-6) in front of every
  * block, residual add after; attentions have no biases; Dense, Conv1D and
  * SepConv have biases. Inner widths are multiples of d. A narrower branch
@@ -159,7 +159,7 @@ enum ax_status ax_evolved_check(const struct ax_check *c)
 	if (g->task != AX_TASK_TRANSLATION)
 		return ax_check_fail(c, &g->task, AX_ERR_INPUT,
 				     "family evolved is encoder-decoder only "
-				     "(MODELS.md §6): task must be translation");
+				     "(docs/models.md §6): task must be translation");
 	if (g->norm != AX_NORM_PRE)
 		return ax_check_fail(c, &g->norm, AX_ERR_INPUT,
 				     "family evolved is pre-norm (tensor2tensor): "
@@ -175,7 +175,7 @@ enum ax_status ax_evolved_check(const struct ax_check *c)
 	return AX_OK;
 }
 
-/* MODELS §6.3: the decoder's wide self-attention has H2 heads, which must
+/* docs/models.md §6.3: the decoder's wide self-attention has H2 heads, which must
  * divide embed_dim too (H already does: the generic checks ran). */
 enum ax_status ax_evolved_check_layer(const struct ax_check *c,
 				      enum ax_side side, int64_t i)

@@ -1,5 +1,5 @@
 /*
- * lightconv.c - LightConv / DynamicConv layers (MODELS.md §4; fairseq
+ * lightconv.c - LightConv / DynamicConv layers (docs/models.md §4; fairseq
  * models/lightconv.py). No self-attention anywhere; post-norm upstream,
  * but cfg->norm is honoured like every fairseq family.
  *   encoder: x = LN1(x + linear2(Conv(linear1(x) [GLU])))   P = K//2

@@ -1,5 +1,5 @@
 /*
- * lite.c - Lite Transformer layers (MODELS.md §5): Long-Short Range
+ * lite.c - Lite Transformer layers (docs/models.md §5): Long-Short Range
  * Attention (LSRA) plus a flattened FFN.
  *
  * LSRA (upstream MultiBranch): the attention branch reads the channel slice
@@ -32,7 +32,7 @@ static int32_t lsra(struct ax_builder *b, const struct ax_layer_config *lc,
 	ax_b_attention(b, ua, ua, &spec, ya);
 
 	/* The lightweight branch always uses Linear(c, c): upstream ignores
-	 * the GLU flag for it (MODELS §5.1); the loader rejects glu there. */
+	 * the GLU flag for it (docs/models.md §5.1); the loader rejects glu there. */
 	const struct ax_conv_spec conv = {
 		.type = lc->conv_type, .dim = cc, .heads = lc->conv_heads,
 		.kernel = lc->kernel_size,

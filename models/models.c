@@ -4,7 +4,7 @@
  *   target tokens -> EMBED -> decoder layers (cross-attending to the
  *   encoder output) [-> final LN] -> output projection -> log-softmax
  * Language models have no encoder; with `adaptive` their target table and
- * output layer are the adaptive input and adaptive softmax (MODELS §2.8).
+ * output layer are the adaptive input and adaptive softmax (docs/models.md §2.8).
  * Embedding sharing follows fairseq: `all` ties source, target and output;
  * `decoder` ties target and output.
  */

@@ -1,5 +1,5 @@
 /*
- * transformer.c - fairseq's Transformer layers (MODELS.md §3).
+ * transformer.c - fairseq's Transformer layers (docs/models.md §3).
  *   encoder: x = LN1(x + SelfAttn(x));        x = LN2(x + FFN(x))
  *   decoder: x = LN1(x + CausalSelfAttn(x));  x = LN2(x + CrossAttn(x, enc));
  *            x = LN3(x + FFN(x))

@@ -1,6 +1,6 @@
 /*
  * model_fixtures.h - configs built in code for the cost and build tests,
- * so they do not depend on the YAML loader. Shapes follow MODELS.md §7.
+ * so they do not depend on the YAML loader. Shapes follow docs/models.md §7.
  */
 #ifndef AX_MODEL_FIXTURES_H
 #define AX_MODEL_FIXTURES_H
@@ -41,7 +41,7 @@ static inline struct ax_config fx_transformer(int64_t d, int64_t f, int64_t head
 }
 
 /* Lite Transformer MT: c = d/2 branches, f = d, branch heads 4, the
- * upstream kernel list [3,7,15,31,31,31] (MODELS §7.1). */
+ * upstream kernel list [3,7,15,31,31,31] (docs/models.md §7.1). */
 static inline struct ax_config fx_lite(int64_t d, enum ax_conv_type type, bool glu,
 				       int64_t cross_heads, int64_t v_src,
 				       int64_t v_tgt, enum ax_share share)
@@ -73,7 +73,7 @@ static inline struct ax_config fx_lite(int64_t d, enum ax_conv_type type, bool g
 	return c;
 }
 
-/* fairseq LightConv/DynamicConv (MODELS §4): c = d, conv heads = the
+/* fairseq LightConv/DynamicConv (docs/models.md §4): c = d, conv heads = the
  * attention heads, 7 encoder / 6 decoder layers with the kernel lists
  * [3,7,15,31,31,31,31] / [3,7,15,31,31,31], post-norm. */
 static inline struct ax_config fx_lightconv(int64_t d, int64_t f, int64_t heads,
@@ -108,7 +108,7 @@ static inline struct ax_config fx_lightconv(int64_t d, int64_t f, int64_t heads,
 	return c;
 }
 
-/* Evolved Transformer (MODELS §6): 3 encoder / 4 decoder cells, H heads,
+/* Evolved Transformer (docs/models.md §6): 3 encoder / 4 decoder cells, H heads,
  * pre-norm with final LNs, one shared V x d matrix. */
 static inline struct ax_config fx_evolved(int64_t d, int64_t heads, int64_t vocab)
 {
@@ -133,7 +133,7 @@ static inline struct ax_config fx_evolved(int64_t d, int64_t heads, int64_t voca
 	return c;
 }
 
-/* Lite Transformer WikiText-103 LM (MODELS §7.1 "LM details"): 12
+/* Lite Transformer WikiText-103 LM (docs/models.md §7.1 "LM details"): 12
  * pre-norm layers, no final LN, c = d/2, f = d, dynamic + GLU, heads 4,
  * kernels [15,15,31,31,31,31,63 x 6], adaptive input/softmax with cutoffs
  * [20000, 60000], factor 4, tied weights and projections. */

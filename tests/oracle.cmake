@@ -25,7 +25,7 @@ foreach(entry ${AX_ORACLE_FAMILIES})
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(oracle_${family} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
 endforeach()
-# The oracle's own building blocks against MODELS.md loops, no archex.
+# The oracle's own building blocks against docs/models.md loops, no archex.
 add_test(NAME oracle_self_test
          COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/oracle.py --self-test
                  ${CMAKE_SOURCE_DIR}/tests/configs/oracle/transformer-post.yaml

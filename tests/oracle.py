@@ -19,7 +19,7 @@ starts with eos).
 
 Why it is independent of archex's C code. Nothing here calls into or
 copies from archex's kernels, executor or builders: the model is written
-again from the equations in MODELS.md with PyTorch's own modules where they
+again from the equations in docs/models.md with PyTorch's own modules where they
 exist (nn.Linear, nn.LayerNorm, nn.MultiheadAttention, F.conv1d with
 `groups` for depthwise and lightweight convolution, F.softmax, F.glu,
 nn.AdaptiveLogSoftmaxWithLoss) and evaluated in float64. The weights file
@@ -74,7 +74,7 @@ except ImportError as e:  # pragma: no cover
 
 DTYPE = torch.float64
 
-# fairseq's dictionary specials (MODELS §2.1)
+# fairseq's dictionary specials (docs/models.md §2.1)
 BOS, PAD, EOS, UNK = 0, 1, 2, 3
 
 EPS_FAIRSEQ = 1e-5
@@ -352,7 +352,7 @@ def dump_yaml(cfg, path):
 
 
 # --------------------------------------------------------------------------
-# MAC counting (MODELS §8.2 `exact`, §8.4 incremental)
+# MAC counting (docs/models.md §8.2 `exact`, §8.4 incremental)
 # --------------------------------------------------------------------------
 
 class MacCounter:
@@ -363,7 +363,7 @@ class MacCounter:
     Sequence mode (step None): every row counts. Step mode (greedy step t,
     0-based; the oracle re-runs the whole prefix): only the newest target
     row counts, causal self-attention sees t+1 keys (one new K/V row), and
-    cross-attention K/V of the memory count at step 0 only (MODELS §8.4).
+    cross-attention K/V of the memory count at step 0 only (docs/models.md §8.4).
     nn.Linear modules are counted by a forward hook (in*out per row);
     attention, convolutions and the output layer count themselves."""
 
@@ -387,7 +387,7 @@ COUNT = MacCounter()
 
 
 # --------------------------------------------------------------------------
-# Building blocks (MODELS §2)
+# Building blocks (docs/models.md §2)
 # --------------------------------------------------------------------------
 
 def linear(P, name, i, o, bias=True):
@@ -428,7 +428,7 @@ def causal_mask(n):
 
 
 class Attention(nn.Module):
-    """fairseq / t2t multi-head attention (MODELS §2.3) as PyTorch's own
+    """fairseq / t2t multi-head attention (docs/models.md §2.3) as PyTorch's own
     nn.MultiheadAttention: q scaled by h^-1/2 after the bias, heads are
     contiguous channel blocks, softmax over keys, output projection."""
 
@@ -463,7 +463,7 @@ class Attention(nn.Module):
 
 
 class FFN(nn.Module):
-    """fc1 -> act -> [LN] -> fc2 (MODELS §2.4; ET's decoder FFN has a LN
+    """fc1 -> act -> [LN] -> fc2 (docs/models.md §2.4; ET's decoder FFN has a LN
     of width 4d after swish, §6.3)."""
 
     def __init__(self, P, prefix, d, f, act="relu", mid_ln_eps=None):
@@ -484,7 +484,7 @@ class FFN(nn.Module):
 
 def conv_padding(K, causal):
     """Taps before the current row: K-1 (causal), else K//2 for odd K and
-    (K-1)//2 for even K (MODELS §2.5)."""
+    (K-1)//2 for even K (docs/models.md §2.5)."""
     if causal:
         return K - 1
     return K // 2 if K % 2 else (K - 1) // 2
@@ -500,7 +500,7 @@ def depthwise(x, w, pad_left):
 
 class LightDynConv(nn.Module):
     """linear1 [+ GLU] -> lightweight or dynamic conv -> linear2
-    (MODELS §2.5, §2.6, §4, §5.1)."""
+    (docs/models.md §2.5, §2.6, §4, §5.1)."""
 
     def __init__(self, P, prefix, c_in, c, out, kind, heads, K, glu, causal):
         super().__init__()
@@ -547,7 +547,7 @@ def padded_add(x, y):
 
 class SepConv(nn.Module):
     """ET SeparableConv1D: depthwise (W (K, Cin), no bias) -> pointwise
-    Linear(Cin, Cout) with bias (MODELS §6.1)."""
+    Linear(Cin, Cout) with bias (docs/models.md §6.1)."""
 
     def __init__(self, P, prefix, cin, cout, K, pad_left):
         super().__init__()
@@ -622,7 +622,7 @@ def cross_attn_fn(att):
 
 
 class LSRA(nn.Module):
-    """Lite's Long-Short Range Attention (MODELS §5.1): attention on the
+    """Lite's Long-Short Range Attention (docs/models.md §5.1): attention on the
     channel slice [0, c_a), the conv block on [c_a, d), outputs concatenated."""
 
     def __init__(self, P, prefix, d, lc, causal):
@@ -634,7 +634,7 @@ class LSRA(nn.Module):
         self.att = Attention(P, f"{prefix}.attn", self.ca,
                              lc["attention_branch.heads"])
         kind = lc["conv_branch.type"]
-        # the lightweight branch ignores GLU upstream (MODELS §5.1)
+        # the lightweight branch ignores GLU upstream (docs/models.md §5.1)
         glu = kind == "dynamic" and bool(lc["conv_branch.glu"])
         self.conv = LightDynConv(P, f"{prefix}.conv", cc, cc, cc, kind,
                                  lc["conv_branch.heads"],
@@ -679,12 +679,12 @@ def fairseq_layer(P, family, prefix, d, lc, pre, decoder, cross):
 
 
 def heads2(h):
-    """ET's second head count H2 = max(min(2H, 16), H) (MODELS §6.3)."""
+    """ET's second head count H2 = max(min(2H, 16), H) (docs/models.md §6.3)."""
     return max(min(2 * h, 16), h)
 
 
 class EvolvedEncoderCell(nn.Module):
-    """MODELS §6.2, pre-norm blocks with LN eps 1e-6."""
+    """docs/models.md §6.2, pre-norm blocks with LN eps 1e-6."""
 
     def __init__(self, P, p, d, H):
         super().__init__()
@@ -712,7 +712,7 @@ class EvolvedEncoderCell(nn.Module):
 
 
 class EvolvedDecoderCell(nn.Module):
-    """MODELS §6.3: all convolutions causal (left padding K-1)."""
+    """docs/models.md §6.3: all convolutions causal (left padding K-1)."""
 
     def __init__(self, P, p, d, H, cross):
         super().__init__()
@@ -756,7 +756,7 @@ class EvolvedDecoderCell(nn.Module):
 # --------------------------------------------------------------------------
 
 class TokenEmbed(nn.Module):
-    """x = sqrt(d) E[tok] + PE[pos] (MODELS §2.1; t2t §6.1 for ET)."""
+    """x = sqrt(d) E[tok] + PE[pos] (docs/models.md §2.1; t2t §6.1 for ET)."""
 
     def __init__(self, table, d, t2t, space=None):
         super().__init__()
@@ -766,7 +766,7 @@ class TokenEmbed(nn.Module):
         idx = torch.tensor(toks, dtype=torch.long)
         x = math.sqrt(self.d) * F.embedding(idx, self.table)
         if self.t2t:
-            # t2t's padding id 0 embeds to the zero vector (MODELS §6.1)
+            # t2t's padding id 0 embeds to the zero vector (docs/models.md §6.1)
             x = x * (idx != 0).to(DTYPE)[:, None]
             pos = torch.arange(start, start + len(toks))
         else:
@@ -780,7 +780,7 @@ class TokenEmbed(nn.Module):
 
 
 class AdaptiveInput(nn.Module):
-    """fairseq adaptive input (MODELS §2.8): band b looks up E_b[id - start_b]
+    """fairseq adaptive input (docs/models.md §2.8): band b looks up E_b[id - start_b]
     (width d_b), projects with P_b = Linear(d_b, d, no bias), scales by
     sqrt(d), adds the sinusoids."""
 
@@ -808,7 +808,7 @@ class AdaptiveInput(nn.Module):
 
 def adaptive_softmax(P, prefix_out, ai, V, d, cutoffs, factor, tie_w, tie_p):
     """PyTorch's nn.AdaptiveLogSoftmaxWithLoss loaded with archex's tensors:
-    head = [E_0 | W_cls], tail b = (P_b^T, E_b) (MODELS §2.8)."""
+    head = [E_0 | W_cls], tail b = (P_b^T, E_b) (docs/models.md §2.8)."""
     m = nn.AdaptiveLogSoftmaxWithLoss(d, V, list(cutoffs), div_value=float(factor),
                                       head_bias=False).to(DTYPE)
     nb = len(cutoffs) + 1
@@ -851,10 +851,10 @@ class Model(nn.Module):
         t2t = fam == "evolved"
         eps = EPS_T2T if t2t else EPS_FAIRSEQ
         # the decoder's first input: eos (fairseq), or t2t's shifted-right
-        # zero vector, which id 0 embeds to (MODELS §2.1, §6.1)
+        # zero vector, which id 0 embeds to (docs/models.md §2.1, §6.1)
         self.start = 0 if t2t else EOS
         if t2t and not pre:
-            raise ValueError("the oracle builds ET pre-norm only (MODELS §6.1)")
+            raise ValueError("the oracle builds ET pre-norm only (docs/models.md §6.1)")
 
         # encoder
         self.enc_layers = nn.ModuleList()
@@ -967,12 +967,12 @@ class Model(nn.Module):
 
 
 # --------------------------------------------------------------------------
-# Self-test of the building blocks against MODELS.md written as plain loops
+# Self-test of the building blocks against docs/models.md written as plain loops
 # --------------------------------------------------------------------------
 
 def check_primitives():
     """The PyTorch-module formulations above vs element-by-element loops of
-    the MODELS.md equations, on random data. Raises Mismatch on a bug."""
+    the docs/models.md equations, on random data. Raises Mismatch on a bug."""
     g = torch.Generator().manual_seed(0)
 
     def rnd(*shape):
@@ -1312,7 +1312,7 @@ def main(argv):
     torch.set_num_threads(1)
     if opts.self_test:
         check_primitives()
-        print("building blocks match MODELS.md loops")
+        print("building blocks match docs/models.md loops")
     failed = 0
     with tempfile.TemporaryDirectory(prefix="ax-oracle-") as tmp:
         for path in opts.configs:

@@ -1,6 +1,6 @@
 /*
  * test_config.c - the YAML model-config loader and validator: every paper
- * config loads with the fields MODELS.md §7 gives, per-layer values expand,
+ * config loads with the fields docs/models.md §7 gives, per-layer values expand,
  * the hash is stable and sensitive, the JSON round-trips, and every error
  * class reports its status, exact line:col and a message naming the key.
  */

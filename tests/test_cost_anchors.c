@@ -1,5 +1,5 @@
 /*
- * test_cost_anchors.c - the published anchor points of MODELS.md §9 under
+ * test_cost_anchors.c - the published anchor points of docs/models.md §9 under
  * the `paper` convention at S = T = 30, pinned to the exact integers the
  * architecture gives (and, as a check, to the published rounding).
  */

@@ -1,6 +1,6 @@
 /*
  * test_cost_closed_forms.c - the op-list sums against closed forms written
- * out by hand from MODELS.md (§3, §5.3, §8.3, §8.4), for several shapes:
+ * out by hand from docs/models.md (§3, §5.3, §8.3, §8.4), for several shapes:
  * per layer (params, and MACs as polynomials in S and T), whole models
  * under `paper`, and incremental decoding.
  */
@@ -37,7 +37,7 @@ static int64_t layer_macs(int i, int64_t S, int64_t T)
 static const int64_t lens[][2] = { { 1, 1 }, { 7, 3 }, { 30, 30 }, { 64, 17 } };
 #define N_LENS (sizeof lens / sizeof lens[0])
 
-/* fairseq Transformer layer (MODELS §3 table), exact, sequence mode:
+/* fairseq Transformer layer (docs/models.md §3 table), exact, sequence mode:
  *   encoder params 4d^2 + 2df + f + 9d;  MACs S(4d^2 + 2df) + 2 S^2 d
  *   decoder params 8d^2 + 2df + f + 15d; MACs T(6d^2 + 2df) + 2 T^2 d
  *                                           + 2 S T d + 2 S d^2          */
@@ -74,7 +74,7 @@ static void test_transformer_layers(void **state)
 	}
 }
 
-/* Lite Transformer layer params for the upstream shapes (MODELS §5.3,
+/* Lite Transformer layer params for the upstream shapes (docs/models.md §5.3,
  * c = d/2, f = d, H = 4): dynamic + GLU encoder 3.75d^2 + 9.5d + 2dK,
  * decoder 7.75d^2 + 15.5d + 2dK; lightweight no GLU 3.5d^2 + 9d + 4K and
  * 7.5d^2 + 15d + 4K. Written times 4 to stay in integers. */
@@ -105,7 +105,7 @@ static void test_lite_layer_params(void **state)
 	}
 }
 
-/* Lite layer MACs, exact (MODELS §5.3 per-op table, c = d/2, f = d, H = 4):
+/* Lite layer MACs, exact (docs/models.md §5.3 per-op table, c = d/2, f = d, H = 4):
  *   encoder: S(4c^2 + 2c^2 + cHK + cK + c^2 + 2df) + 2 S^2 c
  *   decoder: T(4c^2 + 2c^2 + cHK + cK + c^2 + 2d^2 + 2df) + 2 T^2 c
  *            + 2 S T d + 2 S d^2                                         */
@@ -131,7 +131,7 @@ static void test_lite_layer_macs(void **state)
 	}
 }
 
-/* Whole-model `paper` closed forms (MODELS §8.3 table) at S = T = N:
+/* Whole-model `paper` closed forms (docs/models.md §8.3 table) at S = T = N:
  *   Transformer: L[N(4d^2+2df) + 2N^2 d] + L[N(6d^2+2df) + 2Nd^2 + 4N^2 d]
  *                + 8L Nd + 2Nd
  *   Lite dynamic+GLU: 11.5 L N d^2 + 2Nd(sum K_enc + sum K_dec) + 4L N^2 d
@@ -166,7 +166,7 @@ static void test_paper_closed_forms(void **state)
 		}
 }
 
-/* Incremental decoding (MODELS §8.4), Transformer decoder layer summed over
+/* Incremental decoding (docs/models.md §8.4), Transformer decoder layer summed over
  * t = 1..T: T(6d^2 + 2df) + d T(T+1) + 2STd + 2Sd^2. Encoder layers are the
  * same as in sequence mode; everything but the causal matmuls too. */
 static void test_incremental(void **state)
@@ -183,7 +183,7 @@ static void test_incremental(void **state)
 				 T * (6 * d * d + 2 * d * f) + d * T * (T + 1) +
 				 2 * S * T * d + 2 * S * d * d);
 	}
-	/* Per step (MODELS §8.4): P(S, t) - P(S, t-1) of a decoder layer is
+	/* Per step (docs/models.md §8.4): P(S, t) - P(S, t-1) of a decoder layer is
 	 * 6d^2 + 2df + 2td + 2Sd; what `count --per-step` prints. */
 	for (int64_t t = 1; t <= 12; t++)
 		assert_int_equal(layer_macs(2, 9, t) - layer_macs(2, 9, t - 1),

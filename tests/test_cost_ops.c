@@ -1,7 +1,7 @@
 /*
  * test_cost_ops.c - per-op hand counts: each op kind on a tiny shape, with
  * params, MACs (as polynomials in S and T), other FLOPs and the `paper`
- * differences written out by hand from MODELS.md §2 and §8.
+ * differences written out by hand from docs/models.md §2 and §8.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /*
  * test_families.c - LightConv, Evolved Transformer and the Lite LM with
  * adaptive input/softmax against closed forms written out here from
- * MODELS.md (§4 per-op table, §6 cell tables, §2.8, §5, §8.3, §8.4), never
+ * docs/models.md (§4 per-op table, §6 cell tables, §2.8, §5, §8.3, §8.4), never
  * from a published figure. Polynomial coefficients are compared in the
  * half-units cost.h stores: h = 2 x coefficient.
  */
@@ -70,7 +70,7 @@ static void block_cost(const struct ax_graph *g, enum ax_scope scope, int layer,
 }
 
 /* ---------------------------------------------------------------------
- * LightConv (MODELS §4), exact, per layer, c = conv_dim:
+ * LightConv (docs/models.md §4), exact, per layer, c = conv_dim:
  *   linear1 2dc + 2c / dc + c params, 2dc / dc MACs (GLU / none)
  *   conv    dynamic cHK params, cHK + cK MACs; lightweight HK, cK
  *   linear2 cd + d, cd;  FFN 2df + f + d, 2df;  LN 2d each (2 enc, 3 dec)
@@ -188,7 +188,7 @@ static void test_lightconv_models(void **state)
 	}
 }
 
-/* LightConv decoder, incremental (MODELS §8.4): per layer at step t
+/* LightConv decoder, incremental (docs/models.md §8.4): per layer at step t
  *   m1 + g + cK + cd + 2d^2 + 2Sd + 2df
  * summed over t = 1..T, plus cross K/V 2Sd^2 per sentence. There is no
  * causal attention, so this equals the sequence-mode decoder cost. */
@@ -220,7 +220,7 @@ static void test_lightconv_incremental(void **state)
 }
 
 /* ---------------------------------------------------------------------
- * Evolved Transformer (MODELS §6), exact, attention without biases.
+ * Evolved Transformer (docs/models.md §6), exact, attention without biases.
  * Encoder cell blocks (params | MACs per token):
  *   GLU 2d^2 + 4d | 2d^2;  conv 7.5d^2 + 51d | 7.5d^2 + 36d;
  *   self-attn 4d^2 + 2d | 4d^2 + 2Sd;  FFN 8d^2 + 7d | 8d^2
@@ -340,7 +340,7 @@ static void test_evolved_cells(void **state)
 	check_evolved(1024, 16);
 }
 
-/* ET decoder, incremental (MODELS §8.4): per cell at step t
+/* ET decoder, incremental (docs/models.md §8.4): per cell at step t
  *   24.5d^2 + 32d + 4td + 4Sd
  * summed over t = 1..T, plus the two cross K/V, 4Sd^2, per sentence.
  * Sequence mode differs only in the two causal self-attentions' matmuls:
@@ -370,7 +370,7 @@ static void test_evolved_incremental(void **state)
 }
 
 /* ---------------------------------------------------------------------
- * Lite LM (MODELS §5.2, §2.8, §7.1): d = 896, c = 448, f = d, H = 4,
+ * Lite LM (docs/models.md §5.2, §2.8, §7.1): d = 896, c = 448, f = d, H = 4,
  * 12 pre-norm layers without cross-attention or final LN, sum K = 532.
  * Per layer: params 3.75d^2 + 9.5d + 2dK; MACs per token
  *   3.75d^2 + cHK + cK = 3.75d^2 + 2.5dK, plus attention 2Tc.
@@ -434,7 +434,7 @@ static void test_lite_lm(void **state)
 	ax_graph_free(&g);
 }
 
-/* Lite LM, incremental (MODELS §8.4): per layer at step t
+/* Lite LM, incremental (docs/models.md §8.4): per layer at step t
  *   4c^2 + 2tc + 2c^2 + cHK + cK + c^2 + 2df
  * plus d_0 d per step for the input projection (band 0) and the adaptive
  * softmax per step. */

@@ -213,7 +213,7 @@ static void test_adaptive_tied(void **state)
 /* Output side, untied (tie_weights off): own head (5, 8) = 40, W_cls 16,
  * tail 1 proj (4, 8) = 32 + table (7, 4) = 28, tail 2 proj (2, 8) = 16 +
  * table (8, 2) = 16: 148 params. Untied output matrices count under paper
- * too (as IWSLT's embed_out, MODELS §8.3). MACs as in the tied case, 148.
+ * too (as IWSLT's embed_out, docs/models.md §8.3). MACs as in the tied case, 148.
  * tie_proj alone ties nothing (fairseq ties projections only along with
  * the weights). */
 static void test_adaptive_untied(void **state)

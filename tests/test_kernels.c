@@ -1,7 +1,7 @@
 /*
  * test_kernels.c - every fast kernel against its reference on seeded
  * random inputs (several shapes, N = 1, strided column views), plus small
- * hand-checked cases for the semantics MODELS.md fixes: sinusoid values,
+ * hand-checked cases for the semantics docs/models.md fixes: sinusoid values,
  * causal and centred conv taps, dynamic-conv softmax before dropping
  * edge taps, ring-buffer steps equal to sequence rows, the attention
  * causal mask, and log-softmax normalisation; and the work every kernel
@@ -529,7 +529,7 @@ static void test_elementwise(void **state)
 
 /* --- embeddings ------------------------------------------------------------- */
 
-/* MODELS.md §2.1 / §6.1 in double: omega_i = exp(-i ln(1e4)/max(d/2-1,1)) */
+/* docs/models.md §2.1 / §6.1 in double: omega_i = exp(-i ln(1e4)/max(d/2-1,1)) */
 static double sinusoid_formula(int64_t pos, int64_t d, int64_t col)
 {
 	int64_t half = d / 2;

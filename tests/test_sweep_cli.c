@@ -217,7 +217,7 @@ static void test_plots(void **state)
 			fail_msg("%s/%s missing or empty", dir, f);
 	}
 	/* the trade-off data holds archex's MACs, not published ones:
-	 * wmt-lite-200 is 90.2M under paper at 30/30 (MODELS §9) */
+	 * wmt-lite-200 is 90.2M under paper at 30/30 (docs/models.md §9) */
 	size_t len;
 	char p[700];
 	snprintf(p, sizeof p, "%s/p/tradeoff-wmt14-en-de-bleu.csv", dir);

@@ -208,7 +208,7 @@ static void json_macs(struct ax_json *j, const struct run_macs *m)
 }
 
 /* Analytic exact MACs for what the executor just did: source-stream ops
- * once, target-stream ops once per beam row (MODELS §8.4). */
+ * once, target-stream ops once per beam row (docs/models.md §8.4). */
 static int64_t analytic_macs(const struct ax_graph *g, enum ax_mode mode,
 			     int64_t S, int64_t T, int64_t rows_per_t)
 {
@@ -228,7 +228,7 @@ static void warn_coretype(void)
 	if (ct && *ct)
 		fprintf(stderr, "archex: note: OPENBLAS_CORETYPE=%s forces OpenBLAS's "
 			"'%s' kernels; on a CPU with AVX-512 unset it for about 2x "
-			"(DESIGN.md §8)\n", ct, openblas_get_corename());
+			"(docs/performance.md)\n", ct, openblas_get_corename());
 }
 
 struct run_opts {
@@ -278,7 +278,7 @@ static void print_profile(const struct ax_exec *x)
 	}
 }
 
-/* Every run checks its executed MACs against the cost model (DESIGN §1)
+/* Every run checks its executed MACs against the cost model
  * and, with --profile, reports where the time went. */
 static bool finish_run(const struct ax_exec *x, const struct run_opts *o,
 		       const struct run_macs *m)
@@ -354,7 +354,7 @@ static int dump_logits(const struct ax_exec *x, int64_t T, const char *path)
 	return AX_EXIT_OK;
 }
 
-/* Provenance every run record carries (DESIGN §1): archex version, config
+/* Provenance every run record carries: archex version, config
  * hash, where the weights came from, and the thread count. */
 static void write_provenance(struct ax_json *j, const struct ax_graph *g,
 			     const struct run_opts *o)

@@ -10,7 +10,7 @@
  * the old PATH or the complete new one, also after a crash or power loss.
  * ax_atomic_abort() removes the temporary and leaves PATH untouched.
  *
- * JSON Lines (a sweep's results, DESIGN.md §7): each record is appended
+ * JSON Lines (a sweep's results, docs/sweeps.md): each record is appended
  * with one write() on an O_APPEND descriptor; fsync is grouped, at most
  * every AX_JSONL_SYNC_SECONDS (250 ms) and on close, not run per append.
  * A kill can still leave a torn last line (a write cut short); ax_jsonl_recover() cuts the bytes after the last '\n' before a

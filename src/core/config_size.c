@@ -37,7 +37,7 @@ static void bound_add(struct size_bound *b, int64_t v, const void *field,
  * An upper bound of one layer's parameters from its widths, generous
  * rather than exact (the builders are the exact count): every linear is
  * (in+1) x out with in, out among d, f, the branch widths and H*K, and a
- * layer has at most the linears counted here (MODELS.md §5, §6):
+ * layer has at most the linears counted here (docs/models.md §5, §6):
  *   ffn             2 (d+1)(f+1)
  *   full attention  8 (d+1)^2       self + cross, 4 projections each
  *   evolved cell    64 (d+1)^2      all its widths are <= 4d (the family

@@ -81,7 +81,7 @@ enum ax_op_kind {
 	AX_OP_KIND_COUNT
 };
 
-/* The macs_by_kind bucket an op's MACs go to (DESIGN.md §3, MODELS §8.2). */
+/* The macs_by_kind bucket an op's MACs go to (docs/models.md §8.2). */
 enum ax_cost_kind {
 	AX_KIND_ATTENTION_PROJ,
 	AX_KIND_ATTENTION_MATMUL,

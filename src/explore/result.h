@@ -1,6 +1,6 @@
 /*
  * result.h - one result record and one field table that drive every output
- * format: the person-readable table, CSV, JSON and JSON Lines (STYLE §11).
+ * format: the person-readable table, CSV, JSON and JSON Lines.
  *
  * A record is the cost of one config under one convention, mode and pair of
  * lengths, with provenance (archex version, config hash). To add a scalar

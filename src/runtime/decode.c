@@ -160,7 +160,7 @@ enum ax_status ax_score(struct ax_exec *x, const int32_t *src, int64_t S,
 			const int32_t *y, int64_t T, int32_t *tgt_in,
 			double *loglik, struct ax_diag *d)
 {
-	/* decoder input: [eos, y_1, ..., y_{T-1}] (MODELS §2.1; t2t: 0) */
+	/* decoder input: [eos, y_1, ..., y_{T-1}] (docs/models.md §2.1; t2t: 0) */
 	tgt_in[0] = ax_exec_start_token(x);
 	memcpy(tgt_in + 1, y, (size_t)(T - 1) * sizeof *tgt_in);
 	enum ax_status st = ax_exec_forward(x, src, S, tgt_in, T, d);

@@ -75,7 +75,7 @@ static double now(void)
 
 /* --- set-up ------------------------------------------------------------ */
 
-/* The vocabulary bands of an adaptive op (MODELS §2.8), from the op's
+/* The vocabulary bands of an adaptive op (docs/models.md §2.8), from the op's
  * parameter slots: input op p[2b] = E_b, p[2b+1] = P_b (d, d_b); softmax
  * op p0 = E_0 (head), p1 = W_cls, and for b >= 1 p[2b] = E_b, p[2b+1] =
  * P_b, which is the input projection (d, d_b) when tied (owned by another
@@ -518,7 +518,7 @@ static enum ax_status run_embed(struct ax_exec *x, const struct op_io *io,
 					   (long long)tab->rows - 1);
 	}
 	/* t2t's encoder adds one row of the target-space table; we use row
-	 * 0, t2t's generic space id (MODELS §6.1) */
+	 * 0, t2t's generic space id (docs/models.md §6.1) */
 	const float *space = param(x, op, 1);
 	for (int64_t r = 0; space && r < io->n; r++)
 		ax_k_add(io->out + r * io->ldo, io->ldo, io->out + r * io->ldo,

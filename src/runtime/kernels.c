@@ -3,7 +3,7 @@
  * shapes, conventions and the ring-buffer protocol).
  *
  * Each `_ref` is the formula written as plain loops, in the order a reader
- * checks against MODELS.md; reductions that can lose precision (layernorm
+ * checks against docs/models.md; reductions that can lose precision (layernorm
  * moments, dot products) run in double there, so a test compares the fast
  * path against something at least as accurate. The fast versions call
  * OpenBLAS for products and keep every other inner loop unit-stride over

@@ -33,7 +33,7 @@
  *   - Threads: kernels never create threads. The fast versions run inside
  *     OpenBLAS, which has its own pool; the caller chooses its size with
  *     openblas_set_num_threads() and must not call kernels from several
- *     threads of its own on the same cores (DESIGN.md §8).
+ *     threads of its own on the same cores (docs/performance.md).
  *
  * Incremental (ring-buffer) convolutions: a causal conv (pad_left = K-1)
  * over a stream of one row per step t = 0, 1, 2, ... keeps the previous
@@ -92,7 +92,7 @@ void ax_k_layernorm(float *out, int64_t ldo, const float *in, int64_t ldi,
 int64_t ax_k_attention_scratch(int64_t Nq, int64_t Nk, int64_t H);
 
 /* The attention core, after the q/k/v projections and before the output
- * projection (MODELS.md §2.3 steps 2-5):
+ * projection (docs/models.md §2.3 steps 2-5):
  *   per head h_ (channels [h_*h, (h_+1)*h), h = w/H):
  *     S = (q_h * h^-1/2) k_h^T            (Nq, Nk)
  *     causal: S[i][j] = -inf for j > q_pos0 + i
@@ -132,7 +132,7 @@ void ax_k_ring_push(float *ring, int64_t R, int64_t c, const float *in,
 		    int64_t step);
 
 /* Lightweight conv weights: wn(H,K) = softmax over K of each row of
- * w(H,K).  Run once per weight load (MODELS.md §2.5). */
+ * w(H,K).  Run once per weight load (docs/models.md §2.5). */
 void ax_k_lightconv_weights(float *wn, const float *w, int64_t H, int64_t K);
 
 /* Lightweight conv: channel ch uses head ch / (c/H) (contiguous blocks).
@@ -154,7 +154,7 @@ void ax_k_lightconv_step(float *out, const float *in, const float *ring,
 /* Floats of scratch ax_k_dynconv{,_ref,_step} need: H * K. */
 int64_t ax_k_dynconv_scratch(int64_t H, int64_t K);
 
-/* Dynamic conv (MODELS.md §2.6): kl (N, H*K) ldk are the generator's
+/* Dynamic conv (docs/models.md §2.6): kl (N, H*K) ldk are the generator's
  * logits for each row (row r, head h_, tap k at column h_*K + k); each
  * (row, head) is softmaxed over all K taps, then taps falling outside
  * [0, N) are dropped without renormalisation.  out (N,c), in (N,c). */
@@ -253,8 +253,8 @@ void ax_k_log_softmax(float *out, int64_t ldo, const float *in, int64_t ldi,
 
 /* Position conventions.  Values match enum ax_pos_kind in graph.h. */
 enum ax_sinusoid_kind {
-	AX_SINUSOID_FAIRSEQ = 0,  /* MODELS.md §2.1: positions from 2 */
-	AX_SINUSOID_T2T = 1,      /* MODELS.md §6.1: positions from 0 */
+	AX_SINUSOID_FAIRSEQ = 0,  /* docs/models.md §2.1: positions from 2 */
+	AX_SINUSOID_T2T = 1,      /* docs/models.md §6.1: positions from 0 */
 	AX_SINUSOID_COUNT
 };
 
@@ -288,7 +288,7 @@ enum ax_status ax_k_embed(float *out, int64_t ldo, const float *E, int64_t V,
 			  float scale, int64_t pos0,
 			  enum ax_sinusoid_kind kind);
 
-/* --- adaptive input and adaptive softmax (MODELS.md §2.8) ------------------- */
+/* --- adaptive input and adaptive softmax (docs/models.md §2.8) ------------------- */
 
 /* Which way a band's projection matrix is stored. */
 enum ax_k_proj_layout {
