@@ -37,3 +37,12 @@ foreach(entry ${AX_LAYERING_PROBES})
     set_tests_properties(${probe} PROPERTIES RESOURCE_LOCK ax_layering)
   endforeach()
 endforeach()
+
+# The same rule at link level: every ax_ symbol a layer's library uses must
+# be defined in that layer or one it links. A function declared in a lower
+# layer but defined in a higher one would compile and link (the CLI links
+# everything) and still invert the layering; this catches it.
+add_test(NAME layering_symbols
+         COMMAND ${CMAKE_COMMAND} -DNM=${CMAKE_NM}
+                 "-DLAYERS=ax_core:$<TARGET_FILE:ax_core>:|ax_models:$<TARGET_FILE:ax_models>:ax_core|ax_costmodel:$<TARGET_FILE:ax_costmodel>:ax_core|ax_runtime:$<TARGET_FILE:ax_runtime>:ax_costmodel,ax_core|ax_explore:$<TARGET_FILE:ax_explore>:ax_models,ax_costmodel,ax_core"
+                 -P ${CMAKE_SOURCE_DIR}/tests/scripts/layering_symbols.cmake)
