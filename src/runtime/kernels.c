@@ -976,6 +976,27 @@ static int64_t find_band(const struct ax_k_band *bands, int64_t nb,
 	return -1;
 }
 
+/* The part of an adaptive-input row both kernels share: the band of tok
+ * (NULL for a token in none), its embedding row *e (d_b), and y(d) set to
+ * the position signal, to which the caller adds scale * P_b e. */
+static const struct ax_k_band *adaptive_row(float *y, const float **e,
+					    int32_t tok,
+					    const struct ax_k_band *bands,
+					    int64_t nb, int64_t d, int64_t pos,
+					    enum ax_sinusoid_kind kind,
+					    struct ax_k_work *work)
+{
+	int64_t b = find_band(bands, nb, tok);
+	if (b < 0)
+		return NULL;
+	const struct ax_k_band *bd = &bands[b];
+	assert(bd->proj_layout == AX_K_PROJ_D_DB);
+	*e = bd->table + (tok - bd->start) * bd->dim;
+	ax_k_sinusoid(y, pos, d, kind);
+	count(work, d * bd->dim, 0);
+	return bd;
+}
+
 enum ax_status ax_k_adaptive_input_ref(float *out, int64_t ldo,
 				       const int32_t *tok,
 				       const struct ax_k_band *bands,
@@ -986,15 +1007,13 @@ enum ax_status ax_k_adaptive_input_ref(float *out, int64_t ldo,
 {
 	assert(AX_K_LD_OK(ldo, d) && nb >= 1);
 	for (int64_t j = 0; j < N; j++) {
-		int64_t b = find_band(bands, nb, tok[j]);
-		if (b < 0)
-			return AX_ERR_INPUT;
-		const struct ax_k_band *bd = &bands[b];
-		assert(bd->proj_layout == AX_K_PROJ_D_DB);
-		const float *e = bd->table + (tok[j] - bd->start) * bd->dim;
 		float *y = out + j * ldo;
-		ax_k_sinusoid(y, embed_pos(pos0, j, kind), d, kind);
-		count(work, d * bd->dim, 0);
+		const float *e;
+		const struct ax_k_band *bd = adaptive_row(
+			y, &e, tok[j], bands, nb, d, embed_pos(pos0, j, kind),
+			kind, work);
+		if (!bd)
+			return AX_ERR_INPUT;
 		/* y = scale * P_b(d, d_b) e(d_b) + PE */
 		for (int64_t r = 0; r < d; r++) {
 			double acc = 0.0;
@@ -1015,15 +1034,13 @@ enum ax_status ax_k_adaptive_input(float *out, int64_t ldo,
 {
 	assert(AX_K_LD_OK(ldo, d) && nb >= 1);
 	for (int64_t j = 0; j < N; j++) {
-		int64_t b = find_band(bands, nb, tok[j]);
-		if (b < 0)
-			return AX_ERR_INPUT;
-		const struct ax_k_band *bd = &bands[b];
-		assert(bd->proj_layout == AX_K_PROJ_D_DB);
-		const float *e = bd->table + (tok[j] - bd->start) * bd->dim;
 		float *y = out + j * ldo;
-		ax_k_sinusoid(y, embed_pos(pos0, j, kind), d, kind);
-		count(work, d * bd->dim, 0);
+		const float *e;
+		const struct ax_k_band *bd = adaptive_row(
+			y, &e, tok[j], bands, nb, d, embed_pos(pos0, j, kind),
+			kind, work);
+		if (!bd)
+			return AX_ERR_INPUT;
 		/* y(d) = scale * P_b(d, d_b) e + y */
 		cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)d, (int)bd->dim,
 			    scale, bd->proj, (int)bd->dim, e, 1, 1.0f, y, 1);
