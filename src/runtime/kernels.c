@@ -401,23 +401,28 @@ void ax_k_lightconv_weights(float *wn, const float *w, int64_t H, int64_t K)
 		softmax_row(wn + hd * K, w + hd * K, K);
 }
 
-void ax_k_lightconv_ref(float *out, int64_t ldo, const float *in,
-			int64_t ldi, const float *wn, int64_t N, int64_t c,
-			int64_t H, int64_t K, int64_t pad_left,
-			struct ax_k_work *work)
+/*
+ * The reference loop both per-channel convs share: out(N, c) row r,
+ * channel ch = sum over taps k of w(ch, k) * in[r + k - pad_left, ch],
+ * with w(ch, k) = w[(ch / group) * s_ch + k * s_k] (lightconv: a kernel
+ * per head of `group` channels; depthwise: one per channel). Taps outside
+ * [0, N) are the zero padding: skipped, and counted as such.
+ */
+static void channel_taps_ref(float *out, int64_t ldo, const float *in,
+			     int64_t ldi, const float *w, int64_t group,
+			     int64_t s_ch, int64_t s_k, int64_t N, int64_t c,
+			     int64_t K, int64_t pad_left,
+			     struct ax_k_work *work)
 {
-	assert(H >= 1 && c % H == 0 && K >= 1);
-	assert(pad_left >= 0 && pad_left <= K - 1);
-	assert(AX_K_LD_OK(ldo, c) && AX_K_LD_OK(ldi, c));
-	int64_t per = c / H, done = 0, skipped = 0;
+	int64_t done = 0, skipped = 0;
 	for (int64_t r = 0; r < N; r++)
 		for (int64_t ch = 0; ch < c; ch++) {
-			const float *wk = wn + (ch / per) * K;
+			const float *wk = w + (ch / group) * s_ch;
 			double acc = 0.0;
 			for (int64_t k = 0; k < K; k++) {
 				int64_t src = r + k - pad_left;
 				if (src >= 0 && src < N) {
-					acc += (double)wk[k] * in[src * ldi + ch];
+					acc += (double)wk[k * s_k] * in[src * ldi + ch];
 					done++;
 				} else {
 					skipped++;
@@ -426,6 +431,18 @@ void ax_k_lightconv_ref(float *out, int64_t ldo, const float *in,
 			out[r * ldo + ch] = (float)acc;
 		}
 	count(work, done, skipped);
+}
+
+void ax_k_lightconv_ref(float *out, int64_t ldo, const float *in,
+			int64_t ldi, const float *wn, int64_t N, int64_t c,
+			int64_t H, int64_t K, int64_t pad_left,
+			struct ax_k_work *work)
+{
+	assert(H >= 1 && c % H == 0 && K >= 1);
+	assert(pad_left >= 0 && pad_left <= K - 1);
+	assert(AX_K_LD_OK(ldo, c) && AX_K_LD_OK(ldi, c));
+	channel_taps_ref(out, ldo, in, ldi, wn, c / H, K, 1, N, c, K, pad_left,
+			 work);
 }
 
 /* y(c) += sum over heads of wk[head] * x(c): one tap, contiguous heads. */
@@ -583,22 +600,7 @@ void ax_k_dwconv_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
 {
 	assert(K >= 1 && pad_left >= 0 && pad_left <= K - 1);
 	assert(AX_K_LD_OK(ldo, c) && AX_K_LD_OK(ldi, c));
-	int64_t done = 0, skipped = 0;
-	for (int64_t r = 0; r < N; r++)
-		for (int64_t ch = 0; ch < c; ch++) {
-			double acc = 0.0;
-			for (int64_t k = 0; k < K; k++) {
-				int64_t src = r + k - pad_left;
-				if (src >= 0 && src < N) {
-					acc += (double)W[k * c + ch] * in[src * ldi + ch];
-					done++;
-				} else {
-					skipped++;
-				}
-			}
-			out[r * ldo + ch] = (float)acc;
-		}
-	count(work, done, skipped);
+	channel_taps_ref(out, ldo, in, ldi, W, 1, 1, c, N, c, K, pad_left, work);
 }
 
 /* y(c) += w(c) * x(c) */
