@@ -16,4 +16,4 @@ ax_deps() {
 		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
-AX_BUILD_DEPS=(build-essential cmake pkg-config libopenblas-dev libyaml-dev libjansson-dev libcmocka-dev)
+AX_BUILD_DEPS=(build-essential cmake pkg-config libopenblas-dev libyaml-dev libjansson-dev nettle-dev libcmocka-dev)
