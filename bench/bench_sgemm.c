@@ -9,9 +9,11 @@
  *   2. fast vs reference kernels at d = 512, N = 30 (linear, attention,
  *      the convolutions), 1 thread.
  *
- * Prints openblas_get_corename() with the figures and warns when
- * OPENBLAS_CORETYPE is set (it is read when the library loads, so it must
- * be unset in the environment: `env -u OPENBLAS_CORETYPE bench_sgemm`).
+ * Runs on the OpenBLAS kernel the archex CLI chooses (bench_cpu.h: a
+ * re-execution with OPENBLAS_CORETYPE when OpenBLAS fell back to a generic
+ * kernel; a value set by the user is kept) and prints that kernel, who
+ * chose it and the CPU with the figures. To measure another kernel, set
+ * OPENBLAS_CORETYPE (e.g. Prescott, the fallback, for a before/after).
  * Usage: bench_sgemm [--quick]
  */
 #include <math.h>
@@ -23,6 +25,7 @@
 
 #include <cblas.h>
 
+#include "bench_cpu.h"
 #include "kernels.h"
 #include "weights.h"
 
@@ -264,15 +267,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_sgemm [--quick]\n");
 		return 2;
 	}
+	bench_choose_kernel(argv);
 	const char *core = openblas_get_corename();
-	const char *forced = getenv("OPENBLAS_CORETYPE");
-	printf("OpenBLAS core: %s; max threads %d\n", core,
+	char kernel[320];
+	bench_describe_kernel(kernel, sizeof kernel);
+	printf("OpenBLAS core: %s; max threads %d\n", kernel,
 	       openblas_get_num_threads());
-	if (forced)
-		fprintf(stderr, "warning: OPENBLAS_CORETYPE=%s is set; OpenBLAS "
-			"reads it at load time and may be using slower kernels "
-			"than this CPU supports. Rerun with `env -u "
-			"OPENBLAS_CORETYPE`.\n", forced);
 	static double gflops[N_SHAPES][2];
 	bench_blas(core, gflops);
 	bench_kernels(core);
