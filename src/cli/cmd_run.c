@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <cblas.h>
@@ -243,6 +244,13 @@ static void warn_coretype(void)
 		"set OPENBLAS_CORETYPE to it");
 }
 
+/* The process's peak resident set so far (getrusage), in bytes. */
+static int64_t peak_rss(void)
+{
+	struct rusage u;
+	return getrusage(RUSAGE_SELF, &u) ? -1 : (int64_t)u.ru_maxrss * 1024;
+}
+
 /* "SkylakeX (auto); Intel(R) Xeon(R) Processor (family 6 model 207; ...)" */
 static void describe_blas(char *buf, size_t size)
 {
@@ -270,7 +278,8 @@ static void print_profile(const struct ax_exec *x)
 	int64_t m[AX_OP_KIND_COUNT] = { 0 };
 	char blas[320];
 	describe_blas(blas, sizeof blas);
-	fprintf(stderr, "%s\n", blas);
+	fprintf(stderr, "%s; peak RSS %.1f MiB\n", blas,
+		(double)peak_rss() / (1024.0 * 1024.0));
 	for (int32_t i = 0; i < g->n_ops; i++) {
 		t[g->ops[i].kind] += x->op_seconds[i];
 		m[g->ops[i].kind] += x->op_macs[i];
@@ -411,6 +420,8 @@ static void write_provenance(struct ax_json *j, const struct ax_graph *g,
 	ax_json_string(j, ax_cpu_blas_core_source());
 	ax_json_key(j, "cpu");
 	ax_json_string(j, cpu);
+	ax_json_key(j, "peak_rss_bytes");
+	ax_json_int(j, peak_rss());
 }
 
 /* Writes one scoring record (JSON or text). */
