@@ -6,7 +6,8 @@
  * Prints one JSON line: the OpenBLAS core, threads, sgemm GFLOP/s (2048^3),
  * and for BATCH x LEN scoring (S = T = LEN): seconds per batch (median of
  * 7), executed MACs, GMAC/s and the fraction of the sgemm peak in MACs
- * (peak GFLOP/s / 2). Run with OPENBLAS_CORETYPE unset (docs/performance.md).
+ * (peak GFLOP/s / 2), on the OpenBLAS kernel the archex CLI chooses
+ * (bench_cpu.h), named with its source and the CPU.
  */
 #include <cblas.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_cpu.h"
 #include "config.h"
 #include "exec.h"
 #include "graph.h"
@@ -60,6 +62,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_score CONFIG [BATCH] [LEN] [THREADS]\n");
 		return 2;
 	}
+	bench_choose_kernel(argv);
+	struct ax_cpu cpu_info;
+	char cpu[160];
+	ax_cpu_detect(&cpu_info);
+	ax_cpu_describe(&cpu_info, cpu, sizeof cpu);
 	int64_t B = argc > 2 ? atoll(argv[2]) : 32, N = argc > 3 ? atoll(argv[3]) : 30;
 	int threads = argc > 4 ? atoi(argv[4]) : 1;
 	openblas_set_num_threads(threads);
@@ -102,9 +109,10 @@ int main(int argc, char **argv)
 	double gmacs = (double)macs / t[3] / 1e9;
 	printf("{\"config\":\"%s\",\"core\":\"%s\",\"threads\":%d,\"batch\":%lld,\"len\":%lld,"
 	       "\"sgemm_gflops\":%.1f,\"seconds\":%.6f,\"macs\":%lld,\"gmacs\":%.2f,"
-	       "\"fraction_of_peak\":%.3f}\n", cfg.name, openblas_get_corename(), threads,
+	       "\"fraction_of_peak\":%.3f,\"core_source\":\"%s\",\"cpu\":\"%s\"}\n",
+	       cfg.name, openblas_get_corename(), threads,
 	       (long long)B, (long long)N, peak, t[3], (long long)macs, gmacs,
-	       gmacs / (peak / 2));
+	       gmacs / (peak / 2), ax_cpu_blas_core_source(), cpu);
 	if (getenv("AX_PROFILE")) {   /* per op kind, to stderr */
 		double tk[AX_OP_KIND_COUNT] = { 0 };
 		x.timing = true;

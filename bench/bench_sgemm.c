@@ -8,10 +8,16 @@
  *      against sgemv, at 1 and 2 OpenBLAS threads, with a ratio table.
  *   2. fast vs reference kernels at d = 512, N = 30 (linear, attention,
  *      the convolutions), 1 thread.
+ *   3. one decoding step's linears (M = 1) on reduced-precision weights
+ *      (kernels_q.h): fp32 sgemv against int8 and bf16 on the best path
+ *      this CPU has and on the portable one, with the weight stream in
+ *      GB/s, 1 thread.
  *
- * Prints openblas_get_corename() with the figures and warns when
- * OPENBLAS_CORETYPE is set (it is read when the library loads, so it must
- * be unset in the environment: `env -u OPENBLAS_CORETYPE bench_sgemm`).
+ * Runs on the OpenBLAS kernel the archex CLI chooses (bench_cpu.h: a
+ * re-execution with OPENBLAS_CORETYPE when OpenBLAS fell back to a generic
+ * kernel; a value set by the user is kept) and prints that kernel, who
+ * chose it and the CPU with the figures. To measure another kernel, set
+ * OPENBLAS_CORETYPE (e.g. Prescott, the fallback, for a before/after).
  * Usage: bench_sgemm [--quick]
  */
 #include <math.h>
@@ -23,7 +29,9 @@
 
 #include <cblas.h>
 
+#include "bench_cpu.h"
 #include "kernels.h"
+#include "kernels_q.h"
 #include "weights.h"
 
 static double now(void)
@@ -256,6 +264,66 @@ static void bench_kernels(const char *core)
 	}
 }
 
+/* One M = 1 linear at a precision: 0 fp32 sgemv, 1 int8, 2 bf16. */
+struct qcase {
+	int prec;
+	int64_t i, o;
+	float *x, *W, *sc, *y;
+	int8_t *q;
+	uint16_t *h;
+};
+
+static void run_q(void *p)
+{
+	struct qcase *c = p;
+	if (c->prec == 0)
+		ax_k_linear(c->y, c->o, c->x, c->i, c->W, NULL, 1, c->i, c->o, NULL);
+	else if (c->prec == 1)
+		ax_k_linear_q8(c->y, c->o, c->x, c->i, c->q, c->sc, NULL, 1, c->i, c->o, NULL);
+	else
+		ax_k_linear_bf16(c->y, c->o, c->x, c->i, c->h, NULL, 1, c->i, c->o, NULL);
+}
+
+static void bench_precision(const char *core)
+{
+	static const int64_t qs[][2] = { { 512, 2048 }, { 2048, 512 }, { 512, 32768 } };
+	enum ax_kq_path best = ax_kq_path();
+	openblas_set_num_threads(1);
+	printf("\n== M=1 linear on reduced-precision weights (kernels_q, best path %s), "
+	       "1 thread ==\n%-22s %-9s %10s %10s %8s  %s\n", ax_kq_path_names[best],
+	       "shape i->o", "weights", "us", "GB/s", "vs fp32", "core");
+	for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++) {
+		struct qcase c = { .i = qs[k][0], .o = qs[k][1] };
+		c.x = randbuf(c.i, 1);
+		c.W = randbuf(c.i * c.o, 2);
+		c.sc = malloc((size_t)c.o * sizeof *c.sc);
+		c.y = malloc((size_t)c.o * sizeof *c.y);
+		c.q = malloc((size_t)(c.i * c.o));
+		c.h = malloc((size_t)(c.i * c.o) * sizeof *c.h);
+		if (!c.sc || !c.y || !c.q || !c.h)
+			exit(1);
+		ax_q8_quantize(c.q, c.sc, c.W, c.o, c.i);
+		ax_bf16_from_f32(c.h, c.W, c.i * c.o);
+		double t32 = 0;
+		static const char *const names[] = { "fp32", "int8", "bf16" };
+		static const int bytes[] = { 4, 1, 2 };
+		for (int prec = 0; prec < 3; prec++)
+			for (int port = 0; port < (prec ? 2 : 1); port++) {
+				ax_kq_set_path(port ? AX_KQ_PORTABLE : AX_KQ_AUTO);
+				c.prec = prec;
+				double t = best_time(run_q, &c);
+				t32 = prec ? t32 : t;
+				char shape[32], w[16];
+				snprintf(shape, sizeof shape, "%lld->%lld", (long long)c.i, (long long)c.o);
+				snprintf(w, sizeof w, "%s%s", names[prec], port ? "/port" : "");
+				printf("%-22s %-9s %10.1f %10.2f %7.2fx  %s\n", shape, w, t * 1e6,
+				       (double)(bytes[prec] * c.i * c.o) / t / 1e9, t32 / t, core);
+			}
+		ax_kq_set_path(AX_KQ_AUTO);
+		free(c.x), free(c.W), free(c.sc), free(c.y), free(c.q), free(c.h);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--quick") == 0)
@@ -264,17 +332,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_sgemm [--quick]\n");
 		return 2;
 	}
+	bench_choose_kernel(argv);
 	const char *core = openblas_get_corename();
-	const char *forced = getenv("OPENBLAS_CORETYPE");
-	printf("OpenBLAS core: %s; max threads %d\n", core,
+	char kernel[320];
+	bench_describe_kernel(kernel, sizeof kernel);
+	printf("OpenBLAS core: %s; max threads %d\n", kernel,
 	       openblas_get_num_threads());
-	if (forced)
-		fprintf(stderr, "warning: OPENBLAS_CORETYPE=%s is set; OpenBLAS "
-			"reads it at load time and may be using slower kernels "
-			"than this CPU supports. Rerun with `env -u "
-			"OPENBLAS_CORETYPE`.\n", forced);
 	static double gflops[N_SHAPES][2];
 	bench_blas(core, gflops);
 	bench_kernels(core);
+	bench_precision(core);
 	return 0;
 }

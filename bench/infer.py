@@ -13,8 +13,10 @@ thread count (1, 2), on the same random weights (written by `archex init`):
     against the sgemm peak it measures in the same process.
 Reports ms/sentence, tokens/s, achieved GMAC/s (executed MACs / time),
 fraction of the sgemm peak, and archex/PyTorch speed-ups, as a Markdown
-table. OpenBLAS's core type is printed next to the figures; the script
-re-executes itself without OPENBLAS_CORETYPE, which halves OpenBLAS here.
+table. OpenBLAS's core type is printed next to the figures. Both sides run
+on the kernel the archex CLI chooses (`archex cpu --coretype`): unless the
+user set OPENBLAS_CORETYPE, the script re-executes itself with it, so
+PyTorch does not stay on OpenBLAS's generic fallback kernel.
 
 usage: bench/infer.py [--build build] [--repeats 3] [--threads 1,2]
 """
@@ -29,10 +31,24 @@ import sys
 import tempfile
 import time
 
-if os.environ.get("OPENBLAS_CORETYPE"):
-    env = dict(os.environ)
-    del env["OPENBLAS_CORETYPE"]
-    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+def _chosen_core():
+    """The OpenBLAS kernel archex runs on (after its own choice)."""
+    build = "build"
+    if "--build" in sys.argv[:-1]:
+        build = sys.argv[sys.argv.index("--build") + 1]
+    cli = os.path.join(build, "archex")
+    try:
+        return subprocess.run([cli, "cpu", "--coretype"], check=True,
+                              capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+if not os.environ.get("OPENBLAS_CORETYPE"):
+    _core = _chosen_core()
+    if _core:
+        env = dict(os.environ, OPENBLAS_CORETYPE=_core)
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
@@ -183,7 +199,7 @@ def main():
     rng = random.Random(1)
     src = [rng.randrange(4, 30000) for _ in range(LEN)]
     core = corename()
-    print(f"OpenBLAS core: {core}; OPENBLAS_CORETYPE unset; torch {torch.__version__}")
+    print(f"OpenBLAS core: {core} (archex's choice); torch {torch.__version__}")
     rows = []
     tmp = tempfile.mkdtemp()
     for name in MODELS:

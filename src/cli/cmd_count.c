@@ -3,9 +3,14 @@
  * or more configs, per kind and per layer, at one or more lengths, as a
  * table, CSV or JSON, optionally with the exact MAC polynomial in S and T.
  * Nothing is printed on stdout unless every config loaded and counted, so a
- * bad file never leaves half a JSON array behind.
+ * bad file never leaves half a JSON array behind. Every format also gives
+ * the model's bytes per precision (size.h; --prune adds a pruning
+ * estimate) and the memory `archex run` holds at each length pair
+ * (exec.h, ax_exec_memory: weights, activation arenas from the planner,
+ * K/V caches and conv state for --beam rows).
  */
 #include <assert.h>
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,7 +18,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "exec.h"
 #include "graph.h"
+#include "size.h"
 #include "result.h"
 #include "model.h"
 
@@ -56,6 +63,20 @@ static void help(void)
 "  --per-step       with --mode incremental: MACs of each decoding step\n"
 "                   t = 1..T (and the once-per-sentence encoder and cross\n"
 "                   K/V work as step 0), from the exact polynomial\n"
+"  --beam K         memory: beam rows held while decoding (--mode\n"
+"                   incremental; default 1)\n"
+"  --prune S        also estimate the model's bytes after magnitude pruning\n"
+"                   of a fraction S in [0, 1) of the linear, embedding and\n"
+"                   output weights, positions stored as a bitmap or 16-bit\n"
+"                   CSR indices, whichever is smaller (docs/precision.md)\n"
+"\n"
+"Every format also reports model bytes per precision (fp32; bf16 and fp16;\n"
+"int8 with one fp32 scale per output channel; biases, norms and conv\n"
+"kernels stay fp32) and the memory 'archex run' holds at S and T: weights,\n"
+"the peak activation arena of the memory planner, the self-attention K/V\n"
+"caches and conv state (all beams, and per beam) and scratch. Decoding\n"
+"with 'archex run' plans for S=1024 and T=--max-len (default 200): pass\n"
+"--mode incremental --src-len 1024 --tgt-len 200 to predict its memory.\n"
 "  -h, --help       this text\n"
 "\n"
 "Exit codes: 0 success, 1 a config could not be loaded, 2 usage error.\n");
@@ -64,7 +85,44 @@ static void help(void)
 struct item {
 	struct ax_config cfg;
 	struct ax_cost cost;
+	struct ax_model_size size;
+	struct ax_exec_memory mem[64];   /* per length pair (ax_count_opts) */
 };
+
+static double mib(int64_t bytes)
+{
+	return (double)bytes / (1024.0 * 1024.0);
+}
+
+/* Model bytes per precision and memory held at length pair k. */
+static void print_memory_table(const struct item *it, int k, int64_t beam)
+{
+	const struct ax_model_size *z = &it->size;
+	const struct ax_exec_memory *m = &it->mem[k];
+	printf("\n  %-18s %12s %12s\n", "model bytes", "bytes", "MiB");
+	for (int p = 0; p < AX_PREC_COUNT; p++)
+		printf("  %-18s %12" PRId64 " %12.2f\n", ax_precision_names[p],
+		       z->bytes[p], mib(z->bytes[p]));
+	if (z->sparsity > 0) {
+		printf("  pruned to %.1f%% sparsity (index %" PRId64 " bytes):\n",
+		       100 * z->sparsity, z->index_bytes);
+		for (int p = 0; p < AX_PREC_COUNT; p++)
+			printf("  %-18s %12" PRId64 " %12.2f\n", ax_precision_names[p],
+			       z->pruned_bytes[p], mib(z->pruned_bytes[p]));
+	}
+	printf("\n  %-18s %12s %12s  (beam %" PRId64 ")\n", "memory held", "bytes",
+	       "MiB", beam);
+	const struct { const char *name; int64_t v; } rows[] = {
+		{ "weights (fp32)", m->weights }, { "activations", m->activations },
+		{ "kv cache", m->kv_cache }, { "kv cache / beam", m->kv_cache / beam },
+		{ "conv state", m->conv_state },
+		{ "conv state / beam", m->conv_state / beam },
+		{ "scratch", m->scratch }, { "total", m->total },
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		printf("  %-18s %12" PRId64 " %12.2f\n", rows[i].name, rows[i].v,
+		       mib(rows[i].v));
+}
 
 static void print_poly_table(const struct ax_cost *c)
 {
@@ -85,7 +143,7 @@ static void print_poly_table(const struct ax_cost *c)
 }
 
 static void print_table(const struct item *it, const struct ax_count_opts *o,
-			int n_len, bool poly)
+			int n_len, bool poly, int64_t beam)
 {
 	char h1[32], h2[32], h3[32], h4[32], g1[40], g2[40];
 	struct ax_result *r = malloc(sizeof *r);
@@ -158,6 +216,7 @@ static void print_table(const struct item *it, const struct ax_count_opts *o,
 			       r->other_flops, r->bytes);
 		}
 	}
+	print_memory_table(it, 0, o->mode == AX_MODE_INCREMENTAL ? beam : 1);
 	if (poly)
 		print_poly_table(&it->cost);
 	free(r);
@@ -229,6 +288,8 @@ struct count_args {
 	struct ax_count_opts o;
 	enum format format;
 	bool poly, summary, per_step;
+	int64_t beam;    /* memory: beam rows (incremental) */
+	double prune;    /* --prune sparsity, 0 = none */
 	int n_len;       /* length pairs: the longer list; a single value repeats */
 	char **paths;    /* the CONFIGs */
 	int n;
@@ -258,6 +319,8 @@ static int parse_args(int argc, char **argv, struct count_args *a)
 		{ "poly", no_argument, NULL, 'p' },
 		{ "summary", no_argument, NULL, 'S' },
 		{ "per-step", no_argument, NULL, 'D' },
+		{ "beam", required_argument, NULL, 'B' },
+		{ "prune", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -265,6 +328,8 @@ static int parse_args(int argc, char **argv, struct count_args *a)
 	ax_cli_count_defaults(o);
 	a->format = FORMAT_TABLE;
 	a->poly = a->summary = a->per_step = false;
+	a->beam = 1;
+	a->prune = 0;
 	int opt;
 	optind = 1;
 	opterr = 0;
@@ -285,6 +350,18 @@ static int parse_args(int argc, char **argv, struct count_args *a)
 		case 'p': a->poly = true; break;
 		case 'S': a->summary = true; break;
 		case 'D': a->per_step = true; break;
+		case 'B':
+			if (!ax_cli_parse_i64(optarg, 1, 64, &a->beam))
+				return ax_cli_usage_error("count", "--beam wants 1..64, not '%s'", optarg);
+			break;
+		case 'R': {
+			char *end;
+			errno = 0;
+			a->prune = strtod(optarg, &end);
+			if (end == optarg || *end || errno || !(a->prune >= 0 && a->prune < 1))
+				return ax_cli_usage_error("count", "--prune wants a sparsity in [0, 1), not '%s'", optarg);
+			break;
+		}
 		case 'h': help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("count", "option '%s' needs a value", argv[optind - 1]);
 		default: return ax_cli_usage_error("count", "unknown option '%s'", ax_cli_unknown_opt(argv));
@@ -301,6 +378,21 @@ static int parse_args(int argc, char **argv, struct count_args *a)
 		return ax_cli_usage_error("count", "--per-step needs --mode incremental, the "
 					  "table format and a single length pair");
 	return -1;
+}
+
+/* The memory `archex run` would hold for length pair k: batch 1 in
+ * sequence mode, --beam rows in incremental mode. */
+static enum ax_status plan_memory(const struct count_args *a,
+				  const struct ax_graph *g, int k,
+				  struct ax_exec_memory *m, struct ax_diag *d)
+{
+	bool inc = a->o.mode == AX_MODE_INCREMENTAL;
+	struct ax_exec_opts eo = {
+		.mode = a->o.mode, .batch = inc ? a->beam : 1,
+		.max_src = g->has_encoder ? src_at(&a->o, k) : 0,
+		.max_tgt = tgt_at(&a->o, k),
+	};
+	return ax_exec_memory(g, &eo, m, d);
 }
 
 /* Loads, builds and costs every config into items[i], and checks each
@@ -325,9 +417,11 @@ static int count_all(const struct count_args *a, struct item *items)
 			continue;
 		}
 		ax_cost_graph(&g, o->convention, o->mode, &items[i].cost);
+		ax_size_model(&g, a->prune, &items[i].size);
 		for (int k = 0; k < a->n_len; k++) {
 			if (ax_cost_check(&items[i].cost, src_at(o, k), tgt_at(o, k),
-					  &d) == AX_OK)
+					  &d) == AX_OK &&
+			    plan_memory(a, &g, k, &items[i].mem[k], &d) == AX_OK)
 				continue;
 			snprintf(d.file, sizeof d.file, "%s", a->paths[i]);
 			ax_cli_print_diag(&d);
@@ -337,6 +431,57 @@ static int count_all(const struct count_args *a, struct item *items)
 	}
 	ax_graph_free(&g);
 	return failed;
+}
+
+/* "model_bytes", "pruned" (with --prune) and "memory" members. */
+static void write_memory_json(struct ax_json *j, const struct count_args *a,
+			      const struct item *it, int k)
+{
+	const struct ax_model_size *z = &it->size;
+	const struct ax_exec_memory *m = &it->mem[k];
+	int64_t beam = a->o.mode == AX_MODE_INCREMENTAL ? a->beam : 1;
+	ax_json_key(j, "model_bytes");
+	ax_json_begin_object(j);
+	for (int p = 0; p < AX_PREC_COUNT; p++) {
+		ax_json_key(j, ax_precision_names[p]);
+		ax_json_int(j, z->bytes[p]);
+	}
+	ax_json_key(j, "quantizable_params");
+	ax_json_int(j, z->quantizable);
+	ax_json_key(j, "int8_scales");
+	ax_json_int(j, z->quantized_rows);
+	ax_json_end_object(j);
+	if (z->sparsity > 0) {
+		ax_json_key(j, "pruned");
+		ax_json_begin_object(j);
+		ax_json_key(j, "sparsity");
+		ax_json_double(j, z->sparsity);
+		ax_json_key(j, "kept_weights");
+		ax_json_int(j, z->kept);
+		ax_json_key(j, "index_bytes");
+		ax_json_int(j, z->index_bytes);
+		for (int p = 0; p < AX_PREC_COUNT; p++) {
+			ax_json_key(j, ax_precision_names[p]);
+			ax_json_int(j, z->pruned_bytes[p]);
+		}
+		ax_json_end_object(j);
+	}
+	const struct { const char *name; int64_t v; } f[] = {
+		{ "beam", beam }, { "weights", m->weights },
+		{ "activations", m->activations },
+		{ "naive_activations", m->naive_activations },
+		{ "kv_cache", m->kv_cache }, { "kv_cache_per_beam", m->kv_cache / beam },
+		{ "conv_state", m->conv_state },
+		{ "conv_state_per_beam", m->conv_state / beam },
+		{ "scratch", m->scratch }, { "total", m->total },
+	};
+	ax_json_key(j, "memory");
+	ax_json_begin_object(j);
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		ax_json_key(j, f[i].name);
+		ax_json_int(j, f[i].v);
+	}
+	ax_json_end_object(j);
 }
 
 /* One JSON array: a record per config and length pair, config-major. */
@@ -353,6 +498,7 @@ static void write_json(const struct count_args *a, const struct item *items,
 				       src_at(&a->o, k), tgt_at(&a->o, k));
 			ax_json_begin_object(&j);
 			ax_result_write_json_members(&j, r);
+			write_memory_json(&j, a, &items[i], k);
 			if (a->poly)
 				write_poly_json(&j, &items[i].cost);
 			ax_json_end_object(&j);
@@ -363,17 +509,56 @@ static void write_json(const struct count_args *a, const struct item *items,
 	fputc('\n', stdout);
 }
 
-/* A header, then a row per config and length pair, config-major. */
+/* A line an ax_result CSV writer put in buf, without its newline, so the
+ * size and memory columns can follow. */
+static void put_line(const char *buf, size_t n)
+{
+	if (n && buf[n - 1] == '\n')
+		n--;
+	fwrite(buf, 1, n, stdout);
+}
+
+/* A header, then a row per config and length pair, config-major; the
+ * result table's columns, then model bytes, pruned bytes (--prune) and
+ * memory held. */
 static void write_csv(const struct count_args *a, const struct item *items,
 		      struct ax_result *r)
 {
-	ax_result_write_csv_header(stdout);
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *mem = open_memstream(&buf, &n);
+	if (!mem)
+		return;
+	ax_result_write_csv_header(mem);
+	fflush(mem);
+	put_line(buf, n);
+	printf(",bytes_fp32,bytes_bf16,bytes_int8%s,mem_beam,mem_weights,"
+	       "mem_activations,mem_kv_cache,mem_conv_state,mem_scratch,mem_total\n",
+	       a->prune > 0 ? ",pruned_sparsity,pruned_index_bytes,pruned_fp32,"
+			      "pruned_bf16,pruned_int8" : "");
+	int64_t beam = a->o.mode == AX_MODE_INCREMENTAL ? a->beam : 1;
 	for (int i = 0; i < a->n; i++)
 		for (int k = 0; k < a->n_len; k++) {
+			const struct ax_model_size *z = &items[i].size;
+			const struct ax_exec_memory *m = &items[i].mem[k];
 			ax_result_fill(r, &items[i].cfg, &items[i].cost,
 				       src_at(&a->o, k), tgt_at(&a->o, k));
-			ax_result_write_csv_row(stdout, r);
+			rewind(mem);
+			ax_result_write_csv_row(mem, r);
+			fflush(mem);
+			put_line(buf, (size_t)ftell(mem));
+			printf(",%" PRId64 ",%" PRId64 ",%" PRId64, z->bytes[AX_PREC_FP32],
+			       z->bytes[AX_PREC_BF16], z->bytes[AX_PREC_INT8]);
+			if (a->prune > 0)
+				printf(",%g,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64,
+				       z->sparsity, z->index_bytes, z->pruned_bytes[AX_PREC_FP32],
+				       z->pruned_bytes[AX_PREC_BF16], z->pruned_bytes[AX_PREC_INT8]);
+			printf(",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
+			       ",%" PRId64 ",%" PRId64 "\n", beam, m->weights, m->activations,
+			       m->kv_cache, m->conv_state, m->scratch, m->total);
 		}
+	fclose(mem);
+	free(buf);
 }
 
 /* --summary: the summary alone. Otherwise a breakdown per config (and
@@ -388,7 +573,7 @@ static void write_table(const struct count_args *a, const struct item *items)
 	for (int i = 0; i < a->n; i++) {
 		if (i)
 			fputc('\n', stdout);
-		print_table(&items[i], &a->o, a->n_len, a->poly);
+		print_table(&items[i], &a->o, a->n_len, a->poly, a->beam);
 		if (a->per_step)
 			print_steps(&items[i], &a->o);
 	}

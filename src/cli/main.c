@@ -1,12 +1,16 @@
 /*
  * main.c - the archex command line: dispatches to one subcommand through
  * the command table below. To add a subcommand: a cmd_<name>.c with
- * ax_cmd_<name>(), a row here, and its --help text.
+ * ax_cmd_<name>(), a row here, and its --help text. Subcommands that run
+ * OpenBLAS first get the right kernel (choose_blas_kernel).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "cpu.h"
 
 static const struct ax_cmd commands[] = {
 	{ "count", ax_cmd_count, "count params, MACs, FLOPs and bytes of model configs" },
@@ -16,8 +20,51 @@ static const struct ax_cmd commands[] = {
 	{ "plot", ax_cmd_plot, "draw trade-off, Pareto, breakdown and length plots" },
 	{ "run", ax_cmd_run, "reference inference: decode or score, with executed MACs" },
 	{ "init", ax_cmd_init, "write a weights file with deterministic random weights" },
+	{ "cpu", ax_cmd_cpu, "the CPU's features and the OpenBLAS kernel archex runs on" },
 };
 static const int n_commands = sizeof commands / sizeof commands[0];
+
+/* The subcommands that run OpenBLAS, for which the kernel matters. */
+static bool uses_blas(const char *name)
+{
+	static const char *const blas[] = { "run", "eval", "train", "calibrate", "cpu" };
+	for (size_t i = 0; i < sizeof blas / sizeof blas[0]; i++)
+		if (!strcmp(name, blas[i]))
+			return true;
+	return false;
+}
+
+/* OpenBLAS chose its kernel when it loaded. If it fell back to a generic
+ * one on a CPU with AVX2 or AVX-512 (cpu.h), re-execute this binary once
+ * with OPENBLAS_CORETYPE set to the kernel CPUID supports and the guard
+ * variable naming it (so the new process does not loop, and reports the
+ * kernel as chosen by archex). A value the user set is never touched. On
+ * failure archex goes on with the kernel it has. */
+static void choose_blas_kernel(char **argv)
+{
+	struct ax_cpu c;
+	ax_cpu_detect(&c);
+	const char *core = ax_cpu_choose_coretype(&c, ax_cpu_blas_core(),
+						  getenv("OPENBLAS_CORETYPE"),
+						  getenv(AX_CPU_GUARD_ENV));
+	if (!core)
+		return;
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return;
+	self[n] = 0;
+	if (setenv("OPENBLAS_CORETYPE", core, 1) == 0 &&
+	    setenv(AX_CPU_GUARD_ENV, core, 1) == 0) {
+		fflush(NULL);
+		execv(self, argv);
+	}
+	unsetenv("OPENBLAS_CORETYPE");
+	unsetenv(AX_CPU_GUARD_ENV);
+	fprintf(stderr, "archex: note: could not re-execute with "
+		"OPENBLAS_CORETYPE=%s; running on OpenBLAS's '%s' kernel\n",
+		core, ax_cpu_blas_core());
+}
 
 static void usage(FILE *f)
 {
@@ -46,6 +93,8 @@ int main(int argc, char **argv)
 		printf("archex %s\n", AX_VERSION);
 		return AX_EXIT_OK;
 	}
+	if (uses_blas(argv[1]))
+		choose_blas_kernel(argv);
 	for (int i = 0; i < n_commands; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);

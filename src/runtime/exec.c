@@ -383,6 +383,57 @@ void ax_exec_free(struct ax_exec *x)
 	memset(x, 0, sizeof *x);
 }
 
+/* ax_exec_init()'s layout without its arenas: the same placement and
+ * plans, then the sizes. */
+enum ax_status ax_exec_memory(const struct ax_graph *g,
+			      const struct ax_exec_opts *o,
+			      struct ax_exec_memory *m, struct ax_diag *d)
+{
+	struct ax_exec x;
+	memset(&x, 0, sizeof x);
+	memset(m, 0, sizeof *m);
+	x.g = g;
+	x.o = *o;
+	int32_t nt = g->n_tensors, no = g->n_ops, np = g->n_params;
+	if (o->batch < 1 || o->max_tgt < 1 || o->max_src < 0)
+		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
+				   "executor: batch and lengths must be positive");
+	x.param_off = calloc((size_t)np + 1, sizeof *x.param_off);
+	x.norm_off = calloc((size_t)no + 1, sizeof *x.norm_off);
+	x.ring_off = calloc((size_t)no + 1, sizeof *x.ring_off);
+	x.ld = calloc((size_t)nt + 1, sizeof *x.ld);
+	x.is_cache = calloc((size_t)nt + 1, sizeof *x.is_cache);
+	x.op_exact = calloc((size_t)no + 1, sizeof *x.op_exact);
+	enum ax_status st = AX_ERR_NOMEM;
+	int64_t n_norm = 0, n_ring = 0;
+	if (!x.param_off || !x.norm_off || !x.ring_off || !x.ld || !x.is_cache ||
+	    !x.op_exact) {
+		ax_diag_set(d, st, "", 0, 0, "executor: out of memory");
+		goto out;
+	}
+	place_weights(&x);
+	if ((st = place_op_state(&x, &n_norm, &n_ring, d)) != AX_OK ||
+	    (st = plan_activations(&x, d)) != AX_OK)
+		goto out;
+	int64_t kv = 0;
+	for (int32_t t = 0; t < nt; t++)
+		if (x.is_cache[t] && g->tensors[t].parent < 0)
+			kv += x.plan_tgt.rows[t] * g->tensors[t].width;
+	m->weights = (int64_t)sizeof(float) * x.n_weights;
+	m->kv_cache = (int64_t)sizeof(float) * kv;
+	m->activations = (int64_t)sizeof(float) *
+			 (x.plan_src.total + x.plan_tgt.total - kv);
+	m->naive_activations = (int64_t)sizeof(float) *
+			       (x.plan_src.naive_total + x.plan_tgt.naive_total - kv);
+	m->conv_state = (int64_t)sizeof(float) * n_ring;
+	m->scratch = (int64_t)sizeof(float) * (x.scratch_size + n_norm);
+	m->total = m->weights + m->activations + m->kv_cache + m->conv_state +
+		   m->scratch;
+out:
+	ax_exec_free(&x);
+	return st;
+}
+
 /* --- weights ---------------------------------------------------------- */
 
 static void normalise_kernels(struct ax_exec *x)

@@ -123,4 +123,26 @@ int64_t ax_exec_macs(const struct ax_exec *x, int64_t *by_kind);
 int64_t ax_exec_skipped(const struct ax_exec *x);
 void ax_exec_reset_counters(struct ax_exec *x);
 
+/* The memory an executor with these options holds, in bytes, as
+ * ax_exec_init() lays it out (nothing is allocated but small tables):
+ * `archex count` reports it and docs/precision.md compares it with the
+ * peak RSS of `archex run`. Per beam: kv_cache / batch, conv_state /
+ * batch. */
+struct ax_exec_memory {
+	int64_t weights;      /* the fp32 weight arena */
+	int64_t activations;  /* the planned activation arenas (peak, with
+				 reuse), self-attention caches excluded;
+				 includes the encoder output and cross-
+				 attention K/V kept while decoding */
+	int64_t naive_activations; /* the same without reuse */
+	int64_t kv_cache;     /* incremental: self-attention K/V, all beams */
+	int64_t conv_state;   /* incremental: conv rings, all beams */
+	int64_t scratch;      /* attention scores, reorder copies, normalised
+				 lightweight kernels */
+	int64_t total;        /* all of the above but naive_activations */
+};
+enum ax_status ax_exec_memory(const struct ax_graph *g,
+			      const struct ax_exec_opts *o,
+			      struct ax_exec_memory *m, struct ax_diag *d);
+
 #endif

@@ -1,0 +1,66 @@
+/*
+ * kernels_q.h - linear kernels on reduced-precision weights, for batch-1
+ * and beam decoding, where every step streams all the weights once and
+ * fewer bytes per weight is the only way below the bandwidth floor
+ * (docs/precision.md). Activations stay fp32.
+ *
+ *   int8  per-output-channel symmetric: W[o][i] ~ scale[o] * q[o][i],
+ *         q in [-127, 127], scale = max_i |W[o][i]| / 127; the kernel
+ *         dequantizes in registers: out = scale[o] * (q[o] . x) + b[o].
+ *   bf16  the top 16 bits of an fp32 (round to nearest even): W widened
+ *         to fp32 in registers, or multiplied as bf16 pairs with the
+ *         AVX512-BF16 dot product (x rounded to bf16, fp32 accumulation)
+ *         where the CPU has it.
+ *
+ * Each fast kernel has a `_ref` twin (plain loops, double accumulation)
+ * with the same signature. The fast kernels choose their path at run time
+ * from cpu.h (AVX512-BF16, AVX-512, portable C); ax_kq_set_path() forces
+ * one, so tests cover every path the machine can run. Shapes as
+ * ax_k_linear: in (N, i) with row stride ldi, W (o, i) row-major, out
+ * (N, o) with row stride ldo, b (o) or NULL; N*i*o MACs are counted.
+ */
+#ifndef AX_KERNELS_Q_H
+#define AX_KERNELS_Q_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernels.h"
+
+enum ax_kq_path {
+	AX_KQ_AUTO,       /* the best the CPU has */
+	AX_KQ_PORTABLE,   /* plain C */
+	AX_KQ_AVX512,     /* AVX-512F/BW: widening in registers */
+	AX_KQ_AVX512BF16, /* bf16: vdpbf16ps; int8 uses AVX512 */
+	AX_KQ_PATH_COUNT
+};
+extern const char *const ax_kq_path_names[AX_KQ_PATH_COUNT];
+
+/* Forces a path (AX_KQ_AUTO restores the choice); returns false, and
+ * changes nothing, if the CPU cannot run it. */
+bool ax_kq_set_path(enum ax_kq_path p);
+/* The path the kernels take now. */
+enum ax_kq_path ax_kq_path(void);
+
+/* q (o, i) and scale (o) from W (o, i); an all-zero row gets scale 0. */
+void ax_q8_quantize(int8_t *q, float *scale, const float *W, int64_t o,
+		    int64_t i);
+/* w (n) bf16 bits from x (n) fp32, round to nearest even (NaN kept). */
+void ax_bf16_from_f32(uint16_t *w, const float *x, int64_t n);
+float ax_bf16_to_f32(uint16_t w);
+
+void ax_k_linear_q8_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
+			const int8_t *q, const float *scale, const float *b,
+			int64_t N, int64_t i, int64_t o, struct ax_k_work *work);
+void ax_k_linear_q8(float *out, int64_t ldo, const float *in, int64_t ldi,
+		    const int8_t *q, const float *scale, const float *b,
+		    int64_t N, int64_t i, int64_t o, struct ax_k_work *work);
+
+void ax_k_linear_bf16_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
+			  const uint16_t *W, const float *b, int64_t N,
+			  int64_t i, int64_t o, struct ax_k_work *work);
+void ax_k_linear_bf16(float *out, int64_t ldo, const float *in, int64_t ldi,
+		      const uint16_t *W, const float *b, int64_t N, int64_t i,
+		      int64_t o, struct ax_k_work *work);
+
+#endif
