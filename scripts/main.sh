@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-ax_deps "${AX_BUILD_DEPS[@]}" gnuplot-nox
+ax_deps "${AX_BUILD_DEPS[@]}" gnuplot-nox bible-kjv bible-kjv-text sword-text-sparv diatheke sentencepiece wordnet-base
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$(nproc)"
 mkdir -p results
