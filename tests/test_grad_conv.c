@@ -8,7 +8,8 @@
  * gradient is R), or the adaptive-softmax NLL; differences are taken in
  * double around each float parameter.  Then fast against reference, the
  * += accumulation (every gradient buffer starts non-zero), and the work
- * counts.  Prints, per op kind, the worst error found:
+ * counts; and the DropConnect training forward (ax_g_convdrop) against
+ * the forward kernels.  Prints, per op kind, the worst error found:
  *   max |analytic - fd| / max |fd| over each gradient tensor.
  */
 #include <math.h>
@@ -277,6 +278,24 @@ static void run_taps(bool dyn)
 		check_acc(what, fx, bx, dx, bx, nx);
 		check_acc(what, fw, bw, dw, bw, nw);
 
+		/* the DropConnect forward: the mask's rows (or all ones) */
+		float *ones = rand_buf(N * t.ldm);
+		for (int64_t j = 0; j < N * t.ldm; j++)
+			ones[j] = 1.0f;
+		const float *m = mask ? mask : ones;
+		float *yd = rand_buf(N * c), *yf = rand_buf(N * c);
+		struct ax_k_work wd = { 0 }, wdf = { 0 };
+		ax_g_convdrop_ref(yd, c, t.x, t.ldx, dyn ? NULL : wn,
+				  dyn ? t.w : NULL, t.ldk, m, t.ldm, N, c, t.H,
+				  t.K, t.P, t.scr, &wd);
+		ax_g_convdrop(yf, c, t.x, t.ldx, dyn ? NULL : wn, dyn ? t.w : NULL,
+			      t.ldk, m, t.ldm, N, c, t.H, t.K, t.P, t.scr, &wdf);
+		taps_loss(&t);   /* t.out: the forward kernels' output */
+		float *zero = calloc((size_t)(N * c), sizeof *zero);
+		check_acc("convdrop vs forward", yd, zero, t.out, zero, N * c);
+		check_acc("convdrop fast vs ref", yf, zero, yd, zero, N * c);
+		free(zero), free(ones), free(yd), free(yf);
+
 		/* work: 2 c per tap, the padding taps skipped */
 		int64_t done = 0;
 		for (int64_t r = 0; r < N; r++)
@@ -285,6 +304,10 @@ static void run_taps(bool dyn)
 		assert_int_equal(wr.skipped, 2 * (N * t.K - done) * c);
 		assert_int_equal(wf.macs, wr.macs);
 		assert_int_equal(wf.skipped, wr.skipped);
+		assert_int_equal(2 * wd.macs, wr.macs);
+		assert_int_equal(2 * wd.skipped, wr.skipped);
+		assert_int_equal(wdf.macs, wd.macs);
+		assert_int_equal(wdf.skipped, wd.skipped);
 
 		free(t.x), free(t.w), free(mask), free(R), free(t.out);
 		free(t.tmp), free(t.kr), free(t.scr), free(wn);

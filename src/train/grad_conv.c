@@ -240,6 +240,88 @@ void ax_g_dynconv(float *dx, int64_t lddx, float *dkl, int64_t lddkl,
 		    ldk, mask, ldm, N, c, H, K, pad_left, scratch, work);
 }
 
+int64_t ax_g_convdrop_scratch(int64_t H, int64_t K)
+{
+	return H * K;
+}
+
+/* Both DropConnect forwards: per row, the kernel p (H,K) (wn, or the
+ * softmax of the row's logits) times the mask row, then the taps; the
+ * reference accumulates in double, the fast path per head and tap over
+ * contiguous channels. */
+static void convdrop(bool ref, float *out, int64_t ldo, const float *in,
+		     int64_t ldi, const float *wn, const float *kl, int64_t ldk,
+		     const float *mask, int64_t ldm, int64_t N, int64_t c,
+		     int64_t H, int64_t K, int64_t pad_left, float *scratch,
+		     struct ax_k_work *work)
+{
+	assert(H >= 1 && c % H == 0 && K >= 1 && (!wn) != (!kl));
+	assert(pad_left >= 0 && pad_left <= K - 1);
+	assert(AX_G_LD_OK(ldo, c) && AX_G_LD_OK(ldi, c) &&
+	       AX_G_LD_OK(ldm, H * K) && (!kl || AX_G_LD_OK(ldk, H * K)));
+	int64_t per = c / H, done = 0;
+	float *p = scratch;   /* (H,K) this row's dropped kernel */
+	for (int64_t r = 0; r < N; r++) {
+		for (int64_t hd = 0; hd < H; hd++) {
+			if (kl)
+				softmax_ref(p + hd * K, kl + r * ldk + hd * K, K);
+			else
+				memcpy(p + hd * K, wn + hd * K, (size_t)K * sizeof *p);
+		}
+		for (int64_t j = 0; j < H * K; j++)
+			p[j] *= mask[r * ldm + j];
+		float *y = out + r * ldo;
+		if (ref) {
+			for (int64_t ch = 0; ch < c; ch++) {
+				double acc = 0.0;
+				for (int64_t k = 0; k < K; k++) {
+					int64_t src = r + k - pad_left;
+					if (src >= 0 && src < N)
+						acc += (double)p[(ch / per) * K + k] *
+						       in[src * ldi + ch];
+				}
+				y[ch] = (float)acc;
+			}
+			done += (min64(K, N - r + pad_left) -
+				 (pad_left - r > 0 ? pad_left - r : 0));
+			continue;
+		}
+		memset(y, 0, (size_t)c * sizeof *y);
+		int64_t k0 = pad_left - r > 0 ? pad_left - r : 0;
+		int64_t k1 = min64(K, N - r + pad_left);
+		for (int64_t k = k0; k < k1; k++) {
+			const float *x = in + (r + k - pad_left) * ldi;
+			for (int64_t hd = 0; hd < H; hd++) {
+				float a = p[hd * K + k];
+				for (int64_t j = hd * per; j < (hd + 1) * per; j++)
+					y[j] += a * x[j];
+			}
+		}
+		done += k1 - k0;
+	}
+	count(work, done * c, (N * K - done) * c);
+}
+
+void ax_g_convdrop_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
+		       const float *wn, const float *kl, int64_t ldk,
+		       const float *mask, int64_t ldm, int64_t N, int64_t c,
+		       int64_t H, int64_t K, int64_t pad_left, float *scratch,
+		       struct ax_k_work *work)
+{
+	convdrop(true, out, ldo, in, ldi, wn, kl, ldk, mask, ldm, N, c, H, K,
+		 pad_left, scratch, work);
+}
+
+void ax_g_convdrop(float *out, int64_t ldo, const float *in, int64_t ldi,
+		   const float *wn, const float *kl, int64_t ldk,
+		   const float *mask, int64_t ldm, int64_t N, int64_t c,
+		   int64_t H, int64_t K, int64_t pad_left, float *scratch,
+		   struct ax_k_work *work)
+{
+	convdrop(false, out, ldo, in, ldi, wn, kl, ldk, mask, ldm, N, c, H, K,
+		 pad_left, scratch, work);
+}
+
 /* ==== Evolved Transformer convolutions ==================================== */
 
 void ax_g_dwconv_ref(float *dx, int64_t lddx, float *dW, const float *dy,

@@ -85,6 +85,27 @@ void ax_g_dynconv(float *dx, int64_t lddx, float *dkl, int64_t lddkl,
 		  int64_t pad_left, float *scratch,
 		  struct ax_k_work *work);
 
+/* Floats of scratch ax_g_convdrop{,_ref} need: H * K. */
+int64_t ax_g_convdrop_scratch(int64_t H, int64_t K);
+
+/* The training FORWARD of a light or dynamic conv with DropConnect, whose
+ * inference kernels (kernels.h) have no mask: out (N,c) row r =
+ * ax_k_lightconv's / ax_k_dynconv's row r with the row's normalised tap
+ * weights times mask row r (N, H*K) ldm.  Light: kl == NULL and wn (H,K)
+ * normalised; dynamic: wn == NULL and kl (N, H*K) ldk the logits.  With
+ * an all-ones mask it equals the inference kernel.  Work as the forward:
+ * c per tap inside [0, N), the padding taps skipped. */
+void ax_g_convdrop_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
+		       const float *wn, const float *kl, int64_t ldk,
+		       const float *mask, int64_t ldm, int64_t N, int64_t c,
+		       int64_t H, int64_t K, int64_t pad_left, float *scratch,
+		       struct ax_k_work *work);
+void ax_g_convdrop(float *out, int64_t ldo, const float *in, int64_t ldi,
+		   const float *wn, const float *kl, int64_t ldk,
+		   const float *mask, int64_t ldm, int64_t N, int64_t c,
+		   int64_t H, int64_t K, int64_t pad_left, float *scratch,
+		   struct ax_k_work *work);
+
 /* --- Evolved Transformer convolutions ------------------------------------ */
 
 /* Backward of ax_k_dwconv: dx (N,c) += d/dx, dW (K,c) += d/dW; dy (N,c),
