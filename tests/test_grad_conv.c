@@ -825,6 +825,18 @@ static void asm_case(int64_t nb, bool own, int64_t N, int32_t ignore,
 		assert_true(gr.dproj[0][j] == 0.0f && gf.dproj[0][j] == 0.0f);
 	assert_int_equal(wr.macs, asm_work(&t));
 	assert_int_equal(wf.macs, wr.macs);
+	/* loss only (dh NULL): the same loss, a third of the work */
+	for (int fast = 0; fast < 2; fast++) {
+		float *scr = rand_buf(ax_g_adaptive_softmax_scratch(N, bands, nb));
+		struct ax_k_work wl = { 0 };
+		double l = 0.0;
+		(fast ? ax_g_adaptive_softmax : ax_g_adaptive_softmax_ref)(
+			NULL, t.ldh, NULL, NULL, &l, t.gscale, target, t.h, t.ldh,
+			bands, nb, t.W_cls, N, d, ignore, scr, &wl);
+		assert_float_equal(l, fast ? gf.loss : gr.loss, 1e-9 * fabs(l));
+		assert_int_equal(3 * wl.macs, asm_work(&t));
+		free(scr);
+	}
 
 	free(zero), free(base), free(gr.buf), free(gf.buf);
 	for (int64_t b = 0; b < nb; b++)

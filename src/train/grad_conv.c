@@ -779,6 +779,8 @@ static double tail_ref(float *dh, const struct ax_g_band_grad *g,
 		l[v] = (float)acc;
 	}
 	double nll = softmax_xent_ref(l, bd->size, u, gscale);
+	if (!dh)
+		return nll;   /* loss only */
 	/* dE_b += dl z^T;  dz = E_b^T dl */
 	for (int64_t e = 0; e < db; e++) {
 		double acc = 0.0;
@@ -818,13 +820,14 @@ void ax_g_adaptive_softmax_ref(float *dh, int64_t lddh,
 	float *dz = z + md;        /* (max d_b) */
 	float *l = dz + md;        /* (max size_b) */
 	double sum = 0.0;
+	int64_t passes = dh ? 3 : 1;   /* forward, and two backward products */
 	for (int64_t r = 0; r < N; r++) {
 		if (target[r] == ignore)
 			continue;
 		int64_t b = find_band(bands, nb, target[r]);
 		assert(b >= 0);
 		const float *x = h + r * ldh;
-		float *gx = dh + r * lddh;
+		float *gx = dh ? dh + r * lddh : NULL;
 		for (int64_t u = 0; u < nh; u++) {
 			const float *w = u < s0 ? bands[0].table + u * d :
 				         W_cls + (u - s0) * d;
@@ -833,11 +836,11 @@ void ax_g_adaptive_softmax_ref(float *dh, int64_t lddh,
 				acc += (double)w[c] * x[c];
 			a[u] = (float)acc;
 		}
-		count(work, 3 * d * nh, 0);
+		count(work, passes * d * nh, 0);
 		sum += softmax_xent_ref(a, nh, b == 0 ? target[r] : s0 + b - 1,
 					gscale);
 		/* dh += [E_0; W_cls]^T da;  dE_0, dW_cls += da h^T */
-		for (int64_t u = 0; u < nh; u++) {
+		for (int64_t u = 0; gx && u < nh; u++) {
 			float *gw = u < s0 ? gb[0].dtable + u * d :
 				    dW_cls + (u - s0) * d;
 			const float *w = u < s0 ? bands[0].table + u * d :
@@ -849,9 +852,9 @@ void ax_g_adaptive_softmax_ref(float *dh, int64_t lddh,
 		}
 		if (b > 0) {
 			const struct ax_k_band *bd = &bands[b];
-			sum += tail_ref(gx, &gb[b], x, bd, d,
+			sum += tail_ref(gx, gx ? &gb[b] : NULL, x, bd, d,
 					target[r] - bd->start, gscale, z, l, dz);
-			count(work, 3 * (d * bd->dim + bd->dim * bd->size), 0);
+			count(work, passes * (d * bd->dim + bd->dim * bd->size), 0);
 		}
 	}
 	if (loss)
@@ -901,6 +904,8 @@ static int64_t tail_block(float *dh, int64_t lddh, const struct ax_g_band_grad *
 					     gscale);
 			k++;
 		}
+	if (!dh)
+		return n;   /* loss only */
 	/* dE_b += L^T Z;  dZ = L E_b */
 	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)sz, (int)db,
 		    (int)n, 1.0f, L, (int)sz, Z, (int)db, 1.0f, g->dtable,
@@ -966,6 +971,8 @@ static int64_t head_block(float *dh, int64_t lddh, float *dE0, float *dW_cls,
 				     gscale);
 		n++;
 	}
+	if (!dh)
+		return n;   /* loss only */
 	/* dH += A [E_0; W_cls];  dE_0 += A_0^T H;  dW_cls += A_c^T H */
 	float *dH = dh + r0 * lddh;
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)d,
@@ -998,20 +1005,21 @@ void ax_g_adaptive_softmax(float *dh, int64_t lddh,
 	assert(AX_G_INT_OK(d) && AX_G_INT_OK(ldh) && AX_G_INT_OK(lddh) &&
 	       AX_G_INT_OK(bands[0].size + nb));
 	int64_t nh = bands[0].size + nb - 1;
+	int64_t passes = dh ? 3 : 1;   /* forward, and two backward products */
 	double sum = 0.0;
 	for (int64_t r0 = 0; r0 < N; r0 += AX_G_BLOCK) {
 		int64_t r1 = min64(N, r0 + AX_G_BLOCK), B = r1 - r0;
 		float *A = scratch;   /* (B, nh); the tails use what follows */
-		int64_t n = head_block(dh, lddh, gb[0].dtable, dW_cls, &sum,
+		int64_t n = head_block(dh, lddh, dh ? gb[0].dtable : NULL, dW_cls, &sum,
 				       gscale, target, h, ldh, bands, nb, W_cls,
 				       r0, r1, d, ignore, A);
-		count(work, 3 * n * d * nh, 0);
+		count(work, passes * n * d * nh, 0);
 		for (int64_t b = 1; b < nb; b++) {
 			const struct ax_k_band *bd = &bands[b];
-			int64_t nt = tail_block(dh, lddh, &gb[b], &sum, gscale,
+			int64_t nt = tail_block(dh, lddh, dh ? &gb[b] : NULL, &sum, gscale,
 						target, h, ldh, bd, r0, r1, d,
 						ignore, A + B * nh);
-			count(work, 3 * nt * (d * bd->dim + bd->dim * bd->size), 0);
+			count(work, passes * nt * (d * bd->dim + bd->dim * bd->size), 0);
 		}
 	}
 	if (loss)

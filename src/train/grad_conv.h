@@ -215,12 +215,14 @@ int64_t ax_g_adaptive_softmax_scratch(int64_t N,
  *   b >= 1 gb[b].dtable (size_b, d_b), gb[b].dproj (proj_layout)
  *   += gscale * the gradient of that sum (gscale: the upstream gradient,
  *   e.g. 1 / sample_size).  gb[0].dproj is not used.
+ * dh == NULL: the loss only (validation); gb and dW_cls are not used.
  * h (N,d) ldh the forward's input; bands and W_cls as the forward (tied
  * layout AX_K_PROJ_D_DB, own AX_K_PROJ_DB_D).  Rows whose target is
  * `ignore` (fairseq: the pad id; -1 = none) add nothing.
  * Fast: blocks of 64 rows; sgemm for the head and per tail.
  * Work: 3 d (size_0 + nb - 1) per counted row, plus
- * 3 (d d_b + d_b size_b) when its target is in tail b. */
+ * 3 (d d_b + d_b size_b) when its target is in tail b (1x, not 3x, for
+ * the loss only). */
 void ax_g_adaptive_softmax_ref(float *dh, int64_t lddh,
 			       const struct ax_g_band_grad *gb, float *dW_cls,
 			       double *loss, float gscale,
