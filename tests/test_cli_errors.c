@@ -131,6 +131,12 @@ static void test_flag_errors(void **state)
 		{ { "run", "--seed", "-3", "--src", "5", GOOD }, "--seed wants a non-negative integer" },
 		{ { "run", "--format", "yaml", "--src", "5", GOOD }, "--format must be text or json, not 'yaml'" },
 		{ { "run", GOOD }, "archex run: error: " },
+		/* import */
+		{ { "import", "fairseq", "x.pt" }, "archex import: error: fairseq needs --out DIR" },
+		{ { "import", "lite-yaml", "x.yml" }, "archex import: error: lite-yaml needs --vocab" },
+		{ { "import", "onnx", "x", "--out", "d" }, "unknown source 'onnx' (fairseq or lite-yaml)" },
+		{ { "import", "fairseq", "x.pt", "--out", "" }, "fairseq needs --out DIR" },
+		{ { "import", "fairseq" }, "expected fairseq CHECKPOINT or lite-yaml FILE" },
 		/* init */
 		{ { "init", "--bogus", GOOD }, "archex init: error: unknown option '--bogus'" },
 		{ { "init", GOOD, "--out" }, "archex init: error: option '--out' needs a value" },
@@ -163,7 +169,7 @@ static void test_help(void **state)
 {
 	(void)state;
 	static const char *const cmds[] = { "count", "graph", "run", "init",
-					    "sweep", "merge" };
+					    "sweep", "merge", "import" };
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
 		char *argv[] = { (char *)AX_CLI, (char *)cmds[i], "--help", NULL };
 		assert_int_equal(ax_test_run(argv, out, sizeof out, err, sizeof err), 0);
