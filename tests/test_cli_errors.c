@@ -399,6 +399,8 @@ static void test_run_inputs(void **state)
 	expect(1, "--dump-logits needs the input in one block",
 	       (char *[]){ AX_SOURCE_DIR "/tests/configs/oracle/lite-lm.yaml", "--src",
 			   "4 5 6", "--tokens-per-sample", "2", "--dump-logits", dump, NULL });
+	expect(1, "--tokens-per-sample applies to language models only",
+	       (char *[]){ cfg, "--src", "5", "--tokens-per-sample", "9", NULL });
 	expect(1, "--max-len applies to translation",
 	       (char *[]){ AX_SOURCE_DIR "/tests/configs/oracle/lite-lm.yaml", "--src",
 			   "4 5 6", "--max-len", "2", NULL });

@@ -261,7 +261,8 @@ struct run_opts {
 	int64_t beam, max_len_b, min_len, threads, tokens_per_sample;
 	double lenpen, max_len_a;
 	bool json, profile, no_src_eos;
-	const char *len_flag;   /* a translation length flag given, for LM errors */
+	const char *len_flag;   /* a translation-only flag given, for LM errors */
+	bool tps_given;         /* --tokens-per-sample given (LM only) */
 };
 
 /* fairseq's max_len for a source of S tokens (eos included): int(a*S + b),
@@ -747,6 +748,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 		case 'W':
 			if (!ax_cli_parse_i64(optarg, 1, MAX_TOKENS, &o->tokens_per_sample))
 				return ax_cli_usage_error("run", "--tokens-per-sample wants 1..%d, not '%s'", MAX_TOKENS, optarg);
+			o->tps_given = true;
 			break;
 		case 'E': o->no_src_eos = true; o->len_flag = "--no-source-eos"; break;
 		case 'n':
@@ -868,8 +870,12 @@ int ax_cmd_run(int argc, char **argv)
 	openblas_set_num_threads((int)o.threads);
 	warn_coretype();
 	if (!g.has_encoder && o.len_flag) {
-		fprintf(stderr, "archex run: error: %s applies to translation; a language "
-			"model's block length is --tokens-per-sample\n", o.len_flag);
+		fprintf(stderr, "archex run: error: %s applies to translation only (a "
+			"language model's block length is --tokens-per-sample)\n", o.len_flag);
+		rc = AX_EXIT_ERROR;
+	} else if (g.has_encoder && o.tps_given) {
+		fprintf(stderr, "archex run: error: --tokens-per-sample applies to language "
+			"models only (translation: --max-len-a/--max-len-b)\n");
 		rc = AX_EXIT_ERROR;
 	} else if (!g.has_encoder)
 		rc = run_lm(&g, &o, &src);
