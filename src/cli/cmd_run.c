@@ -681,6 +681,15 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 	return rc;
 }
 
+/* A whole-string finite number in [lo, hi]. */
+static bool parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	errno = 0;
+	*out = strtod(s, &end);
+	return end != s && !*end && !errno && isfinite(*out) && *out >= lo && *out <= hi;
+}
+
 /* Parses and checks run's options into o: -1 to go on, else the exit
  * code (usage errors and --help). */
 static int parse_run(int argc, char **argv, struct run_opts *o)
@@ -736,15 +745,11 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 				o->max_len_a = 0;
 			o->len_flag = opt == 'm' ? "--max-len" : "--max-len-b";
 			break;
-		case 'A': {
-			char *end;
-			errno = 0;
-			o->max_len_a = strtod(optarg, &end);
-			if (*end || end == optarg || errno || !(o->max_len_a >= 0 && o->max_len_a <= 100))
+		case 'A':
+			if (!parse_double(optarg, 0, 100, &o->max_len_a))
 				return ax_cli_usage_error("run", "--max-len-a wants a number in 0..100, not '%s'", optarg);
 			o->len_flag = "--max-len-a";
 			break;
-		}
 		case 'W':
 			if (!ax_cli_parse_i64(optarg, 1, MAX_TOKENS, &o->tokens_per_sample))
 				return ax_cli_usage_error("run", "--tokens-per-sample wants 1..%d, not '%s'", MAX_TOKENS, optarg);
@@ -759,14 +764,10 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 			if (!ax_cli_parse_i64(optarg, 1, 256, &o->threads))
 				return ax_cli_usage_error("run", "--threads wants 1..256, not '%s'", optarg);
 			break;
-		case 'l': {
-			char *end;
-			errno = 0;
-			o->lenpen = strtod(optarg, &end);
-			if (*end || end == optarg || errno || !isfinite(o->lenpen))
+		case 'l':
+			if (!parse_double(optarg, -1e300, 1e300, &o->lenpen))
 				return ax_cli_usage_error("run", "--lenpen wants a number, not '%s'", optarg);
 			break;
-		}
 		case 'f':
 			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
 				return ax_cli_usage_error("run", "--format must be text or json, not '%s'", optarg);
