@@ -31,3 +31,14 @@ add_test(NAME oracle_self_test
                  ${CMAKE_SOURCE_DIR}/tests/configs/oracle/transformer-post.yaml
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(oracle_self_test PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+# `archex import` (tools/fairseq_import.py) against fairseq-format
+# checkpoints built here with torch, decoded against the oracle, and the
+# upstream-key config files of tests/configs/lite-yaml/ against the paper
+# configs (tests/fairseq_import_test.py; skipped without torch or yaml).
+foreach(what checkpoints lite-yaml)
+  add_test(NAME import_fairseq_${what}
+           COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/fairseq_import_test.py
+                   --archex $<TARGET_FILE:archex> ${what}
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(import_fairseq_${what} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+endforeach()

@@ -9,10 +9,14 @@ here, rebuilds the model in PyTorch, and compares
       writes the (T, V) float32 log-probs of every target position; every
       entry must satisfy |a - b| / (1 + |a|) <= --tol (default 1e-4), a the
       oracle's value;
-  (b) greedy decoding: `archex run --beam 1 --max-len N` must return exactly
-      the oracle's tokens (argmax, pad never chosen, eos forced at the last
-      step, stop at eos), and its `score` (sum of log-probs / length) must
-      agree to the same tolerance.
+  (b) greedy decoding: `archex run --beam 1 --max-len-b N` must return
+      exactly the oracle's tokens (argmax, pad never chosen, eos banned at
+      steps below --min-len 1, forced at step N, stop at eos), and its
+      `score` (sum of log-probs / length) must agree to the same tolerance;
+  (c) beam search (beams 2-4, min-len up to 5, lenpen 0.6 and 1) against
+      the oracle's own beam search with fairseq's rules (Model.beam_search),
+      tokens exactly and score to --tol. archex appends eos to the source
+      (fairseq's input), so the oracle passes the source without it.
 
 Language-model configs are scored only (archex scores LM input; the context
 starts with eos).
@@ -939,31 +943,82 @@ class Model(nn.Module):
         COUNT.total, COUNT.step = 0, None
         return self.decode([self.start] + list(tgt[:-1]), self.encode(src))
 
+    def step_logprobs(self, toks, enc, step, max_len, min_len):
+        """fairseq's masked log-probs for the next token after toks at
+        step `step`: pad never; eos banned while step < min_len; only eos
+        at step max_len. Returns (raw row, masked row)."""
+        lp = self.decode([self.start] + toks, enc)[-1]
+        m = lp.clone()
+        m[PAD] = float("-inf")
+        if step < min_len:
+            m[EOS] = float("-inf")
+        if step >= max_len:
+            keep = float(m[EOS])
+            m[:] = float("-inf")
+            m[EOS] = keep
+        return lp, m
+
     @torch.no_grad()
-    def greedy(self, src, max_len):
-        """Greedy decoding: argmax (lowest id on ties), never pad, eos forced
-        at step max_len; re-runs the decoder on the whole prefix each step.
-        Returns (tokens, per-step log-probs rows, sum of chosen log-probs);
-        COUNT.total holds the incremental-mode MACs of the steps taken."""
+    def greedy(self, src, max_len, min_len=1):
+        """Greedy decoding as fairseq's beam 1: at step s (s tokens so far)
+        the argmax of the masked log-probs (lowest id on ties), stopping at
+        eos, which is forced at step max_len; re-runs the decoder on the
+        whole prefix each step. Returns (tokens, per-step log-probs rows,
+        sum of chosen log-probs); COUNT.total holds the incremental-mode
+        MACs of the steps taken."""
         COUNT.total, COUNT.step = 0, None
         enc = self.encode(src)
         toks, rows, total = [], [], 0.0
-        for t in range(max_len):
-            COUNT.step = t
-            lp = self.decode([self.start] + toks, enc)[-1]
+        for step in range(max_len + 1):
+            COUNT.step = step
+            lp, m = self.step_logprobs(toks, enc, step, max_len, min_len)
             COUNT.step = None
             rows.append(lp)
-            masked = lp.clone()
-            masked[PAD] = float("-inf")
-            if t == max_len - 1:
-                w = EOS
-            else:
-                w = int(torch.argmax(masked))
+            w = int(torch.argmax(m))
             total += float(lp[w])
             toks.append(w)
             if w == EOS:
                 break
         return toks, rows, total
+
+    @torch.no_grad()
+    def beam_search(self, src, beam, max_len, min_len, lenpen):
+        """fairseq's SequenceGenerator beam search, written from its rules
+        with plain lists (no caches, no shared code with archex): at step s
+        every live hypothesis (only the first at s = 0) extends by every
+        token; the best min(2*beam, n-1) of the n candidates are kept,
+        ordered by score, ties to the lower (hypothesis, token); an eos
+        candidate among the first `beam` with a finite score is finished
+        with score / (s+1)^lenpen; the first `beam` other candidates (a
+        -inf eos counts as other, as fairseq's eos_mask) continue. Stops
+        at `beam` finished or after step max_len. Returns (tokens, score)
+        of the best finished (the first on ties), and counts: candidates
+        pruned, finite eos candidates ranked below the first `beam` (not
+        finished), steps."""
+        enc = self.encode(src)
+        live = [([], 0.0)]
+        done, pruned, low_eos = [], 0, 0
+        for step in range(max_len + 1):
+            cands = []
+            for h, (toks, sc) in enumerate(live if step else live[:1]):
+                _, m = self.step_logprobs(toks, enc, step, max_len, min_len)
+                V = m.shape[0]
+                cands += [(sc + float(m[w]), h * V + w, toks, w) for w in range(V)]
+            cands.sort(key=lambda c: (-c[0], c[1]))
+            top = cands[:min(2 * beam, len(cands) - 1)]
+            pruned += len(cands) - len(top)
+            low_eos += sum(c[3] == EOS and math.isfinite(c[0]) for c in top[beam:])
+            for sc, _, toks, w in top[:beam]:
+                if w == EOS and math.isfinite(sc) and len(done) < beam:
+                    done.append((sc / (step + 1) ** lenpen, toks + [EOS]))
+            if len(done) == beam or step == max_len:
+                break
+            fin = [c[3] == EOS and math.isfinite(c[0]) for c in top]
+            order = [c for c, f in zip(top, fin) if not f] + \
+                [(float("-inf"),) + c[1:] for c, f in zip(top, fin) if f]
+            live = [(toks + [w], sc) for sc, _, toks, w in order[:beam]]
+        best = max(done, key=lambda d: d[0])   # the first on ties
+        return best[1], best[0], (pruned, low_eos, step + 1)
 
 
 # --------------------------------------------------------------------------
@@ -1137,6 +1192,59 @@ def sample_ids(rng, V, n):
     return [int(x) for x in rng.integers(4, V, size=n)]
 
 
+# (beam, min_len, lenpen): beams far below V, so most candidates are
+# pruned at every step, and a min_len that bans an early eos
+BEAM_CASES = [(2, 0, 1.0), (3, 5, 0.6), (4, 2, 1.0)]
+# Random weights rarely emit eos before max_len; the beam cases run again
+# with the eos rows of the token tables scaled by the first of these
+# factors whose beam 3 / min-len 5 search ends before max_len, so that
+# eos competes, is banned by min_len, and ranks inside and outside the
+# first `beam` candidates.
+EOS_FACTORS = (2.0, 3.0, 4.0, 6.0)
+
+
+def eos_boosted(cfg, weights, wpath, src, opts):
+    """(model, weights path) with the eos rows scaled (EOS_FACTORS), or
+    None for configs without token tables (adaptive)."""
+    keys = [k for k in weights if k.endswith(("embed_tokens.weight", "embed_out.weight"))]
+    if not keys:
+        return None
+    for f in EOS_FACTORS:
+        w = {k: a.copy() for k, a in weights.items()}
+        for k in keys:
+            w[k][EOS] *= f
+        model = Model(cfg, ParamSource(w)).eval()
+        if len(model.beam_search(src, 3, opts.max_len, 5, 1.0)[0]) <= opts.max_len:
+            break
+    path = wpath + ".eos"
+    write_weights(path, w)
+    return model, path
+
+
+def check_beam(model, opts, path, wpath, src, beam, min_len, lenpen, name, errors):
+    """archex's beam search against the oracle's; a summary note."""
+    toks, score, (pruned, low_eos, steps) = model.beam_search(
+        src, beam, opts.max_len, min_len, lenpen)
+    what = f"run --beam {beam} --min-len {min_len} --lenpen {lenpen:g}"
+    if opts.self_test:
+        return f"beam {beam}: {len(toks)} tokens"
+    out = parse_json_out(run_archex(
+        opts.archex, ["run", path, "--weights", wpath, "--src", ids(src[:-1]),
+                      "--beam", str(beam), "--min-len", str(min_len),
+                      "--lenpen", str(lenpen), "--max-len-b", str(opts.max_len),
+                      "--format", "json"], what, errors), what)
+    got = [int(x) for x in out["tokens"]]
+    if got != toks:
+        raise Mismatch(f"{name}: {what}: tokens differ:\n  oracle {toks} "
+                       f"(score {score:.7g})\n  archex {got} (score {out['score']})")
+    if rel_err(np.array(score), np.array(out["score"])) > opts.tol:
+        raise Mismatch(f"{name}: {what}: score {out['score']} vs oracle {score}")
+    if len(toks) - 1 < min_len:
+        raise Mismatch(f"{name}: {what}: {len(toks) - 1} tokens before eos")
+    return (f"beam {beam} min-len {min_len}: {len(toks)} tokens identical "
+            f"({steps} steps, {pruned} pruned, {low_eos} eos below the beam)")
+
+
 def check_config(path, opts, tmp):
     """Runs one config through archex and the oracle; returns a summary
     line or raises Mismatch / Unsupported."""
@@ -1153,6 +1261,7 @@ def check_config(path, opts, tmp):
     Vs = cfg["vocab"].get("source", V)
     rng = np.random.default_rng(opts.seed)
 
+    # archex appends eos to sources (fairseq's input): pass src[:-1]
     src = sample_ids(rng, Vs, opts.src_len - 1) + [EOS] if not lm else \
         sample_ids(rng, V, opts.tgt_len)
     tgt = sample_ids(rng, V, opts.tgt_len - 1) + [EOS] if not lm else src
@@ -1216,7 +1325,7 @@ def check_config(path, opts, tmp):
         got = model.score(None if lm else src, tgt).float().numpy()
     else:
         dump = os.path.join(tmp, name + ".logits")
-        args = ["run", path, "--weights", wpath, "--src", ids(src),
+        args = ["run", path, "--weights", wpath, "--src", ids(src if lm else src[:-1]),
                 "--dump-logits", dump, "--format", "json"]
         if not lm:
             args += ["--tgt", ids(tgt)]
@@ -1252,8 +1361,8 @@ def check_config(path, opts, tmp):
                            "teacher-forced pass over the same tokens")
         if not opts.self_test:
             out = parse_json_out(run_archex(
-                opts.archex, ["run", path, "--weights", wpath, "--src", ids(src),
-                              "--beam", "1", "--max-len", str(opts.max_len),
+                opts.archex, ["run", path, "--weights", wpath, "--src", ids(src[:-1]),
+                              "--beam", "1", "--max-len-b", str(opts.max_len),
                               "--format", "json"], "run --beam 1", errors),
                 "run --beam 1")
             got_toks = [int(x) for x in out["tokens"]]
@@ -1275,6 +1384,11 @@ def check_config(path, opts, tmp):
                 raise Mismatch(f"{name}: greedy score {out['score']} vs oracle "
                                f"{score_ref}")
         notes.append(f"greedy {len(toks)} tokens identical, {macs_greedy} MACs")
+        boosted = eos_boosted(cfg, P.weights, wpath, src, opts)
+        for m, wp in [(model, wpath)] + ([boosted] if boosted else []):
+            for beam, min_len, lenpen in BEAM_CASES:
+                notes.append(check_beam(m, opts, path, wp, src, beam, min_len,
+                                        lenpen, name, errors))
     if errors:
         raise Mismatch("archex failed although its results match the oracle "
                        f"({'; '.join(notes)}):\n  " + "\n  ".join(errors))
@@ -1296,7 +1410,8 @@ def main(argv):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--src-len", type=int, default=9, help="source length, eos included")
     ap.add_argument("--tgt-len", type=int, default=7, help="target length, eos included")
-    ap.add_argument("--max-len", type=int, default=12, help="greedy steps at most")
+    ap.add_argument("--max-len", type=int, default=12,
+                    help="tokens before eos at most (fairseq's max_len_b)")
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--allow-unsupported", action="store_true",
                     help="report configs archex cannot run as skipped, not failed")

@@ -9,8 +9,12 @@
  *   - `archex init` replaces its output atomically (a new inode through
  *     rename, no temporary left) and leaves nothing on failure;
  *   - `archex run` refuses a model that cannot fit in memory before
- *     allocating it.
+ *     allocating it;
+ *   - `archex run`'s inputs: --tgt length limit, out-of-range ids named
+ *     by argument and position, LM --dump-logits larger than a block,
+ *     --dump-logits onto an input, a FIFO as --weights, stdout errors.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -116,12 +120,23 @@ static void test_flag_errors(void **state)
 		{ { "run", GOOD, "--src" }, "archex run: error: option '--src' needs a value" },
 		{ { "run", "--beam", "0", "--src", "5", GOOD }, "--beam wants 1..64, not '0'" },
 		{ { "run", "--beam", "2x", "--src", "5", GOOD }, "--beam wants 1..64, not '2x'" },
-		{ { "run", "--max-len", "100000", "--src", "5", GOOD }, "--max-len wants 1..4096" },
+		{ { "run", "--max-len", "100000", "--src", "5", GOOD }, "--max-len wants 0..4095" },
+		{ { "run", "--max-len-b", "-1", "--src", "5", GOOD }, "--max-len-b wants 0..4095" },
+		{ { "run", "--max-len-a", "x", "--src", "5", GOOD }, "--max-len-a wants a number" },
+		{ { "run", "--min-len", "9", "--max-len", "8", "--src", "5", GOOD },
+		  "--min-len 9 exceeds the max length 8" },
+		{ { "run", "--src", "5", "--tgt", "", GOOD }, "--tgt needs --src and at least one token id" },
 		{ { "run", "--threads", "-1", "--src", "5", GOOD }, "--threads wants 1..256" },
 		{ { "run", "--lenpen", "nan", "--src", "5", GOOD }, "--lenpen wants a number, not 'nan'" },
 		{ { "run", "--seed", "-3", "--src", "5", GOOD }, "--seed wants a non-negative integer" },
 		{ { "run", "--format", "yaml", "--src", "5", GOOD }, "--format must be text or json, not 'yaml'" },
 		{ { "run", GOOD }, "archex run: error: " },
+		/* import */
+		{ { "import", "fairseq", "x.pt" }, "archex import: error: fairseq needs --out DIR" },
+		{ { "import", "lite-yaml", "x.yml" }, "archex import: error: lite-yaml needs --vocab" },
+		{ { "import", "onnx", "x", "--out", "d" }, "unknown source 'onnx' (fairseq or lite-yaml)" },
+		{ { "import", "fairseq", "x.pt", "--out", "" }, "fairseq needs --out DIR" },
+		{ { "import", "fairseq" }, "expected fairseq CHECKPOINT or lite-yaml FILE" },
 		/* init */
 		{ { "init", "--bogus", GOOD }, "archex init: error: unknown option '--bogus'" },
 		{ { "init", GOOD, "--out" }, "archex init: error: option '--out' needs a value" },
@@ -154,7 +169,7 @@ static void test_help(void **state)
 {
 	(void)state;
 	static const char *const cmds[] = { "count", "graph", "run", "init",
-					    "sweep", "merge" };
+					    "sweep", "merge", "import" };
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
 		char *argv[] = { (char *)AX_CLI, (char *)cmds[i], "--help", NULL };
 		assert_int_equal(ax_test_run(argv, out, sizeof out, err, sizeof err), 0);
@@ -315,6 +330,97 @@ static void test_run_too_big(void **state)
 	assert_int_equal(access(w, F_OK), -1);
 }
 
+/* Runs argv with stdout on /dev/full and stderr into err: the exit code. */
+static int run_to_full(char *const argv[])
+{
+	int pe[2];
+	assert_int_equal(pipe(pe), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open("/dev/full", O_WRONLY);
+		dup2(fd, 1);
+		dup2(pe[1], 2);
+		close(pe[0]);
+		alarm(AX_TEST_TIMEOUT);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pe[1]);
+	ssize_t n, len = 0;
+	while ((n = read(pe[0], err + len, sizeof err - 1 - (size_t)len)) > 0)
+		len += n;
+	err[len] = 0;
+	close(pe[0]);
+	int status;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* run with argv (NULL-terminated, after "archex run"): exit code and a
+ * stderr fragment. */
+static void expect(int code, const char *fragment, char *const args[])
+{
+	char *argv[24] = { (char *)AX_CLI, "run" };
+	for (int k = 0; args[k]; k++)
+		argv[k + 2] = args[k];
+	int rc = ax_test_run(argv, out, sizeof out, err, sizeof err);
+	if (rc != code || !strstr(err, fragment))
+		fail_msg("run %s %s ...: exit %d (want %d), want \"%s\"; stderr:\n%s",
+			 args[0], args[1], rc, code, fragment, err);
+}
+
+static void test_run_inputs(void **state)
+{
+	(void)state;
+	char cfg[400], w[400], dump[400], fifo[400];
+	static char buf[1 << 20], buf2[1 << 20];
+	path_in(cfg, sizeof cfg, "tiny.yaml");
+	path_in(w, sizeof w, "inputs.axw");
+	path_in(dump, sizeof dump, "inputs.logits");
+	path_in(fifo, sizeof fifo, "inputs.fifo");
+	write_file(cfg, tiny_yaml, strlen(tiny_yaml));
+	init_weights(cfg, w);
+
+	/* --tgt has a length limit */
+	static char longtgt[5 * 4200];
+	for (int i = 0; i < 4097; i++)
+		memcpy(longtgt + 3 * i, "44 ", 4);
+	expect(1, "--tgt: error: 4097 tokens; at most 4096", (char *[]){ cfg, "--src", "5",
+	       "--tgt", longtgt, NULL });
+	/* out-of-range ids name the argument and the token's position */
+	expect(1, "--src:1: error: token 3 is id 50, out of the vocabulary 0..49",
+	       (char *[]){ cfg, "--src", "5 6 50", NULL });
+	expect(1, "--tgt:1: error: token 2 is id 77", (char *[]){ cfg, "--src", "5",
+	       "--tgt", "4 77", NULL });
+	expect(1, "--tgt:1:3: error: expected a token id", (char *[]){ cfg, "--src", "5",
+	       "--tgt", "4 x", NULL });
+	/* LM: --dump-logits of more tokens than a block is an error */
+	expect(1, "--dump-logits needs the input in one block",
+	       (char *[]){ AX_SOURCE_DIR "/tests/configs/oracle/lite-lm.yaml", "--src",
+			   "4 5 6", "--tokens-per-sample", "2", "--dump-logits", dump, NULL });
+	expect(1, "--tokens-per-sample applies to language models only",
+	       (char *[]){ cfg, "--src", "5", "--tokens-per-sample", "9", NULL });
+	expect(1, "--max-len applies to translation",
+	       (char *[]){ AX_SOURCE_DIR "/tests/configs/oracle/lite-lm.yaml", "--src",
+			   "4 5 6", "--max-len", "2", NULL });
+	/* --dump-logits onto --weights: refused, the weights unchanged */
+	size_t n = read_file(w, buf, sizeof buf);
+	expect(1, "--dump-logits would overwrite an input", (char *[]){ cfg, "--weights", w,
+	       "--src", "5", "--tgt", "4 2", "--dump-logits", w, NULL });
+	assert_int_equal(read_file(w, buf2, sizeof buf2), n);
+	assert_memory_equal(buf, buf2, n);
+	/* a FIFO as --weights is refused, not waited on */
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	expect(1, "not a regular file", (char *[]){ cfg, "--weights", fifo, "--src", "5", NULL });
+	unlink(fifo);
+	/* stdout write errors: a message and exit 1 */
+	char *full[] = { (char *)AX_CLI, "run", cfg, "--src", "5 6", NULL };
+	assert_int_equal(run_to_full(full), 1);
+	assert_non_null(strstr(err, "cannot write to stdout"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_run_bad_weights),
 		cmocka_unit_test(test_init_atomic),
 		cmocka_unit_test(test_run_too_big),
+		cmocka_unit_test(test_run_inputs),
 	};
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

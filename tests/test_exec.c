@@ -246,14 +246,14 @@ static void test_beam(void **state)
 	for (int64_t k = 1; k <= 4; k += 3) {
 		struct ax_exec_opts o = { .mode = AX_MODE_INCREMENTAL, .batch = k,
 					  .max_src = 8, .max_tgt = 12 };
-		struct ax_decode_opts dopt = { .beam = k, .lenpen = 1.0, .max_len = 12 };
+		struct ax_decode_opts dopt = { .beam = k, .lenpen = 1.0, .max_len = 11, .min_len = 1 };
 		assert_int_equal(ax_exec_init(&x, &g, &o, &d), AX_OK);
 		assert_int_equal(ax_decoder_init(&dec, &dopt, &d), AX_OK);
 		ax_exec_init_weights(&x, 9);
 		int32_t src[8];
 		fill_tokens(src, 8, 50, 1);
 		assert_int_equal(ax_decode(&dec, &x, src, 8, &d), AX_OK);
-		assert_true(dec.best_len >= 1 && dec.best_len <= 12);
+		assert_true(dec.best_len >= 2 && dec.best_len <= 12);   /* min_len 1 */
 		for (int64_t i = 0; i + 1 < dec.best_len; i++)
 			assert_true(dec.best[i] != AX_TOKEN_PAD && dec.best[i] != AX_TOKEN_EOS);
 		/* MACs: source ops once, target ops k rows per step */
@@ -286,7 +286,7 @@ static void test_beam_exhaustive(void **state)
 	struct ax_diag d = { 0 };
 	ax_graph_init(&g);
 	assert_int_equal(ax_model_build(&c, &g, &d), AX_OK);
-	const int64_t L = 3, K = 32;
+	const int64_t L = 3, K = 32;   /* L: steps = at most 2 tokens + eos */
 	struct ax_exec_opts oi = { .mode = AX_MODE_INCREMENTAL, .batch = K, .max_src = 4, .max_tgt = L };
 	struct ax_exec_opts os = { .mode = AX_MODE_SEQUENCE, .batch = 1, .max_src = 4, .max_tgt = L };
 	assert_int_equal(ax_exec_init(&inc, &g, &oi, &d), AX_OK);
@@ -296,7 +296,7 @@ static void test_beam_exhaustive(void **state)
 	const int32_t src[4] = { 4, 5, 0, 3 };
 	static const int32_t words[] = { 0, 3, 4, 5 };   /* not pad, not eos */
 	for (double lenpen = 0.0; lenpen <= 1.0; lenpen += 1.0) {
-		struct ax_decode_opts o = { .beam = K, .lenpen = lenpen, .max_len = L };
+		struct ax_decode_opts o = { .beam = K, .lenpen = lenpen, .max_len = L - 1 };
 		assert_int_equal(ax_decoder_init(&dec, &o, &d), AX_OK);
 		assert_int_equal(ax_decode(&dec, &inc, src, 4, &d), AX_OK);
 		/* brute force over y = w1..wn eos, n = 0..2 */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <cblas.h>
@@ -32,8 +33,8 @@
 #include "json.h"
 #include "model.h"
 
-#define MAX_TOKENS 4096   /* --max-len bound */
-#define MAX_SRC 1024      /* longest source sentence decoded */
+#define MAX_TOKENS 4096   /* longest output, --tgt and LM block */
+#define MAX_SRC 1024      /* longest source sentence, eos included */
 
 /* OpenBLAS's thread control and kernel name (not in every cblas.h). */
 void openblas_set_num_threads(int n);
@@ -50,9 +51,11 @@ static void help_run(void)
 "score a given target (--tgt). Language-model configs score the tokens\n"
 "and print log-likelihood and perplexity. Token ids use fairseq's\n"
 "dictionary (bos 0, pad 1, eos 2, unk 3); a sentence is space-separated ids\n"
-"without eos. --src-file is streamed: one sentence per line, any number of\n"
-"lines; for a language model every line gets an eos and the whole file is\n"
-"scored as one stream in blocks of --max-len tokens.\n"
+"without eos. As fairseq, archex appends eos to every source sentence\n"
+"(--no-source-eos: not) and decodes as fairseq-generate (docs/fairseq.md).\n"
+"--src-file is streamed: one sentence per line, any number of lines; for\n"
+"a language model every line gets an eos and the whole file is scored as\n"
+"one stream in blocks of --tokens-per-sample tokens.\n"
 "\n"
 "options:\n"
 "  --weights FILE     weights written by 'archex init' (else --seed)\n"
@@ -60,11 +63,17 @@ static void help_run(void)
 "  --src \"IDS\"        one source sentence (LM: the tokens to score)\n"
 "  --src-file FILE    one sentence per line\n"
 "  --tgt \"IDS\"        score this target teacher-forced instead of decoding\n"
+"                     (scored as given: end it in 2 to score the eos)\n"
+"  --no-source-eos    do not append eos to source sentences\n"
 "  --beam K           beam width (default 1 = greedy)\n"
-"  --lenpen A         length penalty: score / len^A (default 1)\n"
-"  --max-len N        tokens to generate at most, eos included (default 200);\n"
-"                     language models: the scoring block length\n"
-"  --min-len N        ban eos before N tokens (default 0), as fairseq's\n"
+"  --lenpen A         length penalty: score / len^A, len counting the eos\n"
+"                     (default 1)\n"
+"  --max-len-a A      with --max-len-b B: at most A*S+B tokens before the eos,\n"
+"  --max-len-b B      S the source length with its eos (defaults 0 and 200)\n"
+"  --max-len N        the same as --max-len-a 0 --max-len-b N\n"
+"  --min-len N        ban eos at steps before N (default 1): at least N\n"
+"                     tokens before the eos\n"
+"  --tokens-per-sample N  language models: the scoring block length (200)\n"
 "  --threads N        OpenBLAS threads (default 1)\n"
 "  --dump-logits FILE write the teacher-forced log-probs (T x V float32)\n"
 "  --format F         text (default) or json\n"
@@ -87,13 +96,14 @@ static void help_init(void)
  * decimal integers separated by blanks; a bad one is reported as
  * FILE:LINE:COL. */
 struct source {
-	const char *text;   /* --src, or NULL */
+	const char *name;   /* for messages: "--src", "--tgt" or the path */
+	const char *text;   /* --src / --tgt, or NULL */
 	const char *path;   /* --src-file */
 	FILE *f;
 	char *line;
 	size_t line_cap;
 	int lineno;
-	int32_t *ids;       /* the current sentence */
+	int32_t *ids;       /* the current sentence, room for one more id */
 	int64_t n, ids_cap;
 };
 
@@ -108,7 +118,7 @@ static void source_free(struct source *s)
 /* Parses one line into s->ids; returns false (after printing) on a bad id. */
 static bool parse_line(struct source *s, const char *p0)
 {
-	int64_t need = (int64_t)strlen(p0) / 2 + 1;   /* ids are >= 2 chars apart */
+	int64_t need = (int64_t)strlen(p0) / 2 + 2;   /* ids are >= 2 chars apart; + eos */
 	if (need > s->ids_cap) {
 		int32_t *ids = realloc(s->ids, (size_t)need * sizeof *ids);
 		if (!ids) {
@@ -131,12 +141,26 @@ static bool parse_line(struct source *s, const char *p0)
 		if (end == p || errno || v < 0 || v > INT32_MAX ||
 		    (*end && !isspace((unsigned char)*end))) {
 			fprintf(stderr, "%s:%d:%d: error: expected a token id (a non-negative integer)\n",
-				s->text ? "--src" : s->path, s->lineno, (int)(p - p0) + 1);
+				s->name, s->lineno, (int)(p - p0) + 1);
 			return false;
 		}
 		s->ids[s->n++] = (int32_t)v;
 		p = end;
 	}
+}
+
+/* Whether every id of the current sentence is below V; else prints which
+ * one (argument or file, line, token number) and returns false. */
+static bool ids_in_range(const struct source *s, int64_t V)
+{
+	for (int64_t i = 0; i < s->n; i++)
+		if (s->ids[i] >= V) {
+			fprintf(stderr, "%s:%d: error: token %" PRId64 " is id %d, out of "
+				"the vocabulary 0..%" PRId64 "\n", s->name, s->lineno,
+				i + 1, s->ids[i], V - 1);
+			return false;
+		}
+	return true;
 }
 
 /* The next non-empty sentence: 1, 0 at the end, -1 on an error (printed). */
@@ -263,12 +287,37 @@ static void describe_blas(char *buf, size_t size)
 }
 
 struct run_opts {
-	const char *weights, *src, *src_file, *tgt, *dump;
+	const char *weights, *src, *src_file, *tgt, *dump, *config;
 	uint64_t seed;
-	int64_t beam, max_len, min_len, threads;
-	double lenpen;
-	bool json, profile;
+	int64_t beam, max_len_b, min_len, threads, tokens_per_sample;
+	double lenpen, max_len_a;
+	bool json, profile, no_src_eos;
+	const char *len_flag;   /* a translation-only flag given, for LM errors */
+	bool tps_given;         /* --tokens-per-sample given (LM only) */
 };
+
+/* fairseq's max_len for a source of S tokens (eos included): int(a*S + b),
+ * at most MAX_TOKENS - 1 (fairseq: the decoder's positions - 1). */
+static int64_t max_len_for(const struct run_opts *o, int64_t S)
+{
+	double m = o->max_len_a * (double)S + (double)o->max_len_b;
+	return m >= MAX_TOKENS - 1 ? MAX_TOKENS - 1 : (int64_t)m;
+}
+
+/* Appends eos to the current sentence unless --no-source-eos (the buffer
+ * has room); returns the source length. */
+static int64_t with_eos(const struct run_opts *o, struct source *s)
+{
+	if (!o->no_src_eos)
+		s->ids[s->n++] = AX_TOKEN_EOS;
+	return s->n;
+}
+
+/* The source vocabulary of a translation config. */
+static int64_t src_vocab(const struct ax_graph *g)
+{
+	return g->cfg->vocab_source > 0 ? g->cfg->vocab_source : g->cfg->vocab_target;
+}
 
 /* Per op kind: performed MACs, wall time, GMAC/s, on stderr. */
 static void print_profile(const struct ax_exec *x)
@@ -505,6 +554,10 @@ static int run_lm(const struct ax_graph *g, const struct run_opts *o,
 	int64_t n = 0, cap = 0;
 	int r;
 	while ((r = source_next(src)) == 1) {
+		if (!ids_in_range(src, g->cfg->vocab_target)) {
+			r = -1;
+			break;
+		}
 		if (n + src->n + 1 > cap) {
 			cap = 2 * (n + src->n + 1);
 			int32_t *t = realloc(toks, (size_t)cap * sizeof *t);
@@ -526,7 +579,14 @@ static int run_lm(const struct ax_graph *g, const struct run_opts *o,
 		free(toks);
 		return AX_EXIT_ERROR;
 	}
-	int64_t W = o->max_len < n ? o->max_len : n;
+	int64_t W = o->tokens_per_sample < n ? o->tokens_per_sample : n;
+	if (o->dump && n > W) {
+		fprintf(stderr, "archex run: error: --dump-logits needs the input in one "
+			"block: %" PRId64 " tokens exceed --tokens-per-sample %" PRId64 "\n",
+			n, W);
+		free(toks);
+		return AX_EXIT_ERROR;
+	}
 	struct ax_exec x;
 	struct ax_diag d = { 0 };
 	struct ax_exec_opts eo = { .mode = AX_MODE_SEQUENCE, .batch = 1,
@@ -555,7 +615,7 @@ static int run_lm(const struct ax_graph *g, const struct run_opts *o,
 	}
 	if (rc == AX_EXIT_OK) {
 		struct run_macs m = exec_macs(&x, ana);
-		if (o->dump && n <= W)
+		if (o->dump)
 			rc = dump_logits(&x, n, o->dump);
 		print_score(g, o, g->cfg->name, 0, n, ll, &m, now() - t0);
 		if (!finish_run(&x, o, &m))
@@ -574,10 +634,12 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 	struct ax_exec x;
 	struct ax_decoder dec;
 	struct ax_diag d = { 0 };
+	int64_t cap = max_len_for(o, MAX_SRC);   /* the longest output planned */
 	struct ax_exec_opts eo = { .mode = AX_MODE_INCREMENTAL, .batch = o->beam,
-				   .max_src = MAX_SRC, .max_tgt = o->max_len };
+				   .max_src = MAX_SRC, .max_tgt = cap + 1 };
 	struct ax_decode_opts dopt = { .beam = o->beam, .lenpen = o->lenpen,
-				       .max_len = o->max_len, .min_len = o->min_len };
+				       .max_len = cap,
+				       .min_len = o->min_len < cap ? o->min_len : cap };
 	memset(&dec, 0, sizeof dec);
 	if (ax_exec_init(&x, g, &eo, &d) != AX_OK || ax_decoder_init(&dec, &dopt, &d) != AX_OK) {
 		ax_cli_print_diag(&d);
@@ -592,29 +654,43 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 		ax_json_begin_array(&j);
 	int r = 0;
 	while (rc == AX_EXIT_OK && (r = source_next(src)) == 1) {
-		if (src->n > MAX_SRC) {
+		int64_t S = with_eos(o, src), ml = max_len_for(o, S);
+		if (S > MAX_SRC) {
 			fprintf(stderr, "%s:%d:1: error: a sentence of %" PRId64
-				" tokens; at most %d are supported\n",
-				src->text ? "--src" : src->path, src->lineno, src->n, MAX_SRC);
+				" tokens (eos included); at most %d are supported\n",
+				src->name, src->lineno, S, MAX_SRC);
 			rc = AX_EXIT_ERROR;
 			break;
 		}
+		if (ml < o->min_len) {
+			fprintf(stderr, "%s:%d: error: max length %" PRId64 " (%g*%" PRId64
+				"+%" PRId64 ") is below --min-len %" PRId64 "\n", src->name,
+				src->lineno, ml, o->max_len_a, S, o->max_len_b, o->min_len);
+			rc = AX_EXIT_ERROR;
+			break;
+		}
+		if (!ids_in_range(src, src_vocab(g))) {
+			rc = AX_EXIT_ERROR;
+			break;
+		}
+		dec.o.max_len = ml;
+		dec.o.min_len = o->min_len;
 		ax_exec_reset_counters(&x);
 		double t0 = now();
-		if (ax_decode(&dec, &x, src->ids, src->n, &d) != AX_OK) {
+		if (ax_decode(&dec, &x, src->ids, S, &d) != AX_OK) {
 			ax_cli_print_diag(&d);
 			rc = AX_EXIT_ERROR;
 			break;
 		}
 		double secs = now() - t0;
 		struct run_macs m = exec_macs(&x, analytic_macs(g, AX_MODE_INCREMENTAL,
-								 src->n, x.step, o->beam));
+								 S, x.step, o->beam));
 		if (o->json) {
 			ax_json_begin_object(&j);
 			ax_json_key(&j, "name");
 			ax_json_string(&j, g->cfg->name);
 			ax_json_key(&j, "src_len");
-			ax_json_int(&j, src->n);
+			ax_json_int(&j, S);
 			ax_json_key(&j, "beam");
 			ax_json_int(&j, o->beam);
 			ax_json_key(&j, "tokens");
@@ -653,6 +729,15 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 	return rc;
 }
 
+/* A whole-string finite number in [lo, hi]. */
+static bool parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	errno = 0;
+	*out = strtod(s, &end);
+	return end != s && !*end && !errno && isfinite(*out) && *out >= lo && *out <= hi;
+}
+
 /* Parses and checks run's options into o: -1 to go on, else the exit
  * code (usage errors and --help). */
 static int parse_run(int argc, char **argv, struct run_opts *o)
@@ -666,7 +751,11 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 		{ "beam", required_argument, NULL, 'b' },
 		{ "lenpen", required_argument, NULL, 'l' },
 		{ "max-len", required_argument, NULL, 'm' },
+		{ "max-len-a", required_argument, NULL, 'A' },
+		{ "max-len-b", required_argument, NULL, 'B' },
 		{ "min-len", required_argument, NULL, 'n' },
+		{ "tokens-per-sample", required_argument, NULL, 'W' },
+		{ "no-source-eos", no_argument, NULL, 'E' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "dump-logits", required_argument, NULL, 'D' },
 		{ "format", required_argument, NULL, 'f' },
@@ -695,25 +784,38 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 				return ax_cli_usage_error("run", "--beam wants 1..64, not '%s'", optarg);
 			break;
 		case 'm':
-			if (!ax_cli_parse_i64(optarg, 1, MAX_TOKENS, &o->max_len))
-				return ax_cli_usage_error("run", "--max-len wants 1..%d, not '%s'", MAX_TOKENS, optarg);
+		case 'B':
+			if (!ax_cli_parse_i64(optarg, 0, MAX_TOKENS - 1, &o->max_len_b))
+				return ax_cli_usage_error("run", "%s wants 0..%d, not '%s'",
+							  opt == 'm' ? "--max-len" : "--max-len-b",
+							  MAX_TOKENS - 1, optarg);
+			if (opt == 'm')
+				o->max_len_a = 0;
+			o->len_flag = opt == 'm' ? "--max-len" : "--max-len-b";
 			break;
+		case 'A':
+			if (!parse_double(optarg, 0, 100, &o->max_len_a))
+				return ax_cli_usage_error("run", "--max-len-a wants a number in 0..100, not '%s'", optarg);
+			o->len_flag = "--max-len-a";
+			break;
+		case 'W':
+			if (!ax_cli_parse_i64(optarg, 1, MAX_TOKENS, &o->tokens_per_sample))
+				return ax_cli_usage_error("run", "--tokens-per-sample wants 1..%d, not '%s'", MAX_TOKENS, optarg);
+			o->tps_given = true;
+			break;
+		case 'E': o->no_src_eos = true; o->len_flag = "--no-source-eos"; break;
 		case 'n':
-			if (!ax_cli_parse_i64(optarg, 0, MAX_TOKENS, &o->min_len))
-				return ax_cli_usage_error("run", "--min-len wants 0..%d, not '%s'", MAX_TOKENS, optarg);
+			if (!ax_cli_parse_i64(optarg, 0, MAX_TOKENS - 1, &o->min_len))
+				return ax_cli_usage_error("run", "--min-len wants 0..%d, not '%s'", MAX_TOKENS - 1, optarg);
 			break;
 		case 't':
 			if (!ax_cli_parse_i64(optarg, 1, 256, &o->threads))
 				return ax_cli_usage_error("run", "--threads wants 1..256, not '%s'", optarg);
 			break;
-		case 'l': {
-			char *end;
-			errno = 0;
-			o->lenpen = strtod(optarg, &end);
-			if (*end || end == optarg || errno || !isfinite(o->lenpen))
+		case 'l':
+			if (!parse_double(optarg, -1e300, 1e300, &o->lenpen))
 				return ax_cli_usage_error("run", "--lenpen wants a number, not '%s'", optarg);
 			break;
-		}
 		case 'f':
 			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
 				return ax_cli_usage_error("run", "--format must be text or json, not '%s'", optarg);
@@ -727,9 +829,9 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	}
 	if (argc - optind != 1)
 		return ax_cli_usage_error("run", "expected exactly one CONFIG");
-	if (o->min_len > o->max_len)
-		return ax_cli_usage_error("run", "--min-len %lld exceeds --max-len %lld",
-					  (long long)o->min_len, (long long)o->max_len);
+	if (o->max_len_a == 0 && o->min_len > o->max_len_b)
+		return ax_cli_usage_error("run", "--min-len %lld exceeds the max length %lld",
+					  (long long)o->min_len, (long long)o->max_len_b);
 	if (!o->src == !o->src_file)
 		return ax_cli_usage_error("run", "give exactly one of --src and --src-file");
 	if (o->weights && o->seed != 1)
@@ -737,18 +839,73 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	return -1;
 }
 
+/* Whether two paths name one file (same path, or same device and inode). */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if (!strcmp(a, b))
+		return true;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* Input files run refuses: --weights not a regular file (a FIFO would
+ * hang), --dump-logits naming an input (it would be destroyed). */
+static bool check_paths(const struct run_opts *o)
+{
+	struct stat st;
+	if (o->weights && stat(o->weights, &st) == 0 && !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "%s: error: not a regular file (--weights)\n", o->weights);
+		return false;
+	}
+	const char *in[] = { o->weights, o->src_file, o->config };
+	for (size_t i = 0; o->dump && i < sizeof in / sizeof *in; i++)
+		if (in[i] && same_file(o->dump, in[i])) {
+			fprintf(stderr, "%s: error: --dump-logits would overwrite an input "
+				"file\n", o->dump);
+			return false;
+		}
+	return true;
+}
+
+/* Teacher-forced scoring of --tgt given the first --src sentence. */
+static int run_tgt(const struct ax_graph *g, const struct run_opts *o,
+		   struct source *src, struct source *tgt)
+{
+	if (source_next(src) != 1)
+		return AX_EXIT_ERROR;
+	int64_t S = with_eos(o, src);
+	if (S > MAX_SRC || tgt->n > MAX_TOKENS) {
+		fprintf(stderr, "%s: error: %" PRId64 " tokens; at most %d are supported\n",
+			S > MAX_SRC ? "--src" : "--tgt", S > MAX_SRC ? S : tgt->n,
+			S > MAX_SRC ? MAX_SRC : MAX_TOKENS);
+		return AX_EXIT_ERROR;
+	}
+	if (!ids_in_range(src, src_vocab(g)) || !ids_in_range(tgt, g->cfg->vocab_target))
+		return AX_EXIT_ERROR;
+	return run_score(g, o, src->ids, S, tgt->ids, tgt->n);
+}
+
 int ax_cmd_run(int argc, char **argv)
 {
-	struct run_opts o = { .seed = 1, .beam = 1, .max_len = 200, .threads = 1,
-			      .lenpen = 1.0 };
+	struct run_opts o = { .seed = 1, .beam = 1, .max_len_b = 200, .min_len = 1,
+			      .threads = 1, .tokens_per_sample = 200, .lenpen = 1.0 };
 	int rc = parse_run(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
+	o.config = argv[optind];
+	if (!check_paths(&o))
+		return AX_EXIT_ERROR;
 
-	struct source src = { .text = o.src, .path = o.src_file };
-	struct source tgt = { .text = o.tgt };
-	if (o.tgt && (!o.src || source_next(&tgt) != 1))
-		return ax_cli_usage_error("run", "--tgt needs --src and at least one token id");
+	struct source src = { .name = o.src ? "--src" : o.src_file, .text = o.src,
+			      .path = o.src_file };
+	struct source tgt = { .name = "--tgt", .text = o.tgt };
+	int r = o.tgt ? source_next(&tgt) : 1;
+	if (r != 1 || (o.tgt && !o.src)) {
+		source_free(&tgt);
+		return r < 0 ? AX_EXIT_ERROR : ax_cli_usage_error("run", "--tgt needs "
+				"--src and at least one token id");
+	}
 
 	struct ax_config *cfg = malloc(sizeof *cfg);
 	struct ax_graph g;
@@ -756,23 +913,34 @@ int ax_cmd_run(int argc, char **argv)
 	if (!cfg || load_model(argv[optind], cfg, &g) != AX_EXIT_OK) {
 		ax_graph_free(&g);
 		free(cfg);
+		source_free(&tgt);
 		return AX_EXIT_ERROR;
 	}
 	openblas_set_num_threads((int)o.threads);
 	warn_coretype();
-	if (!g.has_encoder)
+	if (!g.has_encoder && o.len_flag) {
+		fprintf(stderr, "archex run: error: %s applies to translation only (a "
+			"language model's block length is --tokens-per-sample)\n", o.len_flag);
+		rc = AX_EXIT_ERROR;
+	} else if (g.has_encoder && o.tps_given) {
+		fprintf(stderr, "archex run: error: --tokens-per-sample applies to language "
+			"models only (translation: --max-len-a/--max-len-b)\n");
+		rc = AX_EXIT_ERROR;
+	} else if (!g.has_encoder)
 		rc = run_lm(&g, &o, &src);
 	else if (o.tgt)
-		rc = source_next(&src) == 1 ?
-		     run_score(&g, &o, src.ids, src.n, tgt.ids, tgt.n) : AX_EXIT_ERROR;
+		rc = run_tgt(&g, &o, &src, &tgt);
 	else
 		rc = run_decode(&g, &o, &src);
 	source_free(&src);
 	source_free(&tgt);
 	ax_graph_free(&g);
 	free(cfg);
-	if (fflush(stdout))
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "archex run: error: cannot write to stdout: %s\n",
+			strerror(errno));
 		rc = AX_EXIT_ERROR;
+	}
 	return rc;
 }
 
