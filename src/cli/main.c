@@ -23,6 +23,7 @@ static const struct ax_cmd commands[] = {
 	{ "cpu", ax_cmd_cpu, "the CPU's features and the OpenBLAS kernel archex runs on" },
 	{ "data", ax_cmd_data, "build a dataset (Bible en-es, WordNet LM) from Debian packages" },
 	{ "bleu", ax_cmd_bleu, "corpus BLEU and chrF as sacreBLEU computes them" },
+	{ "eval", ax_cmd_eval, "loss, perplexity, BLEU and chrF of a model on a dataset split" },
 };
 static const int n_commands = sizeof commands / sizeof commands[0];
 
