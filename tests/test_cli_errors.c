@@ -13,6 +13,7 @@
  *   - `archex run`'s inputs: --tgt length limit, out-of-range ids named
  *     by argument and position, LM --dump-logits larger than a block,
  *     --dump-logits onto an input, a FIFO as --weights, stdout errors.
+ *   - every subcommand's --help (count through eval) exits 0.
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -142,6 +143,16 @@ static void test_flag_errors(void **state)
 		{ { "init", GOOD, "--out" }, "archex init: error: option '--out' needs a value" },
 		{ { "init", "--seed", "one", "--out", "/nonexistent/w", GOOD }, "--seed wants a non-negative integer, not 'one'" },
 		{ { "init", GOOD }, "archex init: error: expected CONFIG and --out FILE" },
+		/* eval */
+		{ { "eval", "--bogus", GOOD }, "archex eval: error: unknown option '--bogus'" },
+		{ { "eval", GOOD, "--seed", "1", "--split", "valid" }, "archex eval: error: --data DIR is required" },
+		{ { "eval", GOOD, "--seed", "1", "--data", "d" }, "archex eval: error: --split valid|test is required" },
+		{ { "eval", GOOD, "--seed", "1", "--data", "d", "--split", "train" }, "--split must be valid or test, not 'train'" },
+		{ { "eval", GOOD, "--data", "d", "--split", "test" }, "give exactly one of --weights and --seed" },
+		{ { "eval", GOOD, "--seed", "1", "--beam", "0" }, "--beam wants 1..64, not '0'" },
+		{ { "eval", GOOD, "--seed", "1", "--max-len-a", "-1" }, "--max-len-a wants a non-negative number" },
+		{ { "eval", GOOD, "--seed", "1", "--lenpen", "x" }, "--lenpen wants a number, not 'x'" },
+		{ { "eval", "--seed", "1", "--data", "d", "--split", "test" }, "archex eval: error: expected exactly one CONFIG" },
 		/* sweep, and the top level */
 		{ { "sweep", "--jobs", "0", "x.yaml" }, "archex sweep: error: --jobs wants an integer in 1..64" },
 		{ { "sweep", "--shard", "3/2", "x.yaml" }, "archex sweep: error: --shard wants K/N" },
@@ -169,7 +180,8 @@ static void test_help(void **state)
 {
 	(void)state;
 	static const char *const cmds[] = { "count", "graph", "run", "init",
-					    "sweep", "merge", "import" };
+					    "sweep", "merge", "import", "data",
+					    "bleu", "eval" };
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
 		char *argv[] = { (char *)AX_CLI, (char *)cmds[i], "--help", NULL };
 		assert_int_equal(ax_test_run(argv, out, sizeof out, err, sizeof err), 0);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "corpus.h"
@@ -46,8 +47,11 @@ static double now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Progress lines, on a terminal only (a log or a pipe gets the summary). */
 static void show(void *ctx, const char *msg)
 {
+	if (!isatty(2))
+		return;
 	double t0 = *(const double *)ctx;
 	fprintf(stderr, "archex data: [%5.1fs] %s\n", now() - t0, msg);
 }

@@ -24,6 +24,7 @@ static const struct ax_cmd commands[] = {
 	{ "data", ax_cmd_data, "build a dataset (Bible en-es, WordNet LM) from Debian packages" },
 	{ "bleu", ax_cmd_bleu, "corpus BLEU and chrF as sacreBLEU computes them" },
 	{ "import", ax_cmd_import, "fairseq checkpoints and lite-transformer configs to archex" },
+	{ "eval", ax_cmd_eval, "loss, perplexity, BLEU and chrF of a model on a dataset split" },
 };
 static const int n_commands = sizeof commands / sizeof commands[0];
 
