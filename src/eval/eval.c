@@ -18,7 +18,7 @@
 #include "exec.h"
 #include "run.h"
 
-#define AX_EVAL_MAX_LEN 4096   /* decoding limit, eos included */
+#define AX_EVAL_MAX_LEN 4095   /* decoding limit, tokens before the eos */
 
 static double now(void)
 {
@@ -222,8 +222,8 @@ static bool write_hyp(FILE *f, const struct ax_decoder *dec, int64_t vocab,
 {
 	int64_t n = dec->best_len;
 	r->hyp_tokens += n;
-	if (n >= dec->o.max_len)
-		r->hyp_cut++;      /* eos forced (or missing) at the limit */
+	if (n > dec->o.max_len)
+		r->hyp_cut++;      /* max_len tokens, then the forced eos */
 	if (n > 0 && dec->best[n - 1] == AX_TOKEN_EOS)
 		n--;
 	for (int64_t k = 0; k < n; k++) {
@@ -238,9 +238,11 @@ static bool write_hyp(FILE *f, const struct ax_decoder *dec, int64_t vocab,
 	return fputc('\n', f) != EOF;
 }
 
+/* fairseq's max_len: at most floor(a * S1 + b) tokens before the eos,
+ * S1 counting the source's eos. */
 static int64_t decode_limit(const struct ax_eval_opts *o, int64_t S1)
 {
-	double v = floor(o->max_len_a * (double)S1 + (double)o->max_len_b) + 1;
+	double v = floor(o->max_len_a * (double)S1 + (double)o->max_len_b);
 	return v < 1 ? 1 : v > AX_EVAL_MAX_LEN ? AX_EVAL_MAX_LEN : (int64_t)v;
 }
 
@@ -255,7 +257,7 @@ static enum ax_status decode_split(const struct ax_graph *g,
 	int64_t ms = max_len_of(src) + 1, mt = 1, S;
 	for (int64_t i = 0; i < src->n; i++) {
 		ax_tokens_sentence(src, i, &S);
-		int64_t L = decode_limit(o, S + 1);
+		int64_t L = decode_limit(o, S + 1) + 1;   /* + the eos step */
 		mt = L > mt ? L : mt;
 	}
 	struct ax_exec x;
@@ -279,7 +281,8 @@ static enum ax_status decode_split(const struct ax_graph *g,
 		with_eos(s, p, S);
 		struct ax_decoder dec;
 		struct ax_decode_opts dopt = { .beam = o->beam, .lenpen = o->lenpen,
-					       .max_len = decode_limit(o, S + 1) };
+					       .max_len = decode_limit(o, S + 1),
+					       .min_len = 1 };   /* fairseq's default */
 		st = ax_decoder_init(&dec, &dopt, d);
 		if (st != AX_OK)
 			break;
