@@ -11,7 +11,8 @@ set(AX_LAYERING_PROBES
   "ax_costmodel:cost.h:model.h,exec.h,sweep.h,cli.h"
   "ax_runtime:exec.h:model.h,sweep.h,cli.h"
   "ax_explore:sweep.h:exec.h,cli.h,dataset.h"
-  "ax_data:dataset.h:model.h,cost.h,exec.h,sweep.h,cli.h")
+  "ax_data:dataset.h:model.h,cost.h,exec.h,sweep.h,cli.h"
+  "ax_train:train.h:model.h,sweep.h,cli.h")
 foreach(entry ${AX_LAYERING_PROBES})
   string(REPLACE ":" ";" parts "${entry}")
   list(GET parts 0 layer)
@@ -45,5 +46,5 @@ endforeach()
 # everything) and still invert the layering; this catches it.
 add_test(NAME layering_symbols
          COMMAND ${CMAKE_COMMAND} -DNM=${CMAKE_NM}
-                 "-DLAYERS=ax_core:$<TARGET_FILE:ax_core>:|ax_models:$<TARGET_FILE:ax_models>:ax_core|ax_costmodel:$<TARGET_FILE:ax_costmodel>:ax_core|ax_runtime:$<TARGET_FILE:ax_runtime>:ax_costmodel,ax_core|ax_explore:$<TARGET_FILE:ax_explore>:ax_models,ax_costmodel,ax_core|ax_data:$<TARGET_FILE:ax_data>:ax_core"
+                 "-DLAYERS=ax_core:$<TARGET_FILE:ax_core>:|ax_models:$<TARGET_FILE:ax_models>:ax_core|ax_costmodel:$<TARGET_FILE:ax_costmodel>:ax_core|ax_runtime:$<TARGET_FILE:ax_runtime>:ax_costmodel,ax_core|ax_explore:$<TARGET_FILE:ax_explore>:ax_models,ax_costmodel,ax_core|ax_data:$<TARGET_FILE:ax_data>:ax_core|ax_train:$<TARGET_FILE:ax_train>:ax_runtime,ax_costmodel,ax_data,ax_core"
                  -P ${CMAKE_SOURCE_DIR}/tests/scripts/layering_symbols.cmake)

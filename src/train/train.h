@@ -1,0 +1,3 @@
+#ifndef AX_TRAIN_H
+#define AX_TRAIN_H
+#endif
