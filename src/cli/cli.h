@@ -30,6 +30,7 @@ int ax_cmd_merge(int argc, char **argv);
 int ax_cmd_plot(int argc, char **argv);
 int ax_cmd_run(int argc, char **argv);
 int ax_cmd_init(int argc, char **argv);
+int ax_cmd_train(int argc, char **argv);
 
 /* Prints "archex CMD: error: MSG" and a hint to use --help; returns 2. */
 int ax_cli_usage_error(const char *cmd, const char *fmt, ...)

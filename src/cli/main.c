@@ -16,6 +16,7 @@ static const struct ax_cmd commands[] = {
 	{ "plot", ax_cmd_plot, "draw trade-off, Pareto, breakdown and length plots" },
 	{ "run", ax_cmd_run, "reference inference: decode or score, with executed MACs" },
 	{ "init", ax_cmd_init, "write a weights file with deterministic random weights" },
+	{ "train", ax_cmd_train, "train a config on a dataset directory (AdamW, checkpoints)" },
 };
 static const int n_commands = sizeof commands / sizeof commands[0];
 

@@ -414,9 +414,11 @@ void ax_g_log_softmax_ref(float *dx, int64_t lddx, const float *dy,
 		double s = 0.0;
 		for (int64_t c = 0; c < w; c++)
 			s += dy[r * lddy + c];
-		for (int64_t c = 0; c < w; c++)
-			dx[r * lddx + c] += (float)(dy[r * lddy + c] -
-						    exp((double)y[r * ldy + c]) * s);
+		for (int64_t c = 0; c < w; c++) {
+			double base = dx == dy ? 0.0 : dx[r * lddx + c];
+			dx[r * lddx + c] = (float)(base + dy[r * lddy + c] -
+						   exp((double)y[r * ldy + c]) * s);
+		}
 	}
 }
 
@@ -428,8 +430,12 @@ void ax_g_log_softmax(float *dx, int64_t lddx, const float *dy, int64_t lddy,
 		float *d = dx + r * lddx, s = 0.0f;
 		for (int64_t c = 0; c < w; c++)
 			s += g[c];
-		for (int64_t c = 0; c < w; c++)
-			d[c] += g[c] - expf(yy[c]) * s;
+		if (dx == dy)   /* in place: replace dL/dy by dL/dx */
+			for (int64_t c = 0; c < w; c++)
+				d[c] = g[c] - expf(yy[c]) * s;
+		else
+			for (int64_t c = 0; c < w; c++)
+				d[c] += g[c] - expf(yy[c]) * s;
 	}
 }
 

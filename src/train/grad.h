@@ -134,7 +134,9 @@ void ax_g_add(float *da, int64_t ldda, float *db, int64_t lddb,
 	      const float *dy, int64_t lddy, int64_t N, int64_t w0,
 	      int64_t w1, uint64_t key, float p_drop);
 
-/* --- log_softmax: y = x - logsumexp(x); dx += dy - exp(y) sum(dy) ---------- */
+/* --- log_softmax: y = x - logsumexp(x); dx += dy - exp(y) sum(dy) ----------
+ * In place ok: dx == dy (with lddx == lddy; a forward that ran in place,
+ * as the models' final log-softmax does) replaces dy by dL/dx. */
 void ax_g_log_softmax_ref(float *dx, int64_t lddx, const float *dy,
 			  int64_t lddy, const float *y, int64_t ldy, int64_t N,
 			  int64_t w);
