@@ -31,3 +31,12 @@ add_test(NAME oracle_self_test
                  ${CMAKE_SOURCE_DIR}/tests/configs/oracle/transformer-post.yaml
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(oracle_self_test PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+# Training: archex train's gradients against autograd through the same
+# oracle model, and one AdamW step against torch.optim.AdamW (--grad).
+add_test(NAME oracle_train_grad
+         COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/oracle.py --grad
+                 --archex $<TARGET_FILE:archex>
+                 ${CMAKE_SOURCE_DIR}/tests/configs/oracle/transformer-post.yaml
+                 ${CMAKE_SOURCE_DIR}/tests/configs/oracle/transformer-pre.yaml
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(oracle_train_grad PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)

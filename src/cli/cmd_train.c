@@ -60,11 +60,13 @@ static void help(void)
 "  --valid-every N    validate every N updates, 0 = only at the end (default 0)\n"
 "  --save-every N     checkpoint every N updates (default 100)\n"
 "  --resume           continue from RUN/checkpoint (same config and options)\n"
+"  --dump-grad FILE   testing: write the gradients of the first batch (as a\n"
+"                     weights file) and print the batch as JSON; no training\n"
 "  -h, --help         this text\n");
 }
 
 struct opts {
-	const char *config, *data, *out;
+	const char *config, *data, *out, *dump_grad;
 	int64_t train_tokens, max_steps, max_epochs;
 	int64_t threads, valid_every, save_every;
 	bool resume;
@@ -96,7 +98,7 @@ static bool parse_int(const char *flag, const char *s, int64_t lo, int64_t *out)
 }
 
 enum { O_DATA = 256, O_OUT, O_TT, O_MS, O_ME, O_MT, O_LR, O_WU, O_WD, O_CLIP,
-       O_LS, O_DROP, O_ADROP, O_XDROP, O_SEED, O_THR, O_VE, O_SE, O_RES };
+       O_LS, O_DROP, O_ADROP, O_XDROP, O_SEED, O_THR, O_VE, O_SE, O_RES, O_DUMP };
 
 static bool parse_opt(struct opts *o, int c, const char *a)
 {
@@ -126,6 +128,7 @@ static bool parse_opt(struct opts *o, int c, const char *a)
 	case O_VE: return parse_int("--valid-every", a, 0, &o->valid_every);
 	case O_SE: return parse_int("--save-every", a, 1, &o->save_every);
 	case O_RES: o->resume = true; return true;
+	case O_DUMP: o->dump_grad = a; return true;
 	default: return false;
 	}
 }
@@ -144,6 +147,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "activation-dropout", 1, 0, O_XDROP }, { "seed", 1, 0, O_SEED },
 		{ "threads", 1, 0, O_THR }, { "valid-every", 1, 0, O_VE },
 		{ "save-every", 1, 0, O_SE }, { "resume", 0, 0, O_RES },
+		{ "dump-grad", 1, 0, O_DUMP },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	memset(o, 0, sizeof *o);
@@ -170,7 +174,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	if (!o->data || !o->out)
 		return ax_cli_usage_error("train", "--data DIR and --out RUN are required");
 	int stops = (o->train_tokens > 0) + (o->max_steps > 0) + (o->max_epochs > 0);
-	if (stops != 1)
+	if (stops != 1 && !o->dump_grad)
 		return ax_cli_usage_error("train", "give one of --train-tokens, "
 					  "--max-steps, --max-epochs");
 	return 0;
@@ -393,6 +397,43 @@ static void summary(const struct run *r)
 	ax_json_finish(&j, NULL);
 }
 
+static void print_ids(const int32_t *ids, int64_t n)
+{
+	for (int64_t k = 0; k < n; k++)
+		printf("%s%d", k ? "," : "", ids[k]);
+}
+
+/* --dump-grad: gradients of batch 0 of epoch 0 as a weights file (by
+ * parameter name, like the weights), the batch on stdout for an
+ * independent check (tests/oracle.py --grad). */
+static enum ax_status dump_grad(struct run *r, struct ax_diag *d)
+{
+	struct ax_train_batch *b = &r->t.batch;
+	struct ax_train_stats s;
+	ax_batcher_epoch(&r->train, 0);
+	ax_batcher_fill(&r->train, 0, b);
+	enum ax_status st = ax_train_grad(&r->t, &s, d);
+	if (st != AX_OK)
+		return st;
+	float *w = r->t.wx.weights;
+	r->t.wx.weights = r->t.grad;
+	st = ax_exec_save_weights(&r->t.wx, r->o.dump_grad, d);
+	r->t.wx.weights = w;
+	if (st != AX_OK)
+		return st;
+	printf("{\"loss\": %.9g, \"nll\": %.9g, \"tokens\": %lld, \"sentences\": [",
+	       s.loss, s.nll, (long long)s.tokens);
+	for (int64_t i = 0; i < b->n; i++) {
+		printf("%s{\"src\": [", i ? ", " : "");
+		print_ids(b->src + b->src_off[i], b->src_off[i + 1] - b->src_off[i]);
+		printf("], \"tgt\": [");
+		print_ids(b->tgt_out + b->tgt_off[i], b->tgt_off[i + 1] - b->tgt_off[i]);
+		printf("]}");
+	}
+	printf("]}\n");
+	return AX_OK;
+}
+
 static void run_free(struct run *r)
 {
 	ax_train_free(&r->t);
@@ -420,6 +461,13 @@ int ax_cmd_train(int argc, char **argv)
 	struct ax_diag d = { 0 };
 	enum ax_status st = setup(&r, &d);
 	r.t0 = now();
+	if (st == AX_OK && r.o.dump_grad) {
+		st = dump_grad(&r, &d);
+		if (st != AX_OK)
+			ax_cli_print_diag(&d);
+		run_free(&r);
+		return st == AX_OK ? AX_EXIT_OK : AX_EXIT_ERROR;
+	}
 	if (st == AX_OK)
 		st = loop(&r, &d);
 	if (st == AX_OK)
