@@ -193,6 +193,7 @@ struct run {
 	struct ax_jsonl log;
 	char ckpt[AX_PATH_MAX], weights[AX_PATH_MAX], logpath[AX_PATH_MAX];
 	double t0, valid_loss, valid_nll;
+	double t_start, f0;   /* this session's start, progress() then */
 	bool tty;
 };
 
@@ -286,6 +287,18 @@ static bool done(const struct run *r)
 	       (o->max_epochs && r->pos.epoch >= o->max_epochs);
 }
 
+/* The fraction of the whole run done (for the ETA). */
+static double progress(const struct run *r)
+{
+	const struct opts *o = &r->o;
+	if (o->max_steps)
+		return (double)r->t.step / (double)o->max_steps;
+	if (o->train_tokens)
+		return (double)r->pos.tokens / (double)o->train_tokens;
+	double nb = r->train.n_batches > 0 ? (double)r->train.n_batches : 1.0;
+	return ((double)r->pos.epoch + (double)r->pos.batch / nb) / (double)o->max_epochs;
+}
+
 static enum ax_status log_step(struct run *r, const struct ax_train_stats *s,
 			       double tps, struct ax_diag *d)
 {
@@ -295,10 +308,13 @@ static enum ax_status log_step(struct run *r, const struct ax_train_stats *s,
 		 "\"tokens_per_s\":%.1f}", (long long)r->t.step,
 		 (long long)r->pos.epoch, s->loss, s->nll, s->lr, s->grad_norm,
 		 (long long)r->pos.tokens, tps);
-	if (r->tty)
+	if (r->tty) {
+		double f = progress(r), el = now() - r->t_start;
 		fprintf(stderr, "\rstep %lld  epoch %lld  loss %.4f  nll %.4f  "
-			"lr %.3g  %.0f tok/s   ", (long long)r->t.step,
-			(long long)r->pos.epoch, s->loss, s->nll, s->lr, tps);
+			"lr %.3g  %.0f tok/s  ETA %.0fs   ", (long long)r->t.step,
+			(long long)r->pos.epoch, s->loss, s->nll, s->lr, tps,
+			f > r->f0 ? el * (1 - f) / (f - r->f0) : 0.0);
+	}
 	return ax_jsonl_append(&r->log, line, strlen(line), d);
 }
 
@@ -306,6 +322,8 @@ static enum ax_status loop(struct run *r, struct ax_diag *d)
 {
 	enum ax_status st = AX_OK;
 	double t_last = now();
+	r->t_start = t_last;
+	r->f0 = progress(r);
 	while (!done(r)) {
 		if (r->train.epoch != r->pos.epoch)
 			ax_batcher_epoch(&r->train, r->pos.epoch);
