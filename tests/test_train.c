@@ -41,6 +41,7 @@
 
 #define CFG AX_SOURCE_DIR "/tests/configs/train/tiny-transformer.yaml"
 #define CFG_PRE AX_SOURCE_DIR "/tests/configs/train/tiny-transformer-pre.yaml"
+#define CFG_LM AX_SOURCE_DIR "/tests/configs/train/tiny-lm.yaml"
 #define CFG_LITE AX_SOURCE_DIR "/tests/configs/oracle/lite-lightweight.yaml"
 
 static uint64_t rng = 88172645463325252ull;
@@ -106,6 +107,49 @@ static void write_dataset(const char *name, int64_t n_train, int64_t vocab)
 		fprintf(m, "%s\"%s\": {\"sentences\": %lld, \"source_tokens\": %lld,"
 			" \"target_tokens\": %lld}", s ? ", " : "", splits[s],
 			(long long)n[s], (long long)toks[s], (long long)toks[s]);
+	fprintf(m, "}, \"files\": {%s}}\n", files);
+	fclose(m);
+}
+
+/* A language-model dataset under tmpdir/name: counting runs s, s+1, ...
+ * of 3..6 ids from s in [4, 10). */
+static void write_lm_dataset(const char *name)
+{
+	char dir[600], path[700], hex[65];
+	snprintf(dir, sizeof dir, "%s/%s", tmpdir, name);
+	assert_int_equal(mkdir(dir, 0777), 0);
+	const char *splits[3] = { "train", "valid", "test" };
+	int64_t n[3] = { 1000, 32, 8 }, toks[3];
+	char files[2048] = "";
+	struct ax_diag d = { 0 };
+	for (int sp = 0; sp < 3; sp++) {
+		uint64_t off[1001] = { 0 };
+		uint32_t id[6000];
+		for (int64_t i = 0; i < n[sp]; i++) {
+			uint32_t len = 3 + next(4), st = 4 + next(6);
+			for (uint32_t k = 0; k < len; k++)
+				id[off[i] + k] = st + k;
+			off[i + 1] = off[i] + len;
+		}
+		toks[sp] = (int64_t)off[n[sp]];
+		snprintf(path, sizeof path, "%s/%s.tgt.bin", dir, splits[sp]);
+		assert_int_equal(ax_tokens_write(path, n[sp], off, id, &d), AX_OK);
+		assert_int_equal(ax_sha256_file(path, hex, &d), AX_OK);
+		struct stat st;
+		assert_int_equal(stat(path, &st), 0);
+		size_t l = strlen(files);
+		snprintf(files + l, sizeof files - l, "%s\"%s.tgt.bin\": {\"bytes\": %lld, "
+			 "\"sha256\": \"%s\"}", sp ? ", " : "", splits[sp],
+			 (long long)st.st_size, hex);
+	}
+	snprintf(path, sizeof path, "%s/manifest.json", dir);
+	FILE *m = fopen(path, "w");
+	assert_non_null(m);
+	fprintf(m, "{\"format\": \"archex-dataset\", \"version\": 1, \"name\": \"count\","
+		" \"task\": \"language_model\", \"vocab\": {\"target\": 16}, \"splits\": {");
+	for (int sp = 0; sp < 3; sp++)
+		fprintf(m, "%s\"%s\": {\"sentences\": %lld, \"target_tokens\": %lld}",
+			sp ? ", " : "", splits[sp], (long long)n[sp], (long long)toks[sp]);
 	fprintf(m, "}, \"files\": {%s}}\n", files);
 	fclose(m);
 }
@@ -251,6 +295,7 @@ static void test_model_grad(void **state)
 	(void)state;
 	check_model_grad(CFG);
 	check_model_grad(CFG_PRE);
+	check_model_grad(CFG_LM);
 }
 
 /* --- batcher ------------------------------------------------------------------ */
@@ -324,6 +369,23 @@ static void test_learn(void **state)
 				     sizeof err_buf), 0);
 	printf("archex run: %s", out_buf);
 	assert_non_null(strstr(out_buf, "4 7 12 9 5"));
+}
+
+/* A language model trains on its tgt side: after the first id of a run
+ * the next ones are certain, so the nll falls far below uniform (ln 12). */
+static void test_learn_lm(void **state)
+{
+	(void)state;
+	write_lm_dataset("count");
+	int rc = train(CFG_LM, "count", "lm", "--max-steps", "150", "--lr", "5e-3",
+		       "--warmup", "20", "--dropout", "0", "--label-smoothing", "0",
+		       "--max-tokens", "200", NULL);
+	if (rc != 0)
+		fprintf(stderr, "%s", err_buf);
+	assert_int_equal(rc, 0);
+	double nll = json_num(out_buf, "\"valid_nll\"");
+	printf("counting LM: valid nll %.4f after 150 updates\n", nll);
+	assert_true(nll < 1.0);
 }
 
 static void test_determinism(void **state)
@@ -425,6 +487,8 @@ static void test_bad_inputs(void **state)
 		    "a checkpoint is already there");
 	expect_fail(train(CFG_LITE, "rev", "bad4", "--max-steps", "1", NULL),
 		    "has no backward");
+	expect_fail(train(CFG_LM, "rev", "bad6", "--max-steps", "1", NULL),
+		    "a translation dataset cannot train a language model");
 	assert_int_equal(train(CFG, "rev", "bad5", NULL), 2);
 }
 
@@ -446,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_model_grad),
 		cmocka_unit_test(test_batcher),
 		cmocka_unit_test(test_learn),
+		cmocka_unit_test(test_learn_lm),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_kill_resume),
 		cmocka_unit_test(test_bad_inputs),
