@@ -101,9 +101,10 @@ static enum ax_status check_ops(const struct ax_graph *g, struct ax_diag *d)
 						   "op %d (%s) writes its own input: "
 						   "not trainable", i, name);
 	}
-	if (g->logits < 0 || g->ops[g->n_ops - 1].kind != AX_OP_LOG_SOFTMAX)
+	enum ax_op_kind last = g->n_ops > 0 ? g->ops[g->n_ops - 1].kind : AX_OP_KIND_COUNT;
+	if (g->logits < 0 || (last != AX_OP_LOG_SOFTMAX && last != AX_OP_ADAPTIVE_SOFTMAX))
 		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
-				   "the model does not end in a log-softmax");
+				   "the model does not end in log-probabilities");
 	return AX_OK;
 }
 
