@@ -9,11 +9,11 @@ set(AX_LAYERING_PROBES
   "ax_core:config.h:model.h,cost.h,exec.h,sweep.h,cli.h,dataset.h"
   "ax_models:model.h:cost.h,exec.h,sweep.h,cli.h"
   "ax_costmodel:cost.h:model.h,exec.h,sweep.h,cli.h"
-  "ax_runtime:exec.h:model.h,sweep.h,cli.h,grad_conv.h,eval.h"
+  "ax_runtime:exec.h:model.h,sweep.h,cli.h,grad_conv.h,train.h,eval.h"
   "ax_explore:sweep.h:exec.h,cli.h,dataset.h"
-  "ax_data:dataset.h:model.h,cost.h,exec.h,sweep.h,cli.h,eval.h"
-  "ax_train:grad_conv.h:model.h,sweep.h,cli.h,eval.h"
-  "ax_eval:eval.h:model.h,sweep.h,cli.h,grad_conv.h")
+  "ax_data:dataset.h:model.h,cost.h,exec.h,sweep.h,cli.h,eval.h,train.h"
+  "ax_train:train.h:model.h,sweep.h,cli.h,eval.h"
+  "ax_eval:eval.h:model.h,sweep.h,cli.h,grad_conv.h,train.h")
 foreach(entry ${AX_LAYERING_PROBES})
   string(REPLACE ":" ";" parts "${entry}")
   list(GET parts 0 layer)

@@ -42,3 +42,12 @@ foreach(what checkpoints lite-yaml)
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(import_fairseq_${what} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
 endforeach()
+# Training: archex train's gradients against autograd through the same
+# oracle model, and one AdamW step against torch.optim.AdamW (--grad).
+add_test(NAME oracle_train_grad
+         COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/oracle.py --grad
+                 --archex $<TARGET_FILE:archex>
+                 ${CMAKE_SOURCE_DIR}/tests/configs/oracle/transformer-post.yaml
+                 ${CMAKE_SOURCE_DIR}/tests/configs/oracle/transformer-pre.yaml
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(oracle_train_grad PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)

@@ -35,8 +35,15 @@ oracle decodes greedily by re-running the whole decoder on the prefix at
 each step (no caches), so it also checks archex's incremental state (KV
 caches, conv ring buffers) against the sequence-mode math.
 
+With --grad it checks training instead: `archex train --dump-grad` writes
+the gradients of its first batch, which must match autograd through the
+same float64 model (label-smoothed loss, eps 0.1) to --tol per tensor,
+and one `archex train --max-steps 1` update must match torch.optim.AdamW
+fed the same gradients.
+
 Usage:
   oracle.py --archex build/archex CONFIG.yaml [CONFIG.yaml ...]
+  oracle.py --archex build/archex --grad CONFIG.yaml
   oracle.py --archex build/archex --vocab 64 --layers 2 configs/paper/x.yaml
   oracle.py --self-test CONFIG.yaml      # oracle only: random weights,
                                          # weights-file round trip, no archex
@@ -242,6 +249,11 @@ class ParamSource:
         self.bad_shape = []
         self.made = {}
         self.rng = np.random.default_rng(seed)
+        # --grad: every tensor handed out is a leaf that collects its
+        # gradient; grad_of[name]() returns it (modules that copy a tensor
+        # into their own parameters re-point their names below)
+        self.grad_mode = False
+        self.grad_of = {}
 
     def take(self, name, shape, kind="weight"):
         shape = tuple(int(s) for s in shape)
@@ -264,7 +276,11 @@ class ParamSource:
                 if a.shape != shape:
                     self.bad_shape.append(f"{name}: file {a.shape}, oracle {shape}")
                     a = np.zeros(shape, dtype=np.float32)
-        return torch.from_numpy(np.array(a, dtype=np.float64))
+        t = torch.from_numpy(np.array(a, dtype=np.float64))
+        if self.grad_mode:
+            t.requires_grad_(True)
+            self.grad_of[name] = lambda t=t: t.grad
+        return t
 
     def _invent(self, shape, kind):
         fan_in = shape[-1] if len(shape) == 2 else 1
@@ -401,6 +417,9 @@ def linear(P, name, i, o, bias=True):
         m.weight.copy_(P.take(f"{name}.weight", (o, i)))
         if bias:
             m.bias.copy_(P.take(f"{name}.bias", (o,), "bias"))
+    P.grad_of[f"{name}.weight"] = lambda: m.weight.grad
+    if bias:
+        P.grad_of[f"{name}.bias"] = lambda: m.bias.grad
     return m
 
 
@@ -409,6 +428,8 @@ def layer_norm(P, name, w, eps):
     with torch.no_grad():
         m.weight.copy_(P.take(f"{name}.weight", (w,), "gamma"))
         m.bias.copy_(P.take(f"{name}.bias", (w,), "beta"))
+    P.grad_of[f"{name}.weight"] = lambda: m.weight.grad
+    P.grad_of[f"{name}.bias"] = lambda: m.bias.grad
     return m
 
 
@@ -449,6 +470,16 @@ class Attention(nn.Module):
             if bias:
                 self.mha.in_proj_bias.copy_(torch.cat([q.bias, k.bias, v.bias]))
                 self.mha.out_proj.bias.copy_(o.bias)
+        mha = self.mha
+        for j, r in enumerate("qkv"):
+            P.grad_of[f"{prefix}.{r}_proj.weight"] = \
+                lambda j=j: mha.in_proj_weight.grad[j * w:(j + 1) * w]
+            if bias:
+                P.grad_of[f"{prefix}.{r}_proj.bias"] = \
+                    lambda j=j: mha.in_proj_bias.grad[j * w:(j + 1) * w]
+        P.grad_of[f"{prefix}.out_proj.weight"] = lambda: mha.out_proj.weight.grad
+        if bias:
+            P.grad_of[f"{prefix}.out_proj.bias"] = lambda: mha.out_proj.bias.grad
 
     def forward(self, x, mem, causal):
         """x (N, w) queries, mem (M, w) keys and values."""
@@ -1395,6 +1426,142 @@ def check_config(path, opts, tmp):
     return f"{name}: OK ({'; '.join(notes)})"
 
 
+# --------------------------------------------------------------------------
+# Training: gradients and one AdamW step (--grad)
+# --------------------------------------------------------------------------
+
+def write_tokens(path, sents):
+    """A token file (docs/data-format.md)."""
+    off = [0]
+    for x in sents:
+        off.append(off[-1] + len(x))
+    ids = [i for x in sents for i in x]
+    with open(path, "wb") as f:
+        f.write(b"AXTOKEN1" + struct.pack("<IIQQ", 1, 0, len(sents), len(ids)))
+        f.write(struct.pack(f"<{len(off)}Q", *off))
+        f.write(struct.pack(f"<{len(ids)}I", *ids))
+
+
+def write_dataset(root, lm, Vs, V, rng):
+    """Random sentences of 3..8 ids in train and valid; returns root."""
+    import hashlib
+    os.makedirs(root)
+    files, splits = {}, {}
+    for split, n in (("train", 12), ("valid", 4), ("test", 2)):
+        tgt = [sample_ids(rng, V, int(rng.integers(3, 9))) for _ in range(n)]
+        src = [sample_ids(rng, Vs, int(rng.integers(3, 9))) for _ in range(n)]
+        sides = (("tgt", tgt),) if lm else (("src", src), ("tgt", tgt))
+        for side, sents in sides:
+            name = f"{split}.{side}.bin"
+            write_tokens(os.path.join(root, name), sents)
+            with open(os.path.join(root, name), "rb") as f:
+                data = f.read()
+            files[name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        splits[split] = {"sentences": n, "target_tokens": sum(map(len, tgt))}
+        if not lm:
+            splits[split]["source_tokens"] = sum(map(len, src))
+    vocab = {"target": V} if lm else {"source": Vs, "target": V}
+    man = {"format": "archex-dataset", "version": 1, "name": "oracle",
+           "task": "language_model" if lm else "translation", "vocab": vocab,
+           "splits": splits, "files": files}
+    with open(os.path.join(root, "manifest.json"), "w") as f:
+        json.dump(man, f)
+    return root
+
+
+def check_grad(path, opts, tmp):
+    """archex train's gradients of its first batch against autograd of the
+    oracle model (fairseq's label-smoothed loss, eps 0.1, mean over target
+    tokens), then one AdamW update against torch.optim.AdamW fed the same
+    gradients."""
+    with open(path) as f:
+        cfg = yaml.safe_load(f)
+    name = cfg.get("name", os.path.splitext(os.path.basename(path))[0])
+    lm = cfg["task"] == "language_model"
+    V = cfg["vocab"]["target"]
+    Vs = cfg["vocab"].get("source", V)
+    rng = np.random.default_rng(opts.seed)
+    data = write_dataset(os.path.join(tmp, f"{name}.data"), lm, Vs, V, rng)
+    common = ["--data", data, "--max-tokens", "40", "--dropout", "0",
+              "--lr", "1e-3", "--warmup", "0", "--weight-decay", "0.01",
+              "--seed", str(opts.seed)]
+    gpath = os.path.join(tmp, f"{name}.grad")
+    out = run_archex(opts.archex, ["train", path, "--out", os.path.join(tmp, f"{name}.g"),
+                                   "--dump-grad", gpath] + common, "train --dump-grad")
+    batch = json.loads(out)
+    wpath = os.path.join(tmp, f"{name}.init")
+    run_archex(opts.archex, ["init", path, "--out", wpath, "--seed", str(opts.seed)], "init")
+    W0, G = read_weights(wpath), read_weights(gpath)
+
+    P = ParamSource(W0)
+    P.grad_mode = True
+    model = Model(cfg, P)
+    P.check()
+    eps = 0.1
+    eps_i = eps / (V - 1)
+    total, ntok = 0, 0
+    for snt in batch["sentences"]:
+        tgt = snt["tgt"]
+        lp = model.decode([model.start] + tgt[:-1], model.encode(snt["src"]))
+        nll = -lp[torch.arange(len(tgt)), torch.tensor(tgt)]
+        total = total + ((1 - eps - eps_i) * nll - eps_i * lp.sum(-1)).sum()
+        ntok += len(tgt)
+    loss = total / ntok
+    loss.backward()
+    if abs(float(loss) - batch["loss"]) > opts.tol * abs(float(loss)):
+        raise Mismatch(f"{name}: loss {batch['loss']} vs oracle {float(loss)}")
+    refs = {}
+    for pname, g in G.items():
+        ref = P.grad_of[pname]()
+        refs[pname] = np.zeros(g.shape) if ref is None else \
+            ref.detach().numpy().reshape(g.shape)
+    gmax = max(float(np.max(np.abs(r))) for r in refs.values())
+    worst, worst_name, zero = 0.0, "", 0
+    for pname, g in sorted(G.items()):
+        ref = refs[pname]
+        rmax = float(np.max(np.abs(ref)))
+        if rmax < 1e-10 * gmax:
+            # a gradient that is zero in exact math (the key bias of
+            # attention: softmax ignores a per-row constant): float32 noise
+            zero += 1
+            if float(np.max(np.abs(g))) > 1e-5 * gmax:
+                raise Mismatch(f"{name}: gradient of {pname} should be 0, "
+                               f"max |g| {float(np.max(np.abs(g))):.3g}")
+            continue
+        err = float(np.max(np.abs(g - ref)) / rmax)
+        if err > worst:
+            worst, worst_name = err, pname
+        if err > opts.tol:
+            raise Mismatch(f"{name}: gradient of {pname}: max rel err {err:.3g} > {opts.tol}")
+    step_err = check_adamw(opts, path, common, name, tmp, W0, G)
+    return (f"{name}: gradients match autograd ({len(G)} tensors, {zero} of them "
+            f"zero in exact math; max rel err {worst:.2e} at {worst_name}); "
+            f"one AdamW step matches "
+            f"torch.optim.AdamW (max abs err {step_err:.2e})")
+
+
+def check_adamw(opts, path, common, name, tmp, W0, G):
+    """One `archex train --max-steps 1` update against torch.optim.AdamW
+    (betas 0.9/0.98, eps 1e-8, decay on all but biases and LayerNorms)."""
+    run = os.path.join(tmp, f"{name}.run")
+    run_archex(opts.archex, ["train", path, "--out", run, "--max-steps", "1"] + common,
+               "train --max-steps 1")
+    W1 = read_weights(os.path.join(run, "weights"))
+    decay, plain, names = [], [], sorted(W0)
+    params = {n: torch.tensor(W0[n], dtype=torch.float32, requires_grad=True) for n in names}
+    for n in names:
+        params[n].grad = torch.tensor(G[n], dtype=torch.float32)
+        (plain if n.endswith(".bias") or "layer_norm" in n else decay).append(params[n])
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
+                             {"params": plain, "weight_decay": 0.0}],
+                            lr=1e-3, betas=(0.9, 0.98), eps=1e-8)
+    opt.step()
+    err = max(float(np.max(np.abs(params[n].detach().numpy() - W1[n]))) for n in names)
+    if err > 1e-6:
+        raise Mismatch(f"{name}: one AdamW step differs from torch.optim.AdamW by {err:.3g}")
+    return err
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1413,6 +1580,8 @@ def main(argv):
     ap.add_argument("--max-len", type=int, default=12,
                     help="tokens before eos at most (fairseq's max_len_b)")
     ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--grad", action="store_true",
+                    help="check archex train's gradients and one AdamW step")
     ap.add_argument("--allow-unsupported", action="store_true",
                     help="report configs archex cannot run as skipped, not failed")
     opts = ap.parse_args(argv)
@@ -1432,7 +1601,8 @@ def main(argv):
     with tempfile.TemporaryDirectory(prefix="ax-oracle-") as tmp:
         for path in opts.configs:
             try:
-                print(check_config(path, opts, tmp))
+                print(check_grad(path, opts, tmp) if opts.grad else
+                      check_config(path, opts, tmp))
             except Unsupported as e:
                 print(f"{path}: {'SKIP' if opts.allow_unsupported else 'FAIL'}: "
                       f"archex cannot run it: {e}")

@@ -25,6 +25,7 @@ static const struct ax_cmd commands[] = {
 	{ "bleu", ax_cmd_bleu, "corpus BLEU and chrF as sacreBLEU computes them" },
 	{ "import", ax_cmd_import, "fairseq checkpoints and lite-transformer configs to archex" },
 	{ "eval", ax_cmd_eval, "loss, perplexity, BLEU and chrF of a model on a dataset split" },
+	{ "train", ax_cmd_train, "train a config on a dataset directory (AdamW, checkpoints)" },
 };
 static const int n_commands = sizeof commands / sizeof commands[0];
 

@@ -1,0 +1,499 @@
+/*
+ * grad.c - backward kernels (see grad.h for shapes and conventions).
+ *
+ * Each `_ref` is the derivative written as plain loops with double
+ * accumulators, in the order a reader checks it against the forward
+ * formula; tests/test_grad.c checks every `_ref` against central finite
+ * differences and every fast kernel against its `_ref`. The fast versions
+ * call OpenBLAS for the products (linear, attention) and keep the other
+ * loops unit-stride so that they vectorise.
+ */
+#include "grad.h"
+
+#include <assert.h>
+#include <math.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "diag.h"
+
+void ax_g_dropout(float *x, int64_t ldx, int64_t N, int64_t w, uint64_t key,
+		  float p)
+{
+	if (p <= 0.0f)
+		return;
+	for (int64_t r = 0; r < N; r++)
+		for (int64_t c = 0; c < w; c++)
+			x[r * ldx + c] *= ax_g_keep(key, (uint64_t)(r * w + c), p);
+}
+
+/* ==== linear ============================================================== */
+
+void ax_g_linear_ref(float *dx, int64_t lddx, float *dW, float *db,
+		     const float *dy, int64_t lddy, const float *x,
+		     int64_t ldx, const float *W, int64_t N, int64_t i,
+		     int64_t o)
+{
+	for (int64_t r = 0; dx && r < N; r++)
+		for (int64_t c = 0; c < i; c++) {
+			double acc = 0.0;
+			for (int64_t oo = 0; oo < o; oo++)
+				acc += (double)dy[r * lddy + oo] * W[oo * i + c];
+			dx[r * lddx + c] += (float)acc;
+		}
+	for (int64_t oo = 0; dW && oo < o; oo++)
+		for (int64_t c = 0; c < i; c++) {
+			double acc = 0.0;
+			for (int64_t r = 0; r < N; r++)
+				acc += (double)dy[r * lddy + oo] * x[r * ldx + c];
+			dW[oo * i + c] += (float)acc;
+		}
+	for (int64_t oo = 0; db && oo < o; oo++) {
+		double acc = 0.0;
+		for (int64_t r = 0; r < N; r++)
+			acc += dy[r * lddy + oo];
+		db[oo] += (float)acc;
+	}
+}
+
+void ax_g_linear(float *dx, int64_t lddx, float *dW, float *db,
+		 const float *dy, int64_t lddy, const float *x, int64_t ldx,
+		 const float *W, int64_t N, int64_t i, int64_t o)
+{
+	if (N == 0)
+		return;
+	/* dx(N,i) += dy(N,o) W(o,i) */
+	if (dx)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N,
+			    (int)i, (int)o, 1.0f, dy, (int)lddy, W, (int)i, 1.0f,
+			    dx, (int)lddx);
+	/* dW(o,i) += dy(N,o)^T x(N,i) */
+	if (dW)
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)o,
+			    (int)i, (int)N, 1.0f, dy, (int)lddy, x, (int)ldx, 1.0f,
+			    dW, (int)i);
+	if (db)
+		for (int64_t r = 0; r < N; r++)
+			for (int64_t oo = 0; oo < o; oo++)
+				db[oo] += dy[r * lddy + oo];
+}
+
+/* ==== layernorm =========================================================== */
+
+/* dx = inv (dy g - mean(dy g) - xhat mean(dy g xhat)) */
+void ax_g_layernorm_ref(float *dx, int64_t lddx, float *dgamma, float *dbeta,
+			const float *dy, int64_t lddy, const float *x,
+			int64_t ldx, const float *gamma, int64_t N, int64_t w,
+			float eps)
+{
+	for (int64_t r = 0; r < N; r++) {
+		const float *xr = x + r * ldx, *g = dy + r * lddy;
+		double mean = 0.0, var = 0.0;
+		for (int64_t c = 0; c < w; c++)
+			mean += xr[c];
+		mean /= (double)w;
+		for (int64_t c = 0; c < w; c++)
+			var += (xr[c] - mean) * (xr[c] - mean);
+		var /= (double)w;
+		double inv = 1.0 / sqrt(var + (double)eps);
+		double s1 = 0.0, s2 = 0.0;
+		for (int64_t c = 0; c < w; c++) {
+			double xh = (xr[c] - mean) * inv, gg = (double)g[c] * gamma[c];
+			s1 += gg;
+			s2 += gg * xh;
+			if (dgamma)
+				dgamma[c] += (float)(g[c] * xh);
+			if (dbeta)
+				dbeta[c] += g[c];
+		}
+		for (int64_t c = 0; dx && c < w; c++) {
+			double xh = (xr[c] - mean) * inv;
+			double gg = (double)g[c] * gamma[c];
+			dx[r * lddx + c] += (float)(inv * (gg - s1 / (double)w -
+							   xh * s2 / (double)w));
+		}
+	}
+}
+
+void ax_g_layernorm(float *dx, int64_t lddx, float *dgamma, float *dbeta,
+		    const float *dy, int64_t lddy, const float *x, int64_t ldx,
+		    const float *gamma, int64_t N, int64_t w, float eps)
+{
+	for (int64_t r = 0; r < N; r++) {
+		const float *xr = x + r * ldx, *g = dy + r * lddy;
+		float s = 0.0f;
+		for (int64_t c = 0; c < w; c++)
+			s += xr[c];
+		float mean = s / (float)w, ss = 0.0f;
+		for (int64_t c = 0; c < w; c++)
+			ss += (xr[c] - mean) * (xr[c] - mean);
+		float inv = 1.0f / sqrtf(ss / (float)w + eps);
+		float s1 = 0.0f, s2 = 0.0f;
+		for (int64_t c = 0; c < w; c++) {
+			float xh = (xr[c] - mean) * inv, gg = g[c] * gamma[c];
+			s1 += gg;
+			s2 += gg * xh;
+		}
+		if (dgamma)
+			for (int64_t c = 0; c < w; c++)
+				dgamma[c] += g[c] * (xr[c] - mean) * inv;
+		if (dbeta)
+			for (int64_t c = 0; c < w; c++)
+				dbeta[c] += g[c];
+		if (!dx)
+			continue;
+		float m1 = s1 / (float)w, m2 = s2 / (float)w;
+		float *d = dx + r * lddx;
+		for (int64_t c = 0; c < w; c++)
+			d[c] += inv * (g[c] * gamma[c] - m1 - (xr[c] - mean) * inv * m2);
+	}
+}
+
+/* ==== attention =========================================================== */
+
+int64_t ax_g_attention_scratch(int64_t Nq, int64_t Nk)
+{
+	return 2 * Nq * Nk;
+}
+
+/* Keys query qi sees: [0, lim). */
+static inline int64_t limit(int64_t Nk, bool causal, int64_t qi)
+{
+	return causal && qi + 1 < Nk ? qi + 1 : Nk;
+}
+
+/* P(Nq,Nk) of head hd, masked entries 0: scores by sgemm, row softmax. */
+static void head_probs(float *P, const float *q, int64_t ldq, const float *k,
+		       int64_t ldk, int64_t Nq, int64_t Nk, int64_t c0,
+		       int64_t h, bool causal)
+{
+	float scale = 1.0f / sqrtf((float)h);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Nq, (int)Nk,
+		    (int)h, scale, q + c0, (int)ldq, k + c0, (int)ldk, 0.0f, P,
+		    (int)Nk);
+	for (int64_t i = 0; i < Nq; i++) {
+		float *row = P + i * Nk;
+		int64_t lim = limit(Nk, causal, i);
+		float m = row[0], s = 0.0f;
+		for (int64_t j = 1; j < lim; j++)
+			m = row[j] > m ? row[j] : m;
+		for (int64_t j = 0; j < lim; j++) {
+			row[j] = expf(row[j] - m);
+			s += row[j];
+		}
+		float inv = 1.0f / s;
+		for (int64_t j = 0; j < lim; j++)
+			row[j] *= inv;
+		for (int64_t j = lim; j < Nk; j++)
+			row[j] = 0.0f;
+	}
+}
+
+void ax_g_attention_fwd(float *out, int64_t ldo, const float *q, int64_t ldq,
+			const float *k, int64_t ldk, const float *v,
+			int64_t ldv, int64_t Nq, int64_t Nk, int64_t w,
+			int64_t H, bool causal, uint64_t key, float p_drop,
+			float *scratch)
+{
+	assert(H >= 1 && w % H == 0 && Nk >= 1 && (!causal || Nq <= Nk));
+	int64_t h = w / H;
+	float *P = scratch;   /* (Nq, Nk) */
+	for (int64_t hd = 0; hd < H; hd++) {
+		int64_t c0 = hd * h;
+		head_probs(P, q, ldq, k, ldk, Nq, Nk, c0, h, causal);
+		if (p_drop > 0.0f)
+			for (int64_t e = 0; e < Nq * Nk; e++)
+				P[e] *= ax_g_keep(key, (uint64_t)(hd * Nq * Nk + e), p_drop);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Nq,
+			    (int)h, (int)Nk, 1.0f, P, (int)Nk, v + c0, (int)ldv,
+			    0.0f, out + c0, (int)ldo);
+	}
+}
+
+void ax_g_attention_ref(float *dq, int64_t lddq, float *dk, int64_t lddk,
+			float *dv, int64_t lddv, const float *dout,
+			int64_t lddo, const float *q, int64_t ldq,
+			const float *k, int64_t ldk, const float *v,
+			int64_t ldv, int64_t Nq, int64_t Nk, int64_t w,
+			int64_t H, bool causal, uint64_t key, float p_drop,
+			float *scratch)
+{
+	assert(H >= 1 && w % H == 0 && Nk >= 1 && (!causal || Nq <= Nk));
+	int64_t h = w / H;
+	double scale = 1.0 / sqrt((double)h);
+	float *P = scratch, *dS = scratch + Nq * Nk;
+	for (int64_t hd = 0; hd < H; hd++) {
+		int64_t c0 = hd * h;
+		for (int64_t i = 0; i < Nq; i++) {
+			int64_t lim = limit(Nk, causal, i);
+			double m = -INFINITY, s = 0.0, dot = 0.0;
+			for (int64_t j = 0; j < lim; j++) {
+				double a = 0.0;
+				for (int64_t c = 0; c < h; c++)
+					a += (double)q[i * ldq + c0 + c] * k[j * ldk + c0 + c];
+				P[i * Nk + j] = (float)(a * scale);
+				m = P[i * Nk + j] > m ? P[i * Nk + j] : m;
+			}
+			for (int64_t j = 0; j < lim; j++)
+				s += exp(P[i * Nk + j] - m);
+			for (int64_t j = 0; j < Nk; j++) {
+				double p = j < lim ? exp(P[i * Nk + j] - m) / s : 0.0;
+				double mk = ax_g_keep(key, (uint64_t)((hd * Nq + i) * Nk + j), p_drop);
+				double dpd = 0.0;   /* d out / d P' */
+				for (int64_t c = 0; c < h; c++)
+					dpd += (double)dout[i * lddo + c0 + c] * v[j * ldv + c0 + c];
+				P[i * Nk + j] = (float)p;
+				dS[i * Nk + j] = (float)(dpd * mk);   /* dP */
+				dot += dpd * mk * p;
+				for (int64_t c = 0; dv && c < h; c++)
+					dv[j * lddv + c0 + c] += (float)(p * mk * dout[i * lddo + c0 + c]);
+			}
+			for (int64_t j = 0; j < Nk; j++)
+				dS[i * Nk + j] = (float)(P[i * Nk + j] * (dS[i * Nk + j] - dot));
+		}
+		for (int64_t i = 0; dq && i < Nq; i++)
+			for (int64_t c = 0; c < h; c++) {
+				double a = 0.0;
+				for (int64_t j = 0; j < Nk; j++)
+					a += (double)dS[i * Nk + j] * k[j * ldk + c0 + c];
+				dq[i * lddq + c0 + c] += (float)(a * scale);
+			}
+		for (int64_t j = 0; dk && j < Nk; j++)
+			for (int64_t c = 0; c < h; c++) {
+				double a = 0.0;
+				for (int64_t i = 0; i < Nq; i++)
+					a += (double)dS[i * Nk + j] * q[i * ldq + c0 + c];
+				dk[j * lddk + c0 + c] += (float)(a * scale);
+			}
+	}
+}
+
+void ax_g_attention(float *dq, int64_t lddq, float *dk, int64_t lddk,
+		    float *dv, int64_t lddv, const float *dout, int64_t lddo,
+		    const float *q, int64_t ldq, const float *k, int64_t ldk,
+		    const float *v, int64_t ldv, int64_t Nq, int64_t Nk,
+		    int64_t w, int64_t H, bool causal, uint64_t key,
+		    float p_drop, float *scratch)
+{
+	assert(H >= 1 && w % H == 0 && Nk >= 1 && (!causal || Nq <= Nk));
+	int64_t h = w / H;
+	float scale = 1.0f / sqrtf((float)h);
+	float *P = scratch, *B = scratch + Nq * Nk;
+	for (int64_t hd = 0; hd < H; hd++) {
+		int64_t c0 = hd * h;
+		head_probs(P, q, ldq, k, ldk, Nq, Nk, c0, h, causal);
+		/* B = dout_h v_h^T = dL/dP' */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Nq,
+			    (int)Nk, (int)h, 1.0f, dout + c0, (int)lddo, v + c0,
+			    (int)ldv, 0.0f, B, (int)Nk);
+		for (int64_t i = 0; i < Nq; i++) {
+			float *p = P + i * Nk, *b = B + i * Nk, dot = 0.0f;
+			uint64_t e0 = (uint64_t)((hd * Nq + i) * Nk);
+			/* dP = B o M;  dot = sum_j dP P */
+			if (p_drop > 0.0f)
+				for (int64_t j = 0; j < Nk; j++)
+					b[j] *= ax_g_keep(key, e0 + (uint64_t)j, p_drop);
+			for (int64_t j = 0; j < Nk; j++)
+				dot += b[j] * p[j];
+			/* dS = P o (dP - dot), then P becomes P' for dv */
+			for (int64_t j = 0; j < Nk; j++)
+				b[j] = p[j] * (b[j] - dot);
+			if (p_drop > 0.0f)
+				for (int64_t j = 0; j < Nk; j++)
+					p[j] *= ax_g_keep(key, e0 + (uint64_t)j, p_drop);
+		}
+		if (dv)   /* dv_h(Nk,h) += P'^T dout_h */
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Nk,
+				    (int)h, (int)Nq, 1.0f, P, (int)Nk, dout + c0,
+				    (int)lddo, 1.0f, dv + c0, (int)lddv);
+		if (dq)   /* dq_h(Nq,h) += scale dS k_h */
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Nq,
+				    (int)h, (int)Nk, scale, B, (int)Nk, k + c0,
+				    (int)ldk, 1.0f, dq + c0, (int)lddq);
+		if (dk)   /* dk_h(Nk,h) += scale dS^T q_h */
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Nk,
+				    (int)h, (int)Nq, scale, B, (int)Nk, q + c0,
+				    (int)ldq, 1.0f, dk + c0, (int)lddk);
+	}
+}
+
+/* ==== embedding =========================================================== */
+
+void ax_g_embed_ref(float *dE, const float *dy, int64_t lddy,
+		    const int32_t *tok, int64_t N, int64_t d, float scale)
+{
+	for (int64_t j = 0; j < N; j++) {
+		if (tok[j] == AX_G_PAD)
+			continue;
+		for (int64_t c = 0; c < d; c++)
+			dE[(int64_t)tok[j] * d + c] += (float)((double)scale * dy[j * lddy + c]);
+	}
+}
+
+void ax_g_embed(float *dE, const float *dy, int64_t lddy, const int32_t *tok,
+		int64_t N, int64_t d, float scale)
+{
+	for (int64_t j = 0; j < N; j++) {
+		if (tok[j] == AX_G_PAD)
+			continue;
+		float *e = dE + (int64_t)tok[j] * d;
+		const float *g = dy + j * lddy;
+		for (int64_t c = 0; c < d; c++)
+			e[c] += scale * g[c];
+	}
+}
+
+/* ==== relu ================================================================ */
+
+void ax_g_relu_ref(float *dx, int64_t lddx, const float *dy, int64_t lddy,
+		   const float *y, int64_t ldy, int64_t N, int64_t w)
+{
+	for (int64_t r = 0; r < N; r++)
+		for (int64_t c = 0; c < w; c++)
+			if (y[r * ldy + c] > 0.0f)
+				dx[r * lddx + c] += dy[r * lddy + c];
+}
+
+void ax_g_relu(float *dx, int64_t lddx, const float *dy, int64_t lddy,
+	       const float *y, int64_t ldy, int64_t N, int64_t w)
+{
+	for (int64_t r = 0; r < N; r++) {
+		float *d = dx + r * lddx;
+		const float *g = dy + r * lddy, *yy = y + r * ldy;
+		for (int64_t c = 0; c < w; c++)
+			d[c] += yy[c] > 0.0f ? g[c] : 0.0f;
+	}
+}
+
+/* ==== add ================================================================= */
+
+void ax_g_add_ref(float *da, int64_t ldda, float *db, int64_t lddb,
+		  const float *dy, int64_t lddy, int64_t N, int64_t w0,
+		  int64_t w1, uint64_t key, float p_drop)
+{
+	for (int64_t r = 0; r < N; r++) {
+		for (int64_t c = 0; da && c < w0; c++)
+			da[r * ldda + c] += dy[r * lddy + c];
+		for (int64_t c = 0; db && c < w1; c++)
+			db[r * lddb + c] += dy[r * lddy + c] *
+				ax_g_keep(key, (uint64_t)(r * w1 + c), p_drop);
+	}
+}
+
+void ax_g_add(float *da, int64_t ldda, float *db, int64_t lddb,
+	      const float *dy, int64_t lddy, int64_t N, int64_t w0,
+	      int64_t w1, uint64_t key, float p_drop)
+{
+	for (int64_t r = 0; r < N; r++) {
+		const float *g = dy + r * lddy;
+		if (da) {
+			float *a = da + r * ldda;
+			for (int64_t c = 0; c < w0; c++)
+				a[c] += g[c];
+		}
+		if (!db)
+			continue;
+		float *b = db + r * lddb;
+		if (p_drop > 0.0f)
+			for (int64_t c = 0; c < w1; c++)
+				b[c] += g[c] * ax_g_keep(key, (uint64_t)(r * w1 + c), p_drop);
+		else
+			for (int64_t c = 0; c < w1; c++)
+				b[c] += g[c];
+	}
+}
+
+/* ==== log_softmax ========================================================= */
+
+void ax_g_log_softmax_ref(float *dx, int64_t lddx, const float *dy,
+			  int64_t lddy, const float *y, int64_t ldy, int64_t N,
+			  int64_t w)
+{
+	for (int64_t r = 0; r < N; r++) {
+		double s = 0.0;
+		for (int64_t c = 0; c < w; c++)
+			s += dy[r * lddy + c];
+		for (int64_t c = 0; c < w; c++) {
+			double base = dx == dy ? 0.0 : dx[r * lddx + c];
+			dx[r * lddx + c] = (float)(base + dy[r * lddy + c] -
+						   exp((double)y[r * ldy + c]) * s);
+		}
+	}
+}
+
+void ax_g_log_softmax(float *dx, int64_t lddx, const float *dy, int64_t lddy,
+		      const float *y, int64_t ldy, int64_t N, int64_t w)
+{
+	for (int64_t r = 0; r < N; r++) {
+		const float *g = dy + r * lddy, *yy = y + r * ldy;
+		float *d = dx + r * lddx, s = 0.0f;
+		for (int64_t c = 0; c < w; c++)
+			s += g[c];
+		if (dx == dy)   /* in place: replace dL/dy by dL/dx */
+			for (int64_t c = 0; c < w; c++)
+				d[c] = g[c] - expf(yy[c]) * s;
+		else
+			for (int64_t c = 0; c < w; c++)
+				d[c] += g[c] - expf(yy[c]) * s;
+	}
+}
+
+/* ==== label-smoothed cross entropy ======================================== */
+
+double ax_g_label_smoothed_nll_ref(float *dlp, int64_t lddlp,
+				   const float *lp, int64_t ldlp,
+				   const int32_t *target, int64_t N, int64_t V,
+				   float eps, int32_t pad, float g_scale,
+				   double *nll)
+{
+	double eps_i = V > 1 ? (double)eps / (double)(V - 1) : 0.0;
+	double conf = 1.0 - (double)eps - eps_i, loss = 0.0, n = 0.0;
+	for (int64_t r = 0; r < N; r++) {
+		if (target[r] == pad)
+			continue;
+		double smooth = 0.0;
+		for (int64_t c = 0; c < V; c++)
+			smooth -= lp[r * ldlp + c];
+		double nl = -(double)lp[r * ldlp + target[r]];
+		n += nl;
+		loss += conf * nl + eps_i * smooth;
+		for (int64_t c = 0; dlp && c < V; c++)
+			dlp[r * lddlp + c] += (float)(-eps_i * g_scale);
+		if (dlp)
+			dlp[r * lddlp + target[r]] += (float)(-conf * g_scale);
+	}
+	if (nll)
+		*nll = n;
+	return loss;
+}
+
+double ax_g_label_smoothed_nll(float *dlp, int64_t lddlp, const float *lp,
+			       int64_t ldlp, const int32_t *target, int64_t N,
+			       int64_t V, float eps, int32_t pad,
+			       float g_scale, double *nll)
+{
+	double eps_i = V > 1 ? (double)eps / (double)(V - 1) : 0.0;
+	double conf = 1.0 - (double)eps - eps_i, loss = 0.0, n = 0.0;
+	float ge = (float)(-eps_i * g_scale);
+	for (int64_t r = 0; r < N; r++) {
+		if (target[r] == pad)
+			continue;
+		const float *l = lp + r * ldlp;
+		float smooth = 0.0f;
+		for (int64_t c = 0; c < V; c++)
+			smooth -= l[c];
+		double nl = -(double)l[target[r]];
+		n += nl;
+		loss += conf * nl + eps_i * smooth;
+		if (!dlp)
+			continue;
+		float *d = dlp + r * lddlp;
+		for (int64_t c = 0; c < V; c++)
+			d[c] += ge;
+		d[target[r]] += (float)(-conf * g_scale);
+	}
+	if (nll)
+		*nll = n;
+	return loss;
+}

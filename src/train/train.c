@@ -1,0 +1,559 @@
+/*
+ * train.c - the training engine (see train.h): set-up, the training
+ * forward (one switch over op kinds calling the runtime's forward kernels
+ * plus dropout), the backward (ops[] in reverse through one switch
+ * calling grad.h), and AdamW with the inverse-square-root schedule.
+ *
+ * Addressing: a tensor lives at arena + plan offset with row stride its
+ * root's width (a view adds its column offset); its gradient sits at the
+ * same offset in the gradient arena. Rows: the batch's source or target
+ * token count. Per-sentence ops (embeddings, attention) walk the batch's
+ * segment offsets.
+ *
+ * Dropout sites (fairseq's): `dropout` on every token embedding's output
+ * and on the branch of every residual add (in place on the branch, which
+ * must be a linear's output read by nothing else); `activation_dropout`
+ * on every ReLU output; `attention_dropout` on the attention
+ * probabilities. Masks are counter-based (grad.h ax_g_keep), keyed by
+ * seed, update step, op index and segment.
+ */
+#include "train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grad.h"
+#include "kernels.h"
+
+/* --- set-up ------------------------------------------------------------- */
+
+void ax_train_hparams_default(struct ax_train_hparams *h)
+{
+	*h = (struct ax_train_hparams){
+		.lr = 5e-4, .warmup = 4000, .warmup_init_lr = 0.0,
+		.beta1 = 0.9, .beta2 = 0.98, .adam_eps = 1e-8,
+		.weight_decay = 1e-4, .clip_norm = 0.0, .label_smoothing = 0.1,
+		.dropout = 0.1, .attention_dropout = 0.0,
+		.activation_dropout = 0.0, .max_tokens = 4096, .seed = 1,
+	};
+}
+
+bool ax_train_hparams_diff(const struct ax_train_hparams *a,
+			   const struct ax_train_hparams *b, char *buf,
+			   size_t size)
+{
+#define CMP_D(f) if (a->f != b->f) { snprintf(buf, size, #f " %g vs %g", a->f, b->f); return true; }
+#define CMP_I(f) if (a->f != b->f) { snprintf(buf, size, #f " %lld vs %lld", (long long)a->f, (long long)b->f); return true; }
+	CMP_D(lr) CMP_I(warmup) CMP_D(warmup_init_lr) CMP_D(beta1) CMP_D(beta2)
+	CMP_D(adam_eps) CMP_D(weight_decay) CMP_D(clip_norm)
+	CMP_D(label_smoothing) CMP_D(dropout) CMP_D(attention_dropout)
+	CMP_D(activation_dropout) CMP_I(max_tokens) CMP_I(seed)
+#undef CMP_D
+#undef CMP_I
+	return false;
+}
+
+static int32_t root(const struct ax_graph *g, int32_t t)
+{
+	return g->tensors[t].parent >= 0 ? g->tensors[t].parent : t;
+}
+
+static float *alloc_floats(int64_t n)
+{
+	size_t bytes = ((size_t)(n + 1) * sizeof(float) + 63) / 64 * 64;
+	float *p = aligned_alloc(64, bytes);
+	if (p)
+		memset(p, 0, bytes);
+	return p;
+}
+
+/* The op kinds with a backward here; the conv family's join through
+ * grad_conv.h (docs/training.md, "Adding a backward"). */
+static bool trainable(enum ax_op_kind k)
+{
+	switch (k) {
+	case AX_OP_EMBED: case AX_OP_LINEAR: case AX_OP_LAYERNORM:
+	case AX_OP_ATTENTION: case AX_OP_RELU: case AX_OP_ADD:
+	case AX_OP_LOG_SOFTMAX:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static enum ax_status check_ops(const struct ax_graph *g, struct ax_diag *d)
+{
+	for (int32_t i = 0; i < g->n_ops; i++) {
+		const struct ax_op *op = &g->ops[i];
+		char name[160];
+		ax_graph_name(op->scope, op->layer, op->block, op->role, name, sizeof name);
+		if (!trainable(op->kind))
+			return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
+					   "not trainable yet: op kind '%s' (op %d, %s) "
+					   "has no backward", ax_op_kind_names[op->kind],
+					   i, name);
+		for (int k = 0; k < AX_OP_MAX_IN; k++)
+			if (op->in[k] >= 0 && root(g, op->in[k]) == root(g, op->out) &&
+			    !(op->kind == AX_OP_LOG_SOFTMAX && op->in[k] == op->out))
+				return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
+						   "op %d (%s) writes its own input: "
+						   "not trainable", i, name);
+	}
+	enum ax_op_kind last = g->n_ops > 0 ? g->ops[g->n_ops - 1].kind : AX_OP_KIND_COUNT;
+	if (g->logits < 0 || (last != AX_OP_LOG_SOFTMAX && last != AX_OP_ADAPTIVE_SOFTMAX))
+		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
+				   "the model does not end in log-probabilities");
+	return AX_OK;
+}
+
+/* Dropout rates per op (see the file comment). */
+static void place_dropout(struct ax_trainer *t)
+{
+	const struct ax_graph *g = t->g;
+	int32_t *readers = calloc((size_t)g->n_tensors + 1, sizeof *readers);
+	int32_t *writer = calloc((size_t)g->n_tensors + 1, sizeof *writer);
+	if (!readers || !writer)
+		goto out;   /* no residual dropout then: still correct */
+	for (int32_t i = 0; i < g->n_ops; i++) {
+		for (int k = 0; k < AX_OP_MAX_IN; k++)
+			if (g->ops[i].in[k] >= 0)
+				readers[root(g, g->ops[i].in[k])]++;
+		writer[g->ops[i].out] = i;
+	}
+	for (int32_t i = 0; i < g->n_ops; i++) {
+		const struct ax_op *op = &g->ops[i];
+		if (op->kind == AX_OP_EMBED)
+			t->p_out[i] = (float)t->hp.dropout;
+		if (op->kind == AX_OP_RELU)
+			t->p_out[i] = (float)t->hp.activation_dropout;
+		if (op->kind == AX_OP_ADD && !strcmp(op->role, "residual")) {
+			int32_t b = op->in[1];
+			if (g->tensors[b].parent < 0 && readers[b] == 1 &&
+			    g->ops[writer[b]].kind == AX_OP_LINEAR)
+				t->p_branch[i] = (float)t->hp.dropout;
+		}
+	}
+out:
+	free(readers);
+	free(writer);
+}
+
+static enum ax_status alloc_state(struct ax_trainer *t, struct ax_diag *d)
+{
+	const struct ax_graph *g = t->g;
+	int32_t nt = g->n_tensors;
+	int64_t *rows = calloc((size_t)nt + 1, sizeof *rows);
+	bool *keep = calloc((size_t)nt + 1, sizeof *keep);
+	enum ax_status st = AX_ERR_NOMEM;
+	if (!rows || !keep)
+		goto out;
+	for (int32_t i = 0; i < nt; i++) {
+		rows[i] = t->max_tokens;
+		keep[i] = true;   /* every activation is saved for the backward */
+	}
+	if ((st = ax_plan_build(&t->plan, g, rows, keep, d)) != AX_OK)
+		goto out;
+	st = AX_ERR_NOMEM;
+	int64_t n = t->wx.n_weights, cap = t->max_tokens;
+	t->grad = alloc_floats(n);
+	t->m = alloc_floats(n);
+	t->v = alloc_floats(n);
+	t->act = alloc_floats(t->plan.total);
+	t->dact = alloc_floats(t->plan.total);
+	t->scratch_size = ax_g_attention_scratch(t->max_len, t->max_len);
+	t->scratch = alloc_floats(t->scratch_size);
+	t->batch.src_off = calloc((size_t)cap + 1, sizeof(int64_t));
+	t->batch.tgt_off = calloc((size_t)cap + 1, sizeof(int64_t));
+	t->batch.src = calloc((size_t)cap, sizeof(int32_t));
+	t->batch.tgt_in = calloc((size_t)cap, sizeof(int32_t));
+	t->batch.tgt_out = calloc((size_t)cap, sizeof(int32_t));
+	if (t->grad && t->m && t->v && t->act && t->dact && t->scratch &&
+	    t->batch.src_off && t->batch.tgt_off && t->batch.src &&
+	    t->batch.tgt_in && t->batch.tgt_out)
+		st = AX_OK;
+out:
+	free(rows);
+	free(keep);
+	if (st == AX_ERR_NOMEM)
+		ax_diag_set(d, st, "", 0, 0, "trainer: cannot allocate its arenas");
+	return st;
+}
+
+enum ax_status ax_train_init(struct ax_trainer *t, const struct ax_graph *g,
+			     const struct ax_train_hparams *hp, int64_t max_len,
+			     struct ax_diag *d)
+{
+	memset(t, 0, sizeof *t);
+	t->g = g;
+	t->hp = *hp;
+	t->max_tokens = hp->max_tokens;
+	t->max_len = max_len < hp->max_tokens ? max_len : hp->max_tokens;
+	enum ax_status st = check_ops(g, d);
+	if (st != AX_OK)
+		return st;
+	struct ax_exec_opts o = { .mode = AX_MODE_SEQUENCE, .batch = 1,
+				  .max_src = 1, .max_tgt = 1 };
+	if ((st = ax_exec_init(&t->wx, g, &o, d)) != AX_OK)
+		return st;
+	ax_exec_init_weights(&t->wx, hp->seed);
+	t->decay = calloc((size_t)g->n_params + 1, sizeof *t->decay);
+	t->ld = calloc((size_t)g->n_tensors + 1, sizeof *t->ld);
+	t->p_out = calloc((size_t)g->n_ops + 1, sizeof *t->p_out);
+	t->p_branch = calloc((size_t)g->n_ops + 1, sizeof *t->p_branch);
+	if (!t->decay || !t->ld || !t->p_out || !t->p_branch) {
+		ax_train_free(t);
+		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
+	}
+	for (int32_t p = 0; p < g->n_params; p++)
+		t->decay[p] = g->params[p].kind != AX_PARAM_BIAS &&
+			      g->params[p].kind != AX_PARAM_NORM;
+	for (int32_t i = 0; i < g->n_tensors; i++)
+		t->ld[i] = g->tensors[root(g, i)].width;
+	place_dropout(t);
+	if ((st = alloc_state(t, d)) != AX_OK)
+		ax_train_free(t);
+	return st;
+}
+
+void ax_train_free(struct ax_trainer *t)
+{
+	ax_exec_free(&t->wx);
+	ax_plan_free(&t->plan);
+	free(t->grad), free(t->m), free(t->v), free(t->decay);
+	free(t->act), free(t->dact), free(t->ld), free(t->p_out);
+	free(t->p_branch), free(t->scratch);
+	free(t->batch.src_off), free(t->batch.tgt_off), free(t->batch.src);
+	free(t->batch.tgt_in), free(t->batch.tgt_out);
+	memset(t, 0, sizeof *t);
+}
+
+/* --- addressing ----------------------------------------------------------- */
+
+static float *act(const struct ax_trainer *t, int32_t x)
+{
+	return t->act + t->plan.offset[x];
+}
+
+static float *dact(const struct ax_trainer *t, int32_t x)
+{
+	return t->dact + t->plan.offset[x];
+}
+
+static float *prm(const struct ax_trainer *t, const struct ax_op *op, int s)
+{
+	return op->param[s] >= 0 ? t->wx.weights + t->wx.param_off[op->param[s]] : NULL;
+}
+
+static float *dprm(const struct ax_trainer *t, const struct ax_op *op, int s)
+{
+	return op->param[s] >= 0 ? t->grad + t->wx.param_off[op->param[s]] : NULL;
+}
+
+static bool on_src(const struct ax_trainer *t, int32_t x)
+{
+	return t->g->tensors[x].len == AX_LEN_SRC;
+}
+
+static int64_t nrows(const struct ax_trainer *t, int32_t x)
+{
+	return on_src(t, x) ? t->batch.n_src : t->batch.n_tgt;
+}
+
+static const int64_t *segs(const struct ax_trainer *t, int32_t x)
+{
+	return on_src(t, x) ? t->batch.src_off : t->batch.tgt_off;
+}
+
+static uint64_t site_key(const struct ax_trainer *t, int32_t i, int64_t seg)
+{
+	return ax_g_key(t->hp.seed, (uint64_t)t->step,
+			((uint64_t)i << 32) ^ (uint64_t)(seg + 1));
+}
+
+static float rate(const struct ax_trainer *t, float p)
+{
+	return t->training ? p : 0.0f;
+}
+
+/* --- forward -------------------------------------------------------------- */
+
+static enum ax_status fwd_embed(struct ax_trainer *t, int32_t i, struct ax_diag *d)
+{
+	const struct ax_op *op = &t->g->ops[i];
+	const struct ax_param *tab = &t->g->params[op->param[0]];
+	const int32_t *tok = on_src(t, op->out) ? t->batch.src : t->batch.tgt_in;
+	const int64_t *off = segs(t, op->out);
+	float *y = act(t, op->out);
+	int64_t ld = t->ld[op->out], w = tab->cols;
+	for (int64_t s = 0; s < t->batch.n; s++) {
+		enum ax_status st = ax_k_embed(y + off[s] * ld, ld, prm(t, op, 0),
+					       tab->rows, tok + off[s],
+					       off[s + 1] - off[s], w,
+					       sqrtf((float)w), 0,
+					       (enum ax_sinusoid_kind)op->pos);
+		if (st != AX_OK)
+			return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
+					   "token id out of range 0..%lld",
+					   (long long)tab->rows - 1);
+	}
+	const float *space = prm(t, op, 1);
+	int64_t n = nrows(t, op->out);
+	for (int64_t r = 0; space && r < n; r++)
+		for (int64_t c = 0; c < w; c++)
+			y[r * ld + c] += space[c];
+	ax_g_dropout(y, ld, n, w, site_key(t, i, -1), rate(t, t->p_out[i]));
+	return AX_OK;
+}
+
+static void fwd_attention(struct ax_trainer *t, int32_t i)
+{
+	const struct ax_op *op = &t->g->ops[i];
+	const int64_t *qo = segs(t, op->out), *ko = segs(t, op->in[1]);
+	int64_t w = t->g->tensors[op->out].width;
+	int64_t lo = t->ld[op->out], lq = t->ld[op->in[0]];
+	int64_t lk = t->ld[op->in[1]], lv = t->ld[op->in[2]];
+	float p = rate(t, (float)t->hp.attention_dropout);
+	for (int64_t s = 0; s < t->batch.n; s++)
+		ax_g_attention_fwd(act(t, op->out) + qo[s] * lo, lo,
+				   act(t, op->in[0]) + qo[s] * lq, lq,
+				   act(t, op->in[1]) + ko[s] * lk, lk,
+				   act(t, op->in[2]) + ko[s] * lv, lv,
+				   qo[s + 1] - qo[s], ko[s + 1] - ko[s], w,
+				   op->heads, op->causal, site_key(t, i, s), p,
+				   t->scratch);
+}
+
+static enum ax_status forward(struct ax_trainer *t, struct ax_diag *d)
+{
+	const struct ax_graph *g = t->g;
+	for (int32_t i = 0; i < g->n_ops; i++) {
+		const struct ax_op *op = &g->ops[i];
+		int32_t o = op->out, a = op->in[0], b = op->in[1];
+		int64_t n = nrows(t, o), w = g->tensors[o].width;
+		switch (op->kind) {
+		case AX_OP_EMBED: {
+			enum ax_status st = fwd_embed(t, i, d);
+			if (st != AX_OK)
+				return st;
+			break;
+		}
+		case AX_OP_LINEAR:
+			ax_k_linear(act(t, o), t->ld[o], act(t, a), t->ld[a],
+				    prm(t, op, 0), prm(t, op, 1), n,
+				    g->tensors[a].width, w, NULL);
+			break;
+		case AX_OP_LAYERNORM:
+			ax_k_layernorm(act(t, o), t->ld[o], act(t, a), t->ld[a],
+				       prm(t, op, 0), prm(t, op, 1), n, w,
+				       (float)op->eps);
+			break;
+		case AX_OP_ATTENTION:
+			fwd_attention(t, i);
+			break;
+		case AX_OP_RELU:
+			ax_k_relu(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
+			ax_g_dropout(act(t, o), t->ld[o], n, w, site_key(t, i, -1),
+				     rate(t, t->p_out[i]));
+			break;
+		case AX_OP_ADD:
+			ax_g_dropout(act(t, b), t->ld[b], n, g->tensors[b].width,
+				     site_key(t, i, -1), rate(t, t->p_branch[i]));
+			ax_k_add(act(t, o), t->ld[o], act(t, a), t->ld[a], act(t, b),
+				 t->ld[b], n, w, g->tensors[b].width);
+			break;
+		case AX_OP_LOG_SOFTMAX:
+			ax_k_log_softmax(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
+			break;
+		default:   /* refused by check_ops() */
+			return ax_diag_set(d, AX_ERR_INTERNAL, "", 0, 0,
+					   "op kind '%s' has no training forward",
+					   ax_op_kind_names[op->kind]);
+		}
+	}
+	return AX_OK;
+}
+
+/* --- backward -------------------------------------------------------------- */
+
+static void bwd_embed(struct ax_trainer *t, int32_t i)
+{
+	const struct ax_op *op = &t->g->ops[i];
+	const int32_t *tok = on_src(t, op->out) ? t->batch.src : t->batch.tgt_in;
+	int64_t n = nrows(t, op->out), ld = t->ld[op->out];
+	int64_t w = t->g->tensors[op->out].width;
+	float *dy = dact(t, op->out);
+	ax_g_dropout(dy, ld, n, w, site_key(t, i, -1), rate(t, t->p_out[i]));
+	ax_g_embed(dprm(t, op, 0), dy, ld, tok, n, w, sqrtf((float)w));
+	float *dspace = dprm(t, op, 1);
+	for (int64_t r = 0; dspace && r < n; r++)
+		for (int64_t c = 0; c < w; c++)
+			dspace[c] += dy[r * ld + c];
+}
+
+static void bwd_attention(struct ax_trainer *t, int32_t i)
+{
+	const struct ax_op *op = &t->g->ops[i];
+	const int64_t *qo = segs(t, op->out), *ko = segs(t, op->in[1]);
+	int32_t q = op->in[0], k = op->in[1], v = op->in[2], o = op->out;
+	int64_t w = t->g->tensors[o].width;
+	float p = rate(t, (float)t->hp.attention_dropout);
+	for (int64_t s = 0; s < t->batch.n; s++)
+		ax_g_attention(dact(t, q) + qo[s] * t->ld[q], t->ld[q],
+			       dact(t, k) + ko[s] * t->ld[k], t->ld[k],
+			       dact(t, v) + ko[s] * t->ld[v], t->ld[v],
+			       dact(t, o) + qo[s] * t->ld[o], t->ld[o],
+			       act(t, q) + qo[s] * t->ld[q], t->ld[q],
+			       act(t, k) + ko[s] * t->ld[k], t->ld[k],
+			       act(t, v) + ko[s] * t->ld[v], t->ld[v],
+			       qo[s + 1] - qo[s], ko[s + 1] - ko[s], w, op->heads,
+			       op->causal, site_key(t, i, s), p, t->scratch);
+}
+
+static void backward(struct ax_trainer *t)
+{
+	const struct ax_graph *g = t->g;
+	for (int32_t i = g->n_ops - 1; i >= 0; i--) {
+		const struct ax_op *op = &g->ops[i];
+		int32_t o = op->out, a = op->in[0], b = op->in[1];
+		int64_t n = nrows(t, o), w = g->tensors[o].width;
+		switch (op->kind) {
+		case AX_OP_EMBED:
+			bwd_embed(t, i);
+			break;
+		case AX_OP_LINEAR:
+			ax_g_linear(dact(t, a), t->ld[a], dprm(t, op, 0), dprm(t, op, 1),
+				    dact(t, o), t->ld[o], act(t, a), t->ld[a],
+				    prm(t, op, 0), n, g->tensors[a].width, w);
+			break;
+		case AX_OP_LAYERNORM:
+			ax_g_layernorm(dact(t, a), t->ld[a], dprm(t, op, 0),
+				       dprm(t, op, 1), dact(t, o), t->ld[o], act(t, a),
+				       t->ld[a], prm(t, op, 0), n, w, (float)op->eps);
+			break;
+		case AX_OP_ATTENTION:
+			bwd_attention(t, i);
+			break;
+		case AX_OP_RELU:
+			ax_g_dropout(dact(t, o), t->ld[o], n, w, site_key(t, i, -1),
+				     rate(t, t->p_out[i]));
+			ax_g_relu(dact(t, a), t->ld[a], dact(t, o), t->ld[o],
+				  act(t, o), t->ld[o], n, w);
+			break;
+		case AX_OP_ADD:
+			ax_g_add(dact(t, a), t->ld[a], dact(t, b), t->ld[b], dact(t, o),
+				 t->ld[o], n, w, g->tensors[b].width,
+				 site_key(t, i, -1), rate(t, t->p_branch[i]));
+			break;
+		case AX_OP_LOG_SOFTMAX:
+			ax_g_log_softmax(dact(t, a), t->ld[a], dact(t, o), t->ld[o],
+					 act(t, o), t->ld[o], n, w);
+			break;
+		default:   /* refused by check_ops() */
+			break;
+		}
+	}
+}
+
+/* --- steps ------------------------------------------------------------------ */
+
+double ax_train_lr(const struct ax_train_hparams *hp, int64_t u)
+{
+	if (u < hp->warmup)
+		return hp->warmup_init_lr +
+		       (double)u * (hp->lr - hp->warmup_init_lr) / (double)hp->warmup;
+	double w = hp->warmup > 0 ? (double)hp->warmup : 1.0;
+	return hp->lr * sqrt(w) / sqrt((double)(u > 0 ? u : 1));
+}
+
+static double loss_of(struct ax_trainer *t, bool grad, double *nll)
+{
+	const struct ax_graph *g = t->g;
+	int32_t L = g->logits;
+	int64_t V = g->tensors[L].width;
+	float scale = 1.0f / (float)(t->batch.n_tgt > 0 ? t->batch.n_tgt : 1);
+	return ax_g_label_smoothed_nll(grad ? dact(t, L) : NULL, t->ld[L],
+				       act(t, L), t->ld[L], t->batch.tgt_out,
+				       t->batch.n_tgt, V,
+				       (float)t->hp.label_smoothing, AX_G_PAD,
+				       scale, nll);
+}
+
+enum ax_status ax_train_grad(struct ax_trainer *t, struct ax_train_stats *s,
+			     struct ax_diag *d)
+{
+	t->training = true;
+	enum ax_status st = forward(t, d);
+	if (st != AX_OK)
+		return st;
+	memset(t->dact, 0, (size_t)t->plan.total * sizeof *t->dact);
+	memset(t->grad, 0, (size_t)t->wx.n_weights * sizeof *t->grad);
+	double nll, loss = loss_of(t, true, &nll);
+	backward(t);
+	double ss = 0.0;
+	for (int64_t k = 0; k < t->wx.n_weights; k++)
+		ss += (double)t->grad[k] * t->grad[k];
+	int64_t n = t->batch.n_tgt > 0 ? t->batch.n_tgt : 1;
+	*s = (struct ax_train_stats){ .loss = loss / (double)n,
+		.nll = nll / (double)n, .tokens = t->batch.n_tgt,
+		.grad_norm = sqrt(ss), .lr = ax_train_lr(&t->hp, t->step) };
+	if (!isfinite(s->loss) || !isfinite(s->grad_norm))
+		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
+				   "update %lld: the loss or gradient is not finite "
+				   "(lower --lr)", (long long)t->step + 1);
+	return AX_OK;
+}
+
+/* AdamW as torch.optim.AdamW: decoupled decay, bias-corrected moments. */
+static void adamw(struct ax_trainer *t, double lr, float clip)
+{
+	const struct ax_train_hparams *hp = &t->hp;
+	double step = (double)(t->step + 1);
+	double bc1 = 1.0 - pow(hp->beta1, step), bc2 = 1.0 - pow(hp->beta2, step);
+	float b1 = (float)hp->beta1, b2 = (float)hp->beta2;
+	float a = (float)(lr / bc1), rbc2 = (float)(1.0 / sqrt(bc2));
+	float eps = (float)hp->adam_eps;
+	for (int32_t p = 0; p < t->g->n_params; p++) {
+		const struct ax_param *pp = &t->g->params[p];
+		int64_t o = t->wx.param_off[p], n = pp->rows * pp->cols;
+		float *w = t->wx.weights + o, *g = t->grad + o;
+		float *m = t->m + o, *v = t->v + o;
+		float keep = t->decay[p] ? (float)(1.0 - lr * hp->weight_decay) : 1.0f;
+		for (int64_t k = 0; k < n; k++) {
+			float gk = g[k] * clip;
+			w[k] *= keep;
+			m[k] = b1 * m[k] + (1.0f - b1) * gk;
+			v[k] = b2 * v[k] + (1.0f - b2) * gk * gk;
+			w[k] -= a * m[k] / (sqrtf(v[k]) * rbc2 + eps);
+		}
+	}
+}
+
+enum ax_status ax_train_step(struct ax_trainer *t, struct ax_train_stats *s,
+			     struct ax_diag *d)
+{
+	enum ax_status st = ax_train_grad(t, s, d);
+	if (st != AX_OK)
+		return st;
+	float clip = 1.0f;
+	if (t->hp.clip_norm > 0.0 && s->grad_norm > t->hp.clip_norm)
+		clip = (float)(t->hp.clip_norm / (s->grad_norm + 1e-6));
+	adamw(t, s->lr, clip);
+	t->step++;
+	return AX_OK;
+}
+
+enum ax_status ax_train_eval(struct ax_trainer *t, double *loss, double *nll,
+			     int64_t *tokens, struct ax_diag *d)
+{
+	t->training = false;
+	enum ax_status st = forward(t, d);
+	if (st != AX_OK)
+		return st;
+	double n;
+	*loss += loss_of(t, false, &n);
+	*nll += n;
+	*tokens += t->batch.n_tgt;
+	return AX_OK;
+}
