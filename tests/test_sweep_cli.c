@@ -180,6 +180,118 @@ static void test_resume_and_merge(void **state)
 			    AX_CLI, dir, dir, dir), 1);
 }
 
+/* Runs a command whose stderr goes to DIR/err and which must exit 1
+ * with `want` in its stderr. */
+static void refused(const char *want, const char *fmt, ...)
+{
+	char cmd[3000], out[700];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	snprintf(out, sizeof out, "%s/err", dir);
+	assert_int_equal(sh("%s 2>%s", cmd, out), 1);
+	size_t len;
+	char *err = slurp(out, &len);
+	if (!strstr(err, want))
+		fail_msg("stderr of '%s' lacks '%s': %s", cmd, want, err);
+	free(err);
+}
+
+/* The bytes of DIR/rel, to check that a refused command changed nothing. */
+static char *snap(const char *rel)
+{
+	char p[700];
+	size_t len;
+	snprintf(p, sizeof p, "%s/%s", dir, rel);
+	return slurp(p, &len);
+}
+
+static void unchanged(char *before, const char *rel)
+{
+	char *now = snap(rel);
+	if (strcmp(before, now))
+		fail_msg("%s changed", rel);
+	free(before);
+	free(now);
+}
+
+/* The four medium findings of the adversarial round: a changed sweep
+ * resumed or merged, an incomplete or mixed shard set merged, and
+ * --resume into a symlinked or foreign points file; each refused, with
+ * every file as it was. */
+static void test_sweep_identity(void **state)
+{
+	(void)state;
+	const char *q = "--no-plot --quiet 2>/dev/null";
+	const char *nq = "--no-plot --quiet";
+	char tight[sizeof small + 16], axes[sizeof small + 16];
+	snprintf(tight, sizeof tight, "%s", small);
+	memcpy(strstr(tight, "100e6']"), "70e6'] ", 7);
+	snprintf(axes, sizeof axes, "%s", small);
+	memcpy(strstr(axes, "[64, 128, 192]"), "[64, 128, 256]", 14);
+	write_sweep("id.yaml", small);
+	write_sweep("tight.yaml", tight);
+	write_sweep("axes.yaml", axes);
+	assert_int_equal(sh("%s sweep --limit 20 --out %s/ip %s/id.yaml %s", AX_CLI, dir, dir, q), 0);
+	char *pts = snap("ip/points.jsonl"), *meta = snap("ip/sweep.json"),
+	     *best = snap("ip/best.csv");
+	refused("constraint 1 differs: 'macs <= 70e6' in ",
+		"%s sweep --resume --out %s/ip %s/tight.yaml %s", AX_CLI, dir, dir, nq);
+	refused("family transformer axis embed_dim differs: '64, 128, 256' in ",
+		"%s sweep --resume --out %s/ip %s/axes.yaml %s", AX_CLI, dir, dir, nq);
+	refused("holds shard 0/1, not 1/2",
+		"%s sweep --resume --shard 1/2 --out %s/ip %s/id.yaml %s", AX_CLI, dir, dir, nq);
+	unchanged(pts, "ip/points.jsonl");
+	unchanged(meta, "ip/sweep.json");
+	unchanged(best, "ip/best.csv");
+	/* merge: another sweep, an incomplete set, a mixed set, a killed shard */
+	assert_int_equal(sh("%s sweep --out %s/it %s/tight.yaml %s", AX_CLI, dir, dir, q), 0);
+	assert_int_equal(sh("%s sweep --shard 0/3 --out %s/i0 %s/id.yaml %s", AX_CLI, dir, dir, q), 0);
+	assert_int_equal(sh("%s sweep --shard 1/3 --out %s/i1 %s/id.yaml %s", AX_CLI, dir, dir, q), 0);
+	assert_int_equal(sh("%s sweep --shard 1/2 --out %s/h1 %s/id.yaml %s", AX_CLI, dir, dir, q), 0);
+	assert_int_equal(sh("%s sweep --limit 3 --shard 2/3 --out %s/i2 %s/id.yaml %s", AX_CLI,
+			    dir, dir, q), 0);
+	refused("constraint 1 differs: 'macs <= 70e6' in ",
+		"%s merge %s %s/m %s/i0 %s/it", AX_CLI, nq, dir, dir, dir);
+	refused("shard 1/3 is missing", "%s merge %s %s/m %s/i0", AX_CLI, nq, dir, dir);
+	refused("is shard 1/2 but", "%s merge %s %s/m %s/i0 %s/h1", AX_CLI, nq, dir, dir, dir);
+	refused("shard 2/3 did not finish", "%s merge %s %s/m %s/i0 %s/i1 %s/i2", AX_CLI, nq,
+		dir, dir, dir, dir);
+	refused("is also a shard directory", "%s merge %s %s/i0 %s/i0 %s/i1", AX_CLI, nq, dir,
+		dir, dir);
+	assert_int_equal(size_of("m"), -1);
+	assert_int_equal(sh("%s merge --partial %s %s/m %s/i0 %s/h1 2>/dev/null", AX_CLI, nq, dir,
+			    dir, dir), 0);
+	refused("holds a partial merge", "%s merge %s %s/m2 %s/m", AX_CLI, nq, dir, dir);
+	/* the killed shard resumed completes the set: equal to one run */
+	assert_int_equal(sh("%s sweep --resume --shard 2/3 --out %s/i2 %s/id.yaml %s", AX_CLI,
+			    dir, dir, q), 0);
+	assert_int_equal(sh("%s merge %s %s/m3 %s/i2 %s/i0 %s/i1 2>/dev/null", AX_CLI, nq, dir,
+			    dir, dir, dir), 0);
+	assert_int_equal(sh("%s sweep --out %s/ifull %s/id.yaml %s", AX_CLI, dir, dir, q), 0);
+	same("ifull/best.csv", "m3/best.csv");
+	same("ifull/sweep.json", "m3/sweep.json");
+	/* --resume into a symlinked points file, or one of another sweep */
+	assert_int_equal(sh("mkdir %s/ln && cp %s/ip/sweep.json %s/ln/ && "
+			    "ln -s ../it/points.jsonl %s/ln/points.jsonl", dir, dir, dir, dir), 0);
+	pts = snap("it/points.jsonl");
+	refused("is a symbolic link", "%s sweep --resume --out %s/ln %s/id.yaml %s", AX_CLI, dir,
+		dir, nq);
+	unchanged(pts, "it/points.jsonl");
+	assert_int_equal(sh("mkdir %s/fo && cp %s/ip/sweep.json %s/fo/ && "
+			    "cp %s/it/points.jsonl %s/fo/", dir, dir, dir, dir, dir), 0);
+	assert_int_equal(sh("%s sweep --out %s/ax %s/axes.yaml %s", AX_CLI, dir, dir, q), 0);
+	assert_int_equal(sh("cp %s/ax/points.jsonl %s/fo/", dir, dir), 0);
+	pts = snap("fo/points.jsonl");
+	refused("holds points of another sweep", "%s sweep --resume --out %s/fo %s/id.yaml %s",
+		AX_CLI, dir, dir, nq);
+	unchanged(pts, "fo/points.jsonl");
+	/* empty output paths */
+	assert_int_equal(sh("%s sweep --out '' %s/id.yaml %s", AX_CLI, dir, q), 2);
+	assert_int_equal(sh("%s merge '' %s/i0 %s", AX_CLI, dir, q), 2);
+}
+
 static void test_plots(void **state)
 {
 	(void)state;
@@ -288,6 +400,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_usage_and_errors),
 		cmocka_unit_test(test_resume_and_merge),
+		cmocka_unit_test(test_sweep_identity),
 		cmocka_unit_test(test_accuracy_join),
 		cmocka_unit_test(test_plots),
 	};

@@ -43,7 +43,10 @@ static void sweep_help(void)
 "                 (0 <= K < N); join shard directories with 'archex merge'\n"
 "  --resume       keep DIR/points.jsonl (cutting a torn last line) and skip\n"
 "                 the points already in it; without it an existing\n"
-"                 points.jsonl is an error\n"
+"                 points.jsonl is an error. Refused, before any file\n"
+"                 changes, when DIR/sweep.json records another sweep or\n"
+"                 shard (the difference is named), or points.jsonl is a\n"
+"                 symbolic link or holds another sweep's points\n"
 "  --jobs N       worker threads for grid and random search (default 1)\n"
 "  --limit N      stop after N new points (for tests of --resume)\n"
 "  --no-plot      do not draw plots\n"
@@ -64,9 +67,13 @@ static void merge_help(void)
 "OUTDIR: points.jsonl (deduplicated by id, ordered by index), sweep.json,\n"
 "pareto.csv, best.csv and plots, recomputed from the joined points. The\n"
 "result equals an unsharded run. Every SHARD_DIR must come from the same\n"
-"sweep (same sweep.json); a torn last line in a shard is ignored.\n"
+"sweep (sweep.json records a hash of the resolved sweep; a difference is\n"
+"named), and together they must be one complete set: shards 0..N-1 of one\n"
+"N, each finished. A torn last line in a shard is ignored.\n"
 "\n"
 "options:\n"
+"  --partial      merge an incomplete or mixed set anyway (OUTDIR's\n"
+"                 sweep.json then says shard \"partial\")\n"
 "  --no-plot      do not draw plots\n"
 "  --quiet        no summary on stdout\n"
 "  -h, --help     this text\n"
@@ -274,6 +281,10 @@ static int sweep_options(int argc, char **argv, struct sweep_args *a)
 	if (argc - optind != 1)
 		return ax_cli_usage_error("sweep", argc - optind ? "give one SWEEP.yaml" :
 					  "no SWEEP.yaml given");
+	if (a->out && !*a->out)
+		return ax_cli_usage_error("sweep", "--out wants a directory, not an empty string");
+	if (!*argv[optind])
+		return ax_cli_usage_error("sweep", "an empty SWEEP.yaml path");
 	return -1;
 }
 
@@ -335,7 +346,7 @@ int ax_cmd_sweep(int argc, char **argv)
 		goto free_sweep;
 	}
 	report(sw, &o, &st, dir);
-	ax_sweep_meta_from(&meta, sw);
+	ax_sweep_meta_from(&meta, sw, NULL);
 	if (args.plot && !draw(dir, &meta, &rs))
 		goto free_sweep;
 	if (!args.quiet)
@@ -353,17 +364,19 @@ int ax_cmd_merge(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "no-plot", no_argument, NULL, 'P' },
+		{ "partial", no_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool plot = true, quiet = false;
+	bool plot = true, quiet = false, partial = false;
 	int opt;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'P': plot = false; break;
+		case 'p': partial = true; break;
 		case 'q': quiet = true; break;
 		case 'h': merge_help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("merge", "option '%s' needs a value", argv[optind - 1]);
@@ -373,13 +386,16 @@ int ax_cmd_merge(int argc, char **argv)
 	if (argc - optind < 2)
 		return ax_cli_usage_error("merge", "give OUTDIR and at least one SHARD_DIR");
 	const char *outdir = argv[optind];
+	for (int i = optind; i < argc; i++)
+		if (!*argv[i])
+			return ax_cli_usage_error("merge", "an empty directory name");
 	struct ax_sweep_meta meta;
 	struct ax_sweep_recs rs = { 0 };
 	struct ax_diag d = { 0 };
 	int64_t lines = 0;
 	int n = argc - optind - 1;
 	if (ax_sweep_merge_dirs(outdir, (const char *const *)(argv + optind + 1), n,
-				&meta, &rs, &lines, &d)) {
+				partial, &meta, &rs, &lines, &d)) {
 		ax_cli_print_diag(&d);
 		return AX_EXIT_ERROR;
 	}

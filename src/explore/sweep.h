@@ -46,6 +46,7 @@
 #define AX_SWEEP_MAX_GENES 256
 #define AX_SWEEP_MAX_ID_FIELDS 32
 #define AX_SWEEP_MAX_ACCURACY 64
+#define AX_SWEEP_MAX_NAME 64          /* bytes of a sweep name (sweep_load.c says 64) */
 #define AX_SWEEP_MAX_GRID ((int64_t)1 << 32)
 
 enum ax_sweep_strategy {
@@ -97,6 +98,7 @@ struct ax_sweep_axis {
 struct ax_sweep_derived {
 	struct ax_cfg_path path;
 	char text[96];
+	char expr_text[160];      /* the expression as written */
 	struct ax_expr expr;
 	int line, col;
 };

@@ -380,6 +380,10 @@ static enum ax_status compile(struct loader *L, yaml_node_t *n, struct ax_expr *
 	const char *s = scalar(n);
 	if (!s)
 		return err_at(L, n, 0, "%s must be an expression, not %s", what, type_name(n));
+	/* the text is kept (constraints, sweep identity) in 160 bytes */
+	if (strlen(s) >= sizeof ((struct ax_sweep_constraint *)0)->text)
+		return err_at(L, n, 0, "%s over %zu characters", what,
+			      sizeof ((struct ax_sweep_constraint *)0)->text - 1);
 	struct resolve_ctx rc = { .metrics = metrics, .sw = L->sw };
 	char msg[256];
 	int col;
@@ -490,6 +494,7 @@ static enum ax_status parse_family(struct loader *L, yaml_node_t *n)
 				return s;
 			if (dv->expr.is_cond)
 				return err_at(L, node(L, p->value), 0, "a derived field is a value, not a comparison");
+			snprintf(dv->expr_text, sizeof dv->expr_text, "%s", scalar(node(L, p->value)));
 		}
 	}
 	yaml_node_t *cons = lookup(L, n, "constraints");
@@ -694,6 +699,25 @@ static enum ax_status parse_accuracy(struct loader *L, yaml_node_t *n)
 	return s;
 }
 
+/* Why s is not a safe sweep name, or NULL. With no --out a sweep writes
+ * into results/sweeps/NAME, so a name is one plain file name. */
+static const char *name_problem(const char *s)
+{
+	if (!*s)
+		return "is empty";
+	if (strlen(s) > AX_SWEEP_MAX_NAME)
+		return "is over 64 characters";
+	if (*s == '.')
+		return "starts with '.'";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '/' || *p == '\\')
+			return "holds a '/' or '\\'";
+		if (*p < 0x20 || *p == 0x7f)
+			return "holds a control character";
+	}
+	return NULL;
+}
+
 /* name, convention, mode, src_len, tgt_len and device of the root. */
 static enum ax_status parse_settings(struct loader *L, yaml_node_t *root)
 {
@@ -703,7 +727,15 @@ static enum ax_status parse_settings(struct loader *L, yaml_node_t *root)
 	if ((v = lookup(L, root, "name"))) {
 		if (!scalar(v))
 			return err_at(L, v, 0, "name must be a scalar");
+		const char *why = name_problem(scalar(v));
+		if (why)
+			return err_at(L, v, 0, "the sweep name %s; it names the output directory "
+				      "results/sweeps/NAME, so it is one file name such as 'budget-100m'",
+				      why);
 		snprintf(sw->name, sizeof sw->name, "%s", scalar(v));
+	} else if (name_problem(sw->name)) {
+		return err_at(L, root, 0, "no name: key, and the file name gives the sweep name "
+			      "'%s', which %s; add a name: key", sw->name, name_problem(sw->name));
 	}
 	if ((v = lookup(L, root, "convention"))) {
 		int k = scalar(v) ? -1 : -2;
