@@ -34,17 +34,17 @@ done
 # Pareto fronts, MAC breakdowns and MACs vs length of the paper's models.
 plots=results/plots
 mkdir -p "$plots"
-./build/archex plot tradeoff --out "$plots"
+./build/archex plot tradeoff --convention paper --out "$plots"
 ./build/archex plot pareto --out "$plots" results/sweeps/budget-100m results/sweeps/budget-500m
 mobile="configs/paper/wmt-transformer-128.yaml configs/paper/wmt-lite-200.yaml
 	configs/paper/wmt-evolved-128.yaml configs/paper/wmt-transformer-512.yaml
 	configs/paper/wmt-lite-496.yaml configs/paper/wmt-dynamicconv.yaml"
 # shellcheck disable=SC2086
-./build/archex plot breakdown --out "$plots" $mobile
-./build/archex plot breakdown --per-layer --out "$plots" configs/paper/wmt-lite-200.yaml \
+./build/archex plot breakdown --convention paper --out "$plots" $mobile
+./build/archex plot breakdown --convention paper --per-layer --out "$plots" configs/paper/wmt-lite-200.yaml \
 	configs/paper/wmt-transformer-128.yaml
 # shellcheck disable=SC2086
-./build/archex plot seqlen --out "$plots" $mobile
+./build/archex plot seqlen --convention paper --out "$plots" $mobile
 
 echo
 echo "Best design per family under each MAC budget (paper convention, S=T=30;"

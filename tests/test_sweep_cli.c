@@ -312,7 +312,7 @@ static void test_plots(void **state)
 			    cfgs), 0);
 	assert_int_equal(sh("%s plot seqlen --lengths 10,30,100 --out %s/p %s 2>/dev/null", AX_CLI,
 			    dir, cfgs), 0);
-	assert_int_equal(sh("cd %s && %s plot tradeoff --out %s/p 2>/dev/null", AX_SOURCE_DIR,
+	assert_int_equal(sh("cd %s && %s plot tradeoff --convention paper --out %s/p 2>/dev/null", AX_SOURCE_DIR,
 			    AX_CLI, dir), 0);
 	assert_int_equal(sh("%s plot pareto --out %s/p %s/plotted 2>/dev/null", AX_CLI, dir, dir), 0);
 	static const char *const files[] = {
@@ -335,6 +335,13 @@ static void test_plots(void **state)
 	snprintf(p, sizeof p, "%s/p/tradeoff-wmt14-en-de-bleu.csv", dir);
 	char *csv = slurp(p, &len);
 	bool found = strstr(csv, "\n90.216,22.5,wmt-lite-200\n") != NULL;
+	free(csv);
+	assert_true(found);
+	/* from any working directory, by default the exact convention */
+	assert_int_equal(sh("cd / && %s plot tradeoff --out %s/q 2>/dev/null", AX_CLI, dir), 0);
+	snprintf(p, sizeof p, "%s/q/tradeoff-wmt14-en-de-bleu.csv", dir);
+	csv = slurp(p, &len);
+	found = strstr(csv, ",wmt-lite-200\n") && !strstr(csv, "\n90.216,22.5,wmt-lite-200\n");
 	free(csv);
 	assert_true(found);
 }

@@ -275,7 +275,7 @@ static int sweep_options(int argc, char **argv, struct sweep_args *a)
 		case 'q': a->quiet = true; break;
 		case 'h': sweep_help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("sweep", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("sweep", "unknown option '%s'", ax_cli_unknown_opt(argv));
+		default: return ax_cli_bad_option("sweep", argv, longopts);
 		}
 	}
 	if (argc - optind != 1)
@@ -351,7 +351,7 @@ int ax_cmd_sweep(int argc, char **argv)
 		goto free_sweep;
 	if (!args.quiet)
 		summary(&meta, &rs, dir);
-	rc = fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
+	rc = ax_cli_finish_stdout("sweep");
 free_sweep:
 	ax_sweep_recs_free(&rs);
 	ax_sweep_free(sw);
@@ -380,7 +380,7 @@ int ax_cmd_merge(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'h': merge_help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("merge", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("merge", "unknown option '%s'", ax_cli_unknown_opt(argv));
+		default: return ax_cli_bad_option("merge", argv, longopts);
 		}
 	}
 	if (argc - optind < 2)
@@ -406,7 +406,7 @@ int ax_cmd_merge(int argc, char **argv)
 		goto free_recs;
 	if (!quiet)
 		summary(&meta, &rs, outdir);
-	rc = fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
+	rc = ax_cli_finish_stdout("merge");
 free_recs:
 	ax_sweep_recs_free(&rs);
 	return rc;

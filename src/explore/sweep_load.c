@@ -7,6 +7,7 @@
 #include "sweep.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "published.h"
@@ -976,14 +978,21 @@ enum ax_status ax_sweep_load_string(struct ax_sweep *sw, const char *text,
 
 enum ax_status ax_sweep_load(struct ax_sweep *sw, const char *path, struct ax_diag *d)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return ax_diag_set(d, AX_ERR_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+	/* O_NONBLOCK: opening a FIFO with no writer must not hang */
+	int fd = open(path, O_RDONLY | O_NONBLOCK);
+	FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+	if (!f) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return ax_diag_set(d, AX_ERR_IO, path, 0, 0, "cannot open: %s", strerror(e));
+	}
 	struct stat sb;
-	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+	if (fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode)) {
 		fclose(f);
-		return ax_diag_set(d, AX_ERR_IO, path, 0, 0,
-				   "cannot read: Is a directory (expected a sweep file)");
+		return ax_diag_set(d, AX_ERR_IO, path, 0, 0, S_ISDIR(sb.st_mode) ?
+				   "cannot read: Is a directory (expected a sweep file)" :
+				   "not a regular file (a FIFO or device); expected a sweep file");
 	}
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
