@@ -319,6 +319,11 @@ static void test_io_hazards(void **state)
 	char *sweep[] = { (char *)AX_CLI, "sweep", "--out", fifo, fifo, NULL };
 	assert_int_equal(ax_test_run(sweep, out, sizeof out, err, sizeof err), 1);
 	assert_non_null(strstr(err, "not a regular file (a FIFO or device)"));
+	/* a later input failing: no half-written JSON array, exit 1 */
+	char *count[] = { (char *)AX_CLI, "count", "--format", "json", cfg, "/nonexistent.yaml", NULL };
+	assert_int_equal(ax_test_run(count, out, sizeof out, err, sizeof err), 1);
+	assert_string_equal(out, "");
+	assert_non_null(strstr(err, "1 of 2 configs failed; nothing written"));
 	static const char *const cmds[][2] = { { "count", NULL }, { "graph", NULL } };
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
 		char cmd[1200];
