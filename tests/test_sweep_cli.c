@@ -287,6 +287,17 @@ static void test_sweep_identity(void **state)
 	refused("holds points of another sweep", "%s sweep --resume --out %s/fo %s/id.yaml %s",
 		AX_CLI, dir, dir, nq);
 	unchanged(pts, "fo/points.jsonl");
+	/* a family with no valid point: exit 1 with the reasons counted,
+	 * unless --allow-empty */
+	write_sweep("empty.yaml", "name: emp\nfamilies:\n  - name: t\n    base: " AX_SOURCE_DIR
+		    "/configs/paper/wmt-transformer-128.yaml\n    axes:\n      embed_dim: [64]\n"
+		    "  - name: bad\n    base: " AX_SOURCE_DIR "/configs/paper/wmt-transformer-128.yaml\n"
+		    "    axes:\n      embed_dim: [65, 130]\n      attention_heads: [4, 8]\n");
+	refused("family bad has no valid point: all 4 of its points are invalid:\n"
+		"         4 x encoder.attention_heads[N] = N does not divide embed_dim = N",
+		"%s sweep --out %s/emp %s/empty.yaml %s", AX_CLI, dir, dir, nq);
+	assert_int_equal(sh("%s sweep --allow-empty --out %s/emp2 %s/empty.yaml %s", AX_CLI, dir,
+			    dir, q), 0);
 	/* empty output paths */
 	assert_int_equal(sh("%s sweep --out '' %s/id.yaml %s", AX_CLI, dir, q), 2);
 	assert_int_equal(sh("%s merge '' %s/i0 %s", AX_CLI, dir, q), 2);

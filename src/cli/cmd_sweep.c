@@ -50,6 +50,9 @@ static void sweep_help(void)
 "  --jobs N       worker threads for grid and random search (default 1)\n"
 "  --limit N      stop after N new points (for tests of --resume)\n"
 "  --no-plot      do not draw plots\n"
+"  --allow-empty  exit 0 even when a family has no valid point (without it\n"
+"                 such a family, with the count of each reason its points\n"
+"                 were invalid, is an error: exit 1)\n"
 "  --quiet        no summary on stdout\n"
 "  -h, --help     this text\n"
 "\n"
@@ -228,7 +231,7 @@ static void on_progress(void *ctx, const struct ax_sweep *sw,
 struct sweep_args {
 	const char *out;                /* --out, or NULL for the default */
 	struct ax_sweep_dir_opts o;
-	bool plot, quiet;
+	bool plot, quiet, allow_empty;
 };
 
 /* Parses argv into a; returns -1 to go on, or the exit code (--help,
@@ -242,6 +245,7 @@ static int sweep_options(int argc, char **argv, struct sweep_args *a)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "no-plot", no_argument, NULL, 'P' },
+		{ "allow-empty", no_argument, NULL, 'E' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -272,6 +276,7 @@ static int sweep_options(int argc, char **argv, struct sweep_args *a)
 			o->run.limit = v;
 			break;
 		case 'P': a->plot = false; break;
+		case 'E': a->allow_empty = true; break;
 		case 'q': a->quiet = true; break;
 		case 'h': sweep_help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("sweep", "option '%s' needs a value", argv[optind - 1]);
@@ -286,6 +291,34 @@ static int sweep_options(int argc, char **argv, struct sweep_args *a)
 	if (!*argv[optind])
 		return ax_cli_usage_error("sweep", "an empty SWEEP.yaml path");
 	return -1;
+}
+
+/* A family whose points in this shard were all invalid, with why (the
+ * reasons counted per message, numbers as N); false if there was one.
+ * Skipped for a run cut short by --limit. */
+static bool families_valid(const struct ax_sweep *sw, const struct ax_sweep_dir_opts *o,
+			   const struct ax_sweep_stats *st, bool allow_empty)
+{
+	bool ok = true;
+	if (o->run.limit)
+		return true;
+	for (int f = 0; f < sw->n_families; f++) {
+		if (!st->fam_in_shard[f] || st->fam_valid[f])
+			continue;
+		ok = false;
+		fprintf(stderr, "archex sweep: %s: family %s has no valid point: all %" PRId64
+			" of its points%s are invalid:\n", allow_empty ? "warning" : "error",
+			sw->family[f].label, st->fam_in_shard[f],
+			o->run.shard_n > 1 ? " in this shard" : "");
+		for (int i = 0; i < AX_SWEEP_MAX_REASONS && st->reason[f][i].n; i++)
+			fprintf(stderr, "  %8" PRId64 " x %s\n", st->reason[f][i].n,
+				st->reason[f][i].text);
+		if (st->fam_other_invalid[f])
+			fprintf(stderr, "  %8" PRId64 " x other reasons\n", st->fam_other_invalid[f]);
+	}
+	if (!ok && !allow_empty)
+		fprintf(stderr, "(fix the family's axes or derived fields, or pass --allow-empty)\n");
+	return ok || allow_empty;
 }
 
 /* The counters of a finished run, on stderr. */
@@ -346,12 +379,15 @@ int ax_cmd_sweep(int argc, char **argv)
 		goto free_sweep;
 	}
 	report(sw, &o, &st, dir);
+	bool valid = families_valid(sw, &o, &st.run, args.allow_empty);
 	ax_sweep_meta_from(&meta, sw, NULL);
 	if (args.plot && !draw(dir, &meta, &rs))
 		goto free_sweep;
 	if (!args.quiet)
 		summary(&meta, &rs, dir);
 	rc = ax_cli_finish_stdout("sweep");
+	if (!valid)
+		rc = AX_EXIT_ERROR;
 free_sweep:
 	ax_sweep_recs_free(&rs);
 	ax_sweep_free(sw);
