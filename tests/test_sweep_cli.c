@@ -172,6 +172,19 @@ static void test_resume_and_merge(void **state)
 	same("full/pareto.csv", "merged/pareto.csv");
 	same("full/best.csv", "merged/best.csv");
 	same("full/points.jsonl", "merged/points.jsonl");
+	/* points.csv: flat, one row per point, equal however it was made */
+	same("full/points.csv", "merged/points.csv");
+	same("full/points.csv", "part/points.csv");
+	size_t clen;
+	char pc[700];
+	snprintf(pc, sizeof pc, "%s/full/points.csv", dir);
+	char *csv = slurp(pc, &clen);
+	assert_non_null(strstr(csv, "index,id,family,name,feasible,convention,mode,src_len,tgt_len,"
+				    "config.family,"));
+	assert_non_null(strstr(csv, ",config.embed_dim,"));
+	assert_non_null(strstr(csv, ",nonembedding_params,"));
+	assert_non_null(strstr(csv, ",constraint:macs <= 100e6\n"));
+	free(csv);
 	/* a shard of another sweep is refused */
 	write_sweep("other.yaml", "name: small\nconvention: exact\nfamilies:\n  - base: " AX_SOURCE_DIR
 		    "/configs/paper/wmt-transformer-128.yaml\n");

@@ -58,6 +58,20 @@ static enum ax_status write_atomic(const char *path, table_fn fn,
 	return ax_atomic_commit(&a, d);
 }
 
+static enum ax_status write_points_csv(const char *path, const struct ax_sweep_meta *m,
+				       const struct ax_sweep_recs *rs, struct ax_diag *d)
+{
+	struct ax_atomic a;
+	FILE *f = ax_atomic_open(&a, path, d);
+	if (!f)
+		return d ? d->status : AX_ERR_IO;
+	if (!ax_sweep_write_points_csv(f, m, rs)) {
+		ax_atomic_abort(&a);
+		return ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
+	}
+	return ax_atomic_commit(&a, d);
+}
+
 /* The tables of ax_sweep_finalize from records already read and
  * finished; takes rs over: moves it to out, or frees it, and leaves *rs
  * empty either way. */
@@ -73,6 +87,9 @@ static enum ax_status write_tables(const char *dir, const struct ax_sweep_meta *
 		goto free_recs;
 	}
 	if ((st = ax_sweep_front(m, rs, on, d)))
+		goto free_recs;
+	snprintf(path, sizeof path, "%s/points.csv", dir);
+	if ((st = write_points_csv(path, m, rs, d)))
 		goto free_recs;
 	snprintf(path, sizeof path, "%s/pareto.csv", dir);
 	if ((st = write_atomic(path, pareto_tab, m, rs, on, d)))

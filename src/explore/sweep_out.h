@@ -168,6 +168,12 @@ void ax_sweep_write_pareto(FILE *f, const struct ax_sweep_meta *m,
  * nonembedding_params; found=0 rows have empty point fields. */
 void ax_sweep_write_best(FILE *f, const struct ax_sweep_meta *m,
 			 const struct ax_sweep_recs *rs);
+/* points.csv (sweep_csv.c): one flat row per record: index,id,family,
+ * name,feasible,convention,mode,src_len,tgt_len, then config.PATH per
+ * config field, one column per metric and constraint:TEXT (1/0) per
+ * constraint, the union over the records. False when out of memory. */
+bool ax_sweep_write_points_csv(FILE *f, const struct ax_sweep_meta *m,
+			       const struct ax_sweep_recs *rs);
 /* Index into rs of the best record of family fam under budget b, or -1. */
 int64_t ax_sweep_best(const struct ax_sweep_meta *m,
 		      const struct ax_sweep_recs *rs, int fam, double budget);
