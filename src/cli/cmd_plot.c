@@ -446,14 +446,17 @@ static int plot_configs(struct popts *o, const char *kind, int argc, char **argv
 		ax_plotdata_seqlen(f, names, costs, lm, argc, o->lengths, o->n_len);
 		if (!close_data(&a))
 			goto free_all;
+		char series[16];
+		snprintf(series, sizeof series, "%d", argc);
 		snprintf(title, sizeof title, "Mult-Adds vs. sequence length (%s convention, %s mode)",
 			 ax_convention_names[o->c.convention], ax_mode_names[o->c.mode]);
 		const struct ax_plot_var vars[] = {
 			{ "data", path }, { "title_text", title },
 			{ "xlabel_text", "Sequence length N (tokens; source = target = N)" },
 			{ "logy", "1" },   /* small and large models on one plot */
+			{ "n_series", series },
 		};
-		if (!render(o, "seqlen.gp", base, vars, 4))
+		if (!render(o, "seqlen.gp", base, vars, 5))
 			goto free_all;
 	}
 	rc = AX_EXIT_OK;
