@@ -321,7 +321,8 @@ static int plot_tradeoff(struct popts *o)
 			if (!fam[j] || strcmp(q->dataset, p->dataset) || strcmp(q->metric, p->metric))
 				continue;
 			done[j] = true;
-			pts[n++] = (struct ax_tradeoff_point){ fam[j], q->config, macs[j], q->value };
+			pts[n++] = (struct ax_tradeoff_point){ fam[j], q->config, macs[j], q->value,
+							       ax_published_approx(q) };
 		}
 		if (!tradeoff_plot(o, p, pts, n))
 			goto free_all;
