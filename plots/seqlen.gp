@@ -10,6 +10,9 @@
 #   logy          0         1: log-scale y axis
 #   budget_lo     100       budget lines, in M; 0 hides one
 #   budget_hi     500
+#   n_series      0         number of series columns; when given, the y
+#                           range hugs the data (a log axis otherwise
+#                           rounds out to whole decades far above it)
 #
 # Data: comma-separated table with one header line; column 1 is the
 # sequence length, every other column one series (family or config
@@ -27,11 +30,13 @@ if (!exists("ylabel_text")) ylabel_text = 'Mult-Adds per sentence (M)'
 if (!exists("logy")) logy = 0
 if (!exists("budget_lo")) budget_lo = 100
 if (!exists("budget_hi")) budget_hi = 500
+if (!exists("n_series")) n_series = 0
 
 # Values arrive as strings from the driver; make the switches numbers.
 logy = logy + 0
 budget_lo = budget_lo + 0
 budget_hi = budget_hi + 0
+n_series = n_series + 0
 
 set datafile separator comma
 set datafile commentschars '#'
@@ -53,13 +58,27 @@ set ylabel ylabel_text
 set border 3 lw 1.2
 set tics nomirror out
 set grid xtics ytics lc rgb '#dcdcdc' lw 1 dt 3
-set key top left Left reverse box opaque width 1 spacing 1.3 samplen 3
+# bottom right: under the curves, which rise to the right
+set key bottom right Left reverse box opaque width 1 spacing 1.3 samplen 3
+set xrange [0:*]
+set autoscale xfixmax
 set offsets 0, 0, graph 0.05, 0
+# The data's range over every series column.
+ymin = 0; ymax = 0
+if (n_series > 0) {
+	ymin = 1e300; ymax = -1e300
+	do for [c=2:n_series+1] {
+		stats data using c nooutput
+		if (STATS_min < ymin) { ymin = STATS_min }
+		if (STATS_max > ymax) { ymax = STATS_max }
+	}
+}
 if (logy) {
 	set logscale y 10
 	set format y '%g'
+	if (n_series > 0 && ymin > 0) { set yrange [ymin / 1.6 : ymax * 1.6] }
 } else {
-	set yrange [0:*]
+	if (n_series > 0) { set yrange [0 : ymax * 1.08] } else { set yrange [0:*] }
 }
 
 if (budget_lo > 0) {

@@ -18,16 +18,17 @@
 # Data: comma-separated, one block per family, blocks separated by two
 # blank lines (gnuplot's "index"). The first line of each block is its
 # header and its first field names the family (the legend entry):
-#   Lite Transformer,value,config
-#   90.1,35.3,wmt-lite-200
-#   360.4,39.1,wmt-lite-408
+#   Lite Transformer,value,config,approx
+#   90.1,35.3,wmt-lite-200,0
+#   360.4,39.1,wmt-lite-408,0
 #   <blank>
 #   <blank>
 #   Transformer,value,config
 #   ...
 # Columns: 1 MACs in millions (its header cell is the family name),
-# 2 accuracy, 3 config name (for labels). Family names must not contain
-# commas.
+# 2 accuracy, 3 config name (for labels), 4 approx: 1 for a value read
+# off a figure, drawn as a hollow marker (legend: "approx."), else 0.
+# Family names must not contain commas.
 # Lines starting with '#' are comments.
 
 if (!exists("data")) { print "tradeoff.gp: set data='FILE'"; exit status 2 }
@@ -58,6 +59,10 @@ set linetype 6 lc rgb '#56B4E9' lw 2.5 pt 15 ps 1.5
 set linetype 7 lc rgb '#000000' lw 2.5 pt 3 ps 1.3
 set linetype 8 lc rgb '#999999' lw 2.5 pt 1 ps 1.3
 set linetype cycle 8
+# each linetype's point type and size, for the hollow approx. markers
+# (a filled type minus one is its open twin)
+array PT[8] = [7, 5, 9, 11, 13, 15, 3, 1]
+array PS[8] = [1.4, 1.3, 1.6, 1.6, 1.6, 1.5, 1.3, 1.3]
 
 set title title_text font ',14' offset 0, 0.8
 set xlabel xlabel_text
@@ -79,6 +84,8 @@ if (logx) {
 stats data using 1 nooutput
 xmin = STATS_min
 xmax = STATS_max
+n_blocks = STATS_blocks   # families; 'for [i=0:*]' would stop at a block
+			  # whose approx. overlay is empty
 if (logx) {
 	lo = (xmin < budget_lo ? xmin : budget_lo) / 1.4
 	hi = (xmax > budget_hi ? xmax : budget_hi) * (show_labels ? 2.2 : 1.4)
@@ -102,12 +109,26 @@ set label 2 sprintf('%gM', budget_lo) at first budget_lo, graph 1 \
 set label 3 sprintf('%gM', budget_hi) at first budget_hi, graph 1 \
 	offset 0, 0.7 center textcolor rgb '#555555' front
 
-if (show_labels) {
-	plot for [i=0:*] data index i using 1:2 with linespoints lt (i+1) \
-		title columnheader(1), \
-	     for [i=0:*] data index i using 1:2:3 with labels \
-		offset 0.8, -0.9 left font ',9' textcolor rgb '#444444' notitle
+# Approximate values: the filled marker is covered in white, then
+# outlined (a hollow marker), and one legend entry says what it means.
+# (a file without column 4 leaves STATS_sum undefined: nothing is approx.)
+n_approx = 0
+stats data using 4 nooutput
+if (exists("STATS_sum")) { n_approx = STATS_sum }
+approx(c) = (column(4) > 0 ? column(c) : NaN)
+if (n_approx > 0) {
+	keyentry_title = 'approx. (read off a figure)'
 } else {
-	plot for [i=0:*] data index i using 1:2 with linespoints lt (i+1) \
-		title columnheader(1)
+	keyentry_title = ''
 }
+
+plot for [i=0:*] data index i using 1:2 with linespoints lt (i+1) \
+		title columnheader(1), \
+     for [i=0:n_blocks-1] data index i using 1:(approx(2)) with points \
+		pt PT[i % 8 + 1] ps PS[i % 8 + 1] lc rgb 'white' notitle, \
+     for [i=0:n_blocks-1] data index i using 1:(approx(2)) with points \
+		pt (PT[i % 8 + 1] - 1) ps PS[i % 8 + 1] lt (i+1) lw 1.5 notitle, \
+     for [k=1:(n_approx > 0)] keyentry with points pt 6 ps 1.4 lc rgb '#444444' \
+		title keyentry_title, \
+     for [i=0:(show_labels ? n_blocks-1 : -1)] data index i using 1:2:3 with labels \
+		offset 0.8, -0.9 left font ',9' textcolor rgb '#444444' notitle

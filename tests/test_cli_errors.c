@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,6 +158,15 @@ static void test_flag_errors(void **state)
 		{ { "sweep", "--jobs", "0", "x.yaml" }, "archex sweep: error: --jobs wants an integer in 1..64" },
 		{ { "sweep", "--shard", "3/2", "x.yaml" }, "archex sweep: error: --shard wants K/N" },
 		{ { "frobnicate" }, "archex: error: unknown command 'frobnicate'" },
+		/* did you mean */
+		{ { "swep", "x.yaml" }, "unknown command 'swep'; did you mean 'sweep'?" },
+		{ { "count", "--covention", "paper", GOOD }, "unknown option '--covention'; did you mean '--convention'?" },
+		{ { "sweep", "--ot=d", "x.yaml" }, "unknown option '--ot=d'; did you mean '--out'?" },
+		{ { "merge", "--partal", "a", "b" }, "did you mean '--partial'?" },
+		{ { "plot", "seqlen", "--convension", "exact", GOOD }, "did you mean '--convention'?" },
+		/* empty paths */
+		{ { "sweep", "--out", "", "x.yaml" }, "--out wants a directory, not an empty string" },
+		{ { "init", GOOD, "--out", "" }, "--out wants a file name, not an empty string" },
 	};
 	int failures = 0;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -318,6 +328,43 @@ static void test_init_atomic(void **state)
 
 /* 2^38 shared embedding parameters (1 TiB of fp32): valid for counting,
  * refused by run and init before any allocation. */
+/* init onto its own CONFIG, a FIFO as the sweep file, stdout on a full
+ * disk: each an error with a message, the input intact, no hang. */
+static void test_io_hazards(void **state)
+{
+	(void)state;
+	char cfg[512], copy[512], fifo[512];
+	path_in(cfg, sizeof cfg, "self.yaml");
+	write_file(cfg, tiny_yaml, sizeof tiny_yaml - 1);
+	char *init[] = { (char *)AX_CLI, "init", cfg, "--out", cfg, NULL };
+	assert_int_equal(ax_test_run(init, out, sizeof out, err, sizeof err), 2);
+	assert_non_null(strstr(err, "is the CONFIG file; it would be overwritten"));
+	assert_int_equal(read_file(cfg, copy, sizeof copy), sizeof tiny_yaml - 1);
+	assert_memory_equal(copy, tiny_yaml, sizeof tiny_yaml - 1);
+	path_in(fifo, sizeof fifo, "fifo.yaml");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	char *sweep[] = { (char *)AX_CLI, "sweep", "--out", fifo, fifo, NULL };
+	assert_int_equal(ax_test_run(sweep, out, sizeof out, err, sizeof err), 1);
+	assert_non_null(strstr(err, "not a regular file (a FIFO or device)"));
+	/* a later input failing: no half-written JSON array, exit 1 */
+	char *count[] = { (char *)AX_CLI, "count", "--format", "json", cfg, "/nonexistent.yaml", NULL };
+	assert_int_equal(ax_test_run(count, out, sizeof out, err, sizeof err), 1);
+	assert_string_equal(out, "");
+	assert_non_null(strstr(err, "1 of 2 configs failed; nothing written"));
+	static const char *const cmds[][2] = { { "count", NULL }, { "graph", NULL } };
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		char cmd[1200];
+		snprintf(cmd, sizeof cmd, "%s %s %s >/dev/full 2>%s.err", AX_CLI, cmds[i][0], cfg, cfg);
+		int st = system(cmd);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+		char e[4096], name[600];
+		snprintf(name, sizeof name, "%s.err", cfg);
+		size_t n = read_file(name, e, sizeof e - 1);
+		e[n] = '\0';
+		assert_non_null(strstr(e, "error: cannot write the output: No space left on device"));
+	}
+}
+
 static void test_run_too_big(void **state)
 {
 	(void)state;
@@ -442,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_init_atomic),
 		cmocka_unit_test(test_run_too_big),
 		cmocka_unit_test(test_run_inputs),
+		cmocka_unit_test(test_io_hazards),
 	};
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

@@ -172,12 +172,148 @@ static void test_resume_and_merge(void **state)
 	same("full/pareto.csv", "merged/pareto.csv");
 	same("full/best.csv", "merged/best.csv");
 	same("full/points.jsonl", "merged/points.jsonl");
+	/* points.csv: flat, one row per point, equal however it was made */
+	same("full/points.csv", "merged/points.csv");
+	same("full/points.csv", "part/points.csv");
+	size_t clen;
+	char pc[700];
+	snprintf(pc, sizeof pc, "%s/full/points.csv", dir);
+	char *csv = slurp(pc, &clen);
+	assert_non_null(strstr(csv, "index,id,family,name,feasible,convention,mode,src_len,tgt_len,"
+				    "config.family,"));
+	assert_non_null(strstr(csv, ",config.embed_dim,"));
+	assert_non_null(strstr(csv, ",nonembedding_params,"));
+	assert_non_null(strstr(csv, ",constraint:macs <= 100e6\n"));
+	free(csv);
 	/* a shard of another sweep is refused */
 	write_sweep("other.yaml", "name: small\nconvention: exact\nfamilies:\n  - base: " AX_SOURCE_DIR
 		    "/configs/paper/wmt-transformer-128.yaml\n");
 	assert_int_equal(sh("%s sweep --out %s/other %s/other.yaml %s", AX_CLI, dir, dir, q), 0);
 	assert_int_equal(sh("%s merge --no-plot --quiet %s/bad %s/s0 %s/other 2>/dev/null",
 			    AX_CLI, dir, dir, dir), 1);
+}
+
+/* Runs a command whose stderr goes to DIR/err and which must exit 1
+ * with `want` in its stderr. */
+static void refused(const char *want, const char *fmt, ...)
+{
+	char cmd[3000], out[700];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	snprintf(out, sizeof out, "%s/err", dir);
+	assert_int_equal(sh("%s 2>%s", cmd, out), 1);
+	size_t len;
+	char *err = slurp(out, &len);
+	if (!strstr(err, want))
+		fail_msg("stderr of '%s' lacks '%s': %s", cmd, want, err);
+	free(err);
+}
+
+/* The bytes of DIR/rel, to check that a refused command changed nothing. */
+static char *snap(const char *rel)
+{
+	char p[700];
+	size_t len;
+	snprintf(p, sizeof p, "%s/%s", dir, rel);
+	return slurp(p, &len);
+}
+
+static void unchanged(char *before, const char *rel)
+{
+	char *now = snap(rel);
+	if (strcmp(before, now))
+		fail_msg("%s changed", rel);
+	free(before);
+	free(now);
+}
+
+/* The four medium findings of the adversarial round: a changed sweep
+ * resumed or merged, an incomplete or mixed shard set merged, and
+ * --resume into a symlinked or foreign points file; each refused, with
+ * every file as it was. */
+static void test_sweep_identity(void **state)
+{
+	(void)state;
+	const char *q = "--no-plot --quiet 2>/dev/null";
+	const char *nq = "--no-plot --quiet";
+	char tight[sizeof small + 16], axes[sizeof small + 16];
+	snprintf(tight, sizeof tight, "%s", small);
+	memcpy(strstr(tight, "100e6']"), "70e6'] ", 7);
+	snprintf(axes, sizeof axes, "%s", small);
+	memcpy(strstr(axes, "[64, 128, 192]"), "[64, 128, 256]", 14);
+	write_sweep("id.yaml", small);
+	write_sweep("tight.yaml", tight);
+	write_sweep("axes.yaml", axes);
+	assert_int_equal(sh("%s sweep --limit 20 --out %s/ip %s/id.yaml %s", AX_CLI, dir, dir, q), 0);
+	char *pts = snap("ip/points.jsonl"), *meta = snap("ip/sweep.json"),
+	     *best = snap("ip/best.csv");
+	refused("constraint 1 differs: 'macs <= 70e6' in ",
+		"%s sweep --resume --out %s/ip %s/tight.yaml %s", AX_CLI, dir, dir, nq);
+	refused("family transformer axis embed_dim differs: '64, 128, 256' in ",
+		"%s sweep --resume --out %s/ip %s/axes.yaml %s", AX_CLI, dir, dir, nq);
+	refused("holds shard 0/1, not 1/2",
+		"%s sweep --resume --shard 1/2 --out %s/ip %s/id.yaml %s", AX_CLI, dir, dir, nq);
+	unchanged(pts, "ip/points.jsonl");
+	unchanged(meta, "ip/sweep.json");
+	unchanged(best, "ip/best.csv");
+	/* merge: another sweep, an incomplete set, a mixed set, a killed shard */
+	assert_int_equal(sh("%s sweep --out %s/it %s/tight.yaml %s", AX_CLI, dir, dir, q), 0);
+	assert_int_equal(sh("%s sweep --shard 0/3 --out %s/i0 %s/id.yaml %s", AX_CLI, dir, dir, q), 0);
+	assert_int_equal(sh("%s sweep --shard 1/3 --out %s/i1 %s/id.yaml %s", AX_CLI, dir, dir, q), 0);
+	assert_int_equal(sh("%s sweep --shard 1/2 --out %s/h1 %s/id.yaml %s", AX_CLI, dir, dir, q), 0);
+	assert_int_equal(sh("%s sweep --limit 3 --shard 2/3 --out %s/i2 %s/id.yaml %s", AX_CLI,
+			    dir, dir, q), 0);
+	refused("constraint 1 differs: 'macs <= 70e6' in ",
+		"%s merge %s %s/m %s/i0 %s/it", AX_CLI, nq, dir, dir, dir);
+	refused("shard 1/3 is missing", "%s merge %s %s/m %s/i0", AX_CLI, nq, dir, dir);
+	refused("is shard 1/2 but", "%s merge %s %s/m %s/i0 %s/h1", AX_CLI, nq, dir, dir, dir);
+	refused("shard 2/3 did not finish", "%s merge %s %s/m %s/i0 %s/i1 %s/i2", AX_CLI, nq,
+		dir, dir, dir, dir);
+	refused("is also a shard directory", "%s merge %s %s/i0 %s/i0 %s/i1", AX_CLI, nq, dir,
+		dir, dir);
+	assert_int_equal(size_of("m"), -1);
+	assert_int_equal(sh("%s merge --partial %s %s/m %s/i0 %s/h1 2>/dev/null", AX_CLI, nq, dir,
+			    dir, dir), 0);
+	refused("holds a partial merge", "%s merge %s %s/m2 %s/m", AX_CLI, nq, dir, dir);
+	/* the killed shard resumed completes the set: equal to one run */
+	assert_int_equal(sh("%s sweep --resume --shard 2/3 --out %s/i2 %s/id.yaml %s", AX_CLI,
+			    dir, dir, q), 0);
+	assert_int_equal(sh("%s merge %s %s/m3 %s/i2 %s/i0 %s/i1 2>/dev/null", AX_CLI, nq, dir,
+			    dir, dir, dir), 0);
+	assert_int_equal(sh("%s sweep --out %s/ifull %s/id.yaml %s", AX_CLI, dir, dir, q), 0);
+	same("ifull/best.csv", "m3/best.csv");
+	same("ifull/sweep.json", "m3/sweep.json");
+	/* --resume into a symlinked points file, or one of another sweep */
+	assert_int_equal(sh("mkdir %s/ln && cp %s/ip/sweep.json %s/ln/ && "
+			    "ln -s ../it/points.jsonl %s/ln/points.jsonl", dir, dir, dir, dir), 0);
+	pts = snap("it/points.jsonl");
+	refused("is a symbolic link", "%s sweep --resume --out %s/ln %s/id.yaml %s", AX_CLI, dir,
+		dir, nq);
+	unchanged(pts, "it/points.jsonl");
+	assert_int_equal(sh("mkdir %s/fo && cp %s/ip/sweep.json %s/fo/ && "
+			    "cp %s/it/points.jsonl %s/fo/", dir, dir, dir, dir, dir), 0);
+	assert_int_equal(sh("%s sweep --out %s/ax %s/axes.yaml %s", AX_CLI, dir, dir, q), 0);
+	assert_int_equal(sh("cp %s/ax/points.jsonl %s/fo/", dir, dir), 0);
+	pts = snap("fo/points.jsonl");
+	refused("holds points of another sweep", "%s sweep --resume --out %s/fo %s/id.yaml %s",
+		AX_CLI, dir, dir, nq);
+	unchanged(pts, "fo/points.jsonl");
+	/* a family with no valid point: exit 1 with the reasons counted,
+	 * unless --allow-empty */
+	write_sweep("empty.yaml", "name: emp\nfamilies:\n  - name: t\n    base: " AX_SOURCE_DIR
+		    "/configs/paper/wmt-transformer-128.yaml\n    axes:\n      embed_dim: [64]\n"
+		    "  - name: bad\n    base: " AX_SOURCE_DIR "/configs/paper/wmt-transformer-128.yaml\n"
+		    "    axes:\n      embed_dim: [65, 130]\n      attention_heads: [4, 8]\n");
+	refused("family bad has no valid point: all 4 of its points are invalid:\n"
+		"         4 x encoder.attention_heads[N] = N does not divide embed_dim = N",
+		"%s sweep --out %s/emp %s/empty.yaml %s", AX_CLI, dir, dir, nq);
+	assert_int_equal(sh("%s sweep --allow-empty --out %s/emp2 %s/empty.yaml %s", AX_CLI, dir,
+			    dir, q), 0);
+	/* empty output paths */
+	assert_int_equal(sh("%s sweep --out '' %s/id.yaml %s", AX_CLI, dir, q), 2);
+	assert_int_equal(sh("%s merge '' %s/i0 %s", AX_CLI, dir, q), 2);
 }
 
 static void test_plots(void **state)
@@ -200,7 +336,7 @@ static void test_plots(void **state)
 			    cfgs), 0);
 	assert_int_equal(sh("%s plot seqlen --lengths 10,30,100 --out %s/p %s 2>/dev/null", AX_CLI,
 			    dir, cfgs), 0);
-	assert_int_equal(sh("cd %s && %s plot tradeoff --out %s/p 2>/dev/null", AX_SOURCE_DIR,
+	assert_int_equal(sh("cd %s && %s plot tradeoff --convention paper --out %s/p 2>/dev/null", AX_SOURCE_DIR,
 			    AX_CLI, dir), 0);
 	assert_int_equal(sh("%s plot pareto --out %s/p %s/plotted 2>/dev/null", AX_CLI, dir, dir), 0);
 	static const char *const files[] = {
@@ -222,7 +358,20 @@ static void test_plots(void **state)
 	char p[700];
 	snprintf(p, sizeof p, "%s/p/tradeoff-wmt14-en-de-bleu.csv", dir);
 	char *csv = slurp(p, &len);
-	bool found = strstr(csv, "\n90.216,22.5,wmt-lite-200\n") != NULL;
+	bool found = strstr(csv, "\n90.216,22.5,wmt-lite-200,0\n") != NULL;
+	free(csv);
+	assert_true(found);
+	/* values read off a figure ("approx." in their source) are marked */
+	snprintf(p, sizeof p, "%s/p/tradeoff-wmt14-en-fr-bleu.csv", dir);
+	csv = slurp(p, &len);
+	found = strstr(csv, ",33.6,wmt-transformer-128,1\n") != NULL;
+	free(csv);
+	assert_true(found);
+	/* from any working directory, by default the exact convention */
+	assert_int_equal(sh("cd / && %s plot tradeoff --out %s/q 2>/dev/null", AX_CLI, dir), 0);
+	snprintf(p, sizeof p, "%s/q/tradeoff-wmt14-en-de-bleu.csv", dir);
+	csv = slurp(p, &len);
+	found = strstr(csv, ",wmt-lite-200,0\n") && !strstr(csv, "\n90.216,22.5,wmt-lite-200,0\n");
 	free(csv);
 	assert_true(found);
 }
@@ -288,6 +437,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_usage_and_errors),
 		cmocka_unit_test(test_resume_and_merge),
+		cmocka_unit_test(test_sweep_identity),
 		cmocka_unit_test(test_accuracy_join),
 		cmocka_unit_test(test_plots),
 	};

@@ -1,5 +1,6 @@
 /* cli.c - helpers the subcommands share (see cli.h). */
 #include "cli.h"
+#include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int ax_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -29,6 +31,37 @@ const char *ax_cli_unknown_opt(char **argv)
 		return buf;
 	}
 	return argv[optind - 1];
+}
+
+int ax_cli_bad_option(const char *cmd, char **argv, const struct option *longopts)
+{
+	const char *arg = ax_cli_unknown_opt(argv);
+	const char *best = NULL;
+	int dist = 3;
+	if (!strncmp(arg, "--", 2)) {
+		/* compare the name only, without "=value" */
+		size_t n = strcspn(arg + 2, "=");
+		for (const struct option *o = longopts; o->name; o++) {
+			int e = ax_edit_distance_n(arg + 2, n, o->name, strlen(o->name), 2);
+			if (e < dist) {
+				dist = e;
+				best = o->name;
+			}
+		}
+	}
+	if (best)
+		return ax_cli_usage_error(cmd, "unknown option '%s'; did you mean '--%s'?", arg, best);
+	return ax_cli_usage_error(cmd, "unknown option '%s'", arg);
+}
+
+int ax_cli_finish_stdout(const char *cmd)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return AX_EXIT_OK;
+	fprintf(stderr, "archex %s: error: cannot write the output: %s\n", cmd,
+		errno ? strerror(errno) : "write error");
+	return AX_EXIT_ERROR;
 }
 
 void ax_cli_print_diag(const struct ax_diag *d)
@@ -194,6 +227,25 @@ bool ax_cli_load(const char *path, struct ax_config *cfg)
 		return false;
 	}
 	return true;
+}
+
+const char *ax_cli_data_dir(void)
+{
+#ifdef AX_DATA_DIR
+	return AX_DATA_DIR;
+#else
+	return ".";
+#endif
+}
+
+bool ax_cli_data_path(char *buf, size_t size, const char *rel)
+{
+	struct stat sb;
+	snprintf(buf, size, "%s", rel);
+	if (!stat(buf, &sb))
+		return true;
+	snprintf(buf, size, "%s/%s", ax_cli_data_dir(), rel);
+	return !stat(buf, &sb);
 }
 
 const char *ax_cli_templates_dir(void)

@@ -44,6 +44,14 @@ int ax_cli_usage_error(const char *cmd, const char *fmt, ...)
  * inside a cluster such as -xy, where argv[optind - 1] is the previous
  * argument), else the long option as given. */
 const char *ax_cli_unknown_opt(char **argv);
+/* The usage error for the option getopt_long just refused as unknown,
+ * with the nearest long option of longopts as a hint ("did you mean
+ * '--out'?"); returns 2. */
+struct option;
+int ax_cli_bad_option(const char *cmd, char **argv, const struct option *longopts);
+/* Flushes stdout; on a write error (a full disk, a closed pipe) says so
+ * on stderr. Returns the exit code: 0, or 1 after an error. */
+int ax_cli_finish_stdout(const char *cmd);
 /* Prints the diagnostic as FILE:LINE:COL: error: MSG. */
 void ax_cli_print_diag(const struct ax_diag *d);
 
@@ -79,6 +87,11 @@ void ax_cli_count_defaults(struct ax_count_opts *o);
 /* The gnuplot templates: $ARCHEX_PLOTS_DIR, else the source tree's plots/
  * (compiled in as AX_DATA_DIR), else ./plots. */
 const char *ax_cli_templates_dir(void);
+/* The source tree (compiled in as AX_DATA_DIR), "." without it. */
+const char *ax_cli_data_dir(void);
+/* rel if it exists in the working directory, else AX_DATA_DIR/rel if
+ * that exists (true), else false; the path found is in buf. */
+bool ax_cli_data_path(char *buf, size_t size, const char *rel);
 
 /* Loads and validates path; prints the diagnostic on failure. */
 bool ax_cli_load(const char *path, struct ax_config *cfg);

@@ -364,7 +364,7 @@ static int parse_args(int argc, char **argv, struct count_args *a)
 		}
 		case 'h': help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("count", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("count", "unknown option '%s'", ax_cli_unknown_opt(argv));
+		default: return ax_cli_bad_option("count", argv, longopts);
 		}
 	}
 	a->paths = argv + optind;
@@ -610,7 +610,7 @@ int ax_cmd_count(int argc, char **argv)
 	case FORMAT_TABLE: write_table(&a, items); break;
 	case FORMAT_COUNT: break;
 	}
-	rc = fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
+	rc = ax_cli_finish_stdout("count");
 free_buffers:
 	free(items);
 	free(r);

@@ -95,7 +95,7 @@ static int parse_args(int argc, char **argv, struct graph_args *a)
 		case 'P': a->params = true; break;
 		case 'h': help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("graph", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("graph", "unknown option '%s'", ax_cli_unknown_opt(argv));
+		default: return ax_cli_bad_option("graph", argv, longopts);
 		}
 	}
 	if (argc - optind != 1)
@@ -189,7 +189,7 @@ int ax_cmd_graph(int argc, char **argv)
 		print_ops(&g, cfg, &a.o);
 	else
 		goto free_all;
-	rc = fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
+	rc = ax_cli_finish_stdout("graph");
 free_all:
 	ax_graph_free(&g);
 	free(cfg);

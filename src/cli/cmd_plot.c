@@ -48,7 +48,9 @@ static void help(void)
 "options for every kind:\n"
 "  --out DIR          output directory (default results/plots)\n"
 "  --name NAME        base file name instead of the default\n"
-"  --convention C     exact or paper (default paper, the paper's MACs)\n"
+"  --convention C     exact (default, as for count and sweep) or paper (the\n"
+"                     Lite Transformer paper's Mult-Adds: pass it to\n"
+"                     reproduce the paper's figures); titles name it\n"
 "  --src-len N, --tgt-len N   lengths (default 30, 30)\n"
 "  --mode M           sequence (default) or incremental\n"
 "  -h, --help         this text\n"
@@ -273,13 +275,20 @@ static int plot_tradeoff(struct popts *o)
 		"results/published/language-modeling.csv",
 		"results/published/summarization.csv",
 	};
+	static char found[3][AX_PATH_MAX];
 	int rc = AX_EXIT_ERROR;
+	/* the working directory's results/published, else the source tree's */
 	if (!o->n_published)
-		for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
-			struct stat sb;
-			if (!stat(defaults[i], &sb))
-				o->published[o->n_published++] = defaults[i];
-		}
+		for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+			if (ax_cli_data_path(found[i], sizeof found[i], defaults[i]))
+				o->published[o->n_published++] = found[i];
+	if (!o->n_published) {
+		fprintf(stderr, "archex plot: error: no published figures: neither "
+			"./results/published nor %s holds translation.csv, "
+			"language-modeling.csv or summarization.csv; give --published CSV\n",
+			ax_cli_data_dir());
+		return AX_EXIT_ERROR;
+	}
 	for (int i = 0; i < o->n_published; i++)
 		if (ax_published_load(&set, o->published[i], &d)) {
 			ax_cli_print_diag(&d);
@@ -312,7 +321,8 @@ static int plot_tradeoff(struct popts *o)
 			if (!fam[j] || strcmp(q->dataset, p->dataset) || strcmp(q->metric, p->metric))
 				continue;
 			done[j] = true;
-			pts[n++] = (struct ax_tradeoff_point){ fam[j], q->config, macs[j], q->value };
+			pts[n++] = (struct ax_tradeoff_point){ fam[j], q->config, macs[j], q->value,
+							       ax_published_approx(q) };
 		}
 		if (!tradeoff_plot(o, p, pts, n))
 			goto free_all;
@@ -437,14 +447,17 @@ static int plot_configs(struct popts *o, const char *kind, int argc, char **argv
 		ax_plotdata_seqlen(f, names, costs, lm, argc, o->lengths, o->n_len);
 		if (!close_data(&a))
 			goto free_all;
+		char series[16];
+		snprintf(series, sizeof series, "%d", argc);
 		snprintf(title, sizeof title, "Mult-Adds vs. sequence length (%s convention, %s mode)",
 			 ax_convention_names[o->c.convention], ax_mode_names[o->c.mode]);
 		const struct ax_plot_var vars[] = {
 			{ "data", path }, { "title_text", title },
 			{ "xlabel_text", "Sequence length N (tokens; source = target = N)" },
 			{ "logy", "1" },   /* small and large models on one plot */
+			{ "n_series", series },
 		};
-		if (!render(o, "seqlen.gp", base, vars, 4))
+		if (!render(o, "seqlen.gp", base, vars, 5))
 			goto free_all;
 	}
 	rc = AX_EXIT_OK;
@@ -484,8 +497,7 @@ int ax_cmd_plot(int argc, char **argv)
 	if (ax_cli_enum(kind, kinds, 4) < 0)
 		return ax_cli_usage_error("plot", "unknown KIND '%s' (tradeoff, pareto, breakdown, seqlen)", kind);
 	struct popts o = { .out = "results/plots", .configs = "configs/paper" };
-	ax_cli_count_defaults(&o.c);
-	o.c.convention = AX_CONVENTION_PAPER;
+	ax_cli_count_defaults(&o.c);   /* exact, as for count and sweep */
 	static const int64_t default_lengths[] = { 1, 5, 10, 15, 20, 25, 30, 40, 50, 60,
 						   80, 100, 128, 160, 200, 256 };
 	o.n_len = (int)(sizeof default_lengths / sizeof default_lengths[0]);
@@ -519,7 +531,7 @@ int ax_cmd_plot(int argc, char **argv)
 			break;
 		case 'h': help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("plot", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("plot", "unknown option '%s'", ax_cli_unknown_opt(argv));
+		default: return ax_cli_bad_option("plot", argv, longopts);
 		}
 	}
 	int n = argc - optind;
@@ -534,6 +546,13 @@ int ax_cmd_plot(int argc, char **argv)
 		return ax_cli_usage_error("plot", "an option given does not apply to '%s'", kind);
 	if (o.name && strpbrk(o.name, "/"))
 		return ax_cli_usage_error("plot", "--name is a file name without '/'");
+	if (!*o.out)
+		return ax_cli_usage_error("plot", "--out wants a directory, not an empty string");
+	static char configs[AX_PATH_MAX];
+	if (is_tradeoff && !strcmp(o.configs, "configs/paper")) {
+		ax_cli_data_path(configs, sizeof configs, o.configs);
+		o.configs = configs;
+	}
 	if (!make_dir(o.out))
 		return AX_EXIT_ERROR;
 	if (is_tradeoff)

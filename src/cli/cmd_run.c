@@ -971,6 +971,13 @@ int ax_cmd_init(int argc, char **argv)
 	}
 	if (argc - optind != 1 || !out)
 		return ax_cli_usage_error("init", "expected CONFIG and --out FILE");
+	struct stat in_st, out_st;
+	if (!*out)
+		return ax_cli_usage_error("init", "--out wants a file name, not an empty string");
+	if (!stat(argv[optind], &in_st) && !stat(out, &out_st) &&
+	    in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino)
+		return ax_cli_usage_error("init", "--out %s is the CONFIG file; it would be "
+					  "overwritten", out);
 	struct ax_config *cfg = malloc(sizeof *cfg);
 	struct ax_graph g;
 	ax_graph_init(&g);

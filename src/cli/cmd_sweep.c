@@ -30,7 +30,10 @@ static void sweep_help(void)
 "and write into DIR:\n"
 "  points.jsonl  one JSON line per point: id, index, family, name, config,\n"
 "                every count, metrics, constraints, objectives\n"
-"  sweep.json    what the tables need from the sweep file (for merge)\n"
+"  points.csv    the same points as one flat table: a column per config\n"
+"                field, metric and constraint\n"
+"  sweep.json    the resolved sweep, its hash and the shard (for merge and\n"
+"                --resume)\n"
 "  pareto.csv    the Pareto front per family over the sweep's objectives,\n"
 "                among points meeting every constraint\n"
 "  best.csv      per family and budget, the best feasible point with\n"
@@ -43,10 +46,16 @@ static void sweep_help(void)
 "                 (0 <= K < N); join shard directories with 'archex merge'\n"
 "  --resume       keep DIR/points.jsonl (cutting a torn last line) and skip\n"
 "                 the points already in it; without it an existing\n"
-"                 points.jsonl is an error\n"
+"                 points.jsonl is an error. Refused, before any file\n"
+"                 changes, when DIR/sweep.json records another sweep or\n"
+"                 shard (the difference is named), or points.jsonl is a\n"
+"                 symbolic link or holds another sweep's points\n"
 "  --jobs N       worker threads for grid and random search (default 1)\n"
 "  --limit N      stop after N new points (for tests of --resume)\n"
 "  --no-plot      do not draw plots\n"
+"  --allow-empty  exit 0 even when a family has no valid point (without it\n"
+"                 such a family, with the count of each reason its points\n"
+"                 were invalid, is an error: exit 1)\n"
 "  --quiet        no summary on stdout\n"
 "  -h, --help     this text\n"
 "\n"
@@ -64,9 +73,13 @@ static void merge_help(void)
 "OUTDIR: points.jsonl (deduplicated by id, ordered by index), sweep.json,\n"
 "pareto.csv, best.csv and plots, recomputed from the joined points. The\n"
 "result equals an unsharded run. Every SHARD_DIR must come from the same\n"
-"sweep (same sweep.json); a torn last line in a shard is ignored.\n"
+"sweep (sweep.json records a hash of the resolved sweep; a difference is\n"
+"named), and together they must be one complete set: shards 0..N-1 of one\n"
+"N, each finished. A torn last line in a shard is ignored.\n"
 "\n"
 "options:\n"
+"  --partial      merge an incomplete or mixed set anyway (OUTDIR's\n"
+"                 sweep.json then says shard \"partial\")\n"
 "  --no-plot      do not draw plots\n"
 "  --quiet        no summary on stdout\n"
 "  -h, --help     this text\n"
@@ -221,7 +234,7 @@ static void on_progress(void *ctx, const struct ax_sweep *sw,
 struct sweep_args {
 	const char *out;                /* --out, or NULL for the default */
 	struct ax_sweep_dir_opts o;
-	bool plot, quiet;
+	bool plot, quiet, allow_empty;
 };
 
 /* Parses argv into a; returns -1 to go on, or the exit code (--help,
@@ -235,6 +248,7 @@ static int sweep_options(int argc, char **argv, struct sweep_args *a)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "no-plot", no_argument, NULL, 'P' },
+		{ "allow-empty", no_argument, NULL, 'E' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -265,16 +279,49 @@ static int sweep_options(int argc, char **argv, struct sweep_args *a)
 			o->run.limit = v;
 			break;
 		case 'P': a->plot = false; break;
+		case 'E': a->allow_empty = true; break;
 		case 'q': a->quiet = true; break;
 		case 'h': sweep_help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("sweep", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("sweep", "unknown option '%s'", ax_cli_unknown_opt(argv));
+		default: return ax_cli_bad_option("sweep", argv, longopts);
 		}
 	}
 	if (argc - optind != 1)
 		return ax_cli_usage_error("sweep", argc - optind ? "give one SWEEP.yaml" :
 					  "no SWEEP.yaml given");
+	if (a->out && !*a->out)
+		return ax_cli_usage_error("sweep", "--out wants a directory, not an empty string");
+	if (!*argv[optind])
+		return ax_cli_usage_error("sweep", "an empty SWEEP.yaml path");
 	return -1;
+}
+
+/* A family whose points in this shard were all invalid, with why (the
+ * reasons counted per message, numbers as N); false if there was one.
+ * Skipped for a run cut short by --limit. */
+static bool families_valid(const struct ax_sweep *sw, const struct ax_sweep_dir_opts *o,
+			   const struct ax_sweep_stats *st, bool allow_empty)
+{
+	bool ok = true;
+	if (o->run.limit)
+		return true;
+	for (int f = 0; f < sw->n_families; f++) {
+		if (!st->fam_in_shard[f] || st->fam_valid[f])
+			continue;
+		ok = false;
+		fprintf(stderr, "archex sweep: %s: family %s has no valid point: all %" PRId64
+			" of its points%s are invalid:\n", allow_empty ? "warning" : "error",
+			sw->family[f].label, st->fam_in_shard[f],
+			o->run.shard_n > 1 ? " in this shard" : "");
+		for (int i = 0; i < AX_SWEEP_MAX_REASONS && st->reason[f][i].n; i++)
+			fprintf(stderr, "  %8" PRId64 " x %s\n", st->reason[f][i].n,
+				st->reason[f][i].text);
+		if (st->fam_other_invalid[f])
+			fprintf(stderr, "  %8" PRId64 " x other reasons\n", st->fam_other_invalid[f]);
+	}
+	if (!ok && !allow_empty)
+		fprintf(stderr, "(fix the family's axes or derived fields, or pass --allow-empty)\n");
+	return ok || allow_empty;
 }
 
 /* The counters of a finished run, on stderr. */
@@ -335,12 +382,15 @@ int ax_cmd_sweep(int argc, char **argv)
 		goto free_sweep;
 	}
 	report(sw, &o, &st, dir);
-	ax_sweep_meta_from(&meta, sw);
+	bool valid = families_valid(sw, &o, &st.run, args.allow_empty);
+	ax_sweep_meta_from(&meta, sw, NULL);
 	if (args.plot && !draw(dir, &meta, &rs))
 		goto free_sweep;
 	if (!args.quiet)
 		summary(&meta, &rs, dir);
-	rc = fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
+	rc = ax_cli_finish_stdout("sweep");
+	if (!valid)
+		rc = AX_EXIT_ERROR;
 free_sweep:
 	ax_sweep_recs_free(&rs);
 	ax_sweep_free(sw);
@@ -353,33 +403,38 @@ int ax_cmd_merge(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "no-plot", no_argument, NULL, 'P' },
+		{ "partial", no_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool plot = true, quiet = false;
+	bool plot = true, quiet = false, partial = false;
 	int opt;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'P': plot = false; break;
+		case 'p': partial = true; break;
 		case 'q': quiet = true; break;
 		case 'h': merge_help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("merge", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("merge", "unknown option '%s'", ax_cli_unknown_opt(argv));
+		default: return ax_cli_bad_option("merge", argv, longopts);
 		}
 	}
 	if (argc - optind < 2)
 		return ax_cli_usage_error("merge", "give OUTDIR and at least one SHARD_DIR");
 	const char *outdir = argv[optind];
+	for (int i = optind; i < argc; i++)
+		if (!*argv[i])
+			return ax_cli_usage_error("merge", "an empty directory name");
 	struct ax_sweep_meta meta;
 	struct ax_sweep_recs rs = { 0 };
 	struct ax_diag d = { 0 };
 	int64_t lines = 0;
 	int n = argc - optind - 1;
 	if (ax_sweep_merge_dirs(outdir, (const char *const *)(argv + optind + 1), n,
-				&meta, &rs, &lines, &d)) {
+				partial, &meta, &rs, &lines, &d)) {
 		ax_cli_print_diag(&d);
 		return AX_EXIT_ERROR;
 	}
@@ -390,7 +445,7 @@ int ax_cmd_merge(int argc, char **argv)
 		goto free_recs;
 	if (!quiet)
 		summary(&meta, &rs, outdir);
-	rc = fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
+	rc = ax_cli_finish_stdout("merge");
 free_recs:
 	ax_sweep_recs_free(&rs);
 	return rc;

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "cpu.h"
+#include "util.h"
 
 static const struct ax_cmd commands[] = {
 	{ "count", ax_cmd_count, "count params, MACs, FLOPs and bytes of model configs" },
@@ -103,6 +104,20 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n_commands; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
+	/* the nearest command within two edits, as a hint */
+	int best = -1, dist = 3;
+	for (int i = 0; i < n_commands; i++) {
+		int e = ax_edit_distance(argv[1], commands[i].name, 2);
+		if (e < dist) {
+			dist = e;
+			best = i;
+		}
+	}
+	if (best >= 0) {
+		fprintf(stderr, "archex: error: unknown command '%s'; did you mean '%s'?\n",
+			argv[1], commands[best].name);
+		return AX_EXIT_USAGE;
+	}
 	fprintf(stderr, "archex: error: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return AX_EXIT_USAGE;

@@ -39,8 +39,9 @@ void ax_plotdata_tradeoff(FILE *f, const struct ax_tradeoff_point *pts, int n)
 	qsort(s, (size_t)n, sizeof *s, by_family_macs);
 	for (int i = 0; i < n; i++) {
 		if (i == 0 || s[i].fam != s[i - 1].fam)
-			fprintf(f, "%s%s,value,config\n", i ? "\n\n" : "", s[i].p->family);
-		fprintf(f, "%.6g,%.6g,%s\n", s[i].p->macs / 1e6, s[i].p->value, s[i].p->config);
+			fprintf(f, "%s%s,value,config,approx\n", i ? "\n\n" : "", s[i].p->family);
+		fprintf(f, "%.6g,%.6g,%s,%d\n", s[i].p->macs / 1e6, s[i].p->value, s[i].p->config,
+			s[i].p->approx);
 	}
 	free(s);
 }

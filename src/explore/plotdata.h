@@ -22,9 +22,11 @@ struct ax_tradeoff_point {
 	const char *config;
 	double macs;             /* archex's count */
 	double value;            /* published accuracy */
+	bool approx;             /* read off a figure (ax_published_approx) */
 };
 
-/* Blocks per family in first-appearance order, each sorted by MACs. */
+/* Blocks per family in first-appearance order, each sorted by MACs;
+ * columns MACs (M), value, config, approx (1 or 0). */
 void ax_plotdata_tradeoff(FILE *f, const struct ax_tradeoff_point *pts, int n);
 
 /* One bar per config: macs_by_kind at (S, T), in M (S = 0 for the

@@ -360,3 +360,8 @@ void ax_published_free(struct ax_published_set *set)
 	set->rec = NULL;
 	set->n = set->cap = 0;
 }
+
+bool ax_published_approx(const struct ax_published *p)
+{
+	return strstr(p->source, "approx.") != NULL;
+}

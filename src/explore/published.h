@@ -35,6 +35,10 @@ struct ax_published {
 	int line;               /* where the record was read, 1-based */
 };
 
+/* Whether a figure is approximate: its source says "approx." (a value
+ * read off a plot, as results/published/README.md asks to mark it). */
+bool ax_published_approx(const struct ax_published *p);
+
 /* A growable array of records; zero-initialise, then load, then free. */
 struct ax_published_set {
 	struct ax_published *rec;   /* (n) */

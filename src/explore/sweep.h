@@ -46,6 +46,7 @@
 #define AX_SWEEP_MAX_GENES 256
 #define AX_SWEEP_MAX_ID_FIELDS 32
 #define AX_SWEEP_MAX_ACCURACY 64
+#define AX_SWEEP_MAX_NAME 64          /* bytes of a sweep name (sweep_load.c says 64) */
 #define AX_SWEEP_MAX_GRID ((int64_t)1 << 32)
 
 enum ax_sweep_strategy {
@@ -97,6 +98,7 @@ struct ax_sweep_axis {
 struct ax_sweep_derived {
 	struct ax_cfg_path path;
 	char text[96];
+	char expr_text[160];      /* the expression as written */
 	struct ax_expr expr;
 	int line, col;
 };
@@ -232,6 +234,15 @@ const struct ax_sweep_constraint *ax_sweep_constraints(const struct ax_sweep *sw
 /* Value of objective o of pt, oriented so that larger is better. */
 double ax_sweep_fitness(const struct ax_sweep_objective *o, const double *metrics);
 
+/* Why points were invalid: a validation message with every number
+ * written as N ("encoder.attention_heads[N] = N does not divide
+ * embed_dim = N"), and how many points it rejected. */
+#define AX_SWEEP_MAX_REASONS 4
+struct ax_sweep_reason {
+	char text[160];
+	int64_t n;
+};
+
 struct ax_sweep_stats {
 	int64_t total;            /* points the strategy made */
 	int64_t in_shard;         /* of those, in this shard */
@@ -239,6 +250,11 @@ struct ax_sweep_stats {
 	int64_t duplicate;        /* same id as an earlier point */
 	int64_t emitted;          /* passed to the callback */
 	int64_t feasible;         /* of those, meeting every constraint */
+	/* per family, of the points in this shard: */
+	int64_t fam_in_shard[AX_SWEEP_MAX_FAMILIES];
+	int64_t fam_valid[AX_SWEEP_MAX_FAMILIES];     /* emitted or duplicate */
+	struct ax_sweep_reason reason[AX_SWEEP_MAX_FAMILIES][AX_SWEEP_MAX_REASONS];
+	int64_t fam_other_invalid[AX_SWEEP_MAX_FAMILIES];   /* reasons beyond those */
 };
 
 /* Called once per valid, first-seen point of the shard, in index order. */

@@ -7,6 +7,7 @@
 #include "sweep.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "published.h"
@@ -380,6 +382,10 @@ static enum ax_status compile(struct loader *L, yaml_node_t *n, struct ax_expr *
 	const char *s = scalar(n);
 	if (!s)
 		return err_at(L, n, 0, "%s must be an expression, not %s", what, type_name(n));
+	/* the text is kept (constraints, sweep identity) in 160 bytes */
+	if (strlen(s) >= sizeof ((struct ax_sweep_constraint *)0)->text)
+		return err_at(L, n, 0, "%s over %zu characters", what,
+			      sizeof ((struct ax_sweep_constraint *)0)->text - 1);
 	struct resolve_ctx rc = { .metrics = metrics, .sw = L->sw };
 	char msg[256];
 	int col;
@@ -490,6 +496,7 @@ static enum ax_status parse_family(struct loader *L, yaml_node_t *n)
 				return s;
 			if (dv->expr.is_cond)
 				return err_at(L, node(L, p->value), 0, "a derived field is a value, not a comparison");
+			snprintf(dv->expr_text, sizeof dv->expr_text, "%s", scalar(node(L, p->value)));
 		}
 	}
 	yaml_node_t *cons = lookup(L, n, "constraints");
@@ -694,6 +701,25 @@ static enum ax_status parse_accuracy(struct loader *L, yaml_node_t *n)
 	return s;
 }
 
+/* Why s is not a safe sweep name, or NULL. With no --out a sweep writes
+ * into results/sweeps/NAME, so a name is one plain file name. */
+static const char *name_problem(const char *s)
+{
+	if (!*s)
+		return "is empty";
+	if (strlen(s) > AX_SWEEP_MAX_NAME)
+		return "is over 64 characters";
+	if (*s == '.')
+		return "starts with '.'";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '/' || *p == '\\')
+			return "holds a '/' or '\\'";
+		if (*p < 0x20 || *p == 0x7f)
+			return "holds a control character";
+	}
+	return NULL;
+}
+
 /* name, convention, mode, src_len, tgt_len and device of the root. */
 static enum ax_status parse_settings(struct loader *L, yaml_node_t *root)
 {
@@ -703,7 +729,15 @@ static enum ax_status parse_settings(struct loader *L, yaml_node_t *root)
 	if ((v = lookup(L, root, "name"))) {
 		if (!scalar(v))
 			return err_at(L, v, 0, "name must be a scalar");
+		const char *why = name_problem(scalar(v));
+		if (why)
+			return err_at(L, v, 0, "the sweep name %s; it names the output directory "
+				      "results/sweeps/NAME, so it is one file name such as 'budget-100m'",
+				      why);
 		snprintf(sw->name, sizeof sw->name, "%s", scalar(v));
+	} else if (name_problem(sw->name)) {
+		return err_at(L, root, 0, "no name: key, and the file name gives the sweep name "
+			      "'%s', which %s; add a name: key", sw->name, name_problem(sw->name));
 	}
 	if ((v = lookup(L, root, "convention"))) {
 		int k = scalar(v) ? -1 : -2;
@@ -944,14 +978,21 @@ enum ax_status ax_sweep_load_string(struct ax_sweep *sw, const char *text,
 
 enum ax_status ax_sweep_load(struct ax_sweep *sw, const char *path, struct ax_diag *d)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return ax_diag_set(d, AX_ERR_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+	/* O_NONBLOCK: opening a FIFO with no writer must not hang */
+	int fd = open(path, O_RDONLY | O_NONBLOCK);
+	FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+	if (!f) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return ax_diag_set(d, AX_ERR_IO, path, 0, 0, "cannot open: %s", strerror(e));
+	}
 	struct stat sb;
-	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+	if (fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode)) {
 		fclose(f);
-		return ax_diag_set(d, AX_ERR_IO, path, 0, 0,
-				   "cannot read: Is a directory (expected a sweep file)");
+		return ax_diag_set(d, AX_ERR_IO, path, 0, 0, S_ISDIR(sb.st_mode) ?
+				   "cannot read: Is a directory (expected a sweep file)" :
+				   "not a regular file (a FIFO or device); expected a sweep file");
 	}
 	char *buf = NULL;
 	size_t len = 0, cap = 0;

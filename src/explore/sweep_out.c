@@ -21,9 +21,14 @@
 
 /* --- meta ------------------------------------------------------------ */
 
-void ax_sweep_meta_from(struct ax_sweep_meta *m, const struct ax_sweep *sw)
+void ax_sweep_meta_from(struct ax_sweep_meta *m, const struct ax_sweep *sw,
+			const struct ax_sweep_ident *id)
 {
 	memset(m, 0, sizeof *m);
+	if (id)
+		snprintf(m->identity, sizeof m->identity, "%016" PRIx64, ax_sweep_ident_hash(id));
+	m->ident = id;
+	m->shard_n = 1;
 	snprintf(m->name, sizeof m->name, "%s", sw->name);
 	snprintf(m->convention, sizeof m->convention, "%s", ax_convention_names[sw->convention]);
 	snprintf(m->mode, sizeof m->mode, "%s", ax_mode_names[sw->mode]);
@@ -92,13 +97,30 @@ void ax_sweep_meta_write(FILE *f, const struct ax_sweep_meta *m)
 	for (int i = 0; i < m->n_budgets; i++)
 		ax_json_double(&j, m->budget[i]);
 	ax_json_end_array(&j);
+	if (m->identity[0]) {
+		ax_json_key(&j, "identity");
+		ax_json_string(&j, m->identity);
+		if (m->shard_n > 0)
+			snprintf(buf, sizeof buf, "%d/%d", m->shard_k, m->shard_n);
+		else
+			snprintf(buf, sizeof buf, "partial");
+		ax_json_key(&j, "shard");
+		ax_json_string(&j, buf);
+		ax_json_key(&j, "complete");
+		ax_json_bool(&j, m->complete);
+	}
+	if (m->ident) {
+		ax_json_key(&j, "resolved");
+		ax_sweep_ident_write(&j, m->ident);
+	}
 	ax_json_end_object(&j);
 	fputc('\n', f);
 }
 
 bool ax_sweep_meta_equal(const struct ax_sweep_meta *a, const struct ax_sweep_meta *b)
 {
-	if (strcmp(a->name, b->name) || strcmp(a->convention, b->convention) ||
+	if (strcmp(a->identity, b->identity) ||
+	    strcmp(a->name, b->name) || strcmp(a->convention, b->convention) ||
 	    strcmp(a->mode, b->mode) || a->src_len != b->src_len ||
 	    a->tgt_len != b->tgt_len || a->n_points != b->n_points ||
 	    a->n_families != b->n_families || a->n_objectives != b->n_objectives ||
@@ -183,6 +205,53 @@ static bool meta_lists(struct ax_sweep_meta *m, const json_t *root)
 	return true;
 }
 
+/* "shard": "K/N" with 0 <= K < N, or "partial" (shard_n 0). */
+static bool parse_shard(struct ax_sweep_meta *m, const char *s)
+{
+	char *end;
+	if (!strcmp(s, "partial")) {
+		m->shard_k = m->shard_n = 0;
+		return true;
+	}
+	if (*s < '0' || *s > '9')
+		return false;
+	long k = strtol(s, &end, 10);
+	if (*end != '/' || end[1] < '0' || end[1] > '9')
+		return false;
+	long n = strtol(end + 1, &end, 10);
+	if (*end || n < 1 || n > (1 << 20) || k >= n)
+		return false;
+	m->shard_k = (int)k;
+	m->shard_n = (int)n;
+	return true;
+}
+
+/* identity, shard, complete and the resolved parts, whose hash must be
+ * the identity (all absent in a sweep.json of an older archex). */
+static bool meta_identity(struct ax_sweep_meta *m, const json_t *root)
+{
+	const json_t *v;
+	char s[32];
+	v = json_object_get(root, "identity");
+	if (!v)
+		return true;
+	if (!ax_json_get_str(v, m->identity, sizeof m->identity) ||
+	    strlen(m->identity) != 16 ||
+	    strspn(m->identity, "0123456789abcdef") != 16 ||
+	    !ax_json_get_str(json_object_get(root, "shard"), s, sizeof s) ||
+	    !parse_shard(m, s) ||
+	    !json_is_boolean(v = json_object_get(root, "complete")))
+		return false;
+	m->complete = json_is_true(v);
+	struct ax_sweep_ident id;
+	if (!ax_sweep_ident_parse(&id, json_object_get(root, "resolved")))
+		return false;
+	char h[17];
+	snprintf(h, sizeof h, "%016" PRIx64, ax_sweep_ident_hash(&id));
+	ax_sweep_ident_free(&id);
+	return !strcmp(h, m->identity);
+}
+
 /* The members of sweep.json; absent ones keep their defaults, unknown
  * ones are ignored, a known one of the wrong type fails. */
 static bool meta_members(struct ax_sweep_meta *m, const json_t *root)
@@ -209,6 +278,8 @@ static bool meta_members(struct ax_sweep_meta *m, const json_t *root)
 				     (int64_t *)((char *)m + ints[i].off)))
 			return false;
 	if ((v = json_object_get(root, "best")) && !get_objective(v, &m->best))
+		return false;
+	if (!meta_identity(m, root))
 		return false;
 	if ((v = json_object_get(root, "budget_metric")) &&
 	    (!ax_json_get_str(v, s, sizeof s) ||
@@ -280,6 +351,25 @@ enum ax_status ax_sweep_meta_read(struct ax_sweep_meta *m, const char *path,
 	if (!ok)
 		return ax_diag_set(d, AX_ERR_FORMAT, path, 1, col,
 				   "not an archex sweep.json");
+	return AX_OK;
+}
+
+enum ax_status ax_sweep_ident_read(struct ax_sweep_ident *id, const char *path,
+				   struct ax_diag *d)
+{
+	size_t len;
+	memset(id, 0, sizeof *id);
+	char *buf = slurp_from(path, 0, &len, d);
+	if (!buf)
+		return d ? d->status : AX_ERR_IO;
+	int col = 1;
+	json_t *root = ax_json_parse(buf, len, &col);
+	bool ok = root && ax_sweep_ident_parse(id, json_object_get(root, "resolved"));
+	json_decref(root);
+	free(buf);
+	if (!ok)
+		return ax_diag_set(d, AX_ERR_FORMAT, path, 1, col,
+				   "no resolved sweep in this sweep.json");
 	return AX_OK;
 }
 

@@ -23,8 +23,42 @@
 #include "atomic_io.h"
 #include "sweep.h"
 
-/* What the tables need from the sweep file; sweep.json holds it. */
+/* A sweep's identity (sweep_ident.c): the resolved sweep as named parts
+ * in a fixed order, each with a canonical text ("constraint 2" =
+ * "macs <= 70e6", "family lite axis embed_dim" = "128, 144, ..."), and
+ * the FNV-1a hash of them. sweep.json records both; two sweeps with the
+ * same hash make the same points and tables. */
+#define AX_SWEEP_MAX_IDENT_PARTS 4096
+struct ax_sweep_ident {
+	int n, cap;
+	char **key, **val;
+};
+enum ax_status ax_sweep_ident_from(struct ax_sweep_ident *id, const struct ax_sweep *sw,
+				   struct ax_diag *d);
+uint64_t ax_sweep_ident_hash(const struct ax_sweep_ident *id);
+void ax_sweep_ident_free(struct ax_sweep_ident *id);
+/* [[key, value], ...] */
+struct ax_json;
+struct json_t;
+void ax_sweep_ident_write(struct ax_json *j, const struct ax_sweep_ident *id);
+bool ax_sweep_ident_parse(struct ax_sweep_ident *id, const struct json_t *a);
+/* The "resolved" parts of a sweep.json (none: AX_ERR_FORMAT). */
+enum ax_status ax_sweep_ident_read(struct ax_sweep_ident *id, const char *path,
+				   struct ax_diag *d);
+/* What differs first between a (called a_name) and b, as
+ * "constraint 2 differs: 'macs <= 70e6' in A vs 'macs <= 100e6' in B". */
+void ax_sweep_ident_diff(const struct ax_sweep_ident *a, const char *a_name,
+			 const struct ax_sweep_ident *b, const char *b_name,
+			 char *msg, size_t size);
+
+/* What the tables need from the sweep file; sweep.json holds it, with
+ * the sweep's identity and which part of it the directory holds. */
 struct ax_sweep_meta {
+	char identity[17];          /* hex hash of the parts; "" if absent */
+	int shard_k, shard_n;       /* shard K/N; shard_n 0: a partial merge */
+	bool complete;              /* every point of the shard is in */
+	const struct ax_sweep_ident *ident;   /* written as "resolved" when
+						 non-NULL (not owned) */
 	char name[128];
 	char convention[16];
 	char mode[16];
@@ -41,7 +75,10 @@ struct ax_sweep_meta {
 	double budget[AX_SWEEP_MAX_BUDGETS];
 };
 
-void ax_sweep_meta_from(struct ax_sweep_meta *m, const struct ax_sweep *sw);
+/* The meta of sw; identity and ident from id (may be NULL: no
+ * identity), shard 0/1, not complete. */
+void ax_sweep_meta_from(struct ax_sweep_meta *m, const struct ax_sweep *sw,
+			const struct ax_sweep_ident *id);
 /* One line of JSON and a newline. */
 void ax_sweep_meta_write(FILE *f, const struct ax_sweep_meta *m);
 enum ax_status ax_sweep_meta_read(struct ax_sweep_meta *m, const char *path,
@@ -131,6 +168,12 @@ void ax_sweep_write_pareto(FILE *f, const struct ax_sweep_meta *m,
  * nonembedding_params; found=0 rows have empty point fields. */
 void ax_sweep_write_best(FILE *f, const struct ax_sweep_meta *m,
 			 const struct ax_sweep_recs *rs);
+/* points.csv (sweep_csv.c): one flat row per record: index,id,family,
+ * name,feasible,convention,mode,src_len,tgt_len, then config.PATH per
+ * config field, one column per metric and constraint:TEXT (1/0) per
+ * constraint, the union over the records. False when out of memory. */
+bool ax_sweep_write_points_csv(FILE *f, const struct ax_sweep_meta *m,
+			       const struct ax_sweep_recs *rs);
 /* Index into rs of the best record of family fam under budget b, or -1. */
 int64_t ax_sweep_best(const struct ax_sweep_meta *m,
 		      const struct ax_sweep_recs *rs, int fam, double budget);
@@ -188,9 +231,13 @@ enum ax_status ax_sweep_run_dir(const struct ax_sweep *sw, const char *dir,
 
 /* Joins shard directories into outdir: points.jsonl deduplicated by id in
  * index order, sweep.json and the tables. Every shard's sweep.json must
- * equal the first's. *lines_read gets the lines read (may be NULL). */
+ * record the first's sweep (identity, name, families); unless partial,
+ * the shards must be one complete set (all of 0..N-1 of one N, each
+ * finished), and the result is the unsharded sweep (shard 0/1). outdir
+ * must not be a shard directory. *lines_read gets the lines read (may be
+ * NULL). */
 enum ax_status ax_sweep_merge_dirs(const char *outdir, const char *const *dirs,
-				   int n, struct ax_sweep_meta *meta,
+				   int n, bool partial, struct ax_sweep_meta *meta,
 				   struct ax_sweep_recs *rs, int64_t *lines_read,
 				   struct ax_diag *d);
 

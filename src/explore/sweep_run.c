@@ -56,6 +56,7 @@ static int idset_add(struct idset *s, uint64_t id)
 struct slot {
 	struct ax_sweep_point pt;
 	enum ax_status status;
+	char reason[160];         /* why the point is invalid */
 };
 
 struct batch {
@@ -84,6 +85,7 @@ static void eval_slot(const struct ax_sweep *sw, struct ax_sweep_ws *ws,
 	s->status = ax_sweep_resolve(sw, family, genes, &s->pt, &d);
 	if (s->status == AX_OK)
 		s->status = ax_sweep_measure(sw, ws, &s->pt, &d);
+	snprintf(s->reason, sizeof s->reason, "%.159s", s->status ? d.msg : "");
 }
 
 static void *work(void *arg)
@@ -103,13 +105,43 @@ static int family_of(const struct ax_sweep *sw, int64_t index)
 	return f;
 }
 
-static enum ax_status emit(const struct ax_sweep *sw, struct idset *ids,
+/* Tallies why a point of family f was invalid: its message with every
+ * run of digits as N, among the family's first AX_SWEEP_MAX_REASONS. */
+static void tally_reason(struct ax_sweep_stats *st, int f, const char *msg)
+{
+	char key[160];
+	size_t k = 0;
+	for (const char *p = msg; *p && k + 2 < sizeof key; p++) {
+		if (*p >= '0' && *p <= '9') {
+			while (p[1] >= '0' && p[1] <= '9')
+				p++;
+			key[k++] = 'N';
+		} else {
+			key[k++] = *p;
+		}
+	}
+	key[k] = '\0';
+	for (int i = 0; i < AX_SWEEP_MAX_REASONS; i++) {
+		struct ax_sweep_reason *r = &st->reason[f][i];
+		if (!r->n)
+			snprintf(r->text, sizeof r->text, "%s", key);
+		if (!strcmp(r->text, key)) {
+			r->n++;
+			return;
+		}
+	}
+	st->fam_other_invalid[f]++;
+}
+
+static enum ax_status emit(const struct ax_sweep *sw, struct idset *ids, int family,
 			   const struct ax_sweep_point *pt, enum ax_status status,
-			   ax_sweep_point_fn fn, void *ctx,
+			   const char *reason, ax_sweep_point_fn fn, void *ctx,
 			   struct ax_sweep_stats *st, struct ax_diag *d)
 {
+	st->fam_in_shard[family]++;
 	if (status == AX_ERR_INPUT) {
 		st->invalid++;
+		tally_reason(st, family, reason);
 		return AX_OK;
 	}
 	if (status != AX_OK)
@@ -118,6 +150,7 @@ static enum ax_status emit(const struct ax_sweep *sw, struct idset *ids,
 	int added = idset_add(ids, pt->id);
 	if (added < 0)
 		return ax_diag_set(d, AX_ERR_NOMEM, sw->path, 0, 0, "out of memory");
+	st->fam_valid[family]++;
 	if (!added) {
 		st->duplicate++;
 		return AX_OK;
@@ -178,7 +211,8 @@ static enum ax_status run_indexed(const struct ax_sweep *sw,
 				pthread_join(th[k], NULL);
 		}
 		for (int64_t i = 0; i < b.n && status == AX_OK; i++) {
-			status = emit(sw, ids, &b.slots[i].pt, b.slots[i].status, fn, ctx, st, d);
+			status = emit(sw, ids, b.family[i], &b.slots[i].pt, b.slots[i].status,
+				      b.slots[i].reason, fn, ctx, st, d);
 			if (o->limit && st->emitted >= o->limit)
 				goto free_workers;
 		}
@@ -264,7 +298,7 @@ static enum ax_status run_evolution(const struct ax_sweep *sw,
 				if (index % o->shard_n == o->shard_k) {
 					st->in_shard++;
 					memcpy(pt->genes, m->genes, sizeof m->genes);
-					status = emit(sw, ids, pt, ps, fn, ctx, st, d);
+					status = emit(sw, ids, f, pt, ps, pd.msg, fn, ctx, st, d);
 					if (o->limit && st->emitted >= o->limit)
 						goto done;
 				}
