@@ -43,8 +43,7 @@ int ax_cmd_bleu(int argc, char **argv)
 		case 'r': ref = optarg; break;
 		case 'h': help(stdout); return AX_EXIT_OK;
 		default:
-			return ax_cli_usage_error("bleu", "unknown option '%s'",
-						  ax_cli_unknown_opt(argv));
+			return ax_cli_bad_option("bleu", argv, longopts);
 		}
 	}
 	if (!ref)

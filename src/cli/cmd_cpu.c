@@ -97,7 +97,7 @@ int ax_cmd_cpu(int argc, char **argv)
 		case 'c': coretype = true; break;
 		case 'h': help_cpu(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("cpu", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("cpu", "unknown option '%s'", ax_cli_unknown_opt(argv));
+		default: return ax_cli_bad_option("cpu", argv, longopts);
 		}
 	}
 	if (argc != optind)

@@ -99,8 +99,7 @@ int ax_cmd_data(int argc, char **argv)
 		case 'w': wndir = optarg; break;
 		case 'h': help(stdout); return AX_EXIT_OK;
 		default:
-			return ax_cli_usage_error("data", "unknown option '%s'",
-						  ax_cli_unknown_opt(argv));
+			return ax_cli_bad_option("data", argv, longopts);
 		}
 	}
 	if (optind != argc - 1)

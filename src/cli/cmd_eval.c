@@ -165,7 +165,7 @@ static int parse(int argc, char **argv, struct eval_cli *c)
 			break;
 		case 'h': help(stdout); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("eval", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("eval", "unknown option '%s'", ax_cli_unknown_opt(argv));
+		default: return ax_cli_bad_option("eval", argv, longopts);
 		}
 	}
 	if (argc - optind != 1)

@@ -113,7 +113,7 @@ int ax_cmd_import(int argc, char **argv)
 		case 'v': vocab = optarg; break;
 		case 'h': help_import(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("import", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("import", "unknown option '%s'", ax_cli_unknown_opt(argv));
+		default: return ax_cli_bad_option("import", argv, longopts);
 		}
 	}
 	if (argc - optind != 2)

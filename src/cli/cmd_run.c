@@ -824,7 +824,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 		case 'P': o->profile = true; break;
 		case 'h': help_run(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("run", "unknown option '%s'", ax_cli_unknown_opt(argv));
+		default: return ax_cli_bad_option("run", argv, longopts);
 		}
 	}
 	if (argc - optind != 1)
@@ -966,7 +966,7 @@ int ax_cmd_init(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'h': help_init(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("init", "option '%s' needs a value", argv[optind - 1]);
-		default: return ax_cli_usage_error("init", "unknown option '%s'", ax_cli_unknown_opt(argv));
+		default: return ax_cli_bad_option("init", argv, longopts);
 		}
 	}
 	if (argc - optind != 1 || !out)
