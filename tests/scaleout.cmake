@@ -12,3 +12,7 @@ add_test(NAME scaleout_same_moment
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/scaleout/same_moment.sh
                  $<TARGET_FILE:archex> ${CMAKE_SOURCE_DIR})
 set_tests_properties(scaleout_same_moment PROPERTIES TIMEOUT 120)
+add_test(NAME scaleout_slurm
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/scaleout/slurm.sh
+                 $<TARGET_FILE:archex> ${CMAKE_SOURCE_DIR})
+set_tests_properties(scaleout_slurm PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 240)
