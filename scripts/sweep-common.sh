@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # sweep-common.sh - what scripts/sweep-parallel.sh and scripts/sweep-slurm.sh
 # share: errors, number checks, absolute paths, and the check of a sweep
 # file before any shard is started or queued. Sourced, not run.

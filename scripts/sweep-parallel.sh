@@ -4,7 +4,7 @@
 # shard runs with --resume, so running the same command again after an
 # interruption continues where each shard stopped. docs/scale-out.md.
 set -euo pipefail
-prog=sweep-parallel.sh
+prog='sweep-parallel.sh'
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/sweep-common.sh"
 
@@ -44,9 +44,9 @@ failed shards are named), 2 usage error.
 EOF
 }
 
-shards=4 jobs= out= work= ssh= archex= plot=()
+shards=4 jobs='' out='' work='' ssh='' archex='' plot=()
 logins=() extra=()
-sweep=
+sweep=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	-h | --help) usage; exit 0 ;;
@@ -85,7 +85,7 @@ work=$(abspath "${work:-$out.shards}")
 [ "$work" != "$out" ] || usage_error "--work and --out must differ"
 mkdir -p "$work" || die "$work: cannot create it"
 
-par=(parallel --will-cite --halt soon,fail=1 --joblog "$work/parallel.log"
+par=(parallel --will-cite --halt 'soon,fail=1' --joblog "$work/parallel.log"
      --line-buffer --tagstring "shard {}/$shards" -j "${jobs:-$shards}")
 [ ${#logins[@]} -eq 0 ] || par+=("${logins[@]}")
 [ -z "$ssh" ] || par+=(--ssh "$ssh")

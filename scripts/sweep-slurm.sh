@@ -5,7 +5,7 @@
 # (afterok). The sweep file is checked before anything is queued.
 # docs/scale-out.md.
 set -euo pipefail
-prog=sweep-slurm.sh
+prog='sweep-slurm.sh'
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/sweep-common.sh"
 
@@ -54,9 +54,9 @@ submission or (with --wait) a failed task or merge, 2 usage error.
 EOF
 }
 
-shards=4 out= work= archex= partition= time_limit= cpus=1 max_running=
+shards=4 out='' work='' archex='' partition='' time_limit='' cpus=1 max_running=''
 wait=0 submit=1 plot=() sbopts=() extra=()
-sweep=
+sweep=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	-h | --help) usage; exit 0 ;;
@@ -165,7 +165,7 @@ echo "$prog: array job $jobid ($shards tasks, logs in $work/logs), merge job $me
 
 # Wait for the merge job to leave the queue (sacct needs accounting,
 # which a cluster may lack; scontrol knows a finished job for MinJobAge).
-state= unknown=0
+state='' unknown=0
 while :; do
 	state=$(scontrol -o show job "$mergeid" 2>/dev/null |
 		sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p') || true

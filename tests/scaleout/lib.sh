@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh - what the scale-out tests share: failing, a private temporary
 # directory removed on exit, and the comparison of a merged sweep with the
 # unsharded run. Sourced by tests/scaleout/*.sh.
