@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-ax_deps "${AX_BUILD_DEPS[@]}" gnuplot-nox clang libclang-rt-14-dev python3-torch python3-numpy python3-yaml bible-kjv bible-kjv-text sword-text-sparv diatheke sentencepiece wordnet-base python3-nltk
+ax_deps "${AX_BUILD_DEPS[@]}" gnuplot-nox clang libclang-rt-14-dev python3-torch python3-numpy python3-yaml bible-kjv bible-kjv-text sword-text-sparv diatheke sentencepiece wordnet-base python3-nltk parallel slurm-wlm munge
 jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$jobs"
