@@ -48,25 +48,16 @@ default_archex() {
 }
 
 # check_sweep ARCHEX SWEEP: loads and validates SWEEP (the file, its base
-# configs, axes, derived fields, constraints) with ARCHEX before anything
-# starts, and prints the sweep's name (empty if it needs JSON escapes).
-# It runs the last of 2^20 shards into a temporary directory: a shard
-# that holds no point of a sweep under 2^20 points, so nothing is
-# evaluated, only checked.
+# configs, axes, derived fields, constraints) with `archex sweep --check`,
+# which writes nothing, before anything starts or is queued; prints the
+# sweep's name (empty if it needs JSON escapes).
 check_sweep() {
-	local archex=$1 sweep=$2 tmp name
+	local archex=$1 sweep=$2 out
 	[ -e "$sweep" ] || die "$sweep: no such sweep file"
 	[ -f "$sweep" ] || die "$sweep: not a regular file"
 	[ -r "$sweep" ] || die "$sweep: cannot read it"
 	[ -x "$archex" ] || die "$archex: no archex binary there (build it with cmake, or pass --archex PATH)"
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/archex-check.XXXXXX") || die "cannot make a temporary directory"
-	if ! "$archex" sweep "$sweep" --shard 1048575/1048576 --out "$tmp/out" \
-		--no-plot --quiet --allow-empty 2>"$tmp/err"; then
-		grep -v '^archex sweep: .* points (' "$tmp/err" >&2 || true
-		rm -rf "$tmp"
+	out=$("$archex" sweep --check "$sweep") ||
 		die "$sweep: the sweep file does not load; nothing was started"
-	fi
-	name=$(sed -n 's/^{"name":"\([^"\\]*\)".*/\1/p' "$tmp/out/sweep.json")
-	rm -rf "$tmp"
-	printf '%s\n' "$name"
+	printf '%s\n' "$out" | sed -n 's/^{"name":"\([^"\\]*\)".*/\1/p'
 }

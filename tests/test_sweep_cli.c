@@ -140,6 +140,28 @@ static void test_usage_and_errors(void **state)
 		fprintf(stderr, "stderr was: %s", err);
 	free(err);
 	assert_true(found);
+	/* --check: the same error, nothing written */
+	assert_int_equal(sh("cd %s && %s sweep --check bad2.yaml 2>/dev/null", dir, AX_CLI), 1);
+}
+
+/* --check loads and validates, prints one JSON line and writes nothing. */
+static void test_check(void **state)
+{
+	(void)state;
+	char out[700];
+	write_sweep("check.yaml", small);
+	snprintf(out, sizeof out, "%s/check.json", dir);
+	assert_int_equal(sh("cd %s && %s sweep --check check.yaml >%s", dir, AX_CLI, out), 0);
+	size_t len;
+	char *j = slurp(out, &len);
+	/* 3 x 6 x 2 transformer points, 3 x 3 x 2 lite points */
+	const char *want = "{\"name\":\"small\",\"strategy\":\"grid\",\"points\":54,"
+			   "\"families\":[{\"label\":\"transformer\",\"points\":36},"
+			   "{\"label\":\"lite\",\"points\":18}]}\n";
+	if (strcmp(j, want))
+		fail_msg("--check printed %s", j);
+	free(j);
+	assert_int_equal(size_of("results"), -1);   /* no default output dir */
 }
 
 static void test_resume_and_merge(void **state)
@@ -436,6 +458,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_usage_and_errors),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_resume_and_merge),
 		cmocka_unit_test(test_sweep_identity),
 		cmocka_unit_test(test_accuracy_join),

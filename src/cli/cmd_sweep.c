@@ -17,6 +17,7 @@
 
 #include "atomic_io.h"
 #include "cli.h"
+#include "json.h"
 #include "plot.h"
 #include "sweep.h"
 #include "sweep_out.h"
@@ -57,6 +58,10 @@ static void sweep_help(void)
 "                 such a family, with the count of each reason its points\n"
 "                 were invalid, is an error: exit 1)\n"
 "  --quiet        no summary on stdout\n"
+"  --check        load and validate SWEEP.yaml (its base configs, axes,\n"
+"                 derived fields, constraints), print its name, strategy\n"
+"                 and point counts as one JSON line, and write nothing\n"
+"                 (for job scripts that must fail before they queue work)\n"
 "  -h, --help     this text\n"
 "\n"
 "A progress bar with rate and ETA goes to stderr when it is a terminal.\n"
@@ -234,7 +239,7 @@ static void on_progress(void *ctx, const struct ax_sweep *sw,
 struct sweep_args {
 	const char *out;                /* --out, or NULL for the default */
 	struct ax_sweep_dir_opts o;
-	bool plot, quiet, allow_empty;
+	bool plot, quiet, allow_empty, check;
 };
 
 /* Parses argv into a; returns -1 to go on, or the exit code (--help,
@@ -250,6 +255,7 @@ static int sweep_options(int argc, char **argv, struct sweep_args *a)
 		{ "no-plot", no_argument, NULL, 'P' },
 		{ "allow-empty", no_argument, NULL, 'E' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "check", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -280,6 +286,7 @@ static int sweep_options(int argc, char **argv, struct sweep_args *a)
 			break;
 		case 'P': a->plot = false; break;
 		case 'E': a->allow_empty = true; break;
+		case 'c': a->check = true; break;
 		case 'q': a->quiet = true; break;
 		case 'h': sweep_help(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("sweep", "option '%s' needs a value", argv[optind - 1]);
@@ -324,6 +331,39 @@ static bool families_valid(const struct ax_sweep *sw, const struct ax_sweep_dir_
 	return ok || allow_empty;
 }
 
+/* --check: the loaded sweep as one JSON line on stdout. */
+static int print_check(const struct ax_sweep *sw)
+{
+	struct ax_json j;
+	struct ax_diag d = { 0 };
+	ax_json_init(&j, stdout, AX_JSON_COMPACT);
+	ax_json_begin_object(&j);
+	ax_json_key(&j, "name");
+	ax_json_string(&j, sw->name);
+	ax_json_key(&j, "strategy");
+	ax_json_string(&j, ax_sweep_strategy_names[sw->strategy]);
+	ax_json_key(&j, "points");
+	ax_json_int(&j, sw->n_points);
+	ax_json_key(&j, "families");
+	ax_json_begin_array(&j);
+	for (int f = 0; f < sw->n_families; f++) {
+		ax_json_begin_object(&j);
+		ax_json_key(&j, "label");
+		ax_json_string(&j, sw->family[f].label);
+		ax_json_key(&j, "points");
+		ax_json_int(&j, sw->family[f].n_points);
+		ax_json_end_object(&j);
+	}
+	ax_json_end_array(&j);
+	ax_json_end_object(&j);
+	if (ax_json_finish(&j, &d) != AX_OK) {
+		ax_cli_print_diag(&d);
+		return AX_EXIT_ERROR;
+	}
+	putchar('\n');
+	return ax_cli_finish_stdout("sweep");
+}
+
 /* The counters of a finished run, on stderr. */
 static void report(const struct ax_sweep *sw, const struct ax_sweep_dir_opts *o,
 		   const struct ax_sweep_dir_stats *st, const char *dir)
@@ -362,6 +402,10 @@ int ax_cmd_sweep(int argc, char **argv)
 	if (ax_sweep_load(sw, argv[optind], &d)) {
 		ax_cli_print_diag(&d);
 		goto free_sw;
+	}
+	if (args.check) {
+		rc = print_check(sw);
+		goto free_sweep;
 	}
 	if (args.out)
 		snprintf(dir, sizeof dir, "%s", args.out);
