@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "config_impl.h"
-#include "json.h"
 
 /* Fails at the position recorded for *field (none for validate). */
 enum ax_status ax_check_fail(const struct ax_check *c, const void *field,
@@ -368,11 +367,11 @@ static enum ax_status check_f64(const struct ax_check *c, const double *v,
 		return AX_OK;
 	char vs[32], ls[32], hs[32];
 	if (isfinite(*v))
-		ax_json_format_double(vs, sizeof vs, *v);
+		ax_cfg_num_text(vs, sizeof vs, *v);
 	else
 		snprintf(vs, sizeof vs, "%s", "not finite");
-	ax_json_format_double(ls, sizeof ls, lo);
-	ax_json_format_double(hs, sizeof hs, hi);
+	ax_cfg_num_text(ls, sizeof ls, lo);
+	ax_cfg_num_text(hs, sizeof hs, hi);
 	return ax_check_fail(c, v, *v < lo ? AX_ERR_INPUT : AX_ERR_LIMIT,
 			     "train.%s is %s, must be in %s..%s", key, vs, ls, hs);
 }

@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <yaml.h>
 
@@ -36,6 +38,17 @@ static inline struct pos mark_pos(yaml_mark_t m)
 static inline const char *enum_name(const char *const *names, int n, int v)
 {
 	return v >= 0 && v < n ? names[v] : "?";
+}
+
+/* The shortest %g text of v that reads back as v ("0.0005", "10",
+ * "1e-08"), for messages. */
+static inline void ax_cfg_num_text(char *buf, size_t size, double v)
+{
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
 }
 
 /* ax_diag_set() at a position. */

@@ -18,7 +18,6 @@
 #include <strings.h>
 
 #include "config_impl.h"
-#include "json.h"
 #include "util.h"
 
 #define MAX_FIELDS 16                       /* keys in one mapping's table */
@@ -381,9 +380,9 @@ static enum ax_status parse_float(const struct walk *w, const struct field *f,
 				  path, s);
 	if (!(v >= f->fmin && v <= f->fmax)) {
 		char vs[32], lo[32], hi[32];
-		ax_json_format_double(vs, sizeof vs, v);
-		ax_json_format_double(lo, sizeof lo, f->fmin);
-		ax_json_format_double(hi, sizeof hi, f->fmax);
+		ax_cfg_num_text(vs, sizeof vs, v);
+		ax_cfg_num_text(lo, sizeof lo, f->fmin);
+		ax_cfg_num_text(hi, sizeof hi, f->fmax);
 		return node_error(w, n, v < f->fmin ? AX_ERR_INPUT : AX_ERR_LIMIT,
 				  "%s is %s, must be in %s..%s", path, vs, lo, hi);
 	}
