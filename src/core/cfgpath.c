@@ -295,6 +295,10 @@ bool ax_cfg_value_parse(const struct ax_cfg_field *f, const char *s, int64_t *v)
 /* The shortest %g text that reads back as v: "0.0005", "0", "1e-08". */
 static void num_text(char *buf, size_t size, double v)
 {
+	if (v > -1e15 && v < 1e15 && v == (double)(int64_t)v) {
+		snprintf(buf, size, "%.0f", v);   /* 20, not 2e+01 */
+		return;
+	}
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(buf, size, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)

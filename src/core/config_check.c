@@ -372,7 +372,7 @@ static enum ax_status check_f64(const struct ax_check *c, const double *v,
 		snprintf(vs, sizeof vs, "%s", "not finite");
 	ax_cfg_num_text(ls, sizeof ls, lo);
 	ax_cfg_num_text(hs, sizeof hs, hi);
-	return ax_check_fail(c, v, *v < lo ? AX_ERR_INPUT : AX_ERR_LIMIT,
+	return ax_check_fail(c, v, *v > hi ? AX_ERR_LIMIT : AX_ERR_INPUT,
 			     "train.%s is %s, must be in %s..%s", key, vs, ls, hs);
 }
 

@@ -44,6 +44,10 @@ static inline const char *enum_name(const char *const *names, int n, int v)
  * "1e-08"), for messages. */
 static inline void ax_cfg_num_text(char *buf, size_t size, double v)
 {
+	if (v > -1e15 && v < 1e15 && v == (double)(int64_t)v) {
+		snprintf(buf, size, "%.0f", v);   /* 20, not 2e+01 */
+		return;
+	}
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(buf, size, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
