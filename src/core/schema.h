@@ -61,9 +61,11 @@
  * To add a field: one row in the list of its mapping, plus the code that
  * uses it (a builder in models/, a cross-field check in config_check.c
  * or a family rule in models/rules.c) and its line in docs/config.md's
- * key tables (tests/test_schema.c fails without it). Adding a row changes
- * config hashes and sweep point ids of every config; bump the hash tag in
- * config_out.c if old hashes must not be compared with new ones.
+ * key tables (tests/test_schema.c fails without it). Adding a row of a
+ * model list changes config hashes and sweep point ids of every config
+ * (a TRAIN row: recipe hashes, and the ids of points with a train
+ * section); bump the hash tag in config_out.c if old hashes must not be
+ * compared with new ones.
  *
  * To add a section: one more list with the same columns, as
  * AX_SCHEMA_TRAIN was added: its struct with AX_SCHEMA_DECL below, an
