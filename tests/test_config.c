@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -543,6 +544,125 @@ static void test_json(void **state)
 	}
 	free(cfg);
 	free(back);
+}
+
+/* ---- the train section ------------------------------------------------ */
+
+/* TRANSFORMER with a partial train section (an integer for a float, a
+ * fraction without a leading digit). */
+#define TRAINED                                                           \
+	TRANSFORMER                                                       \
+	"train:\n"                                    /* 14 */            \
+	"  lr: 1e-3\n"                                /* 15 */            \
+	"  warmup: 100\n"                             /* 16 */            \
+	"  dropout: 0\n"                              /* 17 */            \
+	"  adam_eps: .5e-8\n"                         /* 18 */
+
+static void test_train_section(void **state)
+{
+	(void)state;
+	struct ax_config *cfg = calloc(3, sizeof *cfg), *plain = cfg + 1,
+			 *back = cfg + 2;
+	struct ax_diag d;
+	assert_non_null(cfg);
+
+	expect_ok(TRANSFORMER, plain);
+	assert_false(plain->train.enabled);
+	assert_true(plain->train.lr == 0.0);   /* absent: untouched */
+	expect_ok(TRAINED, cfg);
+	const struct ax_train_config *t = &cfg->train;
+	assert_true(t->enabled);
+	assert_true(t->lr == 1e-3);
+	assert_int_equal(t->warmup, 100);
+	assert_true(t->dropout == 0.0);
+	assert_true(t->adam_eps == 0.5e-8);
+	/* the rest are the defaults, those of archex train's flags */
+	assert_true(t->beta1 == 0.9 && t->beta2 == 0.98);
+	assert_true(t->weight_decay == 1e-4 && t->label_smoothing == 0.1);
+	assert_true(t->clip_norm == 0.0 && t->warmup_init_lr == 0.0);
+	assert_int_equal(t->max_tokens, 4096);
+	assert_int_equal(t->seed, 1);
+
+	/* the recipe is not the model; `train: {}` is the default recipe */
+	assert_true(ax_config_hash(cfg) == ax_config_hash(plain));
+	assert_true(ax_config_recipe_hash(cfg) != ax_config_recipe_hash(plain));
+	expect_ok(TRANSFORMER "train: {}\n", back);
+	assert_true(back->train.enabled);
+	assert_true(ax_config_recipe_hash(back) == ax_config_recipe_hash(plain));
+	assert_true(ax_config_hash(back) == ax_config_hash(plain));
+
+	/* JSON: written back when present, shortest round-trip floats, and
+	 * load -> write -> load gives the same config */
+	char *j = json_of(cfg);
+	assert_non_null(strstr(j, ",\"train\":{\"lr\":0.001,\"warmup\":100,"
+			       "\"warmup_init_lr\":0.0,\"beta1\":0.9,\"beta2\":0.98,"
+			       "\"adam_eps\":5e-09,"));
+	assert_non_null(strstr(j, "\"max_tokens\":4096,\"seed\":1}}"));
+	assert_int_equal(ax_config_load_string(j, strlen(j), "t", back, &d), AX_OK);
+	assert_memory_equal(&back->train, &cfg->train, sizeof cfg->train);
+	assert_true(ax_config_recipe_hash(back) == ax_config_recipe_hash(cfg));
+	free(j);
+	j = json_of(plain);
+	assert_null(strstr(j, "train"));
+	free(j);
+
+	/* validate: code-built and changed configs are range-checked too */
+	*back = *cfg;
+	back->train.lr = NAN;
+	assert_int_equal(ax_config_validate(back, &d), AX_ERR_INPUT);
+	assert_non_null(strstr(d.msg, "train.lr is not finite, must be in 0..10"));
+	back->train.lr = 1e-3;
+	back->train.max_tokens = 1;
+	assert_int_equal(ax_config_validate(back, &d), AX_ERR_INPUT);
+	assert_non_null(strstr(d.msg, "train.max_tokens is 1, must be in 2.."));
+	back->train.enabled = false;   /* an absent section is not checked */
+	assert_int_equal(ax_config_validate(back, &d), AX_OK);
+	free(cfg);
+}
+
+/* Float keys: exact line:col, status and message for each error class. */
+static void test_err_float(void **state)
+{
+	(void)state;
+	static const char *const not_number[] = { "abc", "1e", "0x1p-3", "1.2.3",
+						  "1,5", "e5", "--1", "1e+" };
+	for (size_t i = 0; i < sizeof not_number / sizeof not_number[0]; i++) {
+		char repl[64];
+		snprintf(repl, sizeof repl, "  lr: %s", not_number[i]);
+		EXPECT_EDIT(TRAINED, "  lr: 1e-3", repl, 1, AX_ERR_INPUT, 15, 7,
+			    "train.lr: expected a number, got '");
+	}
+	static const char *const nonfinite[] = { ".nan", ".NaN", "nan", ".inf",
+						  "-.inf", "+.Inf", "inf",
+						  "Infinity" };
+	for (size_t i = 0; i < sizeof nonfinite / sizeof nonfinite[0]; i++) {
+		char repl[64];
+		snprintf(repl, sizeof repl, "  dropout: %s", nonfinite[i]);
+		EXPECT_EDIT(TRAINED, "  dropout: 0", repl, 1, AX_ERR_INPUT, 17, 12,
+			    "is not a finite number");
+	}
+	EXPECT_EDIT(TRAINED, "  lr: 1e-3", "  lr: '1e-3'", 1, AX_ERR_INPUT, 15, 7,
+		    "train.lr: expected a number, got the quoted string '1e-3'");
+	EXPECT_EDIT(TRAINED, "  lr: 1e-3", "  lr: [1]", 1, AX_ERR_INPUT, 15, 7,
+		    "train.lr: expected a number, got a sequence");
+	EXPECT_EDIT(TRAINED, "  lr: 1e-3", "  lr: 20", 1, AX_ERR_LIMIT, 15, 7,
+		    "train.lr is 20, must be in 0..10");
+	EXPECT_EDIT(TRAINED, "  lr: 1e-3", "  lr: -0.5", 1, AX_ERR_INPUT, 15, 7,
+		    "train.lr is -0.5, must be in 0..10");
+	EXPECT_EDIT(TRAINED, "  dropout: 0", "  dropout: 0.995", 1, AX_ERR_LIMIT,
+		    17, 12, "train.dropout is 0.995, must be in 0..0.99");
+	EXPECT_EDIT(TRAINED, "  lr: 1e-3", "  lr: 1e999", 1, AX_ERR_LIMIT, 15, 7,
+		    "train.lr: 1e999 is beyond the range of a double");
+	EXPECT_EDIT(TRAINED, "  lr: 1e-3", "  lr:", 1, AX_ERR_INPUT, 15, 3,
+		    "train.lr has no value; expected a number");
+	EXPECT_EDIT(TRAINED, "  warmup: 100", "  warmup: 1.5", 1, AX_ERR_INPUT,
+		    16, 11, "train.warmup: expected an integer, got '1.5'");
+	EXPECT_EDIT(TRAINED, "  warmup: 100", "  warmupp: 100", 1, AX_ERR_INPUT,
+		    16, 3, "unknown key 'train.warmupp'; did you mean 'warmup'?");
+	EXPECT_EDIT(TRAINED, "  dropout: 0", "  lr: 0.1", 1, AX_ERR_INPUT, 17, 3,
+		    "duplicate key 'train.lr' (first given at line 15)");
+	EXPECT_ERROR(TRANSFORMER "train: 5\n", AX_ERR_INPUT, 14, 8,
+		     "train: expected a mapping, got '5'");
 }
 
 /* Every ```yaml block in docs/config.md loads. */
@@ -1126,6 +1246,8 @@ int main(void)
 		cmocka_unit_test(test_language_model_and_evolved),
 		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_train_section),
+		cmocka_unit_test(test_err_float),
 		cmocka_unit_test(test_docs_examples),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_err_syntax),

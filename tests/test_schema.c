@@ -3,8 +3,10 @@
  * generates and documents: every byte of the config structs belongs to a
  * row (or is padding), every row has a doc, a valid range and a tag where
  * a sweep can name it, the sweep path table has one path per row with the
- * row's range, the cache-key words cover every row, and docs/config.md's
- * key tables list every row with its range or values.
+ * row's range, the cache-key words cover every model row, the training
+ * recipe's rows reach its hash and the point id but not the model's
+ * hash, and docs/config.md's key tables list every row with its range or
+ * values (and a train row's default).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@
 #include "cfgpath.h"
 #include "config.h"
 #include "schema.h"
+#include "util.h"
 
 /* Marks [off, off + size) of a struct of `total` bytes as a member's. */
 static void cover(unsigned char *map, size_t total, size_t off, size_t size)
@@ -86,6 +90,12 @@ static void test_rows_cover_structs(void **state)
 	assert_covered(m, sizeof(struct ax_adaptive_config), "ax_adaptive_config");
 
 	memset(m, 0, sizeof m);
+	cover_rows(m, sizeof(struct ax_train_config), AX_SL_TRAIN, AX_SL_TRAIN);
+	cover(m, sizeof(struct ax_train_config),
+	      offsetof(struct ax_train_config, enabled), sizeof(bool));
+	assert_covered(m, sizeof(struct ax_train_config), "ax_train_config");
+
+	memset(m, 0, sizeof m);
 	cover_rows(m, sizeof(struct ax_config), AX_SL_IDENTITY, AX_SL_VOCAB);
 	cover(m, sizeof(struct ax_config), offsetof(struct ax_config, adaptive),
 	      sizeof(struct ax_adaptive_config));
@@ -93,6 +103,8 @@ static void test_rows_cover_structs(void **state)
 	      sizeof(struct ax_stack_config));
 	cover(m, sizeof(struct ax_config), offsetof(struct ax_config, decoder),
 	      sizeof(struct ax_stack_config));
+	cover(m, sizeof(struct ax_config), offsetof(struct ax_config, train),
+	      sizeof(struct ax_train_config));
 	assert_covered(m, sizeof(struct ax_config), "ax_config");
 }
 
@@ -123,12 +135,23 @@ static void test_rows_are_valid(void **state)
 		case AX_SK_I64:
 			assert_true(r->min >= 0);
 			assert_int_equal(r->size, sizeof(int64_t));
+			if (r->list == AX_SL_TRAIN)
+				assert_true(r->def >= r->min && r->def <= r->max);
+			break;
+		case AX_SK_F64:
+			assert_true(isfinite(r->fmin) && isfinite(r->fmax));
+			assert_true(r->fmin <= r->fmax);
+			assert_true(r->fdef >= r->fmin && r->fdef <= r->fmax);
+			assert_int_equal(r->size, sizeof(double));
 			break;
 		default:
 			break;
 		}
+		/* every training key is optional: the section may be partial */
+		if (r->list == AX_SL_TRAIN)
+			assert_true(r->flags & AX_SF_OPTIONAL);
 		/* per-layer rows belong to a group the family table knows */
-		if (r->list >= AX_SL_LAYER)
+		if (r->list >= AX_SL_LAYER && r->list <= AX_SL_CONV)
 			assert_true(r->rule >= AX_RULE_FFN);
 		for (int j = 0; j < i; j++)
 			if (path && ax_schema[j].list != AX_SL_IDENTITY &&
@@ -138,34 +161,48 @@ static void test_rows_are_valid(void **state)
 }
 
 /* One path per row outside IDENTITY and ADAPTIVE (two for CONV rows), in
- * schema order, with the row's type and range (0 allowed for AX_SF_ZERO). */
+ * schema order with the CONV rows again (as `conv.*`) before the TRAIN
+ * rows, with the row's type and range (0 allowed for AX_SF_ZERO). */
 static void test_paths_follow_rows(void **state)
 {
 	(void)state;
 	int k = 0;
-	for (int pass = 0; pass < 2; pass++)
+	for (int pass = 0; pass < 3; pass++)
 		for (int i = 0; i < ax_schema_n; i++) {
 			const struct ax_schema_row *r = &ax_schema[i];
 			bool conv = r->list == AX_SL_CONV;
+			bool train = r->list == AX_SL_TRAIN;
 			if (r->list == AX_SL_IDENTITY || r->list == AX_SL_ADAPTIVE ||
-			    (pass == 1 && !conv))
+			    (pass == 0 && train) || (pass == 1 && !conv) ||
+			    (pass == 2 && !train))
 				continue;
 			assert_true(k < ax_cfg_n_fields);
 			const struct ax_cfg_field *f = &ax_cfg_fields[k++];
 			const char *dot = strrchr(f->name, '.');
 			assert_string_equal(dot ? dot + 1 : f->name, r->key);
 			assert_int_equal(f->offset, r->offset);
-			assert_int_equal(f->max, r->max);
-			assert_int_equal(f->min, (r->flags & AX_SF_ZERO) ? 0 : r->min);
 			assert_string_equal(f->tag, r->tag);
 			if (conv)
 				assert_string_equal(f->map, pass ? "conv" : "conv_branch");
+			if (train) {
+				assert_int_equal(f->level, AX_CFG_TRAIN);
+				assert_true(strncmp(f->name, "train.", 6) == 0);
+			}
+			if (r->kind == AX_SK_F64) {
+				assert_int_equal(f->type, AX_CFG_F64);
+				assert_true(f->fmin == r->fmin && f->fmax == r->fmax);
+				continue;
+			}
+			assert_int_equal(f->max, r->max);
+			assert_int_equal(f->min, (r->flags & AX_SF_ZERO) ? 0 : r->min);
 		}
 	assert_int_equal(k, ax_cfg_n_fields);
 }
 
-/* Changing any row's value changes the key words (so the fast
- * evaluator's cache cannot mix up configs that differ in it). */
+/* Changing any model row's value changes the key words (so the fast
+ * evaluator's cache cannot mix up configs that differ in it). The
+ * training recipe does not change a model's cost, so it is not in the
+ * key (test_train_rows_reach_hashes covers it). */
 static void test_words_cover_rows(void **state)
 {
 	(void)state;
@@ -176,7 +213,8 @@ static void test_words_cover_rows(void **state)
 	assert_non_null(a);
 	for (int i = 0; i < ax_schema_n; i++) {
 		const struct ax_schema_row *r = &ax_schema[i];
-		if (r->flags & AX_SF_LABEL || r->list == AX_SL_STACK)
+		if (r->flags & AX_SF_LABEL || r->list == AX_SL_STACK ||
+		    r->list == AX_SL_TRAIN)
 			continue;
 		memset(b, 0, sizeof *b);
 		char *base = r->list >= AX_SL_LAYER ? (char *)&b->decoder.layer[0] :
@@ -195,6 +233,42 @@ static void test_words_cover_rows(void **state)
 		ax_config_layer_words(&b->decoder.layer[0], lb);
 		assert_true(memcmp(wa, wb, sizeof wa) != 0 ||
 			    memcmp(la, lb, sizeof la) != 0);
+	}
+	free(a);
+}
+
+/* A config with a train section at its defaults, then one row moved
+ * inside its range: the recipe hash and the point-id words change, the
+ * model hash does not. Without the section, the id words equal those of
+ * a config that never had the train struct touched. */
+static void test_train_rows_reach_hashes(void **state)
+{
+	(void)state;
+	struct ax_config *a = calloc(3, sizeof *a), *b = a + 1, *c = a + 2;
+
+	assert_non_null(a);
+	a->train.enabled = true;
+	ax_config_train_default(&a->train);
+	/* absent: the defaults' recipe, the id of an untouched config */
+	assert_true(ax_config_recipe_hash(a) == ax_config_recipe_hash(c));
+	assert_true(ax_config_mix(1, c) != ax_config_mix(1, a));
+	for (int i = 0; i < ax_schema_n; i++) {
+		const struct ax_schema_row *r = &ax_schema[i];
+		if (r->list != AX_SL_TRAIN)
+			continue;
+		*b = *a;
+		char *p = (char *)&b->train + r->offset;
+		if (r->kind == AX_SK_F64)
+			*(double *)p = r->fdef != r->fmax ? r->fmax : r->fmin;
+		else
+			*(int64_t *)p = r->def != r->max ? r->max : r->min;
+		assert_true(ax_config_hash(b) == ax_config_hash(a));
+		assert_true(ax_config_recipe_hash(b) != ax_config_recipe_hash(a));
+		assert_true(ax_config_mix(1, b) != ax_config_mix(1, a));
+		/* an absent section hides whatever its struct holds */
+		b->train.enabled = false;
+		assert_true(ax_config_mix(1, b) == ax_config_mix(1, c));
+		assert_true(ax_config_recipe_hash(b) == ax_config_recipe_hash(c));
 	}
 	free(a);
 }
@@ -221,6 +295,7 @@ static const char *const doc_section[AX_SL_COUNT] = {
 	[AX_SL_LAYER] = "### `encoder` and `decoder`",
 	[AX_SL_ATT_BRANCH] = "`attention_branch` (lite):",
 	[AX_SL_CONV] = "`conv_branch` (lite) and `conv` (lightconv)",
+	[AX_SL_TRAIN] = "### `train`",
 };
 
 /* docs/config.md has a row "| `key` | ..." in its list's table, which
@@ -247,11 +322,21 @@ static void test_docs_list_every_row(void **state)
 		size_t len = end ? (size_t)(end - row) : strlen(row);
 		char line[2048];
 		snprintf(line, sizeof line, "%.*s", (int)len, row);
-		if (r->kind == AX_SK_I64 || r->kind == AX_SK_LIST) {
+		if (r->kind == AX_SK_I64 || r->kind == AX_SK_LIST ||
+		    r->kind == AX_SK_F64) {
 			snprintf(want, sizeof want, "%s..%s", r->min_text, r->max_text);
 			if (!strstr(line, want))
 				fail_msg("docs/config.md: the row of `%s` does not give "
 					 "its range %s", r->key, want);
+		}
+		if (r->list == AX_SL_TRAIN) {
+			if (r->kind == AX_SK_F64)
+				snprintf(want, sizeof want, "| `%g` |", r->fdef);
+			else
+				snprintf(want, sizeof want, "| `%lld` |", (long long)r->def);
+			if (!strstr(line, want))
+				fail_msg("docs/config.md: the row of `%s` does not give "
+					 "its default as %s", r->key, want);
 		}
 		for (int64_t v = 0; r->kind == AX_SK_ENUM && v <= r->max; v++) {
 			snprintf(want, sizeof want, "`%s`", r->names[v]);
@@ -269,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_rows_are_valid),
 		cmocka_unit_test(test_paths_follow_rows),
 		cmocka_unit_test(test_words_cover_rows),
+		cmocka_unit_test(test_train_rows_reach_hashes),
 		cmocka_unit_test(test_docs_list_every_row),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

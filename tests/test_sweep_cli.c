@@ -441,6 +441,86 @@ static void test_accuracy_join(void **state)
 	assert_int_equal(sh("%s sweep --out %s/acc2 %s/acc2.yaml 2>/dev/null", AX_CLI, dir, dir), 1);
 }
 
+/* A float axis of the training recipe: points differ in train.lr (and a
+ * derived float field follows it), ids differ, names show the value, the
+ * model hash does not move; bad float values are errors at line:col. */
+static void test_train_lr_axis(void **state)
+{
+	(void)state;
+	write_sweep("lr.yaml",
+		"name: lr\n"
+		"families:\n"
+		"  - base: " AX_SOURCE_DIR "/configs/paper/wmt-transformer-128.yaml\n"
+		"    axes:\n"
+		"      embed_dim: [128, 256]\n"
+		"      train.lr: [1e-4, 5e-4, 0.001]\n"
+		"    derived:\n"
+		"      train.warmup_init_lr: train.lr / 10\n");
+	assert_int_equal(sh("%s sweep --no-plot --quiet --out %s/lr %s/lr.yaml 2>/dev/null",
+			    AX_CLI, dir, dir), 0);
+	char p[700];
+	size_t len;
+	snprintf(p, sizeof p, "%s/lr/points.jsonl", dir);
+	char *pts = slurp(p, &len);
+	static const char *const lr[] = { "0.0001", "0.0005", "0.001" };
+	static const char *const wil[] = { "1e-05", "5e-05", "0.0001" };
+	char ids[6][17], hash[6][17];
+	int n = 0;
+	for (const char *line = pts; *line && n < 6; n++) {
+		const char *nl = strchr(line, '\n');
+		assert_non_null(nl);
+		char want[160];
+		/* grid order: the last axis fastest */
+		snprintf(want, sizeof want, "\"name\":\"transformer-d%d-lr%s\"",
+			 n < 3 ? 128 : 256, lr[n % 3]);
+		const char *at = strstr(line, want);
+		assert_true(at && at < nl);
+		snprintf(want, sizeof want, "\"train.lr\":%s,\"train.warmup\":4000,"
+			 "\"train.warmup_init_lr\":%s,", lr[n % 3], wil[n % 3]);
+		at = strstr(line, want);
+		if (!at || at > nl)
+			fail_msg("point %d lacks %s", n, want);
+		assert_true(sscanf(line, "{\"id\":\"%16[0-9a-f]\"", ids[n]) == 1);
+		at = strstr(line, "\"config_hash\":\"");
+		assert_true(at && at < nl);
+		assert_true(sscanf(at, "\"config_hash\":\"%16[0-9a-f]\"", hash[n]) == 1);
+		line = nl + 1;
+	}
+	assert_int_equal(n, 6);
+	free(pts);
+	for (int i = 0; i < 6; i++)
+		for (int k = 0; k < i; k++) {
+			assert_string_not_equal(ids[i], ids[k]);
+			/* the recipe is not the model */
+			if (i / 3 == k / 3)
+				assert_string_equal(hash[i], hash[k]);
+			else
+				assert_string_not_equal(hash[i], hash[k]);
+		}
+
+	/* out of range, not finite, a range over a float: FILE:LINE:COL */
+	static const struct { const char *axis, *msg; } bad[] = {
+		{ "train.lr: [1e-4, 20]", "lrbad.yaml:4:24: error: value 20 of train.lr is outside 0..10" },
+		{ "train.lr: [1e-4, .nan]", "lrbad.yaml:4:24: error: bad value for train.lr: .nan" },
+		{ "train.lr: {from: 1, to: 3}", "lrbad.yaml:4:17: error: a range needs an integer field" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char body[512], out[700], want[800];
+		snprintf(body, sizeof body, "families:\n  - base: " AX_SOURCE_DIR
+			 "/configs/paper/wmt-transformer-128.yaml\n    axes:\n      %s\n",
+			 bad[i].axis);
+		write_sweep("lrbad.yaml", body);
+		snprintf(out, sizeof out, "%s/lrbad.err", dir);
+		assert_int_equal(sh("%s sweep --out %s/lrbad %s/lrbad.yaml 2>%s", AX_CLI,
+				    dir, dir, out), 1);
+		char *err = slurp(out, &len);
+		snprintf(want, sizeof want, "%s/%s", dir, bad[i].msg);
+		if (!strstr(err, want))
+			fail_msg("stderr was: %s\nwanted: %s", err, want);
+		free(err);
+	}
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -462,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_resume_and_merge),
 		cmocka_unit_test(test_sweep_identity),
 		cmocka_unit_test(test_accuracy_join),
+		cmocka_unit_test(test_train_lr_axis),
 		cmocka_unit_test(test_plots),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

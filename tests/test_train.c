@@ -13,7 +13,9 @@
  *     the final weights equal an uninterrupted run's bit for bit;
  *   - bad input: ids beyond the model's vocabulary, corrupt data, a
  *     checkpoint of another config, --resume without a checkpoint or with
- *     other hyperparameters, an op kind without a backward.
+ *     other hyperparameters, an op kind without a backward;
+ *   - the recipe: hyperparameters from the config's train: section, a
+ *     flag overriding one, and the same run from flags alone.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -492,6 +494,91 @@ static void test_bad_inputs(void **state)
 	assert_int_equal(train(CFG, "rev", "bad5", NULL), 2);
 }
 
+/* A number of the summary's "hparams" object. */
+static double hparam(const char *key)
+{
+	char k[64];
+	const char *h = strstr(out_buf, "\"hparams\"");
+	assert_non_null(h);
+	snprintf(k, sizeof k, "\"%s\":", key);
+	const char *p = strstr(h, k);
+	assert_non_null(p);
+	return strtod(p + strlen(k), NULL);
+}
+
+/* tmpdir/name: CFG plus a train: section. */
+static void write_recipe_config(const char *name, const char *train_yaml)
+{
+	static char text[4096];
+	FILE *f = fopen(CFG, "rb");
+	assert_non_null(f);
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	char path[700];
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fprintf(f, "%s%s", text, train_yaml);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The hyperparameters come from train:, a flag overrides its key, and
+ * the same recipe given by flags alone trains bit-identical weights. */
+static void test_recipe_from_config(void **state)
+{
+	(void)state;
+	char cfg[700];
+	write_recipe_config("recipe.yaml", "train:\n  lr: 2e-3\n  warmup: 3\n"
+			    "  max_tokens: 200\n  dropout: 0.2\n");
+	snprintf(cfg, sizeof cfg, "%s/recipe.yaml", tmpdir);
+	assert_int_equal(train(cfg, "rev", "yaml", "--max-steps", "3", NULL), 0);
+	assert_true(hparam("lr") == 2e-3);
+	assert_true(hparam("warmup") == 3);
+	assert_true(hparam("max_tokens") == 200);
+	assert_true(hparam("dropout") == 0.2);
+	assert_true(hparam("beta2") == 0.98);   /* not in the file: default */
+	char recipe[17];
+	const char *rh = strstr(out_buf, "\"recipe_hash\": \"");
+	assert_non_null(rh);
+	assert_int_equal(sscanf(rh, "\"recipe_hash\": \"%16[0-9a-f]", recipe), 1);
+	/* the schedule ran with the file's lr and warmup: update 3 uses
+	 * 2 * 2e-3 / 3 */
+	static char log[1 << 16];
+	size_t n = slurp("yaml", "train.jsonl", log, sizeof log - 1);
+	log[n] = '\0';
+	assert_non_null(strstr(log, "\"step\":3,\"epoch\":0,"));
+	const char *l3 = strstr(log, "\"step\":3,");
+	assert_non_null(strstr(l3, "\"lr\":0.00133333,"));
+
+	/* a flag overrides its key; the rest stay the file's */
+	assert_int_equal(train(cfg, "rev", "flag", "--max-steps", "3", "--lr",
+			       "1e-3", NULL), 0);
+	assert_true(hparam("lr") == 1e-3);
+	assert_true(hparam("warmup") == 3 && hparam("dropout") == 0.2);
+	assert_null(strstr(out_buf, recipe));
+
+	/* the same recipe from flags alone: the same weights and recipe */
+	assert_int_equal(train(CFG, "rev", "flags", "--max-steps", "3", "--lr",
+			       "2e-3", "--warmup", "3", "--max-tokens", "200",
+			       "--dropout", "0.2", NULL), 0);
+	assert_non_null(strstr(out_buf, recipe));
+	assert_true(same_weights("yaml", "flags"));
+	assert_false(same_weights("yaml", "flag"));
+
+	/* resuming under another train: section names the difference */
+	write_recipe_config("recipe2.yaml", "train:\n  lr: 3e-3\n  warmup: 3\n"
+			    "  max_tokens: 200\n  dropout: 0.2\n");
+	snprintf(cfg, sizeof cfg, "%s/recipe2.yaml", tmpdir);
+	expect_fail(train(cfg, "rev", "yaml", "--max-steps", "4", "--resume", NULL),
+		    "other hyperparameters: lr");
+	/* a bad value in the section: the loader's file:line:col */
+	write_recipe_config("recipe3.yaml", "train:\n  lr: .inf\n");
+	snprintf(cfg, sizeof cfg, "%s/recipe3.yaml", tmpdir);
+	expect_fail(train(cfg, "rev", "bad7", "--max-steps", "1", NULL),
+		    "recipe3.yaml:18:7: error: train.lr: .inf is not a finite number");
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -514,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_kill_resume),
 		cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_recipe_from_config),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

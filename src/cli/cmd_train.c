@@ -1,12 +1,16 @@
 /*
  * cmd_train.c - `archex train`: trains a config on a dataset directory
- * (docs/training.md). Parses flags, opens the data, and drives the
+ * (docs/training.md). Parses flags, resolves the hyperparameters (the
+ * config's `train:` section, overridden by flags), opens the data, and
+ * drives the
  * engine of src/train: batches, updates, validation, the JSON Lines log,
  * checkpoints every --save-every updates and at the end, RUN/weights,
  * and the final JSON summary on stdout.
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +50,9 @@ static void help(void)
 "  --train-tokens N   N target tokens (eos included), as fairseq counts them\n"
 "  --max-steps N      N updates\n"
 "  --max-epochs N     N passes over the training split\n"
+"Hyperparameters come from the config's train: section (docs/config.md),\n"
+"each flag below overriding its key (--lr sets train.lr, ...); the defaults\n"
+"shown apply where neither gives a value.\n"
 "options:\n"
 "  --max-tokens N     tokens per batch and stream (default 4096)\n"
 "  --lr X             peak learning rate (default 5e-4)\n"
@@ -70,7 +77,8 @@ struct opts {
 	int64_t train_tokens, max_steps, max_epochs;
 	int64_t threads, valid_every, save_every;
 	bool resume;
-	struct ax_train_hparams hp;
+	struct ax_train_hparams hp;   /* the flags' values; then resolved */
+	uint32_t given;               /* bit (option - O_DATA): flag given */
 };
 
 static bool parse_num(const char *flag, const char *s, double lo, double hi,
@@ -88,6 +96,16 @@ static bool parse_num(const char *flag, const char *s, double lo, double hi,
 	return true;
 }
 
+static bool parse_int_in(const char *flag, const char *s, int64_t lo,
+			 int64_t hi, int64_t *out)
+{
+	if (ax_cli_parse_i64(s, lo, hi, out))
+		return true;
+	ax_cli_usage_error("train", "%s wants an integer in %lld..%lld, not '%s'",
+			   flag, (long long)lo, (long long)hi, s);
+	return false;
+}
+
 static bool parse_int(const char *flag, const char *s, int64_t lo, int64_t *out)
 {
 	if (ax_cli_parse_i64(s, lo, INT64_MAX / 4, out))
@@ -100,19 +118,28 @@ static bool parse_int(const char *flag, const char *s, int64_t lo, int64_t *out)
 enum { O_DATA = 256, O_OUT, O_TT, O_MS, O_ME, O_MT, O_LR, O_WU, O_WD, O_CLIP,
        O_LS, O_DROP, O_ADROP, O_XDROP, O_SEED, O_THR, O_VE, O_SE, O_RES, O_DUMP };
 
+#define GIVEN(opt) (1u << ((opt) - O_DATA))
+static_assert(O_DUMP - O_DATA < 32, "struct opts' given has a bit per option");
+
+/* Hyperparameter flags take the train: section's ranges (schema.h). */
 static bool parse_opt(struct opts *o, int c, const char *a)
 {
 	struct ax_train_hparams *h = &o->hp;
 	int64_t seed;
+	if (c >= O_DATA && c <= O_DUMP)
+		o->given |= GIVEN(c);
 	switch (c) {
 	case O_DATA: o->data = a; return true;
 	case O_OUT: o->out = a; return true;
 	case O_TT: return parse_int("--train-tokens", a, 1, &o->train_tokens);
 	case O_MS: return parse_int("--max-steps", a, 1, &o->max_steps);
 	case O_ME: return parse_int("--max-epochs", a, 1, &o->max_epochs);
-	case O_MT: return parse_int("--max-tokens", a, 2, &h->max_tokens);
+	case O_MT:
+		return parse_int_in("--max-tokens", a, 2, AX_TRAIN_MAX_TOKENS,
+				    &h->max_tokens);
 	case O_LR: return parse_num("--lr", a, 0, 10, &h->lr);
-	case O_WU: return parse_int("--warmup", a, 0, &h->warmup);
+	case O_WU:
+		return parse_int_in("--warmup", a, 0, AX_TRAIN_MAX_COUNT, &h->warmup);
 	case O_WD: return parse_num("--weight-decay", a, 0, 1, &h->weight_decay);
 	case O_CLIP: return parse_num("--clip-norm", a, 0, 1e9, &h->clip_norm);
 	case O_LS: return parse_num("--label-smoothing", a, 0, 0.999, &h->label_smoothing);
@@ -120,7 +147,7 @@ static bool parse_opt(struct opts *o, int c, const char *a)
 	case O_ADROP: return parse_num("--attention-dropout", a, 0, 0.99, &h->attention_dropout);
 	case O_XDROP: return parse_num("--activation-dropout", a, 0, 0.99, &h->activation_dropout);
 	case O_SEED:
-		if (!parse_int("--seed", a, 0, &seed))
+		if (!parse_int_in("--seed", a, 0, AX_TRAIN_MAX_COUNT, &seed))
 			return false;
 		h->seed = (uint64_t)seed;
 		return true;
@@ -178,6 +205,27 @@ static int parse(int argc, char **argv, struct opts *o)
 		return ax_cli_usage_error("train", "give one of --train-tokens, "
 					  "--max-steps, --max-epochs");
 	return 0;
+}
+
+/* The hyperparameters: the config's train: section (or the defaults),
+ * then each flag given; written back into cfg.train so that its recipe
+ * hash names what runs. */
+static void resolve_hparams(struct opts *o, struct ax_config *cfg)
+{
+	const struct ax_train_hparams f = o->hp;
+	struct ax_train_hparams *h = &o->hp;
+
+	ax_train_hparams_from_config(cfg, h);
+#define TAKE(opt, field)                                                       \
+	if (o->given & GIVEN(opt))                                             \
+		h->field = f.field;
+	TAKE(O_MT, max_tokens) TAKE(O_LR, lr) TAKE(O_WU, warmup)
+	TAKE(O_WD, weight_decay) TAKE(O_CLIP, clip_norm)
+	TAKE(O_LS, label_smoothing) TAKE(O_DROP, dropout)
+	TAKE(O_ADROP, attention_dropout) TAKE(O_XDROP, activation_dropout)
+	TAKE(O_SEED, seed)
+#undef TAKE
+	ax_train_hparams_to_config(h, cfg);
 }
 
 /* The whole run's state, for the helpers below. */
@@ -391,6 +439,28 @@ static enum ax_status setup(struct run *r, struct ax_diag *d)
 	return open_run(r, d);
 }
 
+/* "hparams": the resolved values, keyed as the train: section spells them. */
+static void hparams_json(struct ax_json *j, const struct ax_train_hparams *h)
+{
+	ax_json_key(j, "hparams");
+	ax_json_begin_object(j);
+	ax_json_key(j, "lr"); ax_json_double(j, h->lr);
+	ax_json_key(j, "warmup"); ax_json_int(j, h->warmup);
+	ax_json_key(j, "warmup_init_lr"); ax_json_double(j, h->warmup_init_lr);
+	ax_json_key(j, "beta1"); ax_json_double(j, h->beta1);
+	ax_json_key(j, "beta2"); ax_json_double(j, h->beta2);
+	ax_json_key(j, "adam_eps"); ax_json_double(j, h->adam_eps);
+	ax_json_key(j, "weight_decay"); ax_json_double(j, h->weight_decay);
+	ax_json_key(j, "clip_norm"); ax_json_double(j, h->clip_norm);
+	ax_json_key(j, "label_smoothing"); ax_json_double(j, h->label_smoothing);
+	ax_json_key(j, "dropout"); ax_json_double(j, h->dropout);
+	ax_json_key(j, "attention_dropout"); ax_json_double(j, h->attention_dropout);
+	ax_json_key(j, "activation_dropout"); ax_json_double(j, h->activation_dropout);
+	ax_json_key(j, "max_tokens"); ax_json_int(j, h->max_tokens);
+	ax_json_key(j, "seed"); ax_json_int(j, (int64_t)h->seed);
+	ax_json_end_object(j);
+}
+
 static void summary(const struct run *r)
 {
 	struct ax_json j;
@@ -411,6 +481,12 @@ static void summary(const struct run *r)
 	ax_json_key(&j, "weights"); ax_json_string(&j, r->weights);
 	ax_json_key(&j, "blas_kernel"); ax_json_string(&j, openblas_get_corename());
 	ax_json_key(&j, "threads"); ax_json_int(&j, r->o.threads);
+	char hash[17];
+	snprintf(hash, sizeof hash, "%016" PRIx64, ax_config_hash(&r->cfg));
+	ax_json_key(&j, "config_hash"); ax_json_string(&j, hash);
+	snprintf(hash, sizeof hash, "%016" PRIx64, ax_config_recipe_hash(&r->cfg));
+	ax_json_key(&j, "recipe_hash"); ax_json_string(&j, hash);
+	hparams_json(&j, &r->o.hp);
 	ax_json_end_object(&j);
 	ax_json_finish(&j, NULL);
 }
@@ -474,6 +550,7 @@ int ax_cmd_train(int argc, char **argv)
 		return rc < 0 ? AX_EXIT_OK : rc;
 	if (!ax_cli_load(r.o.config, &r.cfg))
 		return AX_EXIT_ERROR;
+	resolve_hparams(&r.o, &r.cfg);
 	openblas_set_num_threads((int)r.o.threads);
 	r.tty = isatty(2);
 	struct ax_diag d = { 0 };

@@ -3,12 +3,14 @@
  * setter and getter over it (see cfgpath.h). The table is expanded from
  * the schema rows (schema.h), named as docs/config.md spells them;
  * lightconv's `conv.*` and lite's `conv_branch.*` reach the same struct
- * fields.
+ * fields; `train.*` the training recipe's.
  */
 #include "cfgpath.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +22,16 @@
 	{ .name = prefix key, .level = level_,                                 \
 	  .offset = offsetof(base, member), .type = AX_CFG_##kind,             \
 	  PATH_NAMES_##kind(aux, max_)                                         \
-	  .min = ((flags_) & AX_SF_ZERO) ? 0 : (min_), .max = (max_),          \
+	  PATH_RANGE_##kind(min_, max_, flags_)                                \
 	  .flags = (flags_), .rule = (rule_), .map = (map_), .tag = (tag_),    \
 	  .doc = (doc_) },
 #define PATH_NAMES_I64(aux, max)
+#define PATH_NAMES_F64(aux, max)
+#define PATH_RANGE_I64(lo, hi, flags)                                          \
+	.min = ((flags) & AX_SF_ZERO) ? 0 : (lo), .max = (hi),
+#define PATH_RANGE_BOOL(lo, hi, flags) PATH_RANGE_I64(lo, hi, flags)
+#define PATH_RANGE_ENUM(lo, hi, flags) PATH_RANGE_I64(lo, hi, flags)
+#define PATH_RANGE_F64(lo, hi, flags) .fmin = (lo), .fmax = (hi),
 #define PATH_NAMES_BOOL(aux, max)
 #define PATH_NAMES_ENUM(aux, max) .names = (aux), .n_names = (max) + 1,
 
@@ -44,6 +52,11 @@
 	PATH_ROW(AX_CFG_LAYER, struct ax_layer_config, c ".", c, kind, key,    \
 		 member, min, max, aux, flags, rule, tag, doc)
 
+#define TRAIN(c, kind, key, member, ctype, min, max, aux, flags, rule, tag,   \
+	      doc)                                                             \
+	PATH_ROW(AX_CFG_TRAIN, struct ax_train_config, "train.", NULL, kind,   \
+		 key, member, min, max, aux, flags, rule, tag, doc)
+
 /* The order is the order of sweep records' config keys
  * (ax_sweep_point_write_json) and of the id's words. */
 const struct ax_cfg_field ax_cfg_fields[] = {
@@ -54,6 +67,7 @@ const struct ax_cfg_field ax_cfg_fields[] = {
 	AX_SCHEMA_ATT_BRANCH(IN_MAP, "attention_branch")
 	AX_SCHEMA_CONV(IN_MAP, "conv_branch")
 	AX_SCHEMA_CONV(IN_MAP, "conv")
+	AX_SCHEMA_TRAIN(TRAIN, _)
 };
 const int ax_cfg_n_fields = sizeof ax_cfg_fields / sizeof ax_cfg_fields[0];
 
@@ -82,10 +96,11 @@ bool ax_cfg_path_parse(const char *s, struct ax_cfg_path *p, const char **sugges
 		const struct ax_cfg_field *f = &ax_cfg_fields[i];
 		if (strcmp(rest, f->name))
 			continue;
-		if (f->level == AX_CFG_TOP && side)
+		bool whole = f->level == AX_CFG_TOP || f->level == AX_CFG_TRAIN;
+		if (whole && side)
 			break;
 		p->field = (int16_t)i;
-		p->side = (int8_t)(f->level == AX_CFG_TOP ? 0 : side ? side : AX_CFG_SIDE_BOTH);
+		p->side = (int8_t)(whole ? 0 : side ? side : AX_CFG_SIDE_BOTH);
 		return true;
 	}
 	if (suggest) {
@@ -96,7 +111,8 @@ bool ax_cfg_path_parse(const char *s, struct ax_cfg_path *p, const char **sugges
 		for (int i = 0; i < ax_cfg_n_fields; i++)
 			for (int k = 0; k < 3; k++) {
 				char cand[64];
-				if (k && ax_cfg_fields[i].level == AX_CFG_TOP)
+				if (k && (ax_cfg_fields[i].level == AX_CFG_TOP ||
+					  ax_cfg_fields[i].level == AX_CFG_TRAIN))
 					continue;
 				snprintf(cand, sizeof cand, "%s%s", side_prefix[k],
 					 ax_cfg_fields[i].name);
@@ -122,6 +138,7 @@ static void put(void *field, enum ax_cfg_type t, int64_t v)
 {
 	switch (t) {
 	case AX_CFG_I64: *(int64_t *)field = v; break;
+	case AX_CFG_F64: *(double *)field = ax_bits_f64(v); break;
 	case AX_CFG_BOOL: *(bool *)field = v != 0; break;
 	case AX_CFG_ENUM: *(int *)field = (int)v; break;
 	case AX_CFG_TYPE_COUNT: break;
@@ -132,6 +149,7 @@ static int64_t get(const void *field, enum ax_cfg_type t)
 {
 	switch (t) {
 	case AX_CFG_I64: return *(const int64_t *)field;
+	case AX_CFG_F64: return ax_f64_bits(*(const double *)field);
 	case AX_CFG_BOOL: return *(const bool *)field;
 	case AX_CFG_ENUM: return *(const int *)field;
 	case AX_CFG_TYPE_COUNT: break;
@@ -149,17 +167,27 @@ enum ax_status ax_cfg_path_set(struct ax_config *cfg, const struct ax_cfg_path *
 {
 	const struct ax_cfg_field *f = &ax_cfg_fields[p->field];
 	for (int i = 0; i < n; i++)
-		if (v[i] < f->min || v[i] > f->max)
+		if (!ax_cfg_value_in_range(f, v[i])) {
+			char vs[40], rs[96];
+			ax_cfg_value_format(f, v[i], vs, sizeof vs);
+			ax_cfg_range_format(f, rs, sizeof rs);
 			return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
-					   "%s%s = %lld is outside %lld..%lld",
-					   side_prefix[p->side & 3], f->name,
-					   (long long)v[i], (long long)f->min,
-					   (long long)f->max);
-	if (f->level == AX_CFG_TOP) {
+					   "%s%s = %s is outside %s",
+					   side_prefix[p->side & 3], f->name, vs, rs);
+		}
+	if (f->level == AX_CFG_TOP || f->level == AX_CFG_TRAIN) {
 		if (n != 1)
 			return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
 					   "%s takes one value, not a list", f->name);
-		put((char *)cfg + f->offset, f->type, v[0]);
+		char *base = (char *)cfg;
+		if (f->level == AX_CFG_TRAIN) {
+			if (!cfg->train.enabled) {
+				ax_config_train_default(&cfg->train);
+				cfg->train.enabled = true;
+			}
+			base = (char *)&cfg->train;
+		}
+		put(base + f->offset, f->type, v[0]);
 		return AX_OK;
 	}
 	for (int s = 0; s < 2; s++) {
@@ -196,6 +224,16 @@ int64_t ax_cfg_path_get(const struct ax_config *cfg, const struct ax_cfg_path *p
 	const struct ax_cfg_field *f = &ax_cfg_fields[p->field];
 	if (f->level == AX_CFG_TOP)
 		return get((const char *)cfg + f->offset, f->type);
+	if (f->level == AX_CFG_TRAIN) {
+		struct ax_train_config def;
+		const struct ax_train_config *t = &cfg->train;
+		if (!t->enabled) {
+			memset(&def, 0, sizeof def);
+			ax_config_train_default(&def);
+			t = &def;
+		}
+		return get((const char *)t + f->offset, f->type);
+	}
 	for (int s = 0; s < 2; s++) {
 		if (!(p->side & (1 << s)))
 			continue;
@@ -223,6 +261,16 @@ bool ax_cfg_value_parse(const struct ax_cfg_field *f, const char *s, int64_t *v)
 		*v = x;
 		return true;
 	}
+	case AX_CFG_F64: {
+		char *end;
+		errno = 0;
+		double x = strtod(s, &end);
+		/* decimal only: no hex, inf or nan spellings */
+		if (end == s || *end || !isfinite(x) || strpbrk(s, "xXnN"))
+			return false;
+		*v = ax_f64_bits(x);
+		return true;
+	}
 	case AX_CFG_BOOL:
 		if (!strcmp(s, "true"))
 			*v = 1;
@@ -242,4 +290,71 @@ bool ax_cfg_value_parse(const struct ax_cfg_field *f, const char *s, int64_t *v)
 		break;
 	}
 	return false;
+}
+
+/* The shortest %g text that reads back as v: "0.0005", "0", "1e-08". */
+static void num_text(char *buf, size_t size, double v)
+{
+	if (v > -1e15 && v < 1e15 && v == (double)(int64_t)v) {
+		snprintf(buf, size, "%.0f", v);   /* 20, not 2e+01 */
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+bool ax_cfg_value_in_range(const struct ax_cfg_field *f, int64_t v)
+{
+	if (f->type == AX_CFG_F64) {
+		double x = ax_bits_f64(v);
+		return x >= f->fmin && x <= f->fmax;   /* false for NaN */
+	}
+	return v >= f->min && v <= f->max;
+}
+
+double ax_cfg_value_number(const struct ax_cfg_field *f, int64_t v)
+{
+	return f->type == AX_CFG_F64 ? ax_bits_f64(v) : (double)v;
+}
+
+void ax_cfg_value_format(const struct ax_cfg_field *f, int64_t v, char *buf,
+			 size_t size)
+{
+	char num[40];
+	switch (f->type) {
+	case AX_CFG_F64:
+		if (!isfinite(ax_bits_f64(v)))
+			snprintf(num, sizeof num, "%s", "nan");
+		else
+			num_text(num, sizeof num, ax_bits_f64(v));
+		snprintf(buf, size, "%s", num);
+		return;
+	case AX_CFG_BOOL:
+		snprintf(buf, size, "%s", v ? "true" : "false");
+		return;
+	case AX_CFG_ENUM:
+		if (v >= 0 && v < f->n_names) {
+			snprintf(buf, size, "%s", f->names[v]);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	snprintf(buf, size, "%" PRId64, v);
+}
+
+void ax_cfg_range_format(const struct ax_cfg_field *f, char *buf, size_t size)
+{
+	if (f->type == AX_CFG_F64) {
+		char lo[40], hi[40];
+		num_text(lo, sizeof lo, f->fmin);
+		num_text(hi, sizeof hi, f->fmax);
+		snprintf(buf, size, "%s..%s", lo, hi);
+		return;
+	}
+	snprintf(buf, size, "%" PRId64 "..%" PRId64, f->min, f->max);
 }

@@ -13,9 +13,17 @@
  * Setting `layers` above the current count fills the new layers with a
  * copy of the last one, so a stack can grow before its fields are set.
  *
- * Values are int64: integers as written, booleans 0/1, enums the index
- * of their name (ax_norm_names, ...). Setters check only the field's own
- * range; cross-field checks are ax_config_validate()'s.
+ * Values are int64 words: integers as written, booleans 0/1, enums the
+ * index of their name (ax_norm_names, ...), F64 fields (the training
+ * recipe's) the IEEE-754 bits of the double (ax_f64_bits, util.h), so a
+ * sweep axis keeps one int64 value pool for every kind;
+ * ax_cfg_value_number() reads a word as a number, ax_cfg_value_format()
+ * writes it. Setters check only the field's own range; cross-field
+ * checks are ax_config_validate()'s.
+ *
+ * `train.*` paths reach struct ax_train_config. Setting one in a config
+ * without a train section first fills the recipe's defaults and marks
+ * the section present (so the point's id and JSON carry the recipe).
  *
  * The table is generated from the schema rows (schema.h): every row but
  * the identity (name, family, task) and adaptive ones; lite's
@@ -41,11 +49,13 @@ enum ax_cfg_level {
 	AX_CFG_TOP,     /* a field of struct ax_config */
 	AX_CFG_STACK,   /* a field of struct ax_stack_config */
 	AX_CFG_LAYER,   /* a field of struct ax_layer_config */
+	AX_CFG_TRAIN,   /* a field of struct ax_train_config (cfg->train) */
 	AX_CFG_LEVEL_COUNT
 };
 
 enum ax_cfg_type {
 	AX_CFG_I64,
+	AX_CFG_F64,
 	AX_CFG_BOOL,
 	AX_CFG_ENUM,
 	AX_CFG_TYPE_COUNT
@@ -59,6 +69,7 @@ struct ax_cfg_field {
 	const char *const *names;    /* AX_CFG_ENUM: the name table */
 	int n_names;
 	int64_t min, max;            /* AX_CFG_I64 */
+	double fmin, fmax;           /* AX_CFG_F64 */
 	unsigned flags;              /* AX_SF_* of the schema row */
 	enum ax_rule rule;           /* the row's rule: its per-layer group */
 	const char *map;             /* the mapping of the name's first part
@@ -103,12 +114,27 @@ static inline const struct ax_cfg_field *ax_cfg_path_field(const struct ax_cfg_p
 enum ax_status ax_cfg_path_set(struct ax_config *cfg, const struct ax_cfg_path *p,
 			       const int64_t *v, int n, struct ax_diag *d);
 
-/* The field's value (layer fields: layer 0 of the first stack reached
- * that has layers; 0 when none). */
+/* The field's value word (layer fields: layer 0 of the first stack
+ * reached that has layers; 0 when none; train fields: the defaults when
+ * the section is absent). */
 int64_t ax_cfg_path_get(const struct ax_config *cfg, const struct ax_cfg_path *p);
 
-/* Parses one scalar as the field's type: an integer, true/false, or an
- * enum name. false if it does not fit. */
+/* Parses one scalar as the field's type: an integer, true/false, an
+ * enum name, or (F64) a finite number as strtod reads it. false if it
+ * does not parse; the range is ax_cfg_value_in_range()'s. */
 bool ax_cfg_value_parse(const struct ax_cfg_field *f, const char *s, int64_t *v);
+
+/* Whether the word v is inside the field's range. */
+bool ax_cfg_value_in_range(const struct ax_cfg_field *f, int64_t v);
+
+/* The word v as a number (F64: the double it holds), for expressions. */
+double ax_cfg_value_number(const struct ax_cfg_field *f, int64_t v);
+
+/* The word v as text: an integer, true/false, an enum name, or (F64) the
+ * shortest round-trip number ("0.0005", "1e-08"); and the field's range
+ * ("1..1048576", "0..0.99"). */
+void ax_cfg_value_format(const struct ax_cfg_field *f, int64_t v, char *buf,
+			 size_t size);
+void ax_cfg_range_format(const struct ax_cfg_field *f, char *buf, size_t size);
 
 #endif

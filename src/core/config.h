@@ -89,6 +89,14 @@ struct ax_adaptive_config {
 	AX_SCHEMA_ADAPTIVE(AX_SCHEMA_DECL, _)
 };
 
+/* The training recipe (`train:`), not part of the model: see schema.h.
+ * A loaded config without the section has enabled false and every field
+ * zero; ax_config_train_default() gives the values it stands for. */
+struct ax_train_config {
+	bool enabled;                   /* the `train` mapping is present */
+	AX_SCHEMA_TRAIN(AX_SCHEMA_DECL, _)
+};
+
 struct ax_config {
 	AX_SCHEMA_IDENTITY(AX_SCHEMA_DECL, _)
 	AX_SCHEMA_ROOT(AX_SCHEMA_DECL, _)
@@ -96,6 +104,7 @@ struct ax_config {
 	struct ax_adaptive_config adaptive;
 	struct ax_stack_config encoder; /* layers == 0 for language models */
 	struct ax_stack_config decoder;
+	struct ax_train_config train;   /* last: the model's bytes come first */
 };
 
 /* Name tables for the enums, as the YAML spells them. */
@@ -116,9 +125,17 @@ enum ax_status ax_yaml_precheck(const char *text, size_t len,
 				struct ax_diag *d);
 
 /* A stable 64-bit FNV-1a hash of the fields that define the model
- * (every schema row but the name, in struct order), for result
- * provenance. */
+ * (every schema row but the name and the training recipe, in struct
+ * order), for result provenance. */
 uint64_t ax_config_hash(const struct ax_config *cfg);
+
+/* The recipe's defaults (every TRAIN row's aux), enabled left false. */
+void ax_config_train_default(struct ax_train_config *t);
+
+/* A stable 64-bit FNV-1a hash of the resolved training recipe: the TRAIN
+ * rows of cfg->train when enabled, else their defaults (so `train: {}`
+ * and no section hash alike). F64 fields hash their IEEE bits. */
+uint64_t ax_config_recipe_hash(const struct ax_config *cfg);
 
 /* The fields that define the model as fixed-size int64 words, for cache
  * keys compared word by word (no padding): the top-level and adaptive
@@ -136,7 +153,8 @@ void ax_config_layer_words(const struct ax_layer_config *l,
 /* Mixes the fields that define the model into h with ax_mix64(), in the
  * order sweep point ids have always used: family and task, the adaptive
  * settings (only when enabled), the other top-level fields, then per
- * stack its layer count and every field of each layer. */
+ * stack its layer count and every field of each layer; then, only when
+ * the train section is present, a marker and its rows (F64 as bits). */
 uint64_t ax_config_mix(uint64_t h, const struct ax_config *cfg);
 
 /* The loader, the validator and the JSON writer need the family rules

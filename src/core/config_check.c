@@ -8,6 +8,7 @@
  */
 #include <assert.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -357,6 +358,44 @@ static enum ax_status check_adaptive(const struct ax_check *c)
 	return AX_OK;
 }
 
+/* A present train section, every row in its range (code-built and swept
+ * configs; the loader has checked a file's already). F64: finite too. */
+static enum ax_status check_f64(const struct ax_check *c, const double *v,
+				double lo, double hi, const char *key)
+{
+	if (*v >= lo && *v <= hi)
+		return AX_OK;
+	char vs[32], ls[32], hs[32];
+	if (isfinite(*v))
+		ax_cfg_num_text(vs, sizeof vs, *v);
+	else
+		snprintf(vs, sizeof vs, "%s", "not finite");
+	ax_cfg_num_text(ls, sizeof ls, lo);
+	ax_cfg_num_text(hs, sizeof hs, hi);
+	return ax_check_fail(c, v, *v > hi ? AX_ERR_LIMIT : AX_ERR_INPUT,
+			     "train.%s is %s, must be in %s..%s", key, vs, ls, hs);
+}
+
+#define TRAIN_CHECK(t, kind, key, member, ctype, min, max, aux, flags, rule, \
+		    tag, doc)                                                \
+	if ((st = TRAIN_CHECK_##kind(t, key, member, min, max)) != AX_OK)    \
+		return st;
+#define TRAIN_CHECK_F64(t, key, member, min, max)                            \
+	check_f64(c, &(t)->member, (min), (max), key)
+#define TRAIN_CHECK_I64(t, key, member, min, max)                            \
+	check_range(c, &(t)->member, (min), (max), WHOLE_KEY("train." key))
+
+static enum ax_status check_train(const struct ax_check *c)
+{
+	const struct ax_train_config *t = &c->cfg->train;
+	enum ax_status st;
+
+	if (!t->enabled)
+		return AX_OK;
+	AX_SCHEMA_TRAIN(TRAIN_CHECK, t)
+	return AX_OK;
+}
+
 /* final_norm needs pre-norm; then the family-wide rules (models/). */
 static enum ax_status check_family(const struct ax_check *c)
 {
@@ -395,6 +434,8 @@ enum ax_status ax_cfg_check_all(const struct ax_check *c)
 	if ((st = check_stack(c, AX_SIDE_ENCODER)) != AX_OK)
 		return st;
 	if ((st = check_stack(c, AX_SIDE_DECODER)) != AX_OK)
+		return st;
+	if ((st = check_train(c)) != AX_OK)
 		return st;
 	return ax_cfg_check_size(c);
 }

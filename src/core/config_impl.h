@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <yaml.h>
 
@@ -38,6 +40,21 @@ static inline const char *enum_name(const char *const *names, int n, int v)
 	return v >= 0 && v < n ? names[v] : "?";
 }
 
+/* The shortest %g text of v that reads back as v ("0.0005", "10",
+ * "1e-08"), for messages. */
+static inline void ax_cfg_num_text(char *buf, size_t size, double v)
+{
+	if (v > -1e15 && v < 1e15 && v == (double)(int64_t)v) {
+		snprintf(buf, size, "%.0f", v);   /* 20, not 2e+01 */
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
 /* ax_diag_set() at a position. */
 enum ax_status ax_cfg_pos_error(struct ax_diag *d, enum ax_status st,
 				const char *file, struct pos p,
@@ -48,6 +65,14 @@ enum ax_status ax_cfg_pos_error(struct ax_diag *d, enum ax_status st,
  * check_range(c, &g->embed_dim, RANGE(embed_dim), ...). */
 #define RANGE_CONST(c, kind, key, member, ctype, min, max, aux, flags, rule, \
 		    tag, doc)                                                \
+	RANGE_CONST_##kind(member, min, max)
+#define RANGE_CONST_I64(member, min, max) RANGE_CONST_INT(member, min, max)
+#define RANGE_CONST_BOOL(member, min, max) RANGE_CONST_INT(member, min, max)
+#define RANGE_CONST_ENUM(member, min, max) RANGE_CONST_INT(member, min, max)
+#define RANGE_CONST_STR(member, min, max) RANGE_CONST_INT(member, min, max)
+#define RANGE_CONST_LIST(member, min, max) RANGE_CONST_INT(member, min, max)
+#define RANGE_CONST_F64(member, min, max)   /* not an integer constant */
+#define RANGE_CONST_INT(member, min, max)                                    \
 	RANGE_LO_##member = (min), RANGE_HI_##member = (max),
 enum {
 	AX_SCHEMA_IDENTITY(RANGE_CONST, _)
@@ -63,6 +88,7 @@ enum {
 
 enum field_type {
 	FT_I64,       /* int64_t */
+	FT_F64,       /* double, finite */
 	FT_BOOL,      /* bool */
 	FT_ENUM,      /* an enum stored as int, spelled by `names` */
 	FT_STR,       /* char[sizeof ax_config.name] */
@@ -82,6 +108,7 @@ struct field {
 	enum field_type type;
 	size_t offset;
 	int64_t min, max;           /* FT_I64, FT_LIST elements */
+	double fmin, fmax;          /* FT_F64 */
 	bool required;              /* when rule is AX_RULE_NONE */
 	bool per_layer;             /* scalar or one entry per layer */
 	bool early;                 /* parsed first: other keys' rules read it */
@@ -93,6 +120,7 @@ struct field {
 	int max_count;              /* FT_LIST */
 	bool has_flag;              /* FT_MAP: set a bool when present */
 	size_t flag_offset;
+	void (*init)(void *map);    /* FT_MAP: fills defaults when present */
 	enum ax_side side;          /* FT_STACK */
 	enum ax_rule rule;          /* who decides its presence */
 };

@@ -10,10 +10,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config_impl.h"
 #include "util.h"
@@ -40,17 +42,20 @@ struct walk {
 #define LEAF(base, kind, key_, member, ctype, min_, max_, aux, flags, rule_,  \
 	     tag, doc)                                                         \
 	{ .key = key_, .type = FT_##kind, .offset = offsetof(base, member),    \
-	  .min = min_, .max = max_, .required = !((flags) & AX_SF_OPTIONAL),   \
+	  AX_SCHEMA_RANGE(kind, min_, max_)                                    \
+	  .required = !((flags) & AX_SF_OPTIONAL),                             \
 	  .early = ((flags) & AX_SF_EARLY) != 0, .rule = rule_,                \
 	  LEAF_##kind(base, member, aux) },
 #define LAYER_LEAF(rule_of, kind, key_, member, ctype, min_, max_, aux,      \
 		   flags, rule_, tag, doc)                                     \
 	{ .key = key_, .type = FT_##kind,                                      \
 	  .offset = offsetof(struct ax_layer_config, member),                  \
-	  .min = min_, .max = max_, .required = true, .per_layer = true,       \
+	  AX_SCHEMA_RANGE(kind, min_, max_)                                    \
+	  .required = true, .per_layer = true,                                 \
 	  .rule = rule_of(rule_),                                              \
 	  LEAF_##kind(struct ax_layer_config, member, aux) },
 #define LEAF_I64(base, member, aux)
+#define LEAF_F64(base, member, aux)
 #define LEAF_BOOL(base, member, aux)
 #define LEAF_STR(base, member, aux)
 #define LEAF_ENUM(base, member, aux) .names = (aux), .n_names = (int)ARRAY_LEN(aux)
@@ -89,6 +94,16 @@ static const struct field adaptive_fields[] = {
 	AX_SCHEMA_ADAPTIVE(LEAF, struct ax_adaptive_config)
 };
 
+static const struct field train_fields[] = {
+	AX_SCHEMA_TRAIN(LEAF, struct ax_train_config)
+};
+
+/* A present `train:` starts from the defaults its keys override. */
+static void train_init(void *map)
+{
+	ax_config_train_default(map);
+}
+
 static const struct field root_fields[] = {
 	AX_SCHEMA_IDENTITY(LEAF, struct ax_config)
 	AX_SCHEMA_ROOT(LEAF, struct ax_config)
@@ -104,9 +119,15 @@ static const struct field root_fields[] = {
 	{ .key = "decoder", .type = FT_STACK,
 	  .offset = offsetof(struct ax_config, decoder), SUB(stack_fields),
 	  .side = AX_SIDE_DECODER, .required = true },
+	{ .key = "train", .type = FT_MAP,
+	  .offset = offsetof(struct ax_config, train), SUB(train_fields),
+	  .has_flag = true,
+	  .flag_offset = offsetof(struct ax_train_config, enabled),
+	  .init = train_init },
 };
 
 static_assert(ARRAY_LEN(root_fields) <= MAX_FIELDS &&
+	      ARRAY_LEN(train_fields) <= MAX_FIELDS &&
 	      ARRAY_LEN(stack_fields) <= MAX_FIELDS &&
 	      ARRAY_LEN(conv_fields) <= MAX_FIELDS,
 	      "raise MAX_FIELDS");
@@ -215,6 +236,8 @@ static const char *type_name(enum field_type t)
 	switch (t) {
 	case FT_I64:
 		return "an integer";
+	case FT_F64:
+		return "a number";
 	case FT_BOOL:
 		return "a boolean (true or false)";
 	case FT_ENUM:
@@ -288,6 +311,85 @@ static enum ax_status parse_int(const struct walk *w, const struct field *f,
 	return AX_OK;
 }
 
+/* A plain YAML 1.2 core-schema number: [-+]?(.D+|D+(.D*)?)([eE][-+]?D+)?
+ * (integers included). Its length, or 0 if s is not one. */
+static size_t number_len(const char *s, size_t len)
+{
+	size_t i = 0, d = 0;
+
+	if (i < len && (s[i] == '-' || s[i] == '+'))
+		i++;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		d++;
+	if (i < len && s[i] == '.')
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			d++;
+	if (d == 0)
+		return 0;
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		size_t e = 0;
+		if (++i < len && (s[i] == '-' || s[i] == '+'))
+			i++;
+		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			e++;
+		if (e == 0)
+			return 0;
+	}
+	return i;
+}
+
+/* YAML's .inf, .nan and the C spellings inf, nan, with any case or sign. */
+static bool is_nonfinite_word(const char *s, size_t len)
+{
+	static const char *const words[] = { ".inf", ".nan", "inf", "nan",
+					     "infinity" };
+	if (len > 0 && (s[0] == '-' || s[0] == '+')) {
+		s++;
+		len--;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(words); i++)
+		if (strlen(words[i]) == len && strncasecmp(s, words[i], len) == 0)
+			return true;
+	return false;
+}
+
+/* A finite double in [f->fmin, f->fmax], parsed with strtod; its bits in
+ * *out (parse_scalar's int64 carrier; store() puts them back). */
+static enum ax_status parse_float(const struct walk *w, const struct field *f,
+				  const yaml_node_t *n, const char *path,
+				  int64_t *out)
+{
+	const char *s = (const char *)n->data.scalar.value;
+	size_t len = n->data.scalar.length;
+
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return type_error(w, n, path, "a number");
+	if (is_nonfinite_word(s, len))
+		return node_error(w, n, AX_ERR_INPUT,
+				  "%s: %.40s is not a finite number", path, s);
+	if (len == 0 || number_len(s, len) != len)
+		return type_error(w, n, path, "a number");
+	errno = 0;
+	char *end = NULL;
+	double v = strtod(s, &end);
+	if (end != s + len)
+		return type_error(w, n, path, "a number");
+	if (!isfinite(v))
+		return node_error(w, n, AX_ERR_LIMIT,
+				  "%s: %.40s is beyond the range of a double",
+				  path, s);
+	if (!(v >= f->fmin && v <= f->fmax)) {
+		char vs[32], lo[32], hi[32];
+		ax_cfg_num_text(vs, sizeof vs, v);
+		ax_cfg_num_text(lo, sizeof lo, f->fmin);
+		ax_cfg_num_text(hi, sizeof hi, f->fmax);
+		return node_error(w, n, v < f->fmin ? AX_ERR_INPUT : AX_ERR_LIMIT,
+				  "%s is %s, must be in %s..%s", path, vs, lo, hi);
+	}
+	memcpy(out, &v, sizeof v);
+	return AX_OK;
+}
+
 /* YAML 1.2 core-schema booleans, plain only. */
 static enum ax_status parse_bool(const struct walk *w, const yaml_node_t *n,
 				 const char *path, int64_t *out)
@@ -342,6 +444,8 @@ static enum ax_status parse_scalar(const struct walk *w, const struct field *f,
 	switch (f->type) {
 	case FT_I64:
 		return parse_int(w, f, n, path, out);
+	case FT_F64:
+		return parse_float(w, f, n, path, out);
 	case FT_BOOL:
 		return parse_bool(w, n, path, out);
 	default:
@@ -354,6 +458,9 @@ static void store(const struct field *f, void *dst, int64_t v)
 	switch (f->type) {
 	case FT_I64:
 		*(int64_t *)dst = v;
+		break;
+	case FT_F64:
+		memcpy(dst, &v, sizeof(double));   /* parse_float's bits */
 		break;
 	case FT_BOOL:
 		*(bool *)dst = v != 0;
@@ -488,6 +595,8 @@ static enum ax_status walk_nested(struct walk *w, const struct field *f,
 		w->stack = (struct ax_stack_config *)sub_base;
 		w->side = f->side;
 	}
+	if (f->init)
+		f->init(sub_base);
 	if (f->has_flag)
 		*(bool *)(sub_base + f->flag_offset) = true;
 	memcpy(saved_path, w->path, sizeof saved_path);

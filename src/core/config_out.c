@@ -1,9 +1,11 @@
 /*
  * config_out.c - what is computed from a whole config, all expanded from
- * the schema rows (schema.h): the FNV-1a config hash, the fixed-size key
- * words of the fast evaluator, the word sequence of sweep point ids, and
- * the JSON writer (which walks the loader's tables, so that it writes
- * exactly the keys the loader accepts for the config).
+ * the schema rows (schema.h): the FNV-1a config hash, the training
+ * recipe's defaults and hash, the fixed-size key words of the fast
+ * evaluator, the word sequence of sweep point ids, and the JSON writer
+ * (which walks the loader's tables, so that it writes exactly the keys
+ * the loader accepts for the config). F64 fields enter every hash and
+ * word as their IEEE bits (ax_f64_bits).
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "config_impl.h"
+#include "json.h"
 #include "util.h"
 
 static int64_t clamp(int64_t n, int64_t hi)
@@ -35,6 +38,7 @@ static uint64_t fnv_list(uint64_t h, int n, const int64_t *v, int cap)
 	if (!((flags) & AX_SF_LABEL))                                          \
 		h = HASH_##kind(h, p, member, aux);
 #define HASH_I64(h, p, m, aux) ax_fnv_i64(h, (p)->m)
+#define HASH_F64(h, p, m, aux) ax_fnv_i64(h, ax_f64_bits((p)->m))
 #define HASH_BOOL(h, p, m, aux) ax_fnv_i64(h, (p)->m)
 #define HASH_ENUM(h, p, m, aux) ax_fnv_i64(h, (p)->m)
 #define HASH_STR(h, p, m, aux) ax_fnv_str(h, (p)->m)
@@ -69,6 +73,34 @@ uint64_t ax_config_hash(const struct ax_config *cfg)
 	return hash_stack(h, &cfg->decoder);
 }
 
+/* ---- the training recipe ------------------------------------------------ */
+
+#define TRAIN_DEFAULT(t, kind, key, member, ctype, min, max, aux, flags,     \
+		      rule, tag, doc)                                          \
+	(t)->member = (aux);
+
+void ax_config_train_default(struct ax_train_config *t)
+{
+	AX_SCHEMA_TRAIN(TRAIN_DEFAULT, t)
+}
+
+/* The recipe's own hash, tagged apart from the model's: trained results
+ * are keyed by (ax_config_hash, ax_config_recipe_hash). */
+uint64_t ax_config_recipe_hash(const struct ax_config *cfg)
+{
+	struct ax_train_config def;
+	const struct ax_train_config *t = &cfg->train;
+	uint64_t h = ax_fnv_str(AX_FNV_OFFSET, "archex-recipe-v1");
+
+	if (!t->enabled) {
+		memset(&def, 0, sizeof def);
+		ax_config_train_default(&def);
+		t = &def;
+	}
+	AX_SCHEMA_TRAIN(HASH_ROW, t)
+	return h;
+}
+
 /* ---- cache-key words ---------------------------------------------------- */
 
 #define WORD_ROW(p, kind, key, member, ctype, min, max, aux, flags, rule,     \
@@ -76,6 +108,7 @@ uint64_t ax_config_hash(const struct ax_config *cfg)
 	if (!((flags) & AX_SF_LABEL))                                          \
 		k = WORD_##kind(w, k, p, member, aux);
 #define WORD_I64(w, k, p, m, aux) (w[k] = (p)->m, k + 1)
+#define WORD_F64(w, k, p, m, aux) (w[k] = ax_f64_bits((p)->m), k + 1)
 #define WORD_BOOL(w, k, p, m, aux) (w[k] = (p)->m, k + 1)
 #define WORD_ENUM(w, k, p, m, aux) (w[k] = (p)->m, k + 1)
 #define WORD_STR(w, k, p, m, aux) (k)
@@ -120,6 +153,7 @@ void ax_config_layer_words(const struct ax_layer_config *l,
 	if (!((flags) & AX_SF_LABEL))                                          \
 		h = MIX_##kind(h, p, member, aux);
 #define MIX_I64(h, p, m, aux) ax_mix64(h, (p)->m)
+#define MIX_F64(h, p, m, aux) ax_mix64(h, ax_f64_bits((p)->m))
 #define MIX_BOOL(h, p, m, aux) ax_mix64(h, (p)->m)
 #define MIX_ENUM(h, p, m, aux) ax_mix64(h, (p)->m)
 #define MIX_STR(h, p, m, aux) (h)
@@ -152,6 +186,12 @@ uint64_t ax_config_mix(uint64_t h, const struct ax_config *cfg)
 			AX_SCHEMA_LAYER_ALL(MIX_ROW, l)
 		}
 	}
+	/* the recipe, only when present: points without one keep their ids */
+	if (cfg->train.enabled) {
+		const struct ax_train_config *t = &cfg->train;
+		h = ax_mix64(h, (int64_t)0x747261696e);   /* "train" */
+		AX_SCHEMA_TRAIN(MIX_ROW, t)
+	}
 	return h;
 }
 
@@ -180,6 +220,12 @@ static void json_value(FILE *f, const struct field *fd, const char *p,
 	case FT_I64:
 		fprintf(f, "%" PRId64, *(const int64_t *)p);
 		break;
+	case FT_F64: {
+		char buf[40];
+		ax_json_format_double(buf, sizeof buf, *(const double *)p);
+		fputs(buf, f);
+		break;
+	}
 	case FT_BOOL:
 		fputs(*(const bool *)p ? "true" : "false", f);
 		break;

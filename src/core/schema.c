@@ -14,9 +14,11 @@
 	  .offset = offsetof(ROW_BASE_##list_base, member),                    \
 	  .size = MEMBER_SIZE(ROW_BASE_##list_base, member),                   \
 	  ROW_##kind_(ROW_BASE_##list_base, member, aux)                       \
-	  .min = (min_), .max = (max_), .min_text = #min_, .max_text = #max_,  \
+	  AX_SCHEMA_RANGE(kind_, min_, max_)                                   \
+	  .min_text = #min_, .max_text = #max_,                                \
 	  .flags = (flags_), .rule = (rule_), .tag = tag_, .doc = doc_ },
-#define ROW_I64(base, member, aux)
+#define ROW_I64(base, member, aux) .def = (aux),
+#define ROW_F64(base, member, aux) .fdef = (aux),
 #define ROW_BOOL(base, member, aux)
 #define ROW_STR(base, member, aux)
 #define ROW_ENUM(base, member, aux) .names = (aux),
@@ -31,6 +33,7 @@
 #define ROW_LIST_LAYER AX_SL_LAYER
 #define ROW_LIST_ATT_BRANCH AX_SL_ATT_BRANCH
 #define ROW_LIST_CONV AX_SL_CONV
+#define ROW_LIST_TRAIN AX_SL_TRAIN
 #define ROW_BASE_IDENTITY struct ax_config
 #define ROW_BASE_ROOT struct ax_config
 #define ROW_BASE_VOCAB struct ax_config
@@ -39,6 +42,7 @@
 #define ROW_BASE_LAYER struct ax_layer_config
 #define ROW_BASE_ATT_BRANCH struct ax_layer_config
 #define ROW_BASE_CONV struct ax_layer_config
+#define ROW_BASE_TRAIN struct ax_train_config
 
 const struct ax_schema_row ax_schema[] = {
 	AX_SCHEMA_IDENTITY(ROW, IDENTITY)
@@ -49,5 +53,6 @@ const struct ax_schema_row ax_schema[] = {
 	AX_SCHEMA_LAYER(ROW, LAYER)
 	AX_SCHEMA_ATT_BRANCH(ROW, ATT_BRANCH)
 	AX_SCHEMA_CONV(ROW, CONV)
+	AX_SCHEMA_TRAIN(ROW, TRAIN)
 };
 const int ax_schema_n = (int)(sizeof ax_schema / sizeof ax_schema[0]);

@@ -6,9 +6,11 @@
  *   - the loader's field tables and its range and enum checks
  *     (config_load.c, config_check.c);
  *   - the sweep's dotted paths (cfgpath.c: every row but IDENTITY's and
- *     ADAPTIVE's; `conv.*` and `conv_branch.*` both reach the CONV rows);
+ *     ADAPTIVE's; `conv.*` and `conv_branch.*` both reach the CONV rows,
+ *     `train.*` the TRAIN rows);
  *   - the config hash, the JSON writer, the fast evaluator's cache key and
- *     the sweep point id's words (config_out.c);
+ *     the sweep point id's words (config_out.c), and the TRAIN rows'
+ *     recipe hash and defaults;
  *   - the runtime row table ax_schema[] (schema.c), which
  *     tests/test_schema.c checks against the structs and docs/config.md.
  * Which family reads which field, and the family-wide rules, are not
@@ -18,15 +20,20 @@
  * A row:
  *   X(ctx, kind, key, member, ctype, min, max, aux, flags, rule, tag, doc)
  *   ctx     passed through from the list's caller (a base struct, ...)
- *   kind    I64 (int64_t), BOOL (bool), ENUM (an enum stored as int),
- *           STR (char[aux]) or LIST (int64_t member[aux] plus its count
- *           `int n_<member>s`, declared before it)
+ *   kind    I64 (int64_t), F64 (double, finite), BOOL (bool), ENUM (an
+ *           enum stored as int), STR (char[aux]) or LIST (int64_t
+ *           member[aux] plus its count `int n_<member>s`, declared
+ *           before it). Where a fixed-size int64 word holds an F64 (cache
+ *           keys, point ids, sweep axis values) it holds its IEEE-754
+ *           bits; the config hash takes those bits little-endian.
  *   key     the YAML key inside its mapping
  *   member  the struct member
  *   ctype   the member's C type (element type for STR and LIST)
  *   min,max the one valid range (LIST: of each element; STR: of the
  *           length in bytes; ENUM: 0..COUNT-1; BOOL: 0..1)
- *   aux     ENUM: its name table; STR, LIST: the capacity; else 0
+ *   aux     ENUM: its name table; STR, LIST: the capacity; I64, F64:
+ *           the default of an optional key (the TRAIN rows'; 0 for
+ *           required keys); BOOL: 0
  *   flags   AX_SF_* below
  *   rule    enum ax_rule: who decides whether the key is present. For a
  *           per-layer field it is its group (the family table says which
@@ -42,19 +49,29 @@
  *   AX_SCHEMA_STACK                      struct ax_stack_config's scalars
  *   AX_SCHEMA_LAYER, AX_SCHEMA_ATT_BRANCH, AX_SCHEMA_CONV
  *                                        struct ax_layer_config
+ *   AX_SCHEMA_TRAIN                      struct ax_train_config
+ *
+ * The TRAIN rows are the training recipe (`train:`, optional, every key
+ * optional with a default), not the model: they are not in the config
+ * hash nor the fast evaluator's cache key; they have their own recipe
+ * hash (ax_config_recipe_hash), and they enter the JSON writer and the
+ * sweep point id only when the section is present (train.enabled), so a
+ * config without one keeps its hash, ids and outputs.
  *
  * To add a field: one row in the list of its mapping, plus the code that
  * uses it (a builder in models/, a cross-field check in config_check.c
  * or a family rule in models/rules.c) and its line in docs/config.md's
- * key tables (tests/test_schema.c fails without it). Adding a row changes
- * config hashes and sweep point ids of every config; bump the hash tag in
- * config_out.c if old hashes must not be compared with new ones.
+ * key tables (tests/test_schema.c fails without it). Adding a row of a
+ * model list changes config hashes and sweep point ids of every config
+ * (a TRAIN row: recipe hashes, and the ids of points with a train
+ * section); bump the hash tag in config_out.c if old hashes must not be
+ * compared with new ones.
  *
- * To add a section (the training fields of a later issue: optimizer,
- * schedule, dropout): one more list, e.g. AX_SCHEMA_TRAIN, with the same
- * columns, expanded into its struct with AX_SCHEMA_DECL below, a FT_MAP
- * row in config_load.c's root table, and its hash/JSON expansions in
- * config_out.c next to the existing ones.
+ * To add a section: one more list with the same columns, as
+ * AX_SCHEMA_TRAIN was added: its struct with AX_SCHEMA_DECL below, an
+ * AX_SL_* value and ROW_* lines in schema.c, a FT_MAP row in
+ * config_load.c's root table, its hash/JSON expansions in config_out.c,
+ * and its paths in cfgpath.c.
  */
 #ifndef AX_SCHEMA_H
 #define AX_SCHEMA_H
@@ -173,6 +190,46 @@ enum ax_rule {
 	X(c, I64, "kernel_size", kernel_size, int64_t, 1, AX_MAX_KERNEL, 0, 0, \
 	  AX_RULE_CONV, "k", "kernel width K")
 
+/* The training recipe (`train:`; src/train reads it through
+ * ax_train_hparams_from_config). Every key is optional; aux is its
+ * default, which equals `archex train`'s flag default. */
+#define AX_TRAIN_MAX_COUNT ((int64_t)1 << 60)   /* updates, seeds */
+#define AX_TRAIN_MAX_TOKENS ((int64_t)1 << 24)  /* a batch's tokens */
+#define AX_SCHEMA_TRAIN(X, c)                                                  \
+	X(c, F64, "lr", lr, double, 0, 10, 5e-4, AX_SF_OPTIONAL, AX_RULE_NONE, \
+	  "lr", "peak learning rate (after warmup)")                          \
+	X(c, I64, "warmup", warmup, int64_t, 0, AX_TRAIN_MAX_COUNT, 4000,      \
+	  AX_SF_OPTIONAL, AX_RULE_NONE, "wu",                                  \
+	  "linear warmup updates of the inverse-sqrt schedule")                \
+	X(c, F64, "warmup_init_lr", warmup_init_lr, double, 0, 10, 0,          \
+	  AX_SF_OPTIONAL, AX_RULE_NONE, "wil", "learning rate at update 0")    \
+	X(c, F64, "beta1", beta1, double, 0, 0.9999, 0.9, AX_SF_OPTIONAL,      \
+	  AX_RULE_NONE, "b1", "AdamW first-moment decay")                     \
+	X(c, F64, "beta2", beta2, double, 0, 0.9999, 0.98, AX_SF_OPTIONAL,     \
+	  AX_RULE_NONE, "b2", "AdamW second-moment decay")                    \
+	X(c, F64, "adam_eps", adam_eps, double, 0, 1, 1e-8, AX_SF_OPTIONAL,    \
+	  AX_RULE_NONE, "eps", "AdamW denominator epsilon")                   \
+	X(c, F64, "weight_decay", weight_decay, double, 0, 1, 1e-4,            \
+	  AX_SF_OPTIONAL, AX_RULE_NONE, "wd",                                  \
+	  "AdamW decoupled weight decay of weights and tables")                \
+	X(c, F64, "clip_norm", clip_norm, double, 0, 1e9, 0, AX_SF_OPTIONAL,   \
+	  AX_RULE_NONE, "clip", "global gradient-norm bound, 0 = off")         \
+	X(c, F64, "label_smoothing", label_smoothing, double, 0, 0.999, 0.1,   \
+	  AX_SF_OPTIONAL, AX_RULE_NONE, "ls", "label smoothing epsilon")       \
+	X(c, F64, "dropout", dropout, double, 0, 0.99, 0.1, AX_SF_OPTIONAL,    \
+	  AX_RULE_NONE, "dr", "embedding and residual dropout")                \
+	X(c, F64, "attention_dropout", attention_dropout, double, 0, 0.99, 0,  \
+	  AX_SF_OPTIONAL, AX_RULE_NONE, "adr", "dropout on attention weights") \
+	X(c, F64, "activation_dropout", activation_dropout, double, 0, 0.99,   \
+	  0, AX_SF_OPTIONAL, AX_RULE_NONE, "xdr",                              \
+	  "dropout after the FFN activation")                                  \
+	X(c, I64, "max_tokens", max_tokens, int64_t, 2, AX_TRAIN_MAX_TOKENS,   \
+	  4096, AX_SF_OPTIONAL, AX_RULE_NONE, "mt",                            \
+	  "tokens per batch (each stream)")                                    \
+	X(c, I64, "seed", seed, int64_t, 0, AX_TRAIN_MAX_COUNT, 1,             \
+	  AX_SF_OPTIONAL, AX_RULE_NONE, "seed",                                \
+	  "weights, batch order and dropout")
+
 /* Every per-layer row, in struct ax_layer_config order. */
 #define AX_SCHEMA_LAYER_ALL(X, c)                                              \
 	AX_SCHEMA_LAYER(X, c) AX_SCHEMA_ATT_BRANCH(X, c) AX_SCHEMA_CONV(X, c)
@@ -184,6 +241,7 @@ enum ax_rule {
 		       rule, tag, doc)                                         \
 	AX_SCHEMA_DECL_##kind(member, ctype, aux)
 #define AX_SCHEMA_DECL_I64(m, t, aux) t m;
+#define AX_SCHEMA_DECL_F64(m, t, aux) t m;
 #define AX_SCHEMA_DECL_BOOL(m, t, aux) t m;
 #define AX_SCHEMA_DECL_ENUM(m, t, aux) t m;
 #define AX_SCHEMA_DECL_STR(m, t, aux) t m[aux];
@@ -195,15 +253,27 @@ enum ax_rule {
 			rule, tag, doc)                                        \
 	+((flags) & AX_SF_LABEL ? 0 : AX_SCHEMA_WORDS_##kind(aux))
 #define AX_SCHEMA_WORDS_I64(aux) 1
+#define AX_SCHEMA_WORDS_F64(aux) 1
 #define AX_SCHEMA_WORDS_BOOL(aux) 1
 #define AX_SCHEMA_WORDS_ENUM(aux) 1
 #define AX_SCHEMA_WORDS_STR(aux) 0
 #define AX_SCHEMA_WORDS_LIST(aux) (1 + (aux))
 
+/* A row's range as designated initializers of a struct with members
+ * min, max (int64_t) and fmin, fmax (double): F64 rows set the latter. */
+#define AX_SCHEMA_RANGE(kind, lo, hi) AX_SCHEMA_RANGE_##kind(lo, hi)
+#define AX_SCHEMA_RANGE_I64(lo, hi) .min = (lo), .max = (hi),
+#define AX_SCHEMA_RANGE_F64(lo, hi) .fmin = (lo), .fmax = (hi),
+#define AX_SCHEMA_RANGE_BOOL(lo, hi) .min = (lo), .max = (hi),
+#define AX_SCHEMA_RANGE_ENUM(lo, hi) .min = (lo), .max = (hi),
+#define AX_SCHEMA_RANGE_STR(lo, hi) .min = (lo), .max = (hi),
+#define AX_SCHEMA_RANGE_LIST(lo, hi) .min = (lo), .max = (hi),
+
 /* ---- the rows at run time (schema.c) ----------------------------------- */
 
 enum ax_schema_kind {
 	AX_SK_I64,
+	AX_SK_F64,
 	AX_SK_BOOL,
 	AX_SK_ENUM,
 	AX_SK_STR,
@@ -221,6 +291,7 @@ enum ax_schema_list {
 	AX_SL_LAYER,
 	AX_SL_ATT_BRANCH,
 	AX_SL_CONV,
+	AX_SL_TRAIN,
 	AX_SL_COUNT
 };
 
@@ -230,7 +301,10 @@ struct ax_schema_row {
 	const char *key;
 	size_t offset, size;        /* the member in its struct */
 	size_t count_offset;        /* AX_SK_LIST: its count member */
-	int64_t min, max;
+	int64_t min, max;           /* all kinds but F64 */
+	double fmin, fmax;          /* AX_SK_F64 */
+	int64_t def;                /* AX_SK_I64: the default (aux) */
+	double fdef;                /* AX_SK_F64: the default (aux) */
 	const char *min_text, *max_text; /* as written in the row */
 	const char *const *names;   /* AX_SK_ENUM */
 	unsigned flags;             /* AX_SF_* */

@@ -1,12 +1,14 @@
 /*
  * util.h - small shared helpers, one of each: saturating int64
- * arithmetic, a 64-bit word mixer, FNV-1a and edit distance.
+ * arithmetic, a double's bits as a word, a 64-bit word mixer, FNV-1a
+ * and edit distance.
  */
 #ifndef AX_UTIL_H
 #define AX_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* a + b and a * b, INT64_MAX on overflow (for upper bounds of sizes:
  * the operands are >= 0). */
@@ -20,6 +22,25 @@ static inline int64_t ax_sat_mul(int64_t a, int64_t b)
 {
 	int64_t r;
 	return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+/* A double's IEEE-754 bits as an int64 word and back: how F64 config
+ * fields travel in int64 keys, point ids and sweep axis values. -0.0 is
+ * folded into 0.0 so that equal values give equal words. */
+static inline int64_t ax_f64_bits(double v)
+{
+	int64_t w;
+	if (v == 0.0)
+		v = 0.0;
+	memcpy(&w, &v, sizeof w);
+	return w;
+}
+
+static inline double ax_bits_f64(int64_t w)
+{
+	double v;
+	memcpy(&v, &w, sizeof v);
+	return v;
 }
 
 /* Mixes one word into h (a multiply-xorshift step): the cache keys of the

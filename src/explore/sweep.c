@@ -41,7 +41,7 @@ static double var_config(const void *ctx, int32_t id)
 	const struct ax_config *cfg = ctx;
 	int k = id - AX_SWEEP_VAR_PATH;
 	struct ax_cfg_path p = { .field = (int16_t)(k / 4), .side = (int8_t)(k % 4) };
-	return (double)ax_cfg_path_get(cfg, &p);
+	return ax_cfg_value_number(ax_cfg_path_field(&p), ax_cfg_path_get(cfg, &p));
 }
 
 static double var_point(const void *ctx, int32_t id)
@@ -116,9 +116,17 @@ enum ax_status ax_sweep_resolve(const struct ax_sweep *sw, int family,
 	for (int i = 0; i < fam->n_derived; i++) {
 		const struct ax_sweep_derived *dv = &fam->derived[i];
 		int64_t v;
-		if (!ax_expr_eval_i64(&dv->expr, var_config, cfg, &v))
+		if (ax_cfg_path_field(&dv->path)->type == AX_CFG_F64) {
+			/* a float field: the real value, as its bits */
+			double x = ax_expr_eval_f64(&dv->expr, var_config, cfg);
+			if (!isfinite(x))
+				return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
+						   "derived %s is not finite", dv->text);
+			v = ax_f64_bits(x);
+		} else if (!ax_expr_eval_i64(&dv->expr, var_config, cfg, &v)) {
 			return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
 					   "derived %s divides by zero", dv->text);
+		}
 		if ((s = ax_cfg_path_set(cfg, &dv->path, &v, 1, d)))
 			return s;
 	}
@@ -248,9 +256,13 @@ void ax_sweep_point_name(const struct ax_sweep *sw, const struct ax_sweep_point 
 			int64_t v = fd->level == AX_CFG_LAYER ? layer_value(st, l, fd) :
 				    ax_cfg_path_get(&pt->cfg, &ax->path);
 			const char *sep = l ? "." : "";
-			if (fd->type == AX_CFG_ENUM)
+			char num[40];
+			if (fd->type == AX_CFG_ENUM) {
 				o += (size_t)snprintf(buf + o, size - o, "%s%s", sep, fd->names[v]);
-			else
+			} else if (fd->type == AX_CFG_F64) {
+				ax_cfg_value_format(fd, v, num, sizeof num);
+				o += (size_t)snprintf(buf + o, size - o, "%s%s", sep, num);
+			} else
 				o += (size_t)snprintf(buf + o, size - o, "%s%" PRId64, sep, v);
 		}
 	}
@@ -269,6 +281,8 @@ static void json_field_value(struct ax_json *j, const struct ax_cfg_field *fd, i
 {
 	if (fd->type == AX_CFG_ENUM)
 		ax_json_string(j, fd->names[v]);
+	else if (fd->type == AX_CFG_F64)
+		ax_json_double(j, ax_bits_f64(v));
 	else if (fd->type == AX_CFG_BOOL)
 		ax_json_bool(j, v != 0);
 	else
@@ -280,6 +294,7 @@ static int64_t layer_value(const struct ax_stack_config *st, int64_t l,
 {
 	const char *p = (const char *)&st->layer[l] + fd->offset;
 	return fd->type == AX_CFG_I64 ? *(const int64_t *)p :
+	       fd->type == AX_CFG_F64 ? ax_f64_bits(*(const double *)p) :
 	       fd->type == AX_CFG_BOOL ? *(const bool *)p : *(const int *)p;
 }
 
@@ -287,7 +302,8 @@ static int64_t layer_value(const struct ax_stack_config *st, int64_t l,
  * per-layer field is a scalar when every layer agrees, else a list. Every
  * path is written but those under a mapping the family does not have
  * (ax_config_map_name: attention_branch and conv_branch for lite, conv
- * for lightconv). */
+ * for lightconv), and the train.* paths of a config without a train
+ * section. */
 static void write_config(struct ax_json *j, const struct ax_config *cfg)
 {
 	ax_json_begin_object(j);
@@ -300,7 +316,9 @@ static void write_config(struct ax_json *j, const struct ax_config *cfg)
 		const char *map = fd->map ? ax_config_map_name(cfg, fd->rule) : NULL;
 		if (fd->map && (!map || strcmp(map, fd->map) != 0))
 			continue;
-		if (fd->level == AX_CFG_TOP) {
+		if (fd->level == AX_CFG_TRAIN && !cfg->train.enabled)
+			continue;
+		if (fd->level == AX_CFG_TOP || fd->level == AX_CFG_TRAIN) {
 			struct ax_cfg_path p = { .field = (int16_t)i, .side = 0 };
 			ax_json_key(j, fd->name);
 			json_field_value(j, fd, ax_cfg_path_get(cfg, &p));

@@ -135,8 +135,15 @@ static void axis_text(struct text *t, const struct ax_sweep *sw,
 	for (int v = 0; v < a->n_values; v++) {
 		const int64_t *x = sw->pool + a->off[v];
 		text_printf(t, "%s%s", v ? ", " : "", a->len[v] != 1 ? "[" : "");
-		for (int i = 0; i < a->len[v]; i++)
-			text_printf(t, "%s%" PRId64, i ? " " : "", x[i]);
+		const struct ax_cfg_field *f = ax_cfg_path_field(&a->path);
+		for (int i = 0; i < a->len[v]; i++) {
+			char num[40];
+			if (f->type == AX_CFG_F64)
+				ax_cfg_value_format(f, x[i], num, sizeof num);
+			else
+				snprintf(num, sizeof num, "%" PRId64, x[i]);
+			text_printf(t, "%s%s", i ? " " : "", num);
+		}
 		text_printf(t, "%s", a->len[v] != 1 ? "]" : "");
 	}
 }

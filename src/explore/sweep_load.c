@@ -231,9 +231,13 @@ static enum ax_status axis_value(struct loader *L, yaml_node_t *n,
 		cnt = 1;
 	}
 	for (int i = 0; i < cnt; i++)
-		if (v[i] < f->min || v[i] > f->max)
-			return err_at(L, n, 0, "value %" PRId64 " of %s is outside %" PRId64
-				      "..%" PRId64, v[i], a->text, f->min, f->max);
+		if (!ax_cfg_value_in_range(f, v[i])) {
+			char vs[40], rs[96];
+			ax_cfg_value_format(f, v[i], vs, sizeof vs);
+			ax_cfg_range_format(f, rs, sizeof rs);
+			return err_at(L, n, 0, "value %s of %s is outside %s", vs,
+				      a->text, rs);
+		}
 	return pool_push(L, n, v, cnt, a);
 }
 
@@ -491,7 +495,9 @@ static enum ax_status parse_family(struct loader *L, yaml_node_t *n)
 			snprintf(dv->text, sizeof dv->text, "%s", ks);
 			dv->line = (int)k->start_mark.line + 1;
 			dv->col = (int)k->start_mark.column + 1;
-			if ((s = compile(L, node(L, p->value), &dv->expr, true, false,
+			/* integer arithmetic, but for a float field */
+			bool integer = ax_cfg_path_field(&dv->path)->type != AX_CFG_F64;
+			if ((s = compile(L, node(L, p->value), &dv->expr, integer, false,
 					 "derived expression")))
 				return s;
 			if (dv->expr.is_cond)

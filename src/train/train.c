@@ -29,15 +29,59 @@
 
 /* --- set-up ------------------------------------------------------------- */
 
-void ax_train_hparams_default(struct ax_train_hparams *h)
+/* The recipe's rows (schema.h AX_SCHEMA_TRAIN) as hyperparameters. */
+static void hparams_from_train(const struct ax_train_config *t,
+			       struct ax_train_hparams *h)
 {
 	*h = (struct ax_train_hparams){
-		.lr = 5e-4, .warmup = 4000, .warmup_init_lr = 0.0,
-		.beta1 = 0.9, .beta2 = 0.98, .adam_eps = 1e-8,
-		.weight_decay = 1e-4, .clip_norm = 0.0, .label_smoothing = 0.1,
-		.dropout = 0.1, .attention_dropout = 0.0,
-		.activation_dropout = 0.0, .max_tokens = 4096, .seed = 1,
+		.lr = t->lr, .warmup = t->warmup,
+		.warmup_init_lr = t->warmup_init_lr,
+		.beta1 = t->beta1, .beta2 = t->beta2, .adam_eps = t->adam_eps,
+		.weight_decay = t->weight_decay, .clip_norm = t->clip_norm,
+		.label_smoothing = t->label_smoothing, .dropout = t->dropout,
+		.attention_dropout = t->attention_dropout,
+		.activation_dropout = t->activation_dropout,
+		.max_tokens = t->max_tokens, .seed = (uint64_t)t->seed,
 	};
+}
+
+/* The defaults are the schema's, so the flags, the YAML and this agree. */
+void ax_train_hparams_default(struct ax_train_hparams *h)
+{
+	struct ax_train_config t;
+	memset(&t, 0, sizeof t);
+	ax_config_train_default(&t);
+	hparams_from_train(&t, h);
+}
+
+void ax_train_hparams_from_config(const struct ax_config *cfg,
+				  struct ax_train_hparams *h)
+{
+	if (cfg->train.enabled)
+		hparams_from_train(&cfg->train, h);
+	else
+		ax_train_hparams_default(h);
+}
+
+void ax_train_hparams_to_config(const struct ax_train_hparams *h,
+				struct ax_config *cfg)
+{
+	struct ax_train_config *t = &cfg->train;
+	t->enabled = true;
+	t->lr = h->lr;
+	t->warmup = h->warmup;
+	t->warmup_init_lr = h->warmup_init_lr;
+	t->beta1 = h->beta1;
+	t->beta2 = h->beta2;
+	t->adam_eps = h->adam_eps;
+	t->weight_decay = h->weight_decay;
+	t->clip_norm = h->clip_norm;
+	t->label_smoothing = h->label_smoothing;
+	t->dropout = h->dropout;
+	t->attention_dropout = h->attention_dropout;
+	t->activation_dropout = h->activation_dropout;
+	t->max_tokens = h->max_tokens;
+	t->seed = (int64_t)h->seed;
 }
 
 bool ax_train_hparams_diff(const struct ax_train_hparams *a,

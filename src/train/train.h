@@ -23,13 +23,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "dataset.h"
 #include "diag.h"
 #include "exec.h"
 #include "graph.h"
 #include "plan.h"
 
-/* Hyperparameters (docs/training.md has the defaults and their sources). */
+/* Hyperparameters (docs/training.md has the defaults and their sources):
+ * the rows of the config's `train:` section (schema.h AX_SCHEMA_TRAIN),
+ * whose defaults they take. */
 struct ax_train_hparams {
 	double lr;                /* peak learning rate */
 	int64_t warmup;           /* linear warmup updates (inverse_sqrt) */
@@ -43,6 +46,13 @@ struct ax_train_hparams {
 };
 
 void ax_train_hparams_default(struct ax_train_hparams *h);
+/* The config's `train:` section, or the defaults when it has none. */
+void ax_train_hparams_from_config(const struct ax_config *cfg,
+				  struct ax_train_hparams *h);
+/* h as cfg's train section (marked present), e.g. after flags override
+ * the file, so that ax_config_recipe_hash() names what actually ran. */
+void ax_train_hparams_to_config(const struct ax_train_hparams *h,
+				struct ax_config *cfg);
 /* The first field where a and b differ ("lr 0.001 vs 0.0005"), written
  * into buf; false when they are equal. */
 bool ax_train_hparams_diff(const struct ax_train_hparams *a,

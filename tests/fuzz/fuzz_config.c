@@ -71,7 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ax_config_write_json(f, cfg);
 		fclose(f);
 		if (ax_config_load_string(buf, len, "json", back, &d) != AX_OK ||
-		    ax_config_hash(back) != ax_config_hash(cfg))
+		    ax_config_hash(back) != ax_config_hash(cfg) ||
+		    ax_config_recipe_hash(back) != ax_config_recipe_hash(cfg))
 			abort();
 		free(buf);
 	} else if (d.msg[0] == '\0') {
