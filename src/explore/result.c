@@ -113,8 +113,7 @@ void ax_result_write_csv_header(FILE *f)
 	fputc('\n', f);
 }
 
-/* CSV strings are quoted when they hold a comma, quote or newline. */
-static void csv_string(FILE *f, const char *s)
+void ax_csv_string(FILE *f, const char *s)
 {
 	if (!strpbrk(s, ",\"\n\r")) {
 		fputs(s, f);
@@ -139,9 +138,9 @@ void ax_result_write_csv_row(FILE *f, const struct ax_result *r)
 		if (fd->type == AX_FIELD_I64)
 			fprintf(f, "%" PRId64, *(const int64_t *)p);
 		else if (fd->type == AX_FIELD_STR)
-			csv_string(f, (const char *)p);
+			ax_csv_string(f, (const char *)p);
 		else
-			csv_string(f, *(const char *const *)p);
+			ax_csv_string(f, *(const char *const *)p);
 	}
 	for (int k = 0; k < AX_KIND_COUNT; k++)
 		fprintf(f, ",%" PRId64, r->macs_by_kind[k]);

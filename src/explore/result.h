@@ -64,4 +64,8 @@ void ax_result_write_json_members(struct ax_json *j, const struct ax_result *r);
 void ax_result_write_csv_header(FILE *f);
 void ax_result_write_csv_row(FILE *f, const struct ax_result *r);
 
+/* One CSV field: quoted (quotes doubled) when it holds a comma, a quote
+ * or a line break, as RFC 4180 has it; every CSV writer uses it. */
+void ax_csv_string(FILE *f, const char *s);
+
 #endif

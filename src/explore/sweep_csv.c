@@ -17,6 +17,7 @@
 
 #include "json.h"
 #include "json_read.h"
+#include "result.h"
 
 /* An ordered set of column names (jansson object for lookup). */
 struct cols {
@@ -51,22 +52,6 @@ static bool cols_of(struct cols *c, const json_t *obj)
 	return true;
 }
 
-/* A CSV field: quoted when it holds a comma, quote or newline. */
-static void put_str(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\n\r")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static void put_scalar(FILE *f, const json_t *v)
 {
 	char buf[64];
@@ -80,7 +65,7 @@ static void put_scalar(FILE *f, const json_t *v)
 	else if (json_is_boolean(v))
 		fputc(json_is_true(v) ? '1' : '0', f);
 	else if (json_is_string(v))
-		put_str(f, json_string_value(v));
+		ax_csv_string(f, json_string_value(v));
 }
 
 /* A value: a scalar, or a list as its scalars separated by spaces. */
@@ -103,9 +88,9 @@ static void put_row(FILE *f, const struct ax_sweep_meta *m, const struct ax_swee
 		    const json_t *root, const struct cols *c)
 {
 	fprintf(f, "%" PRId64 ",%s,", r->index, r->id);
-	put_str(f, m->family[r->family]);
+	ax_csv_string(f, m->family[r->family]);
 	fputc(',', f);
-	put_str(f, r->name);
+	ax_csv_string(f, r->name);
 	fprintf(f, ",%d,%s,%s,%" PRId64 ",%" PRId64, r->feasible, m->convention, m->mode,
 		m->src_len, m->tgt_len);
 	const json_t *part[3] = { json_object_get(root, "config"),
@@ -144,7 +129,7 @@ bool ax_sweep_write_points_csv(FILE *f, const struct ax_sweep_meta *m,
 				char name[512];
 				snprintf(name, sizeof name, "%s%s", prefix[k], c[k].name[i]);
 				fputc(',', f);
-				put_str(f, name);
+				ax_csv_string(f, name);
 			}
 		fputc('\n', f);
 		for (int64_t i = 0; i < rs->n; i++)
