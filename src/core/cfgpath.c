@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_impl.h"
+
 /* A schema row as a path row: the level, base struct and YAML prefix of
  * its list come first. */
 #define PATH_ROW(level_, base, prefix, map_, kind, key, member, min_, max_,   \
@@ -292,20 +294,6 @@ bool ax_cfg_value_parse(const struct ax_cfg_field *f, const char *s, int64_t *v)
 	return false;
 }
 
-/* The shortest %g text that reads back as v: "0.0005", "0", "1e-08". */
-static void num_text(char *buf, size_t size, double v)
-{
-	if (v > -1e15 && v < 1e15 && v == (double)(int64_t)v) {
-		snprintf(buf, size, "%.0f", v);   /* 20, not 2e+01 */
-		return;
-	}
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, size, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return;
-	}
-}
-
 bool ax_cfg_value_in_range(const struct ax_cfg_field *f, int64_t v)
 {
 	if (f->type == AX_CFG_F64) {
@@ -329,7 +317,7 @@ void ax_cfg_value_format(const struct ax_cfg_field *f, int64_t v, char *buf,
 		if (!isfinite(ax_bits_f64(v)))
 			snprintf(num, sizeof num, "%s", "nan");
 		else
-			num_text(num, sizeof num, ax_bits_f64(v));
+			ax_cfg_num_text(num, sizeof num, ax_bits_f64(v));
 		snprintf(buf, size, "%s", num);
 		return;
 	case AX_CFG_BOOL:
@@ -351,8 +339,8 @@ void ax_cfg_range_format(const struct ax_cfg_field *f, char *buf, size_t size)
 {
 	if (f->type == AX_CFG_F64) {
 		char lo[40], hi[40];
-		num_text(lo, sizeof lo, f->fmin);
-		num_text(hi, sizeof hi, f->fmax);
+		ax_cfg_num_text(lo, sizeof lo, f->fmin);
+		ax_cfg_num_text(hi, sizeof hi, f->fmax);
 		snprintf(buf, size, "%s..%s", lo, hi);
 		return;
 	}
