@@ -10,6 +10,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "cpu.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -292,4 +294,118 @@ void ax_k_linear_bf16(float *out, int64_t ldo, const float *in, int64_t ldi,
 				out[r * ldo + oo] += b[oo];
 	}
 	(void)p;
+}
+
+/* ==== many rows: dequantized tiles through sgemm ======================== */
+
+int64_t ax_kq_tile_rows(int64_t i)
+{
+	int64_t r = 65536 / (i > 0 ? i : 1);
+	return r < 16 ? 16 : r;
+}
+
+/* out[:, o0:o0+r] = in (N, i) . tile (r, i)^T + b[o0:o0+r] */
+static void tile_gemm(float *out, int64_t ldo, const float *in, int64_t ldi,
+		      const float *tile, const float *b, int64_t N, int64_t i,
+		      int64_t r)
+{
+	assert(ldi >= i && ldo >= r);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)r,
+		    (int)i, 1.0f, in, (int)ldi, tile, (int)i, 0.0f, out, (int)ldo);
+	if (b)
+		for (int64_t n = 0; n < N; n++)
+			for (int64_t k = 0; k < r; k++)
+				out[n * ldo + k] += b[k];
+}
+
+void ax_k_linear_q8_tiled(float *out, int64_t ldo, const float *in,
+			  int64_t ldi, const int8_t *q, const float *scale,
+			  const float *b, int64_t N, int64_t i, int64_t o,
+			  float *tile, int64_t tile_rows,
+			  struct ax_k_work *work)
+{
+	assert(ldo >= o && ldi >= i && N >= 0 && i >= 1 && o >= 1 &&
+	       tile_rows >= 1);
+	if (work)
+		work->macs += N * i * o;
+	for (int64_t o0 = 0; o0 < o; o0 += tile_rows) {
+		int64_t r = o - o0 < tile_rows ? o - o0 : tile_rows;
+		/* tile (r, i): scale[o] * q[o][:] */
+		for (int64_t k = 0; k < r; k++) {
+			const int8_t *qr = q + (o0 + k) * i;
+			float s = scale[o0 + k], *t = tile + k * i;
+			for (int64_t c = 0; c < i; c++)
+				t[c] = s * (float)qr[c];
+		}
+		tile_gemm(out + o0, ldo, in, ldi, tile, b ? b + o0 : NULL, N, i, r);
+	}
+}
+
+void ax_k_linear_bf16_tiled(float *out, int64_t ldo, const float *in,
+			    int64_t ldi, const uint16_t *W, const float *b,
+			    int64_t N, int64_t i, int64_t o, float *tile,
+			    int64_t tile_rows, struct ax_k_work *work)
+{
+	assert(ldo >= o && ldi >= i && N >= 0 && i >= 1 && o >= 1 &&
+	       tile_rows >= 1);
+	if (work)
+		work->macs += N * i * o;
+	for (int64_t o0 = 0; o0 < o; o0 += tile_rows) {
+		int64_t r = o - o0 < tile_rows ? o - o0 : tile_rows;
+		/* tile (r, i): the bf16 bits as the high half of an fp32 */
+		const uint16_t *w = W + o0 * i;
+		for (int64_t k = 0; k < r * i; k++) {
+			uint32_t u = (uint32_t)w[k] << 16;
+			memcpy(&tile[k], &u, sizeof u);
+		}
+		tile_gemm(out + o0, ldo, in, ldi, tile, b ? b + o0 : NULL, N, i, r);
+	}
+}
+
+/* ==== embeddings ========================================================= */
+
+/* Rows out[j] = scale * e + PE(p_j), e the dequantized table row of
+ * tok[j] (zero for t2t's token 0): from int8 q with row scales qscale, or
+ * else from bf16 w. */
+static enum ax_status embed_rows(float *out, int64_t ldo, const int8_t *q,
+				 const float *qscale, const uint16_t *w,
+				 int64_t V, const int32_t *tok, int64_t N,
+				 int64_t d, float scale, int64_t pos0,
+				 enum ax_sinusoid_kind kind)
+{
+	assert(ldo >= d);
+	for (int64_t j = 0; j < N; j++) {
+		if (tok[j] < 0 || tok[j] >= V)
+			return AX_ERR_INPUT;
+		float *y = out + j * ldo;
+		ax_k_sinusoid(y, ax_k_embed_pos(pos0, j, kind), d, kind);
+		if (kind == AX_SINUSOID_T2T && tok[j] == 0)
+			continue;
+		int64_t t = tok[j];
+		for (int64_t c = 0; c < d; c++) {
+			float e = q ? qscale[t] * (float)q[t * d + c] :
+				  ax_bf16_to_f32(w[t * d + c]);
+			y[c] = scale * e + y[c];
+		}
+	}
+	return AX_OK;
+}
+
+enum ax_status ax_k_embed_q8(float *out, int64_t ldo, const int8_t *q,
+			     const float *qscale, int64_t V,
+			     const int32_t *tok, int64_t N, int64_t d,
+			     float scale, int64_t pos0,
+			     enum ax_sinusoid_kind kind)
+{
+	return embed_rows(out, ldo, q, qscale, NULL, V, tok, N, d, scale, pos0,
+			  kind);
+}
+
+enum ax_status ax_k_embed_bf16(float *out, int64_t ldo, const uint16_t *W,
+			       int64_t V, const int32_t *tok, int64_t N,
+			       int64_t d, float scale, int64_t pos0,
+			       enum ax_sinusoid_kind kind)
+{
+	return embed_rows(out, ldo, NULL, NULL, W, V, tok, N, d, scale, pos0,
+			  kind);
 }
