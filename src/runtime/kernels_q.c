@@ -191,10 +191,18 @@ static void rows_q8_avx512(float *out, int64_t ldo, const float *in,
 			a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + k), a0);
 			a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + k + 16), a1);
 		}
-		float s = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
-		for (; k < i; k++)
-			s += (float)q[k] * x[k];
-		out[r * ldo] = s;
+		/* the last 1..31: whole 16s, then a masked x and a zero-padded
+		 * copy of the weights (i = 248, 496 leave 24 and 16) */
+		for (; k < i; k += 16) {
+			int64_t n = i - k < 16 ? i - k : 16;
+			int8_t tail[16] = { 0 };
+			memcpy(tail, q + k, (size_t)n);
+			__m512 w0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
+				_mm_loadu_si128((const __m128i *)tail)));
+			__m512 xv = _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), x + k);
+			a0 = _mm512_fmadd_ps(w0, xv, a0);
+		}
+		out[r * ldo] = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
 	}
 }
 
@@ -216,10 +224,16 @@ static void rows_bf16_avx512(float *out, int64_t ldo, const float *in,
 			a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + k), a0);
 			a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + k + 16), a1);
 		}
-		float s = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
-		for (; k < i; k++)
-			s += ax_bf16_to_f32(w[k]) * x[k];
-		out[r * ldo] = s;
+		for (; k < i; k += 16) {   /* the last 1..31, as rows_q8_avx512 */
+			int64_t n = i - k < 16 ? i - k : 16;
+			uint16_t tail[16] = { 0 };
+			memcpy(tail, w + k, (size_t)n * sizeof *tail);
+			__m512 w0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(
+				_mm256_loadu_si256((const __m256i *)tail)), 16));
+			__m512 xv = _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), x + k);
+			a0 = _mm512_fmadd_ps(w0, xv, a0);
+		}
+		out[r * ldo] = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
 	}
 }
 
