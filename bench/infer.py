@@ -27,7 +27,8 @@ set OPENBLAS_CORETYPE, the script re-executes itself with it, so PyTorch's
 OpenBLAS does not stay on the generic fallback; the kernel and PyTorch's
 quantized engine are printed.
 
-usage: bench/infer.py [--build build] [--rounds 7] [--threads 1]
+usage: bench/infer.py [--build build] [--rounds 7] [--threads 1[,2]]
+                      [--models wmt-transformer-512,wmt-lite-496]
 """
 import argparse
 import ctypes
@@ -339,6 +340,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--threads", default="1")
+    ap.add_argument("--models", default=",".join(MODELS))
     a = ap.parse_args()
     if a.rounds < 7:
         ap.error("--rounds must be at least 7")
@@ -358,7 +360,7 @@ def main():
           "vs torch int8 dyn | vs archex fp32 |")
     print("|---|---|---|---|---|---|---|---|")
     tmp = tempfile.mkdtemp()
-    for name in MODELS:
+    for name in a.models.split(","):
         for th in threads:
             for row in bench_model(a, name, src, th, tmp):
                 print(row, flush=True)
