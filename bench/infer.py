@@ -17,8 +17,10 @@ of a 30-token sentence forced to 30 output tokens:
     torch.ao.quantization.quantize_dynamic on its nn.Linear modules (the
     output projection included; int8 weights per tensor, activations
     quantized per call). The encoder runs at fp32 in both PyTorch variants.
-Runs are interleaved (every variant once per round, >= 7 rounds after a
-warm-up); the table gives the median ms/sentence, the spread (min..max) and
+Then batched teacher-forced scoring of 32 x 30 tokens per precision
+(`bench_score`: median of 7, against the sgemm peak it measures in the same
+process). Decoding runs are interleaved (every variant once per round,
+>= 7 rounds after a warm-up); the table gives the median ms/sentence, the spread (min..max) and
 speed-ups against PyTorch fp32 with the cache and against PyTorch int8.
 PyTorch's intra-op threads and OpenBLAS's threads are set to the same
 count (never both pools on the same cores). Both sides run on the OpenBLAS
@@ -364,6 +366,17 @@ def main():
         for th in threads:
             for row in bench_model(a, name, src, th, tmp):
                 print(row, flush=True)
+    print("\n| model | threads | precision | 32x30 scoring ms | GMAC/s | sgemm GFLOP/s | of sgemm peak |")
+    print("|---|---|---|---|---|---|---|")
+    for name in a.models.split(","):
+        cfg = os.path.join(ROOT, "configs", "paper", name + ".yaml")
+        for th in threads:
+            for p in PRECISIONS:
+                sc = json.loads(subprocess.run(
+                    [os.path.join(a.build, "bench_score"), cfg, "32", str(LEN), str(th), p],
+                    check=True, capture_output=True, text=True).stdout)
+                print(f"| {name} | {th} | {p} | {1e3 * sc['seconds']:.0f} | {sc['gmacs']:.1f} | "
+                      f"{sc['sgemm_gflops']:.0f} | {100 * sc['fraction_of_peak']:.0f}% |", flush=True)
 
 
 if __name__ == "__main__":

@@ -314,7 +314,7 @@ void ax_k_linear_bf16(float *out, int64_t ldo, const float *in, int64_t ldi,
 
 int64_t ax_kq_tile_rows(int64_t i)
 {
-	int64_t r = 65536 / (i > 0 ? i : 1);
+	int64_t r = (1 << 20) / (i > 0 ? i : 1);
 	return r < 16 ? 16 : r;
 }
 

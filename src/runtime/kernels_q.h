@@ -71,7 +71,8 @@ void ax_k_linear_bf16(float *out, int64_t ldo, const float *in, int64_t ldi,
  * kernels above (their _ref twins are the references), up to fp32
  * rounding; tile holds tile_rows * i floats. */
 #define AX_KQ_TILED_MIN_N 16
-/* Output channels per tile for inputs of width i: about 256 KiB of fp32. */
+/* Output channels per tile for inputs of width i: about 4 MiB of fp32
+ * (at least 16), so sgemm gets wide enough products. */
 int64_t ax_kq_tile_rows(int64_t i);
 void ax_k_linear_q8_tiled(float *out, int64_t ldo, const float *in,
 			  int64_t ldi, const int8_t *q, const float *scale,
