@@ -22,8 +22,9 @@ Then batched teacher-forced scoring of 32 x 30 tokens per precision
 process). Decoding runs are interleaved (every variant once per round,
 >= 7 rounds after a warm-up); the table gives the median ms/sentence, the spread (min..max) and
 speed-ups against PyTorch fp32 with the cache and against PyTorch int8.
-PyTorch's intra-op threads and OpenBLAS's threads are set to the same
-count (never both pools on the same cores). Both sides run on the OpenBLAS
+PyTorch gets the same thread count as archex, either in its intra-op pool
+or in OpenBLAS's, whichever decodes faster (both at once oversubscribes
+the cores). Both sides run on the OpenBLAS
 kernel the archex CLI chooses (`archex cpu --coretype`): unless the user
 set OPENBLAS_CORETYPE, the script re-executes itself with it, so PyTorch's
 OpenBLAS does not stay on the generic fallback; the kernel and PyTorch's
@@ -296,6 +297,20 @@ def check_cache(model, dec, src):
         toks.append(int(torch.argmax(b[4:])) + 4)
 
 
+def torch_split(model, dec, src, th):
+    """PyTorch's th threads: in its intra-op pool or in OpenBLAS's (never
+    both, which oversubscribes the cores); the faster of the two, by one
+    timed decode each after a warm-up."""
+    best = None
+    for split in sorted({(th, 1), (1, th)}):
+        set_threads(*split)
+        torch_greedy(model, dec, src)
+        t = timed(lambda: torch_greedy(model, dec, src))
+        if best is None or t < best[0]:
+            best = (t, split)
+    return best[1]
+
+
 def timed(fn):
     t0 = time.perf_counter()
     fn()
@@ -317,11 +332,12 @@ def bench_model(a, name, src, th, tmp):
     check_cache(model, dec, src)
     qdec = torch.ao.quantization.quantize_dynamic(dec, {torch.nn.Linear},
                                                   dtype=torch.qint8)
-    set_threads(th, th)
     variants = {f"archex {p}": (lambda p=p: archex_decode(a.build, cfg, w, src, th, p))
                 for p in PRECISIONS}
-    variants["torch fp32 kv"] = lambda: timed(lambda: torch_greedy(model, dec, src))
-    variants["torch int8 dyn"] = lambda: timed(lambda: torch_greedy(model, qdec, src))
+    for k, d in (("torch fp32 kv", dec), ("torch int8 dyn", qdec)):
+        split = torch_split(model, d, src, th)
+        variants[k] = lambda d=d, split=split: (set_threads(*split),
+                                                timed(lambda: torch_greedy(model, d, src)))[1]
     times = {k: [] for k in variants}
     for r in range(a.rounds + 1):               # round 0 warms up
         for k, f in variants.items():
