@@ -61,7 +61,12 @@ def _chosen_core():
 if not os.environ.get("OPENBLAS_CORETYPE"):
     _core = _chosen_core()
     if _core:
+        # OpenMP pools (archex's reduced-precision linears, PyTorch's
+        # intra-op pool) that sleep instead of spinning between parallel
+        # regions: on a shared 2-core machine spinning workers steal the
+        # cores from OpenBLAS's threads and from each other
         env = dict(os.environ, OPENBLAS_CORETYPE=_core)
+        env.setdefault("OMP_WAIT_POLICY", "passive")
         os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -369,7 +374,8 @@ def main():
     cpu = subprocess.run([os.path.join(a.build, "archex"), "cpu"], capture_output=True,
                          text=True).stdout.strip().splitlines()
     print(f"OpenBLAS kernel {core} for both sides (archex's choice); torch "
-          f"{torch.__version__}, quantized engine {torch.backends.quantized.engine}")
+          f"{torch.__version__}, quantized engine {torch.backends.quantized.engine}; "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '')}")
     for line in cpu[:2]:
         print("  " + line)
     print(f"\nbatch-1 greedy, {LEN} source and {LEN} target tokens, {a.rounds} interleaved "

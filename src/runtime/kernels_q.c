@@ -14,6 +14,9 @@
 
 #include "cpu.h"
 
+/* OpenBLAS's thread count (`run --threads`), not in every cblas.h */
+int openblas_get_num_threads(void);
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define AX_KQ_X86 1
@@ -262,6 +265,20 @@ static void rows_bf16_dp(float *out, int64_t ldo, const float *in,
 
 /* ==== fast kernels ======================================================= */
 
+/* Threads for an (N, i) x (o, i)^T product: OpenBLAS's count (set by
+ * `run --threads`), when OpenMP is there and the product is worth it; the
+ * output channels are split in contiguous blocks, one per thread. */
+static int kq_threads(int64_t N, int64_t i, int64_t o)
+{
+#ifdef _OPENMP
+	int t = openblas_get_num_threads();
+	return t > 1 && N * i * o >= (1 << 16) ? t : 1;
+#else
+	(void)N, (void)i, (void)o;
+	return 1;
+#endif
+}
+
 void ax_k_linear_q8(float *out, int64_t ldo, const float *in, int64_t ldi,
 		    const int8_t *q, const float *scale, const float *b,
 		    int64_t N, int64_t i, int64_t o, struct ax_k_work *work)
@@ -270,6 +287,8 @@ void ax_k_linear_q8(float *out, int64_t ldo, const float *in, int64_t ldi,
 	if (work)
 		work->macs += N * i * o;
 	enum ax_kq_path p = ax_kq_path();
+	int nt = kq_threads(N, i, o);
+	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
 	for (int64_t oo = 0; oo < o; oo++) {
 #ifdef AX_KQ_X86
 		if (p >= AX_KQ_AVX512)
@@ -293,6 +312,8 @@ void ax_k_linear_bf16(float *out, int64_t ldo, const float *in, int64_t ldi,
 	if (work)
 		work->macs += N * i * o;
 	enum ax_kq_path p = ax_kq_path();
+	int nt = kq_threads(N, i, o);
+	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
 	for (int64_t oo = 0; oo < o; oo++) {
 		const uint16_t *w = W + oo * i;
 #ifdef AX_KQ_X86
