@@ -288,7 +288,10 @@ void ax_k_linear_q8(float *out, int64_t ldo, const float *in, int64_t ldi,
 		work->macs += N * i * o;
 	enum ax_kq_path p = ax_kq_path();
 	int nt = kq_threads(N, i, o);
+	(void)nt;   /* unused without OpenMP */
+#ifdef _OPENMP
 	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
 	for (int64_t oo = 0; oo < o; oo++) {
 #ifdef AX_KQ_X86
 		if (p >= AX_KQ_AVX512)
@@ -313,7 +316,10 @@ void ax_k_linear_bf16(float *out, int64_t ldo, const float *in, int64_t ldi,
 		work->macs += N * i * o;
 	enum ax_kq_path p = ax_kq_path();
 	int nt = kq_threads(N, i, o);
+	(void)nt;   /* unused without OpenMP */
+#ifdef _OPENMP
 	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
 	for (int64_t oo = 0; oo < o; oo++) {
 		const uint16_t *w = W + oo * i;
 #ifdef AX_KQ_X86

@@ -15,7 +15,9 @@
  * Each fast kernel has a `_ref` twin (plain loops, double accumulation)
  * with the same signature. The fast kernels choose their path at run time
  * from cpu.h (AVX512-BF16, AVX-512, portable C); ax_kq_set_path() forces
- * one, so tests cover every path the machine can run. Shapes as
+ * one, so tests cover every path the machine can run. Built with OpenMP,
+ * the fast kernels split their output channels over OpenBLAS's thread
+ * count (openblas_set_num_threads, `run --threads`). Shapes as
  * ax_k_linear: in (N, i) with row stride ldi, W (o, i) row-major, out
  * (N, o) with row stride ldo, b (o) or NULL; N*i*o MACs are counted.
  */
