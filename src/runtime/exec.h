@@ -154,7 +154,8 @@ void ax_exec_reset_counters(struct ax_exec *x);
  * ax_exec_init() lays it out (nothing is allocated but small tables):
  * `archex count` reports it and docs/precision.md compares it with the
  * peak RSS of `archex run`. Per beam: kv_cache / batch, conv_state /
- * batch. */
+ * batch. The reduced-precision copies of ax_exec_set_precision() are not
+ * included (they come on top of the fp32 arena). */
 struct ax_exec_memory {
 	int64_t weights;      /* the fp32 weight arena */
 	int64_t activations;  /* the planned activation arenas (peak, with
