@@ -2,7 +2,9 @@
  * bench_score.c - batched teacher-forced scoring throughput, against the
  * sgemm peak measured in the same run.
  *
- * usage: bench_score CONFIG [BATCH=32] [LEN=30] [THREADS=1]
+ * usage: bench_score CONFIG [BATCH=32] [LEN=30] [THREADS=1] [PRECISION=fp32]
+ * (PRECISION bf16 or int8: linears on the reduced-precision weights, whose
+ * many-row path dequantizes tiles for sgemm; kernels_q.h)
  * Prints one JSON line: the OpenBLAS core, threads, sgemm GFLOP/s (2048^3),
  * and for BATCH x LEN scoring (S = T = LEN): seconds per batch (median of
  * 7), executed MACs, GMAC/s and the fraction of the sgemm peak in MACs
@@ -59,7 +61,7 @@ static double sgemm_gflops(void)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench_score CONFIG [BATCH] [LEN] [THREADS]\n");
+		fprintf(stderr, "usage: bench_score CONFIG [BATCH] [LEN] [THREADS] [PRECISION]\n");
 		return 2;
 	}
 	bench_choose_kernel(argv);
@@ -69,6 +71,13 @@ int main(int argc, char **argv)
 	ax_cpu_describe(&cpu_info, cpu, sizeof cpu);
 	int64_t B = argc > 2 ? atoll(argv[2]) : 32, N = argc > 3 ? atoll(argv[3]) : 30;
 	int threads = argc > 4 ? atoi(argv[4]) : 1;
+	int prec = 0;
+	while (argc > 5 && prec < AX_PREC_COUNT && strcmp(argv[5], ax_precision_names[prec]))
+		prec++;
+	if (prec == AX_PREC_COUNT) {
+		fprintf(stderr, "bench_score: precision must be fp32, bf16 or int8\n");
+		return 2;
+	}
 	openblas_set_num_threads(threads);
 	static struct ax_config cfg;
 	struct ax_diag d = { 0 };
@@ -83,6 +92,10 @@ int main(int argc, char **argv)
 	struct ax_exec_opts o = { .mode = AX_MODE_SEQUENCE, .batch = B,
 				  .max_src = lm ? 0 : N, .max_tgt = N };
 	if (ax_exec_init(&x, &g, &o, &d) != AX_OK) {
+		fprintf(stderr, "%s\n", d.msg);
+		return 1;
+	}
+	if (ax_exec_set_precision(&x, (enum ax_precision)prec, &d) != AX_OK) {
 		fprintf(stderr, "%s\n", d.msg);
 		return 1;
 	}
@@ -107,10 +120,10 @@ int main(int argc, char **argv)
 	int64_t macs = ax_exec_macs(&x, NULL) / 7;
 	qsort(t, 7, sizeof t[0], cmp);
 	double gmacs = (double)macs / t[3] / 1e9;
-	printf("{\"config\":\"%s\",\"core\":\"%s\",\"threads\":%d,\"batch\":%lld,\"len\":%lld,"
+	printf("{\"config\":\"%s\",\"precision\":\"%s\",\"core\":\"%s\",\"threads\":%d,\"batch\":%lld,\"len\":%lld,"
 	       "\"sgemm_gflops\":%.1f,\"seconds\":%.6f,\"macs\":%lld,\"gmacs\":%.2f,"
 	       "\"fraction_of_peak\":%.3f,\"core_source\":\"%s\",\"cpu\":\"%s\"}\n",
-	       cfg.name, openblas_get_corename(), threads,
+	       cfg.name, ax_precision_names[prec], openblas_get_corename(), threads,
 	       (long long)B, (long long)N, peak, t[3], (long long)macs, gmacs,
 	       gmacs / (peak / 2), ax_cpu_blas_core_source(), cpu);
 	if (getenv("AX_PROFILE")) {   /* per op kind, to stderr */

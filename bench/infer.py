@@ -1,28 +1,42 @@
 #!/usr/bin/python3
-"""bench/infer.py - archex inference against PyTorch eager, in one run.
+"""bench/infer.py - archex decoding at fp32, bf16 and int8 against PyTorch
+with a KV cache at fp32 and with dynamic int8, in one run.
 
-For each model (wmt-lite-200, wmt-lite-496, wmt-transformer-512) and each
-thread count (1, 2), on the same random weights (written by `archex init`):
-  * batch-1 greedy translation of a 30-token sentence, forced to 30 output
-    tokens (--min-len/--max-len 30): archex `run` with KV caches and conv
-    rings, against PyTorch eager decoding without caches (it re-runs the
-    decoder over the prefix each step, as nn.Transformer-style decoding
-    does; docs/performance.md), using the oracle's independent PyTorch model
-    (tests/oracle.py) in float32;
-  * batched teacher-forced scoring of 32 x 30 tokens: archex `bench_score`
-    against the sgemm peak it measures in the same process.
-Reports ms/sentence, tokens/s, achieved GMAC/s (executed MACs / time),
-fraction of the sgemm peak, and archex/PyTorch speed-ups, as a Markdown
-table. OpenBLAS's core type is printed next to the figures. Both sides run
-on the kernel the archex CLI chooses (`archex cpu --coretype`): unless the
-user set OPENBLAS_CORETYPE, the script re-executes itself with it, so
-PyTorch does not stay on OpenBLAS's generic fallback kernel.
+For each model (wmt-transformer-512, wmt-lite-496) and thread count, on the
+same random weights (written by `archex init`), batch-1 greedy translation
+of a 30-token sentence forced to 30 output tokens:
+  * archex `run --precision fp32|bf16|int8` (--min-len/--max-len 30; the
+    JSON `seconds` of the second of two identical sentences, so process
+    start and weight loading are excluded);
+  * PyTorch fp32 with a KV cache: the oracle's modules (tests/oracle.py, in
+    float32) driven one step at a time, self-attention keys and values
+    cached per layer, cross-attention keys and values computed once per
+    sentence, conv branches keeping their last K-1 inputs; checked against
+    the oracle's own cache-free decoder before timing;
+  * PyTorch dynamic int8: the same cached decoder after
+    torch.ao.quantization.quantize_dynamic on its nn.Linear modules (the
+    output projection included; int8 weights per tensor, activations
+    quantized per call). The encoder runs at fp32 in both PyTorch variants.
+Then batched teacher-forced scoring of 32 x 30 tokens per precision
+(`bench_score`: median of 7, against the sgemm peak it measures in the same
+process). Decoding runs are interleaved (every variant once per round,
+>= 7 rounds after a warm-up); the table gives the median ms/sentence, the spread (min..max) and
+speed-ups against PyTorch fp32 with the cache and against PyTorch int8.
+PyTorch gets the same thread count as archex, either in its intra-op pool
+or in OpenBLAS's, whichever decodes faster (both at once oversubscribes
+the cores). Both sides run on the OpenBLAS
+kernel the archex CLI chooses (`archex cpu --coretype`): unless the user
+set OPENBLAS_CORETYPE, the script re-executes itself with it, so PyTorch's
+OpenBLAS does not stay on the generic fallback; the kernel and PyTorch's
+quantized engine are printed.
 
-usage: bench/infer.py [--build build] [--repeats 3] [--threads 1,2]
+usage: bench/infer.py [--build build] [--rounds 7] [--threads 1[,2]]
+                      [--models wmt-transformer-512,wmt-lite-496]
 """
 import argparse
 import ctypes
 import json
+import math
 import os
 import random
 import statistics
@@ -47,7 +61,12 @@ def _chosen_core():
 if not os.environ.get("OPENBLAS_CORETYPE"):
     _core = _chosen_core()
     if _core:
+        # OpenMP pools (archex's reduced-precision linears, PyTorch's
+        # intra-op pool) that sleep instead of spinning between parallel
+        # regions: on a shared 2-core machine spinning workers steal the
+        # cores from OpenBLAS's threads and from each other
         env = dict(os.environ, OPENBLAS_CORETYPE=_core)
+        env.setdefault("OMP_WAIT_POLICY", "passive")
         os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -56,7 +75,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 import torch  # noqa: E402
 import oracle  # noqa: E402
 
-MODELS = ["wmt-lite-200", "wmt-lite-496", "wmt-transformer-512"]
+MODELS = ["wmt-transformer-512", "wmt-lite-496"]
+PRECISIONS = ["fp32", "bf16", "int8"]
 LEN = 30
 
 
@@ -90,20 +110,19 @@ def set_threads(torch_threads, blas_threads):
         lib.openblas_set_num_threads(blas_threads)
 
 
-def run_archex(build, cfg, weights, src, threads, repeats):
-    """Median seconds of a forced 30-token greedy decode, and its MACs."""
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        for _ in range(repeats + 1):
-            f.write(" ".join(map(str, src)) + "\n")
-        path = f.name
+def archex_decode(build, cfg, weights, src, threads, precision):
+    """Seconds of one forced 30-token greedy decode (the second of two)."""
+    line = " ".join(map(str, src))
     out = subprocess.run([os.path.join(build, "archex"), "run", cfg, "--weights", weights,
-                          "--src-file", path, "--min-len", str(LEN), "--max-len", str(LEN),
-                          "--threads", str(threads), "--format", "json"],
-                         check=True, capture_output=True, text=True).stdout
-    os.unlink(path)
-    recs = json.loads(out)[1:]          # the first sentence warms up
-    assert all(r["executed_macs"] == r["analytic_macs"] for r in recs)
-    return statistics.median(r["seconds"] for r in recs), recs[0]["executed_macs"]
+                          "--src-file", "/dev/stdin", "--min-len", str(LEN),
+                          "--max-len", str(LEN), "--threads", str(threads),
+                          "--precision", precision, "--format", "json"],
+                         input=line + "\n" + line + "\n", check=True,
+                         capture_output=True, text=True).stdout
+    rec = json.loads(out)[1]
+    assert rec["executed_macs"] == rec["analytic_macs"]
+    assert rec["steps"] == LEN
+    return rec["seconds"]
 
 
 def torch_model(build, cfg_path, weights):
@@ -121,119 +140,265 @@ def torch_model(build, cfg_path, weights):
     return model
 
 
+class CachedAttention(torch.nn.Module):
+    """The oracle's Attention (nn.MultiheadAttention weights) as nn.Linear
+    modules, for one query row: self-attention appends its key and value to
+    a cache; cross-attention projects the encoder output once."""
+
+    def __init__(self, att):
+        super().__init__()
+        mha = att.mha
+        w = mha.embed_dim
+        self.w, self.H = w, mha.num_heads
+        bias = mha.in_proj_bias is not None
+        self.q = torch.nn.Linear(w, w, bias=bias)
+        self.kv = torch.nn.Linear(w, 2 * w, bias=bias)
+        self.o = torch.nn.Linear(w, w, bias=bias)
+        with torch.no_grad():
+            self.q.weight.copy_(mha.in_proj_weight[:w])
+            self.kv.weight.copy_(mha.in_proj_weight[w:])
+            self.o.weight.copy_(mha.out_proj.weight)
+            if bias:
+                self.q.bias.copy_(mha.in_proj_bias[:w])
+                self.kv.bias.copy_(mha.in_proj_bias[w:])
+                self.o.bias.copy_(mha.out_proj.bias)
+        self.k = self.v = None
+
+    def memory(self, mem):
+        """Cross-attention: keys and values of the encoder output, once."""
+        kv = self.kv(mem)
+        self.k, self.v = kv[:, :self.w], kv[:, self.w:]
+
+    def forward(self, x, self_attn):
+        """x (1, w): the newest row."""
+        if self_attn:
+            kv = self.kv(x)
+            k, v = kv[:, :self.w], kv[:, self.w:]
+            self.k = k if self.k is None else torch.cat([self.k, k])
+            self.v = v if self.v is None else torch.cat([self.v, v])
+        hd = self.w // self.H
+        q = (self.q(x) * hd ** -0.5).view(self.H, 1, hd)
+        k = self.k.view(-1, self.H, hd).transpose(0, 1)
+        v = self.v.view(-1, self.H, hd).transpose(0, 1)
+        a = torch.softmax(q @ k.transpose(1, 2), -1) @ v      # (H, 1, hd)
+        return self.o(a.reshape(1, self.w))
+
+
+class CachedConv(torch.nn.Module):
+    """The oracle's causal LightDynConv, one row at a time: the last K rows
+    of its (GLU'd) input in a window."""
+
+    def __init__(self, conv):
+        super().__init__()
+        self.c = conv
+        self.win = None
+
+    def forward(self, x):
+        c = self.c
+        u = c.linear1(x)
+        if c.glu:
+            u = torch.nn.functional.glu(u, dim=-1)
+        self.win = torch.cat([self.win[1:], u])                 # (K, c)
+        per = c.c // c.H
+        if c.kind == "lightweight":
+            k = torch.softmax(c.weight, -1)                     # (H, K)
+        else:
+            k = torch.softmax(c.weight_linear(u).view(c.H, c.K), -1)
+        k = k.repeat_interleave(per, dim=0)                     # (c, K)
+        return c.linear2((k * self.win.t()).sum(-1)[None])
+
+
+class CachedDecoder(torch.nn.Module):
+    """The oracle's fairseq-family decoder, decoding step by step with
+    caches; out is the output projection as an nn.Linear."""
+
+    def __init__(self, model):
+        super().__init__()
+        if model.family not in ("transformer", "lite", "lightconv") or model.lm \
+                or model.asm is not None:
+            raise ValueError("the cached decoder covers fairseq translation models")
+        self.m = model
+        self.steps = torch.nn.ModuleList()
+        for layer in model.dec_layers:
+            subs = []
+            for s, kind in zip(layer.subs, layer.kinds):
+                if kind == "cross":
+                    subs.append(("cross", s, CachedAttention(s.att)))
+                elif hasattr(s, "att"):
+                    subs.append(("self", s, CachedAttention(s.att)))
+                elif hasattr(s.fn, "att"):                      # Lite's LSRA
+                    subs.append(("lsra", s, torch.nn.ModuleList(
+                        [CachedAttention(s.fn.att), CachedConv(s.fn.conv)])))
+                elif hasattr(s.fn, "linear1"):                  # LightConv
+                    subs.append(("conv", s, CachedConv(s.fn)))
+                else:
+                    subs.append(("ffn", s, s.fn))
+            self.steps.append(torch.nn.ModuleList([m for _, _, m in subs]))
+            layer.cached = subs
+        V, d = model.out_w.shape
+        self.out = torch.nn.Linear(d, V, bias=False)
+        with torch.no_grad():
+            self.out.weight.copy_(model.out_w)
+
+    def start(self, enc):
+        for layer, mods in zip(self.m.dec_layers, self.steps):
+            for (kind, _, _), mod in zip(layer.cached, mods):
+                if kind == "cross":
+                    mod.memory(enc)
+                elif kind == "self":
+                    mod.k = mod.v = None
+                elif kind in ("lsra", "conv"):
+                    att, conv = (mod[0], mod[1]) if kind == "lsra" else (None, mod)
+                    if att is not None:
+                        att.k = att.v = None
+                    conv.win = torch.zeros(conv.c.K, conv.c.c)
+
+    def step(self, tok, t):
+        x = self.m.tgt_embed([tok], start=t)
+        for layer, mods in zip(self.m.dec_layers, self.steps):
+            for (kind, s, _), mod in zip(layer.cached, mods):
+                h = s.ln(x) if s.pre else x
+                if kind in ("self", "cross"):
+                    y = mod(h, kind == "self")
+                elif kind == "lsra":
+                    ca = s.fn.ca
+                    y = torch.cat([mod[0](h[:, :ca], True), mod[1](h[:, ca:])], 1)
+                else:
+                    y = mod(h)
+                x = x + y if s.pre else s.ln(x + y)
+        if self.m.dec_final is not None:
+            x = self.m.dec_final(x)
+        return torch.log_softmax(self.out(x)[0], -1)
+
+
 @torch.no_grad()
-def torch_greedy(model, src):
-    """Eager greedy decoding without caches, forced to LEN tokens."""
-    enc = model.encode(src)
-    step = model.decode_last if hasattr(model, "decode_last") else \
-        (lambda toks, e: oracle_decode_last(model, toks, e))
-    toks = []
+def torch_greedy(model, dec, src):
+    """Greedy decoding with caches, forced to LEN tokens (no pad, no eos
+    before the end, as archex's --min-len/--max-len)."""
+    dec.start(model.encode(src))
+    toks, tok = [], model.start
     for t in range(LEN):
-        lp = step([model.start] + toks, enc)
+        lp = dec.step(tok, t)
         lp[oracle.PAD] = float("-inf")
         if t < LEN - 1:
             lp[oracle.EOS] = float("-inf")
-        toks.append(int(torch.argmax(lp)))
+        tok = int(torch.argmax(lp))
+        toks.append(tok)
     return toks
 
 
-class NNTransformer(torch.nn.Module):
-    """PyTorch's own nn.Transformer at the fairseq Transformer's shape
-    (post-norm, ReLU, tied embeddings and output), the module docs/performance.md's
-    anchor times. Random weights: only its speed is used."""
-
-    def __init__(self, V, d, heads, ffn, layers):
-        super().__init__()
-        self.d = d
-        self.emb = torch.nn.Embedding(V, d)
-        self.tr = torch.nn.Transformer(d, heads, layers, layers, ffn, dropout=0.0,
-                                       batch_first=True)
-        pos = torch.arange(1024, dtype=torch.float32)[:, None]
-        omega = torch.exp(torch.arange(d // 2) * -(torch.log(torch.tensor(1e4)) / (d // 2 - 1)))
-        self.pe = torch.cat([torch.sin(pos * omega), torch.cos(pos * omega)], 1)
-        self.start = oracle.EOS
-
-    def embed(self, toks):
-        t = torch.tensor([toks])
-        return self.emb(t) * self.d ** 0.5 + self.pe[2:2 + len(toks)]
-
-    def encode(self, src):
-        return self.tr.encoder(self.embed(src))
-
-    def decode_last(self, toks, enc):
-        """Log-probabilities of the next token only."""
-        n = len(toks)
-        mask = self.tr.generate_square_subsequent_mask(n)
-        h = self.tr.decoder(self.embed(toks), enc, tgt_mask=mask)
-        return torch.log_softmax(h[0, -1] @ self.emb.weight.t(), -1)
+@torch.no_grad()
+def check_cache(model, dec, src):
+    """The cached decoder against the oracle's cache-free one, 4 steps."""
+    enc = model.encode(src)
+    dec.start(enc)
+    toks = [model.start]
+    for t in range(4):
+        a = dec.step(toks[-1], t)
+        b = model.decode(toks, enc)[-1]
+        err = float((a - b).abs().max())
+        if not err < 1e-3:
+            raise SystemExit(f"cached decoder differs from the oracle by {err}")
+        toks.append(int(torch.argmax(b[4:])) + 4)
 
 
-def oracle_decode_last(model, toks, enc):
-    """The oracle model's decoder, projecting only the last position onto
-    the vocabulary (its own decode() projects every position, for scoring)."""
-    x = model.tgt_embed(toks)
-    for layer in model.dec_layers:
-        x = layer(x, enc)
-    if model.dec_final is not None:
-        x = model.dec_final(x)
-    return torch.log_softmax(x[-1] @ model.out_w.t(), -1)
+def torch_split(model, dec, src, th):
+    """PyTorch's th threads: in its intra-op pool or in OpenBLAS's (never
+    both, which oversubscribes the cores); the faster of the two, by one
+    timed decode each after a warm-up."""
+    best = None
+    for split in sorted({(th, 1), (1, th)}):
+        set_threads(*split)
+        torch_greedy(model, dec, src)
+        t = timed(lambda: torch_greedy(model, dec, src))
+        if best is None or t < best[0]:
+            best = (t, split)
+    return best[1]
 
 
-def time_torch(model, src, repeats):
-    torch_greedy(model, src)            # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        torch_greedy(model, src)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def fmt(v):
+    s = sorted(v)
+    return f"{1e3 * statistics.median(s):.1f} | {1e3 * s[0]:.1f}..{1e3 * s[-1]:.1f}"
+
+
+def bench_model(a, name, src, th, tmp):
+    cfg = os.path.join(ROOT, "configs", "paper", name + ".yaml")
+    w = os.path.join(tmp, name + ".axw")
+    subprocess.run([os.path.join(a.build, "archex"), "init", cfg, "--seed", "1", "--out", w],
+                   check=True)
+    model = torch_model(a.build, cfg, w)
+    dec = CachedDecoder(model).eval()
+    check_cache(model, dec, src)
+    qdec = torch.ao.quantization.quantize_dynamic(dec, {torch.nn.Linear},
+                                                  dtype=torch.qint8)
+    variants = {f"archex {p}": (lambda p=p: archex_decode(a.build, cfg, w, src, th, p))
+                for p in PRECISIONS}
+    for k, d in (("torch fp32 kv", dec), ("torch int8 dyn", qdec)):
+        split = torch_split(model, d, src, th)
+        variants[k] = lambda d=d, split=split: (set_threads(*split),
+                                                timed(lambda: torch_greedy(model, d, src)))[1]
+    times = {k: [] for k in variants}
+    for r in range(a.rounds + 1):               # round 0 warms up
+        for k, f in variants.items():
+            t = f()
+            if r:
+                times[k].append(t)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    rows = []
+    for k, v in times.items():
+        rows.append(f"| {name} | {th} | {k} | {fmt(v)} | "
+                    f"{med['torch fp32 kv'] / med[k]:.2f}x | {med['torch int8 dyn'] / med[k]:.2f}x | "
+                    f"{med['archex fp32'] / med[k]:.2f}x |")
+    return rows
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--threads", default="1")
+    ap.add_argument("--models", default=",".join(MODELS))
     a = ap.parse_args()
+    if a.rounds < 7:
+        ap.error("--rounds must be at least 7")
     threads = [int(t) for t in a.threads.split(",")]
     rng = random.Random(1)
     src = [rng.randrange(4, 30000) for _ in range(LEN)]
     core = corename()
-    print(f"OpenBLAS core: {core} (archex's choice); torch {torch.__version__}")
-    rows = []
+    cpu = subprocess.run([os.path.join(a.build, "archex"), "cpu"], capture_output=True,
+                         text=True).stdout.strip().splitlines()
+    print(f"OpenBLAS kernel {core} for both sides (archex's choice); torch "
+          f"{torch.__version__}, quantized engine {torch.backends.quantized.engine}; "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '')}")
+    for line in cpu[:2]:
+        print("  " + line)
+    print(f"\nbatch-1 greedy, {LEN} source and {LEN} target tokens, {a.rounds} interleaved "
+          "rounds after a warm-up\n")
+    print("| model | threads | variant | ms/sentence (median) | spread | vs torch fp32 kv | "
+          "vs torch int8 dyn | vs archex fp32 |")
+    print("|---|---|---|---|---|---|---|---|")
     tmp = tempfile.mkdtemp()
-    for name in MODELS:
-        cfg = os.path.join(ROOT, "configs", "paper", name + ".yaml")
-        w = os.path.join(tmp, name + ".axw")
-        subprocess.run([os.path.join(a.build, "archex"), "init", cfg, "--seed", "1", "--out", w],
-                       check=True)
-        model = torch_model(a.build, cfg, w)
-        nnt = NNTransformer(32768, 512, 8, 2048, 6).eval() if "transformer-512" in name else None
+    for name in a.models.split(","):
         for th in threads:
-            sec, macs = run_archex(a.build, cfg, w, src, th, a.repeats)
-            # PyTorch on th threads, both ways of splitting them between
-            # its two pools; the faster one is reported
-            tsec = 1e9
-            for split in {(th, 1), (1, th)}:
-                set_threads(*split)
-                tsec = min(tsec, time_torch(nnt if nnt is not None else model, src, a.repeats))
-            score = json.loads(subprocess.run(
-                [os.path.join(a.build, "bench_score"), cfg, "32", str(LEN), str(th)],
-                check=True, capture_output=True, text=True).stdout)
-            rows.append((name, th, sec, macs, tsec, score))
-    print()
-    print("| model | threads | archex greedy ms/sent | tokens/s | GMAC/s | PyTorch eager ms/sent (*) | speed-up | "
-          "32x30 scoring ms | scoring GMAC/s | of sgemm peak | sgemm GFLOP/s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for name, th, sec, macs, tsec, sc in rows:
-        print(f"| {name} | {th} | {1e3 * sec:.1f} | {LEN / sec:.0f} | {macs / sec / 1e9:.1f} | "
-              f"{1e3 * tsec:.1f} | {tsec / sec:.2f}x | {1e3 * sc['seconds']:.0f} | {sc['gmacs']:.1f} | "
-              f"{100 * sc['fraction_of_peak']:.0f}% | {sc['sgemm_gflops']:.0f} |")
-    print(f"\nOpenBLAS core {core}. GMAC/s = executed MACs / wall time; peak fraction = "
-          "GMAC/s / (sgemm GFLOP/s / 2).\n(*) PyTorch eager decoding without caches, on the same number of threads (the faster of "
-          "torch intra-op threads or OpenBLAS threads, never both): "
-          "torch.nn.Transformer for wmt-transformer-512; the oracle's PyTorch model "
-          "(tests/oracle.py, float32) for the Lite models, which PyTorch has no module for.")
+            for row in bench_model(a, name, src, th, tmp):
+                print(row, flush=True)
+    print("\n| model | threads | precision | 32x30 scoring ms | GMAC/s | sgemm GFLOP/s | of sgemm peak |")
+    print("|---|---|---|---|---|---|---|")
+    for name in a.models.split(","):
+        cfg = os.path.join(ROOT, "configs", "paper", name + ".yaml")
+        for th in threads:
+            for p in PRECISIONS:
+                sc = json.loads(subprocess.run(
+                    [os.path.join(a.build, "bench_score"), cfg, "32", str(LEN), str(th), p],
+                    check=True, capture_output=True, text=True).stdout)
+                print(f"| {name} | {th} | {p} | {1e3 * sc['seconds']:.0f} | {sc['gmacs']:.1f} | "
+                      f"{sc['sgemm_gflops']:.0f} | {100 * sc['fraction_of_peak']:.0f}% |", flush=True)
 
 
 if __name__ == "__main__":

@@ -132,6 +132,7 @@ static void test_flag_errors(void **state)
 		{ { "run", "--lenpen", "nan", "--src", "5", GOOD }, "--lenpen wants a number, not 'nan'" },
 		{ { "run", "--seed", "-3", "--src", "5", GOOD }, "--seed wants a non-negative integer" },
 		{ { "run", "--format", "yaml", "--src", "5", GOOD }, "--format must be text or json, not 'yaml'" },
+		{ { "run", "--precision", "fp16", "--src", "5", GOOD }, "--precision must be fp32, bf16 or int8, not 'fp16'" },
 		{ { "run", GOOD }, "archex run: error: " },
 		/* import */
 		{ { "import", "fairseq", "x.pt" }, "archex import: error: fairseq needs --out DIR" },

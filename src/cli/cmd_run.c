@@ -75,6 +75,9 @@ static void help_run(void)
 "                     tokens before the eos\n"
 "  --tokens-per-sample N  language models: the scoring block length (200)\n"
 "  --threads N        OpenBLAS threads (default 1)\n"
+"  --precision P      fp32 (default), bf16 or int8: the weights of linears,\n"
+"                     embeddings and the output projection, quantized at\n"
+"                     load from the fp32 weights (docs/precision.md)\n"
 "  --dump-logits FILE write the teacher-forced log-probs (T x V float32)\n"
 "  --format F         text (default) or json\n"
 "  --profile          time every op; print ms and GMAC/s per op kind (stderr)\n"
@@ -294,6 +297,7 @@ struct run_opts {
 	bool json, profile, no_src_eos;
 	const char *len_flag;   /* a translation-only flag given, for LM errors */
 	bool tps_given;         /* --tokens-per-sample given (LM only) */
+	enum ax_precision precision;
 };
 
 /* fairseq's max_len for a source of S tokens (eos included): int(a*S + b),
@@ -393,6 +397,10 @@ static int load_model(const char *path, struct ax_config *cfg, struct ax_graph *
 static int weights_for(struct ax_exec *x, const struct run_opts *o)
 {
 	struct ax_diag d = { 0 };
+	if (ax_exec_set_precision(x, o->precision, &d) != AX_OK) {
+		ax_cli_print_diag(&d);
+		return AX_EXIT_ERROR;
+	}
 	if (!o->weights) {
 		ax_exec_init_weights(x, o->seed);
 		return AX_EXIT_OK;
@@ -459,6 +467,10 @@ static void write_provenance(struct ax_json *j, const struct ax_graph *g,
 	}
 	ax_json_key(j, "threads");
 	ax_json_int(j, o->threads);
+	if (o->precision != AX_PREC_FP32) {
+		ax_json_key(j, "precision");
+		ax_json_string(j, ax_precision_names[o->precision]);
+	}
 	struct ax_cpu c;
 	char cpu[160];
 	ax_cpu_detect(&c);
@@ -760,6 +772,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 		{ "dump-logits", required_argument, NULL, 'D' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "profile", no_argument, NULL, 'P' },
+		{ "precision", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -822,6 +835,15 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 			o->json = !strcmp(optarg, "json");
 			break;
 		case 'P': o->profile = true; break;
+		case 'Q': {
+			int k = 0;
+			while (k < AX_PREC_COUNT && strcmp(optarg, ax_precision_names[k]))
+				k++;
+			if (k == AX_PREC_COUNT)
+				return ax_cli_usage_error("run", "--precision must be fp32, bf16 or int8, not '%s'", optarg);
+			o->precision = (enum ax_precision)k;
+			break;
+		}
 		case 'h': help_run(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]);
 		default: return ax_cli_bad_option("run", argv, longopts);

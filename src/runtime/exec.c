@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "kernels.h"
+#include "kernels_q.h"
 #include "util.h"
 #include "weights.h"
 
@@ -380,6 +381,11 @@ void ax_exec_free(struct ax_exec *x)
 	free(x->op_macs);
 	free(x->op_skipped);
 	free(x->op_seconds);
+	free(x->qweights);
+	free(x->qscales);
+	free(x->qoff);
+	free(x->qscale_off);
+	free(x->qtile);
 	memset(x, 0, sizeof *x);
 }
 
@@ -434,6 +440,113 @@ out:
 	return st;
 }
 
+/* --- reduced precision ------------------------------------------------ */
+
+/* True if p is quantizable (size.h) and read only as the weight of a
+ * LINEAR or the table of an EMBED: the ops with reduced-precision
+ * kernels. Adaptive input/softmax tables, which other ops read, stay
+ * fp32. */
+static bool q_candidate(const struct ax_graph *g, int32_t p)
+{
+	if (!ax_size_param_quantizable(g, p))
+		return false;
+	bool read = false;
+	for (int32_t i = 0; i < g->n_ops; i++) {
+		const struct ax_op *op = &g->ops[i];
+		for (int k = 0; k < AX_OP_MAX_PARAMS; k++) {
+			if (op->param[k] != p)
+				continue;
+			if (k != 0 || (op->kind != AX_OP_LINEAR && op->kind != AX_OP_EMBED))
+				return false;
+			read = true;
+		}
+	}
+	return read;
+}
+
+/* The copies from the fp32 arena: int8 per output channel (row), or
+ * bf16 rounded to nearest even. */
+static void quantize_weights(struct ax_exec *x)
+{
+	const struct ax_graph *g = x->g;
+	if (x->precision == AX_PREC_FP32)
+		return;
+	for (int32_t p = 0; p < g->n_params; p++) {
+		if (x->qoff[p] < 0)
+			continue;
+		const struct ax_param *pp = &g->params[p];
+		const float *w = x->weights + x->param_off[p];
+		void *q = x->qweights + x->qoff[p];
+		if (x->precision == AX_PREC_INT8)
+			ax_q8_quantize(q, x->qscales + x->qscale_off[p], w,
+				       pp->rows, pp->cols);
+		else
+			ax_bf16_from_f32(q, w, pp->rows * pp->cols);
+	}
+}
+
+static void drop_precision(struct ax_exec *x)
+{
+	free(x->qweights);
+	free(x->qscales);
+	free(x->qoff);
+	free(x->qscale_off);
+	free(x->qtile);
+	x->qweights = NULL;
+	x->qscales = x->qtile = NULL;
+	x->qoff = x->qscale_off = NULL;
+	x->qtile_floats = 0;
+	x->precision = AX_PREC_FP32;
+}
+
+enum ax_status ax_exec_set_precision(struct ax_exec *x, enum ax_precision prec,
+				     struct ax_diag *d)
+{
+	const struct ax_graph *g = x->g;
+	drop_precision(x);
+	if (prec == AX_PREC_FP32)
+		return AX_OK;
+	if (prec < 0 || prec >= AX_PREC_COUNT)
+		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0, "unknown precision %d",
+				   (int)prec);
+	x->qoff = calloc((size_t)g->n_params + 1, sizeof *x->qoff);
+	x->qscale_off = calloc((size_t)g->n_params + 1, sizeof *x->qscale_off);
+	if (!x->qoff || !x->qscale_off)
+		goto nomem;
+	int64_t bytes = 0, scales = 0, max_in = 1;
+	int64_t per = prec == AX_PREC_INT8 ? 1 : 2;
+	for (int32_t p = 0; p < g->n_params; p++) {
+		const struct ax_param *pp = &g->params[p];
+		x->qoff[p] = x->qscale_off[p] = -1;
+		if (!q_candidate(g, p))
+			continue;
+		x->qoff[p] = bytes;
+		bytes += (per * pp->rows * pp->cols + 63) / 64 * 64;
+		x->qscale_off[p] = scales;
+		scales += prec == AX_PREC_INT8 ? pp->rows : 0;
+		max_in = pp->cols > max_in ? pp->cols : max_in;
+	}
+	x->qtile_floats = ax_kq_tile_rows(max_in) * max_in;
+	x->qweights = aligned_alloc(64, (size_t)(bytes + 64) / 64 * 64);
+	x->qscales = alloc_floats(scales);
+	x->qtile = alloc_floats(x->qtile_floats);
+	if (!x->qweights || !x->qscales || !x->qtile)
+		goto nomem;
+	x->precision = prec;
+	quantize_weights(x);
+	return AX_OK;
+nomem:
+	drop_precision(x);
+	return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0,
+			   "executor: cannot allocate the %s weight copies",
+			   ax_precision_names[prec]);
+}
+
+bool ax_exec_param_quantized(const struct ax_exec *x, int32_t p)
+{
+	return x->qoff && x->qoff[p] >= 0;
+}
+
 /* --- weights ---------------------------------------------------------- */
 
 static void normalise_kernels(struct ax_exec *x)
@@ -483,6 +596,7 @@ void ax_exec_init_weights(struct ax_exec *x, uint64_t seed)
 		}
 	}
 	normalise_kernels(x);
+	quantize_weights(x);
 }
 
 /* The parameter table as weights-file entries; names live in `names`. */
@@ -530,8 +644,10 @@ enum ax_status ax_exec_load_weights(struct ax_exec *x, const char *path,
 	enum ax_status st = ax_weights_load(path, e, x->g->n_params, d);
 	free(e);
 	free(names);
-	if (st == AX_OK)
+	if (st == AX_OK) {
 		normalise_kernels(x);
+		quantize_weights(x);
+	}
 	return st;
 }
 
@@ -558,11 +674,20 @@ static enum ax_status run_embed(struct ax_exec *x, const struct op_io *io,
 	int64_t per = step ? 1 : sentence_rows(x, g->tensors[op->out].len);
 	int64_t pos0 = step ? x->step : 0;
 	const struct ax_param *tab = &g->params[op->param[0]];
+	int32_t p = op->param[0];
+	bool q = ax_exec_param_quantized(x, p);
+	const void *qt = q ? x->qweights + x->qoff[p] : NULL;
 	for (int64_t r = 0; r < io->n; r += per) {
-		enum ax_status st = ax_k_embed(io->out + r * io->ldo, io->ldo,
-					       param(x, op, 0), tab->rows, toks + r,
-					       per, io->w, sqrtf((float)io->w), pos0,
-					       (enum ax_sinusoid_kind)op->pos);
+		float *y = io->out + r * io->ldo, sc = sqrtf((float)io->w);
+		enum ax_sinusoid_kind kind = (enum ax_sinusoid_kind)op->pos;
+		enum ax_status st =
+			!q ? ax_k_embed(y, io->ldo, param(x, op, 0), tab->rows,
+					toks + r, per, io->w, sc, pos0, kind) :
+			x->precision == AX_PREC_INT8 ?
+			ax_k_embed_q8(y, io->ldo, qt, x->qscales + x->qscale_off[p],
+				      tab->rows, toks + r, per, io->w, sc, pos0, kind) :
+			ax_k_embed_bf16(y, io->ldo, qt, tab->rows, toks + r, per,
+					io->w, sc, pos0, kind);
 		if (st != AX_OK)
 			return ax_diag_set(d, st, "", 0, 0,
 					   "token id out of range 0..%lld",
@@ -575,6 +700,42 @@ static enum ax_status run_embed(struct ax_exec *x, const struct op_io *io,
 		ax_k_add(io->out + r * io->ldo, io->ldo, io->out + r * io->ldo,
 			 io->ldo, space, io->w, 1, io->w, io->w);
 	return AX_OK;
+}
+
+/* A linear on fp32 weights, or on the reduced-precision copy: the
+ * streaming kernels for a few rows (a decoding step), dequantized tiles
+ * through sgemm for many (kernels_q.h). */
+static void run_linear(struct ax_exec *x, const struct op_io *io,
+		       struct ax_k_work *work)
+{
+	const struct ax_op *op = io->op;
+	int32_t p = op->param[0];
+	int64_t i = x->g->tensors[op->in[0]].width;
+	const float *b = param(x, op, 1);
+	if (!ax_exec_param_quantized(x, p)) {
+		ax_k_linear(io->out, io->ldo, io->in, io->ldi, param(x, op, 0), b,
+			    io->n, i, io->w, work);
+		return;
+	}
+	const void *qw = x->qweights + x->qoff[p];
+	bool many = io->n >= AX_KQ_TILED_MIN_N;
+	int64_t tile_rows = x->qtile_floats / i;
+	if (x->precision == AX_PREC_INT8) {
+		const float *s = x->qscales + x->qscale_off[p];
+		if (many)
+			ax_k_linear_q8_tiled(io->out, io->ldo, io->in, io->ldi, qw,
+					     s, b, io->n, i, io->w, x->qtile,
+					     tile_rows, work);
+		else
+			ax_k_linear_q8(io->out, io->ldo, io->in, io->ldi, qw, s, b,
+				       io->n, i, io->w, work);
+	} else if (many) {
+		ax_k_linear_bf16_tiled(io->out, io->ldo, io->in, io->ldi, qw, b,
+				       io->n, i, io->w, x->qtile, tile_rows, work);
+	} else {
+		ax_k_linear_bf16(io->out, io->ldo, io->in, io->ldi, qw, b, io->n,
+				 i, io->w, work);
+	}
 }
 
 static void run_attention(struct ax_exec *x, const struct op_io *io,
@@ -797,9 +958,7 @@ static enum ax_status run_op(struct ax_exec *x, int32_t i, const int32_t *toks,
 		st = run_embed(x, &io, toks, d);
 		break;
 	case AX_OP_LINEAR:
-		ax_k_linear(io.out, io.ldo, io.in, io.ldi, param(x, op, 0),
-			    param(x, op, 1), io.n, g->tensors[op->in[0]].width,
-			    io.w, &work);
+		run_linear(x, &io, &work);
 		break;
 	case AX_OP_LAYERNORM:
 		ax_k_layernorm(io.out, io.ldo, io.in, io.ldi, param(x, op, 0),

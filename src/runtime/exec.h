@@ -35,6 +35,7 @@
 #include "cost.h"
 #include "graph.h"
 #include "plan.h"
+#include "size.h"
 
 struct ax_exec_opts {
 	enum ax_mode mode;
@@ -76,6 +77,20 @@ struct ax_exec {
 	int64_t *op_skipped;     /* (n_ops) `exact` MACs skipped on zero padding */
 	double *op_seconds;      /* (n_ops) wall time since the last reset */
 	bool timing;
+
+	/* reduced precision (ax_exec_set_precision): copies of the weights
+	 * the LINEAR and EMBED ops read, quantized from the fp32 arena,
+	 * which stays as loaded */
+	enum ax_precision precision;
+	unsigned char *qweights; /* int8 (rows, cols) or bf16 (rows, cols)
+				    per quantized parameter, 64-byte aligned */
+	float *qscales;          /* int8: (rows) per quantized parameter */
+	int64_t *qoff;           /* (n_params) byte offsets into qweights,
+				    -1 = the parameter stays fp32 */
+	int64_t *qscale_off;     /* (n_params) offsets into qscales */
+	float *qtile;            /* (qtile_rows, i) dequantized weights for
+				    sgemm on many rows (kernels_q.h) */
+	int64_t qtile_floats;
 };
 
 enum ax_status ax_exec_init(struct ax_exec *x, const struct ax_graph *g,
@@ -91,6 +106,18 @@ enum ax_status ax_exec_save_weights(const struct ax_exec *x, const char *path,
 				    struct ax_diag *d);
 enum ax_status ax_exec_load_weights(struct ax_exec *x, const char *path,
 				    struct ax_diag *d);
+
+/* Runs the LINEAR ops (weights) and EMBED ops (token tables) on weights
+ * stored at precision p (docs/precision.md): each parameter that only
+ * such ops read, and that ax_size_param_quantizable() allows, is
+ * quantized from the fp32 arena now and again after every
+ * ax_exec_init_weights() / ax_exec_load_weights(). The fp32 arena is kept
+ * (saving, adaptive ops); AX_PREC_FP32 drops the copies. Allocates the
+ * copies (call it before running, not between steps). */
+enum ax_status ax_exec_set_precision(struct ax_exec *x, enum ax_precision p,
+				     struct ax_diag *d);
+/* True if parameter p runs from a reduced-precision copy. */
+bool ax_exec_param_quantized(const struct ax_exec *x, int32_t p);
 
 /* Teacher-forced pass (mode sequence): src (batch, S) and tgt_in
  * (batch, T) token ids; LMs pass src = NULL, S = 0. On return
@@ -127,7 +154,8 @@ void ax_exec_reset_counters(struct ax_exec *x);
  * ax_exec_init() lays it out (nothing is allocated but small tables):
  * `archex count` reports it and docs/precision.md compares it with the
  * peak RSS of `archex run`. Per beam: kv_cache / batch, conv_state /
- * batch. */
+ * batch. The reduced-precision copies of ax_exec_set_precision() are not
+ * included (they come on top of the fp32 arena). */
 struct ax_exec_memory {
 	int64_t weights;      /* the fp32 weight arena */
 	int64_t activations;  /* the planned activation arenas (peak, with

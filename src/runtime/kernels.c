@@ -932,8 +932,7 @@ void ax_k_sinusoid(float *out, int64_t pos, int64_t d,
 		out[d - 1] = 0.0f;
 }
 
-static inline int64_t embed_pos(int64_t pos0, int64_t j,
-				enum ax_sinusoid_kind kind)
+int64_t ax_k_embed_pos(int64_t pos0, int64_t j, enum ax_sinusoid_kind kind)
 {
 	return pos0 + j + (kind == AX_SINUSOID_FAIRSEQ ? AX_K_FAIRSEQ_PAD + 1 : 0);
 }
@@ -948,7 +947,7 @@ enum ax_status ax_k_embed_ref(float *out, int64_t ldo, const float *E,
 		if (tok[j] < 0 || tok[j] >= V)
 			return AX_ERR_INPUT;
 		float *y = out + j * ldo;
-		ax_k_sinusoid(y, embed_pos(pos0, j, kind), d, kind);
+		ax_k_sinusoid(y, ax_k_embed_pos(pos0, j, kind), d, kind);
 		bool zero = kind == AX_SINUSOID_T2T && tok[j] == 0;
 		const float *e = E + (int64_t)tok[j] * d;
 		for (int64_t c = 0; c < d; c++)
@@ -1012,7 +1011,7 @@ enum ax_status ax_k_adaptive_input_ref(float *out, int64_t ldo,
 		float *y = out + j * ldo;
 		const float *e;
 		const struct ax_k_band *bd = adaptive_row(
-			y, &e, tok[j], bands, nb, d, embed_pos(pos0, j, kind),
+			y, &e, tok[j], bands, nb, d, ax_k_embed_pos(pos0, j, kind),
 			kind, work);
 		if (!bd)
 			return AX_ERR_INPUT;
@@ -1039,7 +1038,7 @@ enum ax_status ax_k_adaptive_input(float *out, int64_t ldo,
 		float *y = out + j * ldo;
 		const float *e;
 		const struct ax_k_band *bd = adaptive_row(
-			y, &e, tok[j], bands, nb, d, embed_pos(pos0, j, kind),
+			y, &e, tok[j], bands, nb, d, ax_k_embed_pos(pos0, j, kind),
 			kind, work);
 		if (!bd)
 			return AX_ERR_INPUT;

@@ -287,6 +287,8 @@ enum ax_status ax_k_embed(float *out, int64_t ldo, const float *E, int64_t V,
 			  const int32_t *tok, int64_t N, int64_t d,
 			  float scale, int64_t pos0,
 			  enum ax_sinusoid_kind kind);
+/* The absolute position ax_k_embed gives row j: pos0 + j (+ 2 FAIRSEQ). */
+int64_t ax_k_embed_pos(int64_t pos0, int64_t j, enum ax_sinusoid_kind kind);
 
 /* --- adaptive input and adaptive softmax (docs/models.md §2.8) ------------------- */
 

@@ -10,7 +10,12 @@
 #include <math.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "cpu.h"
+
+/* OpenBLAS's thread count (`run --threads`), not in every cblas.h */
+int openblas_get_num_threads(void);
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -189,10 +194,18 @@ static void rows_q8_avx512(float *out, int64_t ldo, const float *in,
 			a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + k), a0);
 			a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + k + 16), a1);
 		}
-		float s = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
-		for (; k < i; k++)
-			s += (float)q[k] * x[k];
-		out[r * ldo] = s;
+		/* the last 1..31: whole 16s, then a masked x and a zero-padded
+		 * copy of the weights (i = 248, 496 leave 24 and 16) */
+		for (; k < i; k += 16) {
+			int64_t n = i - k < 16 ? i - k : 16;
+			int8_t tail[16] = { 0 };
+			memcpy(tail, q + k, (size_t)n);
+			__m512 w0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
+				_mm_loadu_si128((const __m128i *)tail)));
+			__m512 xv = _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), x + k);
+			a0 = _mm512_fmadd_ps(w0, xv, a0);
+		}
+		out[r * ldo] = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
 	}
 }
 
@@ -214,10 +227,16 @@ static void rows_bf16_avx512(float *out, int64_t ldo, const float *in,
 			a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + k), a0);
 			a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + k + 16), a1);
 		}
-		float s = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
-		for (; k < i; k++)
-			s += ax_bf16_to_f32(w[k]) * x[k];
-		out[r * ldo] = s;
+		for (; k < i; k += 16) {   /* the last 1..31, as rows_q8_avx512 */
+			int64_t n = i - k < 16 ? i - k : 16;
+			uint16_t tail[16] = { 0 };
+			memcpy(tail, w + k, (size_t)n * sizeof *tail);
+			__m512 w0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(
+				_mm256_loadu_si256((const __m256i *)tail)), 16));
+			__m512 xv = _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), x + k);
+			a0 = _mm512_fmadd_ps(w0, xv, a0);
+		}
+		out[r * ldo] = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
 	}
 }
 
@@ -246,6 +265,20 @@ static void rows_bf16_dp(float *out, int64_t ldo, const float *in,
 
 /* ==== fast kernels ======================================================= */
 
+/* Threads for an (N, i) x (o, i)^T product: OpenBLAS's count (set by
+ * `run --threads`), when OpenMP is there and the product is worth it; the
+ * output channels are split in contiguous blocks, one per thread. */
+static int kq_threads(int64_t N, int64_t i, int64_t o)
+{
+#ifdef _OPENMP
+	int t = openblas_get_num_threads();
+	return t > 1 && N * i * o >= (1 << 16) ? t : 1;
+#else
+	(void)N, (void)i, (void)o;
+	return 1;
+#endif
+}
+
 void ax_k_linear_q8(float *out, int64_t ldo, const float *in, int64_t ldi,
 		    const int8_t *q, const float *scale, const float *b,
 		    int64_t N, int64_t i, int64_t o, struct ax_k_work *work)
@@ -254,6 +287,11 @@ void ax_k_linear_q8(float *out, int64_t ldo, const float *in, int64_t ldi,
 	if (work)
 		work->macs += N * i * o;
 	enum ax_kq_path p = ax_kq_path();
+	int nt = kq_threads(N, i, o);
+	(void)nt;   /* unused without OpenMP */
+#ifdef _OPENMP
+	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
 	for (int64_t oo = 0; oo < o; oo++) {
 #ifdef AX_KQ_X86
 		if (p >= AX_KQ_AVX512)
@@ -277,6 +315,11 @@ void ax_k_linear_bf16(float *out, int64_t ldo, const float *in, int64_t ldi,
 	if (work)
 		work->macs += N * i * o;
 	enum ax_kq_path p = ax_kq_path();
+	int nt = kq_threads(N, i, o);
+	(void)nt;   /* unused without OpenMP */
+#ifdef _OPENMP
+	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
 	for (int64_t oo = 0; oo < o; oo++) {
 		const uint16_t *w = W + oo * i;
 #ifdef AX_KQ_X86
@@ -292,4 +335,118 @@ void ax_k_linear_bf16(float *out, int64_t ldo, const float *in, int64_t ldi,
 				out[r * ldo + oo] += b[oo];
 	}
 	(void)p;
+}
+
+/* ==== many rows: dequantized tiles through sgemm ======================== */
+
+int64_t ax_kq_tile_rows(int64_t i)
+{
+	int64_t r = (1 << 20) / (i > 0 ? i : 1);
+	return r < 16 ? 16 : r;
+}
+
+/* out[:, o0:o0+r] = in (N, i) . tile (r, i)^T + b[o0:o0+r] */
+static void tile_gemm(float *out, int64_t ldo, const float *in, int64_t ldi,
+		      const float *tile, const float *b, int64_t N, int64_t i,
+		      int64_t r)
+{
+	assert(ldi >= i && ldo >= r);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)r,
+		    (int)i, 1.0f, in, (int)ldi, tile, (int)i, 0.0f, out, (int)ldo);
+	if (b)
+		for (int64_t n = 0; n < N; n++)
+			for (int64_t k = 0; k < r; k++)
+				out[n * ldo + k] += b[k];
+}
+
+void ax_k_linear_q8_tiled(float *out, int64_t ldo, const float *in,
+			  int64_t ldi, const int8_t *q, const float *scale,
+			  const float *b, int64_t N, int64_t i, int64_t o,
+			  float *tile, int64_t tile_rows,
+			  struct ax_k_work *work)
+{
+	assert(ldo >= o && ldi >= i && N >= 0 && i >= 1 && o >= 1 &&
+	       tile_rows >= 1);
+	if (work)
+		work->macs += N * i * o;
+	for (int64_t o0 = 0; o0 < o; o0 += tile_rows) {
+		int64_t r = o - o0 < tile_rows ? o - o0 : tile_rows;
+		/* tile (r, i): scale[o] * q[o][:] */
+		for (int64_t k = 0; k < r; k++) {
+			const int8_t *qr = q + (o0 + k) * i;
+			float s = scale[o0 + k], *t = tile + k * i;
+			for (int64_t c = 0; c < i; c++)
+				t[c] = s * (float)qr[c];
+		}
+		tile_gemm(out + o0, ldo, in, ldi, tile, b ? b + o0 : NULL, N, i, r);
+	}
+}
+
+void ax_k_linear_bf16_tiled(float *out, int64_t ldo, const float *in,
+			    int64_t ldi, const uint16_t *W, const float *b,
+			    int64_t N, int64_t i, int64_t o, float *tile,
+			    int64_t tile_rows, struct ax_k_work *work)
+{
+	assert(ldo >= o && ldi >= i && N >= 0 && i >= 1 && o >= 1 &&
+	       tile_rows >= 1);
+	if (work)
+		work->macs += N * i * o;
+	for (int64_t o0 = 0; o0 < o; o0 += tile_rows) {
+		int64_t r = o - o0 < tile_rows ? o - o0 : tile_rows;
+		/* tile (r, i): the bf16 bits as the high half of an fp32 */
+		const uint16_t *w = W + o0 * i;
+		for (int64_t k = 0; k < r * i; k++) {
+			uint32_t u = (uint32_t)w[k] << 16;
+			memcpy(&tile[k], &u, sizeof u);
+		}
+		tile_gemm(out + o0, ldo, in, ldi, tile, b ? b + o0 : NULL, N, i, r);
+	}
+}
+
+/* ==== embeddings ========================================================= */
+
+/* Rows out[j] = scale * e + PE(p_j), e the dequantized table row of
+ * tok[j] (zero for t2t's token 0): from int8 q with row scales qscale, or
+ * else from bf16 w. */
+static enum ax_status embed_rows(float *out, int64_t ldo, const int8_t *q,
+				 const float *qscale, const uint16_t *w,
+				 int64_t V, const int32_t *tok, int64_t N,
+				 int64_t d, float scale, int64_t pos0,
+				 enum ax_sinusoid_kind kind)
+{
+	assert(ldo >= d);
+	for (int64_t j = 0; j < N; j++) {
+		if (tok[j] < 0 || tok[j] >= V)
+			return AX_ERR_INPUT;
+		float *y = out + j * ldo;
+		ax_k_sinusoid(y, ax_k_embed_pos(pos0, j, kind), d, kind);
+		if (kind == AX_SINUSOID_T2T && tok[j] == 0)
+			continue;
+		int64_t t = tok[j];
+		for (int64_t c = 0; c < d; c++) {
+			float e = q ? qscale[t] * (float)q[t * d + c] :
+				  ax_bf16_to_f32(w[t * d + c]);
+			y[c] = scale * e + y[c];
+		}
+	}
+	return AX_OK;
+}
+
+enum ax_status ax_k_embed_q8(float *out, int64_t ldo, const int8_t *q,
+			     const float *qscale, int64_t V,
+			     const int32_t *tok, int64_t N, int64_t d,
+			     float scale, int64_t pos0,
+			     enum ax_sinusoid_kind kind)
+{
+	return embed_rows(out, ldo, q, qscale, NULL, V, tok, N, d, scale, pos0,
+			  kind);
+}
+
+enum ax_status ax_k_embed_bf16(float *out, int64_t ldo, const uint16_t *W,
+			       int64_t V, const int32_t *tok, int64_t N,
+			       int64_t d, float scale, int64_t pos0,
+			       enum ax_sinusoid_kind kind)
+{
+	return embed_rows(out, ldo, NULL, NULL, W, V, tok, N, d, scale, pos0,
+			  kind);
 }

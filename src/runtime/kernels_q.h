@@ -15,7 +15,9 @@
  * Each fast kernel has a `_ref` twin (plain loops, double accumulation)
  * with the same signature. The fast kernels choose their path at run time
  * from cpu.h (AVX512-BF16, AVX-512, portable C); ax_kq_set_path() forces
- * one, so tests cover every path the machine can run. Shapes as
+ * one, so tests cover every path the machine can run. Built with OpenMP,
+ * the fast kernels split their output channels over OpenBLAS's thread
+ * count (openblas_set_num_threads, `run --threads`). Shapes as
  * ax_k_linear: in (N, i) with row stride ldi, W (o, i) row-major, out
  * (N, o) with row stride ldo, b (o) or NULL; N*i*o MACs are counted.
  */
@@ -62,5 +64,41 @@ void ax_k_linear_bf16_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
 void ax_k_linear_bf16(float *out, int64_t ldo, const float *in, int64_t ldi,
 		      const uint16_t *W, const float *b, int64_t N, int64_t i,
 		      int64_t o, struct ax_k_work *work);
+
+/* Many rows (batched scoring): the kernels above read each weight row once
+ * per call but do N dot products per row; from AX_KQ_TILED_MIN_N rows on,
+ * the _tiled versions dequantize `tile_rows` output channels at a time
+ * into tile (tile_rows, i) fp32 and multiply with sgemm (RowMajor, NoTrans,
+ * Trans), so large N runs at sgemm speed. Same arguments and result as the
+ * kernels above (their _ref twins are the references), up to fp32
+ * rounding; tile holds tile_rows * i floats. */
+#define AX_KQ_TILED_MIN_N 16
+/* Output channels per tile for inputs of width i: about 4 MiB of fp32
+ * (at least 16), so sgemm gets wide enough products. */
+int64_t ax_kq_tile_rows(int64_t i);
+void ax_k_linear_q8_tiled(float *out, int64_t ldo, const float *in,
+			  int64_t ldi, const int8_t *q, const float *scale,
+			  const float *b, int64_t N, int64_t i, int64_t o,
+			  float *tile, int64_t tile_rows,
+			  struct ax_k_work *work);
+void ax_k_linear_bf16_tiled(float *out, int64_t ldo, const float *in,
+			    int64_t ldi, const uint16_t *W, const float *b,
+			    int64_t N, int64_t i, int64_t o, float *tile,
+			    int64_t tile_rows, struct ax_k_work *work);
+
+/* ax_k_embed (kernels.h) on an int8 table q (V, d) with row scales
+ * qscale (V), or a bf16 table W (V, d): row E[tok] is dequantized to fp32
+ * (qscale[tok] * q[tok][c], or the bf16 widened), then
+ * out[j] = scale * E[tok[j]] + PE(p_j) exactly as ax_k_embed. One path:
+ * a gather has no arithmetic worth a fast twin. */
+enum ax_status ax_k_embed_q8(float *out, int64_t ldo, const int8_t *q,
+			     const float *qscale, int64_t V,
+			     const int32_t *tok, int64_t N, int64_t d,
+			     float scale, int64_t pos0,
+			     enum ax_sinusoid_kind kind);
+enum ax_status ax_k_embed_bf16(float *out, int64_t ldo, const uint16_t *W,
+			       int64_t V, const int32_t *tok, int64_t N,
+			       int64_t d, float scale, int64_t pos0,
+			       enum ax_sinusoid_kind kind);
 
 #endif

@@ -1,0 +1,376 @@
+/*
+ * test_precision.c - `--precision` in the executor (ax_exec_set_precision),
+ * per family (every config of tests/configs/oracle), at bf16 and int8, on
+ * the portable path (forced) and on the best path this CPU runs:
+ *   - wiring: the quantized executor equals an fp32 executor whose
+ *     quantized weights were replaced by their dequantized values, in
+ *     teacher-forced scoring (few rows: the streaming kernels; many rows:
+ *     the dequantized tiles through sgemm) and in greedy decoding, within
+ *     fp32 rounding; executed MACs still equal the cost model's `exact`;
+ *   - accuracy: against plain fp32, the worst log-probability error stays
+ *     within a stated bound, teacher-forced argmax agrees at a stated
+ *     share of positions, and greedy decoding picks the same tokens up
+ *     to a step where fp32 itself nearly ties (within twice the bound);
+ *   - fp32 stays the default: no copies, and set_precision(fp32) drops
+ *     them; the kernels' tiled and embedding twins against the refs.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "cost.h"
+#include "exec.h"
+#include "graph.h"
+#include "kernels_q.h"
+#include "model.h"
+
+/* Stated accuracy bounds on the oracle models (random weights, d = 24..32):
+ * worst |log p - log p_fp32| over every position and word, and the share
+ * of teacher-forced positions whose argmax agrees. */
+#define BF16_MAX_LOGP_ERR 0.02
+#define INT8_MAX_LOGP_ERR 0.04
+#define MIN_ARGMAX_AGREE 0.90
+
+enum { S_LEN = 9, T_LEN = 10, BATCH = 2 };
+
+static void fill_tokens(int32_t *t, int64_t n, int64_t vocab, uint32_t seed)
+{
+	for (int64_t i = 0; i < n; i++) {
+		seed = seed * 1664525u + 1013904223u;
+		t[i] = 4 + (int32_t)((seed >> 8) % (uint32_t)(vocab - 4));
+	}
+}
+
+struct model {
+	struct ax_config cfg;
+	struct ax_graph g;
+	bool lm;
+	int32_t src[BATCH * S_LEN], tgt[BATCH * T_LEN];
+};
+
+static void model_load(struct model *m, const char *path)
+{
+	struct ax_diag d = { 0 };
+	if (ax_config_load(path, &m->cfg, &d) != AX_OK)
+		fail_msg("%s: %s", path, d.msg);
+	ax_graph_init(&m->g);
+	assert_int_equal(ax_model_build(&m->cfg, &m->g, &d), AX_OK);
+	m->lm = !m->g.has_encoder;
+	int64_t vt = m->cfg.adaptive.enabled ? m->cfg.adaptive.cutoff[0] :
+		     m->cfg.vocab_target;
+	fill_tokens(m->src, BATCH * S_LEN, m->lm ? 10 : m->cfg.vocab_source, 31);
+	fill_tokens(m->tgt, BATCH * T_LEN, vt, 32);
+	for (int b = 0; b < BATCH; b++)
+		m->tgt[b * T_LEN] = m->g.start_token;
+}
+
+/* The weights executor q runs from a copy, written back into f's fp32
+ * arena as their dequantized values. */
+static void fake_quantize(struct ax_exec *f, const struct ax_exec *q,
+			  enum ax_precision prec)
+{
+	const struct ax_graph *g = f->g;
+	for (int32_t p = 0; p < g->n_params; p++) {
+		if (!ax_exec_param_quantized(q, p))
+			continue;
+		int64_t r = g->params[p].rows, c = g->params[p].cols;
+		float *w = f->weights + f->param_off[p];
+		int8_t *q8 = malloc((size_t)(r * c));
+		uint16_t *h = malloc((size_t)(r * c) * sizeof *h);
+		float *sc = malloc((size_t)r * sizeof *sc);
+		assert_true(q8 && h && sc);
+		if (prec == AX_PREC_INT8) {
+			ax_q8_quantize(q8, sc, w, r, c);
+			for (int64_t k = 0; k < r * c; k++)
+				w[k] = sc[k / c] * (float)q8[k];
+		} else {
+			ax_bf16_from_f32(h, w, r * c);
+			for (int64_t k = 0; k < r * c; k++)
+				w[k] = ax_bf16_to_f32(h[k]);
+		}
+		free(q8), free(h), free(sc);
+	}
+}
+
+/* An executor on m: mode, batch, precision, weights from seed 5; fq makes
+ * it the fp32 executor on the dequantized weights of `prec`. */
+static void exec_open(struct ax_exec *x, struct model *m, enum ax_mode mode,
+		      int64_t batch, enum ax_precision prec, bool fq)
+{
+	struct ax_diag d = { 0 };
+	struct ax_exec_opts o = { .mode = mode, .batch = batch,
+				  .max_src = m->lm ? 0 : S_LEN, .max_tgt = T_LEN };
+	assert_int_equal(ax_exec_init(x, &m->g, &o, &d), AX_OK);
+	assert_int_equal(ax_exec_set_precision(x, fq ? AX_PREC_FP32 : prec, &d), AX_OK);
+	ax_exec_init_weights(x, 5);
+	if (fq) {
+		struct ax_exec q;
+		assert_int_equal(ax_exec_init(&q, &m->g, &o, &d), AX_OK);
+		assert_int_equal(ax_exec_set_precision(&q, prec, &d), AX_OK);
+		fake_quantize(x, &q, prec);
+		ax_exec_free(&q);
+	}
+}
+
+/* Teacher-forced log-probs of `batch` pairs: (batch*T, V) into lp; MACs
+ * checked against the cost model. */
+static void score(struct model *m, int64_t batch, enum ax_precision prec,
+		  bool fq, float *lp)
+{
+	struct ax_exec x;
+	struct ax_diag d = { 0 };
+	struct ax_cost cost;
+	int64_t S = m->lm ? 0 : S_LEN;
+	exec_open(&x, m, AX_MODE_SEQUENCE, batch, prec, fq);
+	assert_int_equal(ax_exec_forward(&x, m->lm ? NULL : m->src, S, m->tgt,
+					 T_LEN, &d), AX_OK);
+	ax_cost_graph(&m->g, AX_CONVENTION_EXACT, AX_MODE_SEQUENCE, &cost);
+	assert_int_equal(ax_exec_macs(&x, NULL) - ax_cost_adaptive_input_delta(
+				 &m->g, m->tgt, batch * T_LEN),
+			 batch * ax_poly_eval(&cost.macs, S, T_LEN));
+	int64_t V = ax_exec_vocab(&x), ld = x.ld[m->g.logits];
+	for (int64_t r = 0; r < batch * T_LEN; r++)
+		memcpy(lp + r * V, ax_exec_logprobs(&x) + r * ld, (size_t)V * sizeof *lp);
+	ax_exec_free(&x);
+}
+
+/* Greedy decoding of T_LEN steps (argmax, nothing banned): the tokens and
+ * the (T, V) log-probs of every step. */
+static void greedy(struct model *m, enum ax_precision prec, bool fq,
+		   int32_t *toks, float *lp)
+{
+	struct ax_exec x;
+	struct ax_diag d = { 0 };
+	exec_open(&x, m, AX_MODE_INCREMENTAL, 1, prec, fq);
+	assert_int_equal(ax_exec_encode(&x, m->lm ? NULL : m->src,
+					m->lm ? 0 : S_LEN, &d), AX_OK);
+	int64_t V = ax_exec_vocab(&x);
+	int32_t tok = ax_exec_start_token(&x);
+	for (int64_t t = 0; t < T_LEN; t++) {
+		assert_int_equal(ax_exec_step(&x, &tok, &d), AX_OK);
+		const float *row = ax_exec_logprobs(&x);
+		int32_t best = 0;
+		for (int32_t w = 1; w < V; w++)
+			best = row[w] > row[best] ? w : best;
+		memcpy(lp + t * V, row, (size_t)V * sizeof *lp);
+		toks[t] = tok = best;
+	}
+	ax_exec_free(&x);
+}
+
+static double worst_err(const float *a, const float *b, int64_t n, bool rel)
+{
+	double w = 0;
+	for (int64_t k = 0; k < n; k++) {
+		double e = fabs((double)a[k] - b[k]) / (rel ? 1.0 + fabs((double)b[k]) : 1.0);
+		w = e > w || isnan(e) ? e : w;
+	}
+	return w;
+}
+
+static int64_t argmax(const float *r, int64_t V)
+{
+	int64_t b = 0;
+	for (int64_t w = 1; w < V; w++)
+		b = r[w] > r[b] ? w : b;
+	return b;
+}
+
+/* One config at one precision on the current path. */
+static void check_config(struct model *m, enum ax_precision prec)
+{
+	int64_t V = m->g.tensors[m->g.logits].width, n = BATCH * T_LEN * V;
+	float *ref = malloc((size_t)n * sizeof *ref), *fq = malloc((size_t)n * sizeof *fq);
+	float *q = malloc((size_t)n * sizeof *q);
+	int32_t tr[T_LEN], tf[T_LEN], tq[T_LEN];
+	assert_true(ref && fq && q);
+	/* AVX512-BF16 also rounds the activations to bf16 */
+	double wire = prec == AX_PREC_BF16 && ax_kq_path() == AX_KQ_AVX512BF16 ?
+		      5e-2 : 2e-4;
+	const char *name = ax_precision_names[prec];
+	for (int64_t batch = 1; batch <= BATCH; batch++) {
+		/* batch 2 gives 20 target rows: the tiled path */
+		score(m, batch, prec, true, fq);
+		score(m, batch, prec, false, q);
+		double e = worst_err(q, fq, batch * T_LEN * V, true);
+		if (e > wire)
+			fail_msg("%s %s batch %lld: quantized vs dequantized fp32: %g",
+				 m->cfg.name, name, (long long)batch, e);
+	}
+	score(m, BATCH, AX_PREC_FP32, false, ref);
+	double e = worst_err(q, ref, n, false), e_tf = e;
+	int64_t agree = 0;
+	for (int64_t r = 0; r < BATCH * T_LEN; r++)
+		agree += argmax(q + r * V, V) == argmax(ref + r * V, V);
+	double bound = prec == AX_PREC_INT8 ? INT8_MAX_LOGP_ERR : BF16_MAX_LOGP_ERR;
+	if (e > bound || agree < MIN_ARGMAX_AGREE * BATCH * T_LEN)
+		fail_msg("%s %s: worst log-prob error %g (bound %g), argmax agreement %lld/%d",
+			 m->cfg.name, name, e, bound, (long long)agree, BATCH * T_LEN);
+	greedy(m, AX_PREC_FP32, false, tr, ref);
+	greedy(m, prec, true, tf, fq);
+	greedy(m, prec, false, tq, q);
+	e = worst_err(q, fq, T_LEN * V, true);
+	if (e > wire || memcmp(tq, tf, sizeof tq))
+		fail_msg("%s %s greedy: quantized vs dequantized fp32: %g", m->cfg.name, name, e);
+	int same = 0;
+	while (same < T_LEN && tq[same] == tr[same])
+		same++;
+	/* a greedy path may only part where fp32 itself nearly ties: the
+	 * two tokens' fp32 log-probs within twice the error bound */
+	if (same < T_LEN && ref[same * V + tr[same]] - ref[same * V + tq[same]] > 2 * bound)
+		fail_msg("%s %s: greedy step %d picks %d, fp32 %d by a margin of %g",
+			 m->cfg.name, name, same, tq[same], tr[same],
+			 ref[same * V + tr[same]] - ref[same * V + tq[same]]);
+	print_message("%-28s %s worst log-prob err %.4f, argmax agree %lld/%d, greedy same %d/%d\n",
+		      m->cfg.name, name, e_tf, (long long)agree, BATCH * T_LEN, same, T_LEN);
+	free(ref), free(fq), free(q);
+}
+
+static void check_all(enum ax_kq_path path)
+{
+	const char *dir = AX_SOURCE_DIR "/tests/configs/oracle";
+	DIR *dp = opendir(dir);
+	assert_non_null(dp);
+	assert_true(ax_kq_set_path(path));
+	struct dirent *e;
+	int n = 0;
+	while ((e = readdir(dp))) {
+		size_t len = strlen(e->d_name);
+		if (len < 6 || strcmp(e->d_name + len - 5, ".yaml"))
+			continue;
+		char path_[1024];
+		snprintf(path_, sizeof path_, "%s/%s", dir, e->d_name);
+		struct model *m = calloc(1, sizeof *m);
+		assert_non_null(m);
+		model_load(m, path_);
+		check_config(m, AX_PREC_BF16);
+		check_config(m, AX_PREC_INT8);
+		ax_graph_free(&m->g);
+		free(m);
+		n++;
+	}
+	closedir(dp);
+	assert_true(n >= 9);
+	assert_true(ax_kq_set_path(AX_KQ_AUTO));
+}
+
+static void test_portable(void **state)
+{
+	(void)state;
+	check_all(AX_KQ_PORTABLE);
+}
+
+static void test_best_path(void **state)
+{
+	(void)state;
+	if (ax_kq_path() == AX_KQ_PORTABLE)
+		skip();
+	check_all(ax_kq_path());
+}
+
+/* fp32 is the default and keeps no copies; set_precision(fp32) drops
+ * them; only LINEAR weights and EMBED tables are quantized. */
+static void test_default_fp32(void **state)
+{
+	(void)state;
+	struct model *m = calloc(1, sizeof *m);
+	assert_non_null(m);
+	model_load(m, AX_SOURCE_DIR "/tests/configs/oracle/lite-lm-adaptive.yaml");
+	struct ax_exec x;
+	struct ax_diag d = { 0 };
+	struct ax_exec_opts o = { .mode = AX_MODE_SEQUENCE, .batch = 1,
+				  .max_src = 0, .max_tgt = T_LEN };
+	assert_int_equal(ax_exec_init(&x, &m->g, &o, &d), AX_OK);
+	assert_int_equal(x.precision, AX_PREC_FP32);
+	assert_null(x.qweights);
+	assert_int_equal(ax_exec_set_precision(&x, AX_PREC_INT8, &d), AX_OK);
+	int quantized = 0;
+	for (int32_t p = 0; p < m->g.n_params; p++) {
+		if (!ax_exec_param_quantized(&x, p))
+			continue;
+		quantized++;
+		enum ax_op_kind k = m->g.ops[m->g.params[p].owner].kind;
+		assert_true(k == AX_OP_LINEAR || k == AX_OP_EMBED);
+		assert_true(ax_size_param_quantizable(&m->g, p));
+	}
+	assert_true(quantized > 0);
+	assert_int_equal(ax_exec_set_precision(&x, AX_PREC_FP32, &d), AX_OK);
+	assert_null(x.qweights);
+	for (int32_t p = 0; p < m->g.n_params; p++)
+		assert_false(ax_exec_param_quantized(&x, p));
+	ax_exec_free(&x);
+	ax_graph_free(&m->g);
+	free(m);
+}
+
+/* The tiled (sgemm) kernels against the refs, with strides and a last
+ * partial tile; the quantized lookups against ax_k_embed on the
+ * dequantized table. */
+static void test_kernels(void **state)
+{
+	(void)state;
+	enum { N = 37, I = 70, O = 45, LDI = 73, LDO = 50, V = 9 };
+	static float x[N * LDI], W[O * I], b[O], sc[O], ref[N * LDO], y[N * LDO],
+		     tile[16 * I], deq[O * I];
+	static int8_t q[O * I];
+	static uint16_t h[O * I];
+	uint32_t s = 1;
+	for (int k = 0; k < N * LDI; k++)
+		x[k] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+	for (int k = 0; k < O * I; k++)
+		W[k] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+	for (int k = 0; k < O; k++)
+		b[k] = 0.01f * (float)k;
+	ax_q8_quantize(q, sc, W, O, I);
+	ax_bf16_from_f32(h, W, O * I);
+	struct ax_k_work w = { 0 };
+	ax_k_linear_q8_ref(ref, LDO, x, LDI, q, sc, b, N, I, O, NULL);
+	ax_k_linear_q8_tiled(y, LDO, x, LDI, q, sc, b, N, I, O, tile, 16, &w);
+	assert_int_equal(w.macs, (int64_t)N * I * O);
+	for (int r = 0; r < N; r++)
+		assert_true(worst_err(y + r * LDO, ref + r * LDO, O, true) < 1e-5);
+	ax_k_linear_bf16_ref(ref, LDO, x, LDI, h, b, N, I, O, NULL);
+	ax_k_linear_bf16_tiled(y, LDO, x, LDI, h, b, N, I, O, tile, 16, NULL);
+	for (int r = 0; r < N; r++)
+		assert_true(worst_err(y + r * LDO, ref + r * LDO, O, true) < 1e-5);
+	/* embeddings: a (V, I) table, rows dequantized by hand */
+	int32_t tok[4] = { 0, 3, 8, 5 };
+	for (int kind = 0; kind < AX_SINUSOID_COUNT; kind++)
+		for (int prec = AX_PREC_BF16; prec <= AX_PREC_INT8; prec++) {
+			for (int k = 0; k < V * I; k++)
+				deq[k] = prec == AX_PREC_INT8 ? sc[k / I] * (float)q[k] :
+					 ax_bf16_to_f32(h[k]);
+			assert_int_equal(ax_k_embed(ref, LDO + 30, deq, V, tok, 4, I, 2.0f, 3,
+						    kind), AX_OK);
+			assert_int_equal(prec == AX_PREC_INT8 ?
+					 ax_k_embed_q8(y, LDO + 30, q, sc, V, tok, 4, I, 2.0f, 3, kind) :
+					 ax_k_embed_bf16(y, LDO + 30, h, V, tok, 4, I, 2.0f, 3, kind),
+					 AX_OK);
+			for (int j = 0; j < 4; j++)
+				assert_memory_equal(y + j * (LDO + 30), ref + j * (LDO + 30),
+						    sizeof(float) * I);
+			int32_t bad = V;
+			assert_int_equal(ax_k_embed_q8(y, LDO + 30, q, sc, V, &bad, 1, I,
+						       1.0f, 0, kind), AX_ERR_INPUT);
+		}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_fp32),
+		cmocka_unit_test(test_kernels),
+		cmocka_unit_test(test_portable),
+		cmocka_unit_test(test_best_path),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
