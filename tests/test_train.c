@@ -42,7 +42,7 @@
 #define CFG AX_SOURCE_DIR "/tests/configs/train/tiny-transformer.yaml"
 #define CFG_PRE AX_SOURCE_DIR "/tests/configs/train/tiny-transformer-pre.yaml"
 #define CFG_LM AX_SOURCE_DIR "/tests/configs/train/tiny-lm.yaml"
-#define CFG_LITE AX_SOURCE_DIR "/tests/configs/oracle/lite-lightweight.yaml"
+#define CFG_LITE AX_SOURCE_DIR "/tests/configs/train/tiny-lite.yaml"
 
 static uint64_t rng = 88172645463325252ull;
 
@@ -222,7 +222,16 @@ static double fd_entry(struct ax_trainer *t, float *w, float h)
 	return (lp - lm) / (2.0 * (double)h);
 }
 
-static void check_model_grad(const char *cfg_path)
+/* vocab: ids are drawn from [4, vocab) (every band of an adaptive
+ * model when vocab is its full vocabulary). A tensor whose max relative
+ * error reaches 2e-2 is an outlier; at most max_out of them are allowed,
+ * each below 0.15. Outliers are float32 differences of a loss whose ReLU
+ * inputs sit within a step of a kink: a central difference straddling a
+ * kink averages the two slopes at every step size, which halving the step
+ * cannot detect. A wiring error (a wrong segment, offset or missing +=)
+ * is wrong in every entry of its tensors; the PyTorch oracle
+ * (oracle_train_grad) checks the same models without differences. */
+static void check_model_grad(const char *cfg_path, int32_t vocab, int max_out)
 {
 	static struct ax_config cfg;
 	struct ax_graph g;
@@ -234,6 +243,7 @@ static void check_model_grad(const char *cfg_path)
 	ax_train_hparams_default(&hp);
 	hp.max_tokens = 64;
 	hp.dropout = 0.0;
+	hp.weight_dropout = 0.0;
 	struct ax_trainer t;
 	assert_int_equal(ax_train_init(&t, &g, &hp, 8, &d), AX_OK);
 	/* three sentences of lengths 4, 7, 2 (+ eos) packed */
@@ -246,15 +256,15 @@ static void check_model_grad(const char *cfg_path)
 	}
 	b->n_src = b->src_off[3], b->n_tgt = b->tgt_off[3];
 	for (int64_t r = 0; r < b->n_src; r++)
-		b->src[r] = 4 + (int32_t)next(12);
+		b->src[r] = 4 + (int32_t)next((uint32_t)vocab - 4);
 	for (int64_t r = 0; r < b->n_tgt; r++) {
-		b->tgt_in[r] = 4 + (int32_t)next(12);
-		b->tgt_out[r] = 4 + (int32_t)next(12);
+		b->tgt_in[r] = 4 + (int32_t)next((uint32_t)vocab - 4);
+		b->tgt_out[r] = 4 + (int32_t)next((uint32_t)vocab - 4);
 	}
 	struct ax_train_stats s;
 	assert_int_equal(ax_train_grad(&t, &s, &d), AX_OK);
 	double worst = 0.0;
-	int skipped = 0;
+	int skipped = 0, outliers = 0;
 	for (int32_t p = 0; p < g.n_params; p++) {
 		const struct ax_param *pp = &g.params[p];
 		float *w = t.wx.weights + t.wx.param_off[p];
@@ -278,13 +288,15 @@ static void check_model_grad(const char *cfg_path)
 		if (rel >= 2e-2) {
 			char nm[200];
 			ax_graph_param_name(&g, p, nm, sizeof nm);
-			printf("param %s: rel %.3g (num %.3g den %.3g)\n", nm, rel, num, den);
+			printf("  outlier %s: rel %.3g (num %.3g den %.3g)\n", nm, rel, num, den);
+			outliers++;
 		}
-		assert_true(rel < 2e-2);
+		assert_true(rel < 0.15);
 	}
-	printf("model grad %s: max rel err %.2e over %d tensors (%d of %d "
-	       "entries skipped at ReLU kinks)\n", cfg.name, worst, g.n_params,
-	       skipped, 8 * g.n_params);
+	printf("model grad %s: max rel err %.2e over %d tensors, %d outliers "
+	       "(%d of %d entries skipped at ReLU kinks)\n", cfg.name, worst,
+	       g.n_params, outliers, skipped, 8 * g.n_params);
+	assert_true(outliers <= max_out);
 	assert_true(skipped < 2 * g.n_params);
 	ax_train_free(&t);
 	ax_graph_free(&g);
@@ -293,9 +305,27 @@ static void check_model_grad(const char *cfg_path)
 static void test_model_grad(void **state)
 {
 	(void)state;
-	check_model_grad(CFG);
-	check_model_grad(CFG_PRE);
-	check_model_grad(CFG_LM);
+	check_model_grad(CFG, 16, 0);
+	check_model_grad(CFG_PRE, 16, 0);
+	check_model_grad(CFG_LM, 16, 0);
+}
+
+/* The conv families, one config each (tests/configs/oracle/, tiny shapes
+ * whose kernels reach past the short sentences' ends). */
+static void test_model_grad_families(void **state)
+{
+	(void)state;
+	static const struct { const char *cfg; int32_t vocab; } m[] = {
+		{ "lite-lightweight", 43 }, { "lite-dynamic-glu", 45 },
+		{ "lightconv-mixed", 39 }, { "lightconv-dynamic-glu", 47 },
+		{ "evolved", 45 }, { "lite-lm-adaptive", 60 },
+	};
+	for (size_t k = 0; k < sizeof m / sizeof m[0]; k++) {
+		char path[512];
+		snprintf(path, sizeof path, "%s/tests/configs/oracle/%s.yaml",
+			 AX_SOURCE_DIR, m[k].cfg);
+		check_model_grad(path, m[k].vocab, 3);
+	}
 }
 
 /* --- batcher ------------------------------------------------------------------ */
@@ -371,6 +401,23 @@ static void test_learn(void **state)
 	assert_non_null(strstr(out_buf, "4 7 12 9 5"));
 }
 
+/* The Lite Transformer (LSRA with a dynamic conv and GLU) learns the same
+ * task, with every dropout on, DropConnect in the convs included. */
+static void test_learn_lite(void **state)
+{
+	(void)state;
+	int rc = train(CFG_LITE, "rev", "lite", "--max-steps", "600", "--lr", "5e-3",
+		       "--warmup", "30", "--dropout", "0.05", "--weight-dropout",
+		       "0.05", "--label-smoothing", "0", "--max-tokens", "400",
+		       "--weight-decay", "0", NULL);
+	if (rc != 0)
+		fprintf(stderr, "%s", err_buf);
+	assert_int_equal(rc, 0);
+	double nll = json_num(out_buf, "\"valid_nll\"");
+	printf("reverse task, Lite: valid nll %.4f after 600 updates\n", nll);
+	assert_true(nll < 0.25);   /* uniform: ln 12 = 2.48 */
+}
+
 /* A language model trains on its tgt side: after the first id of a run
  * the next ones are certain, so the nll falls far below uniform (ln 12). */
 static void test_learn_lm(void **state)
@@ -404,6 +451,15 @@ static void test_determinism(void **state)
 	assert_int_equal(RUN("det3", "6"), 0);
 	assert_true(same_weights("det1", "det2"));
 	assert_false(same_weights("det1", "det3"));
+#define RUN_LITE(run, seed) train(CFG_LITE, "rev", run, "--max-steps", "12", \
+				  "--max-tokens", "200", "--lr", "1e-3", "--warmup", "4", \
+				  "--dropout", "0.2", "--weight-dropout", "0.2", \
+				  "--attention-dropout", "0.1", "--seed", seed, NULL)
+	assert_int_equal(RUN_LITE("detl1", "5"), 0);
+	assert_int_equal(RUN_LITE("detl2", "5"), 0);
+	assert_int_equal(RUN_LITE("detl3", "6"), 0);
+	assert_true(same_weights("detl1", "detl2"));
+	assert_false(same_weights("detl1", "detl3"));
 }
 
 /* Starts archex train with --resume after the first launch. */
@@ -485,8 +541,6 @@ static void test_bad_inputs(void **state)
 			  NULL), "checkpoint of another config");
 	expect_fail(train(CFG, "rev", "bad3", "--max-steps", "4", NULL),
 		    "a checkpoint is already there");
-	expect_fail(train(CFG_LITE, "rev", "bad4", "--max-steps", "1", NULL),
-		    "has no backward");
 	expect_fail(train(CFG_LM, "rev", "bad6", "--max-steps", "1", NULL),
 		    "a translation dataset cannot train a language model");
 	assert_int_equal(train(CFG, "rev", "bad5", NULL), 2);
@@ -508,8 +562,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_model_grad),
+		cmocka_unit_test(test_model_grad_families),
 		cmocka_unit_test(test_batcher),
 		cmocka_unit_test(test_learn),
+		cmocka_unit_test(test_learn_lite),
 		cmocka_unit_test(test_learn_lm),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_kill_resume),

@@ -55,6 +55,7 @@ static void help(void)
 "  --label-smoothing X  epsilon (default 0.1)\n"
 "  --dropout X        embedding and residual dropout (default 0.1)\n"
 "  --attention-dropout X, --activation-dropout X   (default 0)\n"
+"  --weight-dropout X DropConnect on light / dynamic conv kernels (default 0.1)\n"
 "  --seed N           weights, batch order and dropout (default 1)\n"
 "  --threads N        OpenBLAS threads (default 1)\n"
 "  --valid-every N    validate every N updates, 0 = only at the end (default 0)\n"
@@ -98,7 +99,7 @@ static bool parse_int(const char *flag, const char *s, int64_t lo, int64_t *out)
 }
 
 enum { O_DATA = 256, O_OUT, O_TT, O_MS, O_ME, O_MT, O_LR, O_WU, O_WD, O_CLIP,
-       O_LS, O_DROP, O_ADROP, O_XDROP, O_SEED, O_THR, O_VE, O_SE, O_RES, O_DUMP };
+       O_LS, O_DROP, O_ADROP, O_XDROP, O_WDROP, O_SEED, O_THR, O_VE, O_SE, O_RES, O_DUMP };
 
 static bool parse_opt(struct opts *o, int c, const char *a)
 {
@@ -119,6 +120,7 @@ static bool parse_opt(struct opts *o, int c, const char *a)
 	case O_DROP: return parse_num("--dropout", a, 0, 0.99, &h->dropout);
 	case O_ADROP: return parse_num("--attention-dropout", a, 0, 0.99, &h->attention_dropout);
 	case O_XDROP: return parse_num("--activation-dropout", a, 0, 0.99, &h->activation_dropout);
+	case O_WDROP: return parse_num("--weight-dropout", a, 0, 0.99, &h->weight_dropout);
 	case O_SEED:
 		if (!parse_int("--seed", a, 0, &seed))
 			return false;
@@ -144,7 +146,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "weight-decay", 1, 0, O_WD }, { "clip-norm", 1, 0, O_CLIP },
 		{ "label-smoothing", 1, 0, O_LS }, { "dropout", 1, 0, O_DROP },
 		{ "attention-dropout", 1, 0, O_ADROP },
-		{ "activation-dropout", 1, 0, O_XDROP }, { "seed", 1, 0, O_SEED },
+		{ "activation-dropout", 1, 0, O_XDROP },
+		{ "weight-dropout", 1, 0, O_WDROP }, { "seed", 1, 0, O_SEED },
 		{ "threads", 1, 0, O_THR }, { "valid-every", 1, 0, O_VE },
 		{ "save-every", 1, 0, O_SE }, { "resume", 0, 0, O_RES },
 		{ "dump-grad", 1, 0, O_DUMP },
