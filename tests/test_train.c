@@ -388,6 +388,21 @@ static void test_learn(void **state)
 	size_t n = slurp("learn", "train.jsonl", log, sizeof log - 1);
 	log[n] = '\0';
 	assert_non_null(strstr(log, "\"step\":600,\"valid_loss\""));
+	/* archex plot loss: the curve's data (the PNG needs gnuplot) */
+	char rpath[700], ppath[700];
+	snprintf(rpath, sizeof rpath, "%s/learn", tmpdir);
+	snprintf(ppath, sizeof ppath, "%s/plot", tmpdir);
+	char *pargv[] = { (char *)AX_CLI, "plot", "loss", rpath, "--out", ppath, NULL };
+	assert_int_equal(ax_test_run(pargv, out_buf, sizeof out_buf, err_buf,
+				     sizeof err_buf), 0);
+	n = slurp("plot", "loss.csv", log, sizeof log - 1);
+	log[n] = '\0';
+	assert_non_null(strstr(log, "step,tokens,valid_loss,valid_ppl\n100,"));
+	assert_non_null(strstr(log, "\n600,"));
+	char *bad[] = { (char *)AX_CLI, "plot", "loss", ppath, "--out", ppath, NULL };
+	assert_int_equal(ax_test_run(bad, out_buf, sizeof out_buf, err_buf,
+				     sizeof err_buf), 1);
+	assert_non_null(strstr(err_buf, "train.jsonl: error: cannot open"));
 	/* round trip: `archex run` loads RUN/weights and greedy decoding
 	 * reverses a sentence it never saw (training and `archex run` both
 	 * append eos to every source, as fairseq does) */

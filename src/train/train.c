@@ -2,20 +2,24 @@
  * train.c - the training engine (see train.h): set-up, the training
  * forward (one switch over op kinds calling the runtime's forward kernels
  * plus dropout), the backward (ops[] in reverse through one switch
- * calling grad.h), and AdamW with the inverse-square-root schedule.
+ * calling grad.h and grad_conv.h), and AdamW with the inverse-square-root
+ * schedule.
  *
  * Addressing: a tensor lives at arena + plan offset with row stride its
  * root's width (a view adds its column offset); its gradient sits at the
  * same offset in the gradient arena. Rows: the batch's source or target
- * token count. Per-sentence ops (embeddings, attention) walk the batch's
- * segment offsets.
+ * token count. Per-sentence ops (embeddings, attention, the convs) walk
+ * the batch's segment offsets; the adaptive softmax is fused with the
+ * loss.
  *
- * Dropout sites (fairseq's): `dropout` on every token embedding's output
- * and on the branch of every residual add (in place on the branch, which
- * must be a linear's output read by nothing else); `activation_dropout`
- * on every ReLU output; `attention_dropout` on the attention
- * probabilities. Masks are counter-based (grad.h ax_g_keep), keyed by
- * seed, update step, op index and segment.
+ * Dropout sites (fairseq's; docs/training.md has the table per family):
+ * `dropout` on every token embedding's output and on the branch of every
+ * residual add (in place on the branch, which must be read by nothing
+ * else and written by ops whose backward reads only their inputs);
+ * `activation_dropout` on every ReLU output; `attention_dropout` on the
+ * attention probabilities; `weight_dropout` (DropConnect) on the tap
+ * weights of light and dynamic convs. Masks are counter-based (grad.h
+ * ax_g_keep), keyed by seed, update step, op index and segment.
  */
 #include "train.h"
 
