@@ -494,7 +494,7 @@ static bool loss_block(FILE *f, const char *run, int64_t *n_valid)
 		return false;
 	}
 	static double tok_at[1 << 20];   /* tokens trained on, per step */
-	int64_t lineno = 0;
+	int64_t lineno = 0, last_valid = -1;
 	*n_valid = 0;
 	fprintf(f, "# %s\nstep,tokens,valid_loss,valid_ppl\n", run);
 	while (fgets(line, sizeof line, in)) {
@@ -513,6 +513,12 @@ static bool loss_block(FILE *f, const char *run, int64_t *n_valid)
 			return false;
 		}
 		if (ax_json_get_f64(json_object_get(o, "valid_loss"), &vl)) {
+			/* the end-of-run validation repeats a --valid-every one */
+			if (step == last_valid) {
+				json_decref(o);
+				continue;
+			}
+			last_valid = step;
 			ax_json_get_f64(json_object_get(o, "valid_ppl"), &vp);
 			fprintf(f, "%lld,%.0f,%.6g,%.6g\n", (long long)step,
 				step > 0 ? tok_at[step] : 0.0, vl, vp);
