@@ -201,11 +201,22 @@ static double json_num(const char *s, const char *key)
 
 /* --- whole-model gradients ------------------------------------------------ */
 
+/* With dropout on, the loss of the training forward: its masks are a
+ * function of (seed, update, site), fixed while the update count is, so
+ * the loss is a function of the weights that differences can check (this
+ * also overwrites t->grad). */
+static bool fd_training;
+
 static double model_loss(struct ax_trainer *t)
 {
 	double loss = 0, nll = 0;
 	int64_t n = 0;
 	struct ax_diag d = { 0 };
+	if (fd_training) {
+		struct ax_train_stats s;
+		assert_int_equal(ax_train_grad(t, &s, &d), AX_OK);
+		return s.loss;
+	}
 	assert_int_equal(ax_train_eval(t, &loss, &nll, &n, &d), AX_OK);
 	return loss / (double)n;
 }
@@ -242,8 +253,9 @@ static void check_model_grad(const char *cfg_path, int32_t vocab, int max_out)
 	struct ax_train_hparams hp;
 	ax_train_hparams_default(&hp);
 	hp.max_tokens = 64;
-	hp.dropout = 0.0;
-	hp.weight_dropout = 0.0;
+	hp.dropout = fd_training ? 0.1 : 0.0;
+	hp.weight_dropout = fd_training ? 0.2 : 0.0;
+	hp.attention_dropout = hp.activation_dropout = fd_training ? 0.1 : 0.0;
 	struct ax_trainer t;
 	assert_int_equal(ax_train_init(&t, &g, &hp, 8, &d), AX_OK);
 	/* three sentences of lengths 4, 7, 2 (+ eos) packed */
@@ -263,12 +275,15 @@ static void check_model_grad(const char *cfg_path, int32_t vocab, int max_out)
 	}
 	struct ax_train_stats s;
 	assert_int_equal(ax_train_grad(&t, &s, &d), AX_OK);
+	float *an = malloc((size_t)t.wx.n_weights * sizeof *an);
+	assert_non_null(an);
+	memcpy(an, t.grad, (size_t)t.wx.n_weights * sizeof *an);
 	double worst = 0.0;
 	int skipped = 0, outliers = 0;
 	for (int32_t p = 0; p < g.n_params; p++) {
 		const struct ax_param *pp = &g.params[p];
 		float *w = t.wx.weights + t.wx.param_off[p];
-		const float *gr = t.grad + t.wx.param_off[p];
+		const float *gr = an + t.wx.param_off[p];
 		int64_t n = pp->rows * pp->cols;
 		double num = 0.0, den = 0.0;
 		for (int k = 0; k < 8; k++) {   /* 8 entries per tensor */
@@ -293,9 +308,11 @@ static void check_model_grad(const char *cfg_path, int32_t vocab, int max_out)
 		}
 		assert_true(rel < 0.15);
 	}
-	printf("model grad %s: max rel err %.2e over %d tensors, %d outliers "
-	       "(%d of %d entries skipped at ReLU kinks)\n", cfg.name, worst,
-	       g.n_params, outliers, skipped, 8 * g.n_params);
+	printf("model grad %s%s: max rel err %.2e over %d tensors, %d outliers "
+	       "(%d of %d entries skipped at ReLU kinks)\n", cfg.name,
+	       fd_training ? " (all dropouts on)" : "", worst, g.n_params,
+	       outliers, skipped, 8 * g.n_params);
+	free(an);
 	assert_true(outliers <= max_out);
 	assert_true(skipped < 2 * g.n_params);
 	ax_train_free(&t);
@@ -326,6 +343,20 @@ static void test_model_grad_families(void **state)
 			 AX_SOURCE_DIR, m[k].cfg);
 		check_model_grad(path, m[k].vocab, 3);
 	}
+}
+
+/* The same with every dropout on (DropConnect included): the backward
+ * regenerates each mask of the forward, on the Lite branches' in-place
+ * residual dropout too. */
+static void test_model_grad_dropout(void **state)
+{
+	(void)state;
+	fd_training = true;
+	check_model_grad(CFG, 16, 0);
+	check_model_grad(AX_SOURCE_DIR "/tests/configs/oracle/lite-dynamic-glu.yaml", 45, 3);
+	check_model_grad(AX_SOURCE_DIR "/tests/configs/oracle/lightconv-mixed.yaml", 39, 3);
+	check_model_grad(AX_SOURCE_DIR "/tests/configs/oracle/evolved.yaml", 45, 3);
+	fd_training = false;
 }
 
 /* --- batcher ------------------------------------------------------------------ */
@@ -578,6 +609,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_model_grad),
 		cmocka_unit_test(test_model_grad_families),
+		cmocka_unit_test(test_model_grad_dropout),
 		cmocka_unit_test(test_batcher),
 		cmocka_unit_test(test_learn),
 		cmocka_unit_test(test_learn_lite),
