@@ -434,6 +434,17 @@ static void test_learn(void **state)
 	assert_int_equal(ax_test_run(bad, out_buf, sizeof out_buf, err_buf,
 				     sizeof err_buf), 1);
 	assert_non_null(strstr(err_buf, "train.jsonl: error: cannot open"));
+	/* a broken record: its line named */
+	char jpath[800];
+	snprintf(jpath, sizeof jpath, "%s/train.jsonl", ppath);
+	FILE *jf = fopen(jpath, "w");
+	assert_non_null(jf);
+	fputs("{\"step\":1,\"tokens\":5}\n{\"step\":\n", jf);
+	fclose(jf);
+	assert_int_equal(ax_test_run(bad, out_buf, sizeof out_buf, err_buf,
+				     sizeof err_buf), 1);
+	assert_non_null(strstr(err_buf, "train.jsonl:2:"));
+	assert_non_null(strstr(err_buf, "not a train.jsonl record"));
 	/* round trip: `archex run` loads RUN/weights and greedy decoding
 	 * reverses a sentence it never saw (training and `archex run` both
 	 * append eos to every source, as fairseq does) */
