@@ -37,8 +37,10 @@ caches, conv ring buffers) against the sequence-mode math.
 
 With --grad it checks training instead: `archex train --dump-grad` writes
 the gradients of its first batch, which must match autograd through the
-same float64 model (label-smoothed loss, eps 0.1) to --tol per tensor,
-and one `archex train --max-steps 1` update must match torch.optim.AdamW
+same float64 model (label-smoothed loss, eps 0.1; adaptive models:
+fairseq's adaptive loss, no smoothing) to --tol per tensor, for every
+family (conv weights as leaves, the adaptive softmax functional on the
+tied tensors), and one `archex train --max-steps 1` update must match torch.optim.AdamW
 fed the same gradients.
 
 Usage:
