@@ -517,6 +517,12 @@ static void test_determinism(void **state)
 	assert_int_equal(RUN_LITE("detl3", "6"), 0);
 	assert_true(same_weights("detl1", "detl2"));
 	assert_false(same_weights("detl1", "detl3"));
+	/* --weight-dropout reaches the convs: without it, other weights */
+	assert_int_equal(train(CFG_LITE, "rev", "detl4", "--max-steps", "12",
+			       "--max-tokens", "200", "--lr", "1e-3", "--warmup", "4",
+			       "--dropout", "0.2", "--weight-dropout", "0",
+			       "--attention-dropout", "0.1", "--seed", "5", NULL), 0);
+	assert_false(same_weights("detl1", "detl4"));
 }
 
 /* Starts archex train with --resume after the first launch. */

@@ -55,7 +55,7 @@ static void help(void)
 "  --label-smoothing X  epsilon (default 0.1)\n"
 "  --dropout X        embedding and residual dropout (default 0.1)\n"
 "  --attention-dropout X, --activation-dropout X   (default 0)\n"
-"  --weight-dropout X DropConnect on light / dynamic conv kernels (default 0.1)\n"
+"  --weight-dropout X DropConnect on light / dynamic conv kernels (default 0)\n"
 "  --seed N           weights, batch order and dropout (default 1)\n"
 "  --threads N        OpenBLAS threads (default 1)\n"
 "  --valid-every N    validate every N updates, 0 = only at the end (default 0)\n"

@@ -41,8 +41,7 @@ void ax_train_hparams_default(struct ax_train_hparams *h)
 		.beta1 = 0.9, .beta2 = 0.98, .adam_eps = 1e-8,
 		.weight_decay = 1e-4, .clip_norm = 0.0, .label_smoothing = 0.1,
 		.dropout = 0.1, .attention_dropout = 0.0,
-		.activation_dropout = 0.0,
-		.weight_dropout = 0.1, .max_tokens = 4096, .seed = 1,
+		.activation_dropout = 0.0, .max_tokens = 4096, .seed = 1,
 	};
 }
 

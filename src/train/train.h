@@ -38,7 +38,7 @@ struct ax_train_hparams {
 	double clip_norm;         /* global gradient norm bound, 0 = off */
 	double label_smoothing;
 	double dropout, attention_dropout, activation_dropout;
-	double weight_dropout;    /* DropConnect in light / dynamic convs */
+	double weight_dropout;    /* DropConnect in light / dynamic convs (0) */
 	int64_t max_tokens;       /* tokens per batch (each stream) */
 	uint64_t seed;
 };
