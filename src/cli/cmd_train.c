@@ -71,6 +71,7 @@ struct opts {
 	int64_t train_tokens, max_steps, max_epochs;
 	int64_t threads, valid_every, save_every;
 	bool resume;
+	double weight_dropout;   /* --weight-dropout: a flag, no train: key yet */
 	struct ax_train_hparams hp;
 };
 
@@ -120,7 +121,7 @@ static bool parse_opt(struct opts *o, int c, const char *a)
 	case O_DROP: return parse_num("--dropout", a, 0, 0.99, &h->dropout);
 	case O_ADROP: return parse_num("--attention-dropout", a, 0, 0.99, &h->attention_dropout);
 	case O_XDROP: return parse_num("--activation-dropout", a, 0, 0.99, &h->activation_dropout);
-	case O_WDROP: return parse_num("--weight-dropout", a, 0, 0.99, &h->weight_dropout);
+	case O_WDROP: return parse_num("--weight-dropout", a, 0, 0.99, &o->weight_dropout);
 	case O_SEED:
 		if (!parse_int("--seed", a, 0, &seed))
 			return false;
@@ -389,6 +390,7 @@ static enum ax_status setup(struct run *r, struct ax_diag *d)
 		return st;
 	int64_t ml = r->train.max_len > r->valid.max_len ? r->train.max_len :
 		     r->valid.max_len;
+	r->o.hp.weight_dropout = r->o.weight_dropout;
 	if ((st = ax_train_init(&r->t, &r->g, &r->o.hp, ml, d)) != AX_OK)
 		return st;
 	return open_run(r, d);
