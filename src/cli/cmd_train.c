@@ -68,10 +68,10 @@ static void help(void)
 
 struct opts {
 	const char *config, *data, *out, *dump_grad;
+	double weight_dropout;   /* --weight-dropout: a flag, no train: key yet */
 	int64_t train_tokens, max_steps, max_epochs;
 	int64_t threads, valid_every, save_every;
 	bool resume;
-	double weight_dropout;   /* --weight-dropout: a flag, no train: key yet */
 	struct ax_train_hparams hp;
 };
 
