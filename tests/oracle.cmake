@@ -43,11 +43,16 @@ foreach(what checkpoints lite-yaml)
   set_tests_properties(import_fairseq_${what} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
 endforeach()
 # Training: archex train's gradients against autograd through the same
-# oracle model, and one AdamW step against torch.optim.AdamW (--grad).
+# oracle model, and one AdamW step against torch.optim.AdamW (--grad):
+# one config of each family (the Lite ones: lightweight, dynamic + GLU,
+# the adaptive LM).
+set(paths "")
+foreach(c transformer-post transformer-pre lite-lightweight lite-dynamic-glu
+          lite-lm-adaptive lightconv-mixed evolved)
+  list(APPEND paths ${CMAKE_SOURCE_DIR}/tests/configs/oracle/${c}.yaml)
+endforeach()
 add_test(NAME oracle_train_grad
          COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/oracle.py --grad
-                 --archex $<TARGET_FILE:archex>
-                 ${CMAKE_SOURCE_DIR}/tests/configs/oracle/transformer-post.yaml
-                 ${CMAKE_SOURCE_DIR}/tests/configs/oracle/transformer-pre.yaml
+                 --archex $<TARGET_FILE:archex> ${paths}
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-set_tests_properties(oracle_train_grad PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+set_tests_properties(oracle_train_grad PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)

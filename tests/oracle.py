@@ -37,8 +37,10 @@ caches, conv ring buffers) against the sequence-mode math.
 
 With --grad it checks training instead: `archex train --dump-grad` writes
 the gradients of its first batch, which must match autograd through the
-same float64 model (label-smoothed loss, eps 0.1) to --tol per tensor,
-and one `archex train --max-steps 1` update must match torch.optim.AdamW
+same float64 model (label-smoothed loss, eps 0.1; adaptive models:
+fairseq's adaptive loss, no smoothing) to --tol per tensor, for every
+family (conv weights as leaves, the adaptive softmax functional on the
+tied tensors), and one `archex train --max-steps 1` update must match torch.optim.AdamW
 fed the same gradients.
 
 Usage:
@@ -602,17 +604,15 @@ class Conv1d(nn.Module):
     def __init__(self, P, prefix, cin, cout, K, pad_left):
         super().__init__()
         w = P.take(f"{prefix}.weight", (cout, K * cin))
-        b = P.take(f"{prefix}.bias", (cout,), "bias")
-        self.conv = nn.Conv1d(cin, cout, K, bias=True).to(DTYPE)
-        with torch.no_grad():
-            self.conv.weight.copy_(w.view(cout, K, cin).permute(0, 2, 1))
-            self.conv.bias.copy_(b)
+        self.b = P.take(f"{prefix}.bias", (cout,), "bias")
+        # nn.Conv1d's layout (out, in, K), a view of the leaf (--grad)
+        self.w = w.view(cout, K, cin).permute(0, 2, 1)
         self.pad, self.K = pad_left, K
 
     def forward(self, x):
-        COUNT.add(COUNT.rows(x.shape[0]) * self.conv.weight.numel())
+        COUNT.add(COUNT.rows(x.shape[0]) * self.w.numel())
         xt = F.pad(x.t()[None], (self.pad, self.K - 1 - self.pad))
-        return self.conv(xt)[0].t()
+        return F.conv1d(xt, self.w, self.b)[0].t()
 
 
 # --------------------------------------------------------------------------
@@ -835,33 +835,75 @@ class AdaptiveInput(nn.Module):
         for t in toks:
             b = next(i for i in range(len(self.edges) - 1)
                      if self.edges[i] <= t < self.edges[i + 1])
-            rows.append(self.projs[b](self.tables[b][t - self.edges[b]]))
+            e = self.tables[b][t - self.edges[b]]
+            if t - self.edges[b] == PAD:
+                # fairseq gives every band's nn.Embedding padding_idx 1:
+                # local row 1 gets no gradient from the input side
+                e = e.detach()
+            rows.append(self.projs[b](e))
         x = math.sqrt(self.d) * torch.stack(rows)
         pos = torch.arange(start, start + len(toks)) + PAD + 1
         return x + sinusoids(pos, self.d, offset_one=True)
 
 
+class AdaptiveLogSoftmax(nn.Module):
+    """The adaptive softmax's log-probabilities over the whole vocabulary
+    computed from archex's tensors themselves (no copies), so that --grad
+    reaches them, tied ones included: head = [E_0 | W_cls]; tail b: z =
+    P_b h (P_b (d_b, d)), log-probs lsm(head)[c0+b-1] + lsm(E_b z)
+    (docs/models.md §2.8). MACs count themselves as nn.Linear's hooks
+    count nn.AdaptiveLogSoftmaxWithLoss's."""
+
+    def __init__(self, head, cls, tails):
+        super().__init__()
+        self.head, self.cls, self.tails = head, cls, tails
+
+    def log_prob(self, h):
+        n, d = h.shape
+        W = torch.cat([self.head, self.cls])
+        COUNT.add(COUNT.rows(n) * W.numel())
+        lh = F.log_softmax(h @ W.t(), dim=-1)
+        c0 = self.head.shape[0]
+        out = [lh[:, :c0]]
+        for b, (proj, table) in enumerate(self.tails, 1):
+            proj = proj()
+            COUNT.add(COUNT.rows(n) * (proj.numel() + table.numel()))
+            lt = F.log_softmax((h @ proj.t()) @ table.t(), dim=-1)
+            out.append(lh[:, c0 + b - 1:c0 + b] + lt)
+        return torch.cat(out, dim=-1)
+
+
 def adaptive_softmax(P, prefix_out, ai, V, d, cutoffs, factor, tie_w, tie_p):
     """PyTorch's nn.AdaptiveLogSoftmaxWithLoss loaded with archex's tensors:
-    head = [E_0 | W_cls], tail b = (P_b^T, E_b) (docs/models.md §2.8)."""
-    m = nn.AdaptiveLogSoftmaxWithLoss(d, V, list(cutoffs), div_value=float(factor),
-                                      head_bias=False).to(DTYPE)
+    head = [E_0 | W_cls], tail b = (P_b^T, E_b) (docs/models.md §2.8). In
+    --grad mode the functional AdaptiveLogSoftmax on the same tensors."""
     nb = len(cutoffs) + 1
     head = ai.tables[0] if tie_w and ai else \
         P.take(f"{prefix_out}.head.word_proj.weight", (cutoffs[0], d))
     cls = P.take(f"{prefix_out}.head.class_proj.weight", (nb - 1, d))
     edges = [0] + list(cutoffs) + [V]
+    tails = []
+    for b in range(1, nb):
+        db = d // factor ** b
+        if tie_w and tie_p and ai:
+            # the input projection's own parameter, read at call time
+            proj = (lambda m=ai.projs[b]: m.weight.t())
+        else:
+            t = P.take(f"{prefix_out}.band{b}.out_proj.weight", (db, d))
+            proj = (lambda t=t: t)
+        table = ai.tables[b] if tie_w and ai else \
+            P.take(f"{prefix_out}.band{b}.out_table.weight",
+                   (edges[b + 1] - edges[b], db))
+        tails.append((proj, table))
+    if P.grad_mode:
+        return AdaptiveLogSoftmax(head, cls, tails)
+    m = nn.AdaptiveLogSoftmaxWithLoss(d, V, list(cutoffs), div_value=float(factor),
+                                      head_bias=False).to(DTYPE)
     with torch.no_grad():
         m.head.weight.copy_(torch.cat([head, cls]))
         for b in range(1, nb):
-            db = d // factor ** b
-            proj = ai.projs[b].weight.t() if tie_w and tie_p and ai else \
-                P.take(f"{prefix_out}.band{b}.out_proj.weight", (db, d))
-            table = ai.tables[b] if tie_w and ai else \
-                P.take(f"{prefix_out}.band{b}.out_table.weight",
-                       (edges[b + 1] - edges[b], db))
-            m.tail[b - 1][0].weight.copy_(proj)
-            m.tail[b - 1][1].weight.copy_(table)
+            m.tail[b - 1][0].weight.copy_(tails[b - 1][0]())
+            m.tail[b - 1][1].weight.copy_(tails[b - 1][1])
     return m
 
 
@@ -1483,6 +1525,7 @@ def check_grad(path, opts, tmp):
     rng = np.random.default_rng(opts.seed)
     data = write_dataset(os.path.join(tmp, f"{name}.data"), lm, Vs, V, rng)
     common = ["--data", data, "--max-tokens", "40", "--dropout", "0",
+              "--weight-dropout", "0",
               "--lr", "1e-3", "--warmup", "0", "--weight-decay", "0.01",
               "--seed", str(opts.seed)]
     gpath = os.path.join(tmp, f"{name}.grad")
@@ -1497,7 +1540,9 @@ def check_grad(path, opts, tmp):
     P.grad_mode = True
     model = Model(cfg, P)
     P.check()
-    eps = 0.1
+    # fairseq's adaptive_loss (the adaptive LM's criterion) has no label
+    # smoothing; archex trains adaptive models with it
+    eps = 0.0 if cfg.get("adaptive") else 0.1
     eps_i = eps / (V - 1)
     total, ntok = 0, 0
     for snt in batch["sentences"]:

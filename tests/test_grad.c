@@ -249,32 +249,42 @@ static void test_attention(void **state)
 
 /* --- embed ------------------------------------------------------------------ */
 
-struct emb { float *E; int32_t tok[6]; int64_t V, N, d; };
+struct emb { float *E; int32_t tok[6]; int64_t V, N, d; enum ax_sinusoid_kind kind; };
 
 static void emb_fwd(void *p, float *y)
 {
 	struct emb *e = p;
 	enum ax_status st = ax_k_embed_ref(y, e->d, e->E, e->V, e->tok, e->N,
-					   e->d, sqrtf((float)e->d), 0,
-					   AX_SINUSOID_FAIRSEQ);
+					   e->d, sqrtf((float)e->d), 0, e->kind);
 	assert_int_equal(st, AX_OK);
+}
+
+/* fairseq tables (row 1 is padding) and t2t tables (id 0 embeds to
+ * zero, so row 0 gets no gradient and row 1 does). */
+static void check_embed(enum ax_sinusoid_kind kind, int32_t pad,
+			const int32_t *tok, const char *name)
+{
+	struct emb e = { .V = 9, .N = 6, .d = 8, .kind = kind };
+	memcpy(e.tok, tok, sizeof e.tok);
+	e.E = rnd(e.V * e.d);
+	float *R = rnd(e.N * e.d), *y = zeros(e.N * e.d);
+	float *g = zeros(e.V * e.d), *f = zeros(e.V * e.d);
+	float scale = sqrtf((float)e.d);
+	ax_g_embed_ref(g, R, e.d, e.tok, e.N, e.d, scale, pad);
+	ax_g_embed(f, R, e.d, e.tok, e.N, e.d, scale, pad);
+	report(name, "fast", max_rel(f, g, e.V * e.d), TOL_FAST);
+	struct fd c = { emb_fwd, &e, y, R, e.N * e.d };
+	report(name, "dE", fd_err(&c, e.E, e.V * e.d, g), TOL_FD);
+	free(e.E), free(R), free(y), free(g), free(f);
 }
 
 static void test_embed(void **state)
 {
 	(void)state;
 	rng_seed(4);
-	struct emb e = { .V = 9, .N = 6, .d = 8, .tok = { 4, 7, 4, 2, 8, 5 } };
-	e.E = rnd(e.V * e.d);
-	float *R = rnd(e.N * e.d), *y = zeros(e.N * e.d);
-	float *g = zeros(e.V * e.d), *f = zeros(e.V * e.d);
-	float scale = sqrtf((float)e.d);
-	ax_g_embed_ref(g, R, e.d, e.tok, e.N, e.d, scale);
-	ax_g_embed(f, R, e.d, e.tok, e.N, e.d, scale);
-	report("embed", "fast", max_rel(f, g, e.V * e.d), TOL_FAST);
-	struct fd c = { emb_fwd, &e, y, R, e.N * e.d };
-	report("embed", "dE", fd_err(&c, e.E, e.V * e.d, g), TOL_FD);
-	free(e.E), free(R), free(y), free(g), free(f);
+	static const int32_t fs[6] = { 4, 7, 4, 2, 8, 5 }, t2t[6] = { 0, 7, 1, 0, 8, 4 };
+	check_embed(AX_SINUSOID_FAIRSEQ, AX_G_PAD, fs, "embed");
+	check_embed(AX_SINUSOID_T2T, 0, t2t, "embed t2t");
 }
 
 /* --- relu, add, log_softmax ---------------------------------------------------- */

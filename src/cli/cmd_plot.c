@@ -2,7 +2,9 @@
  * cmd_plot.c - `archex plot`: trade-off curves (published accuracy vs
  * archex's own MAC counts of configs/paper), a sweep's params-vs-MACs
  * Pareto plot, MAC breakdowns per kind and per layer, and MACs vs
- * sequence length. Each writes its data file (CSV) beside PNG and SVG.
+ * sequence length, and training curves (valid loss vs updates of
+ * `archex train` runs). Each writes its data file (CSV) beside PNG and
+ * SVG.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "atomic_io.h"
+#include "json_read.h"
 #include "cli.h"
 #include "graph.h"
 #include "plot.h"
@@ -44,6 +47,11 @@ static void help(void)
 "  seqlen [--lengths N,N,...] CONFIG...\n"
 "      Mult-Adds vs sequence length (S = T = N) per config, evaluating the\n"
 "      exact polynomial. File: seqlen.{csv,png,svg}\n"
+"  loss RUN...\n"
+"      validation loss (nats per target token) vs updates of 'archex train'\n"
+"      runs, one curve per RUN directory (read from RUN/train.jsonl); the\n"
+"      data file also has target tokens and perplexity. File:\n"
+"      loss.{csv,png,svg}\n"
 "\n"
 "options for every kind:\n"
 "  --out DIR          output directory (default results/plots)\n"
@@ -470,6 +478,99 @@ free_all:
 	return rc;
 }
 
+/* --- loss ------------------------------------------------------------------ */
+
+/* Appends run's validation records to f as one gnuplot data block
+ * (step, target tokens trained on, valid loss, valid ppl); the tokens
+ * are those of the update record of the same step. Returns the number of
+ * validation records in *n_valid. */
+static bool loss_block(FILE *f, const char *run, int64_t *n_valid)
+{
+	char path[AX_PATH_MAX + 32], line[4096];
+	snprintf(path, sizeof path, "%s/train.jsonl", run);
+	FILE *in = fopen(path, "r");
+	if (!in) {
+		fprintf(stderr, "%s: error: cannot open: %s\n", path, strerror(errno));
+		return false;
+	}
+	static double tok_at[1 << 20];   /* tokens trained on, per step */
+	int64_t lineno = 0, last_valid = -1;
+	*n_valid = 0;
+	fprintf(f, "# %s\nstep,tokens,valid_loss,valid_ppl\n", run);
+	while (fgets(line, sizeof line, in)) {
+		lineno++;
+		int col = 0;
+		json_t *o = ax_json_parse(line, strlen(line), &col);
+		int64_t step = 0;
+		double tok = 0, vl = 0, vp = 0;
+		if (!o || !ax_json_get_i64(json_object_get(o, "step"), 0,
+					   (1 << 20) - 1, &step)) {
+			fprintf(stderr, "%s:%lld:%d: error: not a train.jsonl record "
+				"(an object with a \"step\" of 0 to 2^20 - 1)\n",
+				path, (long long)lineno, o ? 1 : col);
+			json_decref(o);
+			fclose(in);
+			return false;
+		}
+		if (ax_json_get_f64(json_object_get(o, "valid_loss"), &vl)) {
+			/* the end-of-run validation repeats a --valid-every one */
+			if (step == last_valid) {
+				json_decref(o);
+				continue;
+			}
+			last_valid = step;
+			ax_json_get_f64(json_object_get(o, "valid_ppl"), &vp);
+			fprintf(f, "%lld,%.0f,%.6g,%.6g\n", (long long)step,
+				step > 0 ? tok_at[step] : 0.0, vl, vp);
+			++*n_valid;
+		} else if (ax_json_get_f64(json_object_get(o, "tokens"), &tok)) {
+			tok_at[step] = tok;
+		}
+		json_decref(o);
+	}
+	fclose(in);
+	fprintf(f, "\n\n");
+	return true;
+}
+
+static int plot_loss(struct popts *o, int argc, char **argv)
+{
+	char path[AX_PATH_MAX + 200], names[4096] = "", n_runs[16];
+	const char *base = o->name ? o->name : "loss";
+	struct ax_atomic a;
+	FILE *f = open_data(o, base, &a, path, sizeof path);
+	if (!f)
+		return AX_EXIT_ERROR;
+	int64_t total = 0;
+	for (int i = 0; i < argc; i++) {
+		int64_t nv;
+		if (!loss_block(f, argv[i], &nv)) {
+			ax_atomic_abort(&a);
+			return AX_EXIT_ERROR;
+		}
+		if (nv == 0)
+			fprintf(stderr, "archex plot: warning: %s has no validation "
+				"records (train with --valid-every N)\n", argv[i]);
+		total += nv;
+		const char *slash = strrchr(argv[i], '/');
+		const char *nm = slash && slash[1] ? slash + 1 : argv[i];
+		size_t l = strlen(names);
+		snprintf(names + l, sizeof names - l, "%s%s", l ? " " : "", nm);
+	}
+	if (total == 0) {
+		ax_atomic_abort(&a);
+		fprintf(stderr, "archex plot: error: no validation records in any RUN/train.jsonl\n");
+		return AX_EXIT_ERROR;
+	}
+	if (!close_data(&a))
+		return AX_EXIT_ERROR;
+	snprintf(n_runs, sizeof n_runs, "%d", argc);
+	const struct ax_plot_var vars[] = {
+		{ "data", path }, { "names", names }, { "n_runs", n_runs },
+	};
+	return render(o, "loss.gp", base, vars, 3) ? AX_EXIT_OK : AX_EXIT_ERROR;
+}
+
 int ax_cmd_plot(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -491,11 +592,12 @@ int ax_cmd_plot(int argc, char **argv)
 		return AX_EXIT_OK;
 	}
 	if (argc < 2)
-		return ax_cli_usage_error("plot", "no KIND given (tradeoff, pareto, breakdown, seqlen)");
+		return ax_cli_usage_error("plot", "no KIND given (tradeoff, pareto, breakdown, seqlen, loss)");
 	const char *kind = argv[1];
-	static const char *const kinds[] = { "tradeoff", "pareto", "breakdown", "seqlen" };
-	if (ax_cli_enum(kind, kinds, 4) < 0)
-		return ax_cli_usage_error("plot", "unknown KIND '%s' (tradeoff, pareto, breakdown, seqlen)", kind);
+	static const char *const kinds[] = { "tradeoff", "pareto", "breakdown", "seqlen",
+					     "loss" };
+	if (ax_cli_enum(kind, kinds, 5) < 0)
+		return ax_cli_usage_error("plot", "unknown KIND '%s' (tradeoff, pareto, breakdown, seqlen, loss)", kind);
 	struct popts o = { .out = "results/plots", .configs = "configs/paper" };
 	ax_cli_count_defaults(&o.c);   /* exact, as for count and sweep */
 	static const int64_t default_lengths[] = { 1, 5, 10, 15, 20, 25, 30, 40, 50, 60,
@@ -540,7 +642,8 @@ int ax_cmd_plot(int argc, char **argv)
 		return ax_cli_usage_error("plot", "tradeoff takes no arguments, only options");
 	if (!is_tradeoff && !n)
 		return ax_cli_usage_error("plot", "%s needs %s", kind,
-					  strcmp(kind, "pareto") ? "CONFIG files" : "SWEEP_DIRs");
+					  !strcmp(kind, "pareto") ? "SWEEP_DIRs" :
+					  !strcmp(kind, "loss") ? "RUN directories" : "CONFIG files");
 	if ((o.per_layer && strcmp(kind, "breakdown")) ||
 	    (o.n_published && !is_tradeoff))
 		return ax_cli_usage_error("plot", "an option given does not apply to '%s'", kind);
@@ -559,5 +662,7 @@ int ax_cmd_plot(int argc, char **argv)
 		return plot_tradeoff(&o);
 	if (!strcmp(kind, "pareto"))
 		return plot_pareto(&o, n, argv + optind);
+	if (!strcmp(kind, "loss"))
+		return plot_loss(&o, n, argv + optind);
 	return plot_configs(&o, kind, n, argv + optind);
 }

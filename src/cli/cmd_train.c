@@ -62,6 +62,7 @@ static void help(void)
 "  --label-smoothing X  epsilon (default 0.1)\n"
 "  --dropout X        embedding and residual dropout (default 0.1)\n"
 "  --attention-dropout X, --activation-dropout X   (default 0)\n"
+"  --weight-dropout X DropConnect on light / dynamic conv kernels (default 0)\n"
 "  --seed N           weights, batch order and dropout (default 1)\n"
 "  --threads N        OpenBLAS threads (default 1)\n"
 "  --valid-every N    validate every N updates, 0 = only at the end (default 0)\n"
@@ -74,6 +75,7 @@ static void help(void)
 
 struct opts {
 	const char *config, *data, *out, *dump_grad;
+	double weight_dropout;   /* --weight-dropout: a flag, no train: key yet */
 	int64_t train_tokens, max_steps, max_epochs;
 	int64_t threads, valid_every, save_every;
 	bool resume;
@@ -116,7 +118,7 @@ static bool parse_int(const char *flag, const char *s, int64_t lo, int64_t *out)
 }
 
 enum { O_DATA = 256, O_OUT, O_TT, O_MS, O_ME, O_MT, O_LR, O_WU, O_WD, O_CLIP,
-       O_LS, O_DROP, O_ADROP, O_XDROP, O_SEED, O_THR, O_VE, O_SE, O_RES, O_DUMP };
+       O_LS, O_DROP, O_ADROP, O_XDROP, O_WDROP, O_SEED, O_THR, O_VE, O_SE, O_RES, O_DUMP };
 
 #define GIVEN(opt) (1u << ((opt) - O_DATA))
 static_assert(O_DUMP - O_DATA < 32, "struct opts' given has a bit per option");
@@ -146,6 +148,7 @@ static bool parse_opt(struct opts *o, int c, const char *a)
 	case O_DROP: return parse_num("--dropout", a, 0, 0.99, &h->dropout);
 	case O_ADROP: return parse_num("--attention-dropout", a, 0, 0.99, &h->attention_dropout);
 	case O_XDROP: return parse_num("--activation-dropout", a, 0, 0.99, &h->activation_dropout);
+	case O_WDROP: return parse_num("--weight-dropout", a, 0, 0.99, &o->weight_dropout);
 	case O_SEED:
 		if (!parse_int_in("--seed", a, 0, AX_TRAIN_MAX_COUNT, &seed))
 			return false;
@@ -171,7 +174,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "weight-decay", 1, 0, O_WD }, { "clip-norm", 1, 0, O_CLIP },
 		{ "label-smoothing", 1, 0, O_LS }, { "dropout", 1, 0, O_DROP },
 		{ "attention-dropout", 1, 0, O_ADROP },
-		{ "activation-dropout", 1, 0, O_XDROP }, { "seed", 1, 0, O_SEED },
+		{ "activation-dropout", 1, 0, O_XDROP },
+		{ "weight-dropout", 1, 0, O_WDROP }, { "seed", 1, 0, O_SEED },
 		{ "threads", 1, 0, O_THR }, { "valid-every", 1, 0, O_VE },
 		{ "save-every", 1, 0, O_SE }, { "resume", 0, 0, O_RES },
 		{ "dump-grad", 1, 0, O_DUMP },
@@ -434,6 +438,7 @@ static enum ax_status setup(struct run *r, struct ax_diag *d)
 		return st;
 	int64_t ml = r->train.max_len > r->valid.max_len ? r->train.max_len :
 		     r->valid.max_len;
+	r->o.hp.weight_dropout = r->o.weight_dropout;
 	if ((st = ax_train_init(&r->t, &r->g, &r->o.hp, ml, d)) != AX_OK)
 		return st;
 	return open_run(r, d);

@@ -105,6 +105,13 @@ static int adaptive_bands(const struct ax_exec *x, const struct ax_op *op,
 }
 
 
+/* Public face of adaptive_bands() for the trainer (exec.h). */
+int ax_exec_adaptive_bands(const struct ax_exec *x, const struct ax_op *op,
+			   struct ax_k_band *bands)
+{
+	return adaptive_bands(x, op, bands);
+}
+
 static int64_t sat_add(int64_t a, int64_t b)
 {
 	return ax_sat_add(a, b);   /* the core's one copy (util.h) */

@@ -101,6 +101,13 @@ void ax_exec_free(struct ax_exec *x);
  * and its index. Weights ~ U(-1/sqrt(in), 1/sqrt(in)); LN gamma near 1;
  * embedding rows ~ U(-1/sqrt(d), 1/sqrt(d)) with the padding row zero. */
 void ax_exec_init_weights(struct ax_exec *x, uint64_t seed);
+/* The vocabulary bands of an ADAPTIVE_INPUT or ADAPTIVE_SOFTMAX op as the
+ * executor builds them (tables and projections in x's weights arena;
+ * docs/models.md §2.8); bands holds AX_MAX_CUTOFFS + 1. Returns their
+ * count. */
+struct ax_k_band;
+int ax_exec_adaptive_bands(const struct ax_exec *x, const struct ax_op *op,
+			   struct ax_k_band *bands);
 /* The weights file (docs/weights-format.md) by parameter name. */
 enum ax_status ax_exec_save_weights(const struct ax_exec *x, const char *path,
 				    struct ax_diag *d);

@@ -321,10 +321,11 @@ void ax_g_attention(float *dq, int64_t lddq, float *dk, int64_t lddk,
 /* ==== embedding =========================================================== */
 
 void ax_g_embed_ref(float *dE, const float *dy, int64_t lddy,
-		    const int32_t *tok, int64_t N, int64_t d, float scale)
+		    const int32_t *tok, int64_t N, int64_t d, float scale,
+		    int32_t pad)
 {
 	for (int64_t j = 0; j < N; j++) {
-		if (tok[j] == AX_G_PAD)
+		if (tok[j] == pad)
 			continue;
 		for (int64_t c = 0; c < d; c++)
 			dE[(int64_t)tok[j] * d + c] += (float)((double)scale * dy[j * lddy + c]);
@@ -332,10 +333,10 @@ void ax_g_embed_ref(float *dE, const float *dy, int64_t lddy,
 }
 
 void ax_g_embed(float *dE, const float *dy, int64_t lddy, const int32_t *tok,
-		int64_t N, int64_t d, float scale)
+		int64_t N, int64_t d, float scale, int32_t pad)
 {
 	for (int64_t j = 0; j < N; j++) {
-		if (tok[j] == AX_G_PAD)
+		if (tok[j] == pad)
 			continue;
 		float *e = dE + (int64_t)tok[j] * d;
 		const float *g = dy + j * lddy;

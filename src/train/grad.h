@@ -111,12 +111,15 @@ void ax_g_attention(float *dq, int64_t lddq, float *dk, int64_t lddk,
 		    float p_drop, float *scratch);
 
 /* --- embedding: y[j] = scale E[tok[j]] + PE(j) ------------------------------
- * dE (Vocab,d) rows tok[j] += scale dy[j]; the padding row (id 1, fairseq's
- * padding_idx) gets none. Positions are fixed sinusoids: no gradient. */
+ * dE (Vocab,d) rows tok[j] += scale dy[j]; the padding row `pad` gets none:
+ * AX_G_PAD (fairseq's padding_idx 1), or 0 for t2t tables, whose id 0
+ * embeds to the zero vector (kernels.h AX_SINUSOID_T2T). Positions are
+ * fixed sinusoids: no gradient. */
 void ax_g_embed_ref(float *dE, const float *dy, int64_t lddy,
-		    const int32_t *tok, int64_t N, int64_t d, float scale);
+		    const int32_t *tok, int64_t N, int64_t d, float scale,
+		    int32_t pad);
 void ax_g_embed(float *dE, const float *dy, int64_t lddy, const int32_t *tok,
-		int64_t N, int64_t d, float scale);
+		int64_t N, int64_t d, float scale, int32_t pad);
 
 /* --- relu: y = max(x, 0); dx += dy [y > 0] --------------------------------- */
 void ax_g_relu_ref(float *dx, int64_t lddx, const float *dy, int64_t lddy,

@@ -2,20 +2,24 @@
  * train.c - the training engine (see train.h): set-up, the training
  * forward (one switch over op kinds calling the runtime's forward kernels
  * plus dropout), the backward (ops[] in reverse through one switch
- * calling grad.h), and AdamW with the inverse-square-root schedule.
+ * calling grad.h and grad_conv.h), and AdamW with the inverse-square-root
+ * schedule.
  *
  * Addressing: a tensor lives at arena + plan offset with row stride its
  * root's width (a view adds its column offset); its gradient sits at the
  * same offset in the gradient arena. Rows: the batch's source or target
- * token count. Per-sentence ops (embeddings, attention) walk the batch's
- * segment offsets.
+ * token count. Per-sentence ops (embeddings, attention, the convs) walk
+ * the batch's segment offsets; the adaptive softmax is fused with the
+ * loss.
  *
- * Dropout sites (fairseq's): `dropout` on every token embedding's output
- * and on the branch of every residual add (in place on the branch, which
- * must be a linear's output read by nothing else); `activation_dropout`
- * on every ReLU output; `attention_dropout` on the attention
- * probabilities. Masks are counter-based (grad.h ax_g_keep), keyed by
- * seed, update step, op index and segment.
+ * Dropout sites (fairseq's; docs/training.md has the table per family):
+ * `dropout` on every token embedding's output and on the branch of every
+ * residual add (in place on the branch, which must be read by nothing
+ * else and written by ops whose backward reads only their inputs);
+ * `activation_dropout` on every ReLU output; `attention_dropout` on the
+ * attention probabilities; `weight_dropout` (DropConnect) on the tap
+ * weights of light and dynamic convs. Masks are counter-based (grad.h
+ * ax_g_keep), keyed by seed, update step, op index and segment.
  */
 #include "train.h"
 
@@ -25,6 +29,7 @@
 #include <string.h>
 
 #include "grad.h"
+#include "grad_conv.h"
 #include "kernels.h"
 
 /* --- set-up ------------------------------------------------------------- */
@@ -93,7 +98,7 @@ bool ax_train_hparams_diff(const struct ax_train_hparams *a,
 	CMP_D(lr) CMP_I(warmup) CMP_D(warmup_init_lr) CMP_D(beta1) CMP_D(beta2)
 	CMP_D(adam_eps) CMP_D(weight_decay) CMP_D(clip_norm)
 	CMP_D(label_smoothing) CMP_D(dropout) CMP_D(attention_dropout)
-	CMP_D(activation_dropout) CMP_I(max_tokens) CMP_I(seed)
+	CMP_D(activation_dropout) CMP_D(weight_dropout) CMP_I(max_tokens) CMP_I(seed)
 #undef CMP_D
 #undef CMP_I
 	return false;
@@ -102,6 +107,11 @@ bool ax_train_hparams_diff(const struct ax_train_hparams *a,
 static int32_t root(const struct ax_graph *g, int32_t t)
 {
 	return g->tensors[t].parent >= 0 ? g->tensors[t].parent : t;
+}
+
+static int64_t imax(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
 }
 
 static float *alloc_floats(int64_t n)
@@ -113,18 +123,25 @@ static float *alloc_floats(int64_t n)
 	return p;
 }
 
-/* The op kinds with a backward here; the conv family's join through
- * grad_conv.h (docs/training.md, "Adding a backward"). */
+/* The op kinds with a backward here (grad.h, grad_conv.h). */
 static bool trainable(enum ax_op_kind k)
 {
 	switch (k) {
 	case AX_OP_EMBED: case AX_OP_LINEAR: case AX_OP_LAYERNORM:
 	case AX_OP_ATTENTION: case AX_OP_RELU: case AX_OP_ADD:
-	case AX_OP_LOG_SOFTMAX:
+	case AX_OP_LOG_SOFTMAX: case AX_OP_LIGHTCONV: case AX_OP_DYNCONV:
+	case AX_OP_DWCONV: case AX_OP_CONV1D: case AX_OP_GLU: case AX_OP_SWISH:
+	case AX_OP_ADAPTIVE_INPUT: case AX_OP_ADAPTIVE_SOFTMAX:
 		return true;
-	default:
+	case AX_OP_KIND_COUNT:
 		return false;
 	}
+	return false;
+}
+
+static const char *kind_name(enum ax_op_kind k)
+{
+	return (unsigned)k < AX_OP_KIND_COUNT ? ax_op_kind_names[k] : "?";
 }
 
 static enum ax_status check_ops(const struct ax_graph *g, struct ax_diag *d)
@@ -136,7 +153,7 @@ static enum ax_status check_ops(const struct ax_graph *g, struct ax_diag *d)
 		if (!trainable(op->kind))
 			return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
 					   "not trainable yet: op kind '%s' (op %d, %s) "
-					   "has no backward", ax_op_kind_names[op->kind],
+					   "has no backward", kind_name(op->kind),
 					   i, name);
 		for (int k = 0; k < AX_OP_MAX_IN; k++)
 			if (op->in[k] >= 0 && root(g, op->in[k]) == root(g, op->out) &&
@@ -152,36 +169,111 @@ static enum ax_status check_ops(const struct ax_graph *g, struct ax_diag *d)
 	return AX_OK;
 }
 
-/* Dropout rates per op (see the file comment). */
+/* Kinds whose backward reads only their inputs, so that dropout may
+ * overwrite their output in place (a residual branch). */
+static bool output_free(enum ax_op_kind k)
+{
+	return k == AX_OP_LINEAR || k == AX_OP_GLU || k == AX_OP_SWISH ||
+	       k == AX_OP_LIGHTCONV || k == AX_OP_DYNCONV || k == AX_OP_DWCONV ||
+	       k == AX_OP_CONV1D;
+}
+
+/* Dropout rates per op (see the file comment). A residual branch gets
+ * dropout when it is a whole tensor read by nothing but the add and
+ * written (itself or through its column views, as the Lite branches'
+ * concatenation) only by kinds of output_free(). */
 static void place_dropout(struct ax_trainer *t)
 {
 	const struct ax_graph *g = t->g;
 	int32_t *readers = calloc((size_t)g->n_tensors + 1, sizeof *readers);
-	int32_t *writer = calloc((size_t)g->n_tensors + 1, sizeof *writer);
-	if (!readers || !writer)
+	int8_t *written = calloc((size_t)g->n_tensors + 1, sizeof *written);
+	if (!readers || !written)
 		goto out;   /* no residual dropout then: still correct */
 	for (int32_t i = 0; i < g->n_ops; i++) {
+		const struct ax_op *op = &g->ops[i];
 		for (int k = 0; k < AX_OP_MAX_IN; k++)
-			if (g->ops[i].in[k] >= 0)
-				readers[root(g, g->ops[i].in[k])]++;
-		writer[g->ops[i].out] = i;
+			if (op->in[k] >= 0)
+				readers[root(g, op->in[k])]++;
+		int32_t r = root(g, op->out);
+		if (written[r] >= 0)   /* -1: some writer needs its output */
+			written[r] = output_free(op->kind) ? 1 : -1;
 	}
 	for (int32_t i = 0; i < g->n_ops; i++) {
 		const struct ax_op *op = &g->ops[i];
-		if (op->kind == AX_OP_EMBED)
+		if (op->kind == AX_OP_EMBED || op->kind == AX_OP_ADAPTIVE_INPUT)
 			t->p_out[i] = (float)t->hp.dropout;
 		if (op->kind == AX_OP_RELU)
 			t->p_out[i] = (float)t->hp.activation_dropout;
 		if (op->kind == AX_OP_ADD && !strcmp(op->role, "residual")) {
 			int32_t b = op->in[1];
-			if (g->tensors[b].parent < 0 && readers[b] == 1 &&
-			    g->ops[writer[b]].kind == AX_OP_LINEAR)
+			if (g->tensors[b].parent < 0 && readers[b] == 1 && written[b] == 1)
 				t->p_branch[i] = (float)t->hp.dropout;
 		}
 	}
 out:
 	free(readers);
-	free(writer);
+	free(written);
+}
+
+/* Floats of scratch op i needs (its forward and backward kernels; the
+ * sequence ops per sentence of up to max_len rows), and the columns of
+ * its DropConnect mask. */
+static int64_t op_scratch(const struct ax_trainer *t, int32_t i, int64_t *hk)
+{
+	const struct ax_op *op = &t->g->ops[i];
+	int64_t H = op->heads, K = op->kernel, L = t->max_len, s = 0;
+	struct ax_k_band bands[AX_MAX_CUTOFFS + 1];
+	switch (op->kind) {
+	case AX_OP_ATTENTION:
+		return ax_g_attention_scratch(L, L);
+	case AX_OP_LIGHTCONV: case AX_OP_DYNCONV:
+		*hk = H * K;
+		s = ax_g_convdrop_scratch(H, K);
+		s = imax(s, ax_g_lightconv_scratch(H, K));
+		s = imax(s, ax_g_dynconv_scratch(H, K));
+		return imax(s, ax_k_dynconv_scratch(H, K));
+	case AX_OP_CONV1D: {
+		int64_t w = t->g->tensors[op->in[0]].width;
+		return imax(ax_k_conv1d_scratch(L, w, K), ax_g_conv1d_scratch(L, w, K));
+	}
+	case AX_OP_ADAPTIVE_INPUT: {
+		int nb = ax_exec_adaptive_bands(&t->wx, op, bands);
+		return ax_g_adaptive_input_scratch(t->max_tokens,
+						   t->g->tensors[op->out].width, bands, nb);
+	}
+	case AX_OP_ADAPTIVE_SOFTMAX: {
+		int nb = ax_exec_adaptive_bands(&t->wx, op, bands);
+		return ax_g_adaptive_softmax_scratch(t->max_tokens, bands, nb);
+	}
+	default:
+		return 0;
+	}
+}
+
+/* The per-op LIGHTCONV kernel buffer and the shared scratch and mask. */
+static bool alloc_op_state(struct ax_trainer *t)
+{
+	const struct ax_graph *g = t->g;
+	int64_t nwn = 0, hk = 0;
+	t->wn_off = malloc(((size_t)g->n_ops + 1) * sizeof *t->wn_off);
+	if (!t->wn_off)
+		return false;
+	t->scratch_size = 0;
+	for (int32_t i = 0; i < g->n_ops; i++) {
+		t->wn_off[i] = -1;
+		if (g->ops[i].kind == AX_OP_LIGHTCONV) {
+			t->wn_off[i] = nwn;
+			nwn += g->ops[i].heads * g->ops[i].kernel;
+		}
+		int64_t c = 0;
+		t->scratch_size = imax(t->scratch_size, op_scratch(t, i, &c));
+		hk = imax(hk, c);
+	}
+	t->mask_cols = hk;
+	t->wn = alloc_floats(nwn);
+	t->scratch = alloc_floats(t->scratch_size);
+	t->mask = alloc_floats(t->hp.weight_dropout > 0.0 ? t->max_tokens * hk : 0);
+	return t->wn && t->scratch && t->mask;
 }
 
 static enum ax_status alloc_state(struct ax_trainer *t, struct ax_diag *d)
@@ -206,14 +298,13 @@ static enum ax_status alloc_state(struct ax_trainer *t, struct ax_diag *d)
 	t->v = alloc_floats(n);
 	t->act = alloc_floats(t->plan.total);
 	t->dact = alloc_floats(t->plan.total);
-	t->scratch_size = ax_g_attention_scratch(t->max_len, t->max_len);
-	t->scratch = alloc_floats(t->scratch_size);
+	bool ops_ok = alloc_op_state(t);
 	t->batch.src_off = calloc((size_t)cap + 1, sizeof(int64_t));
 	t->batch.tgt_off = calloc((size_t)cap + 1, sizeof(int64_t));
 	t->batch.src = calloc((size_t)cap, sizeof(int32_t));
 	t->batch.tgt_in = calloc((size_t)cap, sizeof(int32_t));
 	t->batch.tgt_out = calloc((size_t)cap, sizeof(int32_t));
-	if (t->grad && t->m && t->v && t->act && t->dact && t->scratch &&
+	if (t->grad && t->m && t->v && t->act && t->dact && ops_ok &&
 	    t->batch.src_off && t->batch.tgt_off && t->batch.src &&
 	    t->batch.tgt_in && t->batch.tgt_out)
 		st = AX_OK;
@@ -267,7 +358,8 @@ void ax_train_free(struct ax_trainer *t)
 	ax_plan_free(&t->plan);
 	free(t->grad), free(t->m), free(t->v), free(t->decay);
 	free(t->act), free(t->dact), free(t->ld), free(t->p_out);
-	free(t->p_branch), free(t->scratch);
+	free(t->p_branch), free(t->scratch), free(t->wn), free(t->wn_off);
+	free(t->mask);
 	free(t->batch.src_off), free(t->batch.tgt_off), free(t->batch.src);
 	free(t->batch.tgt_in), free(t->batch.tgt_out);
 	memset(t, 0, sizeof *t);
@@ -369,6 +461,93 @@ static void fwd_attention(struct ax_trainer *t, int32_t i)
 				   t->scratch);
 }
 
+/* The DropConnect mask of light / dynamic conv op i over all n rows,
+ * (n, H*K), or NULL without weight dropout (or outside training). The
+ * backward calls this again and gets the same mask. */
+static const float *conv_mask(struct ax_trainer *t, int32_t i, int64_t n)
+{
+	const struct ax_op *op = &t->g->ops[i];
+	float p = rate(t, (float)t->hp.weight_dropout);
+	int64_t hk = op->heads * op->kernel;
+	if (p <= 0.0f || (op->kind != AX_OP_LIGHTCONV && op->kind != AX_OP_DYNCONV))
+		return NULL;
+	uint64_t key = site_key(t, i, -2);
+	for (int64_t e = 0; e < n * hk; e++)
+		t->mask[e] = ax_g_keep(key, (uint64_t)e, p);
+	return t->mask;
+}
+
+/* A conv op (LIGHTCONV, DYNCONV, DWCONV, CONV1D), one sentence at a time:
+ * zero padding at both ends of each sentence, as the executor. */
+static void fwd_conv(struct ax_trainer *t, int32_t i)
+{
+	const struct ax_op *op = &t->g->ops[i];
+	int32_t o = op->out, a = op->in[0], kb = op->in[1];
+	const int64_t *off = segs(t, o);
+	int64_t c = t->g->tensors[o].width, ci = t->g->tensors[a].width;
+	int64_t H = op->heads, K = op->kernel, P = op->pad_left, hk = H * K;
+	const float *mask = conv_mask(t, i, nrows(t, o));
+	const float *wn = NULL;
+	if (op->kind == AX_OP_LIGHTCONV) {
+		ax_k_lightconv_weights(t->wn + t->wn_off[i], prm(t, op, 0), H, K);
+		wn = t->wn + t->wn_off[i];
+	}
+	for (int64_t s = 0; s < t->batch.n; s++) {
+		int64_t N = off[s + 1] - off[s], lo = t->ld[o], la = t->ld[a];
+		float *y = act(t, o) + off[s] * lo;
+		const float *x = act(t, a) + off[s] * la;
+		const float *kl = kb >= 0 ? act(t, kb) + off[s] * t->ld[kb] : NULL;
+		int64_t lk = kb >= 0 ? t->ld[kb] : 0;
+		if (mask)
+			ax_g_convdrop(y, lo, x, la, wn, kl, lk, mask + off[s] * hk, hk,
+				      N, c, H, K, P, t->scratch, NULL);
+		else if (op->kind == AX_OP_LIGHTCONV)
+			ax_k_lightconv(y, lo, x, la, wn, N, c, H, K, P, NULL);
+		else if (op->kind == AX_OP_DYNCONV)
+			ax_k_dynconv(y, lo, x, la, kl, lk, N, c, H, K, P, t->scratch, NULL);
+		else if (op->kind == AX_OP_DWCONV)
+			ax_k_dwconv(y, lo, x, la, prm(t, op, 0), N, c, K, P, NULL);
+		else
+			ax_k_conv1d(y, lo, x, la, prm(t, op, 0), prm(t, op, 1), N, ci,
+				    c, K, P, t->scratch, NULL);
+	}
+}
+
+/* The gradient buffers of an adaptive op's bands (tied tables and
+ * projections share their owner's, so both sides add into them). */
+static int band_grads(const struct ax_trainer *t, const struct ax_op *op,
+		      struct ax_k_band *bands, struct ax_g_band_grad *gb)
+{
+	int nb = ax_exec_adaptive_bands(&t->wx, op, bands);
+	for (int b = 0; b < nb; b++)
+		gb[b] = (struct ax_g_band_grad){ .dtable = dprm(t, op, 2 * b),
+						 .dproj = dprm(t, op, 2 * b + 1) };
+	return nb;
+}
+
+/* Adaptive input, one sentence at a time (positions restart), then the
+ * embedding dropout. */
+static enum ax_status fwd_adaptive_input(struct ax_trainer *t, int32_t i,
+					 struct ax_diag *d)
+{
+	const struct ax_op *op = &t->g->ops[i];
+	struct ax_k_band bands[AX_MAX_CUTOFFS + 1];
+	int nb = ax_exec_adaptive_bands(&t->wx, op, bands);
+	const int32_t *tok = on_src(t, op->out) ? t->batch.src : t->batch.tgt_in;
+	const int64_t *off = segs(t, op->out);
+	float *y = act(t, op->out);
+	int64_t ld = t->ld[op->out], w = t->g->tensors[op->out].width;
+	for (int64_t s = 0; s < t->batch.n; s++)
+		if (ax_k_adaptive_input(y + off[s] * ld, ld, tok + off[s], bands, nb,
+					off[s + 1] - off[s], w, sqrtf((float)w), 0,
+					(enum ax_sinusoid_kind)op->pos, NULL) != AX_OK)
+			return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
+					   "token id out of the adaptive bands");
+	ax_g_dropout(y, ld, nrows(t, op->out), w, site_key(t, i, -1),
+		     rate(t, t->p_out[i]));
+	return AX_OK;
+}
+
 static enum ax_status forward(struct ax_trainer *t, struct ax_diag *d)
 {
 	const struct ax_graph *g = t->g;
@@ -410,10 +589,28 @@ static enum ax_status forward(struct ax_trainer *t, struct ax_diag *d)
 		case AX_OP_LOG_SOFTMAX:
 			ax_k_log_softmax(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
 			break;
+		case AX_OP_LIGHTCONV: case AX_OP_DYNCONV: case AX_OP_DWCONV:
+		case AX_OP_CONV1D:
+			fwd_conv(t, i);
+			break;
+		case AX_OP_GLU:
+			ax_k_glu(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
+			break;
+		case AX_OP_SWISH:
+			ax_k_swish(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
+			break;
+		case AX_OP_ADAPTIVE_INPUT: {
+			enum ax_status st = fwd_adaptive_input(t, i, d);
+			if (st != AX_OK)
+				return st;
+			break;
+		}
+		case AX_OP_ADAPTIVE_SOFTMAX:
+			break;   /* fused with the loss (loss_of) */
 		default:   /* refused by check_ops() */
 			return ax_diag_set(d, AX_ERR_INTERNAL, "", 0, 0,
 					   "op kind '%s' has no training forward",
-					   ax_op_kind_names[op->kind]);
+					   kind_name(op->kind));
 		}
 	}
 	return AX_OK;
@@ -429,7 +626,8 @@ static void bwd_embed(struct ax_trainer *t, int32_t i)
 	int64_t w = t->g->tensors[op->out].width;
 	float *dy = dact(t, op->out);
 	ax_g_dropout(dy, ld, n, w, site_key(t, i, -1), rate(t, t->p_out[i]));
-	ax_g_embed(dprm(t, op, 0), dy, ld, tok, n, w, sqrtf((float)w));
+	int32_t pad = op->pos == AX_POS_T2T ? 0 : AX_G_PAD;
+	ax_g_embed(dprm(t, op, 0), dy, ld, tok, n, w, sqrtf((float)w), pad);
 	float *dspace = dprm(t, op, 1);
 	for (int64_t r = 0; dspace && r < n; r++)
 		for (int64_t c = 0; c < w; c++)
@@ -453,6 +651,62 @@ static void bwd_attention(struct ax_trainer *t, int32_t i)
 			       act(t, v) + ko[s] * t->ld[v], t->ld[v],
 			       qo[s + 1] - qo[s], ko[s + 1] - ko[s], w, op->heads,
 			       op->causal, site_key(t, i, s), p, t->scratch);
+}
+
+/* Backward of a conv op, per sentence, with the forward's mask. */
+static void bwd_conv(struct ax_trainer *t, int32_t i)
+{
+	const struct ax_op *op = &t->g->ops[i];
+	int32_t o = op->out, a = op->in[0], kb = op->in[1];
+	const int64_t *off = segs(t, o);
+	int64_t c = t->g->tensors[o].width, ci = t->g->tensors[a].width;
+	int64_t H = op->heads, K = op->kernel, P = op->pad_left, hk = H * K;
+	const float *mask = conv_mask(t, i, nrows(t, o));
+	const float *wn = t->wn_off[i] >= 0 ? t->wn + t->wn_off[i] : NULL;
+	for (int64_t s = 0; s < t->batch.n; s++) {
+		int64_t N = off[s + 1] - off[s], lo = t->ld[o], la = t->ld[a];
+		int64_t lk = kb >= 0 ? t->ld[kb] : 0, r = off[s];
+		const float *dy = dact(t, o) + r * lo, *x = act(t, a) + r * la;
+		float *dx = dact(t, a) + r * la;
+		const float *m = mask ? mask + r * hk : NULL;
+		switch (op->kind) {
+		case AX_OP_LIGHTCONV:
+			ax_g_lightconv(dx, la, dprm(t, op, 0), dy, lo, x, la, wn, m, hk,
+				       N, c, H, K, P, t->scratch, NULL);
+			break;
+		case AX_OP_DYNCONV:
+			ax_g_dynconv(dx, la, dact(t, kb) + r * lk, lk, dy, lo, x, la,
+				     act(t, kb) + r * lk, lk, m, hk, N, c, H, K, P,
+				     t->scratch, NULL);
+			break;
+		case AX_OP_DWCONV:
+			ax_g_dwconv(dx, la, dprm(t, op, 0), dy, lo, x, la, prm(t, op, 0),
+				    N, c, K, P, NULL);
+			break;
+		default:
+			ax_g_conv1d(dx, la, dprm(t, op, 0), dprm(t, op, 1), dy, lo, x,
+				    la, prm(t, op, 0), N, ci, c, K, P, t->scratch, NULL);
+			break;
+		}
+	}
+}
+
+/* Backward of the adaptive input over all rows: the embedding dropout's
+ * mask, then the tables and projections (each band's local row 1 is
+ * padding, as fairseq's nn.Embedding(padding_idx=1) per band). */
+static void bwd_adaptive_input(struct ax_trainer *t, int32_t i)
+{
+	const struct ax_op *op = &t->g->ops[i];
+	struct ax_k_band bands[AX_MAX_CUTOFFS + 1];
+	struct ax_g_band_grad gb[AX_MAX_CUTOFFS + 1];
+	int nb = band_grads(t, op, bands, gb);
+	const int32_t *tok = on_src(t, op->out) ? t->batch.src : t->batch.tgt_in;
+	int64_t n = nrows(t, op->out), ld = t->ld[op->out];
+	int64_t w = t->g->tensors[op->out].width;
+	float *dy = dact(t, op->out);
+	ax_g_dropout(dy, ld, n, w, site_key(t, i, -1), rate(t, t->p_out[i]));
+	ax_g_adaptive_input(gb, dy, ld, tok, bands, nb, n, w, sqrtf((float)w),
+			    AX_G_PAD, t->scratch, NULL);
 }
 
 static void backward(struct ax_trainer *t)
@@ -494,6 +748,22 @@ static void backward(struct ax_trainer *t)
 			ax_g_log_softmax(dact(t, a), t->ld[a], dact(t, o), t->ld[o],
 					 act(t, o), t->ld[o], n, w);
 			break;
+		case AX_OP_LIGHTCONV: case AX_OP_DYNCONV: case AX_OP_DWCONV:
+		case AX_OP_CONV1D:
+			bwd_conv(t, i);
+			break;
+		case AX_OP_GLU:
+			ax_g_glu(dact(t, a), t->ld[a], dact(t, o), t->ld[o], act(t, a),
+				 t->ld[a], n, w);
+			break;
+		case AX_OP_SWISH:
+			ax_g_swish(dact(t, a), t->ld[a], dact(t, o), t->ld[o], act(t, a),
+				   t->ld[a], n, w);
+			break;
+		case AX_OP_ADAPTIVE_INPUT:
+			bwd_adaptive_input(t, i);
+			break;
+		case AX_OP_ADAPTIVE_SOFTMAX:   /* done with the loss (loss_of) */
 		default:   /* refused by check_ops() */
 			break;
 		}
@@ -511,12 +781,33 @@ double ax_train_lr(const struct ax_train_hparams *hp, int64_t u)
 	return hp->lr * sqrt(w) / sqrt((double)(u > 0 ? u : 1));
 }
 
+/* The adaptive LM's loss: fairseq's adaptive_loss (NLL, no smoothing),
+ * fused with its gradient into dact(h) and the band parameters. */
+static double adaptive_loss(struct ax_trainer *t, bool grad, float scale,
+			    double *nll)
+{
+	const struct ax_op *op = &t->g->ops[t->g->n_ops - 1];
+	struct ax_k_band bands[AX_MAX_CUTOFFS + 1];
+	struct ax_g_band_grad gb[AX_MAX_CUTOFFS + 1];
+	int nb = band_grads(t, op, bands, gb);
+	int32_t h = op->in[0];
+	*nll = 0.0;
+	ax_g_adaptive_softmax(grad ? dact(t, h) : NULL, t->ld[h], gb,
+			      dprm(t, op, 1), nll, scale, t->batch.tgt_out,
+			      act(t, h), t->ld[h], bands, nb, prm(t, op, 1),
+			      t->batch.n_tgt, t->g->tensors[h].width, AX_G_PAD,
+			      t->scratch, NULL);
+	return *nll;
+}
+
 static double loss_of(struct ax_trainer *t, bool grad, double *nll)
 {
 	const struct ax_graph *g = t->g;
 	int32_t L = g->logits;
 	int64_t V = g->tensors[L].width;
 	float scale = 1.0f / (float)(t->batch.n_tgt > 0 ? t->batch.n_tgt : 1);
+	if (g->ops[g->n_ops - 1].kind == AX_OP_ADAPTIVE_SOFTMAX)
+		return adaptive_loss(t, grad, scale, nll);
 	return ax_g_label_smoothed_nll(grad ? dact(t, L) : NULL, t->ld[L],
 				       act(t, L), t->ld[L], t->batch.tgt_out,
 				       t->batch.n_tgt, V,

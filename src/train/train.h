@@ -41,6 +41,7 @@ struct ax_train_hparams {
 	double clip_norm;         /* global gradient norm bound, 0 = off */
 	double label_smoothing;
 	double dropout, attention_dropout, activation_dropout;
+	double weight_dropout;    /* DropConnect in light / dynamic convs (0) */
 	int64_t max_tokens;       /* tokens per batch (each stream) */
 	uint64_t seed;
 };
@@ -120,6 +121,10 @@ struct ax_trainer {
 	float *p_branch;          /* (n_ops) ADD: residual dropout on in1 */
 	float *scratch;
 	int64_t scratch_size;
+	float *wn;                /* LIGHTCONV: softmaxed kernels, (H,K) per op */
+	int64_t *wn_off;          /* (n_ops) offset into wn, -1 = none */
+	float *mask;              /* (max_tokens, mask_cols) DropConnect mask */
+	int64_t mask_cols;        /* max H*K over light / dynamic convs */
 	int64_t max_tokens, max_len;
 	struct ax_train_batch batch;
 	int64_t step;             /* updates done */
