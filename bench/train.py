@@ -12,8 +12,11 @@ tokens, with dropout 0.1, label smoothing 0.1 and AdamW:
     two more row ops than the archex model) with the same shapes, batch,
     threads, loss, optimizer and dropout, eager mode, timed over the same
     updates after two warm-up updates.
-Prints a Markdown table with the OpenBLAS core (openblas_get_corename())
-and archex/PyTorch ratios.
+Both sides run on the OpenBLAS kernel archex chooses (`archex cpu
+--coretype`): unless OPENBLAS_CORETYPE is set, the script re-executes
+itself with it, so PyTorch does not run on the generic fallback kernel
+while archex runs on the fast one. Prints a Markdown table with the
+OpenBLAS core (openblas_get_corename()) and archex/PyTorch ratios.
 
 usage: bench/train.py [--build build] [--dims 128,256,512] [--threads 1,2]
                       [--steps 8] [--max-tokens 4096] [--len 25]
@@ -28,10 +31,29 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+def _chosen_core():
+    """The OpenBLAS kernel archex runs on (after its own choice)."""
+    build = "build"
+    if "--build" in sys.argv[:-1]:
+        build = sys.argv[sys.argv.index("--build") + 1]
+    try:
+        return subprocess.run([os.path.join(build, "archex"), "cpu", "--coretype"],
+                              check=True, capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+if not os.environ.get("OPENBLAS_CORETYPE"):
+    _core = _chosen_core()
+    if _core:
+        os.execve(sys.executable, [sys.executable] + sys.argv,
+                  dict(os.environ, OPENBLAS_CORETYPE=_core))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 import oracle  # noqa: E402  (write_dataset's token-file writer)
