@@ -21,6 +21,7 @@
 #include "plot.h"
 #include "sweep.h"
 #include "sweep_out.h"
+#include "trainsweep.h"
 
 static void sweep_help(void)
 {
@@ -379,6 +380,16 @@ static void report(const struct ax_sweep *sw, const struct ax_sweep_dir_opts *o,
 		st->run.duplicate, st->run.feasible);
 }
 
+/* A trained point's progress line (a terminal only). */
+static void train_progress(void *ctx, const struct ax_sweep_point *pt, int64_t seed,
+			   const struct ax_train_progress *p)
+{
+	(void)ctx;
+	fprintf(stderr, "\r\033[Ktraining point %" PRId64 " seed %" PRId64 ": step %"
+		PRId64 "  loss %.4f  %.0f tok/s  ETA %.0fs", pt->index, seed, p->step,
+		p->loss, p->tokens_per_s, p->eta_s);
+}
+
 int ax_cmd_sweep(int argc, char **argv)
 {
 	struct sweep_args args;
@@ -399,8 +410,11 @@ int ax_cmd_sweep(int argc, char **argv)
 		fprintf(stderr, "archex sweep: error: out of memory\n");
 		return AX_EXIT_ERROR;
 	}
-	if (ax_sweep_load(sw, argv[optind], &d)) {
+	if (ax_sweep_load(sw, argv[optind], &d) ||
+	    (sw->train.present && ax_trainsweep_check(sw, &d))) {
 		ax_cli_print_diag(&d);
+		if (sw->train.present)
+			goto free_sweep;
 		goto free_sw;
 	}
 	if (args.check) {
@@ -415,6 +429,13 @@ int ax_cmd_sweep(int argc, char **argv)
 		pr.c.t0 = pr.c.last = now();
 		o.progress = on_progress;
 		o.progress_ctx = &pr;
+	}
+	struct ax_trainsweep ts = { .dir = dir };
+	if (sw->train.present) {
+		o.run.train = ax_trainsweep_point;
+		o.run.train_ctx = &ts;
+		if (isatty(STDERR_FILENO))
+			ts.progress = train_progress;
 	}
 	enum ax_status s = ax_sweep_run_dir(sw, dir, &o, &st, &rs, &d);
 	if (o.progress)

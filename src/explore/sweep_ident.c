@@ -195,6 +195,23 @@ static bool search_part(struct ax_sweep_ident *id, const struct ax_sweep *sw)
 }
 
 /* The parts in a fixed order; a new section adds its parts here. */
+/* The train: section's part: the dataset, the budget, the seeds and the
+ * thread count (which changes rounding); valid_every and save_every do
+ * not change the final metrics and stay out. */
+static bool train_part(struct ax_sweep_ident *id, const struct ax_sweep_train *tr)
+{
+	struct text t = { 0 };
+	text_printf(&t, "data=%s", tr->data);
+	if (tr->train_tokens)
+		text_printf(&t, " train_tokens=%" PRId64, tr->train_tokens);
+	else
+		text_printf(&t, " max_steps=%" PRId64, tr->max_steps);
+	text_printf(&t, " threads=%" PRId64 " seeds=", tr->threads);
+	for (int i = 0; i < tr->n_seeds; i++)
+		text_printf(&t, "%s%" PRId64, i ? "," : "", tr->seeds[i]);
+	return add_text(id, "train", &t);
+}
+
 static bool ident_build(struct ax_sweep_ident *id, const struct ax_sweep *sw)
 {
 	char key[64], buf[96];
@@ -231,6 +248,8 @@ static bool ident_build(struct ax_sweep_ident *id, const struct ax_sweep *sw)
 		if (!add_text(id, "accuracy", &t))
 			return false;
 	}
+	if (sw->train.present && !train_part(id, &sw->train))
+		return false;
 	for (int f = 0; f < sw->n_families; f++)
 		if (!family_parts(id, sw, f))
 			return false;

@@ -133,8 +133,11 @@ static void tally_reason(struct ax_sweep_stats *st, int f, const char *msg)
 	st->fam_other_invalid[f]++;
 }
 
-static enum ax_status emit(const struct ax_sweep *sw, struct idset *ids, int family,
-			   const struct ax_sweep_point *pt, enum ax_status status,
+/* A valid, first-seen point is trained here (a `train:` sweep), on the
+ * calling thread and in index order: one training run at a time. */
+static enum ax_status emit(const struct ax_sweep *sw, const struct ax_sweep_run_opts *o,
+			   struct idset *ids, int family,
+			   struct ax_sweep_point *pt, enum ax_status status,
 			   const char *reason, ax_sweep_point_fn fn, void *ctx,
 			   struct ax_sweep_stats *st, struct ax_diag *d)
 {
@@ -155,6 +158,9 @@ static enum ax_status emit(const struct ax_sweep *sw, struct idset *ids, int fam
 		st->duplicate++;
 		return AX_OK;
 	}
+	enum ax_status ts = ax_sweep_measure_trained(sw, pt, o->train, o->train_ctx, d);
+	if (ts != AX_OK)
+		return ts;
 	st->emitted++;
 	st->feasible += pt->feasible;
 	return fn(ctx, pt, st, d);
@@ -211,7 +217,7 @@ static enum ax_status run_indexed(const struct ax_sweep *sw,
 				pthread_join(th[k], NULL);
 		}
 		for (int64_t i = 0; i < b.n && status == AX_OK; i++) {
-			status = emit(sw, ids, b.family[i], &b.slots[i].pt, b.slots[i].status,
+			status = emit(sw, o, ids, b.family[i], &b.slots[i].pt, b.slots[i].status,
 				      b.slots[i].reason, fn, ctx, st, d);
 			if (o->limit && st->emitted >= o->limit)
 				goto free_workers;
@@ -298,7 +304,7 @@ static enum ax_status run_evolution(const struct ax_sweep *sw,
 				if (index % o->shard_n == o->shard_k) {
 					st->in_shard++;
 					memcpy(pt->genes, m->genes, sizeof m->genes);
-					status = emit(sw, ids, f, pt, ps, pd.msg, fn, ctx, st, d);
+					status = emit(sw, o, ids, f, pt, ps, pd.msg, fn, ctx, st, d);
 					if (o->limit && st->emitted >= o->limit)
 						goto done;
 				}
