@@ -139,6 +139,16 @@ static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *r
 	char h1[32], h2[32], h3[32], b[32];
 	printf("sweep %s: %" PRId64 " points in %s (%s, S=%" PRId64 " T=%" PRId64 ")\n",
 	       m->name, rs->n, dir, m->convention, m->src_len, m->tgt_len);
+	/* measured accuracy when the points carry it; the params ranking is
+	 * a proxy and says so */
+	bool trained = false;
+	for (int64_t i = 0; i < rs->n && !trained; i++)
+		trained = isfinite(rs->r[i].metrics[AX_METRIC_VALID_LOSS]);
+	int bm = m->best.metric;
+	printf("  best by %s %s%s\n", m->best.maximize ? "max" : "min", ax_metric_name(bm),
+	       bm == AX_METRIC_PARAMS || bm == AX_METRIC_NONEMBEDDING_PARAMS ?
+	       " (a proxy, not measured accuracy: add a train: section to rank by "
+	       "valid_loss)" : "");
 	/* the name column fits the longest best name */
 	int w = 11;
 	for (int f = 0; f < m->n_families; f++)
@@ -147,8 +157,8 @@ static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *r
 			if (i >= 0 && (int)strlen(rs->r[i].name) > w)
 				w = (int)strlen(rs->r[i].name);
 		}
-	printf("  %-14s %8s  %-*s %9s %9s %12s\n", "family", "budget", w, "best design",
-	       "MACs", "params", "nonemb.par");
+	printf("  %-14s %8s  %-*s %9s %9s %12s%s\n", "family", "budget", w, "best design",
+	       "MACs", "params", "nonemb.par", trained ? "  valid_loss" : "");
 	for (int f = 0; f < m->n_families; f++)
 		for (int k = 0; k < m->n_budgets; k++) {
 			int64_t i = ax_sweep_best(m, rs, f, m->budget[k]);
@@ -161,8 +171,12 @@ static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *r
 			ax_cli_human(h1, sizeof h1, (int64_t)r->metrics[AX_METRIC_MACS]);
 			ax_cli_human(h2, sizeof h2, (int64_t)r->metrics[AX_METRIC_PARAMS]);
 			ax_cli_human(h3, sizeof h3, (int64_t)r->metrics[AX_METRIC_NONEMBEDDING_PARAMS]);
-			printf("  %-14s %8s  %-*s %9s %9s %12s\n", m->family[f], b, w, r->name,
+			printf("  %-14s %8s  %-*s %9s %9s %12s", m->family[f], b, w, r->name,
 			       h1, h2, h3);
+			if (trained)
+				printf("  %.4f +- %.4f", r->metrics[AX_METRIC_VALID_LOSS],
+				       r->metrics[AX_METRIC_VALID_LOSS_STD]);
+			printf("\n");
 		}
 }
 
