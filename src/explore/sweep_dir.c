@@ -357,7 +357,8 @@ static enum ax_status resume_read(const struct ax_sweep *sw, const struct ax_swe
 	}
 	if (!s)
 		s = check_ids(sw, recs, path, d);
-	qsort(done->id, (size_t)done->n, sizeof *done->id, cmp_u64);
+	if (done->n)   /* an empty points.jsonl: no array (qsort wants one) */
+		qsort(done->id, (size_t)done->n, sizeof *done->id, cmp_u64);
 	return s;
 }
 
