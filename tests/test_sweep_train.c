@@ -14,8 +14,10 @@
  *     whose vocabulary exceeds the model's, valid_loss in a constraint or
  *     an objective without a train: section, a train: without a budget.
  */
+#include <dirent.h>
 #include <math.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -228,8 +230,30 @@ static void test_trained(void **state)
 	assert_string_equal(sig_a, sig_b);
 }
 
+/* Runs of DIR/trained/ cut short: a checkpoint but no result.json. */
+static int cut_runs(const char *out)
+{
+	char path[700];
+	snprintf(path, sizeof path, "%s/%s/trained", tmpdir, out);
+	DIR *dir = opendir(path);
+	int n = 0;
+	for (struct dirent *e; dir && (e = readdir(dir));) {
+		char ck[1200], res[1200];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(ck, sizeof ck, "%s/%s/run/checkpoint", path, e->d_name);
+		snprintf(res, sizeof res, "%s/%s/result.json", path, e->d_name);
+		n += access(ck, F_OK) == 0 && access(res, F_OK) != 0;
+	}
+	if (dir)
+		closedir(dir);
+	return n;
+}
+
 /* A longer run (40 steps a seed, a checkpoint every 3), killed at
- * random moments and resumed, against the same run uninterrupted. */
+ * random moments and resumed, against the same run uninterrupted. Kills
+ * go on (later and later) until one has cut a run between checkpoints,
+ * so that resuming within a point is exercised too. */
 static void test_kill_resume(void **state)
 {
 	(void)state;
@@ -239,7 +263,7 @@ static void test_kill_resume(void **state)
 	assert_int_equal(sweep("long", "a-long", NULL), 0);
 	snprintf(spath, sizeof spath, "%s/long.yaml", tmpdir);
 	snprintf(opath, sizeof opath, "%s/killed", tmpdir);
-	int kills = 0, rc = -1;
+	int kills = 0, cut = 0, rc = -1;
 	srand((unsigned)time(NULL));
 	for (int round = 0; round < 40 && rc != 0; round++) {
 		pid_t pid = fork();
@@ -251,8 +275,10 @@ static void test_kill_resume(void **state)
 			      "--quiet", round ? "--resume" : (char *)NULL, (char *)NULL);
 			_exit(127);
 		}
-		if (round < 8) {
-			struct timespec ts = { 0, (long)(5 + rand() % 60) * 1000000L };
+		bool killing = round < 8 || (!cut && round < 30);
+		if (killing) {
+			long ms = 5 + rand() % 60 + 20 * (round >= 8 ? round - 7 : 0);
+			struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 			nanosleep(&ts, NULL);
 			if (kill(pid, SIGKILL) == 0)
 				kills++;
@@ -260,9 +286,12 @@ static void test_kill_resume(void **state)
 		int status;
 		assert_int_equal(waitpid(pid, &status, 0), pid);
 		rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		if (killing && WIFSIGNALED(status))
+			cut += cut_runs("killed") > 0;
 	}
 	assert_int_equal(rc, 0);
 	assert_true(kills > 0);
+	assert_true(cut > 0);
 	static char sig_a[1 << 14], sig_k[1 << 14], fa[1 << 16], fk[1 << 16];
 	signature("a-long", sig_a, sizeof sig_a);
 	signature("killed", sig_k, sizeof sig_k);
@@ -270,7 +299,8 @@ static void test_kill_resume(void **state)
 	slurp("a-long", "pareto.csv", fa, sizeof fa);
 	slurp("killed", "pareto.csv", fk, sizeof fk);
 	assert_string_equal(fa, fk);
-	printf("kill/resume: %d SIGKILLs, same points, metrics and fronts\n", kills);
+	printf("kill/resume: %d SIGKILLs, %d within a point's run; same points, "
+	       "metrics and fronts\n", kills, cut);
 }
 
 /* A family whose model the engine cannot train (yet): its points carry
