@@ -41,6 +41,12 @@ static void sweep_help(void)
 "  best.csv      per family and budget, the best feasible point with\n"
 "                MACs <= budget (by the sweep's `best` objective)\n"
 "  plots/        pareto.{png,svg}: params vs MACs with each family's front\n"
+"  trained/      with a train: section (data, max_steps or train_tokens,\n"
+"                seeds): one run per point and seed, <id>-<recipe>-s<seed>/\n"
+"                {run/, result.json}; the points gain valid_loss, valid_ppl,\n"
+"                train_seconds (mean, _std, per seed) and best ranks by\n"
+"                valid_loss. --resume retrains nothing finished and continues\n"
+"                a cut run from its checkpoint (docs/sweeps.md)\n"
 "\n"
 "options:\n"
 "  --out DIR      output directory (default results/sweeps/NAME)\n"
@@ -370,6 +376,20 @@ static int print_check(const struct ax_sweep *sw)
 		ax_json_end_object(&j);
 	}
 	ax_json_end_array(&j);
+	if (sw->train.present) {
+		/* what training will cost at most: every point, every seed */
+		ax_json_key(&j, "train");
+		ax_json_begin_object(&j);
+		ax_json_key(&j, "data");
+		ax_json_string(&j, sw->train.data);
+		ax_json_key(&j, sw->train.max_steps ? "max_steps" : "train_tokens");
+		ax_json_int(&j, sw->train.max_steps ? sw->train.max_steps : sw->train.train_tokens);
+		ax_json_key(&j, "seeds");
+		ax_json_int(&j, sw->train.n_seeds);
+		ax_json_key(&j, "runs_at_most");
+		ax_json_int(&j, sw->n_points * sw->train.n_seeds);
+		ax_json_end_object(&j);
+	}
 	ax_json_end_object(&j);
 	if (ax_json_finish(&j, &d) != AX_OK) {
 		ax_cli_print_diag(&d);
