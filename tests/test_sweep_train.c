@@ -4,7 +4,7 @@
  * reverse-task dataset written here and four tiny Transformer designs
  * trained for a few steps on two seeds:
  *   - every point carries valid_loss (mean over seeds), its std and the
- *     per-seed values, and a result.json per point and seed;
+ *     per-seed values; best.csv ranks by it; plots/trained.csv has it;
  *   - the same sweep run again gives the same metrics;
  *   - SIGKILL at random moments and --resume each time end with the same
  *     points, metrics and fronts as an uninterrupted run;
@@ -224,6 +224,10 @@ static void test_trained(void **state)
 	/* best.csv and the objectives rank by valid_loss */
 	slurp("a", "best.csv", buf, sizeof buf);
 	assert_non_null(strstr(buf, "valid_loss"));
+	/* accuracy.gp's data: the family block, a row per trained point */
+	assert_int_equal(n_lines("a", "plots/trained.csv"), 5);
+	slurp("a", "plots/trained.csv", buf, sizeof buf);
+	assert_non_null(strstr(buf, ",valid_loss,std,config\n"));
 	/* same seeds, same metrics */
 	assert_int_equal(sweep("tiny", "b", NULL), 0);
 	signature("b", sig_b, sizeof sig_b);

@@ -100,6 +100,29 @@ static void merge_help(void)
 }
 
 /* pareto.{png,svg} from the data files of ax_sweep_finalize */
+/* plots/accuracy.{png,svg} of a trained sweep: valid loss vs MACs with
+ * error bars across seeds (plots/accuracy.gp). */
+static bool draw_trained(const char *dir, const struct ax_sweep_meta *m)
+{
+	char tpl[AX_PATH_MAX], data[AX_PATH_MAX], title[256];
+	snprintf(tpl, sizeof tpl, "%s/accuracy.gp", ax_cli_templates_dir());
+	snprintf(data, sizeof data, "%s/plots/trained.csv", dir);
+	snprintf(title, sizeof title, "Sweep %s: measured valid loss vs. Mult-Adds (%s, S=%"
+		 PRId64 " T=%" PRId64 ")", m->name, m->convention, m->src_len, m->tgt_len);
+	const struct ax_plot_var vars[] = { { "trained", data }, { "title_text", title } };
+	for (int k = 0; k < AX_PLOT_FORMAT_COUNT; k++) {
+		char out[AX_PATH_MAX];
+		struct ax_diag d = { 0 };
+		snprintf(out, sizeof out, "%s/plots/accuracy.%s", dir,
+			 ax_plot_format_name((enum ax_plot_format)k));
+		if (ax_plot_render(tpl, out, (enum ax_plot_format)k, vars, 2, &d)) {
+			ax_cli_print_diag(&d);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool draw(const char *dir, const struct ax_sweep_meta *m,
 		 const struct ax_sweep_recs *rs)
 {
@@ -136,7 +159,7 @@ static bool draw(const char *dir, const struct ax_sweep_meta *m,
 			return false;
 		}
 	}
-	return true;
+	return !ax_sweep_recs_trained(rs) || draw_trained(dir, m);
 }
 
 static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *rs,
