@@ -5,7 +5,8 @@
  * trained for a few steps on two seeds:
  *   - every point carries valid_loss (mean over seeds), its std and the
  *     per-seed values; best.csv ranks by it; plots/trained.csv has it;
- *   - the same sweep run again gives the same metrics;
+ *   - the same sweep run again gives the same metrics; another budget is
+ *     another sweep (--resume refuses it);
  *   - SIGKILL at random moments and --resume each time end with the same
  *     points, metrics and fronts as an uninterrupted run;
  *   - a point whose model cannot train records its reason and the sweep
@@ -370,6 +371,19 @@ static int teardown(void **state)
 	return ax_test_tmpdir_remove();
 }
 
+/* The train: section is part of the sweep's identity: resuming test_trained's
+ * directory with another budget is refused, naming the part. */
+static void test_identity(void **state)
+{
+	(void)state;
+	write_sweep("tiny", "train: {data: data, max_steps: 7, seeds: [1, 2], save_every: 2}",
+		    "valid_loss < 100", "");
+	assert_int_equal(sweep("tiny", "a", "--resume"), 1);
+	printf("%s", err_buf);
+	assert_non_null(strstr(err_buf, "written by a different sweep: train budget differs: "
+				     "'max_steps=7' in "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_kill_resume),
 		cmocka_unit_test(test_untrainable),
 		cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_identity),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -201,15 +201,14 @@ static bool search_part(struct ax_sweep_ident *id, const struct ax_sweep *sw)
 static bool train_part(struct ax_sweep_ident *id, const struct ax_sweep_train *tr)
 {
 	struct text t = { 0 };
-	text_printf(&t, "data=%s", tr->data);
-	if (tr->train_tokens)
-		text_printf(&t, " train_tokens=%" PRId64, tr->train_tokens);
-	else
-		text_printf(&t, " max_steps=%" PRId64, tr->max_steps);
-	text_printf(&t, " threads=%" PRId64 " seeds=", tr->threads);
 	for (int i = 0; i < tr->n_seeds; i++)
 		text_printf(&t, "%s%" PRId64, i ? "," : "", tr->seeds[i]);
-	return add_text(id, "train", &t);
+	return add_f(id, "train data", "%s", tr->data) &&
+	       (tr->train_tokens ?
+		add_f(id, "train budget", "train_tokens=%" PRId64, tr->train_tokens) :
+		add_f(id, "train budget", "max_steps=%" PRId64, tr->max_steps)) &&
+	       add_text(id, "train seeds", &t) &&
+	       add_f(id, "train threads", "%" PRId64, tr->threads);
 }
 
 static bool ident_build(struct ax_sweep_ident *id, const struct ax_sweep *sw)
