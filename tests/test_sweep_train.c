@@ -11,6 +11,7 @@
  *     points, metrics and fronts as an uninterrupted run;
  *   - a point whose model cannot train records its reason and the sweep
  *     goes on;
+ *   - evolution ranks its members by their measured valid loss;
  *   - load-time errors with file:line:col: a missing dataset, a dataset
  *     whose vocabulary exceeds the model's, valid_loss in a constraint or
  *     an objective without a train: section, a train: without a budget.
@@ -111,6 +112,9 @@ static void write_dataset(const char *name, int64_t vocab)
 /* tmpdir/name.yaml: a sweep of four tiny Transformers (ffn_dim x lr);
  * train is the text of its train: line ("" for none), extra lines go
  * after the constraints. */
+/* write_sweep's search: line */
+static const char *search_line = "search: {strategy: grid}";
+
 static void write_sweep(const char *name, const char *train, const char *constraint,
 			const char *extra_family)
 {
@@ -119,7 +123,7 @@ static void write_sweep(const char *name, const char *train, const char *constra
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
 	fprintf(f, "name: %s\n"
-		"search: {strategy: grid}\n"
+		"%s\n"
 		"%s\n"
 		"constraints:\n"
 		"  - %s\n"
@@ -133,7 +137,7 @@ static void write_sweep(const char *name, const char *train, const char *constra
 		"      train.warmup: [2]\n"
 		"      train.max_tokens: [48]\n"
 		"      train.dropout: [0.1]\n%s",
-		name, train, constraint, CFG, extra_family);
+		name, search_line, train, constraint, CFG, extra_family);
 	fclose(f);
 }
 
@@ -371,6 +375,22 @@ static int teardown(void **state)
 	return ax_test_tmpdir_remove();
 }
 
+/* Evolution ranks members by their measured valid loss: every member is
+ * trained, and a member seen before reuses its results. */
+static void test_evolution(void **state)
+{
+	(void)state;
+	search_line = "search: {strategy: evolution, population: 4, generations: 2, "
+		      "parents: 2, seed: 3}";
+	write_sweep("evo", TRAIN, "valid_loss < 100", "");
+	search_line = "search: {strategy: grid}";
+	assert_int_equal(sweep("evo", "evo", NULL), 0);
+	static char sig[1 << 14];
+	signature("evo", sig, sizeof sig);
+	assert_null(strstr(sig, "\"valid_loss\":null"));
+	assert_true(n_lines("evo", "points.jsonl") >= 2);
+}
+
 /* The train: section is part of the sweep's identity: resuming test_trained's
  * directory with another budget is refused, naming the part. */
 static void test_identity(void **state)
@@ -392,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_untrainable),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_evolution),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -781,9 +781,6 @@ static enum ax_status parse_train(struct loader *L, yaml_node_t *n)
 	if ((v = lookup(L, n, "threads")) &&
 	    (s = get_i64(L, v, "threads", 1, 64, &t->threads)))
 		return s;
-	if (L->sw->strategy == AX_SWEEP_EVOLUTION)
-		return err_at(L, n, 0, "a train: section needs strategy grid or random "
-			      "(evolution does not train its points yet)");
 	t->present = true;
 	return AX_OK;
 }

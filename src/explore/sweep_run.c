@@ -158,7 +158,9 @@ static enum ax_status emit(const struct ax_sweep *sw, const struct ax_sweep_run_
 		st->duplicate++;
 		return AX_OK;
 	}
-	enum ax_status ts = ax_sweep_measure_trained(sw, pt, o->train, o->train_ctx, d);
+	/* (evolution trained its points already, for their fitness) */
+	enum ax_status ts = pt->trained.attempted ? AX_OK :
+		ax_sweep_measure_trained(sw, pt, o->train, o->train_ctx, d);
 	if (ts != AX_OK)
 		return ts;
 	st->emitted++;
@@ -253,7 +255,9 @@ static int by_fitness(const void *a, const void *b)
  * keeps the `parents` fittest (feasible first, by the `best` objective)
  * and refills the rest with crossovers of two parents and mutations of
  * one. Every shard evolves the whole population (evaluation is cheap) and
- * emits only its indices, so shards together equal one run. */
+ * emits only its indices, so shards together equal one run. With a
+ * `train:` section every member is trained for its fitness, in every
+ * shard (so such a sweep gains nothing from shards). */
 static enum ax_status run_evolution(const struct ax_sweep *sw,
 				    const struct ax_sweep_run_opts *o,
 				    ax_sweep_point_fn fn, void *ctx,
@@ -298,8 +302,15 @@ static enum ax_status run_evolution(const struct ax_sweep *sw,
 				enum ax_status ps = ax_sweep_resolve(sw, f, m->genes, pt, &pd);
 				if (ps == AX_OK)
 					ps = ax_sweep_measure(sw, &ws, pt, &pd);
+				/* a trained sweep's fitness is measured: every
+				 * member trains (results are cached by id) */
+				if (ps == AX_OK && (status = ax_sweep_measure_trained(
+						sw, pt, o->train, o->train_ctx, d)) != AX_OK)
+					goto done;
 				m->fit = ps == AX_OK && pt->feasible ?
 					 ax_sweep_fitness(&sw->best, pt->metrics) : -INFINITY;
+				if (isnan(m->fit))   /* not measured (a diverged run) */
+					m->fit = -INFINITY;
 				st->total++;
 				if (index % o->shard_n == o->shard_k) {
 					st->in_shard++;
