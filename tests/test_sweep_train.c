@@ -12,6 +12,8 @@
  *   - a point whose model cannot train records its reason and the sweep
  *     goes on;
  *   - evolution ranks its members by their measured valid loss;
+ *   - 4 shards through scripts/sweep-parallel.sh merge to the same
+ *     points and metrics (when GNU parallel is installed);
  *   - load-time errors with file:line:col: a missing dataset, a dataset
  *     whose vocabulary exceeds the model's, valid_loss in a constraint or
  *     an objective without a train: section, a train: without a budget.
@@ -404,6 +406,35 @@ static void test_identity(void **state)
 				     "'max_steps=7' in "));
 }
 
+/* scripts/sweep-parallel.sh: 4 shards of a trained sweep through GNU
+ * parallel merge to the unsharded run (skipped without GNU parallel). */
+static void test_parallel(void **state)
+{
+	(void)state;
+	if (system("command -v parallel >/dev/null 2>&1") != 0)
+		skip();
+	write_sweep("par", TRAIN, "valid_loss < 100", "");
+	assert_int_equal(sweep("par", "par-ref", NULL), 0);
+	char spath[700], opath[700];
+	snprintf(spath, sizeof spath, "%s/par.yaml", tmpdir);
+	snprintf(opath, sizeof opath, "%s/par-4", tmpdir);
+	char *argv[] = { "/bin/bash", AX_SOURCE_DIR "/scripts/sweep-parallel.sh", "-a",
+			 (char *)AX_CLI, "-n", "4", "-o", opath, spath, "--", "--no-plot",
+			 NULL };
+	int rc = ax_test_run(argv, out_buf, sizeof out_buf, err_buf, sizeof err_buf);
+	if (rc)
+		printf("%s", err_buf);
+	assert_int_equal(rc, 0);
+	static char sig_a[1 << 14], sig_b[1 << 14], fa[1 << 16], fb[1 << 16];
+	signature("par-ref", sig_a, sizeof sig_a);
+	signature("par-4", sig_b, sizeof sig_b);
+	/* the merge orders by index, as the unsharded run writes */
+	assert_string_equal(sig_a, sig_b);
+	slurp("par-ref", "plots/trained.csv", fa, sizeof fa);
+	slurp("par-4", "plots/trained.csv", fb, sizeof fb);
+	assert_string_equal(fa, fb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_evolution),
+		cmocka_unit_test(test_parallel),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
