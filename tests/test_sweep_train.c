@@ -12,6 +12,7 @@
  *   - a point whose model cannot train records its reason and the sweep
  *     goes on;
  *   - evolution ranks its members by their measured valid loss;
+ *   - bleu: true: per-seed BLEU and chrF of the valid split's decode;
  *   - 4 shards through scripts/sweep-parallel.sh merge to the same
  *     points and metrics (when GNU parallel is installed);
  *   - load-time errors with file:line:col: a missing dataset, a dataset
@@ -87,8 +88,50 @@ static void write_split(const char *dir, const char *split, int64_t n,
 	free(off), free(src), free(tgt);
 }
 
-/* A reverse-task translation dataset tmpdir/name with ids below vocab. */
-static void write_dataset(const char *name, int64_t vocab)
+/* Appends file dir/name to the manifest's "files" text. */
+static void add_file(const char *dir, const char *name, char *files, size_t fsize)
+{
+	char path[700], hex[65];
+	struct ax_diag d = { 0 };
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	assert_int_equal(ax_sha256_file(path, hex, &d), AX_OK);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	size_t l = strlen(files);
+	snprintf(files + l, fsize - l, ", \"%s\": {\"bytes\": %lld, \"sha256\": \"%s\"}",
+		 name, (long long)st.st_size, hex);
+}
+
+/* For BLEU: a character sentencepiece model over 11 letters (pieces 4..15
+ * after the 4 specials, so every id of a 16-id dataset detokenizes) and
+ * the valid split's reference text (24 lines). */
+static void add_spm(const char *dir, char *files, size_t fsize)
+{
+	char path[700], cmd[2048];
+	snprintf(path, sizeof path, "%s/spm-input.txt", tmpdir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 40; i++)
+		fprintf(f, "abc defg hijk %c%c\n", 'a' + i % 11, 'a' + (i * 7) % 11);
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "cd %s && spm_train --input=%s --model_prefix=spm "
+		 "--vocab_size=16 --model_type=char --character_coverage=1.0 "
+		 "--bos_id=0 --pad_id=1 --eos_id=2 --unk_id=3 --hard_vocab_limit=false "
+		 ">/dev/null 2>&1", dir, path);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof path, "%s/valid.tgt.txt", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 24; i++)
+		fprintf(f, "abc %c%c\n", 'a' + i % 11, 'b' + i % 10);
+	fclose(f);
+	add_file(dir, "spm.model", files, fsize);
+	add_file(dir, "valid.tgt.txt", files, fsize);
+}
+
+/* A reverse-task translation dataset tmpdir/name with ids below vocab;
+ * spm: with a sentencepiece model and references for BLEU. */
+static void write_dataset_spm(const char *name, int64_t vocab, bool spm)
 {
 	char dir[600], path[700], files[4096] = "";
 	snprintf(dir, sizeof dir, "%s/%s", tmpdir, name);
@@ -97,6 +140,8 @@ static void write_dataset(const char *name, int64_t vocab)
 	int64_t n[3] = { 200, 24, 8 }, toks[3];
 	for (int s = 0; s < 3; s++)
 		write_split(dir, splits[s], n[s], vocab, &toks[s], files, sizeof files);
+	if (spm)
+		add_spm(dir, files, sizeof files);
 	snprintf(path, sizeof path, "%s/manifest.json", dir);
 	FILE *m = fopen(path, "w");
 	assert_non_null(m);
@@ -109,6 +154,11 @@ static void write_dataset(const char *name, int64_t vocab)
 			(long long)n[s], (long long)toks[s], (long long)toks[s]);
 	fprintf(m, "}, \"files\": {%s}}\n", files);
 	fclose(m);
+}
+
+static void write_dataset(const char *name, int64_t vocab)
+{
+	write_dataset_spm(name, vocab, false);
 }
 
 /* tmpdir/name.yaml: a sweep of four tiny Transformers (ffn_dim x lr);
@@ -435,6 +485,35 @@ static void test_parallel(void **state)
 	assert_string_equal(fa, fb);
 }
 
+/* bleu: true decodes the valid split after training: per-seed BLEU and
+ * chrF, their means in the metrics; bleu in a constraint without it is
+ * refused (skipped without spm_train). */
+static void test_bleu(void **state)
+{
+	(void)state;
+	if (system("command -v spm_train >/dev/null 2>&1") != 0)
+		skip();
+	write_dataset_spm("data-spm", 16, true);
+	write_sweep("bleu", "train: {data: data-spm, max_steps: 4, seeds: [1, 2], "
+		    "bleu: true, beam: 2}", "bleu >= 0", "");
+	int rc = sweep("bleu", "bleu", NULL);
+	if (rc)
+		printf("%s", err_buf);
+	assert_int_equal(rc, 0);
+	static char buf[1 << 20];
+	slurp("bleu", "points.jsonl", buf, sizeof buf);
+	assert_null(strstr(buf, "\"bleu\":null"));
+	assert_null(strstr(buf, "\"chrf\":null"));
+	const char *tr = strstr(buf, "\"trained\":");
+	assert_non_null(tr);
+	printf("%.400s\n", tr);
+	assert_non_null(strstr(buf, "\"bleu\":["));
+	assert_null(strstr(buf, "\"feasible\":false"));
+	write_sweep("nobleu", TRAIN, "chrf > 1", "");
+	expect_error("nobleu", "nobleu.yaml:5:5: error: constraint names chrf, which needs "
+		     "bleu: true");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_evolution),
 		cmocka_unit_test(test_parallel),
+		cmocka_unit_test(test_bleu),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -233,6 +233,10 @@ enum ax_status ax_sweep_measure_trained(const struct ax_sweep *sw,
 		mean_std(t->valid_loss, t->n_seeds, &m[AX_METRIC_VALID_LOSS]);
 		mean_std(t->valid_ppl, t->n_seeds, &m[AX_METRIC_VALID_PPL]);
 		mean_std(t->train_seconds, t->n_seeds, &m[AX_METRIC_TRAIN_SECONDS]);
+		if (sw->train.bleu) {
+			mean_std(t->bleu, t->n_seeds, &m[AX_METRIC_BLEU]);
+			mean_std(t->chrf, t->n_seeds, &m[AX_METRIC_CHRF]);
+		}
 	}
 	check_constraints(sw, pt);
 	return AX_OK;
@@ -416,9 +420,11 @@ static void write_trained(struct ax_json *j, const struct ax_sweep *sw,
 	for (int i = 0; i < sw->train.n_seeds; i++)
 		ax_json_int(j, sw->train.seeds[i]);
 	ax_json_end_array(j);
-	static const char *const names[] = { "valid_loss", "valid_ppl", "train_seconds" };
-	const double *v[] = { t->valid_loss, t->valid_ppl, t->train_seconds };
-	for (int k = 0; k < 3; k++) {
+	static const char *const names[] = { "valid_loss", "valid_ppl", "train_seconds",
+					     "bleu", "chrf" };
+	const double *v[] = { t->valid_loss, t->valid_ppl, t->train_seconds, t->bleu,
+			      t->chrf };
+	for (int k = 0; k < (sw->train.bleu ? 5 : 3); k++) {
 		ax_json_key(j, names[k]);
 		ax_json_begin_array(j);
 		for (int i = 0; i < t->n_seeds; i++)

@@ -85,6 +85,10 @@ enum ax_metric {
 	AX_METRIC_VALID_PPL_STD,
 	AX_METRIC_TRAIN_SECONDS,
 	AX_METRIC_TRAIN_SECONDS_STD,
+	AX_METRIC_BLEU,                   /* with train.bleu: BLEU of the */
+	AX_METRIC_BLEU_STD,               /* eval split's beam decode, */
+	AX_METRIC_CHRF,                   /* and chrF (0..100) */
+	AX_METRIC_CHRF_STD,
 	AX_METRIC_COUNT
 };
 #define AX_METRIC_TRAINED_BASE AX_METRIC_VALID_LOSS
@@ -136,6 +140,9 @@ struct ax_sweep_train {
 	int64_t valid_every;      /* 0: validate only at the end */
 	int64_t save_every;       /* checkpoint period (updates) */
 	int64_t threads;          /* OpenBLAS threads per training run */
+	bool bleu;                /* decode the eval split: BLEU and chrF */
+	int eval_split;           /* enum ax_data_split: 1 valid, 2 test */
+	int64_t beam;             /* beam width of that decode */
 };
 
 struct ax_sweep_family {
@@ -232,6 +239,8 @@ struct ax_sweep_point {
 		double valid_loss[AX_SWEEP_MAX_SEEDS];
 		double valid_ppl[AX_SWEEP_MAX_SEEDS];
 		double train_seconds[AX_SWEEP_MAX_SEEDS];
+		double bleu[AX_SWEEP_MAX_SEEDS];   /* NaN without train.bleu */
+		double chrf[AX_SWEEP_MAX_SEEDS];
 		char recipe[17];      /* ax_config_recipe_hash, hex */
 		char error[200];      /* why the point could not be trained */
 	} trained;

@@ -208,7 +208,9 @@ static bool train_part(struct ax_sweep_ident *id, const struct ax_sweep_train *t
 		add_f(id, "train budget", "train_tokens=%" PRId64, tr->train_tokens) :
 		add_f(id, "train budget", "max_steps=%" PRId64, tr->max_steps)) &&
 	       add_text(id, "train seeds", &t) &&
-	       add_f(id, "train threads", "%" PRId64, tr->threads);
+	       add_f(id, "train threads", "%" PRId64, tr->threads) &&
+	       (!tr->bleu || add_f(id, "train bleu", "split=%s beam=%" PRId64,
+				   tr->eval_split == 2 ? "test" : "valid", tr->beam));
 }
 
 static bool ident_build(struct ax_sweep_ident *id, const struct ax_sweep *sw)

@@ -410,6 +410,10 @@ static enum ax_status compile(struct loader *L, yaml_node_t *n, struct ax_expr *
 		return err_at(L, n, 0, "%s names %s, which only training measures: add a "
 			      "train: section (data, budget, seeds) to the sweep", what,
 			      rc.trained);
+	if (rc.trained && !L->sw->train.bleu && (!strncmp(rc.trained, "bleu", 4) ||
+						 !strncmp(rc.trained, "chrf", 4)))
+		return err_at(L, n, 0, "%s names %s, which needs bleu: true in the train: "
+			      "section", what, rc.trained);
 	return AX_OK;
 }
 
@@ -597,6 +601,8 @@ static enum ax_status parse_objective(struct loader *L, yaml_node_t *n,
 	if (m >= AX_METRIC_TRAINED_BASE && !L->sw->train.present)
 		return err_at(L, v, 0, "%s %s is measured by training: add a train: section "
 			      "(data, budget, seeds) to the sweep", what, ms);
+	if (m >= AX_METRIC_BLEU && !L->sw->train.bleu)
+		return err_at(L, v, 0, "%s %s needs bleu: true in the train: section", what, ms);
 	if (m == AX_METRIC_ACCURACY && !L->sw->n_accuracy)
 		return err_at(L, v, 0, "accuracy needs an 'accuracy:' block (published, dataset, "
 			      "metric) before it");
@@ -720,6 +726,32 @@ static enum ax_status parse_accuracy(struct loader *L, yaml_node_t *n)
 	return s;
 }
 
+/* bleu: true|false, eval_split: valid|test, beam: K (default false,
+ * valid, 4). */
+static enum ax_status parse_train_eval(struct loader *L, yaml_node_t *n,
+				       struct ax_sweep_train *t)
+{
+	enum ax_status s;
+	yaml_node_t *v;
+	t->eval_split = 1;
+	t->beam = 4;
+	if ((v = lookup(L, n, "bleu"))) {
+		const char *b = scalar(v);
+		if (!b || (strcmp(b, "true") && strcmp(b, "false")))
+			return err_at(L, v, 0, "bleu must be true or false");
+		t->bleu = !strcmp(b, "true");
+	}
+	if ((v = lookup(L, n, "eval_split"))) {
+		const char *e = scalar(v);
+		if (!e || (strcmp(e, "valid") && strcmp(e, "test")))
+			return err_at(L, v, 0, "eval_split must be valid or test");
+		t->eval_split = strcmp(e, "valid") ? 2 : 1;
+	}
+	if ((v = lookup(L, n, "beam")) && (s = get_i64(L, v, "beam", 1, 64, &t->beam)))
+		return s;
+	return AX_OK;
+}
+
 /* train: {data, train_tokens | max_steps, seeds, valid_every, save_every,
  * threads}: the dataset relative to the sweep file; whether it exists
  * and fits the models is checked a layer up (ax_trained_check). */
@@ -730,7 +762,8 @@ static enum ax_status parse_train(struct loader *L, yaml_node_t *n)
 	if ((s = want(L, n, YAML_MAPPING_NODE, "train")))
 		return s;
 	static const char *const keys[] = { "data", "train_tokens", "max_steps", "seeds",
-					    "valid_every", "save_every", "threads", NULL };
+					    "valid_every", "save_every", "threads", "bleu",
+					    "eval_split", "beam", NULL };
 	if ((s = check_keys(L, n, "train", keys)))
 		return s;
 	yaml_node_t *v = lookup(L, n, "data");
@@ -780,6 +813,8 @@ static enum ax_status parse_train(struct loader *L, yaml_node_t *n)
 		return s;
 	if ((v = lookup(L, n, "threads")) &&
 	    (s = get_i64(L, v, "threads", 1, 64, &t->threads)))
+		return s;
+	if ((s = parse_train_eval(L, n, t)))
 		return s;
 	t->present = true;
 	return AX_OK;

@@ -37,6 +37,10 @@ static const char *const trained_names[] = {
 	[AX_METRIC_VALID_PPL_STD - AX_METRIC_TRAINED_BASE] = "valid_ppl_std",
 	[AX_METRIC_TRAIN_SECONDS - AX_METRIC_TRAINED_BASE] = "train_seconds",
 	[AX_METRIC_TRAIN_SECONDS_STD - AX_METRIC_TRAINED_BASE] = "train_seconds_std",
+	[AX_METRIC_BLEU - AX_METRIC_TRAINED_BASE] = "bleu",
+	[AX_METRIC_BLEU_STD - AX_METRIC_TRAINED_BASE] = "bleu_std",
+	[AX_METRIC_CHRF - AX_METRIC_TRAINED_BASE] = "chrf",
+	[AX_METRIC_CHRF_STD - AX_METRIC_TRAINED_BASE] = "chrf_std",
 };
 static_assert(sizeof trained_names / sizeof trained_names[0] == AX_METRIC_N_TRAINED,
 	      "every trained metric needs a name");

@@ -17,6 +17,7 @@
 
 #include "atomic_io.h"
 #include "dataset.h"
+#include "eval.h"
 #include "json_read.h"
 #include "model.h"
 #include "sweep_out.h"
@@ -49,8 +50,11 @@ enum ax_status ax_trainsweep_check(const struct ax_sweep *sw, struct ax_diag *d)
 	for (int f = 0; f < sw->n_families && s == AX_OK; f++) {
 		const struct ax_config *base = &sw->family[f].base;
 		memset(&dd, 0, sizeof dd);
+		struct ax_eval_opts eo = { .split = (enum ax_data_split)tr->eval_split,
+					   .decode = true, .beam = tr->beam };
 		if ((s = ax_model_build(base, &g, &dd)) == AX_OK &&
-		    (s = ax_train_data_check(&g, base, ds, &dd)) == AX_OK)
+		    (s = ax_train_data_check(&g, base, ds, &dd)) == AX_OK &&
+		    (!tr->bleu || (s = ax_eval_check(&g, ds, &eo, &dd)) == AX_OK))
 			continue;
 		s = ax_diag_set(d, s, sw->path, tr->data_line, tr->data_col,
 				"train.data does not fit family %s (%s): %s",
@@ -70,11 +74,18 @@ static void key_dir(const struct ax_trainsweep *ts, const struct ax_sweep_point 
 		 pt->trained.recipe, seed);
 }
 
+/* An optional number: absent or null is NaN. */
+static bool opt_f64(const json_t *v, double *out)
+{
+	*out = NAN;
+	return !v || ax_json_get_f64(v, out);
+}
+
 /* result.json of a finished run: true with the three figures when it is
  * there and is this point's (id, recipe, seed); false when absent. A
  * file that is there but unreadable or foreign is an error. */
 static enum ax_status read_result(const char *path, const struct ax_sweep_point *pt,
-				  int64_t seed, double out[3], bool *found,
+				  int64_t seed, double out[5], bool *found,
 				  struct ax_diag *d)
 {
 	*found = false;
@@ -97,7 +108,9 @@ static enum ax_status read_result(const char *path, const struct ax_sweep_point 
 		  ax_json_get_i64(json_object_get(root, "seed"), 0, INT64_MAX, &s) &&
 		  ax_json_get_f64(json_object_get(root, "valid_loss"), &out[0]) &&
 		  ax_json_get_f64(json_object_get(root, "valid_ppl"), &out[1]) &&
-		  ax_json_get_f64(json_object_get(root, "train_seconds"), &out[2]);
+		  ax_json_get_f64(json_object_get(root, "train_seconds"), &out[2]) &&
+		  opt_f64(json_object_get(root, "bleu"), &out[3]) &&
+		  opt_f64(json_object_get(root, "chrf"), &out[4]);
 	json_decref(root);
 	if (!ok)
 		return ax_diag_set(d, AX_ERR_FORMAT, path, 0, 0, "not a trained point's "
@@ -121,7 +134,7 @@ static void json_num(FILE *f, double v)
 
 static enum ax_status write_result(const char *path, const struct ax_sweep_point *pt,
 				   int64_t seed, const struct ax_train_summary *r,
-				   struct ax_diag *d)
+				   const double *bleu_chrf, struct ax_diag *d)
 {
 	struct ax_atomic a = { 0 };
 	FILE *f = ax_atomic_open(&a, path, d);
@@ -136,6 +149,12 @@ static enum ax_status write_result(const char *path, const struct ax_sweep_point
 	json_num(f, r->valid_ppl);
 	fputs(", \"train_seconds\": ", f);
 	json_num(f, r->seconds);
+	if (bleu_chrf) {
+		fputs(", \"bleu\": ", f);
+		json_num(f, bleu_chrf[0]);
+		fputs(", \"chrf\": ", f);
+		json_num(f, bleu_chrf[1]);
+	}
 	fputs("}\n", f);
 	return ax_atomic_commit(&a, d);
 }
@@ -152,12 +171,38 @@ static void relay_progress(void *ctx, const struct ax_train_progress *p)
 	r->ts->progress(r->ts->progress_ctx, r->pt, r->seed, p);
 }
 
+/* BLEU and chrF of run/weights: the eval split decoded by beam search
+ * (archex eval's defaults otherwise), into out[0], out[1]. */
+static enum ax_status eval_bleu(const struct ax_sweep *sw, const struct ax_graph *g,
+				const char *run, double out[2], struct ax_diag *d)
+{
+	char weights[AX_PATH_MAX + 16];
+	snprintf(weights, sizeof weights, "%s/weights", run);
+	struct ax_dataset *ds = calloc(1, sizeof *ds);
+	struct ax_eval_result *r = calloc(1, sizeof *r);
+	enum ax_status s = ds && r ? AX_OK :
+		ax_diag_set(d, AX_ERR_NOMEM, run, 0, 0, "out of memory");
+	struct ax_eval_opts eo = {
+		.split = (enum ax_data_split)sw->train.eval_split, .weights = weights,
+		.decode = true, .beam = sw->train.beam, .lenpen = 1.0,
+		.max_len_a = 0, .max_len_b = 200,
+	};
+	if (s == AX_OK && (s = ax_dataset_open(sw->train.data, false, ds, d)) == AX_OK &&
+	    (s = ax_eval_run(g, ds, &eo, r, d)) == AX_OK) {
+		out[0] = r->bleu.score;
+		out[1] = r->bleu.chrf;
+	}
+	free(ds);
+	free(r);
+	return s;
+}
+
 /* One seed: trains (or resumes) the run in dir/run and writes
  * dir/result.json; a point that cannot train gets pt->trained.error. */
 static enum ax_status train_seed(struct ax_trainsweep *ts, const struct ax_sweep *sw,
 				 struct ax_sweep_point *pt, const struct ax_graph *g,
 				 const struct ax_train_hparams *hp0, int64_t seed,
-				 const char *dir, double out[3], struct ax_diag *d)
+				 const char *dir, double out[5], struct ax_diag *d)
 {
 	const struct ax_sweep_train *tr = &sw->train;
 	char run[AX_PATH_MAX], ckpt[AX_PATH_MAX + 16], res[AX_PATH_MAX];
@@ -193,7 +238,10 @@ static enum ax_status train_seed(struct ax_trainsweep *ts, const struct ax_sweep
 	out[0] = sum.valid_loss;
 	out[1] = sum.valid_ppl;
 	out[2] = sum.seconds;
-	return write_result(res, pt, seed, &sum, d);
+	out[3] = out[4] = NAN;
+	if (tr->bleu && (s = eval_bleu(sw, g, run, &out[3], d)) != AX_OK)
+		return s;
+	return write_result(res, pt, seed, &sum, tr->bleu ? &out[3] : NULL, d);
 }
 
 enum ax_status ax_trainsweep_point(void *ctx, const struct ax_sweep *sw,
@@ -213,7 +261,7 @@ enum ax_status ax_trainsweep_point(void *ctx, const struct ax_sweep *sw,
 	for (int i = 0; i < sw->train.n_seeds && s == AX_OK && !t->error[0]; i++) {
 		int64_t seed = sw->train.seeds[i];
 		char dir[AX_PATH_MAX], res[AX_PATH_MAX + 16];
-		double v[3];
+		double v[5];
 		bool found;
 		key_dir(ts, pt, seed, dir, sizeof dir);
 		snprintf(res, sizeof res, "%s/result.json", dir);
@@ -235,6 +283,8 @@ enum ax_status ax_trainsweep_point(void *ctx, const struct ax_sweep *sw,
 		t->valid_loss[t->n_seeds] = v[0];
 		t->valid_ppl[t->n_seeds] = v[1];
 		t->train_seconds[t->n_seeds] = v[2];
+		t->bleu[t->n_seeds] = v[3];
+		t->chrf[t->n_seeds] = v[4];
 		t->n_seeds++;
 	}
 	ax_graph_free(&g);
