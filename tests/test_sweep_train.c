@@ -364,13 +364,17 @@ static void test_kill_resume(void **state)
 	       "metrics and fronts\n", kills, cut);
 }
 
-/* A family whose model the engine cannot train (yet): its points carry
- * the reason, the Transformer points still train. */
+/* Points that cannot train carry the reason and the sweep goes on: a
+ * family whose vocabulary axis leaves the dataset's ids out (its base
+ * fits, so the load-time check passes), and a Lite family (whose conv
+ * kinds train once the engine has them). */
 static void test_untrainable(void **state)
 {
 	(void)state;
 	char fam[1024];
-	snprintf(fam, sizeof fam, "  - name: lite\n    base: %s\n", CFG_LITE);
+	snprintf(fam, sizeof fam, "  - name: lite\n    base: %s\n"
+		 "  - name: small\n    base: %s\n    axes:\n"
+		 "      vocab.source: [12]\n      vocab.target: [12]\n", CFG_LITE, CFG);
 	write_sweep("mixed", TRAIN, "valid_loss < 100", fam);
 	assert_int_equal(sweep("mixed", "mixed", "--allow-empty"), 0);
 	static char buf[1 << 20];
@@ -384,6 +388,14 @@ static void test_untrainable(void **state)
 		printf("lite point: %.160s\n", err);
 	else
 		assert_null(strstr(lite, "\"valid_loss\":null"));
+	const char *small = strstr(buf, "\"family\":\"small\"");
+	assert_non_null(small);
+	err = strstr(small, "\"error\":\"seed 1: ");
+	assert_non_null(err);
+	assert_non_null(strstr(err, "token ids out of the model's vocabulary"));
+	printf("small point: %.200s\n", err);
+	/* its trained metrics are null, so it is infeasible here */
+	assert_non_null(strstr(small, "\"feasible\":false"));
 }
 
 static void expect_error(const char *name, const char *want)
