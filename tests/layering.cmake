@@ -10,10 +10,11 @@ set(AX_LAYERING_PROBES
   "ax_models:model.h:cost.h,exec.h,sweep.h,cli.h"
   "ax_costmodel:cost.h:model.h,exec.h,sweep.h,cli.h"
   "ax_runtime:exec.h:model.h,sweep.h,cli.h,grad_conv.h,train.h,eval.h"
-  "ax_explore:sweep.h:exec.h,cli.h,dataset.h"
+  "ax_explore:sweep.h:exec.h,cli.h,dataset.h,trainsweep.h"
   "ax_data:dataset.h:model.h,cost.h,exec.h,sweep.h,cli.h,eval.h,train.h"
-  "ax_train:train.h:model.h,sweep.h,cli.h,eval.h"
-  "ax_eval:eval.h:model.h,sweep.h,cli.h,grad_conv.h,train.h")
+  "ax_train:train.h:model.h,sweep.h,cli.h,eval.h,trainsweep.h"
+  "ax_eval:eval.h:model.h,sweep.h,cli.h,grad_conv.h,train.h"
+  "ax_trainsweep:trainsweep.h:cli.h")
 foreach(entry ${AX_LAYERING_PROBES})
   string(REPLACE ":" ";" parts "${entry}")
   list(GET parts 0 layer)
@@ -47,5 +48,5 @@ endforeach()
 # everything) and still invert the layering; this catches it.
 add_test(NAME layering_symbols
          COMMAND ${CMAKE_COMMAND} -DNM=${CMAKE_NM}
-                 "-DLAYERS=ax_core:$<TARGET_FILE:ax_core>:|ax_models:$<TARGET_FILE:ax_models>:ax_core|ax_costmodel:$<TARGET_FILE:ax_costmodel>:ax_core|ax_runtime:$<TARGET_FILE:ax_runtime>:ax_costmodel,ax_core|ax_explore:$<TARGET_FILE:ax_explore>:ax_models,ax_costmodel,ax_core|ax_data:$<TARGET_FILE:ax_data>:ax_core|ax_train:$<TARGET_FILE:ax_train>:ax_runtime,ax_data,ax_costmodel,ax_core|ax_eval:$<TARGET_FILE:ax_eval>:ax_runtime,ax_data,ax_costmodel,ax_core"
+                 "-DLAYERS=ax_core:$<TARGET_FILE:ax_core>:|ax_models:$<TARGET_FILE:ax_models>:ax_core|ax_costmodel:$<TARGET_FILE:ax_costmodel>:ax_core|ax_runtime:$<TARGET_FILE:ax_runtime>:ax_costmodel,ax_core|ax_explore:$<TARGET_FILE:ax_explore>:ax_models,ax_costmodel,ax_core|ax_data:$<TARGET_FILE:ax_data>:ax_core|ax_train:$<TARGET_FILE:ax_train>:ax_runtime,ax_data,ax_costmodel,ax_core|ax_eval:$<TARGET_FILE:ax_eval>:ax_runtime,ax_data,ax_costmodel,ax_core|ax_trainsweep:$<TARGET_FILE:ax_trainsweep>:ax_explore,ax_train,ax_eval,ax_models,ax_runtime,ax_data,ax_costmodel,ax_core"
                  -P ${CMAKE_SOURCE_DIR}/tests/scripts/layering_symbols.cmake)

@@ -21,6 +21,7 @@
 #include "plot.h"
 #include "sweep.h"
 #include "sweep_out.h"
+#include "trainsweep.h"
 
 static void sweep_help(void)
 {
@@ -40,6 +41,13 @@ static void sweep_help(void)
 "  best.csv      per family and budget, the best feasible point with\n"
 "                MACs <= budget (by the sweep's `best` objective)\n"
 "  plots/        pareto.{png,svg}: params vs MACs with each family's front\n"
+"  trained/      with a train: section (data, max_steps or train_tokens,\n"
+"                seeds): one run per point and seed, <id>-<recipe>-s<seed>/\n"
+"                {run/, result.json}; the points gain valid_loss, valid_ppl,\n"
+"                train_seconds (and bleu, chrf with bleu: true; mean, _std,\n"
+"                per seed) and best ranks by\n"
+"                valid_loss. --resume retrains nothing finished and continues\n"
+"                a cut run from its checkpoint (docs/sweeps.md)\n"
 "\n"
 "options:\n"
 "  --out DIR      output directory (default results/sweeps/NAME)\n"
@@ -93,6 +101,29 @@ static void merge_help(void)
 }
 
 /* pareto.{png,svg} from the data files of ax_sweep_finalize */
+/* plots/accuracy.{png,svg} of a trained sweep: valid loss vs MACs with
+ * error bars across seeds (plots/accuracy.gp). */
+static bool draw_trained(const char *dir, const struct ax_sweep_meta *m)
+{
+	char tpl[AX_PATH_MAX], data[AX_PATH_MAX], title[256];
+	snprintf(tpl, sizeof tpl, "%s/accuracy.gp", ax_cli_templates_dir());
+	snprintf(data, sizeof data, "%s/plots/trained.csv", dir);
+	snprintf(title, sizeof title, "Sweep %s: measured valid loss vs. Mult-Adds (%s, S=%"
+		 PRId64 " T=%" PRId64 ")", m->name, m->convention, m->src_len, m->tgt_len);
+	const struct ax_plot_var vars[] = { { "trained", data }, { "title_text", title } };
+	for (int k = 0; k < AX_PLOT_FORMAT_COUNT; k++) {
+		char out[AX_PATH_MAX];
+		struct ax_diag d = { 0 };
+		snprintf(out, sizeof out, "%s/plots/accuracy.%s", dir,
+			 ax_plot_format_name((enum ax_plot_format)k));
+		if (ax_plot_render(tpl, out, (enum ax_plot_format)k, vars, 2, &d)) {
+			ax_cli_print_diag(&d);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool draw(const char *dir, const struct ax_sweep_meta *m,
 		 const struct ax_sweep_recs *rs)
 {
@@ -129,7 +160,7 @@ static bool draw(const char *dir, const struct ax_sweep_meta *m,
 			return false;
 		}
 	}
-	return true;
+	return !ax_sweep_recs_trained(rs) || draw_trained(dir, m);
 }
 
 static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *rs,
@@ -138,6 +169,16 @@ static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *r
 	char h1[32], h2[32], h3[32], b[32];
 	printf("sweep %s: %" PRId64 " points in %s (%s, S=%" PRId64 " T=%" PRId64 ")\n",
 	       m->name, rs->n, dir, m->convention, m->src_len, m->tgt_len);
+	/* measured accuracy when the points carry it; the params ranking is
+	 * a proxy and says so */
+	bool trained = false;
+	for (int64_t i = 0; i < rs->n && !trained; i++)
+		trained = isfinite(rs->r[i].metrics[AX_METRIC_VALID_LOSS]);
+	int bm = m->best.metric;
+	printf("  best by %s %s%s\n", m->best.maximize ? "max" : "min", ax_metric_name(bm),
+	       bm == AX_METRIC_PARAMS || bm == AX_METRIC_NONEMBEDDING_PARAMS ?
+	       " (a proxy, not measured accuracy: add a train: section to rank by "
+	       "valid_loss)" : "");
 	/* the name column fits the longest best name */
 	int w = 11;
 	for (int f = 0; f < m->n_families; f++)
@@ -146,8 +187,8 @@ static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *r
 			if (i >= 0 && (int)strlen(rs->r[i].name) > w)
 				w = (int)strlen(rs->r[i].name);
 		}
-	printf("  %-14s %8s  %-*s %9s %9s %12s\n", "family", "budget", w, "best design",
-	       "MACs", "params", "nonemb.par");
+	printf("  %-14s %8s  %-*s %9s %9s %12s%s\n", "family", "budget", w, "best design",
+	       "MACs", "params", "nonemb.par", trained ? "  valid_loss" : "");
 	for (int f = 0; f < m->n_families; f++)
 		for (int k = 0; k < m->n_budgets; k++) {
 			int64_t i = ax_sweep_best(m, rs, f, m->budget[k]);
@@ -160,8 +201,12 @@ static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *r
 			ax_cli_human(h1, sizeof h1, (int64_t)r->metrics[AX_METRIC_MACS]);
 			ax_cli_human(h2, sizeof h2, (int64_t)r->metrics[AX_METRIC_PARAMS]);
 			ax_cli_human(h3, sizeof h3, (int64_t)r->metrics[AX_METRIC_NONEMBEDDING_PARAMS]);
-			printf("  %-14s %8s  %-*s %9s %9s %12s\n", m->family[f], b, w, r->name,
+			printf("  %-14s %8s  %-*s %9s %9s %12s", m->family[f], b, w, r->name,
 			       h1, h2, h3);
+			if (trained)
+				printf("  %.4f +- %.4f", r->metrics[AX_METRIC_VALID_LOSS],
+				       r->metrics[AX_METRIC_VALID_LOSS_STD]);
+			printf("\n");
 		}
 }
 
@@ -355,6 +400,20 @@ static int print_check(const struct ax_sweep *sw)
 		ax_json_end_object(&j);
 	}
 	ax_json_end_array(&j);
+	if (sw->train.present) {
+		/* what training will cost at most: every point, every seed */
+		ax_json_key(&j, "train");
+		ax_json_begin_object(&j);
+		ax_json_key(&j, "data");
+		ax_json_string(&j, sw->train.data);
+		ax_json_key(&j, sw->train.max_steps ? "max_steps" : "train_tokens");
+		ax_json_int(&j, sw->train.max_steps ? sw->train.max_steps : sw->train.train_tokens);
+		ax_json_key(&j, "seeds");
+		ax_json_int(&j, sw->train.n_seeds);
+		ax_json_key(&j, "runs_at_most");
+		ax_json_int(&j, sw->n_points * sw->train.n_seeds);
+		ax_json_end_object(&j);
+	}
 	ax_json_end_object(&j);
 	if (ax_json_finish(&j, &d) != AX_OK) {
 		ax_cli_print_diag(&d);
@@ -379,6 +438,16 @@ static void report(const struct ax_sweep *sw, const struct ax_sweep_dir_opts *o,
 		st->run.duplicate, st->run.feasible);
 }
 
+/* A trained point's progress line (a terminal only). */
+static void train_progress(void *ctx, const struct ax_sweep_point *pt, int64_t seed,
+			   const struct ax_train_progress *p)
+{
+	(void)ctx;
+	fprintf(stderr, "\r\033[Ktraining point %" PRId64 " seed %" PRId64 ": step %"
+		PRId64 "  loss %.4f  %.0f tok/s  ETA %.0fs", pt->index, seed, p->step,
+		p->loss, p->tokens_per_s, p->eta_s);
+}
+
 int ax_cmd_sweep(int argc, char **argv)
 {
 	struct sweep_args args;
@@ -399,8 +468,11 @@ int ax_cmd_sweep(int argc, char **argv)
 		fprintf(stderr, "archex sweep: error: out of memory\n");
 		return AX_EXIT_ERROR;
 	}
-	if (ax_sweep_load(sw, argv[optind], &d)) {
+	if (ax_sweep_load(sw, argv[optind], &d) ||
+	    (sw->train.present && ax_trainsweep_check(sw, &d))) {
 		ax_cli_print_diag(&d);
+		if (sw->train.present)
+			goto free_sweep;
 		goto free_sw;
 	}
 	if (args.check) {
@@ -415,6 +487,13 @@ int ax_cmd_sweep(int argc, char **argv)
 		pr.c.t0 = pr.c.last = now();
 		o.progress = on_progress;
 		o.progress_ctx = &pr;
+	}
+	struct ax_trainsweep ts = { .dir = dir };
+	if (sw->train.present) {
+		o.run.train = ax_trainsweep_point;
+		o.run.train_ctx = &ts;
+		if (isatty(STDERR_FILENO))
+			ts.progress = train_progress;
 	}
 	enum ax_status s = ax_sweep_run_dir(sw, dir, &o, &st, &rs, &d);
 	if (o.progress)

@@ -1,11 +1,9 @@
 /*
  * cmd_train.c - `archex train`: trains a config on a dataset directory
  * (docs/training.md). Parses flags, resolves the hyperparameters (the
- * config's `train:` section, overridden by flags), opens the data, and
- * drives the
- * engine of src/train: batches, updates, validation, the JSON Lines log,
- * checkpoints every --save-every updates and at the end, RUN/weights,
- * and the final JSON summary on stdout.
+ * config's `train:` section, overridden by flags), builds the model and
+ * hands the run to ax_train_run's session (src/train/train_run.h); prints the
+ * progress line and the final JSON summary.
  */
 #include <assert.h>
 #include <errno.h>
@@ -15,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -26,6 +22,7 @@
 #include "dataset.h"
 #include "json.h"
 #include "model.h"
+#include "train_run.h"
 #include "train.h"
 
 void openblas_set_num_threads(int n);
@@ -232,216 +229,14 @@ static void resolve_hparams(struct opts *o, struct ax_config *cfg)
 	ax_train_hparams_to_config(h, cfg);
 }
 
-/* The whole run's state, for the helpers below. */
-struct run {
-	struct opts o;
-	struct ax_config cfg;
-	struct ax_graph g;
-	struct ax_dataset ds;
-	struct ax_tokens tr_src, tr_tgt, va_src, va_tgt;
-	struct ax_batcher train, valid;
-	struct ax_trainer t;
-	struct ax_train_pos pos;
-	struct ax_jsonl log;
-	char ckpt[AX_PATH_MAX], weights[AX_PATH_MAX], logpath[AX_PATH_MAX];
-	double t0, valid_loss, valid_nll;
-	double t_start, f0;   /* this session's start, progress() then */
-	bool tty;
-};
-
-static double now(void)
+/* The progress line on a terminal. */
+static void progress_line(void *ctx, const struct ax_train_progress *p)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Data against the model: task and vocabularies. */
-static enum ax_status open_data(struct run *r, struct ax_diag *d)
-{
-	enum ax_status st = ax_dataset_open(r->o.data, false, &r->ds, d);
-	if (st != AX_OK)
-		return st;
-	bool lm = !r->g.has_encoder;
-	if (lm != (r->ds.task == AX_DATA_LANGUAGE_MODEL))
-		return ax_diag_set(d, AX_ERR_INPUT, r->o.data, 0, 0,
-				   "a %s dataset cannot train a %s model",
-				   ax_data_task_names[r->ds.task],
-				   lm ? "language" : "translation");
-	int64_t vt = r->g.tensors[r->g.logits].width;
-	if (r->ds.vocab_target > vt || (!lm && r->ds.vocab_source > r->cfg.vocab_source))
-		return ax_diag_set(d, AX_ERR_INPUT, r->o.data, 0, 0,
-				   "token ids out of the model's vocabulary: the "
-				   "dataset's vocabularies (source %lld, target %lld) "
-				   "exceed the config's (source %lld, target %lld)",
-				   (long long)r->ds.vocab_source,
-				   (long long)r->ds.vocab_target,
-				   (long long)r->cfg.vocab_source, (long long)vt);
-	if ((st = ax_dataset_load(&r->ds, AX_SPLIT_TRAIN, lm ? NULL : &r->tr_src,
-				  &r->tr_tgt, d)) != AX_OK ||
-	    (st = ax_dataset_load(&r->ds, AX_SPLIT_VALID, lm ? NULL : &r->va_src,
-				  &r->va_tgt, d)) != AX_OK)
-		return st;
-	if (r->tr_tgt.n == 0)
-		return ax_diag_set(d, AX_ERR_INPUT, r->o.data, 0, 0,
-				   "the training split is empty");
-	int64_t mt = r->o.hp.max_tokens;
-	if ((st = ax_batcher_init(&r->train, lm ? NULL : &r->tr_src, &r->tr_tgt,
-				  mt, r->g.start_token, r->o.hp.seed, d)) != AX_OK)
-		return st;
-	if (r->va_tgt.n > 0) {
-		if ((st = ax_batcher_init(&r->valid, lm ? NULL : &r->va_src,
-					  &r->va_tgt, mt, r->g.start_token, 0, d)) != AX_OK)
-			return st;
-		ax_batcher_epoch(&r->valid, 0);
-	}
-	return AX_OK;
-}
-
-/* Loss and nll per target token over the whole valid split (NAN if none). */
-static enum ax_status validate(struct run *r, struct ax_diag *d)
-{
-	double loss = 0, nll = 0;
-	int64_t n = 0;
-	r->valid_loss = r->valid_nll = NAN;
-	for (int64_t k = 0; r->valid.n_used > 0 && k < r->valid.n_batches; k++) {
-		ax_batcher_fill(&r->valid, k, &r->t.batch);
-		enum ax_status st = ax_train_eval(&r->t, &loss, &nll, &n, d);
-		if (st != AX_OK)
-			return st;
-	}
-	if (n > 0) {
-		r->valid_loss = loss / (double)n;
-		r->valid_nll = nll / (double)n;
-	}
-	char line[256];
-	snprintf(line, sizeof line, "{\"step\":%lld,\"valid_loss\":%.6g,"
-		 "\"valid_nll\":%.6g,\"valid_ppl\":%.6g}",
-		 (long long)r->t.step, r->valid_loss, r->valid_nll, exp(r->valid_nll));
-	if (n == 0)
-		snprintf(line, sizeof line, "{\"step\":%lld,\"valid_loss\":null}",
-			 (long long)r->t.step);
-	return ax_jsonl_append(&r->log, line, strlen(line), d);
-}
-
-static enum ax_status checkpoint(struct run *r, struct ax_diag *d)
-{
-	r->pos.seconds += now() - r->t0;
-	r->t0 = now();
-	return ax_train_save(&r->t, &r->pos, r->ckpt, d);
-}
-
-static bool done(const struct run *r)
-{
-	const struct opts *o = &r->o;
-	return (o->max_steps && r->t.step >= o->max_steps) ||
-	       (o->train_tokens && r->pos.tokens >= o->train_tokens) ||
-	       (o->max_epochs && r->pos.epoch >= o->max_epochs);
-}
-
-/* The fraction of the whole run done (for the ETA). */
-static double progress(const struct run *r)
-{
-	const struct opts *o = &r->o;
-	if (o->max_steps)
-		return (double)r->t.step / (double)o->max_steps;
-	if (o->train_tokens)
-		return (double)r->pos.tokens / (double)o->train_tokens;
-	double nb = r->train.n_batches > 0 ? (double)r->train.n_batches : 1.0;
-	return ((double)r->pos.epoch + (double)r->pos.batch / nb) / (double)o->max_epochs;
-}
-
-static enum ax_status log_step(struct run *r, const struct ax_train_stats *s,
-			       double tps, struct ax_diag *d)
-{
-	char line[384];
-	snprintf(line, sizeof line, "{\"step\":%lld,\"epoch\":%lld,\"loss\":%.6g,"
-		 "\"nll\":%.6g,\"lr\":%.6g,\"grad_norm\":%.6g,\"tokens\":%lld,"
-		 "\"tokens_per_s\":%.1f}", (long long)r->t.step,
-		 (long long)r->pos.epoch, s->loss, s->nll, s->lr, s->grad_norm,
-		 (long long)r->pos.tokens, tps);
-	if (r->tty) {
-		double f = progress(r), el = now() - r->t_start;
-		fprintf(stderr, "\rstep %lld  epoch %lld  loss %.4f  nll %.4f  "
-			"lr %.3g  %.0f tok/s  ETA %.0fs   ", (long long)r->t.step,
-			(long long)r->pos.epoch, s->loss, s->nll, s->lr, tps,
-			f > r->f0 ? el * (1 - f) / (f - r->f0) : 0.0);
-	}
-	return ax_jsonl_append(&r->log, line, strlen(line), d);
-}
-
-static enum ax_status loop(struct run *r, struct ax_diag *d)
-{
-	enum ax_status st = AX_OK;
-	double t_last = now();
-	r->t_start = t_last;
-	r->f0 = progress(r);
-	while (!done(r)) {
-		if (r->train.epoch != r->pos.epoch)
-			ax_batcher_epoch(&r->train, r->pos.epoch);
-		if (r->pos.batch >= r->train.n_batches) {
-			r->pos.epoch++;
-			r->pos.batch = 0;
-			continue;
-		}
-		ax_batcher_fill(&r->train, r->pos.batch, &r->t.batch);
-		struct ax_train_stats s;
-		if ((st = ax_train_step(&r->t, &s, d)) != AX_OK)
-			return st;
-		r->pos.batch++;
-		r->pos.tokens += s.tokens;
-		double tn = now(), tps = (double)s.tokens / fmax(tn - t_last, 1e-9);
-		t_last = tn;
-		if ((st = log_step(r, &s, tps, d)) != AX_OK)
-			return st;
-		if (r->o.valid_every && r->t.step % r->o.valid_every == 0 &&
-		    (st = validate(r, d)) != AX_OK)
-			return st;
-		if (r->t.step % r->o.save_every == 0 && (st = checkpoint(r, d)) != AX_OK)
-			return st;
-	}
-	if (r->tty)
-		fprintf(stderr, "\n");
-	return st;
-}
-
-/* RUN/: created if missing; a fresh run refuses an existing checkpoint,
- * --resume needs one. */
-static enum ax_status open_run(struct run *r, struct ax_diag *d)
-{
-	if (mkdir(r->o.out, 0777) != 0 && errno != EEXIST)
-		return ax_diag_set(d, AX_ERR_IO, r->o.out, 0, 0,
-				   "cannot create the run directory: %s", strerror(errno));
-	snprintf(r->ckpt, sizeof r->ckpt, "%s/checkpoint", r->o.out);
-	snprintf(r->weights, sizeof r->weights, "%s/weights", r->o.out);
-	snprintf(r->logpath, sizeof r->logpath, "%s/train.jsonl", r->o.out);
-	r->pos.config_hash = ax_config_hash(&r->cfg);
-	enum ax_status st;
-	if (r->o.resume) {
-		if ((st = ax_train_load(&r->t, &r->pos, r->ckpt, d)) != AX_OK)
-			return st;
-	} else if (access(r->ckpt, F_OK) == 0) {
-		return ax_diag_set(d, AX_ERR_INPUT, r->ckpt, 0, 0,
-				   "a checkpoint is already there: pass --resume "
-				   "to continue it, or another --out");
-	}
-	if ((st = ax_jsonl_recover(r->logpath, NULL, d)) != AX_OK)
-		return st;
-	return ax_jsonl_open(&r->log, r->logpath, d);
-}
-
-static enum ax_status setup(struct run *r, struct ax_diag *d)
-{
-	ax_graph_init(&r->g);
-	enum ax_status st = ax_model_build(&r->cfg, &r->g, d);
-	if (st != AX_OK || (st = open_data(r, d)) != AX_OK)
-		return st;
-	int64_t ml = r->train.max_len > r->valid.max_len ? r->train.max_len :
-		     r->valid.max_len;
-	r->o.hp.weight_dropout = r->o.weight_dropout;
-	if ((st = ax_train_init(&r->t, &r->g, &r->o.hp, ml, d)) != AX_OK)
-		return st;
-	return open_run(r, d);
+	(void)ctx;
+	fprintf(stderr, "\rstep %lld  epoch %lld  loss %.4f  nll %.4f  "
+		"lr %.3g  %.0f tok/s  ETA %.0fs   ", (long long)p->step,
+		(long long)p->epoch, p->loss, p->nll, p->lr, p->tokens_per_s,
+		p->eta_s);
 }
 
 /* "hparams": the resolved values, keyed as the train: section spells them. */
@@ -466,32 +261,33 @@ static void hparams_json(struct ax_json *j, const struct ax_train_hparams *h)
 	ax_json_end_object(j);
 }
 
-static void summary(const struct run *r)
+static void summary(const struct opts *o, const struct ax_config *cfg,
+		    const struct ax_train_summary *r, const char *weights)
 {
 	struct ax_json j;
 	ax_json_init(&j, stdout, AX_JSON_PRETTY);
 	ax_json_begin_object(&j);
-	ax_json_key(&j, "config"); ax_json_string(&j, r->cfg.name);
-	ax_json_key(&j, "steps"); ax_json_int(&j, r->t.step);
-	ax_json_key(&j, "epochs_done"); ax_json_int(&j, r->pos.epoch);
-	ax_json_key(&j, "train_tokens"); ax_json_int(&j, r->pos.tokens);
-	ax_json_key(&j, "seconds"); ax_json_double(&j, r->pos.seconds);
+	ax_json_key(&j, "config"); ax_json_string(&j, cfg->name);
+	ax_json_key(&j, "steps"); ax_json_int(&j, r->steps);
+	ax_json_key(&j, "epochs_done"); ax_json_int(&j, r->epochs_done);
+	ax_json_key(&j, "train_tokens"); ax_json_int(&j, r->tokens);
+	ax_json_key(&j, "seconds"); ax_json_double(&j, r->seconds);
 	ax_json_key(&j, "valid_loss");
 	isfinite(r->valid_loss) ? ax_json_double(&j, r->valid_loss) : ax_json_null(&j);
 	ax_json_key(&j, "valid_nll");
 	isfinite(r->valid_nll) ? ax_json_double(&j, r->valid_nll) : ax_json_null(&j);
 	ax_json_key(&j, "valid_ppl");
-	isfinite(r->valid_nll) ? ax_json_double(&j, exp(r->valid_nll)) : ax_json_null(&j);
-	ax_json_key(&j, "skipped_sentences"); ax_json_int(&j, r->train.n_skipped);
-	ax_json_key(&j, "weights"); ax_json_string(&j, r->weights);
+	isfinite(r->valid_nll) ? ax_json_double(&j, r->valid_ppl) : ax_json_null(&j);
+	ax_json_key(&j, "skipped_sentences"); ax_json_int(&j, r->skipped_sentences);
+	ax_json_key(&j, "weights"); ax_json_string(&j, weights);
 	ax_json_key(&j, "blas_kernel"); ax_json_string(&j, openblas_get_corename());
-	ax_json_key(&j, "threads"); ax_json_int(&j, r->o.threads);
+	ax_json_key(&j, "threads"); ax_json_int(&j, o->threads);
 	char hash[17];
-	snprintf(hash, sizeof hash, "%016" PRIx64, ax_config_hash(&r->cfg));
+	snprintf(hash, sizeof hash, "%016" PRIx64, ax_config_hash(cfg));
 	ax_json_key(&j, "config_hash"); ax_json_string(&j, hash);
-	snprintf(hash, sizeof hash, "%016" PRIx64, ax_config_recipe_hash(&r->cfg));
+	snprintf(hash, sizeof hash, "%016" PRIx64, ax_config_recipe_hash(cfg));
 	ax_json_key(&j, "recipe_hash"); ax_json_string(&j, hash);
-	hparams_json(&j, &r->o.hp);
+	hparams_json(&j, &o->hp);
 	ax_json_end_object(&j);
 	ax_json_finish(&j, NULL);
 }
@@ -505,7 +301,8 @@ static void print_ids(const int32_t *ids, int64_t n)
 /* --dump-grad: gradients of batch 0 of epoch 0 as a weights file (by
  * parameter name, like the weights), the batch on stdout for an
  * independent check (tests/oracle.py --grad). */
-static enum ax_status dump_grad(struct run *r, struct ax_diag *d)
+static enum ax_status dump_grad(struct ax_train_session *r, const char *path,
+				struct ax_diag *d)
 {
 	struct ax_train_batch *b = &r->t.batch;
 	struct ax_train_stats s;
@@ -516,7 +313,7 @@ static enum ax_status dump_grad(struct run *r, struct ax_diag *d)
 		return st;
 	float *w = r->t.wx.weights;
 	r->t.wx.weights = r->t.grad;
-	st = ax_exec_save_weights(&r->t.wx, r->o.dump_grad, d);
+	st = ax_exec_save_weights(&r->t.wx, path, d);
 	r->t.wx.weights = w;
 	if (st != AX_OK)
 		return st;
@@ -533,55 +330,44 @@ static enum ax_status dump_grad(struct run *r, struct ax_diag *d)
 	return AX_OK;
 }
 
-static void run_free(struct run *r)
-{
-	ax_train_free(&r->t);
-	ax_batcher_free(&r->train);
-	ax_batcher_free(&r->valid);
-	ax_tokens_free(&r->tr_src), ax_tokens_free(&r->tr_tgt);
-	ax_tokens_free(&r->va_src), ax_tokens_free(&r->va_tgt);
-	ax_graph_free(&r->g);
-	if (r->log.fd >= 0)
-		ax_jsonl_close(&r->log, NULL);
-}
-
 int ax_cmd_train(int argc, char **argv)
 {
-	static struct run r;
-	memset(&r, 0, sizeof r);
-	r.log.fd = -1;
-	int rc = parse(argc, argv, &r.o);
+	static struct opts o;
+	static struct ax_config cfg;
+	static struct ax_train_session sess;
+	int rc = parse(argc, argv, &o);
 	if (rc)
 		return rc < 0 ? AX_EXIT_OK : rc;
-	if (!ax_cli_load(r.o.config, &r.cfg))
+	if (!ax_cli_load(o.config, &cfg))
 		return AX_EXIT_ERROR;
-	resolve_hparams(&r.o, &r.cfg);
-	openblas_set_num_threads((int)r.o.threads);
-	r.tty = isatty(2);
+	resolve_hparams(&o, &cfg);
+	o.hp.weight_dropout = o.weight_dropout;   /* a flag only: not in the recipe */
+	struct ax_train_run_opts ro = {
+		.budget = { .train_tokens = o.train_tokens, .max_steps = o.max_steps,
+			    .max_epochs = o.max_epochs },
+		.valid_every = o.valid_every, .save_every = o.save_every,
+		.threads = (int)o.threads, .resume = o.resume,
+		.progress = isatty(2) ? progress_line : NULL,
+	};
 	struct ax_diag d = { 0 };
-	enum ax_status st = setup(&r, &d);
-	r.t0 = now();
-	if (st == AX_OK && r.o.dump_grad) {
-		st = dump_grad(&r, &d);
-		if (st != AX_OK)
-			ax_cli_print_diag(&d);
-		run_free(&r);
-		return st == AX_OK ? AX_EXIT_OK : AX_EXIT_ERROR;
-	}
+	struct ax_graph g;
+	struct ax_train_summary sum;
+	ax_graph_init(&g);
+	enum ax_status st = ax_model_build(&cfg, &g, &d);
 	if (st == AX_OK)
-		st = loop(&r, &d);
-	if (st == AX_OK)
-		st = validate(&r, &d);
-	if (st == AX_OK)
-		st = checkpoint(&r, &d);
-	if (st == AX_OK)
-		st = ax_exec_save_weights(&r.t.wx, r.weights, &d);
-	if (st == AX_OK)
-		st = ax_jsonl_close(&r.log, &d);
-	if (st == AX_OK)
-		summary(&r);
-	else
+		st = ax_train_session_open(&sess, &g, &cfg, &o.hp, o.data,
+					   o.out, &ro, &d);
+	if (st == AX_OK && o.dump_grad)
+		st = dump_grad(&sess, o.dump_grad, &d);
+	else if (st == AX_OK)
+		st = ax_train_session_run(&sess, &sum, &d);
+	if (ro.progress && st == AX_OK && !o.dump_grad)
+		fprintf(stderr, "\n");
+	if (st == AX_OK && !o.dump_grad)
+		summary(&o, &cfg, &sum, sess.weights);
+	else if (st != AX_OK)
 		ax_cli_print_diag(&d);
-	run_free(&r);
+	ax_train_session_close(&sess);
+	ax_graph_free(&g);
 	return st == AX_OK ? AX_EXIT_OK : AX_EXIT_ERROR;
 }

@@ -136,6 +136,21 @@ enum ax_status ax_sweep_resolve(const struct ax_sweep *sw, int family,
 	return AX_OK;
 }
 
+/* constraint_ok and feasible from pt's metrics (a NaN metric fails). */
+static void check_constraints(const struct ax_sweep *sw, struct ax_sweep_point *pt)
+{
+	pt->constraint_ok = 0;
+	pt->feasible = true;
+	int n_con;
+	const struct ax_sweep_constraint *con = ax_sweep_constraints(sw, pt->family, &n_con);
+	for (int i = 0; i < n_con; i++) {
+		if (ax_expr_eval_f64(&con[i].expr, var_point, pt) != 0)
+			pt->constraint_ok |= 1u << i;
+		else
+			pt->feasible = false;
+	}
+}
+
 enum ax_status ax_sweep_measure(const struct ax_sweep *sw, struct ax_sweep_ws *ws,
 				struct ax_sweep_point *pt, struct ax_diag *d)
 {
@@ -176,17 +191,54 @@ enum ax_status ax_sweep_measure(const struct ax_sweep *sw, struct ax_sweep_ws *w
 		ax_device_latency_ms(&ws->g, sw->mode, S, T, sw->device) : NAN;
 	for (int k = 0; k < AX_KIND_COUNT; k++)
 		m[AX_METRIC_KIND_BASE + k] = (double)ax_poly_eval(&c->macs_by_kind[k], S, T);
-	pt->constraint_ok = 0;
-	pt->feasible = true;
-	const struct ax_sweep_constraint *con = ax_sweep_constraints(sw, pt->family, NULL);
+	for (int k = AX_METRIC_TRAINED_BASE; k < AX_METRIC_COUNT; k++)
+		m[k] = NAN;
+	memset(&pt->trained, 0, sizeof pt->trained);
+	check_constraints(sw, pt);
+	return AX_OK;
+}
+
+/* Mean and sample std of x[0..n) into out[0], out[1] (std 0 for one). */
+static void mean_std(const double *x, int n, double *out)
+{
+	double s = 0, q = 0;
+	for (int i = 0; i < n; i++)
+		s += x[i];
+	double mean = n ? s / n : NAN;
+	for (int i = 0; i < n; i++)
+		q += (x[i] - mean) * (x[i] - mean);
+	out[0] = mean;
+	out[1] = n > 1 ? sqrt(q / (n - 1)) : n ? 0.0 : NAN;
+}
+
+enum ax_status ax_sweep_measure_trained(const struct ax_sweep *sw,
+					struct ax_sweep_point *pt,
+					ax_sweep_train_fn fn, void *ctx,
+					struct ax_diag *d)
+{
+	if (!sw->train.present || !fn)
+		return AX_OK;
 	int n_con;
-	ax_sweep_constraints(sw, pt->family, &n_con);
-	for (int i = 0; i < n_con; i++) {
-		if (ax_expr_eval_f64(&con[i].expr, var_point, pt) != 0)
-			pt->constraint_ok |= 1u << i;
-		else
-			pt->feasible = false;
+	const struct ax_sweep_constraint *con = ax_sweep_constraints(sw, pt->family, &n_con);
+	for (int i = 0; i < n_con; i++)
+		if (!con[i].trained && !(pt->constraint_ok & (1u << i)))
+			return AX_OK;   /* statically infeasible: not worth training */
+	pt->trained.attempted = true;
+	enum ax_status s = fn(ctx, sw, pt, d);
+	if (s != AX_OK)
+		return s;
+	const struct ax_sweep_trained *t = &pt->trained;
+	if (t->n_seeds == sw->train.n_seeds && !t->error[0]) {
+		double *m = pt->metrics;
+		mean_std(t->valid_loss, t->n_seeds, &m[AX_METRIC_VALID_LOSS]);
+		mean_std(t->valid_ppl, t->n_seeds, &m[AX_METRIC_VALID_PPL]);
+		mean_std(t->train_seconds, t->n_seeds, &m[AX_METRIC_TRAIN_SECONDS]);
+		if (sw->train.bleu) {
+			mean_std(t->bleu, t->n_seeds, &m[AX_METRIC_BLEU]);
+			mean_std(t->chrf, t->n_seeds, &m[AX_METRIC_CHRF]);
+		}
 	}
+	check_constraints(sw, pt);
 	return AX_OK;
 }
 
@@ -352,6 +404,38 @@ static void write_config(struct ax_json *j, const struct ax_config *cfg)
 	ax_json_end_object(j);
 }
 
+/* "trained": {"attempted", "recipe_hash", "seeds": [..], "valid_loss":
+ * [..] per seed, ..., "error"}. */
+static void write_trained(struct ax_json *j, const struct ax_sweep *sw,
+			  const struct ax_sweep_trained *t)
+{
+	ax_json_key(j, "trained");
+	ax_json_begin_object(j);
+	ax_json_key(j, "attempted");
+	ax_json_bool(j, t->attempted);
+	ax_json_key(j, "recipe_hash");
+	t->recipe[0] ? ax_json_string(j, t->recipe) : ax_json_null(j);
+	ax_json_key(j, "seeds");
+	ax_json_begin_array(j);
+	for (int i = 0; i < sw->train.n_seeds; i++)
+		ax_json_int(j, sw->train.seeds[i]);
+	ax_json_end_array(j);
+	static const char *const names[] = { "valid_loss", "valid_ppl", "train_seconds",
+					     "bleu", "chrf" };
+	const double *v[] = { t->valid_loss, t->valid_ppl, t->train_seconds, t->bleu,
+			      t->chrf };
+	for (int k = 0; k < (sw->train.bleu ? 5 : 3); k++) {
+		ax_json_key(j, names[k]);
+		ax_json_begin_array(j);
+		for (int i = 0; i < t->n_seeds; i++)
+			json_num(j, v[k][i]);
+		ax_json_end_array(j);
+	}
+	ax_json_key(j, "error");
+	t->error[0] ? ax_json_string(j, t->error) : ax_json_null(j);
+	ax_json_end_object(j);
+}
+
 enum ax_status ax_sweep_point_write_json(FILE *f, const struct ax_sweep *sw,
 					 const struct ax_sweep_point *pt,
 					 struct ax_diag *d)
@@ -374,11 +458,14 @@ enum ax_status ax_sweep_point_write_json(FILE *f, const struct ax_sweep *sw,
 	ax_json_bool(&j, pt->feasible);
 	ax_json_key(&j, "metrics");
 	ax_json_begin_object(&j);
-	for (int m = 0; m < AX_METRIC_COUNT; m++) {
+	int n_metrics = sw->train.present ? AX_METRIC_COUNT : AX_METRIC_TRAINED_BASE;
+	for (int m = 0; m < n_metrics; m++) {
 		ax_json_key(&j, ax_metric_name(m));
 		json_num(&j, pt->metrics[m]);
 	}
 	ax_json_end_object(&j);
+	if (sw->train.present)
+		write_trained(&j, sw, &pt->trained);
 	ax_json_key(&j, "objectives");
 	ax_json_begin_object(&j);
 	for (int o = 0; o < sw->n_objectives; o++) {

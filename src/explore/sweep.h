@@ -48,6 +48,7 @@
 #define AX_SWEEP_MAX_ACCURACY 64
 #define AX_SWEEP_MAX_NAME 64          /* bytes of a sweep name (sweep_load.c says 64) */
 #define AX_SWEEP_MAX_GRID ((int64_t)1 << 32)
+#define AX_SWEEP_MAX_SEEDS 8
 
 enum ax_sweep_strategy {
 	AX_SWEEP_GRID,
@@ -75,8 +76,23 @@ enum ax_metric {
 	AX_METRIC_LATENCY_MS,
 	AX_METRIC_ACCURACY,
 	AX_METRIC_KIND_BASE,              /* then macs_<kind> per cost kind */
-	AX_METRIC_COUNT = AX_METRIC_KIND_BASE + AX_KIND_COUNT
+	/* measured by training (a sweep with a `train:` section): the mean
+	 * over seeds and its sample std (0 for one seed); NaN when the point
+	 * was not trained. Points of other sweeps do not write them. */
+	AX_METRIC_VALID_LOSS = AX_METRIC_KIND_BASE + AX_KIND_COUNT,
+	AX_METRIC_VALID_LOSS_STD,
+	AX_METRIC_VALID_PPL,
+	AX_METRIC_VALID_PPL_STD,
+	AX_METRIC_TRAIN_SECONDS,
+	AX_METRIC_TRAIN_SECONDS_STD,
+	AX_METRIC_BLEU,                   /* with train.bleu: BLEU of the */
+	AX_METRIC_BLEU_STD,               /* eval split's beam decode, */
+	AX_METRIC_CHRF,                   /* and chrF (0..100) */
+	AX_METRIC_CHRF_STD,
+	AX_METRIC_COUNT
 };
+#define AX_METRIC_TRAINED_BASE AX_METRIC_VALID_LOSS
+#define AX_METRIC_N_TRAINED (AX_METRIC_COUNT - AX_METRIC_TRAINED_BASE)
 /* "macs", ..., "macs_attention_proj", ... */
 const char *ax_metric_name(int m);
 int ax_metric_find(const char *name);
@@ -106,6 +122,27 @@ struct ax_sweep_derived {
 struct ax_sweep_constraint {
 	char text[160];
 	struct ax_expr expr;
+	bool trained;             /* names a trained metric (valid_loss ...) */
+};
+
+/* The sweep's `train:` section (docs/sweeps.md): every point whose
+ * other constraints hold is trained on `data` for the budget, once per
+ * seed. The recipe (lr, warmup, ...) is the point's config's own
+ * `train:` section, so its axes (train.lr ...) vary it. */
+struct ax_sweep_train {
+	bool present;
+	char data[1024];          /* the dataset directory, as resolved */
+	int data_line, data_col;  /* where `data:` is, for its errors */
+	int64_t train_tokens;     /* the budget: one of these two is > 0 */
+	int64_t max_steps;
+	int n_seeds;
+	int64_t seeds[AX_SWEEP_MAX_SEEDS];
+	int64_t valid_every;      /* 0: validate only at the end */
+	int64_t save_every;       /* checkpoint period (updates) */
+	int64_t threads;          /* OpenBLAS threads per training run */
+	bool bleu;                /* decode the eval split: BLEU and chrF */
+	int eval_split;           /* enum ax_data_split: 1 valid, 2 test */
+	int64_t beam;             /* beam width of that decode */
 };
 
 struct ax_sweep_family {
@@ -160,6 +197,7 @@ struct ax_sweep {
 	int n_accuracy;
 	uint64_t accuracy_hash[AX_SWEEP_MAX_ACCURACY];
 	double accuracy_value[AX_SWEEP_MAX_ACCURACY];
+	struct ax_sweep_train train;
 	int n_id_fields;                    /* what a point id hashes */
 	int16_t id_field[AX_SWEEP_MAX_ID_FIELDS];
 	int64_t n_points;         /* over all families */
@@ -195,7 +233,35 @@ struct ax_sweep_point {
 	uint32_t constraint_ok;   /* bit c: constraint c holds */
 	bool feasible;            /* every constraint holds */
 	int32_t genes[AX_SWEEP_MAX_GENES];
+	struct ax_sweep_trained {
+		bool attempted;       /* static constraints held: trained */
+		int n_seeds;          /* seeds with a result */
+		double valid_loss[AX_SWEEP_MAX_SEEDS];
+		double valid_ppl[AX_SWEEP_MAX_SEEDS];
+		double train_seconds[AX_SWEEP_MAX_SEEDS];
+		double bleu[AX_SWEEP_MAX_SEEDS];   /* NaN without train.bleu */
+		double chrf[AX_SWEEP_MAX_SEEDS];
+		char recipe[17];      /* ax_config_recipe_hash, hex */
+		char error[200];      /* why the point could not be trained */
+	} trained;
 };
+
+/* Trains pt (its resolved config) once per seed of sw->train, filling
+ * pt->trained. A point that cannot be trained (a kind without a
+ * backward, ...) is not an error: its reason goes to pt->trained.error
+ * and AX_OK is returned; an error stops the sweep (I/O, memory). */
+typedef enum ax_status (*ax_sweep_train_fn)(void *ctx, const struct ax_sweep *sw,
+					    struct ax_sweep_point *pt,
+					    struct ax_diag *d);
+
+/* For a sweep with a `train:` section: when pt's constraints that name
+ * no trained metric hold, has fn train it, sets the trained metrics
+ * (mean and std over seeds) and checks every constraint again. Other
+ * points keep NaN trained metrics and stay infeasible. */
+enum ax_status ax_sweep_measure_trained(const struct ax_sweep *sw,
+					struct ax_sweep_point *pt,
+					ax_sweep_train_fn fn, void *ctx,
+					struct ax_diag *d);
 
 /* Per-thread scratch, reused across points. */
 struct ax_sweep_ws {
@@ -267,6 +333,8 @@ struct ax_sweep_run_opts {
 	int shard_k, shard_n;     /* evaluate index % shard_n == shard_k */
 	int jobs;                 /* worker threads (grid, random) */
 	int64_t limit;            /* stop after this many points (0: all) */
+	ax_sweep_train_fn train;  /* trains points of a `train:` sweep, one */
+	void *train_ctx;          /* at a time, in index order (NULL: none) */
 };
 
 /* Runs the strategy. A callback error stops the run and is returned. */

@@ -45,6 +45,13 @@ static void fronts_tab(FILE *f, const struct ax_sweep_meta *m,
 	ax_sweep_write_plot_fronts(f, m, rs, on);
 }
 
+static void trained_tab(FILE *f, const struct ax_sweep_meta *m,
+			const struct ax_sweep_recs *rs, const bool *on)
+{
+	(void)on;
+	ax_sweep_write_plot_trained(f, m, rs);
+}
+
 static enum ax_status write_atomic(const char *path, table_fn fn,
 				   const struct ax_sweep_meta *m,
 				   const struct ax_sweep_recs *rs, const bool *on,
@@ -106,7 +113,11 @@ static enum ax_status write_tables(const char *dir, const struct ax_sweep_meta *
 	if ((st = write_atomic(path, points_tab, m, rs, on, d)))
 		goto free_recs;
 	snprintf(path, sizeof path, "%s/plots/fronts.csv", dir);
-	st = write_atomic(path, fronts_tab, m, rs, on, d);
+	if ((st = write_atomic(path, fronts_tab, m, rs, on, d)))
+		goto free_recs;
+	snprintf(path, sizeof path, "%s/plots/trained.csv", dir);
+	if (ax_sweep_recs_trained(rs))
+		st = write_atomic(path, trained_tab, m, rs, on, d);
 free_recs:
 	free(on);
 	if (out && st == AX_OK) {
@@ -357,7 +368,8 @@ static enum ax_status resume_read(const struct ax_sweep *sw, const struct ax_swe
 	}
 	if (!s)
 		s = check_ids(sw, recs, path, d);
-	qsort(done->id, (size_t)done->n, sizeof *done->id, cmp_u64);
+	if (done->n)   /* an empty points.jsonl: no array (qsort wants one) */
+		qsort(done->id, (size_t)done->n, sizeof *done->id, cmp_u64);
 	return s;
 }
 

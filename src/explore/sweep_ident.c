@@ -195,6 +195,24 @@ static bool search_part(struct ax_sweep_ident *id, const struct ax_sweep *sw)
 }
 
 /* The parts in a fixed order; a new section adds its parts here. */
+/* The train: section's part: the dataset, the budget, the seeds and the
+ * thread count (which changes rounding); valid_every and save_every do
+ * not change the final metrics and stay out. */
+static bool train_part(struct ax_sweep_ident *id, const struct ax_sweep_train *tr)
+{
+	struct text t = { 0 };
+	for (int i = 0; i < tr->n_seeds; i++)
+		text_printf(&t, "%s%" PRId64, i ? "," : "", tr->seeds[i]);
+	return add_f(id, "train data", "%s", tr->data) &&
+	       (tr->train_tokens ?
+		add_f(id, "train budget", "train_tokens=%" PRId64, tr->train_tokens) :
+		add_f(id, "train budget", "max_steps=%" PRId64, tr->max_steps)) &&
+	       add_text(id, "train seeds", &t) &&
+	       add_f(id, "train threads", "%" PRId64, tr->threads) &&
+	       (!tr->bleu || add_f(id, "train bleu", "split=%s beam=%" PRId64,
+				   tr->eval_split == 2 ? "test" : "valid", tr->beam));
+}
+
 static bool ident_build(struct ax_sweep_ident *id, const struct ax_sweep *sw)
 {
 	char key[64], buf[96];
@@ -231,6 +249,8 @@ static bool ident_build(struct ax_sweep_ident *id, const struct ax_sweep *sw)
 		if (!add_text(id, "accuracy", &t))
 			return false;
 	}
+	if (sw->train.present && !train_part(id, &sw->train))
+		return false;
 	for (int f = 0; f < sw->n_families; f++)
 		if (!family_parts(id, sw, f))
 			return false;

@@ -31,6 +31,7 @@ struct loader {
 	struct ax_diag *d;
 	ax_sweep_base_fn base;
 	void *base_ctx;
+	bool trained;        /* the expression compiled last names a trained metric */
 };
 
 static enum ax_status err_at(struct loader *L, const yaml_node_t *n, int col_off,
@@ -361,6 +362,7 @@ static enum ax_status parse_axis(struct loader *L, struct ax_sweep_family *fam,
 struct resolve_ctx {
 	bool metrics;        /* constraints: metrics and config paths */
 	struct ax_sweep *sw;
+	const char *trained; /* the first trained metric named, or NULL */
 };
 
 static int resolve_name(void *vctx, const char *name)
@@ -371,6 +373,8 @@ static int resolve_name(void *vctx, const char *name)
 		if (m >= 0) {
 			if (m == AX_METRIC_LATENCY_MS)
 				c->sw->need_latency = true;
+			if (m >= AX_METRIC_TRAINED_BASE && !c->trained)
+				c->trained = ax_metric_name(m);
 			return m;
 		}
 	}
@@ -401,6 +405,15 @@ static enum ax_status compile(struct loader *L, yaml_node_t *n, struct ax_expr *
 			col++;
 		return err_at(L, n, col, "bad %s '%s': %s", what, s, msg);
 	}
+	L->trained = rc.trained != NULL;
+	if (rc.trained && !L->sw->train.present)
+		return err_at(L, n, 0, "%s names %s, which only training measures: add a "
+			      "train: section (data, budget, seeds) to the sweep", what,
+			      rc.trained);
+	if (rc.trained && !L->sw->train.bleu && (!strncmp(rc.trained, "bleu", 4) ||
+						 !strncmp(rc.trained, "chrf", 4)))
+		return err_at(L, n, 0, "%s names %s, which needs bleu: true in the train: "
+			      "section", what, rc.trained);
 	return AX_OK;
 }
 
@@ -547,6 +560,7 @@ static enum ax_status parse_constraints(struct loader *L, yaml_node_t *v,
 			return err_at(L, c, 0, "a constraint compares: 'macs <= 100e6', not '%s'",
 				      scalar(c));
 		snprintf(x->text, sizeof x->text, "%s", scalar(c));
+		x->trained = L->trained;
 	}
 	return AX_OK;
 }
@@ -584,6 +598,11 @@ static enum ax_status parse_objective(struct loader *L, yaml_node_t *n,
 			      "nonembedding_params, latency_ms, macs_<kind>, ...)",
 			      ms ? ms : type_name(v));
 	}
+	if (m >= AX_METRIC_TRAINED_BASE && !L->sw->train.present)
+		return err_at(L, v, 0, "%s %s is measured by training: add a train: section "
+			      "(data, budget, seeds) to the sweep", what, ms);
+	if (m >= AX_METRIC_BLEU && !L->sw->train.bleu)
+		return err_at(L, v, 0, "%s %s needs bleu: true in the train: section", what, ms);
 	if (m == AX_METRIC_ACCURACY && !L->sw->n_accuracy)
 		return err_at(L, v, 0, "accuracy needs an 'accuracy:' block (published, dataset, "
 			      "metric) before it");
@@ -705,6 +724,100 @@ static enum ax_status parse_accuracy(struct loader *L, yaml_node_t *n)
 		return err_at(L, n, 0, "no record of %s in %s has a config in %s",
 			      sw->accuracy_what, path, dir);
 	return s;
+}
+
+/* bleu: true|false, eval_split: valid|test, beam: K (default false,
+ * valid, 4). */
+static enum ax_status parse_train_eval(struct loader *L, yaml_node_t *n,
+				       struct ax_sweep_train *t)
+{
+	enum ax_status s;
+	yaml_node_t *v;
+	t->eval_split = 1;
+	t->beam = 4;
+	if ((v = lookup(L, n, "bleu"))) {
+		const char *b = scalar(v);
+		if (!b || (strcmp(b, "true") && strcmp(b, "false")))
+			return err_at(L, v, 0, "bleu must be true or false");
+		t->bleu = !strcmp(b, "true");
+	}
+	if ((v = lookup(L, n, "eval_split"))) {
+		const char *e = scalar(v);
+		if (!e || (strcmp(e, "valid") && strcmp(e, "test")))
+			return err_at(L, v, 0, "eval_split must be valid or test");
+		t->eval_split = strcmp(e, "valid") ? 2 : 1;
+	}
+	if ((v = lookup(L, n, "beam")) && (s = get_i64(L, v, "beam", 1, 64, &t->beam)))
+		return s;
+	return AX_OK;
+}
+
+/* train: {data, train_tokens | max_steps, seeds, valid_every, save_every,
+ * threads}: the dataset relative to the sweep file; whether it exists
+ * and fits the models is checked a layer up (ax_trained_check). */
+static enum ax_status parse_train(struct loader *L, yaml_node_t *n)
+{
+	struct ax_sweep_train *t = &L->sw->train;
+	enum ax_status s;
+	if ((s = want(L, n, YAML_MAPPING_NODE, "train")))
+		return s;
+	static const char *const keys[] = { "data", "train_tokens", "max_steps", "seeds",
+					    "valid_every", "save_every", "threads", "bleu",
+					    "eval_split", "beam", NULL };
+	if ((s = check_keys(L, n, "train", keys)))
+		return s;
+	yaml_node_t *v = lookup(L, n, "data");
+	if (!v || !scalar(v) || !*scalar(v))
+		return err_at(L, v ? v : n, 0, "train needs data: the dataset directory "
+			      "(as 'archex data' writes it), relative to the sweep file");
+	rel_path(L, scalar(v), t->data, sizeof t->data);
+	t->data_line = (int)v->start_mark.line + 1;
+	t->data_col = (int)v->start_mark.column + 1;
+	yaml_node_t *tt = lookup(L, n, "train_tokens"), *ms = lookup(L, n, "max_steps");
+	if (!!tt + !!ms != 1)
+		return err_at(L, n, 0, "train needs one budget: train_tokens or max_steps");
+	if (tt && (s = get_i64(L, tt, "train_tokens", 1, INT64_C(1) << 50, &t->train_tokens)))
+		return s;
+	if (ms && (s = get_i64(L, ms, "max_steps", 1, INT64_C(1) << 40, &t->max_steps)))
+		return s;
+	t->n_seeds = 1;
+	t->seeds[0] = 1;
+	if ((v = lookup(L, n, "seeds"))) {
+		if ((s = want(L, v, YAML_SEQUENCE_NODE, "seeds")))
+			return s;
+		t->n_seeds = 0;
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			yaml_node_t *e = node(L, *it);
+			if (t->n_seeds == AX_SWEEP_MAX_SEEDS)
+				return err_at(L, e, 0, "more than %d seeds", AX_SWEEP_MAX_SEEDS);
+			if ((s = get_i64(L, e, "a seed", 0, INT64_C(1) << 40,
+					 &t->seeds[t->n_seeds])))
+				return s;
+			for (int k = 0; k < t->n_seeds; k++)
+				if (t->seeds[k] == t->seeds[t->n_seeds])
+					return err_at(L, e, 0, "seed %" PRId64 " is listed twice",
+						      t->seeds[k]);
+			t->n_seeds++;
+		}
+		if (!t->n_seeds)
+			return err_at(L, v, 0, "seeds is empty");
+	}
+	t->save_every = 100;
+	t->threads = 1;
+	if ((v = lookup(L, n, "valid_every")) &&
+	    (s = get_i64(L, v, "valid_every", 0, INT64_C(1) << 40, &t->valid_every)))
+		return s;
+	if ((v = lookup(L, n, "save_every")) &&
+	    (s = get_i64(L, v, "save_every", 1, INT64_C(1) << 40, &t->save_every)))
+		return s;
+	if ((v = lookup(L, n, "threads")) &&
+	    (s = get_i64(L, v, "threads", 1, 64, &t->threads)))
+		return s;
+	if ((s = parse_train_eval(L, n, t)))
+		return s;
+	t->present = true;
+	return AX_OK;
 }
 
 /* Why s is not a safe sweep name, or NULL. With no --out a sweep writes
@@ -849,7 +962,7 @@ static enum ax_status parse_root(struct loader *L, yaml_node_t *root)
 	static const char *const keys[] = { "name", "convention", "mode", "src_len",
 					    "tgt_len", "search", "families",
 					    "constraints", "objectives", "budgets",
-					    "best", "device", "accuracy", NULL };
+					    "best", "device", "accuracy", "train", NULL };
 	if ((s = check_keys(L, root, "a sweep", keys)))
 		return s;
 	if ((s = parse_settings(L, root)))
@@ -860,6 +973,14 @@ static enum ax_status parse_root(struct loader *L, yaml_node_t *root)
 	/* before objectives and constraints, which may name accuracy */
 	if ((v = lookup(L, root, "accuracy")) && (s = parse_accuracy(L, v)))
 		return s;
+	if ((v = lookup(L, root, "train")) && (s = parse_train(L, v)))
+		return s;
+	/* trained: fronts over (macs, valid_loss), best by valid_loss,
+	 * unless the file says otherwise */
+	if (sw->train.present) {
+		sw->objective[1] = (struct ax_sweep_objective){ AX_METRIC_VALID_LOSS, false };
+		sw->best = sw->objective[1];
+	}
 	if ((v = lookup(L, root, "budgets")) && (s = parse_budgets(L, v)))
 		return s;
 	if ((v = lookup(L, root, "objectives")) && (s = parse_objectives(L, v)))

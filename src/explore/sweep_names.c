@@ -30,6 +30,21 @@ static const char *const metric_names[] = {
 static_assert(sizeof metric_names / sizeof metric_names[0] == AX_METRIC_KIND_BASE,
 	      "every base metric needs a name");
 
+static const char *const trained_names[] = {
+	[AX_METRIC_VALID_LOSS - AX_METRIC_TRAINED_BASE] = "valid_loss",
+	[AX_METRIC_VALID_LOSS_STD - AX_METRIC_TRAINED_BASE] = "valid_loss_std",
+	[AX_METRIC_VALID_PPL - AX_METRIC_TRAINED_BASE] = "valid_ppl",
+	[AX_METRIC_VALID_PPL_STD - AX_METRIC_TRAINED_BASE] = "valid_ppl_std",
+	[AX_METRIC_TRAIN_SECONDS - AX_METRIC_TRAINED_BASE] = "train_seconds",
+	[AX_METRIC_TRAIN_SECONDS_STD - AX_METRIC_TRAINED_BASE] = "train_seconds_std",
+	[AX_METRIC_BLEU - AX_METRIC_TRAINED_BASE] = "bleu",
+	[AX_METRIC_BLEU_STD - AX_METRIC_TRAINED_BASE] = "bleu_std",
+	[AX_METRIC_CHRF - AX_METRIC_TRAINED_BASE] = "chrf",
+	[AX_METRIC_CHRF_STD - AX_METRIC_TRAINED_BASE] = "chrf_std",
+};
+static_assert(sizeof trained_names / sizeof trained_names[0] == AX_METRIC_N_TRAINED,
+	      "every trained metric needs a name");
+
 /* "macs_<kind>", made once (pthread_once: any thread may ask first) */
 static char kind_names[AX_KIND_COUNT][48];
 static pthread_once_t kind_names_once = PTHREAD_ONCE_INIT;
@@ -46,6 +61,8 @@ const char *ax_metric_name(int m)
 		return "?";
 	if (m < AX_METRIC_KIND_BASE)
 		return metric_names[m];
+	if (m >= AX_METRIC_TRAINED_BASE)
+		return trained_names[m - AX_METRIC_TRAINED_BASE];
 	pthread_once(&kind_names_once, make_kind_names);
 	return kind_names[m - AX_METRIC_KIND_BASE];
 }

@@ -187,6 +187,15 @@ void ax_sweep_write_plot_fronts(FILE *f, const struct ax_sweep_meta *m,
 				const struct ax_sweep_recs *rs,
 				const bool *on_front);
 
+/* accuracy.gp data, for a sweep whose points were trained: one block per
+ * family (blocks apart by two blank lines, header "<family>,valid_loss,
+ * std,config"), rows "macs_m,valid_loss,std,config" of every point with
+ * a measured valid_loss, sorted by MACs. ax_sweep_recs_trained: true
+ * when some record has a measured valid_loss. */
+void ax_sweep_write_plot_trained(FILE *f, const struct ax_sweep_meta *m,
+				 const struct ax_sweep_recs *rs);
+bool ax_sweep_recs_trained(const struct ax_sweep_recs *rs);
+
 /* Where pareto.gp's legend goes: true for the bottom right, false for the
  * top left, whichever side of the log-MACs axis no budget line crosses
  * (the legend spans about 40% of the width; right when both are crossed). */

@@ -133,8 +133,11 @@ static void tally_reason(struct ax_sweep_stats *st, int f, const char *msg)
 	st->fam_other_invalid[f]++;
 }
 
-static enum ax_status emit(const struct ax_sweep *sw, struct idset *ids, int family,
-			   const struct ax_sweep_point *pt, enum ax_status status,
+/* A valid, first-seen point is trained here (a `train:` sweep), on the
+ * calling thread and in index order: one training run at a time. */
+static enum ax_status emit(const struct ax_sweep *sw, const struct ax_sweep_run_opts *o,
+			   struct idset *ids, int family,
+			   struct ax_sweep_point *pt, enum ax_status status,
 			   const char *reason, ax_sweep_point_fn fn, void *ctx,
 			   struct ax_sweep_stats *st, struct ax_diag *d)
 {
@@ -155,6 +158,11 @@ static enum ax_status emit(const struct ax_sweep *sw, struct idset *ids, int fam
 		st->duplicate++;
 		return AX_OK;
 	}
+	/* (evolution trained its points already, for their fitness) */
+	enum ax_status ts = pt->trained.attempted ? AX_OK :
+		ax_sweep_measure_trained(sw, pt, o->train, o->train_ctx, d);
+	if (ts != AX_OK)
+		return ts;
 	st->emitted++;
 	st->feasible += pt->feasible;
 	return fn(ctx, pt, st, d);
@@ -211,7 +219,7 @@ static enum ax_status run_indexed(const struct ax_sweep *sw,
 				pthread_join(th[k], NULL);
 		}
 		for (int64_t i = 0; i < b.n && status == AX_OK; i++) {
-			status = emit(sw, ids, b.family[i], &b.slots[i].pt, b.slots[i].status,
+			status = emit(sw, o, ids, b.family[i], &b.slots[i].pt, b.slots[i].status,
 				      b.slots[i].reason, fn, ctx, st, d);
 			if (o->limit && st->emitted >= o->limit)
 				goto free_workers;
@@ -247,7 +255,9 @@ static int by_fitness(const void *a, const void *b)
  * keeps the `parents` fittest (feasible first, by the `best` objective)
  * and refills the rest with crossovers of two parents and mutations of
  * one. Every shard evolves the whole population (evaluation is cheap) and
- * emits only its indices, so shards together equal one run. */
+ * emits only its indices, so shards together equal one run. With a
+ * `train:` section every member is trained for its fitness, in every
+ * shard (so such a sweep gains nothing from shards). */
 static enum ax_status run_evolution(const struct ax_sweep *sw,
 				    const struct ax_sweep_run_opts *o,
 				    ax_sweep_point_fn fn, void *ctx,
@@ -292,13 +302,20 @@ static enum ax_status run_evolution(const struct ax_sweep *sw,
 				enum ax_status ps = ax_sweep_resolve(sw, f, m->genes, pt, &pd);
 				if (ps == AX_OK)
 					ps = ax_sweep_measure(sw, &ws, pt, &pd);
+				/* a trained sweep's fitness is measured: every
+				 * member trains (results are cached by id) */
+				if (ps == AX_OK && (status = ax_sweep_measure_trained(
+						sw, pt, o->train, o->train_ctx, d)) != AX_OK)
+					goto done;
 				m->fit = ps == AX_OK && pt->feasible ?
 					 ax_sweep_fitness(&sw->best, pt->metrics) : -INFINITY;
+				if (isnan(m->fit))   /* not measured (a diverged run) */
+					m->fit = -INFINITY;
 				st->total++;
 				if (index % o->shard_n == o->shard_k) {
 					st->in_shard++;
 					memcpy(pt->genes, m->genes, sizeof m->genes);
-					status = emit(sw, ids, f, pt, ps, pd.msg, fn, ctx, st, d);
+					status = emit(sw, o, ids, f, pt, ps, pd.msg, fn, ctx, st, d);
 					if (o->limit && st->emitted >= o->limit)
 						goto done;
 				}

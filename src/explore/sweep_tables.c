@@ -266,3 +266,41 @@ void ax_sweep_write_plot_fronts(FILE *f, const struct ax_sweep_meta *m,
 	}
 	free(rows);
 }
+
+bool ax_sweep_recs_trained(const struct ax_sweep_recs *rs)
+{
+	for (int64_t i = 0; i < rs->n; i++)
+		if (isfinite(rs->r[i].metrics[AX_METRIC_VALID_LOSS]))
+			return true;
+	return false;
+}
+
+void ax_sweep_write_plot_trained(FILE *f, const struct ax_sweep_meta *m,
+				 const struct ax_sweep_recs *rs)
+{
+	struct front_row *rows = malloc((size_t)(rs->n ? rs->n : 1) * sizeof *rows);
+	if (!rows)
+		return;
+	int blocks = 0;
+	for (int fam = 0; fam < m->n_families; fam++) {
+		int64_t n = 0;
+		for (int64_t i = 0; i < rs->n; i++)
+			if (rs->r[i].family == fam &&
+			    isfinite(rs->r[i].metrics[AX_METRIC_VALID_LOSS]))
+				rows[n++] = (struct front_row){ rs->r[i].metrics[AX_METRIC_MACS], i };
+		if (!n)
+			continue;
+		qsort(rows, (size_t)n, sizeof *rows, by_macs);
+		char name[96];
+		legend(m, fam, name, sizeof name);
+		fprintf(f, "%s%s,valid_loss,std,config\n", blocks++ ? "\n\n" : "", name);
+		for (int64_t k = 0; k < n; k++) {
+			const struct ax_sweep_rec *r = &rs->r[rows[k].i];
+			double sd = r->metrics[AX_METRIC_VALID_LOSS_STD];
+			fprintf(f, "%.6g,%.6g,%.6g,%s\n", r->metrics[AX_METRIC_MACS] / 1e6,
+				r->metrics[AX_METRIC_VALID_LOSS], isfinite(sd) ? sd : 0.0,
+				r->name);
+		}
+	}
+	free(rows);
+}
