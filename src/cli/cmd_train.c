@@ -72,7 +72,6 @@ static void help(void)
 
 struct opts {
 	const char *config, *data, *out, *dump_grad;
-	double weight_dropout;   /* --weight-dropout: a flag, no train: key yet */
 	int64_t train_tokens, max_steps, max_epochs;
 	int64_t threads, valid_every, save_every;
 	bool resume;
@@ -145,7 +144,7 @@ static bool parse_opt(struct opts *o, int c, const char *a)
 	case O_DROP: return parse_num("--dropout", a, 0, 0.99, &h->dropout);
 	case O_ADROP: return parse_num("--attention-dropout", a, 0, 0.99, &h->attention_dropout);
 	case O_XDROP: return parse_num("--activation-dropout", a, 0, 0.99, &h->activation_dropout);
-	case O_WDROP: return parse_num("--weight-dropout", a, 0, 0.99, &o->weight_dropout);
+	case O_WDROP: return parse_num("--weight-dropout", a, 0, 0.99, &h->weight_dropout);
 	case O_SEED:
 		if (!parse_int_in("--seed", a, 0, AX_TRAIN_MAX_COUNT, &seed))
 			return false;
@@ -224,6 +223,7 @@ static void resolve_hparams(struct opts *o, struct ax_config *cfg)
 	TAKE(O_WD, weight_decay) TAKE(O_CLIP, clip_norm)
 	TAKE(O_LS, label_smoothing) TAKE(O_DROP, dropout)
 	TAKE(O_ADROP, attention_dropout) TAKE(O_XDROP, activation_dropout)
+	TAKE(O_WDROP, weight_dropout)
 	TAKE(O_SEED, seed)
 #undef TAKE
 	ax_train_hparams_to_config(h, cfg);
@@ -256,6 +256,7 @@ static void hparams_json(struct ax_json *j, const struct ax_train_hparams *h)
 	ax_json_key(j, "dropout"); ax_json_double(j, h->dropout);
 	ax_json_key(j, "attention_dropout"); ax_json_double(j, h->attention_dropout);
 	ax_json_key(j, "activation_dropout"); ax_json_double(j, h->activation_dropout);
+	ax_json_key(j, "weight_dropout"); ax_json_double(j, h->weight_dropout);
 	ax_json_key(j, "max_tokens"); ax_json_int(j, h->max_tokens);
 	ax_json_key(j, "seed"); ax_json_int(j, (int64_t)h->seed);
 	ax_json_end_object(j);
@@ -341,7 +342,6 @@ int ax_cmd_train(int argc, char **argv)
 	if (!ax_cli_load(o.config, &cfg))
 		return AX_EXIT_ERROR;
 	resolve_hparams(&o, &cfg);
-	o.hp.weight_dropout = o.weight_dropout;   /* a flag only: not in the recipe */
 	struct ax_train_run_opts ro = {
 		.budget = { .train_tokens = o.train_tokens, .max_steps = o.max_steps,
 			    .max_epochs = o.max_epochs },

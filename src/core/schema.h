@@ -223,6 +223,9 @@ enum ax_rule {
 	X(c, F64, "activation_dropout", activation_dropout, double, 0, 0.99,   \
 	  0, AX_SF_OPTIONAL, AX_RULE_NONE, "xdr",                              \
 	  "dropout after the FFN activation")                                  \
+	X(c, F64, "weight_dropout", weight_dropout, double, 0, 0.99, 0,        \
+	  AX_SF_OPTIONAL, AX_RULE_NONE, "wdr",                                 \
+	  "DropConnect on the light and dynamic conv kernels")                 \
 	X(c, I64, "max_tokens", max_tokens, int64_t, 2, AX_TRAIN_MAX_TOKENS,   \
 	  4096, AX_SF_OPTIONAL, AX_RULE_NONE, "mt",                            \
 	  "tokens per batch (each stream)")                                    \

@@ -46,6 +46,7 @@ static void hparams_from_train(const struct ax_train_config *t,
 		.label_smoothing = t->label_smoothing, .dropout = t->dropout,
 		.attention_dropout = t->attention_dropout,
 		.activation_dropout = t->activation_dropout,
+		.weight_dropout = t->weight_dropout,
 		.max_tokens = t->max_tokens, .seed = (uint64_t)t->seed,
 	};
 }
@@ -85,6 +86,7 @@ void ax_train_hparams_to_config(const struct ax_train_hparams *h,
 	t->dropout = h->dropout;
 	t->attention_dropout = h->attention_dropout;
 	t->activation_dropout = h->activation_dropout;
+	t->weight_dropout = h->weight_dropout;
 	t->max_tokens = h->max_tokens;
 	t->seed = (int64_t)h->seed;
 }
