@@ -154,9 +154,7 @@ static enum ax_status check_memory(const struct ax_exec *x,
 			   what, (double)limit / (1024.0 * 1024.0 * 1024.0));
 }
 
-/* A zeroed block of n floats (n + 1, so never size 0) at a 64-byte
- * (cache-line) boundary, or NULL. */
-static float *alloc_floats(int64_t n)
+float *ax_alloc_floats(int64_t n)
 {
 	size_t bytes = ((size_t)(n + 1) * sizeof(float) + 63) / 64 * 64;
 	float *p = aligned_alloc(64, bytes);
@@ -350,12 +348,12 @@ enum ax_status ax_exec_init(struct ax_exec *x, const struct ax_graph *g,
 	    (st = check_memory(x, o, n_norm, n_ring, d)) != AX_OK)
 		goto fail;
 	st = AX_ERR_NOMEM;
-	x->weights = alloc_floats(x->n_weights);
-	x->norm_kernels = alloc_floats(n_norm);
-	x->rings = alloc_floats(n_ring);
-	x->scratch = alloc_floats(x->scratch_size);
-	x->arena_src = alloc_floats(x->plan_src.total);
-	x->arena_tgt = alloc_floats(x->plan_tgt.total);
+	x->weights = ax_alloc_floats(x->n_weights);
+	x->norm_kernels = ax_alloc_floats(n_norm);
+	x->rings = ax_alloc_floats(n_ring);
+	x->scratch = ax_alloc_floats(x->scratch_size);
+	x->arena_src = ax_alloc_floats(x->plan_src.total);
+	x->arena_tgt = ax_alloc_floats(x->plan_tgt.total);
 	if (!x->weights || !x->norm_kernels || !x->rings || !x->scratch ||
 	    !x->arena_src || !x->arena_tgt)
 		goto fail_alloc;
@@ -535,8 +533,8 @@ enum ax_status ax_exec_set_precision(struct ax_exec *x, enum ax_precision prec,
 	}
 	x->qtile_floats = ax_kq_tile_rows(max_in) * max_in;
 	x->qweights = aligned_alloc(64, (size_t)(bytes + 64) / 64 * 64);
-	x->qscales = alloc_floats(scales);
-	x->qtile = alloc_floats(x->qtile_floats);
+	x->qscales = ax_alloc_floats(scales);
+	x->qtile = ax_alloc_floats(x->qtile_floats);
 	if (!x->qweights || !x->qscales || !x->qtile)
 		goto nomem;
 	x->precision = prec;

@@ -180,4 +180,9 @@ enum ax_status ax_exec_memory(const struct ax_graph *g,
 			      const struct ax_exec_opts *o,
 			      struct ax_exec_memory *m, struct ax_diag *d);
 
+/* A zeroed block of n floats (n + 1, so never size 0) at a 64-byte
+ * (cache-line) boundary, or NULL; free() it. Every arena of the executor
+ * and the trainer comes from here. */
+float *ax_alloc_floats(int64_t n);
+
 #endif

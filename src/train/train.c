@@ -116,15 +116,6 @@ static int64_t imax(int64_t a, int64_t b)
 	return a > b ? a : b;
 }
 
-static float *alloc_floats(int64_t n)
-{
-	size_t bytes = ((size_t)(n + 1) * sizeof(float) + 63) / 64 * 64;
-	float *p = aligned_alloc(64, bytes);
-	if (p)
-		memset(p, 0, bytes);
-	return p;
-}
-
 /* The op kinds with a backward here (grad.h, grad_conv.h). */
 static bool trainable(enum ax_op_kind k)
 {
@@ -272,9 +263,9 @@ static bool alloc_op_state(struct ax_trainer *t)
 		hk = imax(hk, c);
 	}
 	t->mask_cols = hk;
-	t->wn = alloc_floats(nwn);
-	t->scratch = alloc_floats(t->scratch_size);
-	t->mask = alloc_floats(t->hp.weight_dropout > 0.0 ? t->max_tokens * hk : 0);
+	t->wn = ax_alloc_floats(nwn);
+	t->scratch = ax_alloc_floats(t->scratch_size);
+	t->mask = ax_alloc_floats(t->hp.weight_dropout > 0.0 ? t->max_tokens * hk : 0);
 	return t->wn && t->scratch && t->mask;
 }
 
@@ -295,11 +286,11 @@ static enum ax_status alloc_state(struct ax_trainer *t, struct ax_diag *d)
 		goto out;
 	st = AX_ERR_NOMEM;
 	int64_t n = t->wx.n_weights, cap = t->max_tokens;
-	t->grad = alloc_floats(n);
-	t->m = alloc_floats(n);
-	t->v = alloc_floats(n);
-	t->act = alloc_floats(t->plan.total);
-	t->dact = alloc_floats(t->plan.total);
+	t->grad = ax_alloc_floats(n);
+	t->m = ax_alloc_floats(n);
+	t->v = ax_alloc_floats(n);
+	t->act = ax_alloc_floats(t->plan.total);
+	t->dact = ax_alloc_floats(t->plan.total);
 	bool ops_ok = alloc_op_state(t);
 	t->batch.src_off = calloc((size_t)cap + 1, sizeof(int64_t));
 	t->batch.tgt_off = calloc((size_t)cap + 1, sizeof(int64_t));
