@@ -41,52 +41,10 @@
 #include "cli_run.h"
 #include "dataset.h"
 #include "test_tmpdir.h"
+#include "test_reverse_data.h"
 
 #define CFG AX_SOURCE_DIR "/tests/configs/train/tiny-transformer.yaml"
 #define CFG_LITE AX_SOURCE_DIR "/tests/configs/oracle/lite-lightweight.yaml"
-
-static uint64_t rng = 88172645463325252ull;
-
-static uint32_t next(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng % n);
-}
-
-/* n random sentences of 3..6 ids in [4, vocab); tgt = reversed src. */
-static void write_split(const char *dir, const char *split, int64_t n,
-			int64_t vocab, int64_t *toks, char *files, size_t fsize)
-{
-	uint64_t *off = calloc((size_t)n + 1, sizeof *off);
-	uint32_t *src = calloc((size_t)n * 6, sizeof *src);
-	uint32_t *tgt = calloc((size_t)n * 6, sizeof *tgt);
-	assert_true(off && src && tgt);
-	for (int64_t i = 0; i < n; i++) {
-		uint32_t len = 3 + next(4);
-		off[i + 1] = off[i] + len;
-		for (uint32_t k = 0; k < len; k++)
-			src[off[i] + k] = 4 + next((uint32_t)vocab - 4);
-		for (uint32_t k = 0; k < len; k++)
-			tgt[off[i] + k] = src[off[i] + len - 1 - k];
-	}
-	*toks = (int64_t)off[n];
-	struct ax_diag d = { 0 };
-	for (int side = 0; side < 2; side++) {
-		char path[700], hex[65];
-		snprintf(path, sizeof path, "%s/%s.%s.bin", dir, split, side ? "tgt" : "src");
-		assert_int_equal(ax_tokens_write(path, n, off, side ? tgt : src, &d), AX_OK);
-		assert_int_equal(ax_sha256_file(path, hex, &d), AX_OK);
-		struct stat st;
-		assert_int_equal(stat(path, &st), 0);
-		size_t l = strlen(files);
-		snprintf(files + l, fsize - l, "%s\"%s.%s.bin\": {\"bytes\": %lld, "
-			 "\"sha256\": \"%s\"}", l ? ", " : "", split,
-			 side ? "tgt" : "src", (long long)st.st_size, hex);
-	}
-	free(off), free(src), free(tgt);
-}
 
 /* Appends file dir/name to the manifest's "files" text. */
 static void add_file(const char *dir, const char *name, char *files, size_t fsize)
