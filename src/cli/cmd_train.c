@@ -244,21 +244,15 @@ static void hparams_json(struct ax_json *j, const struct ax_train_hparams *h)
 {
 	ax_json_key(j, "hparams");
 	ax_json_begin_object(j);
-	ax_json_key(j, "lr"); ax_json_double(j, h->lr);
-	ax_json_key(j, "warmup"); ax_json_int(j, h->warmup);
-	ax_json_key(j, "warmup_init_lr"); ax_json_double(j, h->warmup_init_lr);
-	ax_json_key(j, "beta1"); ax_json_double(j, h->beta1);
-	ax_json_key(j, "beta2"); ax_json_double(j, h->beta2);
-	ax_json_key(j, "adam_eps"); ax_json_double(j, h->adam_eps);
-	ax_json_key(j, "weight_decay"); ax_json_double(j, h->weight_decay);
-	ax_json_key(j, "clip_norm"); ax_json_double(j, h->clip_norm);
-	ax_json_key(j, "label_smoothing"); ax_json_double(j, h->label_smoothing);
-	ax_json_key(j, "dropout"); ax_json_double(j, h->dropout);
-	ax_json_key(j, "attention_dropout"); ax_json_double(j, h->attention_dropout);
-	ax_json_key(j, "activation_dropout"); ax_json_double(j, h->activation_dropout);
-	ax_json_key(j, "weight_dropout"); ax_json_double(j, h->weight_dropout);
-	ax_json_key(j, "max_tokens"); ax_json_int(j, h->max_tokens);
-	ax_json_key(j, "seed"); ax_json_int(j, (int64_t)h->seed);
+#define JSON_F64(v) ax_json_double(j, (v))
+#define JSON_I64(v) ax_json_int(j, (int64_t)(v))
+#define JSON_ROW(c, kind, key, member, ...)                                   \
+	ax_json_key(j, key);                                                   \
+	JSON_##kind(h->member);
+	AX_SCHEMA_TRAIN(JSON_ROW, _)
+#undef JSON_ROW
+#undef JSON_I64
+#undef JSON_F64
 	ax_json_end_object(j);
 }
 

@@ -34,21 +34,16 @@
 
 /* --- set-up ------------------------------------------------------------- */
 
-/* The recipe's rows (schema.h AX_SCHEMA_TRAIN) as hyperparameters. */
+/* The recipe's rows (schema.h AX_SCHEMA_TRAIN) as hyperparameters: the
+ * two structs share member names, so every row maps by itself. */
+#define FROM_ROW(c, kind, key, member, ...) h->member = t->member;
+#define TO_ROW(c, kind, key, member, ...) t->member = h->member;
+
 static void hparams_from_train(const struct ax_train_config *t,
 			       struct ax_train_hparams *h)
 {
-	*h = (struct ax_train_hparams){
-		.lr = t->lr, .warmup = t->warmup,
-		.warmup_init_lr = t->warmup_init_lr,
-		.beta1 = t->beta1, .beta2 = t->beta2, .adam_eps = t->adam_eps,
-		.weight_decay = t->weight_decay, .clip_norm = t->clip_norm,
-		.label_smoothing = t->label_smoothing, .dropout = t->dropout,
-		.attention_dropout = t->attention_dropout,
-		.activation_dropout = t->activation_dropout,
-		.weight_dropout = t->weight_dropout,
-		.max_tokens = t->max_tokens, .seed = (uint64_t)t->seed,
-	};
+	memset(h, 0, sizeof *h);
+	AX_SCHEMA_TRAIN(FROM_ROW, _)
 }
 
 /* The defaults are the schema's, so the flags, the YAML and this agree. */
@@ -74,35 +69,20 @@ void ax_train_hparams_to_config(const struct ax_train_hparams *h,
 {
 	struct ax_train_config *t = &cfg->train;
 	t->enabled = true;
-	t->lr = h->lr;
-	t->warmup = h->warmup;
-	t->warmup_init_lr = h->warmup_init_lr;
-	t->beta1 = h->beta1;
-	t->beta2 = h->beta2;
-	t->adam_eps = h->adam_eps;
-	t->weight_decay = h->weight_decay;
-	t->clip_norm = h->clip_norm;
-	t->label_smoothing = h->label_smoothing;
-	t->dropout = h->dropout;
-	t->attention_dropout = h->attention_dropout;
-	t->activation_dropout = h->activation_dropout;
-	t->weight_dropout = h->weight_dropout;
-	t->max_tokens = h->max_tokens;
-	t->seed = (int64_t)h->seed;
+	AX_SCHEMA_TRAIN(TO_ROW, _)
 }
 
 bool ax_train_hparams_diff(const struct ax_train_hparams *a,
 			   const struct ax_train_hparams *b, char *buf,
 			   size_t size)
 {
-#define CMP_D(f) if (a->f != b->f) { snprintf(buf, size, #f " %g vs %g", a->f, b->f); return true; }
-#define CMP_I(f) if (a->f != b->f) { snprintf(buf, size, #f " %lld vs %lld", (long long)a->f, (long long)b->f); return true; }
-	CMP_D(lr) CMP_I(warmup) CMP_D(warmup_init_lr) CMP_D(beta1) CMP_D(beta2)
-	CMP_D(adam_eps) CMP_D(weight_decay) CMP_D(clip_norm)
-	CMP_D(label_smoothing) CMP_D(dropout) CMP_D(attention_dropout)
-	CMP_D(activation_dropout) CMP_D(weight_dropout) CMP_I(max_tokens) CMP_I(seed)
-#undef CMP_D
-#undef CMP_I
+#define CMP_F64(f) if (a->f != b->f) { snprintf(buf, size, #f " %g vs %g", a->f, b->f); return true; }
+#define CMP_I64(f) if (a->f != b->f) { snprintf(buf, size, #f " %lld vs %lld", (long long)a->f, (long long)b->f); return true; }
+#define CMP_ROW(c, kind, key, member, ...) CMP_##kind(member)
+	AX_SCHEMA_TRAIN(CMP_ROW, _)
+#undef CMP_ROW
+#undef CMP_F64
+#undef CMP_I64
 	return false;
 }
 

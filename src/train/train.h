@@ -33,6 +33,9 @@
 /* Hyperparameters (docs/training.md has the defaults and their sources):
  * the rows of the config's `train:` section (schema.h AX_SCHEMA_TRAIN),
  * whose defaults they take. */
+/* One member per row of AX_SCHEMA_TRAIN, named as the row: the mapping to
+ * and from the config, the difference check and the summary JSON expand
+ * from the schema rows, so a row without its member does not compile. */
 struct ax_train_hparams {
 	double lr;                /* peak learning rate */
 	int64_t warmup;           /* linear warmup updates (inverse_sqrt) */
