@@ -245,6 +245,35 @@ enum ax_status ax_sha256_file(const char *path, char hex[65],
 	return AX_OK;
 }
 
+/* ---- a model against a dataset ---------------------------------------- */
+
+enum ax_status ax_dataset_fits(const struct ax_dataset *ds, const char *verb,
+			       const char *model, bool model_is_lm,
+			       int64_t vocab_source, int64_t vocab_target,
+			       struct ax_diag *d)
+{
+	char manifest[4096 + 32];
+	bool lm = ds->task == AX_DATA_LANGUAGE_MODEL;
+	const char *kind = model_is_lm ? "language" : "translation";
+	snprintf(manifest, sizeof manifest, "%s/manifest.json", ds->dir);
+	if (lm != model_is_lm)
+		return ax_diag_set(d, AX_ERR_INPUT, manifest, 0, 0,
+				   "the dataset '%s' is a %s corpus but the model '%s' "
+				   "is a %s model: a %s dataset cannot %s a %s model",
+				   ds->name, ax_data_task_names[ds->task], model, kind,
+				   ax_data_task_names[ds->task], verb, kind);
+	if (vocab_target < ds->vocab_target ||
+	    (!lm && vocab_source < ds->vocab_source))
+		return ax_diag_set(d, AX_ERR_INPUT, manifest, 0, 0,
+				   "token ids out of the model's vocabulary: the dataset's "
+				   "vocabulary (source %lld, target %lld) does not fit the "
+				   "model '%s' (vocab.source %lld, vocab.target %lld): the "
+				   "model needs at least the dataset's",
+				   (long long)ds->vocab_source, (long long)ds->vocab_target,
+				   model, (long long)vocab_source, (long long)vocab_target);
+	return AX_OK;
+}
+
 /* ---- the manifest ----------------------------------------------------- */
 
 /* Reads a whole small file (the manifest) into a NUL-terminated buffer. */

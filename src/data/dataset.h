@@ -130,6 +130,16 @@ enum ax_status ax_dataset_load(const struct ax_dataset *ds,
 			       enum ax_data_split split, struct ax_tokens *src,
 			       struct ax_tokens *tgt, struct ax_diag *d);
 
+/* Whether a model can VERB ("train", "evaluate") on the dataset: the same
+ * task (a language model or not) and vocabularies at least the
+ * dataset's. AX_ERR_INPUT naming DIR/manifest.json, the dataset and the
+ * model otherwise. The one check `archex train`, `archex eval` and
+ * trained sweeps share. */
+enum ax_status ax_dataset_fits(const struct ax_dataset *ds, const char *verb,
+			       const char *model, bool model_is_lm,
+			       int64_t vocab_source, int64_t vocab_target,
+			       struct ax_diag *d);
+
 /* The SHA-256 of a file as 64 lower-case hex digits (nettle). */
 enum ax_status ax_sha256_file(const char *path, char hex[65],
 			      struct ax_diag *d);

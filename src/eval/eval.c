@@ -68,28 +68,17 @@ enum ax_status ax_eval_check(const struct ax_graph *g,
 	const struct ax_config *c = g->cfg;
 	char manifest[4300];
 	ds_path(manifest, sizeof manifest, ds, "manifest.json");
-	bool lm = ds->task == AX_DATA_LANGUAGE_MODEL;
-	if (lm != !g->has_encoder)
-		return ax_diag_set(d, AX_ERR_INPUT, manifest, 0, 0,
-				   "the dataset '%s' is a %s corpus but the model '%s' is a %s",
-				   ds->name, ax_data_task_names[ds->task], c->name,
-				   g->has_encoder ? "translation model" : "language model");
-	if (c->vocab_target < ds->vocab_target ||
-	    (!lm && c->vocab_source < ds->vocab_source))
-		return ax_diag_set(d, AX_ERR_INPUT, manifest, 0, 0,
-				   "the dataset's vocabulary (source %lld, target %lld) does "
-				   "not fit the model '%s' (vocab.source %lld, vocab.target "
-				   "%lld): the model needs at least the dataset's",
-				   (long long)ds->vocab_source, (long long)ds->vocab_target,
-				   c->name, (long long)c->vocab_source,
-				   (long long)c->vocab_target);
+	enum ax_status st = ax_dataset_fits(ds, "evaluate", c->name,
+					    !g->has_encoder, c->vocab_source,
+					    c->vocab_target, d);
+	if (st != AX_OK)
+		return st;
 	if (ds->split[o->split].sentences == 0)
 		return ax_diag_set(d, AX_ERR_INPUT, manifest, 0, 0,
 				   "the %s split is empty", ax_data_split_names[o->split]);
 	char ref[64];
 	ref_name(ref, sizeof ref, o->split);
-	enum ax_status st = AX_OK;
-	if (lm)
+	if (ds->task == AX_DATA_LANGUAGE_MODEL)
 		st = need_file(ds, ref, "count words", d);
 	else if (o->decode) {
 		if (o->beam < 1)

@@ -27,22 +27,8 @@ enum ax_status ax_train_data_check(const struct ax_graph *g,
 				   const struct ax_config *cfg,
 				   const struct ax_dataset *ds, struct ax_diag *d)
 {
-	bool lm = !g->has_encoder;
-	if (lm != (ds->task == AX_DATA_LANGUAGE_MODEL))
-		return ax_diag_set(d, AX_ERR_INPUT, ds->dir, 0, 0,
-				   "a %s dataset cannot train a %s model",
-				   ax_data_task_names[ds->task],
-				   lm ? "language" : "translation");
-	int64_t vt = g->tensors[g->logits].width;
-	if (ds->vocab_target > vt || (!lm && ds->vocab_source > cfg->vocab_source))
-		return ax_diag_set(d, AX_ERR_INPUT, ds->dir, 0, 0,
-				   "token ids out of the model's vocabulary: the "
-				   "dataset's vocabularies (source %lld, target %lld) "
-				   "exceed the config's (source %lld, target %lld)",
-				   (long long)ds->vocab_source,
-				   (long long)ds->vocab_target,
-				   (long long)cfg->vocab_source, (long long)vt);
-	return AX_OK;
+	return ax_dataset_fits(ds, "train", cfg->name, !g->has_encoder,
+			       cfg->vocab_source, g->tensors[g->logits].width, d);
 }
 
 /* Data against the model, the token files, the batchers. */
