@@ -101,6 +101,11 @@ if ! "${par[@]}" -q "$archex" sweep "$sweep" --shard "{}/$shards" \
 fi
 dirs=()
 for ((k = 0; k < shards; k++)); do
+	# GNU parallel reports success when a remote login had no $SHELL to run
+	# the command with; name that case instead of a missing file in merge
+	[ -e "$work/shard-$k/sweep.json" ] ||
+		die "shard $k/$shards left nothing in $work/shard-$k although GNU parallel" \
+			"reported success (does the ssh login have a SHELL?)"
 	dirs+=("$work/shard-$k")
 done
 "$local_archex" merge "${plot[@]}" "$out" "${dirs[@]}" || die "the merge into $out failed"

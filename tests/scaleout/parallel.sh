@@ -29,6 +29,9 @@ grep -q 'best design' "$work/out" || fail "no summary on stdout"
 cat >"$work/ssh" <<'EOF'
 #!/bin/bash
 # ssh HOST [--] COMMAND...: note the host, run the command here as sshd would
+# (sshd gives the login a SHELL and a HOME; GNU parallel's remote wrapper
+# runs the command through $SHELL and does nothing, with exit 0, without one)
+export SHELL=/bin/bash HOME=${HOME:-/tmp}
 while [ $# -gt 0 ]; do case $1 in -[olpi]) shift 2 ;; -*) shift ;; *) break ;; esac; done
 echo "$1" >>"${0%/*}/hosts"; shift
 [ "${1:-}" = "--" ] && shift
