@@ -143,6 +143,8 @@ struct ax_sweep_train {
 	bool bleu;                /* decode the eval split: BLEU and chrF */
 	int eval_split;           /* enum ax_data_split: 1 valid, 2 test */
 	int64_t beam;             /* beam width of that decode */
+	double max_len_a;         /* it decodes at most a * (S + 1) + b */
+	int64_t max_len_b;        /*   tokens (fairseq's --max-len-a/b) */
 };
 
 struct ax_sweep_family {

@@ -203,14 +203,18 @@ static bool train_part(struct ax_sweep_ident *id, const struct ax_sweep_train *t
 	struct text t = { 0 };
 	for (int i = 0; i < tr->n_seeds; i++)
 		text_printf(&t, "%s%" PRId64, i ? "," : "", tr->seeds[i]);
+	char max_len[64] = "";   /* the default bound adds nothing */
+	if (tr->max_len_a != 0 || tr->max_len_b != 200)
+		snprintf(max_len, sizeof max_len, " max_len=%.17g*(S+1)+%" PRId64,
+			 tr->max_len_a, tr->max_len_b);
 	return add_f(id, "train data", "%s", tr->data) &&
 	       (tr->train_tokens ?
 		add_f(id, "train budget", "train_tokens=%" PRId64, tr->train_tokens) :
 		add_f(id, "train budget", "max_steps=%" PRId64, tr->max_steps)) &&
 	       add_text(id, "train seeds", &t) &&
 	       add_f(id, "train threads", "%" PRId64, tr->threads) &&
-	       (!tr->bleu || add_f(id, "train bleu", "split=%s beam=%" PRId64,
-				   tr->eval_split == 2 ? "test" : "valid", tr->beam));
+	       (!tr->bleu || add_f(id, "train bleu", "split=%s beam=%" PRId64 "%s",
+				   tr->eval_split == 2 ? "test" : "valid", tr->beam, max_len));
 }
 
 static bool ident_build(struct ax_sweep_ident *id, const struct ax_sweep *sw)

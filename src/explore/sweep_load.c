@@ -726,8 +726,8 @@ static enum ax_status parse_accuracy(struct loader *L, yaml_node_t *n)
 	return s;
 }
 
-/* bleu: true|false, eval_split: valid|test, beam: K (default false,
- * valid, 4). */
+/* bleu: true|false, eval_split: valid|test, beam: K, max_len_a: A,
+ * max_len_b: B (default false, valid, 4, 0, 200). */
 static enum ax_status parse_train_eval(struct loader *L, yaml_node_t *n,
 				       struct ax_sweep_train *t)
 {
@@ -735,6 +735,7 @@ static enum ax_status parse_train_eval(struct loader *L, yaml_node_t *n,
 	yaml_node_t *v;
 	t->eval_split = 1;
 	t->beam = 4;
+	t->max_len_b = 200;
 	if ((v = lookup(L, n, "bleu"))) {
 		const char *b = scalar(v);
 		if (!b || (strcmp(b, "true") && strcmp(b, "false")))
@@ -748,6 +749,12 @@ static enum ax_status parse_train_eval(struct loader *L, yaml_node_t *n,
 		t->eval_split = strcmp(e, "valid") ? 2 : 1;
 	}
 	if ((v = lookup(L, n, "beam")) && (s = get_i64(L, v, "beam", 1, 64, &t->beam)))
+		return s;
+	if ((v = lookup(L, n, "max_len_a")) &&
+	    (s = get_f64(L, v, "max_len_a", 0, 16, &t->max_len_a)))
+		return s;
+	if ((v = lookup(L, n, "max_len_b")) &&
+	    (s = get_i64(L, v, "max_len_b", 1, 1024, &t->max_len_b)))
 		return s;
 	return AX_OK;
 }
@@ -763,7 +770,7 @@ static enum ax_status parse_train(struct loader *L, yaml_node_t *n)
 		return s;
 	static const char *const keys[] = { "data", "train_tokens", "max_steps", "seeds",
 					    "valid_every", "save_every", "threads", "bleu",
-					    "eval_split", "beam", NULL };
+					    "eval_split", "beam", "max_len_a", "max_len_b", NULL };
 	if ((s = check_keys(L, n, "train", keys)))
 		return s;
 	yaml_node_t *v = lookup(L, n, "data");
