@@ -482,6 +482,15 @@ static void test_bleu(void **state)
 	printf("%.400s\n", tr);
 	assert_non_null(strstr(buf, "\"bleu\":["));
 	assert_null(strstr(buf, "\"feasible\":false"));
+	/* a bounded decode: its own identity, the same kind of result */
+	write_sweep("bleu-len", "train: {data: data-spm, max_steps: 4, seeds: [1], "
+		    "bleu: true, beam: 1, max_len_a: 0.5, max_len_b: 3}", "bleu >= 0", "");
+	assert_int_equal(sweep("bleu-len", "bleu-len", NULL), 0);
+	slurp("bleu-len", "sweep.json", buf, sizeof buf);
+	assert_non_null(strstr(buf, "max_len=0.5*(S+1)+3"));
+	write_sweep("bleu-neg", "train: {data: data-spm, max_steps: 4, bleu: true, "
+		    "max_len_a: -1}", "", "");
+	expect_error("bleu-neg", "max_len_a");
 	write_sweep("nobleu", TRAIN, "chrf > 1", "");
 	expect_error("nobleu", "nobleu.yaml:5:5: error: constraint names chrf, which needs "
 		     "bleu: true");
