@@ -292,6 +292,34 @@ static void test_lm_words_and_cli(void **state)
 		run_ll += json_number(out, "loglik");
 	}
 	assert_true(fabs(nll + run_ll) < 1e-5 * fabs(nll));
+
+	/* --precision: the same quantized weights as `archex run --precision`
+	 * (equal sums), near the fp32 figure; a bad name is a usage error */
+	static const char *const precs[] = { "bf16", "int8" };
+	for (int p = 0; p < 2; p++) {
+		char *eq[] = { (char *)AX_CLI, "eval", cfg, "--seed", "7", "--data", dir,
+			       "--split", "valid", "--format", "json", "--precision",
+			       (char *)precs[p], NULL };
+		assert_int_equal(ax_test_run(eq, out, sizeof out, err, sizeof err), 0);
+		double qnll = json_number(out, "nll");
+		char want[40];
+		snprintf(want, sizeof want, "\"precision\": \"%s\"", precs[p]);
+		assert_non_null(strstr(out, want));
+		assert_true(fabs(qnll - nll) < 2e-2 * fabs(nll));
+		double qrun = 0;
+		for (int i = 0; i < 3; i++) {
+			char *rv[] = { (char *)AX_CLI, "run", cfg, "--seed", "7", "--src",
+				       (char *)sent[i], "--format", "json", "--precision",
+				       (char *)precs[p], NULL };
+			assert_int_equal(ax_test_run(rv, out, sizeof out, err, sizeof err), 0);
+			qrun += json_number(out, "loglik");
+		}
+		assert_true(fabs(qnll + qrun) < 1e-5 * fabs(qnll));
+	}
+	char *bad[] = { (char *)AX_CLI, "eval", cfg, "--seed", "7", "--data", dir,
+			"--split", "valid", "--precision", "fp8", NULL };
+	assert_int_equal(ax_test_run(bad, out, sizeof out, err, sizeof err), 2);
+	assert_non_null(strstr(err, "--precision must be fp32, bf16 or int8, not 'fp8'"));
 }
 
 static void expect_eval_error(const char *yaml, const char *dir, bool decode,

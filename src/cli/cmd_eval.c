@@ -28,7 +28,8 @@ static void help(FILE *f)
 	fprintf(f,
 "usage: archex eval CONFIG (--weights FILE | --seed N) --data DIR --split valid|test\n"
 "                   [--beam K] [--lenpen X] [--max-len-a A] [--max-len-b B]\n"
-"                   [--no-decode] [--hyp-out FILE] [--threads N] [--format json]\n"
+"                   [--precision P] [--no-decode] [--hyp-out FILE] [--threads N]\n"
+"                   [--format json]\n"
 "\n"
 "Measures a model on a split of a dataset built by 'archex data'\n"
 "(docs/data.md). The manifest's checksums are verified first, and the\n"
@@ -52,6 +53,9 @@ static void help(FILE *f)
 "  --lenpen X         length penalty: score / len^X (default 1)\n"
 "  --max-len-a A      decode at most A*(source length with eos) + B tokens\n"
 "  --max-len-b B      before eos (defaults 0 and 200, as fairseq's)\n"
+"  --precision P      fp32 (default), bf16 or int8: the weights of linears,\n"
+"                     embeddings and the output layer, quantized at load\n"
+"                     from the fp32 weights (docs/precision.md)\n"
 "  --no-decode        loss only, no decoding or BLEU\n"
 "  --hyp-out FILE     write the detokenized hypotheses (written atomically)\n"
 "  --threads N        OpenBLAS threads (default 1)\n"
@@ -110,6 +114,7 @@ static int parse(int argc, char **argv, struct eval_cli *c)
 		{ "max-len-a", required_argument, NULL, 'a' },
 		{ "max-len-b", required_argument, NULL, 'B' },
 		{ "no-decode", no_argument, NULL, 'n' },
+		{ "precision", required_argument, NULL, 'Q' },
 		{ "hyp-out", required_argument, NULL, 'o' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'f' },
@@ -153,6 +158,13 @@ static int parse(int argc, char **argv, struct eval_cli *c)
 				return ax_cli_usage_error("eval", "--max-len-b wants 0..4095, not '%s'", optarg);
 			break;
 		case 'n': c->o.decode = false; break;
+		case 'Q': {
+			int k = ax_cli_enum(optarg, ax_precision_names, AX_PREC_COUNT);
+			if (k < 0)
+				return ax_cli_usage_error("eval", "--precision must be fp32, bf16 or int8, not '%s'", optarg);
+			c->o.precision = (enum ax_precision)k;
+			break;
+		}
 		case 'o': c->o.hyp_out = optarg; break;
 		case 't':
 			if (!ax_cli_parse_i64(optarg, 1, 256, &c->threads))
@@ -269,6 +281,7 @@ static int json_report(const struct eval_cli *c, const struct ax_graph *g,
 	json_str(&j, "dataset", ds->name);
 	json_str(&j, "data_dir", ds->dir);
 	json_str(&j, "split", ax_data_split_names[c->o.split]);
+	json_str(&j, "precision", ax_precision_names[c->o.precision]);
 	json_str(&j, "task", ax_data_task_names[ds->task]);
 	json_int(&j, "sentences", r->sentences);
 	json_int(&j, "src_tokens", r->src_tokens);

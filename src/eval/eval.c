@@ -93,6 +93,9 @@ enum ax_status ax_eval_check(const struct ax_graph *g,
 static enum ax_status load_weights(struct ax_exec *x, const struct ax_eval_opts *o,
 				   struct ax_diag *d)
 {
+	enum ax_status st = ax_exec_set_precision(x, o->precision, d);
+	if (st != AX_OK)
+		return st;
 	if (o->weights)
 		return ax_exec_load_weights(x, o->weights, d);
 	ax_exec_init_weights(x, o->seed);

@@ -34,10 +34,13 @@
 #include "dataset.h"
 #include "diag.h"
 #include "graph.h"
+#include "size.h"
 
 struct ax_eval_opts {
 	enum ax_data_split split;
 	const char *weights;       /* weights file, or NULL for random weights */
+	enum ax_precision precision; /* of the weights of linears, embeddings
+				      and the output layer (quantized at load) */
 	uint64_t seed;             /* with weights NULL */
 	bool decode;               /* translation: beam search, BLEU, chrF */
 	int64_t beam;              /* >= 1 */
