@@ -75,7 +75,7 @@ struct ax_device {
 	int n_sources;
 	char sources[AX_DEV_MAX_SOURCES][AX_DEV_TEXT];
 	char name_buf[64], note_buf[AX_DEV_TEXT];
-	char cpu[128], blas_core[32], date[32], version[32];
+	char cpu[128], blas_core[64], date[32], version[32];
 };
 
 extern const struct ax_device ax_devices[];
