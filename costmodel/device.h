@@ -123,6 +123,7 @@ struct ax_latency {
 	double compute_ms, memory_ms, overhead_ms;  /* the bound that won,
 						       and the fixed costs */
 	int64_t calls;          /* op calls */
+	double kind_ms[AX_DEV_KIND_COUNT];          /* the total by kind */
 	double enc_weight_bytes, dec_weight_bytes;  /* working sets */
 };
 

@@ -127,6 +127,7 @@ static void add_call(struct ax_latency *out, double *side_ms,
 	double tm = bytes / (bw * eff_of(dev, prec, k, false));
 	double ms = 1e3 * ((tc > tm ? tc : tm) + dev->overhead_s);
 	*side_ms += ms;
+	out->kind_ms[k] += ms;
 	if (tc > tm)
 		out->compute_ms += 1e3 * tc;
 	else

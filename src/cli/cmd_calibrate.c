@@ -76,7 +76,7 @@ static void describe(struct ax_device *dev, const struct ax_calib_opts *o)
 		 "(src/runtime/calib.c), OpenBLAS %s (%s)", o->quick ? " --quick" : "",
 		 o->threads, dev->blas_core, ax_cpu_blas_core_source());
 	snprintf(dev->sources[1], AX_DEV_TEXT,
-		 "medians of 5 timed batches per shape; efficiencies fitted so that "
+		 "the fastest of 5 timed batches per shape; efficiencies fitted so that "
 		 "max(F/peak_c, B/bw_m) + overhead is the measured call time");
 }
 

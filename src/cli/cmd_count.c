@@ -539,6 +539,13 @@ static void write_latency_json(struct ax_json *j, const struct count_args *a,
 	}
 	ax_json_key(j, "op_calls");
 	ax_json_int(j, l->calls);
+	ax_json_key(j, "kind_ms");
+	ax_json_begin_object(j);
+	for (int k = 0; k < AX_DEV_KIND_COUNT; k++) {
+		ax_json_key(j, ax_dev_kind_names[k]);
+		ax_json_double(j, l->kind_ms[k]);
+	}
+	ax_json_end_object(j);
 	ax_json_end_object(j);
 }
 

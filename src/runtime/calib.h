@@ -4,7 +4,7 @@
  * file's figures for the latency model of costmodel/device.h
  * (docs/latency.md).
  *
- * Measured, each as the median of several timed batches of calls:
+ * Measured, each as the fastest of five timed batches of calls:
  *   peak_flops       sgemm through ax_k_linear at (256, 1024) x (1024, 1024)
  *   bandwidth_curve  ax_k_linear with one row (sgemv) over weight sets of
  *                    256 KiB .. 256 MiB (quick: .. 32 MiB); bandwidth is
