@@ -18,6 +18,7 @@
 
 #include "cli_run.h"
 #include "device.h"
+#include "sweep.h"
 
 static const char good[] =
 	"name: box\n"
@@ -216,6 +217,45 @@ static void test_calibrate_quick_loads(void **state)
 	rmdir(path);
 }
 
+/* A sweep's `device:` takes a built-in name or a device file path; a
+ * bad file reports its own error at the device key. */
+static void test_sweep_device(void **state)
+{
+	(void)state;
+	static const char head[] =
+		"name: s\n"
+		"families:\n"
+		"  - base: configs/paper/wmt-transformer-128.yaml\n"
+		"    axes:\n"
+		"      embed_dim: [128, 256]\n"
+		"objectives:\n  - {minimize: latency_ms}\n  - {maximize: nonembedding_params}\n";
+	const char *devs[] = { "zen5-2core", "devices/cortex-a72.yaml", "devices/nope.yaml" };
+	for (int i = 0; i < 3; i++) {
+		char text[1024];
+		snprintf(text, sizeof text, "device: %s\n%s", devs[i], head);
+		struct ax_sweep *sw = calloc(1, sizeof *sw);
+		assert_non_null(sw);
+		struct ax_diag d = { 0 };
+		enum ax_status st = ax_sweep_load_string(sw, text, strlen(text), "s.yaml",
+							 NULL, NULL, &d);
+		if (i < 2) {
+			if (st != AX_OK)
+				fail_msg("%s: %d:%d: %s", devs[i], d.line, d.col, d.msg);
+			assert_non_null(sw->device);
+			assert_int_equal(sw->device->per_kind, i == 1);
+			if (i == 1)
+				assert_string_equal(sw->device->name, "cortex-a72");
+			ax_sweep_free(sw);
+		} else {
+			assert_int_equal(st, AX_ERR_INPUT);
+			assert_int_equal(d.line, 1);
+			assert_int_equal(d.col, 9);
+			assert_non_null(strstr(d.msg, "devices/nope.yaml"));
+		}
+		free(sw);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_load_bad),
 		cmocka_unit_test(test_model_hand_case),
 		cmocka_unit_test(test_calibrate_quick_loads),
+		cmocka_unit_test(test_sweep_device),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
