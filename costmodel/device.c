@@ -1,17 +1,21 @@
 /*
- * device.c - the device table and the per-op roofline sum (device.h).
+ * device.c - the built-in device table and the plain roofline sum
+ * (device.h); device files add the per-kind model of latency.c.
  */
 #include "device.h"
 
 #include <string.h>
 
 /* To add a row: a name for sweep files, where the figures come from,
- * achievable fp32 FLOP/s and memory bandwidth in bytes/s. */
+ * achievable fp32 FLOP/s and memory bandwidth in bytes/s (the device
+ * file fields stay zero: a plain roofline). */
 const struct ax_device ax_devices[] = {
-	{ "zen5-1core", "docs/performance.md: sgemm ~190 GFLOP/s, ~32 GB/s, one thread",
-	  190e9, 32e9 },
-	{ "zen5-2core", "docs/performance.md: sgemm ~350 GFLOP/s, ~50 GB/s, two threads",
-	  350e9, 50e9 },
+	{ .name = "zen5-1core",
+	  .note = "docs/performance.md: sgemm ~190 GFLOP/s, ~32 GB/s, one thread",
+	  .peak_flops = 190e9, .bandwidth = 32e9 },
+	{ .name = "zen5-2core",
+	  .note = "docs/performance.md: sgemm ~350 GFLOP/s, ~50 GB/s, two threads",
+	  .peak_flops = 350e9, .bandwidth = 50e9 },
 };
 const int ax_n_devices = sizeof ax_devices / sizeof ax_devices[0];
 
@@ -26,6 +30,11 @@ const struct ax_device *ax_device_find(const char *name)
 double ax_device_latency_ms(const struct ax_graph *g, enum ax_mode mode,
 			    int64_t S, int64_t T, const struct ax_device *dev)
 {
+	if (dev->per_kind) {
+		struct ax_latency lat;
+		ax_latency_predict(g, mode, S, T, AX_PREC_FP32, dev, &lat);
+		return lat.total_ms;
+	}
 	struct ax_op_cost c;
 	double seconds = 0;
 	for (int32_t i = 0; i < g->n_ops; i++) {

@@ -31,6 +31,7 @@ int ax_cmd_plot(int argc, char **argv);
 int ax_cmd_run(int argc, char **argv);
 int ax_cmd_init(int argc, char **argv);
 int ax_cmd_cpu(int argc, char **argv);
+int ax_cmd_calibrate(int argc, char **argv);
 int ax_cmd_data(int argc, char **argv);
 int ax_cmd_bleu(int argc, char **argv);
 int ax_cmd_import(int argc, char **argv);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "device.h"
 #include "exec.h"
 #include "graph.h"
 #include "size.h"
@@ -77,6 +78,13 @@ static void help(void)
 "caches and conv state (all beams, and per beam) and scratch. Decoding\n"
 "with 'archex run' plans for S=1024 and T=--max-len (default 200): pass\n"
 "--mode incremental --src-len 1024 --tgt-len 200 to predict its memory.\n"
+"  --latency DEV    also predict batch-1 greedy decoding ms per sentence\n"
+"                   (the encoder once, T decoder steps, whatever --mode)\n"
+"                   and its encoder/decoder split on DEV: a device file\n"
+"                   (devices/NAME.yaml, from 'archex calibrate') or a\n"
+"                   built-in name (zen5-1core, zen5-2core: a plain\n"
+"                   roofline); docs/latency.md\n"
+"  --precision P    with --latency: fp32 (default), bf16 or int8 weights\n"
 "  -h, --help       this text\n"
 "\n"
 "Exit codes: 0 success, 1 a config could not be loaded, 2 usage error.\n");
@@ -87,6 +95,7 @@ struct item {
 	struct ax_cost cost;
 	struct ax_model_size size;
 	struct ax_exec_memory mem[64];   /* per length pair (ax_count_opts) */
+	struct ax_latency lat[64];       /* per length pair, with --latency */
 };
 
 static double mib(int64_t bytes)
@@ -290,6 +299,9 @@ struct count_args {
 	bool poly, summary, per_step;
 	int64_t beam;    /* memory: beam rows (incremental) */
 	double prune;    /* --prune sparsity, 0 = none */
+	const char *latency;             /* --latency DEV, NULL = none */
+	struct ax_device dev;            /* ... resolved */
+	enum ax_precision precision;
 	int n_len;       /* length pairs: the longer list; a single value repeats */
 	char **paths;    /* the CONFIGs */
 	int n;
@@ -321,6 +333,8 @@ static int parse_args(int argc, char **argv, struct count_args *a)
 		{ "per-step", no_argument, NULL, 'D' },
 		{ "beam", required_argument, NULL, 'B' },
 		{ "prune", required_argument, NULL, 'R' },
+		{ "latency", required_argument, NULL, 'L' },
+		{ "precision", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -330,6 +344,8 @@ static int parse_args(int argc, char **argv, struct count_args *a)
 	a->poly = a->summary = a->per_step = false;
 	a->beam = 1;
 	a->prune = 0;
+	a->latency = NULL;
+	a->precision = AX_PREC_FP32;
 	int opt;
 	optind = 1;
 	opterr = 0;
@@ -360,6 +376,14 @@ static int parse_args(int argc, char **argv, struct count_args *a)
 			a->prune = strtod(optarg, &end);
 			if (end == optarg || *end || errno || !(a->prune >= 0 && a->prune < 1))
 				return ax_cli_usage_error("count", "--prune wants a sparsity in [0, 1), not '%s'", optarg);
+			break;
+		}
+		case 'L': a->latency = optarg; break;
+		case 'P': {
+			int k = ax_cli_enum(optarg, ax_precision_names, AX_PREC_COUNT);
+			if (k < 0)
+				return ax_cli_usage_error("count", "--precision must be fp32, bf16 or int8, not '%s'", optarg);
+			a->precision = (enum ax_precision)k;
 			break;
 		}
 		case 'h': help(); return AX_EXIT_OK;
@@ -418,6 +442,10 @@ static int count_all(const struct count_args *a, struct item *items)
 		}
 		ax_cost_graph(&g, o->convention, o->mode, &items[i].cost);
 		ax_size_model(&g, a->prune, &items[i].size);
+		for (int k = 0; a->latency && k < a->n_len; k++)
+			ax_latency_predict(&g, AX_MODE_INCREMENTAL, src_at(o, k),
+					   tgt_at(o, k), a->precision, &a->dev,
+					   &items[i].lat[k]);
 		for (int k = 0; k < a->n_len; k++) {
 			if (ax_cost_check(&items[i].cost, src_at(o, k), tgt_at(o, k),
 					  &d) == AX_OK &&
@@ -484,6 +512,43 @@ static void write_memory_json(struct ax_json *j, const struct count_args *a,
 	ax_json_end_object(j);
 }
 
+/* The "latency" member (--latency). */
+static void write_latency_json(struct ax_json *j, const struct count_args *a,
+			       const struct ax_latency *l)
+{
+	ax_json_key(j, "latency");
+	ax_json_begin_object(j);
+	ax_json_key(j, "device");
+	ax_json_string(j, a->dev.name);
+	ax_json_key(j, "calibrated");
+	ax_json_bool(j, a->dev.calibrated);
+	ax_json_key(j, "model");
+	ax_json_string(j, a->dev.per_kind ? "per-kind" : "roofline");
+	ax_json_key(j, "precision");
+	ax_json_string(j, ax_precision_names[a->precision]);
+	const struct { const char *name; double v; } f[] = {
+		{ "ms", l->total_ms }, { "encoder_ms", l->encoder_ms },
+		{ "decoder_ms", l->decoder_ms }, { "compute_ms", l->compute_ms },
+		{ "memory_ms", l->memory_ms }, { "overhead_ms", l->overhead_ms },
+		{ "encoder_weight_bytes", l->enc_weight_bytes },
+		{ "decoder_weight_bytes", l->dec_weight_bytes },
+	};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		ax_json_key(j, f[i].name);
+		ax_json_double(j, f[i].v);
+	}
+	ax_json_key(j, "op_calls");
+	ax_json_int(j, l->calls);
+	ax_json_key(j, "kind_ms");
+	ax_json_begin_object(j);
+	for (int k = 0; k < AX_DEV_KIND_COUNT; k++) {
+		ax_json_key(j, ax_dev_kind_names[k]);
+		ax_json_double(j, l->kind_ms[k]);
+	}
+	ax_json_end_object(j);
+	ax_json_end_object(j);
+}
+
 /* One JSON array: a record per config and length pair, config-major. */
 static void write_json(const struct count_args *a, const struct item *items,
 		       struct ax_result *r)
@@ -499,6 +564,8 @@ static void write_json(const struct count_args *a, const struct item *items,
 			ax_json_begin_object(&j);
 			ax_result_write_json_members(&j, r);
 			write_memory_json(&j, a, &items[i], k);
+			if (a->latency)
+				write_latency_json(&j, a, &items[i].lat[k]);
 			if (a->poly)
 				write_poly_json(&j, &items[i].cost);
 			ax_json_end_object(&j);
@@ -533,9 +600,13 @@ static void write_csv(const struct count_args *a, const struct item *items,
 	fflush(mem);
 	put_line(buf, n);
 	printf(",bytes_fp32,bytes_bf16,bytes_int8%s,mem_beam,mem_weights,"
-	       "mem_activations,mem_kv_cache,mem_conv_state,mem_scratch,mem_total\n",
+	       "mem_activations,mem_kv_cache,mem_conv_state,mem_scratch,mem_total",
 	       a->prune > 0 ? ",pruned_sparsity,pruned_index_bytes,pruned_fp32,"
 			      "pruned_bf16,pruned_int8" : "");
+	printf("%s\n", a->latency ? ",latency_device,latency_precision,latency_ms,"
+	       "latency_encoder_ms,latency_decoder_ms" : "");
+	if (a->latency)   /* the header ended with mem_total\n: redo its end */
+		printf("\033[0m");
 	int64_t beam = a->o.mode == AX_MODE_INCREMENTAL ? a->beam : 1;
 	for (int i = 0; i < a->n; i++)
 		for (int k = 0; k < a->n_len; k++) {
@@ -554,11 +625,42 @@ static void write_csv(const struct count_args *a, const struct item *items,
 				       z->sparsity, z->index_bytes, z->pruned_bytes[AX_PREC_FP32],
 				       z->pruned_bytes[AX_PREC_BF16], z->pruned_bytes[AX_PREC_INT8]);
 			printf(",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
-			       ",%" PRId64 ",%" PRId64 "\n", beam, m->weights, m->activations,
+			       ",%" PRId64 ",%" PRId64, beam, m->weights, m->activations,
 			       m->kv_cache, m->conv_state, m->scratch, m->total);
+			if (a->latency) {
+				const struct ax_latency *l = &items[i].lat[k];
+				printf(",%s,%s,%.4f,%.4f,%.4f", a->dev.name,
+				       ax_precision_names[a->precision], l->total_ms,
+				       l->encoder_ms, l->decoder_ms);
+			}
+			putchar('\n');
 		}
 	fclose(mem);
 	free(buf);
+}
+
+/* --latency: the prediction per length pair, in the table format. */
+static void print_latency(const struct count_args *a, const struct item *it)
+{
+	if (!a->latency)
+		return;
+	const struct ax_device *v = &a->dev;
+	printf("\nlatency on %s (%s, %s weights, batch-1 greedy; docs/latency.md)\n",
+	       v->name, v->per_kind ? (v->calibrated ? "calibrated" : "uncalibrated: "
+				       "published figures") : "built-in roofline",
+	       ax_precision_names[a->precision]);
+	printf("  %-20s %8s %10s %10s %10s %10s %10s\n", a->o.n_src > 1 ||
+	       a->o.n_tgt > 1 ? "S,T" : "", "ms", "encoder", "decoder", "compute",
+	       "memory", "overhead");
+	for (int k = 0; k < a->n_len; k++) {
+		const struct ax_latency *l = &it->lat[k];
+		char st[200];
+		snprintf(st, sizeof st, "%s S=%" PRId64 " T=%" PRId64, it->cfg.name,
+			 src_at(&a->o, k), tgt_at(&a->o, k));
+		printf("  %-20s %8.2f %10.2f %10.2f %10.2f %10.2f %10.2f\n", st,
+		       l->total_ms, l->encoder_ms, l->decoder_ms, l->compute_ms,
+		       l->memory_ms, l->overhead_ms);
+	}
 }
 
 /* --summary: the summary alone. Otherwise a breakdown per config (and
@@ -568,12 +670,17 @@ static void write_table(const struct count_args *a, const struct item *items)
 {
 	if (a->summary) {
 		print_summary(items, a->n, &a->o);
+		for (int i = 0; a->latency && i < a->n; i++) {
+			fputc('\n', stdout);
+			print_latency(a, &items[i]);
+		}
 		return;
 	}
 	for (int i = 0; i < a->n; i++) {
 		if (i)
 			fputc('\n', stdout);
 		print_table(&items[i], &a->o, a->n_len, a->poly, a->beam);
+		print_latency(a, &items[i]);
 		if (a->per_step)
 			print_steps(&items[i], &a->o);
 	}
@@ -590,6 +697,15 @@ int ax_cmd_count(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 
+	if (a.latency) {
+		struct ax_diag d = { 0 };
+		if (ax_device_resolve(&a.dev, a.latency, &d) != AX_OK) {
+			if (!d.file[0])
+				return ax_cli_usage_error("count", "--latency: %s", d.msg);
+			ax_cli_print_diag(&d);
+			return AX_EXIT_ERROR;
+		}
+	}
 	struct item *items = calloc((size_t)a.n, sizeof *items);
 	struct ax_result *r = malloc(sizeof *r);
 	if (!items || !r) {

@@ -21,6 +21,7 @@ static const struct ax_cmd commands[] = {
 	{ "plot", ax_cmd_plot, "draw trade-off, Pareto, breakdown and length plots" },
 	{ "run", ax_cmd_run, "reference inference: decode or score, with executed MACs" },
 	{ "init", ax_cmd_init, "write a weights file with deterministic random weights" },
+	{ "calibrate", ax_cmd_calibrate, "measure this machine's kernels into a device file for --latency" },
 	{ "cpu", ax_cmd_cpu, "the CPU's features and the OpenBLAS kernel archex runs on" },
 	{ "data", ax_cmd_data, "build a dataset (Bible en-es, WordNet LM) from Debian packages" },
 	{ "bleu", ax_cmd_bleu, "corpus BLEU and chrF as sacreBLEU computes them" },

@@ -183,6 +183,7 @@ struct ax_sweep {
 	double mutation_prob;
 	double crossover_prob;    /* share of children made by crossover */
 	const struct ax_device *device;
+	struct ax_device *device_file;  /* owned: `device:` named a file */
 	int n_families;
 	struct ax_sweep_family family[AX_SWEEP_MAX_FAMILIES];
 	int n_constraints;

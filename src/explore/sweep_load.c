@@ -162,6 +162,8 @@ static yaml_node_t *lookup(struct loader *L, yaml_node_t *map, const char *key)
 	return NULL;
 }
 
+static enum ax_status parse_device(struct loader *L, yaml_node_t *v);
+
 /* --- axes ------------------------------------------------------------- */
 
 static enum ax_status pool_push(struct loader *L, const yaml_node_t *at,
@@ -889,12 +891,39 @@ static enum ax_status parse_settings(struct loader *L, yaml_node_t *root)
 	if ((v = lookup(L, root, "tgt_len")) &&
 	    (s = get_i64(L, v, "tgt_len", 1, 1 << 20, &sw->tgt_len)))
 		return s;
-	if ((v = lookup(L, root, "device"))) {
-		sw->device = scalar(v) ? ax_device_find(scalar(v)) : NULL;
+	if ((v = lookup(L, root, "device")))
+		return parse_device(L, v);
+	return AX_OK;
+}
+
+/* device: a built-in name, or a device file's path (with a '/' or
+ * ending in .yaml; relative to the working directory), device.h. */
+static enum ax_status parse_device(struct loader *L, yaml_node_t *v)
+{
+	struct ax_sweep *sw = L->sw;
+	const char *s = scalar(v);
+	if (!s)
+		return err_at(L, v, 0, "device must be a name or a device file path");
+	size_t n = strlen(s);
+	if (!strchr(s, '/') && !(n > 5 && !strcmp(s + n - 5, ".yaml"))) {
+		sw->device = ax_device_find(s);
 		if (!sw->device)
-			return err_at(L, v, 0, "unknown device '%s' (%s, ...)",
-				      scalar(v) ? scalar(v) : "?", ax_devices[0].name);
+			return err_at(L, v, 0, "unknown device '%s' (%s, %s, or a "
+				      "device file path)", s, ax_devices[0].name,
+				      ax_devices[1].name);
+		return AX_OK;
 	}
+	free(sw->device_file);
+	sw->device_file = malloc(sizeof *sw->device_file);
+	if (!sw->device_file)
+		return ax_diag_set(L->d, AX_ERR_NOMEM, L->file, 0, 0, "out of memory");
+	struct ax_diag fd = { 0 };
+	if (ax_device_load(sw->device_file, s, &fd) != AX_OK) {
+		char msg[1400];
+		ax_diag_format(&fd, msg, sizeof msg);
+		return err_at(L, v, 0, "device file: %s", msg);
+	}
+	sw->device = sw->device_file;
 	return AX_OK;
 }
 
@@ -1176,5 +1205,7 @@ void ax_sweep_free(struct ax_sweep *sw)
 		}
 	free(sw->pool);
 	sw->pool = NULL;
+	free(sw->device_file);
+	sw->device_file = NULL;
 	sw->pool_len = sw->pool_cap = 0;
 }

@@ -1,0 +1,422 @@
+/*
+ * device_file.c - device files (devices/NAME.yaml): the libyaml document
+ * API with one key list per mapping, checked into a struct ax_device, and
+ * the writer `archex calibrate` uses (device.h, docs/latency.md).
+ */
+#include "device.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "config.h"
+#include "util.h"
+
+#define DEVICE_MAX_BYTES ((size_t)64 << 10)  /* 64 KiB; ours are < 4 KiB */
+
+struct loader {
+	yaml_document_t doc;
+	const char *file;
+	struct ax_diag *d;
+};
+
+static enum ax_status err_at(struct loader *L, const yaml_node_t *n,
+			     const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum ax_status err_at(struct loader *L, const yaml_node_t *n,
+			     const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return ax_diag_set(L->d, AX_ERR_INPUT, L->file,
+			   n ? (int)n->start_mark.line + 1 : 0,
+			   n ? (int)n->start_mark.column + 1 : 0, "%s", msg);
+}
+
+static yaml_node_t *node(struct loader *L, int id)
+{
+	return yaml_document_get_node(&L->doc, id);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ?
+	       (const char *)n->data.scalar.value : NULL;
+}
+
+static enum ax_status want_map(struct loader *L, const yaml_node_t *n,
+			       const char *what)
+{
+	if (n && n->type == YAML_MAPPING_NODE)
+		return AX_OK;
+	return err_at(L, n, "%s must be a mapping", what);
+}
+
+/* Every key of mapping n is in keys[] (NULL-terminated) and appears once;
+ * an unknown key gets the closest known one as a hint. */
+static enum ax_status check_keys(struct loader *L, yaml_node_t *n,
+				 const char *what, const char *const *keys)
+{
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+	     p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(L, p->key);
+		const char *ks = scalar(k);
+		if (!ks)
+			return err_at(L, k, "%s keys must be scalars", what);
+		int best = 4, hit = 0;
+		const char *hint = NULL;
+		for (int i = 0; keys[i] && !hit; i++) {
+			hit = !strcmp(ks, keys[i]);
+			int dist = ax_edit_distance(ks, keys[i], best);
+			if (dist < best) {
+				best = dist;
+				hint = keys[i];
+			}
+		}
+		if (!hit)
+			return hint ?
+			       err_at(L, k, "unknown key '%s' in %s; did you mean '%s'?",
+				      ks, what, hint) :
+			       err_at(L, k, "unknown key '%s' in %s", ks, what);
+		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+			const char *qs = scalar(node(L, q->key));
+			if (qs && !strcmp(qs, ks))
+				return err_at(L, k, "duplicate key '%s' in %s", ks, what);
+		}
+	}
+	return AX_OK;
+}
+
+static yaml_node_t *lookup(struct loader *L, yaml_node_t *map, const char *key)
+{
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		const char *ks = scalar(node(L, p->key));
+		if (ks && !strcmp(ks, key))
+			return node(L, p->value);
+	}
+	return NULL;
+}
+
+static enum ax_status get_f64(struct loader *L, const yaml_node_t *n,
+			      const char *what, double min, double max,
+			      double *out)
+{
+	const char *s = scalar(n);
+	if (!s)
+		return err_at(L, n, "%s must be a number", what);
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || *end || errno || !isfinite(v))
+		return err_at(L, n, "%s must be a number, not '%s'", what, s);
+	if (v < min || v > max)
+		return err_at(L, n, "%s = %s is outside %g..%g", what, s, min, max);
+	*out = v;
+	return AX_OK;
+}
+
+static enum ax_status get_text(struct loader *L, const yaml_node_t *n,
+			       const char *what, char *buf, size_t size)
+{
+	const char *s = scalar(n);
+	if (!s)
+		return err_at(L, n, "%s must be a string", what);
+	if (strlen(s) >= size)
+		return err_at(L, n, "%s is longer than %zu characters", what,
+			      size - 1);
+	memcpy(buf, s, strlen(s) + 1);
+	return AX_OK;
+}
+
+/* efficiency: {PREC: {KIND: {compute: x, memory: y}}} */
+static enum ax_status parse_eff(struct loader *L, yaml_node_t *n,
+				struct ax_device *dev)
+{
+	enum ax_status s;
+	const char *precs[AX_PREC_COUNT + 1] = { 0 }, *kinds[AX_DEV_KIND_COUNT + 1] = { 0 };
+	static const char *const ek[] = { "compute", "memory", NULL };
+	for (int i = 0; i < AX_PREC_COUNT; i++)
+		precs[i] = ax_precision_names[i];
+	for (int i = 0; i < AX_DEV_KIND_COUNT; i++)
+		kinds[i] = ax_dev_kind_names[i];
+	if ((s = want_map(L, n, "efficiency")) ||
+	    (s = check_keys(L, n, "efficiency", precs)))
+		return s;
+	for (int p = 0; p < AX_PREC_COUNT; p++) {
+		yaml_node_t *pn = lookup(L, n, precs[p]);
+		if (!pn)
+			continue;
+		if ((s = want_map(L, pn, precs[p])) ||
+		    (s = check_keys(L, pn, precs[p], kinds)))
+			return s;
+		for (int k = 0; k < AX_DEV_KIND_COUNT; k++) {
+			yaml_node_t *kn = lookup(L, pn, kinds[k]), *v;
+			if (!kn)
+				continue;
+			if ((s = want_map(L, kn, kinds[k])) ||
+			    (s = check_keys(L, kn, kinds[k], ek)))
+				return s;
+			struct ax_dev_eff *e = &dev->eff[p][k];
+			if ((v = lookup(L, kn, "compute")) &&
+			    (s = get_f64(L, v, "compute", 1e-4, 1.5, &e->compute)))
+				return s;
+			if ((v = lookup(L, kn, "memory")) &&
+			    (s = get_f64(L, v, "memory", 1e-4, 10, &e->memory)))
+				return s;
+		}
+	}
+	return AX_OK;
+}
+
+/* bandwidth_curve: a list of [bytes, bytes/s], bytes ascending. */
+static enum ax_status parse_curve(struct loader *L, yaml_node_t *n,
+				  struct ax_device *dev)
+{
+	enum ax_status s;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return err_at(L, n, "bandwidth_curve must be a list of [bytes, bytes/s]");
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *x = node(L, *it);
+		if (x->type != YAML_SEQUENCE_NODE ||
+		    x->data.sequence.items.top - x->data.sequence.items.start != 2)
+			return err_at(L, x, "a bandwidth_curve point is [bytes, bytes/s]");
+		if (dev->n_curve == AX_DEV_MAX_CURVE)
+			return err_at(L, x, "bandwidth_curve has over %d points",
+				      AX_DEV_MAX_CURVE);
+		int i = dev->n_curve;
+		if ((s = get_f64(L, node(L, x->data.sequence.items.start[0]),
+				 "working-set bytes", 1, 1e13, &dev->curve_bytes[i])) ||
+		    (s = get_f64(L, node(L, x->data.sequence.items.start[1]),
+				 "bandwidth", 1e6, 1e14, &dev->curve_bw[i])))
+			return s;
+		if (i > 0 && dev->curve_bytes[i] <= dev->curve_bytes[i - 1])
+			return err_at(L, x, "bandwidth_curve bytes must ascend");
+		dev->n_curve++;
+	}
+	return AX_OK;
+}
+
+static enum ax_status parse_sources(struct loader *L, yaml_node_t *n,
+				    struct ax_device *dev)
+{
+	enum ax_status s;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return err_at(L, n, "sources must be a list of strings");
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		if (dev->n_sources == AX_DEV_MAX_SOURCES)
+			return err_at(L, node(L, *it), "over %d sources",
+				      AX_DEV_MAX_SOURCES);
+		if ((s = get_text(L, node(L, *it), "a source",
+				  dev->sources[dev->n_sources], AX_DEV_TEXT)))
+			return s;
+		dev->n_sources++;
+	}
+	return AX_OK;
+}
+
+static const char *const root_keys[] = {
+	"name", "calibrated", "cpu", "blas_core", "threads", "date",
+	"archex_version", "note", "peak_flops", "bandwidth", "overhead_us",
+	"bandwidth_curve", "efficiency", "sources", NULL
+};
+
+static enum ax_status parse_root(struct loader *L, yaml_node_t *root,
+				 struct ax_device *dev)
+{
+	enum ax_status s;
+	yaml_node_t *v;
+	if ((s = want_map(L, root, "a device file")) ||
+	    (s = check_keys(L, root, "a device file", root_keys)))
+		return s;
+	static const char *const required[] = { "name", "calibrated", "peak_flops",
+						"bandwidth", "sources" };
+	for (size_t i = 0; i < sizeof required / sizeof *required; i++)
+		if (!lookup(L, root, required[i]))
+			return err_at(L, root, "missing key '%s'", required[i]);
+	if ((s = get_text(L, lookup(L, root, "name"), "name", dev->name_buf,
+			  sizeof dev->name_buf)))
+		return s;
+	v = lookup(L, root, "calibrated");
+	if (!scalar(v) || (strcmp(scalar(v), "true") && strcmp(scalar(v), "false")))
+		return err_at(L, v, "calibrated must be true or false");
+	dev->calibrated = !strcmp(scalar(v), "true");
+	struct { const char *key; char *buf; size_t size; } texts[] = {
+		{ "cpu", dev->cpu, sizeof dev->cpu },
+		{ "blas_core", dev->blas_core, sizeof dev->blas_core },
+		{ "date", dev->date, sizeof dev->date },
+		{ "archex_version", dev->version, sizeof dev->version },
+		{ "note", dev->note_buf, sizeof dev->note_buf },
+	};
+	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+		if ((v = lookup(L, root, texts[i].key)) &&
+		    (s = get_text(L, v, texts[i].key, texts[i].buf, texts[i].size)))
+			return s;
+	double x = 0;
+	if ((v = lookup(L, root, "threads"))) {
+		if ((s = get_f64(L, v, "threads", 1, 1024, &x)))
+			return s;
+		if (x != floor(x))
+			return err_at(L, v, "threads must be an integer");
+		dev->threads = (int)x;
+	}
+	if ((s = get_f64(L, lookup(L, root, "peak_flops"), "peak_flops", 1e6,
+			 1e16, &dev->peak_flops)) ||
+	    (s = get_f64(L, lookup(L, root, "bandwidth"), "bandwidth", 1e6,
+			 1e14, &dev->bandwidth)))
+		return s;
+	if ((v = lookup(L, root, "overhead_us"))) {
+		if ((s = get_f64(L, v, "overhead_us", 0, 1e6, &x)))
+			return s;
+		dev->overhead_s = x * 1e-6;
+	}
+	if ((v = lookup(L, root, "bandwidth_curve")) && (s = parse_curve(L, v, dev)))
+		return s;
+	if ((v = lookup(L, root, "efficiency")) && (s = parse_eff(L, v, dev)))
+		return s;
+	return parse_sources(L, lookup(L, root, "sources"), dev);
+}
+
+enum ax_status ax_device_parse(struct ax_device *dev, const char *text,
+			       size_t len, const char *file, struct ax_diag *d)
+{
+	*dev = (struct ax_device){ 0 };
+	enum ax_status st = ax_yaml_precheck(text, len, file, DEVICE_MAX_BYTES, d);
+	if (st != AX_OK)
+		return st;
+	struct loader L = { .file = file, .d = d };
+	yaml_parser_t parser;
+	if (!yaml_parser_initialize(&parser))
+		return ax_diag_set(d, AX_ERR_NOMEM, file, 0, 0, "cannot start the YAML parser");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &L.doc)) {
+		st = ax_diag_set(d, AX_ERR_INPUT, file,
+				 (int)parser.problem_mark.line + 1,
+				 (int)parser.problem_mark.column + 1, "YAML: %s",
+				 parser.problem ? parser.problem : "syntax error");
+		yaml_parser_delete(&parser);
+		return st;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&L.doc);
+	st = root ? parse_root(&L, root, dev) :
+	     ax_diag_set(d, AX_ERR_INPUT, file, 0, 0, "empty device file");
+	yaml_document_delete(&L.doc);
+	yaml_parser_delete(&parser);
+	if (st != AX_OK)
+		return st;
+	dev->name = dev->name_buf;
+	dev->note = dev->note_buf[0] ? dev->note_buf : dev->sources[0];
+	dev->per_kind = true;
+	return AX_OK;
+}
+
+enum ax_status ax_device_load(struct ax_device *dev, const char *path,
+			      struct ax_diag *d)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return ax_diag_set(d, AX_ERR_IO, path, 0, 0, "cannot open: %s",
+				   strerror(errno));
+	char *buf = malloc(DEVICE_MAX_BYTES + 2);
+	if (!buf) {
+		fclose(f);
+		return ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
+	}
+	size_t len = fread(buf, 1, DEVICE_MAX_BYTES + 1, f);
+	int bad = ferror(f);
+	fclose(f);
+	enum ax_status st = bad ?
+		ax_diag_set(d, AX_ERR_IO, path, 0, 0, "cannot read (a directory?)") :
+		ax_device_parse(dev, buf, len, path, d);
+	free(buf);
+	return st;
+}
+
+enum ax_status ax_device_resolve(struct ax_device *dev, const char *spec,
+				 struct ax_diag *d)
+{
+	size_t n = strlen(spec);
+	if (!strchr(spec, '/') && !(n > 5 && !strcmp(spec + n - 5, ".yaml"))) {
+		const struct ax_device *b = ax_device_find(spec);
+		if (!b)
+			return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
+					   "unknown device '%s' (%s, %s, or a device file path)",
+					   spec, ax_devices[0].name, ax_devices[1].name);
+		*dev = *b;
+		return AX_OK;
+	}
+	return ax_device_load(dev, spec, d);
+}
+
+/* A YAML double-quoted string (our texts hold no control characters). */
+static void put_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc((unsigned char)*s >= 0x20 ? *s : ' ', f);
+	}
+	fputc('"', f);
+}
+
+void ax_device_write(FILE *f, const struct ax_device *dev)
+{
+	fprintf(f, "# archex device file (docs/latency.md)\nname: ");
+	put_str(f, dev->name);
+	fprintf(f, "\ncalibrated: %s\ncpu: ", dev->calibrated ? "true" : "false");
+	put_str(f, dev->cpu);
+	fprintf(f, "\nblas_core: ");
+	put_str(f, dev->blas_core);
+	fprintf(f, "\nthreads: %d\ndate: ", dev->threads > 0 ? dev->threads : 1);
+	put_str(f, dev->date);
+	fprintf(f, "\narchex_version: ");
+	put_str(f, dev->version);
+	fprintf(f, "\npeak_flops: %.4g        # FLOP/s, the best sgemm\n"
+		"bandwidth: %.4g         # bytes/s, streaming weights beyond the caches\n"
+		"overhead_us: %.3g       # fixed cost of one op call\n",
+		dev->peak_flops, dev->bandwidth, dev->overhead_s * 1e6);
+	fprintf(f, "bandwidth_curve:%s        # [weight bytes per pass, bytes/s]\n",
+		dev->n_curve ? "" : " []");
+	for (int i = 0; i < dev->n_curve; i++)
+		fprintf(f, "  - [%.0f, %.4g]\n", dev->curve_bytes[i], dev->curve_bw[i]);
+	bool given = false;
+	for (int p = 0; p < AX_PREC_COUNT; p++)
+		for (int k = 0; k < AX_DEV_KIND_COUNT; k++)
+			given |= dev->eff[p][k].compute > 0 || dev->eff[p][k].memory > 0;
+	fprintf(f, "efficiency:%s     # fractions of peak_flops and of the bandwidth\n",
+		given ? "" : " {}");
+	for (int p = 0; p < AX_PREC_COUNT; p++) {
+		bool any = false;
+		for (int k = 0; k < AX_DEV_KIND_COUNT; k++) {
+			const struct ax_dev_eff *e = &dev->eff[p][k];
+			if (e->compute <= 0 && e->memory <= 0)
+				continue;
+			if (!any)
+				fprintf(f, "  %s:\n", ax_precision_names[p]);
+			any = true;
+			fprintf(f, "    %s: {", ax_dev_kind_names[k]);
+			if (e->compute > 0)
+				fprintf(f, "compute: %.3g%s", e->compute,
+					e->memory > 0 ? ", " : "");
+			if (e->memory > 0)
+				fprintf(f, "memory: %.3g", e->memory);
+			fprintf(f, "}\n");
+		}
+	}
+	fprintf(f, "sources:\n");
+	for (int i = 0; i < dev->n_sources; i++) {
+		fprintf(f, "  - ");
+		put_str(f, dev->sources[i]);
+		fputc('\n', f);
+	}
+}

@@ -1,0 +1,168 @@
+/*
+ * cmd_calibrate.c - `archex calibrate`: runs the kernel microbenchmarks of
+ * calib.h on this machine and writes a device file for the latency model
+ * (docs/latency.md). main.c has already chosen the OpenBLAS kernel.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomic_io.h"
+#include "calib.h"
+#include "cli.h"
+#include "cpu.h"
+
+void openblas_set_num_threads(int n);
+
+static void help_calibrate(void)
+{
+	printf(
+"usage: archex calibrate --out devices/NAME.yaml [options]\n"
+"\n"
+"Measure this machine for the latency model of `archex count --latency`:\n"
+"microbenchmarks of archex's own kernels at decoding shapes (linears of\n"
+"one row and of 32 rows per precision, attention, light and dynamic\n"
+"convs, layernorm, log-softmax, elementwise ops, embeddings) give the\n"
+"sgemm peak, the sgemv bandwidth by working set (256 KiB .. 256 MiB), a\n"
+"fixed cost per op call and, per kernel kind and precision, the fraction\n"
+"of peak or bandwidth reached. Writes a device file (YAML) naming the CPU,\n"
+"the OpenBLAS kernel, the threads, the date and the archex version. About\n"
+"a minute; --quick takes seconds (small sets, short timings: for tests).\n"
+"Measure on a quiet machine: other load ends up in the figures.\n"
+"\n"
+"options:\n"
+"  --out FILE       the device file to write (required)\n"
+"  --name NAME      the device's name (default: FILE's base name)\n"
+"  --threads N      OpenBLAS threads (default 1), as `run --threads`\n"
+"  --precision P    fp32, bf16, int8 or all (default all); repeatable\n"
+"  --quick          seconds instead of a minute, rough figures\n"
+"  -h, --help       this text\n");
+}
+
+static void progress(void *ctx, const char *what, int done, int total)
+{
+	(void)ctx;
+	fprintf(stderr, "\rcalibrate: [%2d/%2d] %-32s", done + 1, total, what);
+	fflush(stderr);
+}
+
+/* NAME from .../NAME.yaml */
+static void base_name(const char *path, char *buf, size_t size)
+{
+	const char *s = strrchr(path, '/');
+	s = s ? s + 1 : path;
+	snprintf(buf, size, "%s", s);
+	size_t n = strlen(buf);
+	if (n > 5 && !strcmp(buf + n - 5, ".yaml"))
+		buf[n - 5] = 0;
+}
+
+static void describe(struct ax_device *dev, const struct ax_calib_opts *o)
+{
+	struct ax_cpu c;
+	ax_cpu_detect(&c);
+	ax_cpu_describe(&c, dev->cpu, sizeof dev->cpu);
+	snprintf(dev->blas_core, sizeof dev->blas_core, "%s", ax_cpu_blas_core());
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(dev->date, sizeof dev->date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(dev->version, sizeof dev->version, "%s", AX_VERSION);
+	dev->n_sources = 2;
+	snprintf(dev->sources[0], AX_DEV_TEXT,
+		 "archex calibrate%s --threads %d: microbenchmarks of archex's kernels "
+		 "(src/runtime/calib.c), OpenBLAS %s (%s)", o->quick ? " --quick" : "",
+		 o->threads, dev->blas_core, ax_cpu_blas_core_source());
+	snprintf(dev->sources[1], AX_DEV_TEXT,
+		 "the fastest of 5 timed batches per shape; efficiencies fitted so that "
+		 "max(F/peak_c, B/bw_m) + overhead is the measured call time");
+}
+
+int ax_cmd_calibrate(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "precision", required_argument, NULL, 'p' },
+		{ "quick", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL, *name = NULL;
+	struct ax_calib_opts o = { .threads = 1 };
+	bool any_prec = false;
+	int64_t v;
+	int opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'o': out = optarg; break;
+		case 'n': name = optarg; break;
+		case 't':
+			if (!ax_cli_parse_i64(optarg, 1, 256, &v))
+				return ax_cli_usage_error("calibrate", "--threads must be 1..256, not '%s'", optarg);
+			o.threads = (int)v;
+			break;
+		case 'p': {
+			int k = 0;
+			while (k < AX_PREC_COUNT && strcmp(optarg, ax_precision_names[k]))
+				k++;
+			if (k == AX_PREC_COUNT && strcmp(optarg, "all"))
+				return ax_cli_usage_error("calibrate", "--precision must be fp32, bf16, int8 or all, not '%s'", optarg);
+			for (int p = 0; p < AX_PREC_COUNT; p++)
+				o.precision[p] |= k == AX_PREC_COUNT || p == k;
+			any_prec = true;
+			break;
+		}
+		case 'q': o.quick = true; break;
+		case 'h': help_calibrate(); return AX_EXIT_OK;
+		case ':': return ax_cli_usage_error("calibrate", "option '%s' needs a value", argv[optind - 1]);
+		default: return ax_cli_bad_option("calibrate", argv, longopts);
+		}
+	}
+	if (argc != optind)
+		return ax_cli_usage_error("calibrate", "takes no arguments");
+	if (!out)
+		return ax_cli_usage_error("calibrate", "--out FILE is required");
+	for (int p = 0; p < AX_PREC_COUNT; p++)
+		o.precision[p] |= !any_prec;
+	o.precision[AX_PREC_FP32] = true;   /* the fits of other kinds need it */
+	if (isatty(2))
+		o.progress = progress;
+	openblas_set_num_threads(o.threads);
+
+	struct ax_device dev = { 0 };
+	struct ax_diag d = { 0 };
+	if (ax_calibrate(&dev, &o, &d)) {
+		ax_cli_print_diag(&d);
+		return AX_EXIT_ERROR;
+	}
+	if (o.progress)
+		fprintf(stderr, "\r%60s\r", "");
+	if (name)
+		snprintf(dev.name_buf, sizeof dev.name_buf, "%s", name);
+	else
+		base_name(out, dev.name_buf, sizeof dev.name_buf);
+	dev.name = dev.name_buf;
+	describe(&dev, &o);
+	struct ax_atomic a;
+	FILE *f = ax_atomic_open(&a, out, &d);
+	if (!f) {
+		ax_cli_print_diag(&d);
+		return AX_EXIT_ERROR;
+	}
+	ax_device_write(f, &dev);
+	if (ax_atomic_commit(&a, &d)) {
+		ax_cli_print_diag(&d);
+		return AX_EXIT_ERROR;
+	}
+	fprintf(stderr, "calibrate: %s: peak %.1f GFLOP/s, bandwidth %.1f GB/s, "
+		"overhead %.2f us per op (OpenBLAS %s, %d thread%s)\n", out,
+		dev.peak_flops / 1e9, dev.bandwidth / 1e9, dev.overhead_s * 1e6,
+		dev.blas_core, o.threads, o.threads == 1 ? "" : "s");
+	return AX_EXIT_OK;
+}

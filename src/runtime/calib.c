@@ -1,0 +1,345 @@
+/*
+ * calib.c - the microbenchmarks of `archex calibrate` and the fit of a
+ * device file's figures from them (calib.h).
+ */
+#include "calib.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kernels.h"
+#include "kernels_q.h"
+
+#define D 512             /* model width of the typical shapes */
+#define HEADS 8
+#define ROWS 32           /* rows of an encoder pass (S ~ 30) */
+#define TAPS 7
+
+/* One benchmarked call: a kernel, its buffers and its shape. */
+enum job_kind {
+	J_LINEAR, J_Q8, J_BF16, J_Q8_TILED, J_BF16_TILED, J_ATTN,
+	J_LIGHT_STEP, J_LIGHT, J_DYN, J_LN, J_LOGSM, J_RELU, J_ADD, J_EMBED,
+};
+
+struct bufs {
+	float *w;          /* (big) fp32 weights */
+	int8_t *q;         /* int8 weights, scales in qs */
+	float *qs;
+	uint16_t *h;       /* bf16 weights */
+	float *x, *y, *z;  /* activations: (ROWS, 4 D) each at least */
+	float *tile;       /* tiled-kernel scratch */
+	int64_t tile_rows;
+	float *scratch;    /* attention / dynconv scratch */
+};
+
+struct job {
+	enum job_kind kind;
+	int64_t n, i, o;   /* rows, in, out (linears); Nq, Nk, w (attention) */
+	const float *w;    /* the weights of this call (the curve walks them) */
+};
+
+static void run_job(const struct bufs *b, const struct job *j)
+{
+	int32_t tok = 5;
+	switch (j->kind) {
+	case J_LINEAR: ax_k_linear(b->y, j->o, b->x, j->i, j->w, NULL, j->n, j->i, j->o, NULL); break;
+	case J_Q8: ax_k_linear_q8(b->y, j->o, b->x, j->i, b->q, b->qs, NULL, j->n, j->i, j->o, NULL); break;
+	case J_BF16: ax_k_linear_bf16(b->y, j->o, b->x, j->i, b->h, NULL, j->n, j->i, j->o, NULL); break;
+	case J_Q8_TILED:
+		ax_k_linear_q8_tiled(b->y, j->o, b->x, j->i, b->q, b->qs, NULL, j->n, j->i,
+				     j->o, b->tile, b->tile_rows, NULL);
+		break;
+	case J_BF16_TILED:
+		ax_k_linear_bf16_tiled(b->y, j->o, b->x, j->i, b->h, NULL, j->n, j->i, j->o,
+				       b->tile, b->tile_rows, NULL);
+		break;
+	case J_ATTN:
+		ax_k_attention(b->y, j->o, b->x, j->o, b->z, j->o, b->z, j->o, j->n, j->i,
+			       j->o, HEADS, false, 0, b->scratch, NULL);
+		break;
+	case J_LIGHT_STEP:
+		ax_k_lightconv_step(b->y, b->x, b->z, TAPS, 9, b->w, D, HEADS, TAPS, NULL);
+		break;
+	case J_LIGHT: ax_k_lightconv(b->y, D, b->x, D, b->w, j->n, D, HEADS, TAPS, TAPS / 2, NULL); break;
+	case J_DYN:
+		ax_k_dynconv(b->y, D, b->x, D, b->z, HEADS * TAPS, j->n, D, HEADS, TAPS,
+			     TAPS / 2, b->scratch, NULL);
+		break;
+	case J_LN: ax_k_layernorm(b->y, j->o, b->x, j->o, b->w, b->w, j->n, j->o, 1e-5f); break;
+	case J_LOGSM: ax_k_log_softmax(b->y, j->o, b->x, j->o, j->n, j->o); break;
+	case J_RELU: ax_k_relu(b->y, j->o, b->x, j->o, j->n, j->o); break;
+	case J_ADD: ax_k_add(b->y, j->o, b->x, j->o, b->z, j->o, j->n, j->o, j->o); break;
+	case J_EMBED:
+		(void)ax_k_embed(b->y, j->o, b->w, 1000, &tok, 1, j->o, 22.6f, 3,
+				 AX_SINUSOID_FAIRSEQ);
+		break;
+	}
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Seconds per call: the fastest of 5 batches of about budget/5 each (the
+ * least disturbed by other processes on a shared machine). */
+static double time_job(const struct bufs *b, const struct job *j, double budget)
+{
+	run_job(b, j);   /* warm the caches and the thread pool */
+	double t0 = now();
+	run_job(b, j);
+	double one = now() - t0;
+	int64_t reps = one > 0 ? (int64_t)(budget / 5 / one) : 1000;
+	if (reps < 1)
+		reps = 1;
+	if (reps > 1000000)
+		reps = 1000000;
+	double batch[5];
+	for (int k = 0; k < 5; k++) {
+		t0 = now();
+		for (int64_t r = 0; r < reps; r++)
+			run_job(b, j);
+		batch[k] = (now() - t0) / (double)reps;
+	}
+	qsort(batch, 5, sizeof batch[0], cmp_double);
+	return batch[0];
+}
+
+/* Log-sums of the fitted efficiencies, per precision, kind, bound. */
+struct fit {
+	double sum[AX_PREC_COUNT][AX_DEV_KIND_COUNT][2];
+	int n[AX_PREC_COUNT][AX_DEV_KIND_COUNT][2];
+};
+
+/* A call of F flops and B bytes (weights wset of them, 0 for none) took
+ * t: the efficiency that makes the model's bound equal t - overhead. */
+static void fit_call(struct fit *fit, const struct ax_device *dev,
+		     enum ax_precision p, enum ax_dev_kind k, double F,
+		     double B, double wset, double t)
+{
+	double tt = t - dev->overhead_s;
+	if (tt <= 0.05 * t)
+		return;   /* overhead-dominated: nothing to learn */
+	double tc = F / dev->peak_flops;
+	double tm = B / ax_device_bandwidth_at(dev, wset > 0 ? wset : B);
+	int m = tc >= tm ? 0 : 1;
+	fit->sum[p][k][m] += log((m ? tm : tc) / tt);
+	fit->n[p][k][m]++;
+}
+
+static void fit_finish(const struct fit *fit, struct ax_device *dev)
+{
+	for (int p = 0; p < AX_PREC_COUNT; p++)
+		for (int k = 0; k < AX_DEV_KIND_COUNT; k++)
+			for (int m = 0; m < 2; m++) {
+				if (!fit->n[p][k][m])
+					continue;
+				double e = exp(fit->sum[p][k][m] / fit->n[p][k][m]);
+				double hi = m ? 10.0 : 1.5;
+				e = e < 1e-4 ? 1e-4 : e > hi ? hi : e;
+				if (m)
+					dev->eff[p][k].memory = e;
+				else
+					dev->eff[p][k].compute = e;
+			}
+}
+
+static void fill(float *v, int64_t n)
+{
+	for (int64_t k = 0; k < n; k++)
+		v[k] = 0.01f * (float)((k * 7919) % 201 - 100);
+}
+
+static void free_bufs(struct bufs *b)
+{
+	free(b->w);
+	free(b->q);
+	free(b->qs);
+	free(b->h);
+	free(b->x);
+	free(b->y);
+	free(b->z);
+	free(b->tile);
+	free(b->scratch);
+}
+
+#define ACT_FLOATS ((int64_t)1 << 18)
+#define QMAX ((int64_t)D * 8192)    /* the largest reduced-precision matrix */
+
+static bool alloc_bufs(struct bufs *b, int64_t w_floats)
+{
+	*b = (struct bufs){ 0 };
+	b->tile_rows = ax_kq_tile_rows(4 * D);
+	b->w = malloc((size_t)w_floats * sizeof *b->w);
+	b->q = malloc((size_t)QMAX);
+	b->qs = malloc(8192 * sizeof *b->qs);
+	b->h = malloc((size_t)QMAX * sizeof *b->h);
+	b->x = malloc(ACT_FLOATS * sizeof(float));
+	b->y = malloc(ACT_FLOATS * sizeof(float));
+	b->z = malloc(ACT_FLOATS * sizeof(float));
+	b->tile = malloc((size_t)(b->tile_rows * 4 * D) * sizeof(float));
+	b->scratch = malloc(65536 * sizeof(float));
+	if (!b->w || !b->q || !b->qs || !b->h || !b->x || !b->y || !b->z ||
+	    !b->tile || !b->scratch)
+		return false;
+	fill(b->w, w_floats);
+	fill(b->x, ACT_FLOATS);
+	fill(b->z, ACT_FLOATS);
+	ax_q8_quantize(b->q, b->qs, b->w, 8192, D);
+	ax_bf16_from_f32(b->h, b->w, QMAX);
+	return true;
+}
+
+struct ctx {
+	const struct ax_calib_opts *o;
+	struct bufs b;
+	struct ax_device *dev;
+	struct fit fit;
+	double budget;     /* seconds per measurement */
+	int done, total;
+};
+
+static double measure(struct ctx *c, const char *what, struct job j)
+{
+	if (c->o->progress)
+		c->o->progress(c->o->progress_ctx, what, c->done, c->total);
+	c->done++;
+	if (!j.w)
+		j.w = c->b.w;
+	return time_job(&c->b, &j, c->budget);
+}
+
+/* Peak, overhead and the bandwidth curve (fp32 sgemv over growing sets). */
+static void measure_roof(struct ctx *c, int64_t max_set)
+{
+	struct ax_device *dev = c->dev;
+	double t = measure(c, "sgemm peak", (struct job){ J_LINEAR, 256, 1024, 1024, NULL });
+	dev->peak_flops = 2.0 * 256 * 1024 * 1024 / t;
+	double tiny[4] = {
+		measure(c, "overhead: linear", (struct job){ J_LINEAR, 1, 8, 8, NULL }),
+		measure(c, "overhead: layernorm", (struct job){ J_LN, 1, 0, 8, NULL }),
+		measure(c, "overhead: relu", (struct job){ J_RELU, 1, 0, 8, NULL }),
+		measure(c, "overhead: add", (struct job){ J_ADD, 1, 0, 8, NULL }),
+	};
+	qsort(tiny, 4, sizeof tiny[0], cmp_double);
+	dev->overhead_s = 0.5 * (tiny[1] + tiny[2]);
+	for (int64_t set = (int64_t)256 << 10; set <= max_set; set *= 4) {
+		int64_t o = set / (4 * D);
+		t = measure(c, "bandwidth", (struct job){ J_LINEAR, 1, D, o, NULL });
+		double tt = t - dev->overhead_s;
+		int k = dev->n_curve++;
+		dev->curve_bytes[k] = (double)set;
+		dev->curve_bw[k] = (double)set / (tt > 0 ? tt : t);
+	}
+	dev->bandwidth = dev->curve_bw[dev->n_curve - 1];
+}
+
+/* A linear of n rows, (i -> o), at precision p, timed and fitted. */
+static void linear_case(struct ctx *c, enum ax_precision p, int64_t n,
+			int64_t i, int64_t o)
+{
+	static const double vb[AX_PREC_COUNT] = { 4, 2, 1 };
+	static const enum job_kind one[AX_PREC_COUNT] = { J_LINEAR, J_BF16, J_Q8 };
+	static const enum job_kind many[AX_PREC_COUNT] = { J_LINEAR, J_BF16_TILED, J_Q8_TILED };
+	char what[64];
+	snprintf(what, sizeof what, "%s linear %lldx%lldx%lld", ax_precision_names[p],
+		 (long long)n, (long long)i, (long long)o);
+	enum job_kind jk = n >= AX_KQ_TILED_MIN_N ? many[p] : one[p];
+	double t = measure(c, what, (struct job){ jk, n, i, o, NULL });
+	double wbytes = vb[p] * (double)(i * o) + (p == AX_PREC_INT8 ? 4.0 * o : 0);
+	double F = 2.0 * (double)(n * i * o);
+	double B = wbytes + 4.0 * (double)(n * (i + o));
+	fit_call(&c->fit, c->dev, p, ax_dev_kind_of(AX_OP_LINEAR, n), F, B, wbytes, t);
+}
+
+/* The kernels without weights to quantize: fp32 only. Counts as cost.c. */
+static void other_cases(struct ctx *c)
+{
+	const double w = D, H = HEADS, K = TAPS, N = ROWS;
+	struct ax_device *dev = c->dev;
+	struct fit *f = &c->fit;
+	enum ax_precision p = AX_PREC_FP32;
+	for (int64_t nk = 8; nk <= 32; nk *= 4) {   /* a decoder step's self-attention */
+		double t = measure(c, "attention step", (struct job){ J_ATTN, 1, nk, D, NULL });
+		fit_call(f, dev, p, AX_DEV_ATTENTION, 4 * w * nk + w + 5 * H * nk,
+			 16 * w + 8 * H * nk, 0, t);
+	}
+	double t = measure(c, "attention pass", (struct job){ J_ATTN, ROWS, ROWS, D, NULL });
+	fit_call(f, dev, p, AX_DEV_ATTENTION, 4 * w * N * N + w * N + 5 * H * N * N,
+		 16 * w * N + 8 * H * N * N, 0, t);
+	t = measure(c, "lightconv step", (struct job){ J_LIGHT_STEP, 1, 0, D, NULL });
+	fit_call(f, dev, p, AX_DEV_CONV, 2 * w * K, 8 * w + 4 * H * K, 0, t);
+	t = measure(c, "lightconv pass", (struct job){ J_LIGHT, ROWS, 0, D, NULL });
+	fit_call(f, dev, p, AX_DEV_CONV, 2 * N * w * K + 5 * H * K,
+		 8 * N * w + 4 * H * K, 0, t);
+	t = measure(c, "dynconv pass", (struct job){ J_DYN, ROWS, 0, D, NULL });
+	fit_call(f, dev, p, AX_DEV_CONV, 2 * N * w * K + 5 * N * H * K,
+		 4 * N * (2 * w + H * K), 0, t);
+	for (int64_t n = 1; n <= ROWS; n *= ROWS) {
+		double r = (double)n;
+		t = measure(c, "layernorm", (struct job){ J_LN, n, 0, D, NULL });
+		fit_call(f, dev, p, AX_DEV_NORM, 7 * r * w, 8 * r * w + 8 * w, 0, t);
+		t = measure(c, "relu", (struct job){ J_RELU, n, 0, 4 * D, NULL });
+		fit_call(f, dev, p, AX_DEV_ELEMENTWISE, 4 * r * w, 32 * r * w, 0, t);
+		t = measure(c, "add", (struct job){ J_ADD, n, 0, D, NULL });
+		fit_call(f, dev, p, AX_DEV_ELEMENTWISE, r * w, 12 * r * w, 0, t);
+	}
+	t = measure(c, "log-softmax", (struct job){ J_LOGSM, 1, 0, 16384, NULL });
+	fit_call(f, dev, p, AX_DEV_NORM, 5 * 16384.0, 8 * 16384.0, 0, t);
+	t = measure(c, "embedding", (struct job){ J_EMBED, 1, 0, D, NULL });
+	fit_call(f, dev, p, AX_DEV_EMBED, 2 * w, 8 * w + 4, 0, t);
+}
+
+static void progress_count(struct ctx *c, int n_curve)
+{
+	int per_prec = 7;   /* linear_case calls per precision */
+	c->total = 5 + n_curve + 14;
+	for (int p = 0; p < AX_PREC_COUNT; p++)
+		c->total += c->o->precision[p] ? per_prec : 0;
+}
+
+enum ax_status ax_calibrate(struct ax_device *dev,
+			    const struct ax_calib_opts *o, struct ax_diag *d)
+{
+	struct ctx c = { .o = o, .dev = dev, .budget = o->quick ? 0.004 : 0.25 };
+	int64_t max_set = o->quick ? (int64_t)4 << 20 : (int64_t)256 << 20;
+	int n_curve = 0;
+	for (int64_t s = (int64_t)256 << 10; s <= max_set; s *= 4)
+		n_curve++;
+	if (!alloc_bufs(&c.b, (max_set > QMAX * 4 ? max_set / 4 : QMAX))) {
+		free_bufs(&c.b);
+		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0,
+				   "cannot allocate %lld MiB of benchmark buffers",
+				   (long long)(max_set >> 20));
+	}
+	progress_count(&c, n_curve);
+	measure_roof(&c, max_set);
+	for (int p = 0; p < AX_PREC_COUNT; p++) {
+		if (!o->precision[p])
+			continue;
+		linear_case(&c, p, 1, D, D);          /* decoder projections */
+		linear_case(&c, p, 1, D, 4 * D);      /* ffn */
+		linear_case(&c, p, 1, 4 * D, D);
+		linear_case(&c, p, 1, D, 8192);       /* an output projection */
+		linear_case(&c, p, ROWS, D, D);       /* encoder pass */
+		linear_case(&c, p, ROWS, D, 4 * D);
+		linear_case(&c, p, ROWS, 4 * D, D);
+	}
+	other_cases(&c);
+	fit_finish(&c.fit, dev);
+	dev->threads = o->threads;
+	dev->calibrated = true;
+	dev->per_kind = true;
+	free_bufs(&c.b);
+	return AX_OK;
+}
