@@ -1,0 +1,484 @@
+/*
+ * study.c - the proxy study's computations (study.h): reading trained
+ * sweep directories, the join to published configs with the point's
+ * vocabulary, the rank correlations, the MAC budget groups and the
+ * budget study. Printing and files are in study_out.c.
+ */
+#include "study.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cost.h"
+#include "graph.h"
+#include "json_read.h"
+#include "model.h"
+#include "published.h"
+#include "rankcorr.h"
+
+const char *const ax_study_proxy_names[AX_STUDY_PROXY_COUNT] = {
+	[AX_STUDY_PROXY_BLEU] = "bleu",
+	[AX_STUDY_PROXY_VALID_LOSS] = "valid_loss",
+	[AX_STUDY_PROXY_PARAMS] = "params",
+	[AX_STUDY_PROXY_NONEMBEDDING_PARAMS] = "nonembedding_params",
+};
+_Static_assert(sizeof ax_study_proxy_names / sizeof ax_study_proxy_names[0] ==
+	       AX_STUDY_PROXY_COUNT, "a name per proxy");
+
+/* --- reading a sweep directory ------------------------------------------ */
+
+/* The "train budget" part of sweep.json's resolved sweep
+ * ("train_tokens=100000"), or false for a sweep without train:. */
+static bool train_budget(const struct ax_sweep_ident *id, char *out, size_t size,
+			 double *value)
+{
+	for (int i = 0; i < id->n; i++)
+		if (!strcmp(id->key[i], "train budget")) {
+			snprintf(out, size, "%s", id->val[i]);
+			const char *eq = strchr(id->val[i], '=');
+			*value = eq ? strtod(eq + 1, NULL) : NAN;
+			return true;
+		}
+	return false;
+}
+
+/* The study's fields of one parsed points.jsonl line. */
+static bool point_members(struct ax_study_point *p, const json_t *root)
+{
+	const json_t *res = json_object_get(root, "result");
+	const json_t *cfg = json_object_get(root, "config");
+	const json_t *tr = json_object_get(root, "trained");
+	char hex[17], share[16];
+	int64_t vs, vt;
+	if (!ax_json_get_str(json_object_get(res, "config_hash"), hex, sizeof hex) ||
+	    strlen(hex) != 16 || strspn(hex, "0123456789abcdef") != 16 ||
+	    !ax_json_get_i64(json_object_get(cfg, "vocab.source"), 0, AX_MAX_VOCAB, &vs) ||
+	    !ax_json_get_i64(json_object_get(cfg, "vocab.target"), 1, AX_MAX_VOCAB, &vt) ||
+	    !ax_json_get_str(json_object_get(cfg, "vocab.share"), share, sizeof share))
+		return false;
+	p->config_hash = strtoull(hex, NULL, 16);
+	p->vocab_source = vs;
+	p->vocab_target = vt;
+	int k = 0;
+	while (k < AX_SHARE_COUNT && strcmp(ax_share_names[k], share))
+		k++;
+	if (k == AX_SHARE_COUNT)
+		return false;
+	p->share = (enum ax_share)k;
+	const json_t *seeds = json_object_get(tr, "seeds");
+	p->n_seeds = json_is_array(seeds) ? (int)json_array_size(seeds) : 0;
+	return true;
+}
+
+/* Appends the trained records of rs to s->pt. */
+static enum ax_status take_points(struct ax_study_sweep *s, const struct ax_sweep_recs *rs,
+				  const char *path, struct ax_diag *d)
+{
+	s->pt = calloc(rs->n ? (size_t)rs->n : 1, sizeof *s->pt);   /* (rs->n) */
+	if (!s->pt)
+		return ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
+	s->n_records = rs->n;
+	for (int64_t i = 0; i < rs->n; i++) {
+		const struct ax_sweep_rec *r = &rs->r[i];
+		if (!isfinite(r->metrics[AX_METRIC_VALID_LOSS])) {
+			s->n_untrained++;
+			continue;
+		}
+		struct ax_study_point *p = &s->pt[s->n];
+		json_t *root = ax_json_parse(r->line, r->len, NULL);
+		bool ok = root && point_members(p, root);
+		json_decref(root);
+		if (!ok)
+			return ax_diag_set(d, AX_ERR_FORMAT, path, 0, 0,
+					   "point %s: no result.config_hash or config vocab.* "
+					   "(not written by this archex?)", r->id);
+		snprintf(p->id, sizeof p->id, "%s", r->id);
+		snprintf(p->name, sizeof p->name, "%s", r->name);
+		p->family = r->family;
+		p->macs = r->metrics[AX_METRIC_MACS];
+		p->nonembedding_params = r->metrics[AX_METRIC_NONEMBEDDING_PARAMS];
+		p->valid_loss = r->metrics[AX_METRIC_VALID_LOSS];
+		p->valid_loss_std = r->metrics[AX_METRIC_VALID_LOSS_STD];
+		p->bleu = r->metrics[AX_METRIC_BLEU];
+		p->bleu_std = r->metrics[AX_METRIC_BLEU_STD];
+		s->n++;
+	}
+	return AX_OK;
+}
+
+enum ax_status ax_study_sweep_load(struct ax_study_sweep *s, const char *dir,
+				   struct ax_diag *d)
+{
+	char path[AX_PATH_MAX + 32];
+	struct stat sb;
+	struct ax_sweep_ident id;
+	struct ax_sweep_recs rs = { 0 };
+	enum ax_status st;
+
+	memset(s, 0, sizeof *s);
+	if (strlen(dir) >= sizeof s->dir)
+		return ax_diag_set(d, AX_ERR_LIMIT, dir, 0, 0, "path too long");
+	snprintf(s->dir, sizeof s->dir, "%s", dir);
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return ax_diag_set(d, AX_ERR_IO, dir, 0, 0, "not a directory: %s",
+				   stat(dir, &sb) ? strerror(errno) : "a file");
+	snprintf(path, sizeof path, "%s/sweep.json", dir);
+	if ((st = ax_sweep_meta_read(&s->meta, path, d)))
+		return st;
+	if ((st = ax_sweep_ident_read(&id, path, d)))
+		return st;
+	bool trained = train_budget(&id, s->budget, sizeof s->budget, &s->budget_value);
+	ax_sweep_ident_free(&id);
+	if (!trained)
+		return ax_diag_set(d, AX_ERR_INPUT, path, 0, 0,
+				   "not a trained sweep: sweep %s has no train: section "
+				   "(docs/sweeps.md, \"Trained sweeps\")", s->meta.name);
+	snprintf(path, sizeof path, "%s/points.jsonl", dir);
+	if (stat(path, &sb) != 0)
+		return ax_diag_set(d, AX_ERR_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+	if (!(st = ax_sweep_recs_read(&rs, &s->meta, path, d))) {
+		ax_sweep_recs_finish(&rs);
+		st = take_points(s, &rs, path, d);
+	}
+	ax_sweep_recs_free(&rs);
+	if (!st && !s->n)
+		st = ax_diag_set(d, AX_ERR_INPUT, path, 0, 0,
+				 "no trained point (%" PRId64 " points, none with a valid loss)",
+				 s->n_records);
+	return st;
+}
+
+void ax_study_sweep_free(struct ax_study_sweep *s)
+{
+	free(s->pt);
+	s->pt = NULL;
+	s->n = 0;
+}
+
+/* --- (a) the join and the correlations ------------------------------------ */
+
+/* The exact-convention params of cfg's model, or NaN. */
+static double exact_params(const struct ax_config *cfg)
+{
+	struct ax_graph g;
+	struct ax_cost *c = malloc(sizeof *c);
+	double p = NAN;
+	ax_graph_init(&g);
+	if (c && ax_model_build(cfg, &g, NULL) == AX_OK) {
+		ax_cost_graph(&g, AX_CONVENTION_EXACT, AX_MODE_SEQUENCE, c);
+		p = (double)c->params;
+	}
+	ax_graph_free(&g);
+	free(c);
+	return p;
+}
+
+/* The point of s whose model is base with the point's vocabulary, or
+ * -1; two such points are an error (two recipes of one design). */
+static enum ax_status find_point(const struct ax_study_sweep *s, const struct ax_config *base,
+				 const char *name, int64_t *out, double *params,
+				 struct ax_diag *d)
+{
+	*out = -1;
+	for (int64_t i = 0; i < s->n; i++) {
+		const struct ax_study_point *p = &s->pt[i];
+		struct ax_config c = *base;
+		c.vocab_source = p->vocab_source;
+		c.vocab_target = p->vocab_target;
+		c.share = p->share;
+		if (ax_config_validate(&c, NULL) != AX_OK || ax_config_hash(&c) != p->config_hash)
+			continue;
+		if (*out >= 0)
+			return ax_diag_set(d, AX_ERR_INPUT, s->dir, 0, 0,
+					   "points %s and %s are both %s with the corpus vocabulary; "
+					   "the study needs one recipe per design",
+					   s->pt[*out].name, p->name, name);
+		*out = i;
+		*params = exact_params(&c);
+	}
+	return AX_OK;
+}
+
+static int dataset_index(struct ax_study *st, const char *name)
+{
+	for (int i = 0; i < st->n_datasets; i++)
+		if (!strcmp(st->dataset[i], name))
+			return i;
+	if (st->n_datasets == AX_STUDY_MAX_DATASETS)
+		return -1;
+	snprintf(st->dataset[st->n_datasets], sizeof st->dataset[0], "%s", name);
+	return st->n_datasets++;
+}
+
+/* The proxy's value for a join, signed so that higher agrees with a
+ * higher published figure (valid loss is negated). */
+static double proxy_value(const struct ax_study *st, const struct ax_study_join *j, int proxy)
+{
+	const struct ax_study_point *p = &st->sw[0].pt[j->point];
+	switch (proxy) {
+	case AX_STUDY_PROXY_BLEU: return p->bleu;
+	case AX_STUDY_PROXY_VALID_LOSS: return -p->valid_loss;
+	case AX_STUDY_PROXY_PARAMS: return j->params;
+	default: return p->nonembedding_params;
+	}
+}
+
+static enum ax_status correlate(struct ax_study *st, struct ax_diag *d)
+{
+	double *x = malloc((size_t)(st->n_join + 1) * sizeof *x);   /* (n_join) published */
+	double *y = malloc((size_t)(st->n_join + 1) * sizeof *y);   /* (n_join) proxy */
+	if (!x || !y) {
+		free(x), free(y);
+		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
+	}
+	for (int ds = 0; ds < st->n_datasets; ds++)
+		for (int k = 0; k < AX_STUDY_PROXY_COUNT; k++) {
+			int64_t n = 0;
+			for (int64_t i = 0; i < st->n_join; i++) {
+				const struct ax_study_join *j = &st->join[i];
+				double v = proxy_value(st, j, k);
+				if (strcmp(j->dataset, st->dataset[ds]) || !isfinite(v))
+					continue;
+				x[n] = j->published, y[n++] = v;
+			}
+			st->corr[ds][k] = (struct ax_study_corr){ n, ax_spearman(x, y, n),
+								  ax_kendall_tau_b(x, y, n) };
+		}
+	free(x), free(y);
+	return AX_OK;
+}
+
+/* One published record: joined to the main sweep's point, if any. */
+static enum ax_status join_record(struct ax_study *st, const struct ax_published *r,
+				  const char *configs_dir, struct ax_diag *d)
+{
+	char path[AX_PATH_MAX + 128];
+	struct ax_config cfg;
+	enum ax_status s;
+	snprintf(path, sizeof path, "%s/%s.yaml", configs_dir, r->config);
+	if ((s = ax_config_load(path, &cfg, d)))
+		return s;
+	int64_t at;
+	double params = NAN;
+	if ((s = find_point(&st->sw[0], &cfg, r->config, &at, &params, d)) || at < 0)
+		return s;
+	if (dataset_index(st, r->dataset) < 0)
+		return ax_diag_set(d, AX_ERR_LIMIT, "", 0, 0, "more than %d datasets",
+				   AX_STUDY_MAX_DATASETS);
+	struct ax_study_join *j = &st->join[st->n_join++];
+	snprintf(j->dataset, sizeof j->dataset, "%s", r->dataset);
+	snprintf(j->config, sizeof j->config, "%s", r->config);
+	j->published = r->value;
+	j->point = at;
+	j->params = params;
+	return AX_OK;
+}
+
+static int cmp_join(const void *a, const void *b)
+{
+	const struct ax_study_join *x = a, *y = b;
+	int c = strcmp(x->dataset, y->dataset);
+	return c ? c : (x->point > y->point) - (x->point < y->point);
+}
+
+static enum ax_status proxy_trust(struct ax_study *st, const struct ax_study_opts *o,
+				  struct ax_diag *d)
+{
+	struct ax_published_set set = { 0 };
+	enum ax_status s = ax_published_load(&set, o->published, d);
+	if (!s && !(st->join = calloc((size_t)set.n + 1, sizeof *st->join)))
+		s = ax_diag_set(d, AX_ERR_NOMEM, o->published, 0, 0, "out of memory");
+	int64_t tried = 0;
+	for (int64_t i = 0; !s && i < set.n; i++)
+		if (!strcmp(set.rec[i].metric, o->metric)) {
+			tried++;
+			s = join_record(st, &set.rec[i], o->configs_dir, d);
+		}
+	ax_published_free(&set);
+	if (s)
+		return s;
+	if (!st->n_join)
+		return ax_diag_set(d, AX_ERR_INPUT, st->sw[0].dir, 0, 0,
+				   "no trained point is a published config: %" PRId64
+				   " %s records of %s tried against the %" PRId64
+				   " trained points with their configs from %s given each "
+				   "point's vocabulary", tried, o->metric, o->published,
+				   st->sw[0].n, o->configs_dir);
+	qsort(st->join, (size_t)st->n_join, sizeof *st->join, cmp_join);
+	/* datasets in name order, as the joins */
+	st->n_datasets = 0;
+	for (int64_t i = 0; i < st->n_join; i++)
+		dataset_index(st, st->join[i].dataset);
+	return correlate(st, d);
+}
+
+/* --- (b) the MAC budget groups ------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* The budget group of macs: the smallest budget b >= macs, if macs is at
+ * least (1 - tolerance) b; else -1. */
+static int budget_group(const struct ax_study *st, double macs)
+{
+	for (int b = 0; b < st->n_budgets; b++)
+		if (macs <= st->budget[b])
+			return macs >= (1 - st->tolerance) * st->budget[b] ? b : -1;
+	return -1;
+}
+
+static const struct ax_study *cmp_cell_st;   /* cmp_cell's study */
+
+static int cmp_cell(const void *a, const void *b)
+{
+	const struct ax_study_cell *x = a, *y = b;
+	const struct ax_study_point *p = &cmp_cell_st->sw[0].pt[x->point];
+	const struct ax_study_point *q = &cmp_cell_st->sw[0].pt[y->point];
+	if (x->budget != y->budget)
+		return x->budget - y->budget;
+	if (p->family != q->family)
+		return p->family - q->family;
+	if (p->macs != q->macs)
+		return p->macs < q->macs ? -1 : 1;
+	return (x->point > y->point) - (x->point < y->point);
+}
+
+static enum ax_status claim(struct ax_study *st, const struct ax_study_opts *o,
+			    struct ax_diag *d)
+{
+	const struct ax_study_sweep *s = &st->sw[0];
+	st->tolerance = o->tolerance;
+	st->n_budgets = o->n_budgets ? o->n_budgets : s->meta.n_budgets;
+	memcpy(st->budget, o->n_budgets ? o->budget : s->meta.budget,
+	       (size_t)st->n_budgets * sizeof st->budget[0]);
+	qsort(st->budget, (size_t)st->n_budgets, sizeof st->budget[0], cmp_double);
+	if (!(st->cell = calloc((size_t)s->n, sizeof *st->cell)))
+		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
+	for (int64_t i = 0; i < s->n; i++) {
+		int b = budget_group(st, s->pt[i].macs);
+		if (b < 0)
+			st->n_outside++;
+		else
+			st->cell[st->n_cell++] = (struct ax_study_cell){ b, i, false };
+	}
+	cmp_cell_st = st;
+	qsort(st->cell, (size_t)st->n_cell, sizeof *st->cell, cmp_cell);
+	for (int b = 0; b < st->n_budgets; b++) {
+		int64_t best = -1;
+		for (int64_t i = 0; i < st->n_cell; i++)
+			if (st->cell[i].budget == b &&
+			    (best < 0 || s->pt[st->cell[i].point].valid_loss <
+					 s->pt[st->cell[best].point].valid_loss))
+				best = i;
+		if (best >= 0)
+			st->cell[best].winner = true;
+	}
+	return AX_OK;
+}
+
+/* --- (c) the budget study ------------------------------------------------ */
+
+/* The first point of s with family label fam and model hash h, or -1. */
+static int64_t same_design(const struct ax_study_sweep *s, const char *fam, uint64_t h)
+{
+	for (int64_t i = 0; i < s->n; i++)
+		if (s->pt[i].config_hash == h && !strcmp(s->meta.family[s->pt[i].family], fam))
+			return i;
+	return -1;
+}
+
+static enum ax_status budget_study(struct ax_study *st, struct ax_diag *d)
+{
+	const struct ax_study_sweep *m = &st->sw[0];
+	int n = st->n_sweeps;
+	for (int i = 0; i < n; i++)
+		st->order[i] = i;
+	for (int i = 1; i < n; i++)   /* stable insertion sort by budget */
+		for (int j = i; j > 0 && st->sw[st->order[j]].budget_value <
+					 st->sw[st->order[j - 1]].budget_value; j--) {
+			int t = st->order[j];
+			st->order[j] = st->order[j - 1], st->order[j - 1] = t;
+		}
+	if (!(st->design = calloc((size_t)m->n, sizeof *st->design)))
+		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
+	for (int64_t i = 0; i < m->n; i++) {
+		struct ax_study_design *g = &st->design[st->n_design];
+		const char *fam = m->meta.family[m->pt[i].family];
+		bool all = true;
+		for (int k = 0; k < n && all; k++)
+			all = (g->point[k] = same_design(&st->sw[st->order[k]], fam,
+							 m->pt[i].config_hash)) >= 0;
+		if (!all)
+			continue;
+		g->family = m->pt[i].family;
+		snprintf(g->name, sizeof g->name, "%s", m->pt[i].name);
+		st->n_design++;
+	}
+	int64_t nd = st->n_design;
+	double *loss = malloc((size_t)(n * nd + 1) * sizeof *loss);   /* (n, nd) */
+	double *rank = malloc((size_t)(nd + 1) * sizeof *rank);       /* (nd) */
+	enum ax_status s = AX_OK;
+	if (!loss || !rank) {
+		s = ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
+		goto free_bufs;
+	}
+	for (int k = 0; k < n; k++) {
+		for (int64_t i = 0; i < nd; i++)
+			loss[k * nd + i] = st->sw[st->order[k]].pt[st->design[i].point[k]].valid_loss;
+		if (ax_rank_average(loss + k * nd, nd, rank)) {
+			s = ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
+			goto free_bufs;
+		}
+		for (int64_t i = 0; i < nd; i++)
+			st->design[i].rank[k] = rank[i];
+	}
+	for (int a = 0; a < n; a++)
+		for (int b = 0; b < n; b++)
+			st->kendall[a][b] = ax_kendall_tau_b(loss + a * nd, loss + b * nd, nd);
+free_bufs:
+	free(loss);
+	free(rank);
+	return s;
+}
+
+/* --- the whole study ----------------------------------------------------- */
+
+enum ax_status ax_study_run(struct ax_study *st, const char *const *dirs, int n,
+			    const struct ax_study_opts *o, struct ax_diag *d)
+{
+	enum ax_status s;
+	memset(st, 0, sizeof *st);
+	if (n < 1 || n > AX_STUDY_MAX_SWEEPS)
+		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
+				   "the study takes 1 to %d sweep directories, not %d",
+				   AX_STUDY_MAX_SWEEPS, n);
+	if (!(st->sw = calloc((size_t)n, sizeof *st->sw)))
+		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
+	snprintf(st->metric, sizeof st->metric, "%s", o->metric);
+	for (int i = 0; i < n; i++, st->n_sweeps++)
+		if ((s = ax_study_sweep_load(&st->sw[i], dirs[i], d))) {
+			ax_study_sweep_free(&st->sw[i]);
+			return s;
+		}
+	if ((s = proxy_trust(st, o, d)) || (s = claim(st, o, d)))
+		return s;
+	return n >= 2 ? budget_study(st, d) : AX_OK;
+}
+
+void ax_study_free(struct ax_study *st)
+{
+	for (int i = 0; st->sw && i < st->n_sweeps; i++)
+		ax_study_sweep_free(&st->sw[i]);
+	free(st->sw);
+	free(st->join);
+	free(st->cell);
+	free(st->design);
+	memset(st, 0, sizeof *st);
+}
