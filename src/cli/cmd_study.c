@@ -5,6 +5,7 @@
  * budgets (src/explore/study.h). Parses flags, runs the study, writes its
  * files and plots, and prints the tables (or the JSON).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -191,8 +192,11 @@ static bool draw(const char *out, const struct ax_study *st)
 	char data[AX_PATH_MAX + 32], title[512], xlabel[512], fams[512], sets[512];
 	snprintf(data, sizeof data, "%s/plots/proxy.csv", out);
 	ax_study_proxy_blocks(st, fams, sets, sizeof fams);
+	char metric[32];   /* "BLEU" */
+	for (size_t i = 0; i < sizeof metric; i++)
+		metric[i] = (char)toupper((unsigned char)st->metric[i]);
 	snprintf(title, sizeof title, "Published %s vs. proxy valid loss (%s, %s)",
-		 st->metric, s->meta.name, s->budget);
+		 metric, s->meta.name, s->budget);
 	const struct ax_plot_var pv[] = { { "proxy", data }, { "fams", fams }, { "sets", sets },
 					  { "title_text", title } };
 	if (!render(out, "proxy.gp", "proxy", pv, 4))
