@@ -9,9 +9,11 @@
  *   - the join: every published config among the points, by hash;
  *   - the rank correlations against hand-computed values (ties too);
  *   - the budget groups and their winners; the point outside any group;
- *   - the budget study's ranks and Kendall's tau-b;
+ *   - sweeps of one training budget read as one (a study split into
+ *     sweeps by seeds), the budget study's ranks and Kendall's tau-b;
  *   - bad input: a missing directory, a sweep without train:, no point
- *     joining a published config: exit 1, a clear message, no file;
+ *     joining a published config, one design in two sweeps of a budget:
+ *     exit 1, a clear message, no file;
  *     usage errors: exit 2.
  */
 #include <math.h>
@@ -63,6 +65,9 @@ struct fix {
 
 static const char *const families[3] = { "transformer", "lite", "lightconv" };
 
+/* write_sweep's budgets: list */
+static const char *budgets_json = "[100000000.0,370000000.0]";
+
 /* tmpdir/dir: sweep.json (train budget `budget`, or none when NULL) and
  * points.jsonl with n points of fix. */
 static void write_sweep(const char *dir, const char *budget, const struct fix *fx, int n)
@@ -88,9 +93,9 @@ static void write_sweep(const char *dir, const char *budget, const struct fix *f
 		"{\"name\":\"lite\",\"kind\":\"lite\"},"
 		"{\"name\":\"lightconv\",\"kind\":\"lightconv\"}],"
 		"\"objectives\":[\"min:macs\",\"min:valid_loss\"],\"best\":\"min:valid_loss\","
-		"\"budget_metric\":\"macs\",\"budgets\":[100000000.0,370000000.0],"
+		"\"budget_metric\":\"macs\",\"budgets\":%s,"
 		"\"identity\":\"%016llx\",\"shard\":\"0/1\",\"complete\":true,"
-		"\"resolved\":%s}\n", dir, n, hash, resolved);
+		"\"resolved\":%s}\n", dir, n, budgets_json, hash, resolved);
 	fclose(f);
 	snprintf(path, sizeof path, "%s/%s/points.jsonl", tmpdir, dir);
 	assert_non_null(f = fopen(path, "w"));
@@ -126,25 +131,24 @@ static const struct fix twice[] = {
 	{ "wmt-lite-200", 1, 90.2e6, 4.5, 1 },
 };
 
-/* archex study --out tmpdir/OUT tmpdir/DIR... [options]: the leading
- * arguments not starting with - are directories under tmpdir. */
-static int study(const char *out, const char *a1, const char *a2, const char *a3,
-		 const char *a4)
+/* archex study --out tmpdir/OUT ARGS...: a NULL-terminated list whose
+ * leading items not starting with - are directories under tmpdir. */
+#define STUDY(out, ...) study(out, (const char *const[]){ __VA_ARGS__, NULL })
+static int study(const char *out, const char *const *in)
 {
-	char o[700], d1[700], d2[700], d3[700];
+	static char paths[8][700];
+	char o[700];
 	snprintf(o, sizeof o, "%s/%s", tmpdir, out);
-	const char *in[4] = { a1, a2, a3, a4 };
-	char *dirs[4] = { d1, d2, d3, NULL };
 	char *argv[16] = { (char *)AX_CLI, "study", "--out", o };
 	int k = 4;
 	bool opts = false;   /* directories first, then options and their values */
-	for (int i = 0; i < 4 && in[i]; i++) {
-		opts = opts || in[i][0] == '-' || i == 3;
+	for (int i = 0; in[i] && k < 15; i++) {
+		opts = opts || in[i][0] == '-';
 		if (opts) {
 			argv[k++] = (char *)in[i];
 		} else {
-			snprintf(dirs[i], 700, "%s/%s", tmpdir, in[i]);
-			argv[k++] = dirs[i];
+			snprintf(paths[i], sizeof paths[i], "%s/%s", tmpdir, in[i]);
+			argv[k++] = paths[i];
 		}
 	}
 	argv[k] = NULL;
@@ -183,9 +187,14 @@ static void test_study(void **state)
 {
 	(void)state;
 	write_sweep("designs", "train_tokens=100", designs, 5);
+	/* the same designs as two sweeps of one budget (3 seeds, 1 seed) */
+	write_sweep("matched", "train_tokens=100", designs, 4);
+	budgets_json = "[1.4e9,370000000.0]";   /* the union is 100M, 370M, 1.4G */
+	write_sweep("large", "train_tokens=100", designs + 4, 1);
+	budgets_json = "[100000000.0,370000000.0]";
 	write_sweep("half", "train_tokens=50", half, 3);
 	write_sweep("twice", "train_tokens=200", twice, 3);
-	assert_int_equal(study("rep", "designs", "twice", "half", NULL), 0);
+	assert_int_equal(STUDY("rep", "matched", "twice", "half", "large"), 0);
 	printf("%s", out_buf);
 	/* (a) the joins: 4 en-fr, 3 en-de; never the LightConv point */
 	const char *j = slurp("rep", "proxy_join.csv");
@@ -206,37 +215,42 @@ static void test_study(void **state)
 	assert_float_equal(csv_cell(c, "wmt14-en-de,valid_loss,negated,3,", 5), 1, EPS);
 	/* params: exact, with the 8000-token embeddings; grows with width */
 	assert_non_null(strstr(c, "wmt14-en-fr,params,as is,4,"));
-	/* (b) winners: lite-200 at 100M, transformer-256 at 370M; the
-	 * 1.35G LightConv point is in no group */
+	/* (b) winners: lite-200 at 100M, transformer-256 at 370M, the
+	 * 1.35G LightConv point alone at 1.4G (the large sweep's budget) */
 	const char *b = slurp("rep", "claim.csv");
 	assert_non_null(b);
 	assert_non_null(strstr(b, "100000000,lite,0000000000000003,wmt-lite-200-v8000,90200000,5.5,"));
 	assert_non_null(strstr(b, ",wmt-lite-200-v8000,90200000,5.5,0.01,11,0.5,3,1\n"));
 	assert_non_null(strstr(b, ",wmt-transformer-128-v8000,86900000,6,0.01,10,0.5,3,0\n"));
 	assert_non_null(strstr(b, ",wmt-transformer-256-v8000,339000000,5,0.01,12,0.5,3,1\n"));
-	assert_null(strstr(b, "dynamicconv"));
+	assert_non_null(strstr(b, "1400000000,lightconv,0000000000000001,wmt-dynamicconv-v8000,"
+			       "1352000000,4,0.01,20,0.5,3,1\n"));
+	/* the main sweep alone: its budgets only, the LightConv point outside */
+	assert_int_equal(STUDY("rep4", "designs", "--no-plot"), 0);
 	assert_non_null(strstr(out_buf, "1 trained points are in no budget group"));
-	/* (c) budgets in order 50, 100, 200: half vs designs 1/3 (one
-	 * discordant pair of 3), designs vs twice 1 */
+	/* (c) budgets in order 50, 100, 200: half vs 100 1/3 (one
+	 * discordant pair of 3), 100 vs twice 1 */
 	const char *k = slurp("rep", "budget_kendall.csv");
 	assert_non_null(k);
-	assert_float_equal(csv_cell(k, "half,train_tokens=50,designs,train_tokens=100,3,", 5),
+	assert_float_equal(csv_cell(k, "train_tokens=50,half,train_tokens=100,matched+large,3,", 5),
 			   1.0 / 3, EPS);
-	assert_float_equal(csv_cell(k, "designs,train_tokens=100,twice,train_tokens=200,3,", 5),
+	assert_float_equal(csv_cell(k, "train_tokens=100,matched+large,train_tokens=200,twice,3,", 5),
 			   1, EPS);
 	const char *r = slurp("rep", "budget_ranks.csv");
 	assert_non_null(r);
-	assert_non_null(strstr(r, "lite,wmt-lite-200-v8000,half,train_tokens=50,0000000000000002,6.8,0.01,1\n"));
+	assert_non_null(strstr(r, "lite,wmt-lite-200-v8000,train_tokens=50,half,0000000000000002,6.8,0.01,1\n"));
+	assert_non_null(strstr(r, "transformer,wmt-transformer-256-v8000,train_tokens=100,matched,"
+			       "0000000000000002,5,0.01,1\n"));
 	assert_non_null(slurp("rep", "study.json"));
 	if (ax_plot_available(NULL, 0)) {
 		assert_non_null(slurp("rep", "plots/proxy.svg"));
 		assert_non_null(slurp("rep", "plots/claim.png"));
 	}
 	/* --format json prints study.json */
-	assert_int_equal(study("rep2", "designs", "--format", "json", "--no-plot"), 0);
+	assert_int_equal(STUDY("rep2", "designs", "--format", "json", "--no-plot"), 0);
 	assert_non_null(strstr(out_buf, "\"correlations\""));
 	/* one sweep: no budget study */
-	assert_int_equal(study("rep3", "designs", "--no-plot", NULL, NULL), 0);
+	assert_int_equal(STUDY("rep3", "designs", "--no-plot"), 0);
 	assert_null(slurp("rep3", "budget_kendall.csv"));
 	assert_non_null(slurp("rep3", "claim.csv"));
 }
@@ -247,24 +261,28 @@ static void test_bad_input(void **state)
 	static const struct fix none[] = { { "wmt-dynamicconv", 2, 1352e6, 4.0, 20 } };
 	write_sweep("untrained", NULL, designs, 2);
 	write_sweep("nojoin", "train_tokens=100", none, 1);
-	assert_int_equal(study("bad1", "no-such-dir", NULL, NULL, NULL), 1);
+	assert_int_equal(STUDY("bad1", "no-such-dir"), 1);
 	assert_non_null(strstr(err_buf, "no-such-dir: error: not a directory"));
-	assert_int_equal(study("bad2", "untrained", NULL, NULL, NULL), 1);
+	assert_int_equal(STUDY("bad2", "untrained"), 1);
 	assert_non_null(strstr(err_buf, "not a trained sweep"));
-	assert_int_equal(study("bad3", "nojoin", NULL, NULL, NULL), 1);
+	assert_int_equal(STUDY("bad3", "nojoin"), 1);
 	assert_non_null(strstr(err_buf, "no trained point is a published config"));
 	/* a bad main sweep after a good one: nothing is written */
-	assert_int_equal(study("bad4", "nojoin", "designs", NULL, NULL), 1);
+	assert_int_equal(STUDY("bad4", "nojoin", "half"), 1);
+	assert_non_null(strstr(err_buf, "no trained point is a published config"));
+	/* one design in two sweeps of one budget: which one is the proxy? */
+	assert_int_equal(STUDY("bad5", "designs", "matched"), 1);
+	assert_non_null(strstr(err_buf, "the study needs one per design"));
 	struct stat sb;
 	char path[700];
-	for (int i = 1; i <= 4; i++) {
+	for (int i = 1; i <= 5; i++) {
 		snprintf(path, sizeof path, "%s/bad%d", tmpdir, i);
 		assert_int_not_equal(stat(path, &sb), 0);
 	}
 	/* usage errors */
-	assert_int_equal(study("u", "designs", "--tolerance", "0", NULL), 2);
-	assert_int_equal(study("u", "designs", "--budgets", "1e8,x", NULL), 2);
-	assert_int_equal(study("u", "designs", "--format", "csv", NULL), 2);
+	assert_int_equal(STUDY("u", "designs", "--tolerance", "0"), 2);
+	assert_int_equal(STUDY("u", "designs", "--budgets", "1e8,x"), 2);
+	assert_int_equal(STUDY("u", "designs", "--format", "csv"), 2);
 	char *argv[] = { (char *)AX_CLI, "study", NULL };
 	assert_int_equal(ax_test_run(argv, out_buf, sizeof out_buf, err_buf, sizeof err_buf), 2);
 	assert_non_null(strstr(err_buf, "no sweep directory given"));

@@ -24,8 +24,9 @@ static void help(void)
 "usage: archex study SWEEP_DIR [SWEEP_DIR...] [options]\n"
 "\n"
 "Report the proxy study (docs/study.md) from trained sweep directories\n"
-"(a sweep with a train: section, merged: 'archex merge'). The first\n"
-"directory is the main sweep:\n"
+"(a sweep with a train: section, merged: 'archex merge'). The sweeps are\n"
+"grouped by training budget (train_tokens or max_steps); the sweeps with\n"
+"the first one's budget form the main group, whose points (a) and (b) read:\n"
 "  (a) trust in the proxy: each of its points whose model is a published\n"
 "      config given the point's vocabulary (config hashes compared; never\n"
 "      names) is joined to the published figure; per dataset, Spearman's\n"
@@ -36,9 +37,10 @@ static void help(void)
 "  (b) the paper's claim: its points grouped by MAC budget B, a point being\n"
 "      in B when (1 - tolerance) B <= MACs <= B; valid loss and BLEU mean\n"
 "      and std over seeds per family, and each budget's winner;\n"
-"  (c) with two or more directories, the budget study: the designs present\n"
-"      in all (same family and model), ranked by valid loss per sweep's\n"
-"      training budget, and Kendall's tau-b between every two budgets.\n"
+"  (c) with two or more training budgets, the budget study: the designs\n"
+"      trained at every budget (same family label and model), ranked by\n"
+"      valid loss per budget, and Kendall's tau-b between every two budgets.\n"
+"All sweeps must count MACs under one convention at the same lengths.\n"
 "\n"
 "Writes into --out: proxy_join.csv, proxy_correlation.csv, claim.csv,\n"
 "budget_ranks.csv and budget_kendall.csv (with (c)), study.json, and\n"
@@ -54,7 +56,7 @@ static void help(void)
 "  --configs DIR        their configs, DIR/NAME.yaml (default configs/paper)\n"
 "  --metric NAME        the published metric (default bleu)\n"
 "  --budgets LIST       MAC budgets of (b), comma-separated (100e6,500e6;\n"
-"                       default: the main sweep's budgets:)\n"
+"                       default: the budgets: of the main group's sweeps)\n"
 "  --tolerance X        (b)'s band below each budget, in (0, 1] (default 0.25)\n"
 "  --format table|json  stdout: the tables (default) or study.json\n"
 "  --no-plot            write the plot data, not the PNG and SVG files\n"
@@ -80,7 +82,7 @@ static bool parse_budgets(const char *s, struct ax_study_opts *o)
 		errno = 0;
 		double v = strtod(p, &end);
 		if (end == p || errno || !isfinite(v) || v <= 0 ||
-		    o->n_budgets == AX_SWEEP_MAX_BUDGETS || (*end && *end != ','))
+		    o->n_budgets == AX_STUDY_MAX_BUDGETS || (*end && *end != ','))
 			return false;
 		o->budget[o->n_budgets++] = v;
 		if (!*end)
@@ -129,7 +131,7 @@ static int parse(int argc, char **argv, struct study_args *a)
 			if (!parse_budgets(optarg, &a->o))
 				return ax_cli_usage_error("study", "--budgets wants up to %d positive "
 							  "numbers, comma-separated, not '%s'",
-							  AX_SWEEP_MAX_BUDGETS, optarg);
+							  AX_STUDY_MAX_BUDGETS, optarg);
 			break;
 		case O_TOL:
 			if (!parse_fraction(optarg, &a->o.tolerance))
@@ -187,8 +189,9 @@ static bool draw(const char *out, const struct ax_study *st)
 			"(install gnuplot-nox; the data is in %s/plots/*.csv)\n", out);
 		return true;
 	}
-	const struct ax_study_sweep *s = &st->sw[0];
-	const struct ax_study_point *p = &s->pt[0];
+	const struct ax_sweep_meta *m = &st->sw[0].meta;
+	const struct ax_study_group *g = &st->group[st->main_group];
+	const struct ax_study_point *p = &g->pt[0];
 	char data[AX_PATH_MAX + 32], title[512], xlabel[512], fams[512], sets[512];
 	snprintf(data, sizeof data, "%s/plots/proxy.csv", out);
 	ax_study_proxy_blocks(st, fams, sets, sizeof fams);
@@ -196,16 +199,16 @@ static bool draw(const char *out, const struct ax_study *st)
 	for (size_t i = 0; i < sizeof metric; i++)
 		metric[i] = (char)toupper((unsigned char)st->metric[i]);
 	snprintf(title, sizeof title, "Published %s vs. proxy valid loss (%s, %s)",
-		 metric, s->meta.name, s->budget);
+		 metric, g->sweeps, g->budget);
 	const struct ax_plot_var pv[] = { { "proxy", data }, { "fams", fams }, { "sets", sets },
 					  { "title_text", title } };
 	if (!render(out, "proxy.gp", "proxy", pv, 4))
 		return false;
 	snprintf(data, sizeof data, "%s/plots/claim.csv", out);
-	snprintf(title, sizeof title, "%s: valid loss vs. Mult-Adds (%s)", s->meta.name, s->budget);
+	snprintf(title, sizeof title, "%s: valid loss vs. Mult-Adds (%s)", g->sweeps, g->budget);
 	snprintf(xlabel, sizeof xlabel, "Mult-Adds per sentence (M), %s convention, S=%" PRId64
 		 " T=%" PRId64 "; vocabulary %" PRId64 "/%" PRId64 " (not counted)",
-		 s->meta.convention, s->meta.src_len, s->meta.tgt_len, p->vocab_source,
+		 m->convention, m->src_len, m->tgt_len, p->vocab_source,
 		 p->vocab_target);
 	const struct ax_plot_var cv[] = { { "trained", data }, { "title_text", title },
 					  { "xlabel_text", xlabel } };
@@ -253,7 +256,7 @@ int ax_cmd_study(int argc, char **argv)
 	} else if (!a.quiet) {
 		ax_study_print(stdout, &st);
 		printf("\nwritten: %s/{proxy_join,proxy_correlation,claim%s}.csv, study.json, "
-		       "plots/\n", a.out, st.n_sweeps >= 2 ? ",budget_ranks,budget_kendall" : "");
+		       "plots/\n", a.out, st.n_groups >= 2 ? ",budget_ranks,budget_kendall" : "");
 	}
 	rc = ax_cli_finish_stdout("study");
 free_study:

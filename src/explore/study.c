@@ -98,7 +98,8 @@ static enum ax_status take_points(struct ax_study_sweep *s, const struct ax_swee
 					   "(not written by this archex?)", r->id);
 		snprintf(p->id, sizeof p->id, "%s", r->id);
 		snprintf(p->name, sizeof p->name, "%s", r->name);
-		p->family = r->family;
+		snprintf(p->family, sizeof p->family, "%s", s->meta.family[r->family]);
+		snprintf(p->kind, sizeof p->kind, "%s", s->meta.family_kind[r->family]);
 		p->macs = r->metrics[AX_METRIC_MACS];
 		p->nonembedding_params = r->metrics[AX_METRIC_NONEMBEDDING_PARAMS];
 		p->valid_loss = r->metrics[AX_METRIC_VALID_LOSS];
@@ -177,15 +178,15 @@ static double exact_params(const struct ax_config *cfg)
 	return p;
 }
 
-/* The point of s whose model is base with the point's vocabulary, or
+/* The point of g whose model is base with the point's vocabulary, or
  * -1; two such points are an error (two recipes of one design). */
-static enum ax_status find_point(const struct ax_study_sweep *s, const struct ax_config *base,
-				 const char *name, int64_t *out, double *params,
-				 struct ax_diag *d)
+static enum ax_status find_point(const struct ax_study *st, const struct ax_study_group *g,
+				 const struct ax_config *base, const char *name, int64_t *out,
+				 double *params, struct ax_diag *d)
 {
 	*out = -1;
-	for (int64_t i = 0; i < s->n; i++) {
-		const struct ax_study_point *p = &s->pt[i];
+	for (int64_t i = 0; i < g->n; i++) {
+		const struct ax_study_point *p = &g->pt[i];
 		struct ax_config c = *base;
 		c.vocab_source = p->vocab_source;
 		c.vocab_target = p->vocab_target;
@@ -193,10 +194,11 @@ static enum ax_status find_point(const struct ax_study_sweep *s, const struct ax
 		if (ax_config_validate(&c, NULL) != AX_OK || ax_config_hash(&c) != p->config_hash)
 			continue;
 		if (*out >= 0)
-			return ax_diag_set(d, AX_ERR_INPUT, s->dir, 0, 0,
-					   "points %s and %s are both %s with the corpus vocabulary; "
-					   "the study needs one recipe per design",
-					   s->pt[*out].name, p->name, name);
+			return ax_diag_set(d, AX_ERR_INPUT, st->sw[p->sweep].dir, 0, 0,
+					   "points %s (%s) and %s (%s) are both %s with the corpus "
+					   "vocabulary at %s; the study needs one per design",
+					   g->pt[*out].name, st->sw[g->pt[*out].sweep].meta.name,
+					   p->name, st->sw[p->sweep].meta.name, name, g->budget);
 		*out = i;
 		*params = exact_params(&c);
 	}
@@ -218,7 +220,7 @@ static int dataset_index(struct ax_study *st, const char *name)
  * higher published figure (valid loss is negated). */
 static double proxy_value(const struct ax_study *st, const struct ax_study_join *j, int proxy)
 {
-	const struct ax_study_point *p = &st->sw[0].pt[j->point];
+	const struct ax_study_point *p = &st->group[st->main_group].pt[j->point];
 	switch (proxy) {
 	case AX_STUDY_PROXY_BLEU: return p->bleu;
 	case AX_STUDY_PROXY_VALID_LOSS: return -p->valid_loss;
@@ -252,7 +254,7 @@ static enum ax_status correlate(struct ax_study *st, struct ax_diag *d)
 	return AX_OK;
 }
 
-/* One published record: joined to the main sweep's point, if any. */
+/* One published record: joined to the main group's point, if any. */
 static enum ax_status join_record(struct ax_study *st, const struct ax_published *r,
 				  const char *configs_dir, struct ax_diag *d)
 {
@@ -264,7 +266,8 @@ static enum ax_status join_record(struct ax_study *st, const struct ax_published
 		return s;
 	int64_t at;
 	double params = NAN;
-	if ((s = find_point(&st->sw[0], &cfg, r->config, &at, &params, d)) || at < 0)
+	if ((s = find_point(st, &st->group[st->main_group], &cfg, r->config, &at, &params, d)) ||
+	    at < 0)
 		return s;
 	if (dataset_index(st, r->dataset) < 0)
 		return ax_diag_set(d, AX_ERR_LIMIT, "", 0, 0, "more than %d datasets",
@@ -301,13 +304,14 @@ static enum ax_status proxy_trust(struct ax_study *st, const struct ax_study_opt
 	ax_published_free(&set);
 	if (s)
 		return s;
+	const struct ax_study_group *g = &st->group[st->main_group];
 	if (!st->n_join)
 		return ax_diag_set(d, AX_ERR_INPUT, st->sw[0].dir, 0, 0,
 				   "no trained point is a published config: %" PRId64
 				   " %s records of %s tried against the %" PRId64
-				   " trained points with their configs from %s given each "
-				   "point's vocabulary", tried, o->metric, o->published,
-				   st->sw[0].n, o->configs_dir);
+				   " trained points of %s (%s) with their configs from %s given "
+				   "each point's vocabulary", tried, o->metric, o->published,
+				   g->n, g->sweeps, g->budget, o->configs_dir);
 	qsort(st->join, (size_t)st->n_join, sizeof *st->join, cmp_join);
 	/* datasets in name order, as the joins */
 	st->n_datasets = 0;
@@ -339,12 +343,12 @@ static const struct ax_study *cmp_cell_st;   /* cmp_cell's study */
 static int cmp_cell(const void *a, const void *b)
 {
 	const struct ax_study_cell *x = a, *y = b;
-	const struct ax_study_point *p = &cmp_cell_st->sw[0].pt[x->point];
-	const struct ax_study_point *q = &cmp_cell_st->sw[0].pt[y->point];
+	const struct ax_study_group *g = &cmp_cell_st->group[cmp_cell_st->main_group];
+	const struct ax_study_point *p = &g->pt[x->point], *q = &g->pt[y->point];
 	if (x->budget != y->budget)
 		return x->budget - y->budget;
-	if (p->family != q->family)
-		return p->family - q->family;
+	if (p->fam != q->fam)
+		return p->fam - q->fam;
 	if (p->macs != q->macs)
 		return p->macs < q->macs ? -1 : 1;
 	return (x->point > y->point) - (x->point < y->point);
@@ -353,11 +357,29 @@ static int cmp_cell(const void *a, const void *b)
 static enum ax_status claim(struct ax_study *st, const struct ax_study_opts *o,
 			    struct ax_diag *d)
 {
-	const struct ax_study_sweep *s = &st->sw[0];
+	const struct ax_study_group *s = &st->group[st->main_group];
 	st->tolerance = o->tolerance;
-	st->n_budgets = o->n_budgets ? o->n_budgets : s->meta.n_budgets;
-	memcpy(st->budget, o->n_budgets ? o->budget : s->meta.budget,
-	       (size_t)st->n_budgets * sizeof st->budget[0]);
+	if (o->n_budgets) {
+		st->n_budgets = o->n_budgets;
+		memcpy(st->budget, o->budget, (size_t)o->n_budgets * sizeof st->budget[0]);
+	}
+	/* else the union of the main group's sweeps' budgets */
+	for (int i = 0; !o->n_budgets && i < st->n_sweeps; i++) {
+		const struct ax_study_sweep *w = &st->sw[i];
+		if (strcmp(w->budget, s->budget))
+			continue;
+		for (int b = 0; b < w->meta.n_budgets; b++) {
+			int k = 0;
+			while (k < st->n_budgets && st->budget[k] != w->meta.budget[b])
+				k++;
+			if (k < st->n_budgets)
+				continue;
+			if (st->n_budgets == AX_STUDY_MAX_BUDGETS)
+				return ax_diag_set(d, AX_ERR_LIMIT, w->dir, 0, 0,
+						   "more than %d MAC budgets", AX_STUDY_MAX_BUDGETS);
+			st->budget[st->n_budgets++] = w->meta.budget[b];
+		}
+	}
 	qsort(st->budget, (size_t)st->n_budgets, sizeof st->budget[0], cmp_double);
 	if (!(st->cell = calloc((size_t)s->n, sizeof *st->cell)))
 		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
@@ -385,53 +407,54 @@ static enum ax_status claim(struct ax_study *st, const struct ax_study_opts *o,
 
 /* --- (c) the budget study ------------------------------------------------ */
 
-/* The first point of s with family label fam and model hash h, or -1. */
-static int64_t same_design(const struct ax_study_sweep *s, const char *fam, uint64_t h)
+/* The first point of g with family label fam and model hash h, or -1. */
+static int64_t same_design(const struct ax_study_group *g, const char *fam, uint64_t h)
 {
-	for (int64_t i = 0; i < s->n; i++)
-		if (s->pt[i].config_hash == h && !strcmp(s->meta.family[s->pt[i].family], fam))
+	for (int64_t i = 0; i < g->n; i++)
+		if (g->pt[i].config_hash == h && !strcmp(g->pt[i].family, fam))
 			return i;
 	return -1;
 }
 
-static enum ax_status budget_study(struct ax_study *st, struct ax_diag *d)
+/* The designs of the main group present in every group. */
+static enum ax_status common_designs(struct ax_study *st, struct ax_diag *d)
 {
-	const struct ax_study_sweep *m = &st->sw[0];
-	int n = st->n_sweeps;
-	for (int i = 0; i < n; i++)
-		st->order[i] = i;
-	for (int i = 1; i < n; i++)   /* stable insertion sort by budget */
-		for (int j = i; j > 0 && st->sw[st->order[j]].budget_value <
-					 st->sw[st->order[j - 1]].budget_value; j--) {
-			int t = st->order[j];
-			st->order[j] = st->order[j - 1], st->order[j - 1] = t;
-		}
-	if (!(st->design = calloc((size_t)m->n, sizeof *st->design)))
+	const struct ax_study_group *m = &st->group[st->main_group];
+	if (!(st->design = calloc((size_t)m->n + 1, sizeof *st->design)))
 		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
 	for (int64_t i = 0; i < m->n; i++) {
 		struct ax_study_design *g = &st->design[st->n_design];
-		const char *fam = m->meta.family[m->pt[i].family];
+		const struct ax_study_point *p = &m->pt[i];
 		bool all = true;
-		for (int k = 0; k < n && all; k++)
-			all = (g->point[k] = same_design(&st->sw[st->order[k]], fam,
-							 m->pt[i].config_hash)) >= 0;
-		if (!all)
+		for (int k = 0; k < st->n_groups && all; k++)
+			all = (g->point[k] = same_design(&st->group[k], p->family,
+							 p->config_hash)) >= 0;
+		/* a design twice in the main group (two sweeps) counts once */
+		if (!all || g->point[st->main_group] != i)
 			continue;
-		g->family = m->pt[i].family;
-		snprintf(g->name, sizeof g->name, "%s", m->pt[i].name);
+		g->fam = p->fam;
+		snprintf(g->name, sizeof g->name, "%s", p->name);
 		st->n_design++;
 	}
+	return AX_OK;
+}
+
+static enum ax_status budget_study(struct ax_study *st, struct ax_diag *d)
+{
+	enum ax_status s = common_designs(st, d);
+	if (s)
+		return s;
+	int n = st->n_groups;
 	int64_t nd = st->n_design;
 	double *loss = malloc((size_t)(n * nd + 1) * sizeof *loss);   /* (n, nd) */
 	double *rank = malloc((size_t)(nd + 1) * sizeof *rank);       /* (nd) */
-	enum ax_status s = AX_OK;
 	if (!loss || !rank) {
 		s = ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
 		goto free_bufs;
 	}
 	for (int k = 0; k < n; k++) {
 		for (int64_t i = 0; i < nd; i++)
-			loss[k * nd + i] = st->sw[st->order[k]].pt[st->design[i].point[k]].valid_loss;
+			loss[k * nd + i] = st->group[k].pt[st->design[i].point[k]].valid_loss;
 		if (ax_rank_average(loss + k * nd, nd, rank)) {
 			s = ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
 			goto free_bufs;
@@ -446,6 +469,86 @@ free_bufs:
 	free(loss);
 	free(rank);
 	return s;
+}
+
+/* --- grouping the sweeps --------------------------------------------------- */
+
+/* The row of family label fam (kind kind) in the study's table, added if
+ * new; -1 when the table is full. */
+static int family_row(struct ax_study *st, const char *fam, const char *kind)
+{
+	for (int i = 0; i < st->n_families; i++)
+		if (!strcmp(st->family[i], fam))
+			return i;
+	if (st->n_families == AX_STUDY_MAX_FAMILIES)
+		return -1;
+	snprintf(st->family[st->n_families], sizeof st->family[0], "%s", fam);
+	snprintf(st->family_kind[st->n_families], sizeof st->family_kind[0], "%s", kind);
+	return st->n_families++;
+}
+
+/* The group of budget, added (empty) if new. */
+static struct ax_study_group *group_of(struct ax_study *st, const struct ax_study_sweep *s)
+{
+	for (int k = 0; k < st->n_groups; k++)
+		if (!strcmp(st->group[k].budget, s->budget))
+			return &st->group[k];
+	struct ax_study_group *g = &st->group[st->n_groups++];
+	snprintf(g->budget, sizeof g->budget, "%s", s->budget);
+	g->value = s->budget_value;
+	return g;
+}
+
+/* Appends sweep i's points to its group. */
+static enum ax_status add_sweep(struct ax_study *st, int i, struct ax_diag *d)
+{
+	const struct ax_study_sweep *s = &st->sw[i], *s0 = &st->sw[0];
+	if (strcmp(s->meta.convention, s0->meta.convention) ||
+	    s->meta.src_len != s0->meta.src_len || s->meta.tgt_len != s0->meta.tgt_len)
+		return ax_diag_set(d, AX_ERR_INPUT, s->dir, 0, 0,
+				   "sweep %s counts MACs under convention %s at S=%" PRId64
+				   " T=%" PRId64 ", sweep %s under %s at S=%" PRId64 " T=%" PRId64
+				   "; a study compares one count", s->meta.name, s->meta.convention,
+				   s->meta.src_len, s->meta.tgt_len, s0->meta.name,
+				   s0->meta.convention, s0->meta.src_len, s0->meta.tgt_len);
+	struct ax_study_group *g = group_of(st, s);
+	struct ax_study_point *pt = realloc(g->pt, (size_t)(g->n + s->n) * sizeof *pt);
+	if (!pt)
+		return ax_diag_set(d, AX_ERR_NOMEM, s->dir, 0, 0, "out of memory");
+	g->pt = pt;
+	size_t l = strlen(g->sweeps);
+	snprintf(g->sweeps + l, sizeof g->sweeps - l, "%s%s", l ? "+" : "", s->meta.name);
+	for (int64_t k = 0; k < s->n; k++) {
+		struct ax_study_point *p = &g->pt[g->n++];
+		*p = s->pt[k];
+		p->sweep = i;
+		if ((p->fam = family_row(st, p->family, p->kind)) < 0)
+			return ax_diag_set(d, AX_ERR_LIMIT, s->dir, 0, 0, "more than %d families",
+					   AX_STUDY_MAX_FAMILIES);
+	}
+	return AX_OK;
+}
+
+/* Groups the loaded sweeps by training budget, ascending; the main
+ * group's points come first in the family table. */
+static enum ax_status make_groups(struct ax_study *st, struct ax_diag *d)
+{
+	enum ax_status s;
+	const char *main_budget = st->sw[0].budget;
+	for (int pass = 0; pass < 2; pass++)   /* the main group's sweeps first */
+		for (int i = 0; i < st->n_sweeps; i++)
+			if ((pass == 0) == !strcmp(st->sw[i].budget, main_budget) &&
+			    (s = add_sweep(st, i, d)))
+				return s;
+	for (int i = 1; i < st->n_groups; i++)   /* insertion sort by value */
+		for (int j = i; j > 0 && st->group[j].value < st->group[j - 1].value; j--) {
+			struct ax_study_group t = st->group[j];
+			st->group[j] = st->group[j - 1], st->group[j - 1] = t;
+		}
+	for (int k = 0; k < st->n_groups; k++)
+		if (!strcmp(st->group[k].budget, main_budget))
+			st->main_group = k;
+	return AX_OK;
 }
 
 /* --- the whole study ----------------------------------------------------- */
@@ -467,15 +570,17 @@ enum ax_status ax_study_run(struct ax_study *st, const char *const *dirs, int n,
 			ax_study_sweep_free(&st->sw[i]);
 			return s;
 		}
-	if ((s = proxy_trust(st, o, d)) || (s = claim(st, o, d)))
+	if ((s = make_groups(st, d)) || (s = proxy_trust(st, o, d)) || (s = claim(st, o, d)))
 		return s;
-	return n >= 2 ? budget_study(st, d) : AX_OK;
+	return st->n_groups >= 2 ? budget_study(st, d) : AX_OK;
 }
 
 void ax_study_free(struct ax_study *st)
 {
 	for (int i = 0; st->sw && i < st->n_sweeps; i++)
 		ax_study_sweep_free(&st->sw[i]);
+	for (int k = 0; k < st->n_groups; k++)
+		free(st->group[k].pt);
 	free(st->sw);
 	free(st->join);
 	free(st->cell);

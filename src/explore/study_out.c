@@ -16,14 +16,14 @@
 
 /* --- helpers ------------------------------------------------------------- */
 
-static const struct ax_study_point *join_point(const struct ax_study *st, int64_t i)
+static const struct ax_study_group *main_group(const struct ax_study *st)
 {
-	return &st->sw[0].pt[st->join[i].point];
+	return &st->group[st->main_group];
 }
 
-static const char *fam_label(const struct ax_study_sweep *s, int f)
+static const struct ax_study_point *join_point(const struct ax_study *st, int64_t i)
 {
-	return s->meta.family[f];
+	return &main_group(st)->pt[st->join[i].point];
 }
 
 /* A CSV number: an integer as one, else the shortest round trip; empty
@@ -107,12 +107,13 @@ static int64_t best_cell(const struct ax_study *st, int b, int fam, int *count)
 {
 	int64_t best = -1;
 	*count = 0;
+	const struct ax_study_group *g = main_group(st);
 	for (int64_t i = 0; i < st->n_cell; i++) {
-		const struct ax_study_point *p = &st->sw[0].pt[st->cell[i].point];
-		if (st->cell[i].budget != b || p->family != fam)
+		const struct ax_study_point *p = &g->pt[st->cell[i].point];
+		if (st->cell[i].budget != b || p->fam != fam)
 			continue;
 		++*count;
-		if (best < 0 || p->valid_loss < st->sw[0].pt[st->cell[best].point].valid_loss)
+		if (best < 0 || p->valid_loss < g->pt[st->cell[best].point].valid_loss)
 			best = i;
 	}
 	return best;
@@ -121,7 +122,7 @@ static int64_t best_cell(const struct ax_study *st, int b, int fam, int *count)
 /* family x budget of valid loss (bleu: BLEU), mean ± std */
 static void print_pivot(FILE *f, const struct ax_study *st, bool bleu)
 {
-	const struct ax_study_sweep *s = &st->sw[0];
+	const struct ax_study_group *s = main_group(st);
 	char h[32], cell[64];
 	fprintf(f, "%-14s", bleu ? "BLEU" : "valid loss");
 	for (int b = 0; b < st->n_budgets; b++) {
@@ -129,8 +130,8 @@ static void print_pivot(FILE *f, const struct ax_study *st, bool bleu)
 		fprintf(f, " %18s", h);
 	}
 	fputc('\n', f);
-	for (int fam = 0; fam < s->meta.n_families; fam++) {
-		fprintf(f, "%-14s", fam_label(s, fam));
+	for (int fam = 0; fam < st->n_families; fam++) {
+		fprintf(f, "%-14s", st->family[fam]);
 		for (int b = 0; b < st->n_budgets; b++) {
 			int count;
 			int64_t c = best_cell(st, b, fam, &count);
@@ -149,10 +150,11 @@ static void print_pivot(FILE *f, const struct ax_study *st, bool bleu)
 
 static void print_claim(FILE *f, const struct ax_study *st)
 {
-	const struct ax_study_sweep *s = &st->sw[0];
+	const struct ax_study_group *s = main_group(st);
 	fprintf(f, "\n(b) The paper's claim: per MAC budget B (%s MACs, a point is in B when "
 		"%.2g B <= MACs <= B), mean ± std over seeds; * the budget's winner by valid "
-		"loss, + the best of several designs\n", s->meta.convention, 1 - st->tolerance);
+		"loss, + the best of several designs\n", st->sw[0].meta.convention,
+		1 - st->tolerance);
 	print_pivot(f, st, false);
 	print_pivot(f, st, true);
 	fprintf(f, "%-14s %-6s %-44s %8s %17s %15s %5s\n", "budget", "", "design", "MACs",
@@ -173,11 +175,11 @@ static void print_claim(FILE *f, const struct ax_study *st)
 
 static void print_budgets(FILE *f, const struct ax_study *st)
 {
-	int n = st->n_sweeps;
+	int n = st->n_groups;
 	fprintf(f, "\n(c) The budget study: valid loss (rank) per training budget, over the %"
-		PRId64 " designs in all %d sweeps\n%-44s", st->n_design, n, "design");
+		PRId64 " designs trained at all %d budgets\n%-44s", st->n_design, n, "design");
 	for (int k = 0; k < n; k++)
-		fprintf(f, " %22s", st->sw[st->order[k]].budget);
+		fprintf(f, " %22s", st->group[k].budget);
 	fputc('\n', f);
 	for (int64_t i = 0; i < st->n_design; i++) {
 		const struct ax_study_design *g = &st->design[i];
@@ -185,17 +187,17 @@ static void print_budgets(FILE *f, const struct ax_study *st)
 		for (int k = 0; k < n; k++) {
 			char c[48];
 			snprintf(c, sizeof c, "%.3f (%g)",
-				 st->sw[st->order[k]].pt[g->point[k]].valid_loss, g->rank[k]);
+				 st->group[k].pt[g->point[k]].valid_loss, g->rank[k]);
 			fprintf(f, " %22s", c);
 		}
 		fputc('\n', f);
 	}
 	fprintf(f, "Kendall tau-b between the budgets' valid losses:\n%-22s", "");
 	for (int k = 0; k < n; k++)
-		fprintf(f, " %22s", st->sw[st->order[k]].budget);
+		fprintf(f, " %22s", st->group[k].budget);
 	fputc('\n', f);
 	for (int a = 0; a < n; a++) {
-		fprintf(f, "%-22s", st->sw[st->order[a]].budget);
+		fprintf(f, "%-22s", st->group[a].budget);
 		for (int b = 0; b < n; b++)
 			fprintf(f, " %22.3f", st->kendall[a][b]);
 		fputc('\n', f);
@@ -204,18 +206,24 @@ static void print_budgets(FILE *f, const struct ax_study *st)
 
 void ax_study_print(FILE *f, const struct ax_study *st)
 {
-	const struct ax_study_sweep *s = &st->sw[0];
-	const struct ax_study_point *p = &s->pt[0];
-	fprintf(f, "Proxy study: main sweep %s (%s), %s, %" PRId64 " of %" PRId64
-		" points trained%s\n", s->meta.name, s->dir, s->budget, s->n, s->n_records,
-		s->meta.complete ? "" : " (an incomplete sweep)");
+	const struct ax_study_group *g = main_group(st);
+	const struct ax_sweep_meta *m = &st->sw[0].meta;
+	const struct ax_study_point *p = &g->pt[0];
+	for (int i = 0; i < st->n_sweeps; i++) {
+		const struct ax_study_sweep *s = &st->sw[i];
+		fprintf(f, "sweep %s (%s): %s, %" PRId64 " of %" PRId64 " points trained%s\n",
+			s->meta.name, s->dir, s->budget, s->n, s->n_records,
+			s->meta.complete ? "" : " (an incomplete sweep)");
+	}
+	fprintf(f, "(a) and (b) read the %" PRId64 " points at %s (%s).\n", g->n, g->budget,
+		g->sweeps);
 	fprintf(f, "MACs: %s convention, S=%" PRId64 " T=%" PRId64 "; the proxy models keep "
 		"each design's layers and widths and take the corpus's vocabulary (%" PRId64
-		"/%" PRId64 ", share %s)\n\n", s->meta.convention, s->meta.src_len,
-		s->meta.tgt_len, p->vocab_source, p->vocab_target, ax_share_names[p->share]);
+		"/%" PRId64 ", share %s)\n\n", m->convention, m->src_len, m->tgt_len,
+		p->vocab_source, p->vocab_target, ax_share_names[p->share]);
 	print_trust(f, st);
 	print_claim(f, st);
-	if (st->n_sweeps >= 2)
+	if (st->n_groups >= 2)
 		print_budgets(f, st);
 }
 
@@ -230,7 +238,7 @@ static void write_join_csv(FILE *f, const struct ax_study *st)
 		const struct ax_study_point *p = join_point(st, i);
 		fprintf(f, "%s,%s,", j->dataset, j->config);
 		csv_num(f, j->published);
-		fprintf(f, ",%s,%s,%s", p->id, p->name, fam_label(&st->sw[0], p->family));
+		fprintf(f, ",%s,%s,%s", p->id, p->name, p->family);
 		double v[] = { p->macs, j->params, p->nonembedding_params, p->valid_loss,
 			       p->valid_loss_std, p->bleu, p->bleu_std };
 		csv_nums(f, 7, v);
@@ -257,9 +265,9 @@ static void write_claim_csv(FILE *f, const struct ax_study *st)
 	fprintf(f, "budget,family,id,name,macs,valid_loss,valid_loss_std,bleu,bleu_std,"
 		"seeds,winner\n");
 	for (int64_t i = 0; i < st->n_cell; i++) {
-		const struct ax_study_point *p = &st->sw[0].pt[st->cell[i].point];
+		const struct ax_study_point *p = &main_group(st)->pt[st->cell[i].point];
 		csv_num(f, st->budget[st->cell[i].budget]);
-		fprintf(f, ",%s,%s,%s", fam_label(&st->sw[0], p->family), p->id, p->name);
+		fprintf(f, ",%s,%s,%s", p->family, p->id, p->name);
 		double v[] = { p->macs, p->valid_loss, p->valid_loss_std, p->bleu, p->bleu_std };
 		csv_nums(f, 5, v);
 		fprintf(f, ",%d,%d\n", p->n_seeds, st->cell[i].winner);
@@ -268,14 +276,13 @@ static void write_claim_csv(FILE *f, const struct ax_study *st)
 
 static void write_ranks_csv(FILE *f, const struct ax_study *st)
 {
-	fprintf(f, "family,design,sweep,budget,id,valid_loss,valid_loss_std,rank\n");
+	fprintf(f, "family,design,budget,sweep,id,valid_loss,valid_loss_std,rank\n");
 	for (int64_t i = 0; i < st->n_design; i++)
-		for (int k = 0; k < st->n_sweeps; k++) {
+		for (int k = 0; k < st->n_groups; k++) {
 			const struct ax_study_design *g = &st->design[i];
-			const struct ax_study_sweep *s = &st->sw[st->order[k]];
-			const struct ax_study_point *p = &s->pt[g->point[k]];
-			fprintf(f, "%s,%s,%s,%s,%s", fam_label(&st->sw[0], g->family), g->name,
-				s->meta.name, s->budget, p->id);
+			const struct ax_study_point *p = &st->group[k].pt[g->point[k]];
+			fprintf(f, "%s,%s,%s,%s,%s", st->family[g->fam], g->name,
+				st->group[k].budget, st->sw[p->sweep].meta.name, p->id);
 			double v[] = { p->valid_loss, p->valid_loss_std, g->rank[k] };
 			csv_nums(f, 3, v);
 			fputc('\n', f);
@@ -284,12 +291,12 @@ static void write_ranks_csv(FILE *f, const struct ax_study *st)
 
 static void write_kendall_csv(FILE *f, const struct ax_study *st)
 {
-	fprintf(f, "sweep_a,budget_a,sweep_b,budget_b,n,kendall_tau_b\n");
-	for (int a = 0; a < st->n_sweeps; a++)
-		for (int b = a + 1; b < st->n_sweeps; b++) {
-			const struct ax_study_sweep *x = &st->sw[st->order[a]], *y = &st->sw[st->order[b]];
-			fprintf(f, "%s,%s,%s,%s,%" PRId64 ",", x->meta.name, x->budget,
-				y->meta.name, y->budget, st->n_design);
+	fprintf(f, "budget_a,sweeps_a,budget_b,sweeps_b,n,kendall_tau_b\n");
+	for (int a = 0; a < st->n_groups; a++)
+		for (int b = a + 1; b < st->n_groups; b++) {
+			const struct ax_study_group *x = &st->group[a], *y = &st->group[b];
+			fprintf(f, "%s,%s,%s,%s,%" PRId64 ",", x->budget, x->sweeps, y->budget,
+				y->sweeps, st->n_design);
 			csv_num(f, st->kendall[a][b]);
 			fputc('\n', f);
 		}
@@ -302,19 +309,18 @@ static void write_kendall_csv(FILE *f, const struct ax_study *st)
  * config"; blocks apart by two blank lines. */
 static void write_proxy_plot(FILE *f, const struct ax_study *st)
 {
-	const struct ax_study_sweep *s = &st->sw[0];
 	bool first = true;
 	for (int ds = 0; ds < st->n_datasets; ds++)
-		for (int fam = 0; fam < s->meta.n_families; fam++) {
+		for (int fam = 0; fam < st->n_families; fam++) {
 			bool head = false;
 			for (int64_t i = 0; i < st->n_join; i++) {
 				const struct ax_study_join *j = &st->join[i];
 				const struct ax_study_point *p = join_point(st, i);
-				if (strcmp(j->dataset, st->dataset[ds]) || p->family != fam)
+				if (strcmp(j->dataset, st->dataset[ds]) || p->fam != fam)
 					continue;
 				if (!head)
 					fprintf(f, "%s%s / %s,published,config\n", first ? "" : "\n\n",
-						ax_sweep_family_title(s->meta.family_kind[fam]),
+						ax_sweep_family_title(st->family_kind[fam]),
 						st->dataset[ds]);
 				head = true, first = false;
 				csv_num(f, p->valid_loss);
@@ -327,14 +333,13 @@ static void write_proxy_plot(FILE *f, const struct ax_study *st)
 
 void ax_study_proxy_blocks(const struct ax_study *st, char *fams, char *sets, size_t size)
 {
-	const struct ax_study_sweep *s = &st->sw[0];
 	size_t nf = 0, ns = 0;
 	fams[0] = sets[0] = '\0';
 	for (int ds = 0; ds < st->n_datasets; ds++)
-		for (int fam = 0; fam < s->meta.n_families; fam++)
+		for (int fam = 0; fam < st->n_families; fam++)
 			for (int64_t i = 0; i < st->n_join; i++)
 				if (!strcmp(st->join[i].dataset, st->dataset[ds]) &&
-				    join_point(st, i)->family == fam) {
+				    join_point(st, i)->fam == fam) {
 					if (nf < size)
 						nf += (size_t)snprintf(fams + nf, size - nf, "%s%d",
 								       nf ? " " : "", fam + 1);
@@ -349,9 +354,9 @@ void ax_study_proxy_blocks(const struct ax_study *st, char *fams, char *sets, si
  * config", rows "macs_m,valid_loss,std,name" by MACs. */
 static void write_claim_plot(FILE *f, const struct ax_study *st)
 {
-	const struct ax_study_sweep *s = &st->sw[0];
+	const struct ax_study_group *s = main_group(st);
 	bool first = true;
-	for (int fam = 0; fam < s->meta.n_families; fam++) {
+	for (int fam = 0; fam < st->n_families; fam++) {
 		/* the points of fam by MACs: selection, as n is small */
 		double last = -1;
 		int64_t last_i = -1;
@@ -360,7 +365,7 @@ static void write_claim_plot(FILE *f, const struct ax_study *st)
 			for (int64_t i = 0; i < s->n; i++) {
 				const struct ax_study_point *p = &s->pt[i];
 				bool after = p->macs > last || (p->macs == last && i > last_i);
-				if (p->family == fam && after &&
+				if (p->fam == fam && after &&
 				    (at < 0 || p->macs < s->pt[at].macs))
 					at = i;
 			}
@@ -368,7 +373,7 @@ static void write_claim_plot(FILE *f, const struct ax_study *st)
 				break;
 			if (last_i < 0)
 				fprintf(f, "%s%s,valid_loss,std,config\n", first ? "" : "\n\n",
-					ax_sweep_family_title(s->meta.family_kind[fam]));
+					ax_sweep_family_title(st->family_kind[fam]));
 			first = false;
 			const struct ax_study_point *p = &s->pt[at];
 			csv_num(f, p->macs / 1e6);
@@ -382,12 +387,13 @@ static void write_claim_plot(FILE *f, const struct ax_study *st)
 
 /* --- study.json ----------------------------------------------------------- */
 
-static void json_point(struct ax_json *j, const struct ax_study_sweep *s,
+static void json_point(struct ax_json *j, const struct ax_study *st,
 		       const struct ax_study_point *p)
 {
 	ax_json_key(j, "id"); ax_json_string(j, p->id);
 	ax_json_key(j, "name"); ax_json_string(j, p->name);
-	ax_json_key(j, "family"); ax_json_string(j, fam_label(s, p->family));
+	ax_json_key(j, "family"); ax_json_string(j, p->family);
+	ax_json_key(j, "sweep"); ax_json_string(j, st->sw[p->sweep].meta.name);
 	ax_json_key(j, "macs"); ax_json_double(j, p->macs);
 	ax_json_key(j, "nonembedding_params"); ax_json_double(j, p->nonembedding_params);
 	ax_json_key(j, "valid_loss"); ax_json_double(j, p->valid_loss);
@@ -425,7 +431,7 @@ static void json_trust(struct ax_json *j, const struct ax_study *st)
 		ax_json_key(j, "config"); ax_json_string(j, st->join[i].config);
 		ax_json_key(j, "published"); ax_json_double(j, st->join[i].published);
 		ax_json_key(j, "params"); ax_json_double(j, st->join[i].params);
-		json_point(j, &st->sw[0], join_point(st, i));
+		json_point(j, st, join_point(st, i));
 		ax_json_end_object(j);
 	}
 	ax_json_end_array(j);
@@ -463,7 +469,7 @@ static void json_claim(struct ax_json *j, const struct ax_study *st)
 		ax_json_begin_object(j);
 		ax_json_key(j, "budget"); ax_json_double(j, st->budget[st->cell[i].budget]);
 		ax_json_key(j, "winner"); ax_json_bool(j, st->cell[i].winner);
-		json_point(j, &st->sw[0], &st->sw[0].pt[st->cell[i].point]);
+		json_point(j, st, &main_group(st)->pt[st->cell[i].point]);
 		ax_json_end_object(j);
 	}
 	ax_json_end_array(j);
@@ -473,15 +479,15 @@ static void json_claim(struct ax_json *j, const struct ax_study *st)
 static void json_budgets(struct ax_json *j, const struct ax_study *st)
 {
 	ax_json_key(j, "budget_study");
-	if (st->n_sweeps < 2) {
+	if (st->n_groups < 2) {
 		ax_json_null(j);
 		return;
 	}
 	ax_json_begin_object(j);
-	ax_json_key(j, "order");     /* sweeps by budget, as "ranks" and "kendall_tau_b" */
+	ax_json_key(j, "budgets");   /* ascending, as "ranks" and "kendall_tau_b" */
 	ax_json_begin_array(j);
-	for (int k = 0; k < st->n_sweeps; k++)
-		ax_json_string(j, st->sw[st->order[k]].budget);
+	for (int k = 0; k < st->n_groups; k++)
+		ax_json_string(j, st->group[k].budget);
 	ax_json_end_array(j);
 	ax_json_key(j, "designs");
 	ax_json_begin_array(j);
@@ -489,15 +495,15 @@ static void json_budgets(struct ax_json *j, const struct ax_study *st)
 		ax_json_begin_object(j);
 		ax_json_key(j, "name"); ax_json_string(j, st->design[i].name);
 		ax_json_key(j, "family");
-		ax_json_string(j, fam_label(&st->sw[0], st->design[i].family));
+		ax_json_string(j, st->family[st->design[i].fam]);
 		ax_json_key(j, "valid_loss");
 		ax_json_begin_array(j);
-		for (int k = 0; k < st->n_sweeps; k++)
-			ax_json_double(j, st->sw[st->order[k]].pt[st->design[i].point[k]].valid_loss);
+		for (int k = 0; k < st->n_groups; k++)
+			ax_json_double(j, st->group[k].pt[st->design[i].point[k]].valid_loss);
 		ax_json_end_array(j);
 		ax_json_key(j, "ranks");
 		ax_json_begin_array(j);
-		for (int k = 0; k < st->n_sweeps; k++)
+		for (int k = 0; k < st->n_groups; k++)
 			ax_json_double(j, st->design[i].rank[k]);
 		ax_json_end_array(j);
 		ax_json_end_object(j);
@@ -505,9 +511,9 @@ static void json_budgets(struct ax_json *j, const struct ax_study *st)
 	ax_json_end_array(j);
 	ax_json_key(j, "kendall_tau_b");
 	ax_json_begin_array(j);
-	for (int a = 0; a < st->n_sweeps; a++) {
+	for (int a = 0; a < st->n_groups; a++) {
 		ax_json_begin_array(j);
-		for (int b = 0; b < st->n_sweeps; b++)
+		for (int b = 0; b < st->n_groups; b++)
 			ax_json_double(j, st->kendall[a][b]);
 		ax_json_end_array(j);
 	}
@@ -579,7 +585,7 @@ enum ax_status ax_study_write(const struct ax_study *st, const char *outdir,
 	if ((s = ax_sweep_make_dirs(plots, d)))
 		return s;
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-		if (files[i].budget_study && st->n_sweeps < 2) {
+		if (files[i].budget_study && st->n_groups < 2) {
 			/* no budget study: none left from an earlier run */
 			char path[AX_PATH_MAX + 64];
 			snprintf(path, sizeof path, "%s/%s", outdir, files[i].name);
