@@ -242,10 +242,13 @@ int ax_cmd_study(int argc, char **argv)
 		ax_cli_print_diag(&d);
 		goto free_study;
 	}
-	for (int i = 0; i < st.n_sweeps; i++)
-		if (!st.sw[i].meta.complete)
-			fprintf(stderr, "archex study: warning: %s is not a complete sweep "
-				"(a shard, a partial merge or a run still going)\n", st.sw[i].dir);
+	for (int i = 0; i < st.n_sweeps; i++) {
+		const struct ax_sweep_meta *m = &st.sw[i].meta;
+		if (!m->complete || m->shard_n != 1)
+			fprintf(stderr, "archex study: warning: %s is not a whole finished sweep "
+				"(%s)\n", st.sw[i].dir, m->shard_n == 0 ? "a partial merge" :
+				m->shard_n > 1 ? "one shard" : "a run not finished");
+	}
 	if (a.plot && !draw(a.out, &st))
 		goto free_study;
 	if (a.json) {
