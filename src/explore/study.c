@@ -338,20 +338,18 @@ static int budget_group(const struct ax_study *st, double macs)
 	return -1;
 }
 
-static const struct ax_study *cmp_cell_st;   /* cmp_cell's study */
-
-static int cmp_cell(const void *a, const void *b)
+/* Whether cell x goes before cell y: by budget, family, MACs, point. */
+static bool cell_before(const struct ax_study_group *g, const struct ax_study_cell *x,
+			const struct ax_study_cell *y)
 {
-	const struct ax_study_cell *x = a, *y = b;
-	const struct ax_study_group *g = &cmp_cell_st->group[cmp_cell_st->main_group];
 	const struct ax_study_point *p = &g->pt[x->point], *q = &g->pt[y->point];
 	if (x->budget != y->budget)
-		return x->budget - y->budget;
+		return x->budget < y->budget;
 	if (p->fam != q->fam)
-		return p->fam - q->fam;
+		return p->fam < q->fam;
 	if (p->macs != q->macs)
-		return p->macs < q->macs ? -1 : 1;
-	return (x->point > y->point) - (x->point < y->point);
+		return p->macs < q->macs;
+	return x->point < y->point;
 }
 
 static enum ax_status claim(struct ax_study *st, const struct ax_study_opts *o,
@@ -390,8 +388,11 @@ static enum ax_status claim(struct ax_study *st, const struct ax_study_opts *o,
 		else
 			st->cell[st->n_cell++] = (struct ax_study_cell){ b, i, false };
 	}
-	cmp_cell_st = st;
-	qsort(st->cell, (size_t)st->n_cell, sizeof *st->cell, cmp_cell);
+	for (int64_t i = 1; i < st->n_cell; i++)   /* insertion sort: tens of points */
+		for (int64_t j = i; j > 0 && cell_before(s, &st->cell[j], &st->cell[j - 1]); j--) {
+			struct ax_study_cell t = st->cell[j];
+			st->cell[j] = st->cell[j - 1], st->cell[j - 1] = t;
+		}
 	for (int b = 0; b < st->n_budgets; b++) {
 		int64_t best = -1;
 		for (int64_t i = 0; i < st->n_cell; i++)
