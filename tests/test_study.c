@@ -11,6 +11,9 @@
  *   - the budget groups and their winners; the point outside any group;
  *   - sweeps of one training budget read as one (a study split into
  *     sweeps by seeds), the budget study's ranks and Kendall's tau-b;
+ *   - the same on a real trained sweep: two tiny Transformers trained for
+ *     two steps on a reverse-task dataset, joined to two configs that
+ *     differ from them only in vocabulary;
  *   - bad input: a missing directory, a sweep without train:, no point
  *     joining a published config, one design in two sweeps of a budget:
  *     exit 1, a clear message, no file;
@@ -30,11 +33,13 @@
 #include <cmocka.h>
 
 #include "cli_run.h"
+#include "dataset.h"
 #include "model.h"
 #include "json_read.h"
 #include "plot.h"
 #include "sweep_out.h"
 #include "test_tmpdir.h"
+#include "test_reverse_data.h"
 
 #define PAPER AX_SOURCE_DIR "/configs/paper/"
 #define EPS 1e-12
@@ -288,6 +293,89 @@ static void test_bad_input(void **state)
 	assert_non_null(strstr(err_buf, "no sweep directory given"));
 }
 
+/* tmpdir/data: a reverse-task dataset over 16 ids (test_reverse_data.h) */
+static void write_dataset(void)
+{
+	char dir[600], path[700], files[4096] = "";
+	snprintf(dir, sizeof dir, "%s/data", tmpdir);
+	assert_int_equal(mkdir(dir, 0777), 0);
+	const char *splits[3] = { "train", "valid", "test" };
+	int64_t n[3] = { 100, 16, 8 }, toks[3];
+	for (int k = 0; k < 3; k++)
+		write_split(dir, splits[k], n[k], 16, &toks[k], files, sizeof files);
+	snprintf(path, sizeof path, "%s/manifest.json", dir);
+	FILE *m = fopen(path, "w");
+	assert_non_null(m);
+	fprintf(m, "{\"format\": \"archex-dataset\", \"version\": 1, \"name\": \"rev\","
+		" \"task\": \"translation\", \"vocab\": {\"source\": 16, \"target\": 16},"
+		" \"splits\": {");
+	for (int k = 0; k < 3; k++)
+		fprintf(m, "%s\"%s\": {\"sentences\": %lld, \"source_tokens\": %lld,"
+			" \"target_tokens\": %lld}", k ? ", " : "", splits[k],
+			(long long)n[k], (long long)toks[k], (long long)toks[k]);
+	fprintf(m, "}, \"files\": {%s}}\n", files);
+	fclose(m);
+}
+
+/* tmpdir/NAME.yaml with text */
+static void write_text(const char *name, const char *text)
+{
+	char path[700];
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+#define TINY(ffn) "family: transformer\ntask: translation\nembed_dim: 32\nnorm: post\n" \
+	"vocab: {source: 1000, target: 1000, share: all}\n" \
+	"encoder: {layers: 1, ffn_dim: " ffn ", attention_heads: 2}\n" \
+	"decoder: {layers: 1, ffn_dim: " ffn ", attention_heads: 2}\n"
+
+static void test_real_sweep(void **state)
+{
+	(void)state;
+	write_dataset();
+	char path[700];
+	snprintf(path, sizeof path, "%s/cfg", tmpdir);
+	assert_int_equal(mkdir(path, 0777), 0);
+	write_text("cfg/tiny-32.yaml", TINY("32"));
+	write_text("cfg/tiny-64.yaml", TINY("64"));
+	write_text("cfg/tiny-48.yaml", TINY("48"));   /* no point has it */
+	write_text("pub.csv", "config,dataset,task,metric,value,higher_is_better,source\n"
+		   "tiny-32,rev,translation,bleu,10,true,test\n"
+		   "tiny-64,rev,translation,bleu,12,true,test\n"
+		   "tiny-48,rev,translation,bleu,11,true,test\n");
+	/* the base is tiny-64 at vocabulary 1000; the axes set 16 */
+	write_text("real.yaml", "name: real\nconvention: paper\n"
+		   "train: {data: data, max_steps: 2, seeds: [1], save_every: 1}\n"
+		   "budgets: [1e9]\nfamilies:\n  - name: t\n    base: cfg/tiny-64.yaml\n"
+		   "    axes:\n      ffn_dim: [32, 64]\n      vocab.source: [16]\n"
+		   "      vocab.target: [16]\n      train.max_tokens: [48]\n");
+	char spath[700], opath[700];
+	snprintf(spath, sizeof spath, "%s/real.yaml", tmpdir);
+	snprintf(opath, sizeof opath, "%s/real", tmpdir);
+	char *argv[] = { (char *)AX_CLI, "sweep", spath, "--out", opath, "--no-plot", "--quiet",
+			 NULL };
+	assert_int_equal(ax_test_run(argv, out_buf, sizeof out_buf, err_buf, sizeof err_buf), 0);
+	char pub[700], cfg[700];
+	snprintf(pub, sizeof pub, "%s/pub.csv", tmpdir);
+	snprintf(cfg, sizeof cfg, "%s/cfg", tmpdir);
+	assert_int_equal(STUDY("realrep", "real", "--published", pub, "--configs", cfg,
+			       "--no-plot", "--budgets", "1e6"), 0);
+	const char *j = slurp("realrep", "proxy_join.csv");
+	assert_non_null(j);
+	assert_non_null(strstr(j, "rev,tiny-32,10,"));
+	assert_non_null(strstr(j, "rev,tiny-64,12,"));
+	assert_null(strstr(j, "tiny-48"));
+	const char *c = slurp("realrep", "proxy_correlation.csv");
+	assert_non_null(c);
+	assert_non_null(strstr(c, "rev,valid_loss,negated,2,"));
+	/* nonembedding params grow with ffn_dim as the published figure */
+	assert_non_null(strstr(c, "rev,nonembedding_params,as is,2,1,1\n"));
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -305,6 +393,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_study),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_real_sweep),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
