@@ -37,6 +37,7 @@ int ax_cmd_bleu(int argc, char **argv);
 int ax_cmd_import(int argc, char **argv);
 int ax_cmd_eval(int argc, char **argv);
 int ax_cmd_train(int argc, char **argv);
+int ax_cmd_study(int argc, char **argv);
 
 /* Prints "archex CMD: error: MSG" and a hint to use --help; returns 2. */
 int ax_cli_usage_error(const char *cmd, const char *fmt, ...)

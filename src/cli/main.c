@@ -28,6 +28,7 @@ static const struct ax_cmd commands[] = {
 	{ "import", ax_cmd_import, "fairseq checkpoints and lite-transformer configs to archex" },
 	{ "eval", ax_cmd_eval, "loss, perplexity, BLEU and chrF of a model on a dataset split" },
 	{ "train", ax_cmd_train, "train a config on a dataset directory (AdamW, checkpoints)" },
+	{ "study", ax_cmd_study, "the proxy study's report: proxy vs published, families at matched MACs" },
 };
 static const int n_commands = sizeof commands / sizeof commands[0];
 
