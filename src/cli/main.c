@@ -35,7 +35,8 @@ static const int n_commands = sizeof commands / sizeof commands[0];
 /* The subcommands that run OpenBLAS, for which the kernel matters. */
 static bool uses_blas(const char *name)
 {
-	static const char *const blas[] = { "run", "eval", "train", "calibrate", "cpu" };
+	static const char *const blas[] = { "run", "eval", "train", "calibrate", "cpu",
+					    "sweep" };   /* sweep: trained points */
 	for (size_t i = 0; i < sizeof blas / sizeof blas[0]; i++)
 		if (!strcmp(name, blas[i]))
 			return true;
