@@ -163,6 +163,14 @@ static bool draw(const char *dir, const struct ax_sweep_meta *m,
 	return !ax_sweep_recs_trained(rs) || draw_trained(dir, m);
 }
 
+static bool trained_failed(const struct ax_sweep_recs *rs)
+{
+	for (int64_t i = 0; i < rs->n; i++)
+		if (rs->r[i].train_failed)
+			return true;
+	return false;
+}
+
 static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *rs,
 		    const char *dir)
 {
@@ -208,6 +216,12 @@ static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *r
 				       r->metrics[AX_METRIC_VALID_LOSS_STD]);
 			printf("\n");
 		}
+	/* every trained point, ranked, last: what a trained sweep measured */
+	if (ax_sweep_recs_trained(rs) || trained_failed(rs)) {
+		printf("\n");
+		if (!ax_sweep_write_trained_table(stdout, m, rs))
+			fprintf(stderr, "archex sweep: out of memory for the trained table\n");
+	}
 }
 
 struct run_ctx {
@@ -430,6 +444,10 @@ static void report(const struct ax_sweep *sw, const struct ax_sweep_dir_opts *o,
 	if (st->torn_bytes)
 		fprintf(stderr, "archex sweep: cut a torn last line (%" PRId64 " bytes) from %s/points.jsonl\n",
 			st->torn_bytes, dir);
+	if (st->retried)
+		fprintf(stderr, "archex sweep: tried %" PRId64 " point%s again whose training "
+			"had failed (trained.error in %s/points.jsonl)\n", st->retried,
+			st->retried == 1 ? "" : "s", dir);
 	fprintf(stderr, "archex sweep: %s: %" PRId64 " points (%s), %" PRId64
 		" in shard %d/%d: %" PRId64 " written, %" PRId64 " already there, %"
 		PRId64 " invalid, %" PRId64 " duplicates; %" PRId64 " meet the constraints\n",

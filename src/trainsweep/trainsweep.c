@@ -172,7 +172,8 @@ static void relay_progress(void *ctx, const struct ax_train_progress *p)
 }
 
 /* BLEU and chrF of run/weights: the eval split decoded by beam search
- * (archex eval's defaults otherwise), into out[0], out[1]. */
+ * to the section's length cap (archex eval's defaults otherwise), into
+ * out[0], out[1]. */
 static enum ax_status eval_bleu(const struct ax_sweep *sw, const struct ax_graph *g,
 				const char *run, double out[2], struct ax_diag *d)
 {
@@ -185,7 +186,7 @@ static enum ax_status eval_bleu(const struct ax_sweep *sw, const struct ax_graph
 	struct ax_eval_opts eo = {
 		.split = (enum ax_data_split)sw->train.eval_split, .weights = weights,
 		.decode = true, .beam = sw->train.beam, .lenpen = 1.0,
-		.max_len_a = 0, .max_len_b = 200,
+		.max_len_a = sw->train.max_len_a, .max_len_b = sw->train.max_len_b,
 	};
 	if (s == AX_OK && (s = ax_dataset_open(sw->train.data, false, ds, d)) == AX_OK &&
 	    (s = ax_eval_run(g, ds, &eo, r, d)) == AX_OK) {
