@@ -79,8 +79,8 @@ echo "  (the 100M rows differ between the sweeps by design: budget-500m's grid"
 echo "  starts at wider models (embed_dim from 256, 320, 256 and 192 per family,"
 echo "  vs 96, 128, 128 and 64 in budget-100m), so its 100M row is the best of a"
 echo "  coarser, wider slice; budget-100m's row is the answer for 100M)"
-echo "archex: wrote results/sweeps/budget-{100m,500m}/ (points.csv: one flat row"
-echo "per point) and results/plots/" >&2
+echo "archex: wrote results/sweeps/budget-{100m,500m}/ (points.csv: one flat row" \
+	"per point) and results/plots/" >&2
 
 # The short trained sweep: the Bible corpus (built atomically: data/bible
 # is whole or absent), then the sweep as two shards at once, one per core
@@ -107,6 +107,7 @@ for k in 0 1; do
 		cat "$tr.shards/$k.log" >&2
 		echo "archex: shard $k/2 of sweeps/main-trained.yaml failed; a rerun resumes it" \
 			"(after sweeps/main-trained.yaml changed, remove $tr.shards/ first)" >&2
+		kill "${pids[@]}" 2>/dev/null || true
 		exit 1
 	}
 done
