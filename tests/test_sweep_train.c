@@ -10,14 +10,19 @@
  *   - SIGKILL at random moments and --resume each time end with the same
  *     points, metrics and fronts as an uninterrupted run;
  *   - a point whose model cannot train records its reason and the sweep
- *     goes on;
+ *     goes on; --resume tries such a point again (a foreign checkpoint
+ *     in its way, then removed, and it trains);
+ *   - the summary ranks the trained points in a table (failed ones last);
+ *   - the dataset path joins the identity as the sweep file writes it:
+ *     a sweep resumed from another working directory is the same sweep;
  *   - evolution ranks its members by their measured valid loss;
  *   - bleu: true: per-seed BLEU and chrF of the valid split's decode;
  *   - 4 shards through scripts/sweep-parallel.sh merge to the same
  *     points and metrics (when GNU parallel is installed);
  *   - load-time errors with file:line:col: a missing dataset, a dataset
  *     whose vocabulary exceeds the model's, valid_loss in a constraint or
- *     an objective without a train: section, a train: without a budget.
+ *     an objective without a train: section, a train: without a budget,
+ *     a decode length cap of 0 tokens.
  */
 #include <dirent.h>
 #include <math.h>
@@ -382,10 +387,117 @@ static void test_bad_inputs(void **state)
 		     "which only training measures");
 	write_sweep("nobudget", "train: {data: data}", "macs > 0", "");
 	expect_error("nobudget", "nobudget.yaml:3:8: error: train needs one budget");
+	write_sweep("nolen", "train: {data: data, max_steps: 2, bleu: true, max_len_a: 0, "
+		    "max_len_b: 0}", "macs > 0", "");
+	expect_error("nolen", "nolen.yaml:3:72: error: max_len_a and max_len_b are both 0");
 	write_sweep("obj", "objectives: [{minimize: macs}, {minimize: valid_ppl}]",
 		    "macs > 0", "");
 	expect_error("obj", "obj.yaml:3:43: error: an objective valid_ppl is measured by "
 		     "training");
+}
+
+
+/* "<id>-<recipe>" of line n (0-based) of OUT/points.jsonl */
+static void point_key(const char *out, int n, char *key, size_t size)
+{
+	static char buf[1 << 20];
+	assert_true(slurp(out, "points.jsonl", buf, sizeof buf) > 0);
+	char *line = buf;
+	for (int i = 0; i < n; i++) {
+		line = strchr(line, '\n');
+		assert_non_null(line);
+		line++;
+	}
+	const char *id = strstr(line, "\"id\":\"");
+	const char *rc = strstr(line, "\"recipe_hash\":\"");
+	assert_true(id && rc);
+	snprintf(key, size, "%.16s-%.16s", id + 6, rc + 15);
+}
+
+/* archex sweep tmpdir/NAME.yaml --out tmpdir/OUT --no-plot [ARG], with
+ * its summary on stdout (out_buf) */
+static int sweep_loud(const char *name, const char *out, const char *arg)
+{
+	char spath[700], opath[700];
+	snprintf(spath, sizeof spath, "%s/%s.yaml", tmpdir, name);
+	snprintf(opath, sizeof opath, "%s/%s", tmpdir, out);
+	char *argv[] = { (char *)AX_CLI, "sweep", spath, "--out", opath, "--no-plot",
+			 (char *)arg, NULL };
+	return ax_test_run(argv, out_buf, sizeof out_buf, err_buf, sizeof err_buf);
+}
+
+/* A point whose training failed is tried again by --resume: point 1's
+ * run directory holds point 0's checkpoint (another config), so its
+ * training fails and it records why; the summary's table ranks the
+ * other three and lists it as failed. With the checkpoint removed,
+ * --resume trains it, and the tables equal test_trained's run. */
+static void test_retry(void **state)
+{
+	(void)state;
+	char k0[64], k1[64], cmd[2400];
+	write_sweep("tiny", TRAIN, "valid_loss < 100", "");
+	point_key("a", 0, k0, sizeof k0);
+	point_key("a", 1, k1, sizeof k1);
+	snprintf(cmd, sizeof cmd, "mkdir -p %s/retry/trained/%s-s1/run && cp %s/a/trained/%s-s1/"
+		 "run/checkpoint %s/retry/trained/%s-s1/run/", tmpdir, k1, tmpdir, k0, tmpdir, k1);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(sweep_loud("tiny", "retry", NULL), 0);
+	printf("%s", out_buf);
+	assert_non_null(strstr(out_buf, "trained points, by min valid_loss:\n"));
+	assert_non_null(strstr(out_buf, "\n     3  t "));
+	assert_null(strstr(out_buf, "\n     4  t "));
+	assert_non_null(strstr(out_buf, " training failed: seed 1: "));
+	assert_non_null(strstr(out_buf, "checkpoint"));
+	static char buf[1 << 20], fa[1 << 16], fr[1 << 16];
+	slurp("retry", "points.jsonl", buf, sizeof buf);
+	assert_non_null(strstr(buf, "\"error\":\"seed 1: "));
+	/* the same failure again: still failed, still one line for it */
+	assert_int_equal(sweep("tiny", "retry", "--resume"), 0);
+	assert_non_null(strstr(err_buf, "tried 1 point again"));
+	assert_int_equal(n_lines("retry", "points.jsonl"), 4);
+	slurp("retry", "points.jsonl", buf, sizeof buf);
+	assert_non_null(strstr(buf, "\"error\":\"seed 1: "));
+	/* the obstacle removed: it trains */
+	snprintf(cmd, sizeof cmd, "rm -r %s/retry/trained/%s-s1", tmpdir, k1);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(sweep_loud("tiny", "retry", "--resume"), 0);
+	printf("%s", out_buf);
+	assert_non_null(strstr(out_buf, "\n     4  t "));
+	assert_null(strstr(out_buf, "training failed"));
+	assert_int_equal(n_lines("retry", "points.jsonl"), 4);
+	slurp("retry", "points.jsonl", buf, sizeof buf);
+	assert_null(strstr(buf, "\"error\":\"seed"));
+	assert_null(strstr(buf, "\"valid_loss\":null"));
+	const char *tables[] = { "pareto.csv", "best.csv", "plots/trained.csv" };
+	for (int t = 0; t < 3; t++) {
+		slurp("a", tables[t], fa, sizeof fa);
+		slurp("retry", tables[t], fr, sizeof fr);
+		assert_string_equal(fa, fr);
+	}
+}
+
+/* The dataset path in the identity is the sweep file's text: a sweep
+ * started by its absolute path and resumed from its own directory by a
+ * relative one (the dataset path then resolves differently) is the same
+ * sweep, and ends as the run in one go. */
+static void test_cwd(void **state)
+{
+	(void)state;
+	write_sweep("tiny", TRAIN, "valid_loss < 100", "");
+	assert_int_equal(sweep("tiny", "cwd", "--limit=1"), 0);
+	assert_int_equal(n_lines("cwd", "points.jsonl"), 1);
+	char cmd[1400];
+	snprintf(cmd, sizeof cmd, "cd '%s' && exec '%s' sweep tiny.yaml --out cwd --no-plot "
+		 "--quiet --resume", tmpdir, AX_CLI);
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	int rc = ax_test_run(argv, out_buf, sizeof out_buf, err_buf, sizeof err_buf);
+	if (rc)
+		printf("%s", err_buf);
+	assert_int_equal(rc, 0);
+	static char sig_a[1 << 14], sig_c[1 << 14];
+	signature("a", sig_a, sizeof sig_a);
+	signature("cwd", sig_c, sizeof sig_c);
+	assert_string_equal(sig_a, sig_c);
 }
 
 static int setup(void **state)
@@ -491,6 +603,12 @@ static void test_bleu(void **state)
 	write_sweep("bleu-neg", "train: {data: data-spm, max_steps: 4, bleu: true, "
 		    "max_len_a: -1}", "", "");
 	expect_error("bleu-neg", "max_len_a");
+	/* the decode's length cap joins the identity when set */
+	write_sweep("bleu", "train: {data: data-spm, max_steps: 4, seeds: [1, 2], "
+		    "bleu: true, beam: 2, max_len_b: 5}", "bleu >= 0", "");
+	assert_int_equal(sweep("bleu", "bleu", "--resume"), 1);
+	assert_non_null(strstr(err_buf, "train bleu differs: 'split=valid beam=2 "
+				     "max_len=0*(S+1)+5' in "));
 	write_sweep("nobleu", TRAIN, "chrf > 1", "");
 	expect_error("nobleu", "nobleu.yaml:5:5: error: constraint names chrf, which needs "
 		     "bleu: true");
@@ -502,6 +620,8 @@ int main(void)
 		cmocka_unit_test(test_trained),
 		cmocka_unit_test(test_kill_resume),
 		cmocka_unit_test(test_untrainable),
+		cmocka_unit_test(test_retry),
+		cmocka_unit_test(test_cwd),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_evolution),

@@ -46,8 +46,11 @@ static void sweep_help(void)
 "                {run/, result.json}; the points gain valid_loss, valid_ppl,\n"
 "                train_seconds (and bleu, chrf with bleu: true; mean, _std,\n"
 "                per seed) and best ranks by\n"
-"                valid_loss. --resume retrains nothing finished and continues\n"
-"                a cut run from its checkpoint (docs/sweeps.md)\n"
+"                valid_loss. --resume retrains nothing finished, continues\n"
+"                a cut run from its checkpoint and tries again the points\n"
+"                whose training failed (docs/sweeps.md). The summary ends\n"
+"                with every trained point ranked: MACs, params, valid loss,\n"
+"                BLEU and chrF\n"
 "\n"
 "options:\n"
 "  --out DIR      output directory (default results/sweeps/NAME)\n"
@@ -94,7 +97,8 @@ static void merge_help(void)
 "  --partial      merge an incomplete or mixed set anyway (OUTDIR's\n"
 "                 sweep.json then says shard \"partial\")\n"
 "  --no-plot      do not draw plots\n"
-"  --quiet        no summary on stdout\n"
+"  --quiet        no summary on stdout (for a trained sweep it ends with\n"
+"                 the table of its trained points)\n"
 "  -h, --help     this text\n"
 "\n"
 "Exit codes: 0 success, 1 bad or mismatched shard or I/O error, 2 usage error.\n");
@@ -163,6 +167,14 @@ static bool draw(const char *dir, const struct ax_sweep_meta *m,
 	return !ax_sweep_recs_trained(rs) || draw_trained(dir, m);
 }
 
+static bool trained_failed(const struct ax_sweep_recs *rs)
+{
+	for (int64_t i = 0; i < rs->n; i++)
+		if (rs->r[i].train_failed)
+			return true;
+	return false;
+}
+
 static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *rs,
 		    const char *dir)
 {
@@ -208,6 +220,12 @@ static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *r
 				       r->metrics[AX_METRIC_VALID_LOSS_STD]);
 			printf("\n");
 		}
+	/* every trained point, ranked, last: what a trained sweep measured */
+	if (ax_sweep_recs_trained(rs) || trained_failed(rs)) {
+		printf("\n");
+		if (!ax_sweep_write_trained_table(stdout, m, rs))
+			fprintf(stderr, "archex sweep: out of memory for the trained table\n");
+	}
 }
 
 struct run_ctx {
@@ -430,6 +448,10 @@ static void report(const struct ax_sweep *sw, const struct ax_sweep_dir_opts *o,
 	if (st->torn_bytes)
 		fprintf(stderr, "archex sweep: cut a torn last line (%" PRId64 " bytes) from %s/points.jsonl\n",
 			st->torn_bytes, dir);
+	if (st->retried)
+		fprintf(stderr, "archex sweep: tried %" PRId64 " point%s again whose training "
+			"had failed (trained.error in %s/points.jsonl)\n", st->retried,
+			st->retried == 1 ? "" : "s", dir);
 	fprintf(stderr, "archex sweep: %s: %" PRId64 " points (%s), %" PRId64
 		" in shard %d/%d: %" PRId64 " written, %" PRId64 " already there, %"
 		PRId64 " invalid, %" PRId64 " duplicates; %" PRId64 " meet the constraints\n",

@@ -132,6 +132,9 @@ struct ax_sweep_constraint {
 struct ax_sweep_train {
 	bool present;
 	char data[1024];          /* the dataset directory, as resolved */
+	char data_text[1024];     /* as the sweep file writes it (relative to
+				     the file): the identity's, the same from
+				     any working directory */
 	int data_line, data_col;  /* where `data:` is, for its errors */
 	int64_t train_tokens;     /* the budget: one of these two is > 0 */
 	int64_t max_steps;
@@ -144,7 +147,7 @@ struct ax_sweep_train {
 	int eval_split;           /* enum ax_data_split: 1 valid, 2 test */
 	int64_t beam;             /* beam width of that decode */
 	double max_len_a;         /* it decodes at most a * (S + 1) + b */
-	int64_t max_len_b;        /*   tokens (fairseq's --max-len-a/b) */
+	int64_t max_len_b;        /* tokens (default 0, 200) */
 };
 
 struct ax_sweep_family {

@@ -373,6 +373,60 @@ static enum ax_status resume_read(const struct ax_sweep *sw, const struct ax_swe
 	return s;
 }
 
+static void write_points_tab(FILE *f, const struct ax_sweep_meta *m,
+			     const struct ax_sweep_recs *rs, const bool *on)
+{
+	(void)m;
+	(void)on;
+	for (int64_t i = 0; i < rs->n; i++) {
+		fwrite(rs->r[i].line, 1, rs->r[i].len, f);
+		fputc('\n', f);
+	}
+}
+
+/* For --resume of a trained sweep: the points whose training failed
+ * (trained.error) are tried again. Their records leave recs and their
+ * ids leave done, so the run makes them anew; *n_failed gets how many,
+ * and the caller rewrites points.jsonl without them. Every such failure
+ * is reproducible for the same archex, inputs, seed and threads (a kind
+ * with no backward, a diverging loss, ids outside the vocabulary, a
+ * checkpoint of another run in the way): a retry with the same archex
+ * fails again, cheaply (a diverged run resumes from its last checkpoint),
+ * and one after an upgrade or a fix by hand trains. */
+static enum ax_status drop_failed(struct ax_sweep_recs *recs, struct done *done,
+				  int64_t *n_failed, struct ax_diag *d)
+{
+	uint64_t *failed = NULL;
+	int64_t nf = 0, k = 0;
+	*n_failed = 0;
+	for (int64_t i = 0; i < recs->n; i++)
+		nf += recs->r[i].train_failed;
+	if (!nf)
+		return AX_OK;
+	if (!(failed = malloc((size_t)nf * sizeof *failed)))
+		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
+	nf = 0;
+	for (int64_t i = 0; i < recs->n; i++) {
+		struct ax_sweep_rec *r = &recs->r[i];
+		if (!r->train_failed) {
+			recs->r[k++] = *r;
+			continue;
+		}
+		failed[nf++] = strtoull(r->id, NULL, 16);
+		free(r->line);
+	}
+	recs->n = k;
+	qsort(failed, (size_t)nf, sizeof *failed, cmp_u64);
+	k = 0;
+	for (int64_t i = 0; i < done->n; i++)
+		if (!bsearch(&done->id[i], failed, (size_t)nf, sizeof *failed, cmp_u64))
+			done->id[k++] = done->id[i];
+	done->n = k;
+	free(failed);
+	*n_failed = nf;
+	return AX_OK;
+}
+
 static enum ax_status write_meta(const char *dir, const struct ax_sweep_meta *m,
 				 struct ax_diag *d)
 {
@@ -410,12 +464,17 @@ enum ax_status ax_sweep_run_dir(const struct ax_sweep *sw, const char *dir,
 		goto free_done;
 	}
 	if (exists && ((s = resume_check(dir, sw, &meta, &id, d)) ||
-		       (s = resume_read(sw, &meta, path, &recs, &c.done, d))))
+		       (s = resume_read(sw, &meta, path, &recs, &c.done, d)) ||
+		       (sw->train.present &&
+			(s = drop_failed(&recs, &c.done, &st->retried, d)))))
 		goto free_done;
 	/* everything checked: from here on files change */
 	if ((s = ax_sweep_make_dirs(dir, d)))
 		goto free_done;
 	if (exists && (s = ax_jsonl_recover(path, &st->torn_bytes, d)))
+		goto free_done;
+	/* the failed points to retry leave the file (with any torn line) */
+	if (st->retried && (s = write_atomic(path, write_points_tab, &meta, &recs, NULL, d)))
 		goto free_done;
 	if ((s = write_meta(dir, &meta, d)))
 		goto free_done;
@@ -446,17 +505,6 @@ free_done:
 	free(c.buf);
 	free(c.done.id);
 	return s;
-}
-
-static void write_points_tab(FILE *f, const struct ax_sweep_meta *m,
-			     const struct ax_sweep_recs *rs, const bool *on)
-{
-	(void)m;
-	(void)on;
-	for (int64_t i = 0; i < rs->n; i++) {
-		fwrite(rs->r[i].line, 1, rs->r[i].len, f);
-		fputc('\n', f);
-	}
 }
 
 /* Shard dirs[i] (meta m) against the first's (meta first): same sweep

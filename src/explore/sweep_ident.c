@@ -195,26 +195,30 @@ static bool search_part(struct ax_sweep_ident *id, const struct ax_sweep *sw)
 }
 
 /* The parts in a fixed order; a new section adds its parts here. */
-/* The train: section's part: the dataset, the budget, the seeds and the
- * thread count (which changes rounding); valid_every and save_every do
- * not change the final metrics and stay out. */
+/* The train: section's part: the dataset (its path as the sweep file
+ * writes it, relative to the file, so that a sweep resumed or merged
+ * from another working directory is the same sweep), the budget, the
+ * seeds and the thread count (which changes rounding); valid_every and
+ * save_every do not change the final metrics and stay out. */
 static bool train_part(struct ax_sweep_ident *id, const struct ax_sweep_train *tr)
 {
 	struct text t = { 0 };
+	char len[64] = "";
 	for (int i = 0; i < tr->n_seeds; i++)
 		text_printf(&t, "%s%" PRId64, i ? "," : "", tr->seeds[i]);
-	char max_len[64] = "";   /* the default bound adds nothing */
+	/* the decode's length cap, when not the default (so the identity of
+	 * a sweep that leaves it is as before the cap could be set) */
 	if (tr->max_len_a != 0 || tr->max_len_b != 200)
-		snprintf(max_len, sizeof max_len, " max_len=%.17g*(S+1)+%" PRId64,
-			 tr->max_len_a, tr->max_len_b);
-	return add_f(id, "train data", "%s", tr->data) &&
+		snprintf(len, sizeof len, " max_len=%.17g*(S+1)+%" PRId64, tr->max_len_a,
+			 tr->max_len_b);
+	return add_f(id, "train data", "%s", tr->data_text) &&
 	       (tr->train_tokens ?
 		add_f(id, "train budget", "train_tokens=%" PRId64, tr->train_tokens) :
 		add_f(id, "train budget", "max_steps=%" PRId64, tr->max_steps)) &&
 	       add_text(id, "train seeds", &t) &&
 	       add_f(id, "train threads", "%" PRId64, tr->threads) &&
 	       (!tr->bleu || add_f(id, "train bleu", "split=%s beam=%" PRId64 "%s",
-				   tr->eval_split == 2 ? "test" : "valid", tr->beam, max_len));
+				   tr->eval_split == 2 ? "test" : "valid", tr->beam, len));
 }
 
 static bool ident_build(struct ax_sweep_ident *id, const struct ax_sweep *sw)

@@ -729,7 +729,7 @@ static enum ax_status parse_accuracy(struct loader *L, yaml_node_t *n)
 }
 
 /* bleu: true|false, eval_split: valid|test, beam: K, max_len_a: A,
- * max_len_b: B (default false, valid, 4, 0, 200). */
+ * max_len_b: B (default false, valid, 4, 0, 200: archex eval's). */
 static enum ax_status parse_train_eval(struct loader *L, yaml_node_t *n,
 				       struct ax_sweep_train *t)
 {
@@ -737,7 +737,6 @@ static enum ax_status parse_train_eval(struct loader *L, yaml_node_t *n,
 	yaml_node_t *v;
 	t->eval_split = 1;
 	t->beam = 4;
-	t->max_len_b = 200;
 	if ((v = lookup(L, n, "bleu"))) {
 		const char *b = scalar(v);
 		if (!b || (strcmp(b, "true") && strcmp(b, "false")))
@@ -752,12 +751,16 @@ static enum ax_status parse_train_eval(struct loader *L, yaml_node_t *n,
 	}
 	if ((v = lookup(L, n, "beam")) && (s = get_i64(L, v, "beam", 1, 64, &t->beam)))
 		return s;
+	t->max_len_b = 200;
 	if ((v = lookup(L, n, "max_len_a")) &&
-	    (s = get_f64(L, v, "max_len_a", 0, 16, &t->max_len_a)))
+	    (s = get_f64(L, v, "max_len_a", 0, 64, &t->max_len_a)))
 		return s;
 	if ((v = lookup(L, n, "max_len_b")) &&
-	    (s = get_i64(L, v, "max_len_b", 1, 1024, &t->max_len_b)))
+	    (s = get_i64(L, v, "max_len_b", 0, 4095, &t->max_len_b)))
 		return s;
+	if (t->max_len_a == 0 && t->max_len_b == 0)
+		return err_at(L, v ? v : n, 0, "max_len_a and max_len_b are both 0: the "
+			      "decode could write no token");
 	return AX_OK;
 }
 
@@ -772,7 +775,8 @@ static enum ax_status parse_train(struct loader *L, yaml_node_t *n)
 		return s;
 	static const char *const keys[] = { "data", "train_tokens", "max_steps", "seeds",
 					    "valid_every", "save_every", "threads", "bleu",
-					    "eval_split", "beam", "max_len_a", "max_len_b", NULL };
+					    "eval_split", "beam", "max_len_a", "max_len_b",
+					    NULL };
 	if ((s = check_keys(L, n, "train", keys)))
 		return s;
 	yaml_node_t *v = lookup(L, n, "data");
@@ -780,6 +784,7 @@ static enum ax_status parse_train(struct loader *L, yaml_node_t *n)
 		return err_at(L, v ? v : n, 0, "train needs data: the dataset directory "
 			      "(as 'archex data' writes it), relative to the sweep file");
 	rel_path(L, scalar(v), t->data, sizeof t->data);
+	snprintf(t->data_text, sizeof t->data_text, "%s", scalar(v));
 	t->data_line = (int)v->start_mark.line + 1;
 	t->data_col = (int)v->start_mark.column + 1;
 	yaml_node_t *tt = lookup(L, n, "train_tokens"), *ms = lookup(L, n, "max_steps");

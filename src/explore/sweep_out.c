@@ -418,6 +418,8 @@ static bool rec_members(struct ax_sweep_rec *r, const struct ax_sweep_meta *m,
 			return false;
 		r->feasible = json_is_true(v);
 	}
+	if ((v = json_object_get(root, "trained")) && json_is_object(v))
+		r->train_failed = json_is_string(json_object_get(v, "error"));
 	v = json_object_get(root, "metrics");
 	return !v || rec_metrics(r, v);
 }
@@ -492,6 +494,7 @@ enum ax_status ax_sweep_recs_add_point(struct ax_sweep_recs *rs,
 			r->family = f;
 	ax_sweep_point_name(sw, pt, r->name, sizeof r->name);
 	r->feasible = pt->feasible;
+	r->train_failed = sw->train.present && pt->trained.error[0];
 	/* the line writes every metric, non-finite ones as null (NaN here);
 	 * finite ones in round-trip form, so reading it back gives these */
 	for (int k = 0; k < AX_METRIC_COUNT; k++)

@@ -94,6 +94,7 @@ struct ax_sweep_rec {
 	char name[128];
 	bool feasible;
 	double metrics[AX_METRIC_COUNT];   /* NaN when absent or null */
+	bool train_failed;          /* its trained.error is set */
 	char *line;                 /* the whole line, without newline */
 	size_t len;
 };
@@ -196,6 +197,18 @@ void ax_sweep_write_plot_trained(FILE *f, const struct ax_sweep_meta *m,
 				 const struct ax_sweep_recs *rs);
 bool ax_sweep_recs_trained(const struct ax_sweep_recs *rs);
 
+/* The trained points of a sweep as a table for people (the summary of
+ * `archex sweep` and `archex merge` prints it): a header line, then one
+ * row per point that was trained, ranked by the sweep's `best` metric
+ * when it is a trained one (else by valid loss), ties by index: rank,
+ * family, design, MACs, params, valid loss +- std, BLEU and chrF +- std (when
+ * measured) and training seconds; then the points whose training failed,
+ * with their trained.error, and a count of those not trained (a
+ * constraint failed first). Writes nothing for a sweep without trained
+ * or failed points. False when out of memory. */
+bool ax_sweep_write_trained_table(FILE *f, const struct ax_sweep_meta *m,
+				  const struct ax_sweep_recs *rs);
+
 /* Where pareto.gp's legend goes: true for the bottom right, false for the
  * top left, whichever side of the log-MACs axis no budget line crosses
  * (the legend spans about 40% of the width; right when both are crossed). */
@@ -224,14 +237,18 @@ struct ax_sweep_dir_stats {
 	int64_t written;          /* new lines */
 	int64_t already;          /* skipped: id already in points.jsonl */
 	int64_t torn_bytes;       /* cut from a torn last line on --resume */
+	int64_t retried;          /* --resume: points whose training had
+				     failed, made anew */
 };
 
 /* Runs sw into dir (created if missing): sweep.json, then points.jsonl
  * one atomic line per new point (fsynced as a group every 250 ms and at
  * the end), then the tables
  * (ax_sweep_finalize). Without resume an existing points.jsonl is an
- * AX_ERR_INPUT; with it, a torn last line is cut, and a sweep.json of a
- * different sweep is an AX_ERR_INPUT. rs receives the records (caller
+ * AX_ERR_INPUT; with it, a torn last line is cut, a sweep.json of a
+ * different sweep is an AX_ERR_INPUT, and the points of a trained sweep
+ * whose training failed (trained.error) leave points.jsonl and are made
+ * (trained) again. rs receives the records (caller
  * frees) when non-NULL. */
 enum ax_status ax_sweep_run_dir(const struct ax_sweep *sw, const char *dir,
 				const struct ax_sweep_dir_opts *o,

@@ -1,14 +1,17 @@
 /*
  * sweep_tables.c - the tables of a sweep from its records: the Pareto
- * front, pareto.csv, best.csv and the plot data (see sweep_out.h).
+ * front, pareto.csv, best.csv, the plot data and the table of trained
+ * points for people (see sweep_out.h).
  */
 #include "sweep_out.h"
 
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_read.h"
 #include "pareto.h"
 
 /* CSV cells: integers exactly, other numbers with 9 digits, NaN empty */
@@ -303,4 +306,129 @@ void ax_sweep_write_plot_trained(FILE *f, const struct ax_sweep_meta *m,
 		}
 	}
 	free(rows);
+}
+
+/* --- the trained points, for people ----------------------------------- */
+
+/* 24.9M, 783K, 950: three significant digits */
+static void human(char *buf, size_t size, double v)
+{
+	static const struct { double div; const char *suffix; } u[] = {
+		{ 1e9, "G" }, { 1e6, "M" }, { 1e3, "K" } };
+	for (size_t k = 0; k < sizeof u / sizeof u[0]; k++)
+		if (fabs(v) >= u[k].div) {
+			double x = v / u[k].div;
+			snprintf(buf, size, fabs(x) >= 100 ? "%.0f%s" : fabs(x) >= 10 ?
+				 "%.1f%s" : "%.2f%s", x, u[k].suffix);
+			return;
+		}
+	snprintf(buf, size, "%.0f", v);
+}
+
+struct rank_row {
+	double key;               /* larger is better; -inf for failed rows */
+	int64_t i;                /* into rs */
+};
+
+static int by_key(const void *a, const void *b)
+{
+	const struct rank_row *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key > y->key ? -1 : 1;
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+/* The trained.error of a record's line ("" when it has none). */
+static void rec_error(const struct ax_sweep_rec *r, char *buf, size_t size)
+{
+	int col = 0;
+	json_t *root = ax_json_parse(r->line, r->len, &col);
+	json_t *t = root ? json_object_get(root, "trained") : NULL;
+	buf[0] = '\0';
+	if (!t || !ax_json_get_str(json_object_get(t, "error"), buf, size))
+		buf[0] = '\0';
+	json_decref(root);
+}
+
+/* "3.1234 +- 0.0012" (digits after the point), or "-" when v is NaN */
+static void mean_std(char *buf, size_t size, int digits, double v, double sd)
+{
+	if (!isfinite(v))
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.*f +- %.*f", digits, v, digits,
+			 isfinite(sd) ? sd : 0.0);
+}
+
+static void trained_row(FILE *f, const struct ax_sweep_meta *m,
+			const struct ax_sweep_rec *r, int64_t rank, int w, bool bleu)
+{
+	const double *x = r->metrics;
+	char macs[32], params[32], loss[96], bl[96], cf[96];
+	human(macs, sizeof macs, x[AX_METRIC_MACS]);
+	human(params, sizeof params, x[AX_METRIC_PARAMS]);
+	mean_std(loss, sizeof loss, 4, x[AX_METRIC_VALID_LOSS],
+		 x[AX_METRIC_VALID_LOSS_STD]);
+	mean_std(bl, sizeof bl, 2, x[AX_METRIC_BLEU], x[AX_METRIC_BLEU_STD]);
+	mean_std(cf, sizeof cf, 1, x[AX_METRIC_CHRF], x[AX_METRIC_CHRF_STD]);
+	fprintf(f, "  %4" PRId64 "  %-12s %-*s %7s %7s  %-18s", rank,
+		m->family[r->family], w, r->name, macs, params, loss);
+	if (bleu)
+		fprintf(f, "  %-14s %-12s", bl, cf);
+	fprintf(f, " %8.1f\n", x[AX_METRIC_TRAIN_SECONDS]);
+}
+
+bool ax_sweep_write_trained_table(FILE *f, const struct ax_sweep_meta *m,
+				  const struct ax_sweep_recs *rs)
+{
+	struct rank_row *rows = malloc((size_t)(rs->n ? rs->n : 1) * sizeof *rows);
+	if (!rows)
+		return false;
+	/* rank by best when it is a trained metric, else by valid loss */
+	struct ax_sweep_objective by = m->best;
+	if (by.metric < AX_METRIC_TRAINED_BASE)
+		by = (struct ax_sweep_objective){ .metric = AX_METRIC_VALID_LOSS };
+	int64_t n = 0, n_ok = 0, untrained = 0;
+	int w = 6;
+	bool bleu = false;
+	for (int64_t i = 0; i < rs->n; i++) {
+		const struct ax_sweep_rec *r = &rs->r[i];
+		bool ok = isfinite(r->metrics[AX_METRIC_VALID_LOSS]);
+		if (!ok && !r->train_failed) {
+			untrained++;
+			continue;
+		}
+		double key = ok ? ax_sweep_fitness(&by, r->metrics) : -INFINITY;
+		rows[n++] = (struct rank_row){ isnan(key) ? -DBL_MAX : key, i };
+		n_ok += ok;
+		bleu |= isfinite(r->metrics[AX_METRIC_BLEU]);
+		if ((int)strlen(r->name) > w)
+			w = (int)strlen(r->name);
+	}
+	if (!n) {
+		free(rows);
+		return true;
+	}
+	qsort(rows, (size_t)n, sizeof *rows, by_key);
+	fprintf(f, "trained points, by %s %s:\n", by.maximize ? "max" : "min",
+		ax_metric_name(by.metric));
+	fprintf(f, "  %4s  %-12s %-*s %7s %7s  %-18s", "rank", "family", w, "design",
+		"MACs", "params", "valid_loss");
+	if (bleu)
+		fprintf(f, "  %-14s %-12s", "BLEU", "chrF");
+	fprintf(f, " %8s\n", "train_s");
+	for (int64_t k = 0; k < n_ok; k++)
+		trained_row(f, m, &rs->r[rows[k].i], k + 1, w, bleu);
+	for (int64_t k = n_ok; k < n; k++) {
+		const struct ax_sweep_rec *r = &rs->r[rows[k].i];
+		char err[256];
+		rec_error(r, err, sizeof err);
+		fprintf(f, "     -  %-12s %-*s training failed: %s\n", m->family[r->family],
+			w, r->name, err);
+	}
+	if (untrained)
+		fprintf(f, "  (%" PRId64 " more point%s not trained: a constraint failed "
+			"first)\n", untrained, untrained == 1 ? "" : "s");
+	free(rows);
+	return true;
 }

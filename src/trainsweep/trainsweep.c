@@ -172,7 +172,8 @@ static void relay_progress(void *ctx, const struct ax_train_progress *p)
 }
 
 /* BLEU and chrF of run/weights: the eval split decoded by beam search
- * (archex eval's defaults otherwise), into out[0], out[1]. */
+ * to the section's length cap (archex eval's defaults otherwise), into
+ * out[0], out[1]. */
 static enum ax_status eval_bleu(const struct ax_sweep *sw, const struct ax_graph *g,
 				const char *run, double out[2], struct ax_diag *d)
 {

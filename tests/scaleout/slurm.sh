@@ -6,7 +6,8 @@
 # not collide). Checks: a missing sweep fails at submission with nothing
 # queued; the array job (one shard partly done, as a killed task leaves
 # it) runs, resumes and merges to the unsharded run; a requeued task
-# resumes and writes nothing new; a failing task cancels the merge. The
+# resumes and writes nothing new; a failing task cancels the merge; a
+# tiny trained sweep as a 2-task array merges to its unsharded run. The
 # daemons are stopped by the pids in their pid files on every exit.
 # Exits 77 (skipped) when not root or the packages are missing.
 # usage: slurm.sh ARCHEX SOURCE_DIR
@@ -150,4 +151,31 @@ bash "$run" -a "$archex" -n 4 -o "$work/bad" --no-plot --wait "$sweep" >"$work/o
 grep -q 'holds shard 3/4, not 2/4' "$work/out" || fail "the task's error not shown: $(cat "$work/out")"
 grep -q 'merge job [0-9]* ended CANCELLED' "$work/out" || fail "the merge not cancelled: $(cat "$work/out")"
 [ ! -e "$work/bad" ] || fail "merged despite a failed task"
+
+# 5. a trained sweep (four tiny Transformers, 4 updates each on a Bible
+# subset with a 300-piece vocabulary) as an array job of 2 tasks merges to
+# the unsharded run: the same points, valid losses and tables (all but
+# train_seconds, a wall time). Skipped without the corpus's packages.
+if have_bible; then
+	"$archex" data bible-en-es --out "$work/ds" --books Philemon,Ruth,Jonah --vocab 300 \
+		2>"$work/err" || fail "archex data: $(cat "$work/err")"
+	printf '%s\n' 'name: tiny' 'family: transformer' 'task: translation' 'embed_dim: 32' \
+		'norm: pre' 'final_norm: true' 'vocab: {source: 300, target: 300, share: all}' \
+		'encoder: {layers: 1, ffn_dim: 64, attention_heads: 4}' \
+		'decoder: {layers: 1, ffn_dim: 64, attention_heads: 4}' >"$work/tiny.yaml"
+	printf '%s\n' 'name: trained' 'train: {data: ds, max_steps: 4, seeds: [1], save_every: 2}' \
+		'families:' '  - name: t' '    base: tiny.yaml' '    axes:' \
+		'      ffn_dim: [32, 64]' '      train.lr: [1e-3, 3e-3]' \
+		'      train.max_tokens: [256]' >"$work/trained.yaml"
+	"$archex" sweep "$work/trained.yaml" --out "$work/tref" --no-plot --quiet 2>/dev/null ||
+		fail "unsharded trained run"
+	bash "$run" -a "$archex" -n 2 -o "$work/t" --no-plot --wait "$work/trained.yaml" \
+		>"$work/out" 2>&1 || { cat "$work/out"; fail "the trained array job"; }
+	same_trained "$work/tref" "$work/t"
+	grep -q 'trained points, by min valid_loss' "$work/out" ||
+		fail "no trained table in the merge summary: $(cat "$work/out")"
+	echo "slurm.sh: trained array job and merge done after ${SECONDS}s"
+else
+	echo "slurm.sh: no bible, diatheke, spaRV1909eb or spm_train: trained sweep skipped"
+fi
 echo "ok"
