@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -65,6 +66,9 @@ static void help(void)
 "  --valid-every N    validate every N updates, 0 = only at the end (default 0)\n"
 "  --save-every N     checkpoint every N updates (default 100)\n"
 "  --resume           continue from RUN/checkpoint (same config and options)\n"
+"  --profile          time each op kind, the loss and the optimizer, and the\n"
+"                     linears against a square sgemm run at the end; adds\n"
+"                     \"profile\" to the summary (docs/training.md)\n"
 "  --dump-grad FILE   testing: write the gradients of the first batch (as a\n"
 "                     weights file) and print the batch as JSON; no training\n"
 "  -h, --help         this text\n");
@@ -74,7 +78,7 @@ struct opts {
 	const char *config, *data, *out, *dump_grad;
 	int64_t train_tokens, max_steps, max_epochs;
 	int64_t threads, valid_every, save_every;
-	bool resume;
+	bool resume, profile;
 	struct ax_train_hparams hp;   /* the flags' values; then resolved */
 	uint32_t given;               /* bit (option - O_DATA): flag given */
 };
@@ -114,7 +118,7 @@ static bool parse_int(const char *flag, const char *s, int64_t lo, int64_t *out)
 }
 
 enum { O_DATA = 256, O_OUT, O_TT, O_MS, O_ME, O_MT, O_LR, O_WU, O_WD, O_CLIP,
-       O_LS, O_DROP, O_ADROP, O_XDROP, O_WDROP, O_SEED, O_THR, O_VE, O_SE, O_RES, O_DUMP };
+       O_LS, O_DROP, O_ADROP, O_XDROP, O_WDROP, O_SEED, O_THR, O_VE, O_SE, O_RES, O_PROF, O_DUMP };
 
 #define GIVEN(opt) (1u << ((opt) - O_DATA))
 static_assert(O_DUMP - O_DATA < 32, "struct opts' given has a bit per option");
@@ -154,6 +158,7 @@ static bool parse_opt(struct opts *o, int c, const char *a)
 	case O_VE: return parse_int("--valid-every", a, 0, &o->valid_every);
 	case O_SE: return parse_int("--save-every", a, 1, &o->save_every);
 	case O_RES: o->resume = true; return true;
+	case O_PROF: o->profile = true; return true;
 	case O_DUMP: o->dump_grad = a; return true;
 	default: return false;
 	}
@@ -174,6 +179,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "weight-dropout", 1, 0, O_WDROP }, { "seed", 1, 0, O_SEED },
 		{ "threads", 1, 0, O_THR }, { "valid-every", 1, 0, O_VE },
 		{ "save-every", 1, 0, O_SE }, { "resume", 0, 0, O_RES },
+		{ "profile", 0, 0, O_PROF },
 		{ "dump-grad", 1, 0, O_DUMP },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
 	};
@@ -256,8 +262,88 @@ static void hparams_json(struct ax_json *j, const struct ax_train_hparams *h)
 	ax_json_end_object(j);
 }
 
+/* The process's peak resident set so far (getrusage), in bytes. */
+static int64_t peak_rss(void)
+{
+	struct rusage u;
+	return getrusage(RUSAGE_SELF, &u) ? -1 : (int64_t)u.ru_maxrss * 1024;
+}
+
+/* What the run measured about itself, taken before the sgemm probe. */
+struct measured {
+	struct ax_train_memory mem;
+	int64_t rss;            /* peak RSS, bytes */
+	double sgemm_gflops;    /* --profile: square sgemm, NaN otherwise */
+};
+
+#define SGEMM_N 1024   /* the square sgemm the linears are compared with */
+
+/* "memory": the trainer's predicted bytes by part and the peak RSS. */
+static void memory_json(struct ax_json *j, const struct measured *m)
+{
+	const struct ax_train_memory *p = &m->mem;
+	ax_json_key(j, "memory");
+	ax_json_begin_object(j);
+	ax_json_key(j, "predicted_bytes"); ax_json_int(j, p->total);
+	ax_json_key(j, "weights"); ax_json_int(j, p->weights);
+	ax_json_key(j, "grads"); ax_json_int(j, p->grads);
+	ax_json_key(j, "adam_moments"); ax_json_int(j, p->adam);
+	ax_json_key(j, "activations"); ax_json_int(j, p->activations);
+	ax_json_key(j, "activation_grads"); ax_json_int(j, p->activation_grads);
+	ax_json_key(j, "other"); ax_json_int(j, p->other);
+	ax_json_key(j, "data"); ax_json_int(j, p->data);
+	ax_json_key(j, "peak_rss_bytes"); ax_json_int(j, m->rss);
+	ax_json_key(j, "rss_over_predicted");
+	ax_json_double(j, p->total > 0 ? (double)m->rss / (double)p->total : 0.0);
+	ax_json_end_object(j);
+}
+
+static void kinds_json(struct ax_json *j, const char *key, const double *s)
+{
+	ax_json_key(j, key);
+	ax_json_begin_object(j);
+	for (int k = 0; k < AX_OP_KIND_COUNT; k++)
+		if (s[k] > 0.0) {
+			ax_json_key(j, ax_op_kind_names[k]);
+			ax_json_double(j, s[k]);
+		}
+	ax_json_end_object(j);
+}
+
+/* "profile": seconds by op kind and phase over the run's updates, and
+ * the linears' rate against the square sgemm's. */
+static void profile_json(struct ax_json *j, const struct ax_train_prof *p,
+			 double sgemm)
+{
+	double lin = p->fwd_s[AX_OP_LINEAR] + p->bwd_s[AX_OP_LINEAR], total = 0;
+	for (int k = 0; k < AX_OP_KIND_COUNT; k++)
+		total += p->fwd_s[k] + p->bwd_s[k];
+	total += p->loss_s + p->zero_s + p->optim_s;
+	double gf = lin > 0 ? 2.0 * (double)p->linear_macs / lin * 1e-9 : 0.0;
+	ax_json_key(j, "profile");
+	ax_json_begin_object(j);
+	ax_json_key(j, "steps"); ax_json_int(j, p->steps);
+	ax_json_key(j, "seconds"); ax_json_double(j, total);
+	kinds_json(j, "forward_s", p->fwd_s);
+	kinds_json(j, "backward_s", p->bwd_s);
+	ax_json_key(j, "loss_s"); ax_json_double(j, p->loss_s);
+	ax_json_key(j, "zero_grad_s"); ax_json_double(j, p->zero_s);
+	ax_json_key(j, "optimizer_s"); ax_json_double(j, p->optim_s);
+	ax_json_key(j, "linear_macs"); ax_json_int(j, p->linear_macs);
+	ax_json_key(j, "linear_s"); ax_json_double(j, lin);
+	ax_json_key(j, "linear_share"); ax_json_double(j, total > 0 ? lin / total : 0.0);
+	ax_json_key(j, "linear_gflops"); ax_json_double(j, gf);
+	ax_json_key(j, "sgemm_n"); ax_json_int(j, SGEMM_N);
+	ax_json_key(j, "sgemm_gflops");
+	isfinite(sgemm) ? ax_json_double(j, sgemm) : ax_json_null(j);
+	ax_json_key(j, "linear_sgemm_fraction");
+	isfinite(sgemm) && sgemm > 0 ? ax_json_double(j, gf / sgemm) : ax_json_null(j);
+	ax_json_end_object(j);
+}
+
 static void summary(const struct opts *o, const struct ax_config *cfg,
-		    const struct ax_train_summary *r, const char *weights)
+		    const struct ax_train_summary *r, const char *weights,
+		    const struct measured *m, const struct ax_train_prof *prof)
 {
 	struct ax_json j;
 	ax_json_init(&j, stdout, AX_JSON_PRETTY);
@@ -283,6 +369,9 @@ static void summary(const struct opts *o, const struct ax_config *cfg,
 	snprintf(hash, sizeof hash, "%016" PRIx64, ax_config_recipe_hash(cfg));
 	ax_json_key(&j, "recipe_hash"); ax_json_string(&j, hash);
 	hparams_json(&j, &o->hp);
+	memory_json(&j, m);
+	if (o->profile)
+		profile_json(&j, prof, m->sgemm_gflops);
 	ax_json_end_object(&j);
 	ax_json_finish(&j, NULL);
 }
@@ -353,12 +442,19 @@ int ax_cmd_train(int argc, char **argv)
 					   o.out, &ro, &d);
 	if (st == AX_OK && o.dump_grad)
 		st = dump_grad(&sess, o.dump_grad, &d);
-	else if (st == AX_OK)
+	else if (st == AX_OK) {
+		sess.t.prof.on = o.profile;
 		st = ax_train_session_run(&sess, &sum, &d);
+	}
 	if (ro.progress && st == AX_OK && !o.dump_grad)
 		fprintf(stderr, "\n");
-	if (st == AX_OK && !o.dump_grad)
-		summary(&o, &cfg, &sum, sess.weights);
+	if (st == AX_OK && !o.dump_grad) {
+		struct measured m = { .rss = peak_rss(), .sgemm_gflops = NAN };
+		ax_train_session_memory(&sess, &m.mem);
+		if (o.profile)
+			m.sgemm_gflops = ax_train_sgemm_gflops(SGEMM_N, 3);
+		summary(&o, &cfg, &sum, sess.weights, &m, &sess.t.prof);
+	}
 	else if (st != AX_OK)
 		ax_cli_print_diag(&d);
 	ax_train_session_close(&sess);

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "grad.h"
 #include "grad_conv.h"
@@ -521,70 +522,103 @@ static enum ax_status fwd_adaptive_input(struct ax_trainer *t, int32_t i,
 	return AX_OK;
 }
 
+/* Wall time, for the profile. */
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The training forward of op i. */
+static enum ax_status fwd_op(struct ax_trainer *t, int32_t i, struct ax_diag *d)
+{
+	const struct ax_graph *g = t->g;
+	const struct ax_op *op = &g->ops[i];
+	int32_t o = op->out, a = op->in[0], b = op->in[1];
+	int64_t n = nrows(t, o), w = g->tensors[o].width;
+	switch (op->kind) {
+	case AX_OP_EMBED: {
+		enum ax_status st = fwd_embed(t, i, d);
+		if (st != AX_OK)
+			return st;
+		break;
+	}
+	case AX_OP_LINEAR:
+		ax_k_linear(act(t, o), t->ld[o], act(t, a), t->ld[a],
+			    prm(t, op, 0), prm(t, op, 1), n,
+			    g->tensors[a].width, w, NULL);
+		break;
+	case AX_OP_LAYERNORM:
+		ax_k_layernorm(act(t, o), t->ld[o], act(t, a), t->ld[a],
+			       prm(t, op, 0), prm(t, op, 1), n, w,
+			       (float)op->eps);
+		break;
+	case AX_OP_ATTENTION:
+		fwd_attention(t, i);
+		break;
+	case AX_OP_RELU:
+		ax_k_relu(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
+		ax_g_dropout(act(t, o), t->ld[o], n, w, site_key(t, i, -1),
+			     rate(t, t->p_out[i]));
+		break;
+	case AX_OP_ADD:
+		ax_g_dropout(act(t, b), t->ld[b], n, g->tensors[b].width,
+			     site_key(t, i, -1), rate(t, t->p_branch[i]));
+		ax_k_add(act(t, o), t->ld[o], act(t, a), t->ld[a], act(t, b),
+			 t->ld[b], n, w, g->tensors[b].width);
+		break;
+	case AX_OP_LOG_SOFTMAX:
+		ax_k_log_softmax(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
+		break;
+	case AX_OP_LIGHTCONV: case AX_OP_DYNCONV: case AX_OP_DWCONV:
+	case AX_OP_CONV1D:
+		fwd_conv(t, i);
+		break;
+	case AX_OP_GLU:
+		ax_k_glu(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
+		break;
+	case AX_OP_SWISH:
+		ax_k_swish(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
+		break;
+	case AX_OP_ADAPTIVE_INPUT: {
+		enum ax_status st = fwd_adaptive_input(t, i, d);
+		if (st != AX_OK)
+			return st;
+		break;
+	}
+	case AX_OP_ADAPTIVE_SOFTMAX:
+		break;   /* fused with the loss (loss_of) */
+	default:   /* refused by check_ops() */
+		return ax_diag_set(d, AX_ERR_INTERNAL, "", 0, 0,
+				   "op kind '%s' has no training forward",
+				   kind_name(op->kind));
+	}
+	return AX_OK;
+}
+
+/* The products of a LINEAR op's forward (the backward does twice as many). */
+static int64_t linear_macs(const struct ax_trainer *t, int32_t i)
+{
+	const struct ax_op *op = &t->g->ops[i];
+	return nrows(t, op->out) * t->g->tensors[op->in[0]].width *
+	       t->g->tensors[op->out].width;
+}
+
 static enum ax_status forward(struct ax_trainer *t, struct ax_diag *d)
 {
 	const struct ax_graph *g = t->g;
+	bool prof = t->prof.on && t->training;
 	for (int32_t i = 0; i < g->n_ops; i++) {
-		const struct ax_op *op = &g->ops[i];
-		int32_t o = op->out, a = op->in[0], b = op->in[1];
-		int64_t n = nrows(t, o), w = g->tensors[o].width;
-		switch (op->kind) {
-		case AX_OP_EMBED: {
-			enum ax_status st = fwd_embed(t, i, d);
-			if (st != AX_OK)
-				return st;
-			break;
-		}
-		case AX_OP_LINEAR:
-			ax_k_linear(act(t, o), t->ld[o], act(t, a), t->ld[a],
-				    prm(t, op, 0), prm(t, op, 1), n,
-				    g->tensors[a].width, w, NULL);
-			break;
-		case AX_OP_LAYERNORM:
-			ax_k_layernorm(act(t, o), t->ld[o], act(t, a), t->ld[a],
-				       prm(t, op, 0), prm(t, op, 1), n, w,
-				       (float)op->eps);
-			break;
-		case AX_OP_ATTENTION:
-			fwd_attention(t, i);
-			break;
-		case AX_OP_RELU:
-			ax_k_relu(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
-			ax_g_dropout(act(t, o), t->ld[o], n, w, site_key(t, i, -1),
-				     rate(t, t->p_out[i]));
-			break;
-		case AX_OP_ADD:
-			ax_g_dropout(act(t, b), t->ld[b], n, g->tensors[b].width,
-				     site_key(t, i, -1), rate(t, t->p_branch[i]));
-			ax_k_add(act(t, o), t->ld[o], act(t, a), t->ld[a], act(t, b),
-				 t->ld[b], n, w, g->tensors[b].width);
-			break;
-		case AX_OP_LOG_SOFTMAX:
-			ax_k_log_softmax(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
-			break;
-		case AX_OP_LIGHTCONV: case AX_OP_DYNCONV: case AX_OP_DWCONV:
-		case AX_OP_CONV1D:
-			fwd_conv(t, i);
-			break;
-		case AX_OP_GLU:
-			ax_k_glu(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
-			break;
-		case AX_OP_SWISH:
-			ax_k_swish(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
-			break;
-		case AX_OP_ADAPTIVE_INPUT: {
-			enum ax_status st = fwd_adaptive_input(t, i, d);
-			if (st != AX_OK)
-				return st;
-			break;
-		}
-		case AX_OP_ADAPTIVE_SOFTMAX:
-			break;   /* fused with the loss (loss_of) */
-		default:   /* refused by check_ops() */
-			return ax_diag_set(d, AX_ERR_INTERNAL, "", 0, 0,
-					   "op kind '%s' has no training forward",
-					   kind_name(op->kind));
-		}
+		double t0 = prof ? now_s() : 0.0;
+		enum ax_status st = fwd_op(t, i, d);
+		if (st != AX_OK)
+			return st;
+		if (!prof)
+			continue;
+		t->prof.fwd_s[g->ops[i].kind] += now_s() - t0;
+		if (g->ops[i].kind == AX_OP_LINEAR)
+			t->prof.linear_macs += linear_macs(t, i);
 	}
 	return AX_OK;
 }
@@ -682,64 +716,77 @@ static void bwd_adaptive_input(struct ax_trainer *t, int32_t i)
 			    AX_G_PAD, t->scratch, NULL);
 }
 
+/* The backward of op i. */
+static void bwd_op(struct ax_trainer *t, int32_t i)
+{
+	const struct ax_graph *g = t->g;
+	const struct ax_op *op = &g->ops[i];
+	int32_t o = op->out, a = op->in[0], b = op->in[1];
+	int64_t n = nrows(t, o), w = g->tensors[o].width;
+	switch (op->kind) {
+	case AX_OP_EMBED:
+		bwd_embed(t, i);
+		break;
+	case AX_OP_LINEAR:
+		ax_g_linear(dact(t, a), t->ld[a], dprm(t, op, 0), dprm(t, op, 1),
+			    dact(t, o), t->ld[o], act(t, a), t->ld[a],
+			    prm(t, op, 0), n, g->tensors[a].width, w);
+		break;
+	case AX_OP_LAYERNORM:
+		ax_g_layernorm(dact(t, a), t->ld[a], dprm(t, op, 0),
+			       dprm(t, op, 1), dact(t, o), t->ld[o], act(t, a),
+			       t->ld[a], prm(t, op, 0), n, w, (float)op->eps);
+		break;
+	case AX_OP_ATTENTION:
+		bwd_attention(t, i);
+		break;
+	case AX_OP_RELU:
+		ax_g_dropout(dact(t, o), t->ld[o], n, w, site_key(t, i, -1),
+			     rate(t, t->p_out[i]));
+		ax_g_relu(dact(t, a), t->ld[a], dact(t, o), t->ld[o],
+			  act(t, o), t->ld[o], n, w);
+		break;
+	case AX_OP_ADD:
+		ax_g_add(dact(t, a), t->ld[a], dact(t, b), t->ld[b], dact(t, o),
+			 t->ld[o], n, w, g->tensors[b].width,
+			 site_key(t, i, -1), rate(t, t->p_branch[i]));
+		break;
+	case AX_OP_LOG_SOFTMAX:
+		ax_g_log_softmax(dact(t, a), t->ld[a], dact(t, o), t->ld[o],
+				 act(t, o), t->ld[o], n, w);
+		break;
+	case AX_OP_LIGHTCONV: case AX_OP_DYNCONV: case AX_OP_DWCONV:
+	case AX_OP_CONV1D:
+		bwd_conv(t, i);
+		break;
+	case AX_OP_GLU:
+		ax_g_glu(dact(t, a), t->ld[a], dact(t, o), t->ld[o], act(t, a),
+			 t->ld[a], n, w);
+		break;
+	case AX_OP_SWISH:
+		ax_g_swish(dact(t, a), t->ld[a], dact(t, o), t->ld[o], act(t, a),
+			   t->ld[a], n, w);
+		break;
+	case AX_OP_ADAPTIVE_INPUT:
+		bwd_adaptive_input(t, i);
+		break;
+	case AX_OP_ADAPTIVE_SOFTMAX:   /* done with the loss (loss_of) */
+	default:   /* refused by check_ops() */
+		break;
+	}
+}
+
 static void backward(struct ax_trainer *t)
 {
 	const struct ax_graph *g = t->g;
 	for (int32_t i = g->n_ops - 1; i >= 0; i--) {
-		const struct ax_op *op = &g->ops[i];
-		int32_t o = op->out, a = op->in[0], b = op->in[1];
-		int64_t n = nrows(t, o), w = g->tensors[o].width;
-		switch (op->kind) {
-		case AX_OP_EMBED:
-			bwd_embed(t, i);
-			break;
-		case AX_OP_LINEAR:
-			ax_g_linear(dact(t, a), t->ld[a], dprm(t, op, 0), dprm(t, op, 1),
-				    dact(t, o), t->ld[o], act(t, a), t->ld[a],
-				    prm(t, op, 0), n, g->tensors[a].width, w);
-			break;
-		case AX_OP_LAYERNORM:
-			ax_g_layernorm(dact(t, a), t->ld[a], dprm(t, op, 0),
-				       dprm(t, op, 1), dact(t, o), t->ld[o], act(t, a),
-				       t->ld[a], prm(t, op, 0), n, w, (float)op->eps);
-			break;
-		case AX_OP_ATTENTION:
-			bwd_attention(t, i);
-			break;
-		case AX_OP_RELU:
-			ax_g_dropout(dact(t, o), t->ld[o], n, w, site_key(t, i, -1),
-				     rate(t, t->p_out[i]));
-			ax_g_relu(dact(t, a), t->ld[a], dact(t, o), t->ld[o],
-				  act(t, o), t->ld[o], n, w);
-			break;
-		case AX_OP_ADD:
-			ax_g_add(dact(t, a), t->ld[a], dact(t, b), t->ld[b], dact(t, o),
-				 t->ld[o], n, w, g->tensors[b].width,
-				 site_key(t, i, -1), rate(t, t->p_branch[i]));
-			break;
-		case AX_OP_LOG_SOFTMAX:
-			ax_g_log_softmax(dact(t, a), t->ld[a], dact(t, o), t->ld[o],
-					 act(t, o), t->ld[o], n, w);
-			break;
-		case AX_OP_LIGHTCONV: case AX_OP_DYNCONV: case AX_OP_DWCONV:
-		case AX_OP_CONV1D:
-			bwd_conv(t, i);
-			break;
-		case AX_OP_GLU:
-			ax_g_glu(dact(t, a), t->ld[a], dact(t, o), t->ld[o], act(t, a),
-				 t->ld[a], n, w);
-			break;
-		case AX_OP_SWISH:
-			ax_g_swish(dact(t, a), t->ld[a], dact(t, o), t->ld[o], act(t, a),
-				   t->ld[a], n, w);
-			break;
-		case AX_OP_ADAPTIVE_INPUT:
-			bwd_adaptive_input(t, i);
-			break;
-		case AX_OP_ADAPTIVE_SOFTMAX:   /* done with the loss (loss_of) */
-		default:   /* refused by check_ops() */
-			break;
-		}
+		double t0 = t->prof.on ? now_s() : 0.0;
+		bwd_op(t, i);
+		if (!t->prof.on)
+			continue;
+		t->prof.bwd_s[g->ops[i].kind] += now_s() - t0;
+		if (g->ops[i].kind == AX_OP_LINEAR)
+			t->prof.linear_macs += 2 * linear_macs(t, i);
 	}
 }
 
@@ -795,10 +842,17 @@ enum ax_status ax_train_grad(struct ax_trainer *t, struct ax_train_stats *s,
 	enum ax_status st = forward(t, d);
 	if (st != AX_OK)
 		return st;
+	double t0 = t->prof.on ? now_s() : 0.0;
 	memset(t->dact, 0, (size_t)t->plan.total * sizeof *t->dact);
 	memset(t->grad, 0, (size_t)t->wx.n_weights * sizeof *t->grad);
+	double t1 = t->prof.on ? now_s() : 0.0;
 	double nll, loss = loss_of(t, true, &nll);
+	if (t->prof.on) {
+		t->prof.zero_s += t1 - t0;
+		t->prof.loss_s += now_s() - t1;
+	}
 	backward(t);
+	t0 = t->prof.on ? now_s() : 0.0;
 	double ss = 0.0;
 	for (int64_t k = 0; k < t->wx.n_weights; k++)
 		ss += (double)t->grad[k] * t->grad[k];
@@ -806,6 +860,8 @@ enum ax_status ax_train_grad(struct ax_trainer *t, struct ax_train_stats *s,
 	*s = (struct ax_train_stats){ .loss = loss / (double)n,
 		.nll = nll / (double)n, .tokens = t->batch.n_tgt,
 		.grad_norm = sqrt(ss), .lr = ax_train_lr(&t->hp, t->step) };
+	if (t->prof.on)
+		t->prof.optim_s += now_s() - t0;
 	if (!isfinite(s->loss) || !isfinite(s->grad_norm))
 		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
 				   "update %lld: the loss or gradient is not finite "
@@ -847,7 +903,12 @@ enum ax_status ax_train_step(struct ax_trainer *t, struct ax_train_stats *s,
 	float clip = 1.0f;
 	if (t->hp.clip_norm > 0.0 && s->grad_norm > t->hp.clip_norm)
 		clip = (float)(t->hp.clip_norm / (s->grad_norm + 1e-6));
+	double t0 = t->prof.on ? now_s() : 0.0;
 	adamw(t, s->lr, clip);
+	if (t->prof.on) {
+		t->prof.optim_s += now_s() - t0;
+		t->prof.steps++;
+	}
 	t->step++;
 	return AX_OK;
 }
