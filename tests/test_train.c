@@ -688,8 +688,9 @@ static void test_recipe_from_config(void **state)
 
 	/* a flag overrides its key; the rest stay the file's */
 	assert_int_equal(train(cfg, "rev", "flag", "--max-steps", "3", "--lr",
-			       "1e-3", NULL), 0);
+			       "1e-3", "--beta2", "0.95", NULL), 0);
 	assert_true(hparam("lr") == 1e-3);
+	assert_true(hparam("beta2") == 0.95);   /* every row has its flag */
 	assert_true(hparam("warmup") == 3 && hparam("dropout") == 0.2);
 	assert_null(strstr(out_buf, recipe));
 

@@ -29,6 +29,34 @@
 void openblas_set_num_threads(int n);
 char *openblas_get_corename(void);
 
+/* The hyperparameter flags: one per row of the train: section
+ * (schema.h AX_SCHEMA_TRAIN), named as its key with '-' for '_', taking
+ * the row's range, showing its default and its doc line. */
+struct hp_flag {
+	const char *key;
+	bool is_int;
+	double lo, hi, dflt;
+	const char *doc;
+};
+
+#define HP_IS_INT_F64 false
+#define HP_IS_INT_I64 true
+#define HP_ROW(c, kind, key, member, ctype, min, max, aux, flags, rule, tag, doc) \
+	{ key, HP_IS_INT_##kind, (double)(min), (double)(max), (double)(aux), doc },
+static const struct hp_flag hp_flags[] = { AX_SCHEMA_TRAIN(HP_ROW, _) };
+#undef HP_ROW
+#define N_HP ((int)(sizeof hp_flags / sizeof hp_flags[0]))
+static_assert(N_HP <= 32, "struct opts' hp_given has a bit per row");
+
+/* "--label-smoothing" for "label_smoothing" */
+static void hp_flag_name(int k, char *buf, size_t size)
+{
+	snprintf(buf, size, "--%s", hp_flags[k].key);
+	for (char *p = buf + 2; *p; p++)
+		if (*p == '_')
+			*p = '-';
+}
+
 static void help(void)
 {
 	printf(
@@ -51,17 +79,16 @@ static void help(void)
 "Hyperparameters come from the config's train: section (docs/config.md),\n"
 "each flag below overriding its key (--lr sets train.lr, ...); the defaults\n"
 "shown apply where neither gives a value.\n"
+"hyperparameters:\n");
+	for (int k = 0; k < N_HP; k++) {
+		char name[48], lhs[64];
+		hp_flag_name(k, name, sizeof name);
+		snprintf(lhs, sizeof lhs, "%s %s", name, hp_flags[k].is_int ? "N" : "X");
+		printf("  %-22s %s (default %g)\n", lhs, hp_flags[k].doc,
+		       hp_flags[k].dflt);
+	}
+	printf(
 "options:\n"
-"  --max-tokens N     tokens per batch and stream (default 4096)\n"
-"  --lr X             peak learning rate (default 5e-4)\n"
-"  --warmup N         linear warmup updates (default 4000)\n"
-"  --weight-decay X   AdamW decoupled decay of weights and tables (default 1e-4)\n"
-"  --clip-norm X      global gradient-norm bound, 0 = off (default 0)\n"
-"  --label-smoothing X  epsilon (default 0.1)\n"
-"  --dropout X        embedding and residual dropout (default 0.1)\n"
-"  --attention-dropout X, --activation-dropout X   (default 0)\n"
-"  --weight-dropout X DropConnect on light / dynamic conv kernels (default 0)\n"
-"  --seed N           weights, batch order and dropout (default 1)\n"
 "  --threads N        OpenBLAS threads (default 1)\n"
 "  --valid-every N    validate every N updates, 0 = only at the end (default 0)\n"
 "  --save-every N     checkpoint every N updates (default 100)\n"
@@ -80,7 +107,7 @@ struct opts {
 	int64_t threads, valid_every, save_every;
 	bool resume, profile;
 	struct ax_train_hparams hp;   /* the flags' values; then resolved */
-	uint32_t given;               /* bit (option - O_DATA): flag given */
+	uint32_t hp_given;            /* bit k: the flag of hp_flags[k] given */
 };
 
 static bool parse_num(const char *flag, const char *s, double lo, double hi,
@@ -117,43 +144,52 @@ static bool parse_int(const char *flag, const char *s, int64_t lo, int64_t *out)
 	return false;
 }
 
-enum { O_DATA = 256, O_OUT, O_TT, O_MS, O_ME, O_MT, O_LR, O_WU, O_WD, O_CLIP,
-       O_LS, O_DROP, O_ADROP, O_XDROP, O_WDROP, O_SEED, O_THR, O_VE, O_SE, O_RES, O_PROF, O_DUMP };
+enum { O_DATA = 256, O_OUT, O_TT, O_MS, O_ME, O_THR, O_VE, O_SE, O_RES,
+       O_PROF, O_DUMP, O_HP /* O_HP + k: hp_flags[k] */ };
 
-#define GIVEN(opt) (1u << ((opt) - O_DATA))
-static_assert(O_DUMP - O_DATA < 32, "struct opts' given has a bit per option");
+/* Sets the member of row k from the flag's value v (integer rows: iv). */
+static void hp_set(struct ax_train_hparams *h, int k, double v, int64_t iv)
+{
+	int row = 0;
+#define SET_F64(m) h->m = v;
+#define SET_I64(m) h->m = iv;
+#define SET_ROW(c, kind, key, member, ...)                                    \
+	if (k == row++) {                                                      \
+		SET_##kind(member)                                             \
+		return;                                                        \
+	}
+	AX_SCHEMA_TRAIN(SET_ROW, _)
+#undef SET_ROW
+#undef SET_I64
+#undef SET_F64
+}
 
-/* Hyperparameter flags take the train: section's ranges (schema.h). */
+/* A hyperparameter flag: the row's range, then its member. */
+static bool parse_hp(struct opts *o, int k, const char *a)
+{
+	const struct hp_flag *f = &hp_flags[k];
+	char name[48];
+	hp_flag_name(k, name, sizeof name);
+	double v = 0;
+	int64_t iv = 0;
+	if (f->is_int ? !parse_int_in(name, a, (int64_t)f->lo, (int64_t)f->hi, &iv)
+		      : !parse_num(name, a, f->lo, f->hi, &v))
+		return false;
+	hp_set(&o->hp, k, v, iv);
+	o->hp_given |= 1u << k;
+	return true;
+}
+
 static bool parse_opt(struct opts *o, int c, const char *a)
 {
-	struct ax_train_hparams *h = &o->hp;
-	int64_t seed;
-	if (c >= O_DATA && c <= O_DUMP)
-		o->given |= GIVEN(c);
+	if (c >= O_HP && c < O_HP + N_HP)
+		return parse_hp(o, c - O_HP, a);
 	switch (c) {
 	case O_DATA: o->data = a; return true;
 	case O_OUT: o->out = a; return true;
 	case O_TT: return parse_int("--train-tokens", a, 1, &o->train_tokens);
 	case O_MS: return parse_int("--max-steps", a, 1, &o->max_steps);
 	case O_ME: return parse_int("--max-epochs", a, 1, &o->max_epochs);
-	case O_MT:
-		return parse_int_in("--max-tokens", a, 2, AX_TRAIN_MAX_TOKENS,
-				    &h->max_tokens);
-	case O_LR: return parse_num("--lr", a, 0, 10, &h->lr);
-	case O_WU:
-		return parse_int_in("--warmup", a, 0, AX_TRAIN_MAX_COUNT, &h->warmup);
-	case O_WD: return parse_num("--weight-decay", a, 0, 1, &h->weight_decay);
-	case O_CLIP: return parse_num("--clip-norm", a, 0, 1e9, &h->clip_norm);
-	case O_LS: return parse_num("--label-smoothing", a, 0, 0.999, &h->label_smoothing);
-	case O_DROP: return parse_num("--dropout", a, 0, 0.99, &h->dropout);
-	case O_ADROP: return parse_num("--attention-dropout", a, 0, 0.99, &h->attention_dropout);
-	case O_XDROP: return parse_num("--activation-dropout", a, 0, 0.99, &h->activation_dropout);
-	case O_WDROP: return parse_num("--weight-dropout", a, 0, 0.99, &h->weight_dropout);
-	case O_SEED:
-		if (!parse_int_in("--seed", a, 0, AX_TRAIN_MAX_COUNT, &seed))
-			return false;
-		h->seed = (uint64_t)seed;
-		return true;
 	case O_THR: return parse_int("--threads", a, 1, &o->threads);
 	case O_VE: return parse_int("--valid-every", a, 0, &o->valid_every);
 	case O_SE: return parse_int("--save-every", a, 1, &o->save_every);
@@ -164,25 +200,35 @@ static bool parse_opt(struct opts *o, int c, const char *a)
 	}
 }
 
+/* getopt_long's table: the fixed flags, then one per hp_flags row. */
+static const struct option *long_options(void)
+{
+	static const struct option fixed[] = {
+		{ "data", 1, 0, O_DATA }, { "out", 1, 0, O_OUT },
+		{ "train-tokens", 1, 0, O_TT }, { "max-steps", 1, 0, O_MS },
+		{ "max-epochs", 1, 0, O_ME }, { "threads", 1, 0, O_THR },
+		{ "valid-every", 1, 0, O_VE }, { "save-every", 1, 0, O_SE },
+		{ "resume", 0, 0, O_RES }, { "profile", 0, 0, O_PROF },
+		{ "dump-grad", 1, 0, O_DUMP }, { "help", 0, 0, 'h' },
+	};
+	enum { N_FIXED = sizeof fixed / sizeof fixed[0] };
+	static struct option all[N_FIXED + 32 + 1];
+	static char names[32][48];
+	memcpy(all, fixed, sizeof fixed);
+	for (int k = 0; k < N_HP; k++) {
+		char flag[48];
+		hp_flag_name(k, flag, sizeof flag);
+		snprintf(names[k], sizeof names[k], "%s", flag + 2);
+		all[N_FIXED + k] = (struct option){ names[k], 1, 0, O_HP + k };
+	}
+	all[N_FIXED + N_HP] = (struct option){ 0, 0, 0, 0 };
+	return all;
+}
+
 /* 0 ok, else the exit code. */
 static int parse(int argc, char **argv, struct opts *o)
 {
-	static const struct option lo[] = {
-		{ "data", 1, 0, O_DATA }, { "out", 1, 0, O_OUT },
-		{ "train-tokens", 1, 0, O_TT }, { "max-steps", 1, 0, O_MS },
-		{ "max-epochs", 1, 0, O_ME }, { "max-tokens", 1, 0, O_MT },
-		{ "lr", 1, 0, O_LR }, { "warmup", 1, 0, O_WU },
-		{ "weight-decay", 1, 0, O_WD }, { "clip-norm", 1, 0, O_CLIP },
-		{ "label-smoothing", 1, 0, O_LS }, { "dropout", 1, 0, O_DROP },
-		{ "attention-dropout", 1, 0, O_ADROP },
-		{ "activation-dropout", 1, 0, O_XDROP },
-		{ "weight-dropout", 1, 0, O_WDROP }, { "seed", 1, 0, O_SEED },
-		{ "threads", 1, 0, O_THR }, { "valid-every", 1, 0, O_VE },
-		{ "save-every", 1, 0, O_SE }, { "resume", 0, 0, O_RES },
-		{ "profile", 0, 0, O_PROF },
-		{ "dump-grad", 1, 0, O_DUMP },
-		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
-	};
+	const struct option *lo = long_options();
 	memset(o, 0, sizeof *o);
 	ax_train_hparams_default(&o->hp);
 	o->threads = 1;
@@ -220,18 +266,14 @@ static void resolve_hparams(struct opts *o, struct ax_config *cfg)
 {
 	const struct ax_train_hparams f = o->hp;
 	struct ax_train_hparams *h = &o->hp;
+	int row = 0;
 
 	ax_train_hparams_from_config(cfg, h);
-#define TAKE(opt, field)                                                       \
-	if (o->given & GIVEN(opt))                                             \
-		h->field = f.field;
-	TAKE(O_MT, max_tokens) TAKE(O_LR, lr) TAKE(O_WU, warmup)
-	TAKE(O_WD, weight_decay) TAKE(O_CLIP, clip_norm)
-	TAKE(O_LS, label_smoothing) TAKE(O_DROP, dropout)
-	TAKE(O_ADROP, attention_dropout) TAKE(O_XDROP, activation_dropout)
-	TAKE(O_WDROP, weight_dropout)
-	TAKE(O_SEED, seed)
-#undef TAKE
+#define TAKE_ROW(c, kind, key, member, ...)                                   \
+	if (o->hp_given & (1u << row++))                                       \
+		h->member = f.member;
+	AX_SCHEMA_TRAIN(TAKE_ROW, _)
+#undef TAKE_ROW
 	ax_train_hparams_to_config(h, cfg);
 }
 
