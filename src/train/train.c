@@ -224,6 +224,30 @@ static int64_t op_scratch(const struct ax_trainer *t, int32_t i, int64_t *hk)
 	}
 }
 
+/* Where each gradient is zeroed: instead of clearing the whole gradient
+ * arena before the backward, a root tensor's rows are cleared just
+ * before the first op (in reverse order) whose backward reads or adds
+ * into it, while they are about to be in cache; the loss's tensors (the
+ * logits, or the adaptive softmax's input) before the loss. */
+static void place_zeroing(struct ax_trainer *t)
+{
+	const struct ax_graph *g = t->g;
+	for (int32_t x = 0; x < g->n_tensors; x++)
+		t->zero_at[x] = -1;
+	t->zero_at[root(g, g->logits)] = g->n_ops;
+	const struct ax_op *last = &g->ops[g->n_ops - 1];
+	if (last->kind == AX_OP_ADAPTIVE_SOFTMAX)
+		t->zero_at[root(g, last->in[0])] = g->n_ops;
+	for (int32_t i = g->n_ops - 1; i >= 0; i--) {
+		const struct ax_op *op = &g->ops[i];
+		int32_t touched[AX_OP_MAX_IN + 1] = { op->out };
+		memcpy(touched + 1, op->in, sizeof op->in);
+		for (int k = 0; k <= AX_OP_MAX_IN; k++)
+			if (touched[k] >= 0 && t->zero_at[root(g, touched[k])] < 0)
+				t->zero_at[root(g, touched[k])] = i;
+	}
+}
+
 /* The per-op LIGHTCONV kernel buffer and the shared scratch and mask. */
 static bool alloc_op_state(struct ax_trainer *t)
 {
@@ -311,7 +335,8 @@ enum ax_status ax_train_init(struct ax_trainer *t, const struct ax_graph *g,
 	t->ld = calloc((size_t)g->n_tensors + 1, sizeof *t->ld);
 	t->p_out = calloc((size_t)g->n_ops + 1, sizeof *t->p_out);
 	t->p_branch = calloc((size_t)g->n_ops + 1, sizeof *t->p_branch);
-	if (!t->decay || !t->ld || !t->p_out || !t->p_branch) {
+	t->zero_at = calloc((size_t)g->n_tensors + 1, sizeof *t->zero_at);
+	if (!t->decay || !t->ld || !t->p_out || !t->p_branch || !t->zero_at) {
 		ax_train_free(t);
 		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
 	}
@@ -321,6 +346,7 @@ enum ax_status ax_train_init(struct ax_trainer *t, const struct ax_graph *g,
 	for (int32_t i = 0; i < g->n_tensors; i++)
 		t->ld[i] = g->tensors[root(g, i)].width;
 	place_dropout(t);
+	place_zeroing(t);
 	if ((st = alloc_state(t, d)) != AX_OK)
 		ax_train_free(t);
 	return st;
@@ -333,7 +359,7 @@ void ax_train_free(struct ax_trainer *t)
 	free(t->grad), free(t->m), free(t->v), free(t->decay);
 	free(t->act), free(t->dact), free(t->ld), free(t->p_out);
 	free(t->p_branch), free(t->scratch), free(t->wn), free(t->wn_off);
-	free(t->mask);
+	free(t->mask), free(t->zero_at);
 	free(t->batch.src_off), free(t->batch.tgt_off), free(t->batch.src);
 	free(t->batch.tgt_in), free(t->batch.tgt_out);
 	memset(t, 0, sizeof *t);
@@ -776,11 +802,40 @@ static void bwd_op(struct ax_trainer *t, int32_t i)
 	}
 }
 
+/* Clears the gradient rows of the root tensors place_zeroing put at
+ * step `at` (an op index, or n_ops for the loss). */
+static void zero_grads(struct ax_trainer *t, int32_t at)
+{
+	const struct ax_graph *g = t->g;
+	const struct ax_op *op = at < g->n_ops ? &g->ops[at] : NULL;
+	int32_t cand[AX_OP_MAX_IN + 1] = { -1, -1, -1, -1 };
+	if (op) {
+		cand[0] = op->out;
+		memcpy(cand + 1, op->in, sizeof op->in);
+	} else {
+		const struct ax_op *last = &g->ops[g->n_ops - 1];
+		cand[0] = g->logits;
+		cand[1] = last->kind == AX_OP_ADAPTIVE_SOFTMAX ? last->in[0] : -1;
+	}
+	for (int k = 0; k <= AX_OP_MAX_IN; k++) {
+		int32_t r = cand[k] >= 0 ? root(g, cand[k]) : -1;
+		if (r < 0 || t->zero_at[r] != at)
+			continue;
+		bool dup = false;   /* a root read twice by this op */
+		for (int j = 0; j < k; j++)
+			dup |= cand[j] >= 0 && root(g, cand[j]) == r;
+		if (!dup)
+			memset(dact(t, r), 0,
+			       (size_t)(nrows(t, r) * t->ld[r]) * sizeof(float));
+	}
+}
+
 static void backward(struct ax_trainer *t)
 {
 	const struct ax_graph *g = t->g;
 	for (int32_t i = g->n_ops - 1; i >= 0; i--) {
 		double t0 = t->prof.on ? now_s() : 0.0;
+		zero_grads(t, i);
 		bwd_op(t, i);
 		if (!t->prof.on)
 			continue;
@@ -843,7 +898,7 @@ enum ax_status ax_train_grad(struct ax_trainer *t, struct ax_train_stats *s,
 	if (st != AX_OK)
 		return st;
 	double t0 = t->prof.on ? now_s() : 0.0;
-	memset(t->dact, 0, (size_t)t->plan.total * sizeof *t->dact);
+	zero_grads(t, t->g->n_ops);   /* the rest: by backward() */
 	memset(t->grad, 0, (size_t)t->wx.n_weights * sizeof *t->grad);
 	double t1 = t->prof.on ? now_s() : 0.0;
 	double nll, loss = loss_of(t, true, &nll);

@@ -136,6 +136,10 @@ struct ax_trainer {
 	int64_t *ld;              /* (n_tensors) row stride */
 	float *p_out;             /* (n_ops) dropout on the op's output */
 	float *p_branch;          /* (n_ops) ADD: residual dropout on in1 */
+	int32_t *zero_at;         /* (n_tensors) root tensors: the op whose
+				     backward first touches the gradient
+				     (walking in reverse), n_ops for the
+				     loss's, -1 none; zeroed just then */
 	float *scratch;
 	int64_t scratch_size;
 	float *wn;                /* LIGHTCONV: softmaxed kernels, (H,K) per op */
