@@ -16,10 +16,15 @@ Both sides run on the OpenBLAS kernel archex chooses (`archex cpu
 --coretype`): unless OPENBLAS_CORETYPE is set, the script re-executes
 itself with it, so PyTorch does not run on the generic fallback kernel
 while archex runs on the fast one. Prints a Markdown table with the
-OpenBLAS core (openblas_get_corename()) and archex/PyTorch ratios.
+OpenBLAS core (openblas_get_corename()) and archex/PyTorch ratios, and
+from archex's `--profile` summary: its peak RSS against its predicted
+memory (weights, gradients, Adam moments, saved activations and their
+gradients, scratch, data), and the rate of its linears (forward and
+backward GEMMs: products over seconds) as a fraction of a square 1024
+sgemm measured at the end of the same run, on the same threads.
 
 usage: bench/train.py [--build build] [--dims 128,256,512] [--threads 1,2]
-                      [--steps 8] [--max-tokens 4096] [--len 25]
+                      [--steps 8] [--max-tokens 4096] [--len 25] [--profile]
 """
 import argparse
 import json
@@ -95,14 +100,17 @@ def dataset(root, n, length):
 
 
 def run_archex(archex, cfg, data, out, threads, steps, max_tokens):
-    subprocess.run([archex, "train", cfg, "--data", data, "--out", out,
-                    "--max-steps", str(steps), "--threads", str(threads),
-                    "--max-tokens", str(max_tokens), "--warmup", "100",
-                    "--save-every", str(10 * steps)],
-                   check=True, capture_output=True)
+    """tokens/s, and the summary's "memory" and "profile" objects."""
+    r = subprocess.run([archex, "train", cfg, "--data", data, "--out", out,
+                        "--max-steps", str(steps), "--threads", str(threads),
+                        "--max-tokens", str(max_tokens), "--warmup", "100",
+                        "--save-every", str(10 * steps), "--profile"],
+                       check=True, capture_output=True, text=True)
+    summary = json.loads(r.stdout)
     with open(os.path.join(out, "train.jsonl")) as f:
         rows = [json.loads(x) for x in f if '"tokens_per_s"' in x]
-    return statistics.median(r["tokens_per_s"] for r in rows[2:])
+    tps = statistics.median(r["tokens_per_s"] for r in rows[2:])
+    return tps, summary["memory"], summary["profile"]
 
 
 class TorchModel(nn.Module):
@@ -158,6 +166,8 @@ def main():
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--max-tokens", type=int, default=4096)
     ap.add_argument("--len", type=int, default=25)
+    ap.add_argument("--profile", action="store_true",
+                    help="also print archex's per-kind profile (stderr)")
     o = ap.parse_args()
     archex = os.path.join(o.build, "archex")
     import ctypes
@@ -172,8 +182,10 @@ def main():
             pass
     print(f"OpenBLAS core: {core}; torch {torch.__version__}; batch {o.max_tokens} "
           f"tokens of sentences of {o.len}+eos; {o.steps} updates")
-    print("| d | threads | archex tok/s | PyTorch tok/s | archex / PyTorch |")
-    print("|---|---|---|---|---|")
+    print("| d | threads | archex tok/s | PyTorch tok/s | archex / PyTorch "
+          "| peak RSS MiB | predicted MiB | RSS / predicted "
+          "| linears GFLOP/s | sgemm GFLOP/s | linears / sgemm | linears' share of time |")
+    print("|---" * 12 + "|")
     with tempfile.TemporaryDirectory(prefix="ax-bench-train-") as tmp:
         data = os.path.join(tmp, "data")
         n = (o.max_tokens // (o.len + 1)) * (o.steps + 2)
@@ -182,10 +194,20 @@ def main():
             cfg = os.path.join(tmp, f"d{d}.yaml")
             heads = config(cfg, d)
             for t in map(int, o.threads.split(",")):
-                a = run_archex(archex, cfg, data, os.path.join(tmp, f"r{d}.{t}"), t,
-                               o.steps, o.max_tokens)
+                a, mem, prof = run_archex(archex, cfg, data,
+                                          os.path.join(tmp, f"r{d}.{t}"), t,
+                                          o.steps, o.max_tokens)
                 p = run_torch(d, heads, t, o.steps, o.max_tokens, o.len)
-                print(f"| {d} | {t} | {a:.0f} | {p:.0f} | {a / p:.2f} |", flush=True)
+                mib = 1 << 20
+                print(f"| {d} | {t} | {a:.0f} | {p:.0f} | {a / p:.2f} "
+                      f"| {mem['peak_rss_bytes'] / mib:.0f} "
+                      f"| {mem['predicted_bytes'] / mib:.0f} "
+                      f"| {mem['rss_over_predicted']:.2f} "
+                      f"| {prof['linear_gflops']:.1f} | {prof['sgemm_gflops']:.1f} "
+                      f"| {prof['linear_sgemm_fraction']:.2f} "
+                      f"| {prof['linear_share']:.2f} |", flush=True)
+                if o.profile:
+                    print(json.dumps(prof), file=sys.stderr)
 
 
 if __name__ == "__main__":

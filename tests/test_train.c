@@ -11,6 +11,9 @@
  *     dropouts on), another seed does not;
  *   - kill and resume: SIGKILL at random moments, --resume each time, and
  *     the final weights equal an uninterrupted run's bit for bit;
+ *   - disk full: a checkpoint write past RLIMIT_FSIZE fails with exit 1
+ *     naming the checkpoint, leaves the previous one intact, and resuming
+ *     from it still gives an uninterrupted run's weights;
  *   - bad input: ids beyond the model's vocabulary, corrupt data, a
  *     checkpoint of another config, --resume without a checkpoint or with
  *     other hyperparameters, an op kind without a backward;
@@ -26,6 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <errno.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -535,6 +541,60 @@ static void test_kill_resume(void **state)
 	assert_true(same_weights("whole", "killed"));
 }
 
+/* Runs train() with the file-size limit at `limit` bytes and SIGXFSZ
+ * ignored, both inherited by the child: a write past the limit then
+ * fails with EFBIG, as a full disk fails with ENOSPC. */
+static int train_limited(rlim_t limit, const char *run, const char *steps)
+{
+	struct rlimit old, lim;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = limit;
+	void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	int rc = train(CFG, "rev", run, "--max-steps", steps, "--save-every", "3",
+		       "--max-tokens", "200", "--dropout", "0.1", "--warmup", "5",
+		       "--lr", "1e-3", "--resume", NULL);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, prev);
+	return rc;
+}
+
+/* The disk fills while a checkpoint is written: exit 1 naming the
+ * checkpoint, the previous one intact and no temporary left, and
+ * --resume from it ends bit-identical to an uninterrupted run. */
+static void test_disk_full(void **state)
+{
+	(void)state;
+#define FULL_RUN(run, steps, ...) train(CFG, "rev", run, "--max-steps", steps, \
+			 "--save-every", "3", "--max-tokens", "200", "--dropout", \
+			 "0.1", "--warmup", "5", "--lr", "1e-3", __VA_ARGS__)
+	assert_int_equal(FULL_RUN("full12", "12", NULL), 0);
+	assert_int_equal(FULL_RUN("full", "6", NULL), 0);
+	static char before[1 << 20], after[1 << 20];
+	size_t n = slurp("full", "checkpoint", before, sizeof before);
+	assert_true(n > 4096 && n < sizeof before);
+	int rc = train_limited((rlim_t)(n / 2), "full", "12");
+	printf("disk full: exit %d, %s", rc, err_buf);
+	assert_int_equal(rc, 1);
+	char want[700];
+	snprintf(want, sizeof want, "%s/full/checkpoint: error: cannot write the "
+		 "checkpoint: %s", tmpdir, strerror(EFBIG));
+	assert_non_null(strstr(err_buf, want));
+	assert_int_equal(slurp("full", "checkpoint", after, sizeof after), n);
+	assert_memory_equal(before, after, n);
+	char dir[700];
+	snprintf(dir, sizeof dir, "%s/full", tmpdir);
+	DIR *dp = opendir(dir);
+	assert_non_null(dp);
+	for (struct dirent *e; (e = readdir(dp));)
+		assert_null(strstr(e->d_name, ".tmp."));
+	closedir(dp);
+	assert_int_equal(FULL_RUN("full", "12", "--resume", NULL), 0);
+	assert_true(same_weights("full12", "full"));
+#undef FULL_RUN
+}
+
 static void expect_fail(int rc, const char *msg)
 {
 	if (rc != 1 || !strstr(err_buf, msg))
@@ -628,8 +688,9 @@ static void test_recipe_from_config(void **state)
 
 	/* a flag overrides its key; the rest stay the file's */
 	assert_int_equal(train(cfg, "rev", "flag", "--max-steps", "3", "--lr",
-			       "1e-3", NULL), 0);
+			       "1e-3", "--beta2", "0.95", NULL), 0);
 	assert_true(hparam("lr") == 1e-3);
+	assert_true(hparam("beta2") == 0.95);   /* every row has its flag */
 	assert_true(hparam("warmup") == 3 && hparam("dropout") == 0.2);
 	assert_null(strstr(out_buf, recipe));
 
@@ -678,6 +739,7 @@ int main(void)
 		cmocka_unit_test(test_learn_lm),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_kill_resume),
+		cmocka_unit_test(test_disk_full),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_recipe_from_config),
 	};

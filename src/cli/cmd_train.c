@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -27,6 +28,34 @@
 
 void openblas_set_num_threads(int n);
 char *openblas_get_corename(void);
+
+/* The hyperparameter flags: one per row of the train: section
+ * (schema.h AX_SCHEMA_TRAIN), named as its key with '-' for '_', taking
+ * the row's range, showing its default and its doc line. */
+struct hp_flag {
+	const char *key;
+	bool is_int;
+	double lo, hi, dflt;
+	const char *doc;
+};
+
+#define HP_IS_INT_F64 false
+#define HP_IS_INT_I64 true
+#define HP_ROW(c, kind, key, member, ctype, min, max, aux, flags, rule, tag, doc) \
+	{ key, HP_IS_INT_##kind, (double)(min), (double)(max), (double)(aux), doc },
+static const struct hp_flag hp_flags[] = { AX_SCHEMA_TRAIN(HP_ROW, _) };
+#undef HP_ROW
+#define N_HP ((int)(sizeof hp_flags / sizeof hp_flags[0]))
+static_assert(N_HP <= 32, "struct opts' hp_given has a bit per row");
+
+/* "--label-smoothing" for "label_smoothing" */
+static void hp_flag_name(int k, char *buf, size_t size)
+{
+	snprintf(buf, size, "--%s", hp_flags[k].key);
+	for (char *p = buf + 2; *p; p++)
+		if (*p == '_')
+			*p = '-';
+}
 
 static void help(void)
 {
@@ -50,21 +79,23 @@ static void help(void)
 "Hyperparameters come from the config's train: section (docs/config.md),\n"
 "each flag below overriding its key (--lr sets train.lr, ...); the defaults\n"
 "shown apply where neither gives a value.\n"
+"hyperparameters:\n");
+	for (int k = 0; k < N_HP; k++) {
+		char name[48], lhs[64];
+		hp_flag_name(k, name, sizeof name);
+		snprintf(lhs, sizeof lhs, "%s %s", name, hp_flags[k].is_int ? "N" : "X");
+		printf("  %-22s %s (default %g)\n", lhs, hp_flags[k].doc,
+		       hp_flags[k].dflt);
+	}
+	printf(
 "options:\n"
-"  --max-tokens N     tokens per batch and stream (default 4096)\n"
-"  --lr X             peak learning rate (default 5e-4)\n"
-"  --warmup N         linear warmup updates (default 4000)\n"
-"  --weight-decay X   AdamW decoupled decay of weights and tables (default 1e-4)\n"
-"  --clip-norm X      global gradient-norm bound, 0 = off (default 0)\n"
-"  --label-smoothing X  epsilon (default 0.1)\n"
-"  --dropout X        embedding and residual dropout (default 0.1)\n"
-"  --attention-dropout X, --activation-dropout X   (default 0)\n"
-"  --weight-dropout X DropConnect on light / dynamic conv kernels (default 0)\n"
-"  --seed N           weights, batch order and dropout (default 1)\n"
 "  --threads N        OpenBLAS threads (default 1)\n"
 "  --valid-every N    validate every N updates, 0 = only at the end (default 0)\n"
 "  --save-every N     checkpoint every N updates (default 100)\n"
 "  --resume           continue from RUN/checkpoint (same config and options)\n"
+"  --profile          time each op kind, the loss and the optimizer, and the\n"
+"                     linears against a square sgemm run at the end; adds\n"
+"                     \"profile\" to the summary (docs/training.md)\n"
 "  --dump-grad FILE   testing: write the gradients of the first batch (as a\n"
 "                     weights file) and print the batch as JSON; no training\n"
 "  -h, --help         this text\n");
@@ -74,9 +105,9 @@ struct opts {
 	const char *config, *data, *out, *dump_grad;
 	int64_t train_tokens, max_steps, max_epochs;
 	int64_t threads, valid_every, save_every;
-	bool resume;
+	bool resume, profile;
 	struct ax_train_hparams hp;   /* the flags' values; then resolved */
-	uint32_t given;               /* bit (option - O_DATA): flag given */
+	uint32_t hp_given;            /* bit k: the flag of hp_flags[k] given */
 };
 
 static bool parse_num(const char *flag, const char *s, double lo, double hi,
@@ -113,70 +144,91 @@ static bool parse_int(const char *flag, const char *s, int64_t lo, int64_t *out)
 	return false;
 }
 
-enum { O_DATA = 256, O_OUT, O_TT, O_MS, O_ME, O_MT, O_LR, O_WU, O_WD, O_CLIP,
-       O_LS, O_DROP, O_ADROP, O_XDROP, O_WDROP, O_SEED, O_THR, O_VE, O_SE, O_RES, O_DUMP };
+enum { O_DATA = 256, O_OUT, O_TT, O_MS, O_ME, O_THR, O_VE, O_SE, O_RES,
+       O_PROF, O_DUMP, O_HP /* O_HP + k: hp_flags[k] */ };
 
-#define GIVEN(opt) (1u << ((opt) - O_DATA))
-static_assert(O_DUMP - O_DATA < 32, "struct opts' given has a bit per option");
+/* Sets the member of row k from the flag's value v (integer rows: iv). */
+static void hp_set(struct ax_train_hparams *h, int k, double v, int64_t iv)
+{
+	int row = 0;
+#define SET_F64(m) h->m = v;
+#define SET_I64(m) h->m = iv;
+#define SET_ROW(c, kind, key, member, ...)                                    \
+	if (k == row++) {                                                      \
+		SET_##kind(member)                                             \
+		return;                                                        \
+	}
+	AX_SCHEMA_TRAIN(SET_ROW, _)
+#undef SET_ROW
+#undef SET_I64
+#undef SET_F64
+}
 
-/* Hyperparameter flags take the train: section's ranges (schema.h). */
+/* A hyperparameter flag: the row's range, then its member. */
+static bool parse_hp(struct opts *o, int k, const char *a)
+{
+	const struct hp_flag *f = &hp_flags[k];
+	char name[48];
+	hp_flag_name(k, name, sizeof name);
+	double v = 0;
+	int64_t iv = 0;
+	if (f->is_int ? !parse_int_in(name, a, (int64_t)f->lo, (int64_t)f->hi, &iv)
+		      : !parse_num(name, a, f->lo, f->hi, &v))
+		return false;
+	hp_set(&o->hp, k, v, iv);
+	o->hp_given |= 1u << k;
+	return true;
+}
+
 static bool parse_opt(struct opts *o, int c, const char *a)
 {
-	struct ax_train_hparams *h = &o->hp;
-	int64_t seed;
-	if (c >= O_DATA && c <= O_DUMP)
-		o->given |= GIVEN(c);
+	if (c >= O_HP && c < O_HP + N_HP)
+		return parse_hp(o, c - O_HP, a);
 	switch (c) {
 	case O_DATA: o->data = a; return true;
 	case O_OUT: o->out = a; return true;
 	case O_TT: return parse_int("--train-tokens", a, 1, &o->train_tokens);
 	case O_MS: return parse_int("--max-steps", a, 1, &o->max_steps);
 	case O_ME: return parse_int("--max-epochs", a, 1, &o->max_epochs);
-	case O_MT:
-		return parse_int_in("--max-tokens", a, 2, AX_TRAIN_MAX_TOKENS,
-				    &h->max_tokens);
-	case O_LR: return parse_num("--lr", a, 0, 10, &h->lr);
-	case O_WU:
-		return parse_int_in("--warmup", a, 0, AX_TRAIN_MAX_COUNT, &h->warmup);
-	case O_WD: return parse_num("--weight-decay", a, 0, 1, &h->weight_decay);
-	case O_CLIP: return parse_num("--clip-norm", a, 0, 1e9, &h->clip_norm);
-	case O_LS: return parse_num("--label-smoothing", a, 0, 0.999, &h->label_smoothing);
-	case O_DROP: return parse_num("--dropout", a, 0, 0.99, &h->dropout);
-	case O_ADROP: return parse_num("--attention-dropout", a, 0, 0.99, &h->attention_dropout);
-	case O_XDROP: return parse_num("--activation-dropout", a, 0, 0.99, &h->activation_dropout);
-	case O_WDROP: return parse_num("--weight-dropout", a, 0, 0.99, &h->weight_dropout);
-	case O_SEED:
-		if (!parse_int_in("--seed", a, 0, AX_TRAIN_MAX_COUNT, &seed))
-			return false;
-		h->seed = (uint64_t)seed;
-		return true;
 	case O_THR: return parse_int("--threads", a, 1, &o->threads);
 	case O_VE: return parse_int("--valid-every", a, 0, &o->valid_every);
 	case O_SE: return parse_int("--save-every", a, 1, &o->save_every);
 	case O_RES: o->resume = true; return true;
+	case O_PROF: o->profile = true; return true;
 	case O_DUMP: o->dump_grad = a; return true;
 	default: return false;
 	}
 }
 
+/* getopt_long's table: the fixed flags, then one per hp_flags row. */
+static const struct option *long_options(void)
+{
+	static const struct option fixed[] = {
+		{ "data", 1, 0, O_DATA }, { "out", 1, 0, O_OUT },
+		{ "train-tokens", 1, 0, O_TT }, { "max-steps", 1, 0, O_MS },
+		{ "max-epochs", 1, 0, O_ME }, { "threads", 1, 0, O_THR },
+		{ "valid-every", 1, 0, O_VE }, { "save-every", 1, 0, O_SE },
+		{ "resume", 0, 0, O_RES }, { "profile", 0, 0, O_PROF },
+		{ "dump-grad", 1, 0, O_DUMP }, { "help", 0, 0, 'h' },
+	};
+	enum { N_FIXED = sizeof fixed / sizeof fixed[0] };
+	static struct option all[N_FIXED + 32 + 1];
+	static char names[32][48];
+	memcpy(all, fixed, sizeof fixed);
+	for (int k = 0; k < N_HP; k++) {
+		char flag[48];
+		hp_flag_name(k, flag, sizeof flag);
+		snprintf(names[k], sizeof names[k], "%s", flag + 2);
+		all[N_FIXED + k] = (struct option){ names[k], 1, 0, O_HP + k };
+	}
+	all[N_FIXED + N_HP] = (struct option){ 0, 0, 0, 0 };
+	return all;
+}
+
 /* 0 ok, else the exit code. */
 static int parse(int argc, char **argv, struct opts *o)
 {
-	static const struct option lo[] = {
-		{ "data", 1, 0, O_DATA }, { "out", 1, 0, O_OUT },
-		{ "train-tokens", 1, 0, O_TT }, { "max-steps", 1, 0, O_MS },
-		{ "max-epochs", 1, 0, O_ME }, { "max-tokens", 1, 0, O_MT },
-		{ "lr", 1, 0, O_LR }, { "warmup", 1, 0, O_WU },
-		{ "weight-decay", 1, 0, O_WD }, { "clip-norm", 1, 0, O_CLIP },
-		{ "label-smoothing", 1, 0, O_LS }, { "dropout", 1, 0, O_DROP },
-		{ "attention-dropout", 1, 0, O_ADROP },
-		{ "activation-dropout", 1, 0, O_XDROP },
-		{ "weight-dropout", 1, 0, O_WDROP }, { "seed", 1, 0, O_SEED },
-		{ "threads", 1, 0, O_THR }, { "valid-every", 1, 0, O_VE },
-		{ "save-every", 1, 0, O_SE }, { "resume", 0, 0, O_RES },
-		{ "dump-grad", 1, 0, O_DUMP },
-		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
-	};
+	const struct option *lo = long_options();
 	memset(o, 0, sizeof *o);
 	ax_train_hparams_default(&o->hp);
 	o->threads = 1;
@@ -214,18 +266,14 @@ static void resolve_hparams(struct opts *o, struct ax_config *cfg)
 {
 	const struct ax_train_hparams f = o->hp;
 	struct ax_train_hparams *h = &o->hp;
+	int row = 0;
 
 	ax_train_hparams_from_config(cfg, h);
-#define TAKE(opt, field)                                                       \
-	if (o->given & GIVEN(opt))                                             \
-		h->field = f.field;
-	TAKE(O_MT, max_tokens) TAKE(O_LR, lr) TAKE(O_WU, warmup)
-	TAKE(O_WD, weight_decay) TAKE(O_CLIP, clip_norm)
-	TAKE(O_LS, label_smoothing) TAKE(O_DROP, dropout)
-	TAKE(O_ADROP, attention_dropout) TAKE(O_XDROP, activation_dropout)
-	TAKE(O_WDROP, weight_dropout)
-	TAKE(O_SEED, seed)
-#undef TAKE
+#define TAKE_ROW(c, kind, key, member, ...)                                   \
+	if (o->hp_given & (1u << row++))                                       \
+		h->member = f.member;
+	AX_SCHEMA_TRAIN(TAKE_ROW, _)
+#undef TAKE_ROW
 	ax_train_hparams_to_config(h, cfg);
 }
 
@@ -256,8 +304,102 @@ static void hparams_json(struct ax_json *j, const struct ax_train_hparams *h)
 	ax_json_end_object(j);
 }
 
+/* The process's peak resident set so far, in bytes: VmHWM of
+ * /proc/self/status, the high-water mark of this program's own memory.
+ * getrusage's ru_maxrss is only the fallback: Linux carries it across
+ * execve, so a train started by a large parent (a Python benchmark
+ * that has run PyTorch) reports the parent's size, copied by fork. */
+static int64_t peak_rss(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long long kb = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "VmHWM: %lld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (kb >= 0)
+		return (int64_t)kb * 1024;
+	struct rusage u;
+	return getrusage(RUSAGE_SELF, &u) ? -1 : (int64_t)u.ru_maxrss * 1024;
+}
+
+/* What the run measured about itself, taken before the sgemm probe. */
+struct measured {
+	struct ax_train_memory mem;
+	int64_t rss;            /* peak RSS, bytes */
+	double sgemm_gflops;    /* --profile: square sgemm, NaN otherwise */
+};
+
+#define SGEMM_N 1024   /* the square sgemm the linears are compared with */
+
+/* "memory": the trainer's predicted bytes by part and the peak RSS. */
+static void memory_json(struct ax_json *j, const struct measured *m)
+{
+	const struct ax_train_memory *p = &m->mem;
+	ax_json_key(j, "memory");
+	ax_json_begin_object(j);
+	ax_json_key(j, "predicted_bytes"); ax_json_int(j, p->total);
+	ax_json_key(j, "weights"); ax_json_int(j, p->weights);
+	ax_json_key(j, "grads"); ax_json_int(j, p->grads);
+	ax_json_key(j, "adam_moments"); ax_json_int(j, p->adam);
+	ax_json_key(j, "activations"); ax_json_int(j, p->activations);
+	ax_json_key(j, "activation_grads"); ax_json_int(j, p->activation_grads);
+	ax_json_key(j, "other"); ax_json_int(j, p->other);
+	ax_json_key(j, "data"); ax_json_int(j, p->data);
+	ax_json_key(j, "peak_rss_bytes"); ax_json_int(j, m->rss);
+	ax_json_key(j, "rss_over_predicted");
+	ax_json_double(j, p->total > 0 ? (double)m->rss / (double)p->total : 0.0);
+	ax_json_end_object(j);
+}
+
+static void kinds_json(struct ax_json *j, const char *key, const double *s)
+{
+	ax_json_key(j, key);
+	ax_json_begin_object(j);
+	for (int k = 0; k < AX_OP_KIND_COUNT; k++)
+		if (s[k] > 0.0) {
+			ax_json_key(j, ax_op_kind_names[k]);
+			ax_json_double(j, s[k]);
+		}
+	ax_json_end_object(j);
+}
+
+/* "profile": seconds by op kind and phase over the run's updates, and
+ * the linears' rate against the square sgemm's. */
+static void profile_json(struct ax_json *j, const struct ax_train_prof *p,
+			 double sgemm)
+{
+	double lin = p->fwd_s[AX_OP_LINEAR] + p->bwd_s[AX_OP_LINEAR], total = 0;
+	for (int k = 0; k < AX_OP_KIND_COUNT; k++)
+		total += p->fwd_s[k] + p->bwd_s[k];
+	total += p->loss_s + p->zero_s + p->optim_s;
+	double gf = lin > 0 ? 2.0 * (double)p->linear_macs / lin * 1e-9 : 0.0;
+	ax_json_key(j, "profile");
+	ax_json_begin_object(j);
+	ax_json_key(j, "steps"); ax_json_int(j, p->steps);
+	ax_json_key(j, "seconds"); ax_json_double(j, total);
+	kinds_json(j, "forward_s", p->fwd_s);
+	kinds_json(j, "backward_s", p->bwd_s);
+	ax_json_key(j, "loss_s"); ax_json_double(j, p->loss_s);
+	ax_json_key(j, "zero_grad_s"); ax_json_double(j, p->zero_s);
+	ax_json_key(j, "optimizer_s"); ax_json_double(j, p->optim_s);
+	ax_json_key(j, "linear_macs"); ax_json_int(j, p->linear_macs);
+	ax_json_key(j, "linear_s"); ax_json_double(j, lin);
+	ax_json_key(j, "linear_share"); ax_json_double(j, total > 0 ? lin / total : 0.0);
+	ax_json_key(j, "linear_gflops"); ax_json_double(j, gf);
+	ax_json_key(j, "sgemm_n"); ax_json_int(j, SGEMM_N);
+	ax_json_key(j, "sgemm_gflops");
+	isfinite(sgemm) ? ax_json_double(j, sgemm) : ax_json_null(j);
+	ax_json_key(j, "linear_sgemm_fraction");
+	isfinite(sgemm) && sgemm > 0 ? ax_json_double(j, gf / sgemm) : ax_json_null(j);
+	ax_json_end_object(j);
+}
+
 static void summary(const struct opts *o, const struct ax_config *cfg,
-		    const struct ax_train_summary *r, const char *weights)
+		    const struct ax_train_summary *r, const char *weights,
+		    const struct measured *m, const struct ax_train_prof *prof)
 {
 	struct ax_json j;
 	ax_json_init(&j, stdout, AX_JSON_PRETTY);
@@ -283,6 +425,9 @@ static void summary(const struct opts *o, const struct ax_config *cfg,
 	snprintf(hash, sizeof hash, "%016" PRIx64, ax_config_recipe_hash(cfg));
 	ax_json_key(&j, "recipe_hash"); ax_json_string(&j, hash);
 	hparams_json(&j, &o->hp);
+	memory_json(&j, m);
+	if (o->profile)
+		profile_json(&j, prof, m->sgemm_gflops);
 	ax_json_end_object(&j);
 	ax_json_finish(&j, NULL);
 }
@@ -353,12 +498,19 @@ int ax_cmd_train(int argc, char **argv)
 					   o.out, &ro, &d);
 	if (st == AX_OK && o.dump_grad)
 		st = dump_grad(&sess, o.dump_grad, &d);
-	else if (st == AX_OK)
+	else if (st == AX_OK) {
+		sess.t.prof.on = o.profile;
 		st = ax_train_session_run(&sess, &sum, &d);
+	}
 	if (ro.progress && st == AX_OK && !o.dump_grad)
 		fprintf(stderr, "\n");
-	if (st == AX_OK && !o.dump_grad)
-		summary(&o, &cfg, &sum, sess.weights);
+	if (st == AX_OK && !o.dump_grad) {
+		struct measured m = { .rss = peak_rss(), .sgemm_gflops = NAN };
+		ax_train_session_memory(&sess, &m.mem);
+		if (o.profile)
+			m.sgemm_gflops = ax_train_sgemm_gflops(SGEMM_N, 3);
+		summary(&o, &cfg, &sum, sess.weights, &m, &sess.t.prof);
+	}
 	else if (st != AX_OK)
 		ax_cli_print_diag(&d);
 	ax_train_session_close(&sess);

@@ -157,31 +157,9 @@ static void softmax_row(float *y, const float *x, int64_t n)
 		y[j] *= inv;
 }
 
-/* Fast rows. exp(x) = 2^k e^r with k = round(x / ln 2) and r = x - k ln 2
- * (ln 2 split in a short high part and a correction, so k ln 2 is exact),
- * |r| <= ln 2 / 2; e^r = 1 + r + r^2 p(r) with p the degree-5 minimax fit
- * of Cephes' expf (relative error about 1e-7); 2^k is built in the float's
- * exponent bits. Branch-free, so the loops below vectorise; inputs are
- * clamped to [-87, 88], where e^x is a normal float. */
+/* Fast rows: exponentials by ax_k_exp_poly (kernels.h), branch-free, so
+ * the loops below vectorise. */
 #define AX_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-
-static inline float exp_poly(float x)
-{
-	x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-	/* round to nearest by the 1.5 * 2^23 trick (no libm call) */
-	float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-	float r = x - k * 0.693359375f;
-	r = r - k * -2.12194440e-4f;
-	float p = 1.9875691500e-4f;
-	p = p * r + 1.3981999507e-3f;
-	p = p * r + 8.3334519073e-3f;
-	p = p * r + 4.1665795894e-2f;
-	p = p * r + 1.6666665459e-1f;
-	p = p * r + 5.0000001201e-1f;
-	float e = p * (r * r) + r + 1.0f;
-	union { float f; int32_t i; } two_k = { .i = ((int32_t)k + 127) << 23 };
-	return e * two_k.f;
-}
 
 #define AX_LANES 16
 
@@ -211,7 +189,7 @@ static float row_sum_exp(float *y, const float *x, int64_t n, float m)
 	int64_t j = 0;
 	for (; j + AX_LANES <= n; j += AX_LANES)
 		for (int l = 0; l < AX_LANES; l++) {
-			float e = exp_poly(x[j + l] - m);
+			float e = ax_k_exp_poly(x[j + l] - m);
 			if (y)
 				y[j + l] = e;
 			s[l] += e;
@@ -220,7 +198,7 @@ static float row_sum_exp(float *y, const float *x, int64_t n, float m)
 	for (int l = 0; l < AX_LANES; l++)
 		ss += s[l];
 	for (; j < n; j++) {
-		float e = exp_poly(x[j] - m);
+		float e = ax_k_exp_poly(x[j] - m);
 		if (y)
 			y[j] = e;
 		ss += e;
@@ -770,8 +748,8 @@ void ax_k_relu(float *out, int64_t ldo, const float *in, int64_t ldi,
 	for (int64_t r = 0; r < N; r++) {
 		const float *x = in + r * ldi;
 		float *y = out + r * ldo;
-		for (int64_t c = 0; c < w; c++)
-			y[c] = fmaxf(x[c], 0.0f);
+		for (int64_t c = 0; c < w; c++)   /* a select: vectorises (fmaxf does not) */
+			y[c] = x[c] > 0.0f ? x[c] : 0.0f;
 	}
 }
 

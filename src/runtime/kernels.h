@@ -57,6 +57,31 @@
 
 #include "diag.h"
 
+/* e^x for the fast rows (softmaxes here, their backward in src/train).
+ * exp(x) = 2^k e^r with k = round(x / ln 2) and r = x - k ln 2
+ * (ln 2 split in a short high part and a correction, so k ln 2 is exact),
+ * |r| <= ln 2 / 2; e^r = 1 + r + r^2 p(r) with p the degree-5 minimax fit
+ * of Cephes' expf (relative error about 1e-7); 2^k is built in the float's
+ * exponent bits. Branch-free, so loops calling it vectorise; inputs are
+ * clamped to [-87, 88], where e^x is a normal float. */
+static inline float ax_k_exp_poly(float x)
+{
+	x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+	/* round to nearest by the 1.5 * 2^23 trick (no libm call) */
+	float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+	float r = x - k * 0.693359375f;
+	r = r - k * -2.12194440e-4f;
+	float p = 1.9875691500e-4f;
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	float e = p * (r * r) + r + 1.0f;
+	union { float f; int32_t i; } two_k = { .i = ((int32_t)k + 127) << 23 };
+	return e * two_k.f;
+}
+
 /* MACs a kernel call did (see "Work" above); callers zero it, kernels add. */
 struct ax_k_work {
 	int64_t macs;      /* multiply-accumulates performed */

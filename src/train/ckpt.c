@@ -18,6 +18,7 @@
  */
 #include "train.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,14 +85,19 @@ enum ax_status ax_train_save(const struct ax_trainer *t,
 		return d->status;
 	uint32_t crc = 0;
 	size_t bytes = (size_t)h.n * sizeof(float);
+	errno = 0;
 	bool ok = put(f, &h, sizeof h, &crc) &&
 		  put(f, t->wx.weights, bytes, &crc) &&
 		  put(f, t->m, bytes, &crc) && put(f, t->v, bytes, &crc) &&
-		  fwrite(&crc, sizeof crc, 1, f) == 1;
+		  fwrite(&crc, sizeof crc, 1, f) == 1 && fflush(f) == 0;
 	if (!ok) {
+		/* A full disk or a file-size limit: the temporary goes, the
+		 * previous checkpoint stays as it was. */
+		int err = errno ? errno : EIO;
 		ax_atomic_abort(&a);
 		return ax_diag_set(d, AX_ERR_IO, path, 0, 0,
-				   "cannot write the checkpoint (disk full?)");
+				   "cannot write the checkpoint: %s; the previous "
+				   "checkpoint is unchanged", strerror(err));
 	}
 	return ax_atomic_commit(&a, d);
 }

@@ -17,6 +17,37 @@
 #include <cblas.h>
 
 #include "diag.h"
+#include "kernels.h"
+
+/* As in kernels.c: AVX-512, AVX2 and baseline builds of the elementwise
+ * loops, picked at load time. The build is ISO C (no FMA contraction)
+ * and the loops keep their per-element arithmetic, so every clone gives
+ * the same bits; AVX-512's 64-bit multiply vectorises the dropout hash. */
+#define AX_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+/* x[c] *= mask(key, base + c): one row of a dropout. The public kernels
+ * stay plain functions (the layering check reads their symbols); their
+ * rows are the cloned helpers. */
+AX_SIMD_CLONES
+static void dropout_row(float *x, int64_t w, uint64_t base, uint64_t key,
+			float p)
+{
+	for (int64_t c = 0; c < w; c++)
+		x[c] *= ax_g_keep(key, base + (uint64_t)c, p);
+}
+
+/* a[c] += g[c] * mask(key, base + c), or a[c] += g[c] for p = 0 */
+AX_SIMD_CLONES
+static void acc_row(float *a, const float *g, int64_t w, uint64_t base,
+		    uint64_t key, float p)
+{
+	if (p > 0.0f)
+		for (int64_t c = 0; c < w; c++)
+			a[c] += g[c] * ax_g_keep(key, base + (uint64_t)c, p);
+	else
+		for (int64_t c = 0; c < w; c++)
+			a[c] += g[c];
+}
 
 void ax_g_dropout(float *x, int64_t ldx, int64_t N, int64_t w, uint64_t key,
 		  float p)
@@ -24,8 +55,7 @@ void ax_g_dropout(float *x, int64_t ldx, int64_t N, int64_t w, uint64_t key,
 	if (p <= 0.0f)
 		return;
 	for (int64_t r = 0; r < N; r++)
-		for (int64_t c = 0; c < w; c++)
-			x[r * ldx + c] *= ax_g_keep(key, (uint64_t)(r * w + c), p);
+		dropout_row(x + r * ldx, w, (uint64_t)(r * w), key, p);
 }
 
 /* ==== linear ============================================================== */
@@ -356,15 +386,20 @@ void ax_g_relu_ref(float *dx, int64_t lddx, const float *dy, int64_t lddy,
 				dx[r * lddx + c] += dy[r * lddy + c];
 }
 
+AX_SIMD_CLONES
+static void relu_row(float *d, const float *g, const float *y, int64_t w)
+{
+	for (int64_t c = 0; c < w; c++) {
+		float gc = g[c];   /* loaded always: a select, not a branch */
+		d[c] += y[c] > 0.0f ? gc : 0.0f;
+	}
+}
+
 void ax_g_relu(float *dx, int64_t lddx, const float *dy, int64_t lddy,
 	       const float *y, int64_t ldy, int64_t N, int64_t w)
 {
-	for (int64_t r = 0; r < N; r++) {
-		float *d = dx + r * lddx;
-		const float *g = dy + r * lddy, *yy = y + r * ldy;
-		for (int64_t c = 0; c < w; c++)
-			d[c] += yy[c] > 0.0f ? g[c] : 0.0f;
-	}
+	for (int64_t r = 0; r < N; r++)
+		relu_row(dx + r * lddx, dy + r * lddy, y + r * ldy, w);
 }
 
 /* ==== add ================================================================= */
@@ -388,20 +423,10 @@ void ax_g_add(float *da, int64_t ldda, float *db, int64_t lddb,
 {
 	for (int64_t r = 0; r < N; r++) {
 		const float *g = dy + r * lddy;
-		if (da) {
-			float *a = da + r * ldda;
-			for (int64_t c = 0; c < w0; c++)
-				a[c] += g[c];
-		}
-		if (!db)
-			continue;
-		float *b = db + r * lddb;
-		if (p_drop > 0.0f)
-			for (int64_t c = 0; c < w1; c++)
-				b[c] += g[c] * ax_g_keep(key, (uint64_t)(r * w1 + c), p_drop);
-		else
-			for (int64_t c = 0; c < w1; c++)
-				b[c] += g[c];
+		if (da)
+			acc_row(da + r * ldda, g, w0, 0, 0, 0.0f);
+		if (db)
+			acc_row(db + r * lddb, g, w1, (uint64_t)(r * w1), key, p_drop);
 	}
 }
 
@@ -423,20 +448,47 @@ void ax_g_log_softmax_ref(float *dx, int64_t lddx, const float *dy,
 	}
 }
 
+/* sum of x[0..n) in AX_LANES interleaved partial sums (a fixed order,
+ * so the same bits on every run), then the partials in order. */
+#define AX_LANES 16
+AX_SIMD_CLONES
+static float lane_sum(const float *x, int64_t n)
+{
+	float p[AX_LANES] = { 0 };
+	int64_t c = 0;
+	for (; c + AX_LANES <= n; c += AX_LANES)
+		for (int l = 0; l < AX_LANES; l++)
+			p[l] += x[c + l];
+	float s = 0.0f;
+	for (int l = 0; l < AX_LANES; l++)
+		s += p[l];
+	for (; c < n; c++)
+		s += x[c];
+	return s;
+}
+
+/* One row of the log-softmax backward: d (=|+=) g - exp(y) s, with the
+ * vectorisable exponential of the forward's fast rows. */
+AX_SIMD_CLONES
+static void log_softmax_row(float *d, const float *g, const float *y,
+			    int64_t w, float s, bool set)
+{
+	if (set)
+		for (int64_t c = 0; c < w; c++)
+			d[c] = g[c] - ax_k_exp_poly(y[c]) * s;
+	else
+		for (int64_t c = 0; c < w; c++)
+			d[c] += g[c] - ax_k_exp_poly(y[c]) * s;
+}
+
 void ax_g_log_softmax(float *dx, int64_t lddx, const float *dy, int64_t lddy,
 		      const float *y, int64_t ldy, int64_t N, int64_t w)
 {
 	for (int64_t r = 0; r < N; r++) {
-		const float *g = dy + r * lddy, *yy = y + r * ldy;
-		float *d = dx + r * lddx, s = 0.0f;
-		for (int64_t c = 0; c < w; c++)
-			s += g[c];
-		if (dx == dy)   /* in place: replace dL/dy by dL/dx */
-			for (int64_t c = 0; c < w; c++)
-				d[c] = g[c] - expf(yy[c]) * s;
-		else
-			for (int64_t c = 0; c < w; c++)
-				d[c] += g[c] - expf(yy[c]) * s;
+		const float *g = dy + r * lddy;
+		/* dx == dy: in place, dL/dy replaced by dL/dx */
+		log_softmax_row(dx + r * lddx, g, y + r * ldy, w, lane_sum(g, w),
+				dx == dy);
 	}
 }
 
@@ -481,9 +533,7 @@ double ax_g_label_smoothed_nll(float *dlp, int64_t lddlp, const float *lp,
 		if (target[r] == pad)
 			continue;
 		const float *l = lp + r * ldlp;
-		float smooth = 0.0f;
-		for (int64_t c = 0; c < V; c++)
-			smooth -= l[c];
+		float smooth = -lane_sum(l, V);
 		double nl = -(double)l[target[r]];
 		n += nl;
 		loss += conf * nl + eps_i * smooth;

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "grad.h"
 #include "grad_conv.h"
@@ -223,6 +224,30 @@ static int64_t op_scratch(const struct ax_trainer *t, int32_t i, int64_t *hk)
 	}
 }
 
+/* Where each gradient is zeroed: instead of clearing the whole gradient
+ * arena before the backward, a root tensor's rows are cleared just
+ * before the first op (in reverse order) whose backward reads or adds
+ * into it, while they are about to be in cache; the loss's tensors (the
+ * logits, or the adaptive softmax's input) before the loss. */
+static void place_zeroing(struct ax_trainer *t)
+{
+	const struct ax_graph *g = t->g;
+	for (int32_t x = 0; x < g->n_tensors; x++)
+		t->zero_at[x] = -1;
+	t->zero_at[root(g, g->logits)] = g->n_ops;
+	const struct ax_op *last = &g->ops[g->n_ops - 1];
+	if (last->kind == AX_OP_ADAPTIVE_SOFTMAX)
+		t->zero_at[root(g, last->in[0])] = g->n_ops;
+	for (int32_t i = g->n_ops - 1; i >= 0; i--) {
+		const struct ax_op *op = &g->ops[i];
+		int32_t touched[AX_OP_MAX_IN + 1] = { op->out };
+		memcpy(touched + 1, op->in, sizeof op->in);
+		for (int k = 0; k <= AX_OP_MAX_IN; k++)
+			if (touched[k] >= 0 && t->zero_at[root(g, touched[k])] < 0)
+				t->zero_at[root(g, touched[k])] = i;
+	}
+}
+
 /* The per-op LIGHTCONV kernel buffer and the shared scratch and mask. */
 static bool alloc_op_state(struct ax_trainer *t)
 {
@@ -310,7 +335,8 @@ enum ax_status ax_train_init(struct ax_trainer *t, const struct ax_graph *g,
 	t->ld = calloc((size_t)g->n_tensors + 1, sizeof *t->ld);
 	t->p_out = calloc((size_t)g->n_ops + 1, sizeof *t->p_out);
 	t->p_branch = calloc((size_t)g->n_ops + 1, sizeof *t->p_branch);
-	if (!t->decay || !t->ld || !t->p_out || !t->p_branch) {
+	t->zero_at = calloc((size_t)g->n_tensors + 1, sizeof *t->zero_at);
+	if (!t->decay || !t->ld || !t->p_out || !t->p_branch || !t->zero_at) {
 		ax_train_free(t);
 		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
 	}
@@ -320,6 +346,7 @@ enum ax_status ax_train_init(struct ax_trainer *t, const struct ax_graph *g,
 	for (int32_t i = 0; i < g->n_tensors; i++)
 		t->ld[i] = g->tensors[root(g, i)].width;
 	place_dropout(t);
+	place_zeroing(t);
 	if ((st = alloc_state(t, d)) != AX_OK)
 		ax_train_free(t);
 	return st;
@@ -332,7 +359,7 @@ void ax_train_free(struct ax_trainer *t)
 	free(t->grad), free(t->m), free(t->v), free(t->decay);
 	free(t->act), free(t->dact), free(t->ld), free(t->p_out);
 	free(t->p_branch), free(t->scratch), free(t->wn), free(t->wn_off);
-	free(t->mask);
+	free(t->mask), free(t->zero_at);
 	free(t->batch.src_off), free(t->batch.tgt_off), free(t->batch.src);
 	free(t->batch.tgt_in), free(t->batch.tgt_out);
 	memset(t, 0, sizeof *t);
@@ -521,70 +548,103 @@ static enum ax_status fwd_adaptive_input(struct ax_trainer *t, int32_t i,
 	return AX_OK;
 }
 
+/* Wall time, for the profile. */
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The training forward of op i. */
+static enum ax_status fwd_op(struct ax_trainer *t, int32_t i, struct ax_diag *d)
+{
+	const struct ax_graph *g = t->g;
+	const struct ax_op *op = &g->ops[i];
+	int32_t o = op->out, a = op->in[0], b = op->in[1];
+	int64_t n = nrows(t, o), w = g->tensors[o].width;
+	switch (op->kind) {
+	case AX_OP_EMBED: {
+		enum ax_status st = fwd_embed(t, i, d);
+		if (st != AX_OK)
+			return st;
+		break;
+	}
+	case AX_OP_LINEAR:
+		ax_k_linear(act(t, o), t->ld[o], act(t, a), t->ld[a],
+			    prm(t, op, 0), prm(t, op, 1), n,
+			    g->tensors[a].width, w, NULL);
+		break;
+	case AX_OP_LAYERNORM:
+		ax_k_layernorm(act(t, o), t->ld[o], act(t, a), t->ld[a],
+			       prm(t, op, 0), prm(t, op, 1), n, w,
+			       (float)op->eps);
+		break;
+	case AX_OP_ATTENTION:
+		fwd_attention(t, i);
+		break;
+	case AX_OP_RELU:
+		ax_k_relu(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
+		ax_g_dropout(act(t, o), t->ld[o], n, w, site_key(t, i, -1),
+			     rate(t, t->p_out[i]));
+		break;
+	case AX_OP_ADD:
+		ax_g_dropout(act(t, b), t->ld[b], n, g->tensors[b].width,
+			     site_key(t, i, -1), rate(t, t->p_branch[i]));
+		ax_k_add(act(t, o), t->ld[o], act(t, a), t->ld[a], act(t, b),
+			 t->ld[b], n, w, g->tensors[b].width);
+		break;
+	case AX_OP_LOG_SOFTMAX:
+		ax_k_log_softmax(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
+		break;
+	case AX_OP_LIGHTCONV: case AX_OP_DYNCONV: case AX_OP_DWCONV:
+	case AX_OP_CONV1D:
+		fwd_conv(t, i);
+		break;
+	case AX_OP_GLU:
+		ax_k_glu(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
+		break;
+	case AX_OP_SWISH:
+		ax_k_swish(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
+		break;
+	case AX_OP_ADAPTIVE_INPUT: {
+		enum ax_status st = fwd_adaptive_input(t, i, d);
+		if (st != AX_OK)
+			return st;
+		break;
+	}
+	case AX_OP_ADAPTIVE_SOFTMAX:
+		break;   /* fused with the loss (loss_of) */
+	default:   /* refused by check_ops() */
+		return ax_diag_set(d, AX_ERR_INTERNAL, "", 0, 0,
+				   "op kind '%s' has no training forward",
+				   kind_name(op->kind));
+	}
+	return AX_OK;
+}
+
+/* The products of a LINEAR op's forward (the backward does twice as many). */
+static int64_t linear_macs(const struct ax_trainer *t, int32_t i)
+{
+	const struct ax_op *op = &t->g->ops[i];
+	return nrows(t, op->out) * t->g->tensors[op->in[0]].width *
+	       t->g->tensors[op->out].width;
+}
+
 static enum ax_status forward(struct ax_trainer *t, struct ax_diag *d)
 {
 	const struct ax_graph *g = t->g;
+	bool prof = t->prof.on && t->training;
 	for (int32_t i = 0; i < g->n_ops; i++) {
-		const struct ax_op *op = &g->ops[i];
-		int32_t o = op->out, a = op->in[0], b = op->in[1];
-		int64_t n = nrows(t, o), w = g->tensors[o].width;
-		switch (op->kind) {
-		case AX_OP_EMBED: {
-			enum ax_status st = fwd_embed(t, i, d);
-			if (st != AX_OK)
-				return st;
-			break;
-		}
-		case AX_OP_LINEAR:
-			ax_k_linear(act(t, o), t->ld[o], act(t, a), t->ld[a],
-				    prm(t, op, 0), prm(t, op, 1), n,
-				    g->tensors[a].width, w, NULL);
-			break;
-		case AX_OP_LAYERNORM:
-			ax_k_layernorm(act(t, o), t->ld[o], act(t, a), t->ld[a],
-				       prm(t, op, 0), prm(t, op, 1), n, w,
-				       (float)op->eps);
-			break;
-		case AX_OP_ATTENTION:
-			fwd_attention(t, i);
-			break;
-		case AX_OP_RELU:
-			ax_k_relu(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
-			ax_g_dropout(act(t, o), t->ld[o], n, w, site_key(t, i, -1),
-				     rate(t, t->p_out[i]));
-			break;
-		case AX_OP_ADD:
-			ax_g_dropout(act(t, b), t->ld[b], n, g->tensors[b].width,
-				     site_key(t, i, -1), rate(t, t->p_branch[i]));
-			ax_k_add(act(t, o), t->ld[o], act(t, a), t->ld[a], act(t, b),
-				 t->ld[b], n, w, g->tensors[b].width);
-			break;
-		case AX_OP_LOG_SOFTMAX:
-			ax_k_log_softmax(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
-			break;
-		case AX_OP_LIGHTCONV: case AX_OP_DYNCONV: case AX_OP_DWCONV:
-		case AX_OP_CONV1D:
-			fwd_conv(t, i);
-			break;
-		case AX_OP_GLU:
-			ax_k_glu(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
-			break;
-		case AX_OP_SWISH:
-			ax_k_swish(act(t, o), t->ld[o], act(t, a), t->ld[a], n, w);
-			break;
-		case AX_OP_ADAPTIVE_INPUT: {
-			enum ax_status st = fwd_adaptive_input(t, i, d);
-			if (st != AX_OK)
-				return st;
-			break;
-		}
-		case AX_OP_ADAPTIVE_SOFTMAX:
-			break;   /* fused with the loss (loss_of) */
-		default:   /* refused by check_ops() */
-			return ax_diag_set(d, AX_ERR_INTERNAL, "", 0, 0,
-					   "op kind '%s' has no training forward",
-					   kind_name(op->kind));
-		}
+		double t0 = prof ? now_s() : 0.0;
+		enum ax_status st = fwd_op(t, i, d);
+		if (st != AX_OK)
+			return st;
+		if (!prof)
+			continue;
+		t->prof.fwd_s[g->ops[i].kind] += now_s() - t0;
+		if (g->ops[i].kind == AX_OP_LINEAR)
+			t->prof.linear_macs += linear_macs(t, i);
 	}
 	return AX_OK;
 }
@@ -682,64 +742,106 @@ static void bwd_adaptive_input(struct ax_trainer *t, int32_t i)
 			    AX_G_PAD, t->scratch, NULL);
 }
 
+/* The backward of op i. */
+static void bwd_op(struct ax_trainer *t, int32_t i)
+{
+	const struct ax_graph *g = t->g;
+	const struct ax_op *op = &g->ops[i];
+	int32_t o = op->out, a = op->in[0], b = op->in[1];
+	int64_t n = nrows(t, o), w = g->tensors[o].width;
+	switch (op->kind) {
+	case AX_OP_EMBED:
+		bwd_embed(t, i);
+		break;
+	case AX_OP_LINEAR:
+		ax_g_linear(dact(t, a), t->ld[a], dprm(t, op, 0), dprm(t, op, 1),
+			    dact(t, o), t->ld[o], act(t, a), t->ld[a],
+			    prm(t, op, 0), n, g->tensors[a].width, w);
+		break;
+	case AX_OP_LAYERNORM:
+		ax_g_layernorm(dact(t, a), t->ld[a], dprm(t, op, 0),
+			       dprm(t, op, 1), dact(t, o), t->ld[o], act(t, a),
+			       t->ld[a], prm(t, op, 0), n, w, (float)op->eps);
+		break;
+	case AX_OP_ATTENTION:
+		bwd_attention(t, i);
+		break;
+	case AX_OP_RELU:
+		ax_g_dropout(dact(t, o), t->ld[o], n, w, site_key(t, i, -1),
+			     rate(t, t->p_out[i]));
+		ax_g_relu(dact(t, a), t->ld[a], dact(t, o), t->ld[o],
+			  act(t, o), t->ld[o], n, w);
+		break;
+	case AX_OP_ADD:
+		ax_g_add(dact(t, a), t->ld[a], dact(t, b), t->ld[b], dact(t, o),
+			 t->ld[o], n, w, g->tensors[b].width,
+			 site_key(t, i, -1), rate(t, t->p_branch[i]));
+		break;
+	case AX_OP_LOG_SOFTMAX:
+		ax_g_log_softmax(dact(t, a), t->ld[a], dact(t, o), t->ld[o],
+				 act(t, o), t->ld[o], n, w);
+		break;
+	case AX_OP_LIGHTCONV: case AX_OP_DYNCONV: case AX_OP_DWCONV:
+	case AX_OP_CONV1D:
+		bwd_conv(t, i);
+		break;
+	case AX_OP_GLU:
+		ax_g_glu(dact(t, a), t->ld[a], dact(t, o), t->ld[o], act(t, a),
+			 t->ld[a], n, w);
+		break;
+	case AX_OP_SWISH:
+		ax_g_swish(dact(t, a), t->ld[a], dact(t, o), t->ld[o], act(t, a),
+			   t->ld[a], n, w);
+		break;
+	case AX_OP_ADAPTIVE_INPUT:
+		bwd_adaptive_input(t, i);
+		break;
+	case AX_OP_ADAPTIVE_SOFTMAX:   /* done with the loss (loss_of) */
+	default:   /* refused by check_ops() */
+		break;
+	}
+}
+
+/* Clears the gradient rows of the root tensors place_zeroing put at
+ * step `at` (an op index, or n_ops for the loss). */
+static void zero_grads(struct ax_trainer *t, int32_t at)
+{
+	const struct ax_graph *g = t->g;
+	const struct ax_op *op = at < g->n_ops ? &g->ops[at] : NULL;
+	int32_t cand[AX_OP_MAX_IN + 1] = { -1, -1, -1, -1 };
+	if (op) {
+		cand[0] = op->out;
+		memcpy(cand + 1, op->in, sizeof op->in);
+	} else {
+		const struct ax_op *last = &g->ops[g->n_ops - 1];
+		cand[0] = g->logits;
+		cand[1] = last->kind == AX_OP_ADAPTIVE_SOFTMAX ? last->in[0] : -1;
+	}
+	for (int k = 0; k <= AX_OP_MAX_IN; k++) {
+		int32_t r = cand[k] >= 0 ? root(g, cand[k]) : -1;
+		if (r < 0 || t->zero_at[r] != at)
+			continue;
+		bool dup = false;   /* a root read twice by this op */
+		for (int j = 0; j < k; j++)
+			dup |= cand[j] >= 0 && root(g, cand[j]) == r;
+		if (!dup)
+			memset(dact(t, r), 0,
+			       (size_t)(nrows(t, r) * t->ld[r]) * sizeof(float));
+	}
+}
+
 static void backward(struct ax_trainer *t)
 {
 	const struct ax_graph *g = t->g;
 	for (int32_t i = g->n_ops - 1; i >= 0; i--) {
-		const struct ax_op *op = &g->ops[i];
-		int32_t o = op->out, a = op->in[0], b = op->in[1];
-		int64_t n = nrows(t, o), w = g->tensors[o].width;
-		switch (op->kind) {
-		case AX_OP_EMBED:
-			bwd_embed(t, i);
-			break;
-		case AX_OP_LINEAR:
-			ax_g_linear(dact(t, a), t->ld[a], dprm(t, op, 0), dprm(t, op, 1),
-				    dact(t, o), t->ld[o], act(t, a), t->ld[a],
-				    prm(t, op, 0), n, g->tensors[a].width, w);
-			break;
-		case AX_OP_LAYERNORM:
-			ax_g_layernorm(dact(t, a), t->ld[a], dprm(t, op, 0),
-				       dprm(t, op, 1), dact(t, o), t->ld[o], act(t, a),
-				       t->ld[a], prm(t, op, 0), n, w, (float)op->eps);
-			break;
-		case AX_OP_ATTENTION:
-			bwd_attention(t, i);
-			break;
-		case AX_OP_RELU:
-			ax_g_dropout(dact(t, o), t->ld[o], n, w, site_key(t, i, -1),
-				     rate(t, t->p_out[i]));
-			ax_g_relu(dact(t, a), t->ld[a], dact(t, o), t->ld[o],
-				  act(t, o), t->ld[o], n, w);
-			break;
-		case AX_OP_ADD:
-			ax_g_add(dact(t, a), t->ld[a], dact(t, b), t->ld[b], dact(t, o),
-				 t->ld[o], n, w, g->tensors[b].width,
-				 site_key(t, i, -1), rate(t, t->p_branch[i]));
-			break;
-		case AX_OP_LOG_SOFTMAX:
-			ax_g_log_softmax(dact(t, a), t->ld[a], dact(t, o), t->ld[o],
-					 act(t, o), t->ld[o], n, w);
-			break;
-		case AX_OP_LIGHTCONV: case AX_OP_DYNCONV: case AX_OP_DWCONV:
-		case AX_OP_CONV1D:
-			bwd_conv(t, i);
-			break;
-		case AX_OP_GLU:
-			ax_g_glu(dact(t, a), t->ld[a], dact(t, o), t->ld[o], act(t, a),
-				 t->ld[a], n, w);
-			break;
-		case AX_OP_SWISH:
-			ax_g_swish(dact(t, a), t->ld[a], dact(t, o), t->ld[o], act(t, a),
-				   t->ld[a], n, w);
-			break;
-		case AX_OP_ADAPTIVE_INPUT:
-			bwd_adaptive_input(t, i);
-			break;
-		case AX_OP_ADAPTIVE_SOFTMAX:   /* done with the loss (loss_of) */
-		default:   /* refused by check_ops() */
-			break;
-		}
+		double t0 = t->prof.on ? now_s() : 0.0;
+		zero_grads(t, i);
+		bwd_op(t, i);
+		if (!t->prof.on)
+			continue;
+		t->prof.bwd_s[g->ops[i].kind] += now_s() - t0;
+		if (g->ops[i].kind == AX_OP_LINEAR)
+			t->prof.linear_macs += 2 * linear_macs(t, i);
 	}
 }
 
@@ -795,10 +897,17 @@ enum ax_status ax_train_grad(struct ax_trainer *t, struct ax_train_stats *s,
 	enum ax_status st = forward(t, d);
 	if (st != AX_OK)
 		return st;
-	memset(t->dact, 0, (size_t)t->plan.total * sizeof *t->dact);
+	double t0 = t->prof.on ? now_s() : 0.0;
+	zero_grads(t, t->g->n_ops);   /* the rest: by backward() */
 	memset(t->grad, 0, (size_t)t->wx.n_weights * sizeof *t->grad);
+	double t1 = t->prof.on ? now_s() : 0.0;
 	double nll, loss = loss_of(t, true, &nll);
+	if (t->prof.on) {
+		t->prof.zero_s += t1 - t0;
+		t->prof.loss_s += now_s() - t1;
+	}
 	backward(t);
+	t0 = t->prof.on ? now_s() : 0.0;
 	double ss = 0.0;
 	for (int64_t k = 0; k < t->wx.n_weights; k++)
 		ss += (double)t->grad[k] * t->grad[k];
@@ -806,6 +915,8 @@ enum ax_status ax_train_grad(struct ax_trainer *t, struct ax_train_stats *s,
 	*s = (struct ax_train_stats){ .loss = loss / (double)n,
 		.nll = nll / (double)n, .tokens = t->batch.n_tgt,
 		.grad_norm = sqrt(ss), .lr = ax_train_lr(&t->hp, t->step) };
+	if (t->prof.on)
+		t->prof.optim_s += now_s() - t0;
 	if (!isfinite(s->loss) || !isfinite(s->grad_norm))
 		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
 				   "update %lld: the loss or gradient is not finite "
@@ -847,7 +958,12 @@ enum ax_status ax_train_step(struct ax_trainer *t, struct ax_train_stats *s,
 	float clip = 1.0f;
 	if (t->hp.clip_norm > 0.0 && s->grad_norm > t->hp.clip_norm)
 		clip = (float)(t->hp.clip_norm / (s->grad_norm + 1e-6));
+	double t0 = t->prof.on ? now_s() : 0.0;
 	adamw(t, s->lr, clip);
+	if (t->prof.on) {
+		t->prof.optim_s += now_s() - t0;
+		t->prof.steps++;
+	}
 	t->step++;
 	return AX_OK;
 }

@@ -111,6 +111,20 @@ struct ax_train_stats {
 	double lr;          /* the lr this update used */
 };
 
+/* Where the updates' time goes (ax_train_profile_on; docs/training.md
+ * "Profile"): wall seconds per op kind in the training forward and the
+ * backward, the loss with its gradient, the zeroing of the gradient
+ * arenas and the optimizer (norm, clipping, AdamW), over `steps` updates.
+ * Validation forwards are not counted. */
+struct ax_train_prof {
+	bool on;
+	int64_t steps;
+	double fwd_s[AX_OP_KIND_COUNT], bwd_s[AX_OP_KIND_COUNT];
+	double loss_s, zero_s, optim_s;
+	int64_t linear_macs;      /* LINEAR products: N*i*o forward, 2x that
+				     backward (dx and dW) */
+};
+
 struct ax_trainer {
 	const struct ax_graph *g;
 	struct ax_train_hparams hp;
@@ -122,6 +136,10 @@ struct ax_trainer {
 	int64_t *ld;              /* (n_tensors) row stride */
 	float *p_out;             /* (n_ops) dropout on the op's output */
 	float *p_branch;          /* (n_ops) ADD: residual dropout on in1 */
+	int32_t *zero_at;         /* (n_tensors) root tensors: the op whose
+				     backward first touches the gradient
+				     (walking in reverse), n_ops for the
+				     loss's, -1 none; zeroed just then */
 	float *scratch;
 	int64_t scratch_size;
 	float *wn;                /* LIGHTCONV: softmaxed kernels, (H,K) per op */
@@ -132,6 +150,7 @@ struct ax_trainer {
 	struct ax_train_batch batch;
 	int64_t step;             /* updates done */
 	bool training;            /* dropout on (a training forward) */
+	struct ax_train_prof prof;
 };
 
 /* Checks that every op kind of g has a backward (else AX_ERR_INPUT naming
@@ -142,6 +161,26 @@ enum ax_status ax_train_init(struct ax_trainer *t, const struct ax_graph *g,
 			     const struct ax_train_hparams *hp, int64_t max_len,
 			     struct ax_diag *d);
 void ax_train_free(struct ax_trainer *t);
+
+/* The memory a trainer holds, in bytes, from the sizes ax_train_init laid
+ * out (docs/training.md "Memory"): the prediction `archex train` puts
+ * next to its peak RSS. */
+struct ax_train_memory {
+	int64_t weights, grads, adam;     /* adam: both moments */
+	int64_t activations;              /* the saved activations (plan.total) */
+	int64_t activation_grads;         /* their gradients, the same size */
+	int64_t other;                    /* scratch, conv kernels and masks, the
+					     batch, the inference arenas of wx */
+	int64_t data;                     /* token files and batchers (0 here;
+					     ax_train_session_memory adds them) */
+	int64_t total;
+};
+void ax_train_memory(const struct ax_trainer *t, struct ax_train_memory *m);
+
+/* GFLOP/s (2 flops per product) of the best of `reps` square n x n x n
+ * sgemm calls on the current OpenBLAS threads, after one warm-up: the
+ * peak the training linears are compared with. NaN if out of memory. */
+double ax_train_sgemm_gflops(int64_t n, int reps);
 
 /* The learning rate of update number u (0-based): fairseq inverse_sqrt. */
 double ax_train_lr(const struct ax_train_hparams *hp, int64_t u);

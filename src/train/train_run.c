@@ -275,6 +275,29 @@ void ax_train_session_close(struct ax_train_session *s)
 	s->log_open = false;
 }
 
+static int64_t tokens_bytes(const struct ax_tokens *k)
+{
+	return (k->n + 1) * (int64_t)sizeof *k->off +
+	       k->n_tokens * (int64_t)sizeof *k->id;
+}
+
+/* order, batch_start, perm and key: about one int64 each per sentence */
+static int64_t batcher_bytes(const struct ax_batcher *b)
+{
+	int64_t n = b->tgt ? b->tgt->n : 0;
+	return 4 * (n + 1) * (int64_t)sizeof(int64_t);
+}
+
+void ax_train_session_memory(const struct ax_train_session *s,
+			     struct ax_train_memory *m)
+{
+	ax_train_memory(&s->t, m);
+	m->data = tokens_bytes(&s->tr_src) + tokens_bytes(&s->tr_tgt) +
+		  tokens_bytes(&s->va_src) + tokens_bytes(&s->va_tgt) +
+		  batcher_bytes(&s->train) + batcher_bytes(&s->valid);
+	m->total += m->data;
+}
+
 enum ax_status ax_train_run(const struct ax_graph *g, const struct ax_config *cfg,
 			    const struct ax_train_hparams *hp,
 			    const char *data_dir, const char *run_dir,

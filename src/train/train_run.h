@@ -97,6 +97,10 @@ enum ax_status ax_train_session_run(struct ax_train_session *s,
 				    struct ax_train_summary *out,
 				    struct ax_diag *d);
 void ax_train_session_close(struct ax_train_session *s);
+/* The trainer's memory (ax_train_memory) plus the token data and the
+ * batchers the session holds. */
+void ax_train_session_memory(const struct ax_train_session *s,
+			     struct ax_train_memory *m);
 
 /* open + run + close. */
 enum ax_status ax_train_run(const struct ax_graph *g, const struct ax_config *cfg,
