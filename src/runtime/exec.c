@@ -545,7 +545,10 @@ static bool alloc_copies(struct ax_exec *x)
 {
 	if (x->precision == AX_PREC_FP32)
 		return true;
-	x->qweights = aligned_alloc(64, (size_t)(x->n_qbytes + 64) / 64 * 64);
+	size_t bytes = (size_t)(x->n_qbytes + 64) / 64 * 64;
+	x->qweights = aligned_alloc(64, bytes);
+	if (x->qweights)   /* the alignment padding too */
+		memset(x->qweights, 0, bytes);
 	x->qscales = ax_alloc_floats(x->n_qscales);
 	x->qtile = ax_alloc_floats(x->qtile_floats);
 	return x->qweights && x->qscales && x->qtile;
