@@ -13,3 +13,25 @@ endforeach()
 add_test(NAME run_precision_fp32_default
          COMMAND /bin/sh -c "out=$(\"$0\" run \"$1\" --src '5 6 7 8 9' --max-len 6 --precision fp32 --format json) && ! echo \"$out\" | grep -q precision"
                  $<TARGET_FILE:archex> ${CMAKE_SOURCE_DIR}/tests/configs/oracle/lite-dynamic-glu.yaml)
+# `archex count --precision P` sizes the memory `run --precision P` holds:
+# at int8 and bf16 the weights are the model bytes at P (plus 64-byte
+# alignment of each tensor), the fp32 arena only what is not quantized,
+# and the total is below fp32's.
+foreach(prec int8 bf16)
+  add_test(NAME count_memory_${prec}
+           COMMAND python3 -c "
+import json, subprocess, sys
+exe, cfg, p = sys.argv[1:4]
+def mem(q):
+    out = subprocess.run([exe, 'count', '--mode', 'incremental', '--src-len', '1024', '--tgt-len', '200',
+                          '--precision', q, '--format', 'json', cfg], check=True, capture_output=True).stdout
+    return json.loads(out)[0]
+f, r = mem('fp32'), mem(p)
+m = r['memory']
+assert m['precision'] == p and f['memory']['precision'] == 'fp32', m
+assert 0 <= m['weights'] - r['model_bytes'][p] <= 64 * 200, (m['weights'], r['model_bytes'][p])
+assert m['weights_fp32'] < m['weights'] < f['memory']['weights'], m
+assert f['memory']['weights_fp32'] == f['memory']['weights']
+assert m['total'] < f['memory']['total'] and m['activations'] == f['memory']['activations']
+" $<TARGET_FILE:archex> ${CMAKE_SOURCE_DIR}/configs/paper/wmt-transformer-128.yaml ${prec})
+endforeach()

@@ -12,7 +12,11 @@
  *     share of positions, and greedy decoding picks the same tokens up
  *     to a step where fp32 itself nearly ties (within twice the bound);
  *   - fp32 stays the default: no copies, and set_precision(fp32) drops
- *     them; the kernels' tiled and embedding twins against the refs.
+ *     them; the kernels' tiled and embedding twins against the refs;
+ *   - memory: a reduced-precision executor holds no fp32 storage for its
+ *     quantized weights, and its weight bytes equal ax_exec_memory's
+ *     prediction and the model size at that precision; laying out at p,
+ *     switching an fp32 executor to p and loading a file at p agree.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -32,6 +37,7 @@
 #include "graph.h"
 #include "kernels_q.h"
 #include "model.h"
+#include "size.h"
 
 /* Stated accuracy bounds on the oracle models (random weights, d = 24..32):
  * worst |log p - log p_fp32| over every position and word, and the share
@@ -57,11 +63,15 @@ struct model {
 	int32_t src[BATCH * S_LEN], tgt[BATCH * T_LEN];
 };
 
-static void model_load(struct model *m, const char *path)
+/* vocab > 0 overrides the config's vocabularies (a table larger than
+ * one quantization block). */
+static void model_load_vocab(struct model *m, const char *path, int64_t vocab)
 {
 	struct ax_diag d = { 0 };
 	if (ax_config_load(path, &m->cfg, &d) != AX_OK)
 		fail_msg("%s: %s", path, d.msg);
+	if (vocab > 0)
+		m->cfg.vocab_source = m->cfg.vocab_target = vocab;
 	ax_graph_init(&m->g);
 	assert_int_equal(ax_model_build(&m->cfg, &m->g, &d), AX_OK);
 	m->lm = !m->g.has_encoder;
@@ -71,6 +81,11 @@ static void model_load(struct model *m, const char *path)
 	fill_tokens(m->tgt, BATCH * T_LEN, vt, 32);
 	for (int b = 0; b < BATCH; b++)
 		m->tgt[b * T_LEN] = m->g.start_token;
+}
+
+static void model_load(struct model *m, const char *path)
+{
+	model_load_vocab(m, path, 0);
 }
 
 /* The weights executor q runs from a copy, written back into f's fp32
@@ -108,14 +123,16 @@ static void exec_open(struct ax_exec *x, struct model *m, enum ax_mode mode,
 {
 	struct ax_diag d = { 0 };
 	struct ax_exec_opts o = { .mode = mode, .batch = batch,
-				  .max_src = m->lm ? 0 : S_LEN, .max_tgt = T_LEN };
+				  .max_src = m->lm ? 0 : S_LEN, .max_tgt = T_LEN,
+				  .precision = fq ? AX_PREC_FP32 : prec };
+	/* laid out at prec: the weights are quantized block by block as
+	 * they are made, never held in fp32 */
 	assert_int_equal(ax_exec_init(x, &m->g, &o, &d), AX_OK);
-	assert_int_equal(ax_exec_set_precision(x, fq ? AX_PREC_FP32 : prec, &d), AX_OK);
 	ax_exec_init_weights(x, 5);
 	if (fq) {
 		struct ax_exec q;
+		o.precision = prec;
 		assert_int_equal(ax_exec_init(&q, &m->g, &o, &d), AX_OK);
-		assert_int_equal(ax_exec_set_precision(&q, prec, &d), AX_OK);
 		fake_quantize(x, &q, prec);
 		ax_exec_free(&q);
 	}
@@ -312,6 +329,144 @@ static void test_default_fp32(void **state)
 	free(m);
 }
 
+/* Bytes of the weights an executor holds: its fp32 arena and its
+ * quantized copies with their scales. */
+static int64_t held_bytes(const struct ax_exec *x)
+{
+	return (int64_t)sizeof(float) * (x->n_weights + x->n_qscales) + x->n_qbytes;
+}
+
+/* At bf16 and int8 the executor holds the reduced size: no fp32 storage
+ * for a quantized parameter, the arena only for the others; that equals
+ * ax_exec_memory's prediction, and (up to 64-byte alignment) count's
+ * model bytes at that precision when every quantizable parameter runs
+ * quantized (no adaptive ops). */
+static void test_memory_held(void **state)
+{
+	(void)state;
+	const char *names[] = { "transformer-post", "lite-lm", "lite-lm-adaptive",
+				"evolved", "lightconv-mixed" };
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		char path[512];
+		snprintf(path, sizeof path, AX_SOURCE_DIR "/tests/configs/oracle/%s.yaml",
+			 names[i]);
+		struct model *m = calloc(1, sizeof *m);
+		assert_non_null(m);
+		model_load(m, path);
+		struct ax_model_size z;
+		ax_size_model(&m->g, 0, &z);
+		for (int p = 0; p < AX_PREC_COUNT; p++) {
+			struct ax_exec x;
+			struct ax_exec_memory mem;
+			struct ax_diag d = { 0 };
+			struct ax_exec_opts o = { .mode = AX_MODE_INCREMENTAL, .batch = 2,
+						  .max_src = m->lm ? 0 : S_LEN,
+						  .max_tgt = T_LEN,
+						  .precision = (enum ax_precision)p };
+			assert_int_equal(ax_exec_init(&x, &m->g, &o, &d), AX_OK);
+			assert_int_equal(ax_exec_memory(&m->g, &o, &mem, &d), AX_OK);
+			assert_int_equal(mem.weights, held_bytes(&x));
+			assert_int_equal(mem.weights_fp32, (int64_t)sizeof(float) * x.n_weights);
+			/* exec-side accounting: what each parameter is stored as */
+			int64_t fp32 = 0, q = 0, quantized = 0;
+			for (int32_t k = 0; k < m->g.n_params; k++) {
+				int64_t r = m->g.params[k].rows, c = m->g.params[k].cols;
+				if (!ax_exec_param_quantized(&x, k)) {
+					assert_true(x.param_off[k] >= 0);
+					fp32 += (r * c + 15) / 16 * 16;
+					continue;
+				}
+				quantized++;
+				assert_int_equal(x.param_off[k], -1);
+				q += ((p == AX_PREC_INT8 ? 1 : 2) * r * c + 63) / 64 * 64;
+				q += p == AX_PREC_INT8 ? 4 * r : 0;
+			}
+			assert_int_equal(4 * fp32 + q, held_bytes(&x));
+			assert_true(p == AX_PREC_FP32 ? quantized == 0 : quantized > 0);
+			if (!m->cfg.adaptive.enabled) {
+				assert_true(mem.weights >= z.bytes[p]);
+				assert_true(mem.weights - z.bytes[p] <= 64 * m->g.n_params);
+			} else if (p != AX_PREC_FP32) {
+				/* adaptive tables stay fp32: more than count's size */
+				assert_true(mem.weights > z.bytes[p]);
+			}
+			if (p == AX_PREC_INT8)   /* about a quarter of fp32 */
+				assert_true(4 * held_bytes(&x) < 2 * z.bytes[AX_PREC_FP32] ||
+					    m->cfg.adaptive.enabled);
+			ax_exec_free(&x);
+		}
+		ax_graph_free(&m->g);
+		free(m);
+	}
+}
+
+/* The three ways to a quantized executor hold the same bytes: laid out
+ * at p and initialised block by block, an fp32 executor switched to p,
+ * and one at p loading an fp32 weights file block by block. Switching
+ * back to fp32 yields the dequantized values; saving at p is refused. */
+static void layouts_agree(int64_t vocab)
+{
+	struct model *m = calloc(1, sizeof *m);
+	assert_non_null(m);
+	model_load_vocab(m, AX_SOURCE_DIR "/tests/configs/oracle/transformer-pre.yaml",
+			 vocab);
+	char path[] = "/tmp/test_precision_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	struct ax_diag d = { 0 };
+	struct ax_exec_opts o = { .mode = AX_MODE_SEQUENCE, .batch = 1,
+				  .max_src = S_LEN, .max_tgt = T_LEN };
+	struct ax_exec f;
+	assert_int_equal(ax_exec_init(&f, &m->g, &o, &d), AX_OK);
+	ax_exec_init_weights(&f, 5);
+	assert_int_equal(ax_exec_save_weights(&f, path, &d), AX_OK);
+	for (int p = AX_PREC_BF16; p < AX_PREC_COUNT; p++) {
+		struct ax_exec a, b, c;
+		o.precision = (enum ax_precision)p;
+		assert_int_equal(ax_exec_init(&a, &m->g, &o, &d), AX_OK);
+		ax_exec_init_weights(&a, 5);
+		assert_int_equal(ax_exec_init(&c, &m->g, &o, &d), AX_OK);
+		assert_int_equal(ax_exec_load_weights(&c, path, &d), AX_OK);
+		o.precision = AX_PREC_FP32;
+		assert_int_equal(ax_exec_init(&b, &m->g, &o, &d), AX_OK);
+		ax_exec_init_weights(&b, 5);
+		assert_int_equal(ax_exec_set_precision(&b, (enum ax_precision)p, &d), AX_OK);
+		assert_int_equal(held_bytes(&a), held_bytes(&b));
+		assert_int_equal(a.n_weights, b.n_weights);
+		assert_memory_equal(a.qweights, b.qweights, (size_t)a.n_qbytes);
+		assert_memory_equal(a.qweights, c.qweights, (size_t)a.n_qbytes);
+		assert_memory_equal(a.qscales, b.qscales, (size_t)a.n_qscales * sizeof(float));
+		assert_memory_equal(a.qscales, c.qscales, (size_t)a.n_qscales * sizeof(float));
+		assert_memory_equal(a.weights, b.weights, (size_t)a.n_weights * sizeof(float));
+		assert_memory_equal(a.weights, c.weights, (size_t)a.n_weights * sizeof(float));
+		assert_int_equal(ax_exec_save_weights(&a, path, &d), AX_ERR_INPUT);
+		assert_non_null(strstr(d.msg, "no fp32 copy"));
+		/* back to fp32: the dequantized values, within the step */
+		assert_int_equal(ax_exec_set_precision(&a, AX_PREC_FP32, &d), AX_OK);
+		assert_null(a.qweights);
+		assert_int_equal(a.n_weights, f.n_weights);
+		for (int64_t k = 0; k < f.n_weights; k++)
+			assert_true(fabsf(a.weights[k] - f.weights[k]) <=
+				    (p == AX_PREC_INT8 ? 0.01f : 0.008f) *
+				    (fabsf(f.weights[k]) + 0.2f));
+		ax_exec_free(&a), ax_exec_free(&b), ax_exec_free(&c);
+	}
+	ax_exec_free(&f);
+	remove(path);
+	ax_graph_free(&m->g);
+	free(m);
+}
+
+/* With the oracle's vocabulary (every table in one block) and with 70,000
+ * words (tables of several initialisation and loading blocks). */
+static void test_layouts_agree(void **state)
+{
+	(void)state;
+	layouts_agree(0);
+	layouts_agree(70000);
+}
+
 /* The tiled (sgemm) kernels against the refs, with strides and a last
  * partial tile; the quantized lookups against ax_k_embed on the
  * dequantized table. */
@@ -368,6 +523,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_fp32),
+		cmocka_unit_test(test_memory_held),
+		cmocka_unit_test(test_layouts_agree),
 		cmocka_unit_test(test_kernels),
 		cmocka_unit_test(test_portable),
 		cmocka_unit_test(test_best_path),

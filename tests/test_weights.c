@@ -33,8 +33,8 @@ static float src[NT][16], dst[NT][16];
 static void entries(struct ax_weights_entry *e, float (*data)[16])
 {
 	for (int k = 0; k < NT; k++)
-		e[k] = (struct ax_weights_entry){names[k], shapes[k][0], shapes[k][1],
-						 data[k]};
+		e[k] = (struct ax_weights_entry){ .name = names[k], .rows = shapes[k][0],
+						  .cols = shapes[k][1], .data = data[k] };
 }
 
 static int setup(void **state)
@@ -131,7 +131,7 @@ static void test_save_atomic(void **state)
 	long before, after;
 	unsigned char *b0 = slurp(path, &before);
 	/* a failing save (no data) leaves the old file as it was */
-	struct ax_weights_entry bad[1] = {{"x", 2, 2, NULL}};
+	struct ax_weights_entry bad[1] = {{ .name = "x", .rows = 2, .cols = 2 }};
 	struct ax_diag d = {0};
 	assert_int_equal(ax_weights_save(path, bad, 1, &d), AX_ERR_INPUT);
 	unsigned char *b1 = slurp(path, &after);
@@ -140,13 +140,14 @@ static void test_save_atomic(void **state)
 	free(b0), free(b1);
 	/* duplicate names are refused */
 	float x[1] = {1};
-	struct ax_weights_entry dup[2] = {{"a", 1, 1, x}, {"a", 1, 1, x}};
+	struct ax_weights_entry dup[2] = {{ .name = "a", .rows = 1, .cols = 1, .data = x },
+					  { .name = "a", .rows = 1, .cols = 1, .data = x }};
 	assert_int_equal(ax_weights_save(path, dup, 2, &d), AX_ERR_INPUT);
 	assert_non_null(strstr(d.msg, "named twice"));
 	/* an unwritable directory: I/O error naming the temporary */
 	char p[160];
 	snprintf(p, sizeof p, "%s/no/such/dir/w.axwt", dir);
-	struct ax_weights_entry one[1] = {{"a", 1, 1, x}};
+	struct ax_weights_entry one[1] = {{ .name = "a", .rows = 1, .cols = 1, .data = x }};
 	assert_int_equal(ax_weights_save(p, one, 1, &d), AX_ERR_IO);
 	assert_non_null(strstr(d.file, "w.axwt.tmp"));
 	assert_non_null(strstr(d.msg, "cannot open"));
@@ -336,7 +337,8 @@ static void test_table_mismatch(void **state)
 	/* an extra tensor */
 	struct ax_weights_entry more[NT + 1];
 	entries(more, src);
-	more[NT] = (struct ax_weights_entry){"extra", 1, 1, src[0]};
+	more[NT] = (struct ax_weights_entry){ .name = "extra", .rows = 1, .cols = 1,
+					     .data = src[0] };
 	assert_int_equal(ax_weights_save(p, more, NT + 1, &d), AX_OK);
 	expect_load(p, AX_ERR_FORMAT, "tensor 'extra', which the model does not");
 }

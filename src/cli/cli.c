@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 int ax_cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -258,4 +259,25 @@ const char *ax_cli_templates_dir(void)
 #else
 	return "plots";
 #endif
+}
+
+/* The process's peak resident set so far, in bytes: VmHWM of
+ * /proc/self/status, the high-water mark of this program's own memory.
+ * getrusage's ru_maxrss is only the fallback: Linux carries it across
+ * execve, so a train started by a large parent (a Python benchmark
+ * that has run PyTorch) reports the parent's size, copied by fork. */
+int64_t ax_cli_peak_rss(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long long kb = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "VmHWM: %lld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (kb >= 0)
+		return (int64_t)kb * 1024;
+	struct rusage u;
+	return getrusage(RUSAGE_SELF, &u) ? -1 : (int64_t)u.ru_maxrss * 1024;
 }

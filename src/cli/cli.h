@@ -56,6 +56,9 @@ int ax_cli_bad_option(const char *cmd, char **argv, const struct option *longopt
 int ax_cli_finish_stdout(const char *cmd);
 /* Prints the diagnostic as FILE:LINE:COL: error: MSG. */
 void ax_cli_print_diag(const struct ax_diag *d);
+/* The process's peak resident set so far in bytes (VmHWM of
+ * /proc/self/status; getrusage only as the fallback), -1 if unknown. */
+int64_t ax_cli_peak_rss(void);
 
 /* Whole-string integer in [min, max]; false on garbage or overflow. */
 bool ax_cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);

@@ -84,7 +84,9 @@ static void help(void)
 "                   (devices/NAME.yaml, from 'archex calibrate') or a\n"
 "                   built-in name (zen5-1core, zen5-2core: a plain\n"
 "                   roofline); docs/latency.md\n"
-"  --precision P    with --latency: fp32 (default), bf16 or int8 weights\n"
+"  --precision P    fp32 (default), bf16 or int8 weights: the memory held by\n"
+"                   'archex run --precision P' (the quantized weights\n"
+"                   replace their fp32 storage), and --latency's precision\n"
 "  -h, --help       this text\n"
 "\n"
 "Exit codes: 0 success, 1 a config could not be loaded, 2 usage error.\n");
@@ -104,7 +106,8 @@ static double mib(int64_t bytes)
 }
 
 /* Model bytes per precision and memory held at length pair k. */
-static void print_memory_table(const struct item *it, int k, int64_t beam)
+static void print_memory_table(const struct item *it, int k, int64_t beam,
+			       enum ax_precision prec)
 {
 	const struct ax_model_size *z = &it->size;
 	const struct ax_exec_memory *m = &it->mem[k];
@@ -121,8 +124,13 @@ static void print_memory_table(const struct item *it, int k, int64_t beam)
 	}
 	printf("\n  %-18s %12s %12s  (beam %" PRId64 ")\n", "memory held", "bytes",
 	       "MiB", beam);
+	char wname[32];
+	snprintf(wname, sizeof wname, "weights (%s)", ax_precision_names[prec]);
+	if (prec != AX_PREC_FP32)
+		printf("  %-18s %12" PRId64 " %12.2f\n", "weights kept fp32",
+		       m->weights_fp32, mib(m->weights_fp32));
 	const struct { const char *name; int64_t v; } rows[] = {
-		{ "weights (fp32)", m->weights }, { "activations", m->activations },
+		{ wname, m->weights }, { "activations", m->activations },
 		{ "kv cache", m->kv_cache }, { "kv cache / beam", m->kv_cache / beam },
 		{ "conv state", m->conv_state },
 		{ "conv state / beam", m->conv_state / beam },
@@ -152,7 +160,8 @@ static void print_poly_table(const struct ax_cost *c)
 }
 
 static void print_table(const struct item *it, const struct ax_count_opts *o,
-			int n_len, bool poly, int64_t beam)
+			int n_len, bool poly, int64_t beam,
+			enum ax_precision prec)
 {
 	char h1[32], h2[32], h3[32], h4[32], g1[40], g2[40];
 	struct ax_result *r = malloc(sizeof *r);
@@ -225,7 +234,7 @@ static void print_table(const struct item *it, const struct ax_count_opts *o,
 			       r->other_flops, r->bytes);
 		}
 	}
-	print_memory_table(it, 0, o->mode == AX_MODE_INCREMENTAL ? beam : 1);
+	print_memory_table(it, 0, o->mode == AX_MODE_INCREMENTAL ? beam : 1, prec);
 	if (poly)
 		print_poly_table(&it->cost);
 	free(r);
@@ -414,7 +423,7 @@ static enum ax_status plan_memory(const struct count_args *a,
 	struct ax_exec_opts eo = {
 		.mode = a->o.mode, .batch = inc ? a->beam : 1,
 		.max_src = g->has_encoder ? src_at(&a->o, k) : 0,
-		.max_tgt = tgt_at(&a->o, k),
+		.max_tgt = tgt_at(&a->o, k), .precision = a->precision,
 	};
 	return ax_exec_memory(g, &eo, m, d);
 }
@@ -496,6 +505,7 @@ static void write_memory_json(struct ax_json *j, const struct count_args *a,
 	}
 	const struct { const char *name; int64_t v; } f[] = {
 		{ "beam", beam }, { "weights", m->weights },
+		{ "weights_fp32", m->weights_fp32 },
 		{ "activations", m->activations },
 		{ "naive_activations", m->naive_activations },
 		{ "kv_cache", m->kv_cache }, { "kv_cache_per_beam", m->kv_cache / beam },
@@ -505,6 +515,8 @@ static void write_memory_json(struct ax_json *j, const struct count_args *a,
 	};
 	ax_json_key(j, "memory");
 	ax_json_begin_object(j);
+	ax_json_key(j, "precision");
+	ax_json_string(j, ax_precision_names[a->precision]);
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
 		ax_json_key(j, f[i].name);
 		ax_json_int(j, f[i].v);
@@ -679,7 +691,8 @@ static void write_table(const struct count_args *a, const struct item *items)
 	for (int i = 0; i < a->n; i++) {
 		if (i)
 			fputc('\n', stdout);
-		print_table(&items[i], &a->o, a->n_len, a->poly, a->beam);
+		print_table(&items[i], &a->o, a->n_len, a->poly, a->beam,
+			    a->precision);
 		print_latency(a, &items[i]);
 		if (a->per_step)
 			print_steps(&items[i], &a->o);

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -77,7 +76,9 @@ static void help_run(void)
 "  --threads N        OpenBLAS threads (default 1)\n"
 "  --precision P      fp32 (default), bf16 or int8: the weights of linears,\n"
 "                     embeddings and the output projection, quantized at\n"
-"                     load from the fp32 weights (docs/precision.md)\n"
+"                     load from the fp32 weights and held only quantized\n"
+"                     (less memory: 'archex count --precision P' predicts\n"
+"                     it; docs/precision.md)\n"
 "  --dump-logits FILE write the teacher-forced log-probs (T x V float32)\n"
 "  --format F         text (default) or json\n"
 "  --profile          time every op; print ms and GMAC/s per op kind (stderr)\n"
@@ -271,13 +272,6 @@ static void warn_coretype(void)
 		"set OPENBLAS_CORETYPE to it");
 }
 
-/* The process's peak resident set so far (getrusage), in bytes. */
-static int64_t peak_rss(void)
-{
-	struct rusage u;
-	return getrusage(RUSAGE_SELF, &u) ? -1 : (int64_t)u.ru_maxrss * 1024;
-}
-
 /* "SkylakeX (auto); Intel(R) Xeon(R) Processor (family 6 model 207; ...)" */
 static void describe_blas(char *buf, size_t size)
 {
@@ -332,7 +326,7 @@ static void print_profile(const struct ax_exec *x)
 	char blas[320];
 	describe_blas(blas, sizeof blas);
 	fprintf(stderr, "%s; peak RSS %.1f MiB\n", blas,
-		(double)peak_rss() / (1024.0 * 1024.0));
+		(double)ax_cli_peak_rss() / (1024.0 * 1024.0));
 	for (int32_t i = 0; i < g->n_ops; i++) {
 		t[g->ops[i].kind] += x->op_seconds[i];
 		m[g->ops[i].kind] += x->op_macs[i];
@@ -394,13 +388,12 @@ static int load_model(const char *path, struct ax_config *cfg, struct ax_graph *
 	return AX_EXIT_OK;
 }
 
+/* The executor was laid out at o->precision (ax_exec_opts), so the
+ * quantized weights never have an fp32 copy: loading quantizes them block
+ * by block. */
 static int weights_for(struct ax_exec *x, const struct run_opts *o)
 {
 	struct ax_diag d = { 0 };
-	if (ax_exec_set_precision(x, o->precision, &d) != AX_OK) {
-		ax_cli_print_diag(&d);
-		return AX_EXIT_ERROR;
-	}
 	if (!o->weights) {
 		ax_exec_init_weights(x, o->seed);
 		return AX_EXIT_OK;
@@ -482,7 +475,7 @@ static void write_provenance(struct ax_json *j, const struct ax_graph *g,
 	ax_json_key(j, "cpu");
 	ax_json_string(j, cpu);
 	ax_json_key(j, "peak_rss_bytes");
-	ax_json_int(j, peak_rss());
+	ax_json_int(j, ax_cli_peak_rss());
 }
 
 /* Writes one scoring record (JSON or text). */
@@ -528,7 +521,8 @@ static int run_score(const struct ax_graph *g, const struct run_opts *o,
 	struct ax_exec x;
 	struct ax_diag d = { 0 };
 	struct ax_exec_opts eo = { .mode = AX_MODE_SEQUENCE, .batch = 1,
-				   .max_src = S, .max_tgt = T };
+				   .max_src = S, .max_tgt = T,
+				   .precision = o->precision };
 	if (ax_exec_init(&x, g, &eo, &d) != AX_OK) {
 		ax_cli_print_diag(&d);
 		return AX_EXIT_ERROR;
@@ -602,7 +596,8 @@ static int run_lm(const struct ax_graph *g, const struct run_opts *o,
 	struct ax_exec x;
 	struct ax_diag d = { 0 };
 	struct ax_exec_opts eo = { .mode = AX_MODE_SEQUENCE, .batch = 1,
-				   .max_src = 0, .max_tgt = W };
+				   .max_src = 0, .max_tgt = W,
+				   .precision = o->precision };
 	if (ax_exec_init(&x, g, &eo, &d) != AX_OK) {
 		ax_cli_print_diag(&d);
 		free(toks);
@@ -648,7 +643,8 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 	struct ax_diag d = { 0 };
 	int64_t cap = max_len_for(o, MAX_SRC);   /* the longest output planned */
 	struct ax_exec_opts eo = { .mode = AX_MODE_INCREMENTAL, .batch = o->beam,
-				   .max_src = MAX_SRC, .max_tgt = cap + 1 };
+				   .max_src = MAX_SRC, .max_tgt = cap + 1,
+				   .precision = o->precision };
 	struct ax_decode_opts dopt = { .beam = o->beam, .lenpen = o->lenpen,
 				       .max_len = cap,
 				       .min_len = o->min_len < cap ? o->min_len : cap };

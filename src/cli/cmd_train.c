@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -304,27 +303,6 @@ static void hparams_json(struct ax_json *j, const struct ax_train_hparams *h)
 	ax_json_end_object(j);
 }
 
-/* The process's peak resident set so far, in bytes: VmHWM of
- * /proc/self/status, the high-water mark of this program's own memory.
- * getrusage's ru_maxrss is only the fallback: Linux carries it across
- * execve, so a train started by a large parent (a Python benchmark
- * that has run PyTorch) reports the parent's size, copied by fork. */
-static int64_t peak_rss(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long long kb = -1;
-	while (f && fgets(line, sizeof line, f))
-		if (sscanf(line, "VmHWM: %lld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	if (kb >= 0)
-		return (int64_t)kb * 1024;
-	struct rusage u;
-	return getrusage(RUSAGE_SELF, &u) ? -1 : (int64_t)u.ru_maxrss * 1024;
-}
-
 /* What the run measured about itself, taken before the sgemm probe. */
 struct measured {
 	struct ax_train_memory mem;
@@ -505,7 +483,7 @@ int ax_cmd_train(int argc, char **argv)
 	if (ro.progress && st == AX_OK && !o.dump_grad)
 		fprintf(stderr, "\n");
 	if (st == AX_OK && !o.dump_grad) {
-		struct measured m = { .rss = peak_rss(), .sgemm_gflops = NAN };
+		struct measured m = { .rss = ax_cli_peak_rss(), .sgemm_gflops = NAN };
 		ax_train_session_memory(&sess, &m.mem);
 		if (o.profile)
 			m.sgemm_gflops = ax_train_sgemm_gflops(SGEMM_N, 3);

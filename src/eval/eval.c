@@ -90,12 +90,10 @@ enum ax_status ax_eval_check(const struct ax_graph *g,
 	return st;
 }
 
+/* x was laid out at o->precision (ax_exec_opts): loading quantizes. */
 static enum ax_status load_weights(struct ax_exec *x, const struct ax_eval_opts *o,
 				   struct ax_diag *d)
 {
-	enum ax_status st = ax_exec_set_precision(x, o->precision, d);
-	if (st != AX_OK)
-		return st;
 	if (o->weights)
 		return ax_exec_load_weights(x, o->weights, d);
 	ax_exec_init_weights(x, o->seed);
@@ -132,7 +130,8 @@ static enum ax_status score_split(const struct ax_graph *g,
 	int64_t ms = src ? max_len_of(src) + 1 : 0, mt = max_len_of(tgt) + 1;
 	struct ax_exec x;
 	struct ax_exec_opts eo = { .mode = AX_MODE_SEQUENCE, .batch = 1,
-				   .max_src = ms, .max_tgt = mt };
+				   .max_src = ms, .max_tgt = mt,
+				   .precision = o->precision };
 	enum ax_status st = ax_exec_init(&x, g, &eo, d);
 	if (st != AX_OK)
 		return st;
@@ -254,7 +253,8 @@ static enum ax_status decode_split(const struct ax_graph *g,
 	}
 	struct ax_exec x;
 	struct ax_exec_opts eo = { .mode = AX_MODE_INCREMENTAL, .batch = o->beam,
-				   .max_src = ms, .max_tgt = mt };
+				   .max_src = ms, .max_tgt = mt,
+				   .precision = o->precision };
 	enum ax_status st = ax_exec_init(&x, g, &eo, d);
 	if (st != AX_OK)
 		return st;

@@ -62,9 +62,11 @@ static int64_t sentence_rows(const struct ax_exec *x, enum ax_len len)
 	return len == AX_LEN_SRC ? x->S : x->T;
 }
 
+/* A parameter's fp32 values; NULL if absent or held only quantized. */
 static const float *param(const struct ax_exec *x, const struct ax_op *op, int slot)
 {
-	return op->param[slot] >= 0 ? x->weights + x->param_off[op->param[slot]] : NULL;
+	int32_t p = op->param[slot];
+	return p >= 0 && x->param_off[p] >= 0 ? x->weights + x->param_off[p] : NULL;
 }
 
 static double now(void)
@@ -133,7 +135,9 @@ static enum ax_status check_memory(const struct ax_exec *x,
 {
 	int64_t act = sat_add(x->plan_src.total, x->plan_tgt.total);
 	int64_t other = sat_add(sat_add(n_norm, n_ring), x->scratch_size);
-	int64_t floats = sat_add(sat_add(x->n_weights, act), other);
+	int64_t wf = sat_add(sat_add(x->n_weights, x->n_qscales + x->qtile_floats),
+			     (x->n_qbytes + 3) / 4);
+	int64_t floats = sat_add(sat_add(wf, act), other);
 	int64_t limit = o->max_bytes;
 	const char *what = "the limit set";
 
@@ -150,7 +154,7 @@ static enum ax_status check_memory(const struct ax_exec *x,
 			   "activations and caches %.3g, scratch and conv state "
 			   "%.3g), more than %s (%.3g GiB); use a smaller model, "
 			   "beam, --max-len or shorter sentences",
-			   gib(floats), gib(x->n_weights), gib(act), gib(other),
+			   gib(floats), gib(wf), gib(act), gib(other),
 			   what, (double)limit / (1024.0 * 1024.0 * 1024.0));
 }
 
@@ -164,11 +168,16 @@ float *ax_alloc_floats(int64_t n)
 }
 
 /* Weight offsets: one arena in parameter order, each tensor starting on a
- * 16-float (64-byte) boundary of the aligned arena. */
+ * 16-float (64-byte) boundary of the aligned arena; a parameter held
+ * quantized (plan_precision) has none. */
 static void place_weights(struct ax_exec *x)
 {
 	const struct ax_graph *g = x->g;
+	x->n_weights = 0;
 	for (int32_t p = 0; p < g->n_params; p++) {
+		x->param_off[p] = -1;
+		if (ax_exec_param_quantized(x, p))
+			continue;
 		x->param_off[p] = x->n_weights;
 		x->n_weights += (g->params[p].rows * g->params[p].cols + 15) / 16 * 16;
 	}
@@ -315,6 +324,10 @@ out:
 	return st;
 }
 
+static enum ax_status plan_precision(struct ax_exec *x, enum ax_precision prec,
+				     struct ax_diag *d);
+static bool alloc_copies(struct ax_exec *x);
+
 enum ax_status ax_exec_init(struct ax_exec *x, const struct ax_graph *g,
 			    const struct ax_exec_opts *o, struct ax_diag *d)
 {
@@ -342,6 +355,8 @@ enum ax_status ax_exec_init(struct ax_exec *x, const struct ax_graph *g,
 		goto fail_alloc;
 
 	int64_t n_norm = 0, n_ring = 0;
+	if ((st = plan_precision(x, o->precision, d)) != AX_OK)
+		goto fail;
 	place_weights(x);
 	if ((st = place_op_state(x, &n_norm, &n_ring, d)) != AX_OK ||
 	    (st = plan_activations(x, d)) != AX_OK ||
@@ -355,7 +370,7 @@ enum ax_status ax_exec_init(struct ax_exec *x, const struct ax_graph *g,
 	x->arena_src = ax_alloc_floats(x->plan_src.total);
 	x->arena_tgt = ax_alloc_floats(x->plan_tgt.total);
 	if (!x->weights || !x->norm_kernels || !x->rings || !x->scratch ||
-	    !x->arena_src || !x->arena_tgt)
+	    !x->arena_src || !x->arena_tgt || !alloc_copies(x))
 		goto fail_alloc;
 	return AX_OK;
 
@@ -422,6 +437,8 @@ enum ax_status ax_exec_memory(const struct ax_graph *g,
 		ax_diag_set(d, st, "", 0, 0, "executor: out of memory");
 		goto out;
 	}
+	if ((st = plan_precision(&x, o->precision, d)) != AX_OK)
+		goto out;
 	place_weights(&x);
 	if ((st = place_op_state(&x, &n_norm, &n_ring, d)) != AX_OK ||
 	    (st = plan_activations(&x, d)) != AX_OK)
@@ -430,14 +447,17 @@ enum ax_status ax_exec_memory(const struct ax_graph *g,
 	for (int32_t t = 0; t < nt; t++)
 		if (x.is_cache[t] && g->tensors[t].parent < 0)
 			kv += x.plan_tgt.rows[t] * g->tensors[t].width;
-	m->weights = (int64_t)sizeof(float) * x.n_weights;
+	m->weights_fp32 = (int64_t)sizeof(float) * x.n_weights;
+	m->weights = m->weights_fp32 + x.n_qbytes +
+		     (int64_t)sizeof(float) * x.n_qscales;
 	m->kv_cache = (int64_t)sizeof(float) * kv;
 	m->activations = (int64_t)sizeof(float) *
 			 (x.plan_src.total + x.plan_tgt.total - kv);
 	m->naive_activations = (int64_t)sizeof(float) *
 			       (x.plan_src.naive_total + x.plan_tgt.naive_total - kv);
 	m->conv_state = (int64_t)sizeof(float) * n_ring;
-	m->scratch = (int64_t)sizeof(float) * (x.scratch_size + n_norm);
+	m->scratch = (int64_t)sizeof(float) *
+		     (x.scratch_size + n_norm + x.qtile_floats);
 	m->total = m->weights + m->activations + m->kv_cache + m->conv_state +
 		   m->scratch;
 out:
@@ -449,8 +469,9 @@ out:
 
 /* True if p is quantizable (size.h) and read only as the weight of a
  * LINEAR or the table of an EMBED: the ops with reduced-precision
- * kernels. Adaptive input/softmax tables, which other ops read, stay
- * fp32. */
+ * kernels. A tied table (one parameter read by an EMBED and the output
+ * LINEAR) qualifies once. Adaptive input/softmax tables, which other ops
+ * read, stay fp32. */
 static bool q_candidate(const struct ax_graph *g, int32_t p)
 {
 	if (!ax_size_param_quantizable(g, p))
@@ -469,27 +490,7 @@ static bool q_candidate(const struct ax_graph *g, int32_t p)
 	return read;
 }
 
-/* The copies from the fp32 arena: int8 per output channel (row), or
- * bf16 rounded to nearest even. */
-static void quantize_weights(struct ax_exec *x)
-{
-	const struct ax_graph *g = x->g;
-	if (x->precision == AX_PREC_FP32)
-		return;
-	for (int32_t p = 0; p < g->n_params; p++) {
-		if (x->qoff[p] < 0)
-			continue;
-		const struct ax_param *pp = &g->params[p];
-		const float *w = x->weights + x->param_off[p];
-		void *q = x->qweights + x->qoff[p];
-		if (x->precision == AX_PREC_INT8)
-			ax_q8_quantize(q, x->qscales + x->qscale_off[p], w,
-				       pp->rows, pp->cols);
-		else
-			ax_bf16_from_f32(q, w, pp->rows * pp->cols);
-	}
-}
-
+/* Forgets the reduced-precision layout and frees its copies. */
 static void drop_precision(struct ax_exec *x)
 {
 	free(x->qweights);
@@ -500,51 +501,156 @@ static void drop_precision(struct ax_exec *x)
 	x->qweights = NULL;
 	x->qscales = x->qtile = NULL;
 	x->qoff = x->qscale_off = NULL;
-	x->qtile_floats = 0;
+	x->qtile_floats = x->n_qbytes = x->n_qscales = 0;
 	x->precision = AX_PREC_FP32;
 }
 
-enum ax_status ax_exec_set_precision(struct ax_exec *x, enum ax_precision prec,
+/* The layout of the quantized copies at prec (nothing allocated but the
+ * offset tables): which parameters, their byte and scale offsets, and
+ * the dequantization tile. fp32 lays out nothing. */
+static enum ax_status plan_precision(struct ax_exec *x, enum ax_precision prec,
 				     struct ax_diag *d)
 {
 	const struct ax_graph *g = x->g;
-	drop_precision(x);
-	if (prec == AX_PREC_FP32)
-		return AX_OK;
 	if (prec < 0 || prec >= AX_PREC_COUNT)
 		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0, "unknown precision %d",
 				   (int)prec);
+	if (prec == AX_PREC_FP32)
+		return AX_OK;
 	x->qoff = calloc((size_t)g->n_params + 1, sizeof *x->qoff);
 	x->qscale_off = calloc((size_t)g->n_params + 1, sizeof *x->qscale_off);
-	if (!x->qoff || !x->qscale_off)
-		goto nomem;
-	int64_t bytes = 0, scales = 0, max_in = 1;
-	int64_t per = prec == AX_PREC_INT8 ? 1 : 2;
+	if (!x->qoff || !x->qscale_off) {
+		drop_precision(x);
+		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "executor: out of memory");
+	}
+	int64_t max_in = 1, per = prec == AX_PREC_INT8 ? 1 : 2;
 	for (int32_t p = 0; p < g->n_params; p++) {
 		const struct ax_param *pp = &g->params[p];
 		x->qoff[p] = x->qscale_off[p] = -1;
 		if (!q_candidate(g, p))
 			continue;
-		x->qoff[p] = bytes;
-		bytes += (per * pp->rows * pp->cols + 63) / 64 * 64;
-		x->qscale_off[p] = scales;
-		scales += prec == AX_PREC_INT8 ? pp->rows : 0;
+		x->qoff[p] = x->n_qbytes;
+		x->n_qbytes += (per * pp->rows * pp->cols + 63) / 64 * 64;
+		x->qscale_off[p] = x->n_qscales;
+		x->n_qscales += prec == AX_PREC_INT8 ? pp->rows : 0;
 		max_in = pp->cols > max_in ? pp->cols : max_in;
 	}
 	x->qtile_floats = ax_kq_tile_rows(max_in) * max_in;
-	x->qweights = aligned_alloc(64, (size_t)(bytes + 64) / 64 * 64);
-	x->qscales = ax_alloc_floats(scales);
-	x->qtile = ax_alloc_floats(x->qtile_floats);
-	if (!x->qweights || !x->qscales || !x->qtile)
-		goto nomem;
 	x->precision = prec;
-	quantize_weights(x);
 	return AX_OK;
-nomem:
-	drop_precision(x);
-	return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0,
-			   "executor: cannot allocate the %s weight copies",
-			   ax_precision_names[prec]);
+}
+
+/* The copies plan_precision laid out; true if none are needed. */
+static bool alloc_copies(struct ax_exec *x)
+{
+	if (x->precision == AX_PREC_FP32)
+		return true;
+	size_t bytes = (size_t)(x->n_qbytes + 64) / 64 * 64;
+	x->qweights = aligned_alloc(64, bytes);
+	if (x->qweights)   /* the alignment padding too */
+		memset(x->qweights, 0, bytes);
+	x->qscales = ax_alloc_floats(x->n_qscales);
+	x->qtile = ax_alloc_floats(x->qtile_floats);
+	return x->qweights && x->qscales && x->qtile;
+}
+
+/* Rows [r0, r0 + n) of quantized parameter p from their fp32 values w
+ * (n, cols): int8 per output channel (row), or bf16 rounded to nearest
+ * even. */
+static void quantize_rows(struct ax_exec *x, int32_t p, int64_t r0, int64_t n,
+			  const float *w)
+{
+	int64_t c = x->g->params[p].cols;
+	if (x->precision == AX_PREC_INT8)
+		ax_q8_quantize((int8_t *)(x->qweights + x->qoff[p]) + r0 * c,
+			       x->qscales + x->qscale_off[p] + r0, w, n, c);
+	else
+		ax_bf16_from_f32((uint16_t *)(x->qweights + x->qoff[p]) + r0 * c,
+				 w, n * c);
+}
+
+/* Quantized parameter p's values as fp32 into w (rows, cols). */
+static void dequantize(const struct ax_exec *x, int32_t p, float *w)
+{
+	int64_t r = x->g->params[p].rows, c = x->g->params[p].cols;
+	const unsigned char *q = x->qweights + x->qoff[p];
+	for (int64_t k = 0; k < r * c; k++)
+		w[k] = x->precision == AX_PREC_INT8 ?
+		       x->qscales[x->qscale_off[p] + k / c] * (float)((const int8_t *)q)[k] :
+		       ax_bf16_to_f32(((const uint16_t *)q)[k]);
+}
+
+/* Moves the weights of x (laid out as `old`, whose arenas it takes over)
+ * into x's new layout: fp32 to fp32 copied, fp32 to quantized quantized,
+ * quantized to fp32 dequantized. */
+static void move_weights(struct ax_exec *x, const struct ax_exec *old)
+{
+	const struct ax_graph *g = x->g;
+	for (int32_t p = 0; p < g->n_params; p++) {
+		int64_t r = g->params[p].rows, n = r * g->params[p].cols;
+		bool was_q = ax_exec_param_quantized(old, p);
+		if (ax_exec_param_quantized(x, p))
+			quantize_rows(x, p, 0, r, old->weights + old->param_off[p]);
+		else if (was_q)
+			dequantize(old, p, x->weights + x->param_off[p]);
+		else
+			memcpy(x->weights + x->param_off[p],
+			       old->weights + old->param_off[p], (size_t)n * sizeof(float));
+	}
+}
+
+/* One step of ax_exec_set_precision: fp32 -> prec or prec -> fp32. On
+ * failure x is left as it was. */
+static enum ax_status relayout(struct ax_exec *x, enum ax_precision prec,
+			       struct ax_diag *d)
+{
+	struct ax_exec old = *x;
+	x->param_off = calloc((size_t)x->g->n_params + 1, sizeof *x->param_off);
+	x->weights = NULL;
+	x->qweights = NULL;
+	x->qscales = x->qtile = NULL;
+	x->qoff = x->qscale_off = NULL;
+	x->qtile_floats = x->n_qbytes = x->n_qscales = 0;
+	x->precision = AX_PREC_FP32;
+	enum ax_status st = x->param_off ? plan_precision(x, prec, d) :
+			    ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "executor: out of memory");
+	if (st == AX_OK) {
+		place_weights(x);
+		x->weights = ax_alloc_floats(x->n_weights);
+		if (!x->weights || !alloc_copies(x))
+			st = ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0,
+					 "executor: cannot allocate the %s weights",
+					 ax_precision_names[prec]);
+	}
+	struct ax_exec *lost = &old;
+	if (st == AX_OK)
+		move_weights(x, &old);
+	else
+		lost = x;
+	free(lost->weights);
+	free(lost->param_off);
+	drop_precision(lost);
+	if (st != AX_OK)
+		*x = old;
+	return st;
+}
+
+enum ax_status ax_exec_set_precision(struct ax_exec *x, enum ax_precision prec,
+				     struct ax_diag *d)
+{
+	if (prec < 0 || prec >= AX_PREC_COUNT)
+		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0, "unknown precision %d",
+				   (int)prec);
+	if (prec == x->precision)
+		return AX_OK;
+	enum ax_status st = AX_OK;
+	if (x->precision != AX_PREC_FP32)
+		st = relayout(x, AX_PREC_FP32, d);
+	if (st == AX_OK && prec != AX_PREC_FP32)
+		st = relayout(x, prec, d);
+	if (st == AX_OK)
+		x->o.precision = prec;
+	return st;
 }
 
 bool ax_exec_param_quantized(const struct ax_exec *x, int32_t p)
@@ -564,63 +670,99 @@ static void normalise_kernels(struct ax_exec *x)
 	}
 }
 
+/* Rows [r0, r0 + n) of parameter p's initial values into w (n, cols). */
+static void init_rows(const struct ax_graph *g, int32_t p, uint64_t seed,
+		      int64_t r0, int64_t n, float *w)
+{
+	const struct ax_param *pp = &g->params[p];
+	int64_t c = pp->cols, k0 = r0 * c, len = n * c;
+	bool gamma = pp->kind == AX_PARAM_NORM && pp->owner >= 0 &&
+		     g->ops[pp->owner].param[0] == p;
+	switch (pp->kind) {
+	case AX_PARAM_EMBED_TABLE:
+	case AX_PARAM_OUTPUT:
+	case AX_PARAM_POSITION:
+		ax_weights_init_uniform_at(w, len, k0, 1.0f / sqrtf((float)c),
+					   seed, (uint64_t)p);
+		/* fairseq zeroes the padding row of token tables */
+		if (pp->kind == AX_PARAM_EMBED_TABLE && pp->rows > AX_TOKEN_PAD &&
+		    r0 <= AX_TOKEN_PAD && AX_TOKEN_PAD < r0 + n)
+			memset(w + (AX_TOKEN_PAD - r0) * c, 0, (size_t)c * sizeof *w);
+		break;
+	case AX_PARAM_NORM:
+		ax_weights_init_uniform_at(w, len, k0, 0.1f, seed, (uint64_t)p);
+		if (gamma)
+			for (int64_t i = 0; i < len; i++)
+				w[i] += 1.0f;
+		break;
+	case AX_PARAM_BIAS:
+		ax_weights_init_uniform_at(w, len, k0, 0.1f, seed, (uint64_t)p);
+		break;
+	case AX_PARAM_WEIGHT:
+	case AX_PARAM_KIND_COUNT:
+		ax_weights_init_uniform_at(w, len, k0, 1.0f / sqrtf((float)c),
+					   seed, (uint64_t)p);
+		break;
+	}
+}
+
 void ax_exec_init_weights(struct ax_exec *x, uint64_t seed)
 {
 	const struct ax_graph *g = x->g;
 	for (int32_t p = 0; p < g->n_params; p++) {
-		const struct ax_param *pp = &g->params[p];
-		float *w = x->weights + x->param_off[p];
-		int64_t n = pp->rows * pp->cols;
-		bool gamma = pp->kind == AX_PARAM_NORM && pp->owner >= 0 &&
-			     g->ops[pp->owner].param[0] == p;
-		switch (pp->kind) {
-		case AX_PARAM_EMBED_TABLE:
-		case AX_PARAM_OUTPUT:
-		case AX_PARAM_POSITION:
-			ax_weights_init_uniform(w, n, 1.0f / sqrtf((float)pp->cols),
-						seed, (uint64_t)p);
-			/* fairseq zeroes the padding row of token tables */
-			if (pp->kind == AX_PARAM_EMBED_TABLE && pp->rows > AX_TOKEN_PAD)
-				memset(w + AX_TOKEN_PAD * pp->cols, 0,
-				       (size_t)pp->cols * sizeof *w);
-			break;
-		case AX_PARAM_NORM:
-			ax_weights_init_uniform(w, n, 0.1f, seed, (uint64_t)p);
-			if (gamma)
-				for (int64_t i = 0; i < n; i++)
-					w[i] += 1.0f;
-			break;
-		case AX_PARAM_BIAS:
-			ax_weights_init_uniform(w, n, 0.1f, seed, (uint64_t)p);
-			break;
-		case AX_PARAM_WEIGHT:
-		case AX_PARAM_KIND_COUNT:
-			ax_weights_init_uniform(w, n, 1.0f / sqrtf((float)pp->cols),
-						seed, (uint64_t)p);
-			break;
+		int64_t rows = g->params[p].rows, c = g->params[p].cols;
+		if (!ax_exec_param_quantized(x, p)) {
+			init_rows(g, p, seed, 0, rows, x->weights + x->param_off[p]);
+			continue;
+		}
+		/* a block of whole rows at a time through the dequantization
+		 * tile (at least one row of the widest quantized input) */
+		int64_t per = x->qtile_floats / c;
+		for (int64_t r0 = 0; r0 < rows; r0 += per) {
+			int64_t n = rows - r0 < per ? rows - r0 : per;
+			init_rows(g, p, seed, r0, n, x->qtile);
+			quantize_rows(x, p, r0, n, x->qtile);
 		}
 	}
 	normalise_kernels(x);
-	quantize_weights(x);
 }
 
-/* The parameter table as weights-file entries; names live in `names`. */
-static struct ax_weights_entry *entries(const struct ax_exec *x, char (**names)[192])
+/* A quantized parameter loaded block by block (ax_weights_entry.sink). */
+struct q_sink {
+	struct ax_exec *x;
+	int32_t p;
+};
+
+static void sink_rows(void *ctx, int64_t r0, int64_t n, const float *block)
+{
+	const struct q_sink *s = ctx;
+	quantize_rows(s->x, s->p, r0, n, block);
+}
+
+/* The parameter table as weights-file entries; names live in `names`,
+ * the sinks of quantized parameters in `sinks` (loading only). */
+static struct ax_weights_entry *entries(const struct ax_exec *x, char (**names)[192],
+					struct q_sink **sinks)
 {
 	const struct ax_graph *g = x->g;
 	struct ax_weights_entry *e = calloc((size_t)g->n_params + 1, sizeof *e);
 	*names = calloc((size_t)g->n_params + 1, sizeof **names);
-	if (!e || !*names) {
+	*sinks = calloc((size_t)g->n_params + 1, sizeof **sinks);
+	if (!e || !*names || !*sinks) {
 		free(e);
 		free(*names);
+		free(*sinks);
 		return NULL;
 	}
 	for (int32_t p = 0; p < g->n_params; p++) {
 		ax_graph_param_name(g, p, (*names)[p], sizeof (*names)[p]);
+		bool q = ax_exec_param_quantized(x, p);
+		(*sinks)[p] = (struct q_sink){ .x = (struct ax_exec *)x, .p = p };
 		e[p] = (struct ax_weights_entry){
 			.name = (*names)[p], .rows = g->params[p].rows,
 			.cols = g->params[p].cols,
-			.data = x->weights + x->param_off[p],
+			.data = q ? NULL : x->weights + x->param_off[p],
+			.sink = q ? sink_rows : NULL, .ctx = q ? &(*sinks)[p] : NULL,
 		};
 	}
 	return e;
@@ -629,13 +771,21 @@ static struct ax_weights_entry *entries(const struct ax_exec *x, char (**names)[
 enum ax_status ax_exec_save_weights(const struct ax_exec *x, const char *path,
 				    struct ax_diag *d)
 {
+	if (x->precision != AX_PREC_FP32)
+		return ax_diag_set(d, AX_ERR_INPUT, path, 0, 0,
+				   "cannot save %s weights: a reduced-precision "
+				   "executor keeps no fp32 copy of its quantized "
+				   "weights; save from an fp32 one",
+				   ax_precision_names[x->precision]);
 	char (*names)[192];
-	struct ax_weights_entry *e = entries(x, &names);
+	struct q_sink *sinks;
+	struct ax_weights_entry *e = entries(x, &names, &sinks);
 	if (!e)
 		return ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
 	enum ax_status st = ax_weights_save(path, e, x->g->n_params, d);
 	free(e);
 	free(names);
+	free(sinks);
 	return st;
 }
 
@@ -643,16 +793,16 @@ enum ax_status ax_exec_load_weights(struct ax_exec *x, const char *path,
 				    struct ax_diag *d)
 {
 	char (*names)[192];
-	struct ax_weights_entry *e = entries(x, &names);
+	struct q_sink *sinks;
+	struct ax_weights_entry *e = entries(x, &names, &sinks);
 	if (!e)
 		return ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
 	enum ax_status st = ax_weights_load(path, e, x->g->n_params, d);
 	free(e);
 	free(names);
-	if (st == AX_OK) {
+	free(sinks);
+	if (st == AX_OK)
 		normalise_kernels(x);
-		quantize_weights(x);
-	}
 	return st;
 }
 

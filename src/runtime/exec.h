@@ -44,6 +44,8 @@ struct ax_exec_opts {
 	int64_t max_tgt;   /* T capacity (incremental: the most steps) */
 	int64_t max_bytes; /* refuse (AX_ERR_LIMIT) arenas above this;
 			      0 = the machine's physical memory */
+	enum ax_precision precision; /* weights of linears and embeddings
+			      (ax_exec_set_precision); 0 = fp32 */
 };
 
 struct ax_exec {
@@ -52,9 +54,11 @@ struct ax_exec {
 
 	/* arenas (weights, norm_kernels, activations, rings, scratch) start
 	 * on a 64-byte cache line */
-	float *weights;          /* one arena for every parameter */
+	float *weights;          /* one fp32 arena for every parameter not
+				    held at a reduced precision */
 	int64_t n_weights;
-	int64_t *param_off;      /* (n_params) offsets into weights */
+	int64_t *param_off;      /* (n_params) offsets into weights; -1 for
+				    a parameter held only quantized */
 	float *norm_kernels;     /* softmaxed (H, K) of each LIGHTCONV op */
 	int64_t *norm_off;       /* (n_ops) offsets into norm_kernels, -1 */
 
@@ -78,13 +82,15 @@ struct ax_exec {
 	double *op_seconds;      /* (n_ops) wall time since the last reset */
 	bool timing;
 
-	/* reduced precision (ax_exec_set_precision): copies of the weights
-	 * the LINEAR and EMBED ops read, quantized from the fp32 arena,
-	 * which stays as loaded */
+	/* reduced precision (ax_exec_set_precision): the weights the
+	 * LINEAR and EMBED ops read, quantized at load; they have no fp32
+	 * storage */
 	enum ax_precision precision;
 	unsigned char *qweights; /* int8 (rows, cols) or bf16 (rows, cols)
 				    per quantized parameter, 64-byte aligned */
+	int64_t n_qbytes;        /* bytes of qweights */
 	float *qscales;          /* int8: (rows) per quantized parameter */
+	int64_t n_qscales;
 	int64_t *qoff;           /* (n_params) byte offsets into qweights,
 				    -1 = the parameter stays fp32 */
 	int64_t *qscale_off;     /* (n_params) offsets into qscales */
@@ -108,7 +114,9 @@ void ax_exec_init_weights(struct ax_exec *x, uint64_t seed);
 struct ax_k_band;
 int ax_exec_adaptive_bands(const struct ax_exec *x, const struct ax_op *op,
 			   struct ax_k_band *bands);
-/* The weights file (docs/weights-format.md) by parameter name. */
+/* The weights file (docs/weights-format.md) by parameter name. Saving
+ * needs every fp32 value: at a reduced precision it fails (AX_ERR_INPUT),
+ * since the quantized parameters' fp32 values were never kept. */
 enum ax_status ax_exec_save_weights(const struct ax_exec *x, const char *path,
 				    struct ax_diag *d);
 enum ax_status ax_exec_load_weights(struct ax_exec *x, const char *path,
@@ -116,11 +124,18 @@ enum ax_status ax_exec_load_weights(struct ax_exec *x, const char *path,
 
 /* Runs the LINEAR ops (weights) and EMBED ops (token tables) on weights
  * stored at precision p (docs/precision.md): each parameter that only
- * such ops read, and that ax_size_param_quantizable() allows, is
- * quantized from the fp32 arena now and again after every
- * ax_exec_init_weights() / ax_exec_load_weights(). The fp32 arena is kept
- * (saving, adaptive ops); AX_PREC_FP32 drops the copies. Allocates the
- * copies (call it before running, not between steps). */
+ * such ops read, and that ax_size_param_quantizable() allows (a tied
+ * table is one parameter), is held only at p, with no fp32 storage;
+ * ax_exec_init_weights() and ax_exec_load_weights() quantize it block by
+ * block as they produce it. Everything else (biases, norms, conv kernels,
+ * adaptive tables) stays in the fp32 arena.
+ *
+ * ax_exec_opts.precision lays the executor out at p from the start (what
+ * `archex run` does: its memory never holds the fp32 copy). Changing the
+ * precision of a live executor re-lays its weights and keeps their
+ * values: fp32 -> p quantizes the fp32 arena (which is then freed), p ->
+ * fp32 stores the dequantized values, p -> q goes through fp32. Call it
+ * before running, not between steps. */
 enum ax_status ax_exec_set_precision(struct ax_exec *x, enum ax_precision p,
 				     struct ax_diag *d);
 /* True if parameter p runs from a reduced-precision copy. */
@@ -161,10 +176,12 @@ void ax_exec_reset_counters(struct ax_exec *x);
  * ax_exec_init() lays it out (nothing is allocated but small tables):
  * `archex count` reports it and docs/precision.md compares it with the
  * peak RSS of `archex run`. Per beam: kv_cache / batch, conv_state /
- * batch. The reduced-precision copies of ax_exec_set_precision() are not
- * included (they come on top of the fp32 arena). */
+ * batch. At o->precision: the quantized weights replace their fp32
+ * storage, and the dequantization tile is in scratch. */
 struct ax_exec_memory {
-	int64_t weights;      /* the fp32 weight arena */
+	int64_t weights;      /* every weight: the fp32 arena, the quantized
+				 copies and their int8 scales */
+	int64_t weights_fp32; /* of them, the fp32 arena (all at fp32) */
 	int64_t activations;  /* the planned activation arenas (peak, with
 				 reuse), self-attention caches excluded;
 				 includes the encoder output and cross-
@@ -173,7 +190,7 @@ struct ax_exec_memory {
 	int64_t kv_cache;     /* incremental: self-attention K/V, all beams */
 	int64_t conv_state;   /* incremental: conv rings, all beams */
 	int64_t scratch;      /* attention scores, reorder copies, normalised
-				 lightweight kernels */
+				 lightweight kernels, dequantization tile */
 	int64_t total;        /* all of the above but naive_activations */
 };
 enum ax_status ax_exec_memory(const struct ax_graph *g,

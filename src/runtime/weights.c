@@ -63,10 +63,16 @@ static uint64_t mix64(uint64_t z)
 void ax_weights_init_uniform(float *x, int64_t n, float scale, uint64_t seed,
 			     uint64_t stream)
 {
-	/* splitmix64 keyed by (seed, stream), evaluated at counter k */
+	ax_weights_init_uniform_at(x, n, 0, scale, seed, stream);
+}
+
+void ax_weights_init_uniform_at(float *x, int64_t n, int64_t k0, float scale,
+				uint64_t seed, uint64_t stream)
+{
+	/* splitmix64 keyed by (seed, stream), evaluated at counter k0 + k */
 	uint64_t key = mix64(seed ^ mix64(stream + 0x9E3779B97F4A7C15ull));
 	for (int64_t k = 0; k < n; k++) {
-		uint64_t z = mix64(key + (uint64_t)(k + 1) * 0x9E3779B97F4A7C15ull);
+		uint64_t z = mix64(key + (uint64_t)(k0 + k + 1) * 0x9E3779B97F4A7C15ull);
 		float u = (float)(z >> 40) * (1.0f / 16777216.0f);   /* [0,1) */
 		x[k] = scale * (2.0f * u - 1.0f);
 	}
@@ -359,6 +365,48 @@ static enum ax_status match_table(const char *path, struct file_entry *fe,
 }
 
 /* Reads and CRC-checks each tensor's data into the caller's buffer. */
+static enum ax_status read_fail(struct reader *r, const struct file_entry *x)
+{
+	return ax_diag_set(r->d, AX_ERR_IO, r->path, 0, 0,
+			   "cannot read tensor '%s': %s", x->name,
+			   ferror(r->f) ? strerror(errno) : "unexpected end of file");
+}
+
+/* Tensor x into dst (rows*cols floats); *crc gets its CRC. */
+static enum ax_status read_whole(struct reader *r, const struct file_entry *x,
+				 float *dst, uint32_t *crc)
+{
+	if (x->len && fread(dst, 1, x->len, r->f) != x->len)
+		return read_fail(r, x);
+	*crc = ax_crc32(0, dst, x->len);
+	return AX_OK;
+}
+
+/* Tensor x in blocks of whole rows through to->sink (weights.h). */
+static enum ax_status read_blocks(struct reader *r, const struct file_entry *x,
+				  const struct ax_weights_entry *to, uint32_t *crc)
+{
+	int64_t cols = x->cols > 0 ? x->cols : 1;
+	int64_t per = AX_WEIGHTS_SINK_FLOATS / cols > 0 ?
+		      AX_WEIGHTS_SINK_FLOATS / cols : 1;
+	float *buf = malloc((size_t)(per * cols) * sizeof *buf);   /* (per, cols) */
+	if (!buf)
+		return ax_diag_set(r->d, AX_ERR_NOMEM, r->path, 0, 0, "out of memory");
+	*crc = 0;
+	for (int64_t r0 = 0; r0 < x->rows; r0 += per) {
+		int64_t n = x->rows - r0 < per ? x->rows - r0 : per;
+		size_t bytes = (size_t)(n * cols) * sizeof *buf;
+		if (fread(buf, 1, bytes, r->f) != bytes) {
+			free(buf);
+			return read_fail(r, x);
+		}
+		*crc = ax_crc32(*crc, buf, bytes);
+		to->sink(to->ctx, r0, n, buf);
+	}
+	free(buf);
+	return AX_OK;
+}
+
 static enum ax_status read_data(struct reader *r, const struct file_entry *fe,
 				int64_t count, const struct ax_weights_entry *e,
 				uint64_t data_start)
@@ -385,12 +433,12 @@ static enum ax_status read_data(struct reader *r, const struct file_entry *fe,
 			return ax_diag_set(r->d, AX_ERR_IO, r->path, 0, 0,
 					   "cannot seek to tensor '%s': %s", x->name,
 					   strerror(errno));
-		if (x->len && fread(dst, 1, x->len, r->f) != x->len)
-			return ax_diag_set(r->d, AX_ERR_IO, r->path, 0, 0,
-					   "cannot read tensor '%s': %s", x->name,
-					   ferror(r->f) ? strerror(errno) :
-					   "unexpected end of file");
-		uint32_t crc = ax_crc32(0, dst, x->len);
+		const struct ax_weights_entry *to = &e[x->match];
+		uint32_t crc = 0;
+		enum ax_status st = to->sink ?
+			read_blocks(r, x, to, &crc) : read_whole(r, x, dst, &crc);
+		if (st != AX_OK)
+			return st;
 		if (crc != x->crc)
 			return ax_diag_set(r->d, AX_ERR_FORMAT, r->path, 0, 0,
 					   "tensor '%s': data CRC %08" PRIx32 " but the "

@@ -25,11 +25,19 @@
 
 /* One tensor: (rows, cols) row-major fp32, cols = 1 for vectors (stored
  * with ndim 1). `data` holds rows*cols floats: read by save, filled by
- * load. */
+ * load. Or, for load only, `sink` instead of `data`: the loader reads the
+ * tensor in blocks of whole rows (about AX_WEIGHTS_SINK_FLOATS floats, at
+ * least one row) into a buffer of its own and hands each block to
+ * sink(ctx, row0, rows, block), so the whole fp32 tensor is never held
+ * (the executor quantizes it this way). The tensor's CRC is checked after
+ * its last block. */
+#define AX_WEIGHTS_SINK_FLOATS 65536
 struct ax_weights_entry {
 	const char *name;
 	int64_t rows, cols;
 	float *data;
+	void (*sink)(void *ctx, int64_t row0, int64_t rows, const float *block);
+	void *ctx;
 };
 
 /* Writes the n entries to `path` through a unique temporary beside it
@@ -56,6 +64,10 @@ enum ax_status ax_weights_load(const char *path,
  * index) and k, not on the order tensors are initialised in. */
 void ax_weights_init_uniform(float *x, int64_t n, float scale, uint64_t seed,
 			     uint64_t stream);
+/* The same values from counter k0 on: x[k] gets the value of counter
+ * k0 + k, so a tensor can be initialised block by block. */
+void ax_weights_init_uniform_at(float *x, int64_t n, int64_t k0, float scale,
+				uint64_t seed, uint64_t stream);
 
 /* CRC-32 (IEEE 802.3, zlib's crc32): pass 0 to start, then the running
  * value. */

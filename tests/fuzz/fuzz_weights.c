@@ -34,9 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!a || !b || !c)
 		abort();
 	const struct ax_weights_entry e[] = {
-		{ "enc.0.fc1.weight", 2, 3, a },
-		{ "enc.0.fc1.bias", 4, 1, b },
-		{ "empty", 0, 5, c },
+		{ .name = "enc.0.fc1.weight", .rows = 2, .cols = 3, .data = a },
+		{ .name = "enc.0.fc1.bias", .rows = 4, .cols = 1, .data = b },
+		{ .name = "empty", .rows = 0, .cols = 5, .data = c },
 	};
 	struct ax_diag d = { 0 };
 	enum ax_status st = ax_weights_load(path, e, 3, &d);
