@@ -23,7 +23,7 @@ Run the proxy study (docs/study.md) from the source tree's root:
   2. the trained sweeps of sweeps/study/, in priority order, each as shards
      through GNU parallel into RUNS/NAME.shards/shard-K, merged into RUNS/NAME:
        study-matched      (a), (b): the designs near 90M and 350M MACs, 3 seeds
-       study-large        (a), (b): near 530M, and wmt-transformer-512; 3 seeds
+       study-large        (a), (b): near 530M, and wmt-transformer-512; 1 seed
        study-budget-0.5x  (c): the 90M designs at 0.5x the training tokens
        study-budget-2x    (c): the same designs at 2x
   3. archex study RUNS/study-matched RUNS/study-large RUNS/study-budget-0.5x
