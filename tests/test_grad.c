@@ -10,7 +10,8 @@
  *      non-zero starting values, so accumulation is checked too).
  * Attention covers self, causal and cross shapes and attention dropout;
  * add covers the zero-pad add and residual dropout; the loss covers
- * label smoothing and ignored pad rows.
+ * label smoothing and ignored pad rows, and its fused twin (over raw
+ * logits) must equal the log-softmax followed by the loss.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -386,6 +387,71 @@ static void test_loss(void **state)
 	free(l.lp), free(g), free(f);
 }
 
+/* --- the loss fused with its log-softmax ---------------------------------- */
+
+#define LF_N 6
+#define LF_V 37   /* two 16-lane blocks and a tail */
+
+struct lf { float *z; int32_t tgt[LF_N]; };
+
+static void lf_fwd(void *p, float *y)
+{
+	struct lf *l = p;
+	y[0] = (float)ax_g_log_softmax_nll_ref(NULL, 0, l->z, LF_V, l->tgt,
+					       LF_N, LF_V, 0.1f, AX_G_PAD,
+					       1.0f, NULL);
+}
+
+/* fused == log_softmax then label_smoothed_nll, forward and backward */
+static void test_loss_fused(void **state)
+{
+	(void)state;
+	rng_seed(7);
+	struct lf l = { .tgt = { 3, AX_G_PAD, 36, 0, 16, 31 } };
+	int64_t n = LF_N * LF_V;
+	l.z = rnd(n);
+	for (int64_t e = 0; e < n; e++)
+		l.z[e] *= 4.0f;
+	float *lp = zeros(n), *dlp = zeros(n), *g = rnd(n), *f = rnd(n);
+	float *gs = zeros(n);
+	ax_k_log_softmax_ref(lp, LF_V, l.z, LF_V, LF_N, LF_V);
+	double nll0, nll1, nll2;
+	double a0 = ax_g_label_smoothed_nll_ref(dlp, LF_V, lp, LF_V, l.tgt, LF_N,
+						LF_V, 0.1f, AX_G_PAD, 0.5f,
+						&nll0);
+	ax_g_log_softmax_ref(gs, LF_V, dlp, LF_V, lp, LF_V, LF_N, LF_V);
+	/* g and f start non-zero: the fused kernel sets, never adds */
+	double a1 = ax_g_log_softmax_nll_ref(g, LF_V, l.z, LF_V, l.tgt, LF_N,
+					     LF_V, 0.1f, AX_G_PAD, 0.5f, &nll1);
+	double a2 = ax_g_log_softmax_nll(f, LF_V, l.z, LF_V, l.tgt, LF_N, LF_V,
+					 0.1f, AX_G_PAD, 0.5f, &nll2);
+	assert_true(fabs(a1 - a0) <= 1e-5 * fabs(a0));
+	assert_true(fabs(nll1 - nll0) <= 1e-5 * fabs(nll0));
+	assert_true(fabs(a2 - a1) <= 1e-5 * fabs(a1));
+	assert_true(fabs(nll2 - nll1) <= 1e-5 * fabs(nll1));
+	for (int64_t c = 0; c < LF_V; c++)   /* the pad row: zero */
+		assert_true(g[LF_V + c] == 0.0f && f[LF_V + c] == 0.0f);
+	report("loss fused", "unfused", max_rel(g, gs, n), TOL_FAST);
+	report("loss fused", "fast", max_rel(f, g, n), TOL_FAST);
+	/* without a gradient, and in place (dz == z) */
+	double a3 = ax_g_log_softmax_nll(NULL, 0, l.z, LF_V, l.tgt, LF_N, LF_V,
+					 0.1f, AX_G_PAD, 0.5f, NULL);
+	assert_true(a3 == a2);
+	float *zc = malloc((size_t)n * sizeof *zc);
+	assert_non_null(zc);
+	memcpy(zc, l.z, (size_t)n * sizeof *zc);
+	double a4 = ax_g_log_softmax_nll(zc, LF_V, zc, LF_V, l.tgt, LF_N, LF_V,
+					 0.1f, AX_G_PAD, 0.5f, NULL);
+	assert_true(a4 == a2 && memcmp(zc, f, (size_t)n * sizeof *zc) == 0);
+	/* finite differences of the fused loss, g_scale 1 */
+	ax_g_log_softmax_nll_ref(g, LF_V, l.z, LF_V, l.tgt, LF_N, LF_V, 0.1f,
+				 AX_G_PAD, 1.0f, NULL);
+	float R = 1.0f, y = 0.0f;
+	struct fd c = { lf_fwd, &l, &y, &R, 1 };
+	report("loss fused", "dz", fd_err(&c, l.z, n, g), TOL_FD);
+	free(l.z), free(lp), free(dlp), free(g), free(f), free(gs), free(zc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_embed),
 		cmocka_unit_test(test_elementwise),
 		cmocka_unit_test(test_loss),
+		cmocka_unit_test(test_loss_fused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

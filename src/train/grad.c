@@ -548,3 +548,118 @@ double ax_g_label_smoothed_nll(float *dlp, int64_t lddlp, const float *lp,
 		*nll = n;
 	return loss;
 }
+
+/* ==== label-smoothed cross entropy fused with its log-softmax ============= */
+
+double ax_g_log_softmax_nll_ref(float *dz, int64_t lddz, const float *z,
+				int64_t ldz, const int32_t *target, int64_t N,
+				int64_t V, float eps, int32_t pad,
+				float g_scale, double *nll)
+{
+	double eps_i = V > 1 ? (double)eps / (double)(V - 1) : 0.0;
+	double conf = 1.0 - (double)eps - eps_i, loss = 0.0, n = 0.0;
+	for (int64_t r = 0; r < N; r++) {
+		const float *x = z + r * ldz;
+		float *d = dz ? dz + r * lddz : NULL;
+		if (target[r] == pad) {
+			for (int64_t c = 0; d && c < V; c++)
+				d[c] = 0.0f;
+			continue;
+		}
+		double m = x[0], s = 0.0, sz = 0.0;
+		for (int64_t c = 1; c < V; c++)
+			m = x[c] > m ? x[c] : m;
+		for (int64_t c = 0; c < V; c++) {
+			s += exp(x[c] - m);
+			sz += x[c];
+		}
+		double lse = m + log(s), nl = lse - x[target[r]];
+		n += nl;
+		loss += conf * nl + eps_i * ((double)V * lse - sz);
+		for (int64_t c = 0; d && c < V; c++) {
+			double p = exp(x[c] - lse);
+			double gc = (conf + (double)V * eps_i) * p - eps_i -
+				    (c == target[r] ? conf : 0.0);
+			d[c] = (float)(g_scale * gc);
+		}
+	}
+	if (nll)
+		*nll = n;
+	return loss;
+}
+
+AX_SIMD_CLONES
+static float lane_max(const float *x, int64_t n)
+{
+	float p[AX_LANES];
+	for (int l = 0; l < AX_LANES; l++)
+		p[l] = x[0];
+	int64_t c = 0;
+	for (; c + AX_LANES <= n; c += AX_LANES)
+		for (int l = 0; l < AX_LANES; l++)
+			p[l] = x[c + l] > p[l] ? x[c + l] : p[l];
+	float m = p[0];
+	for (int l = 1; l < AX_LANES; l++)
+		m = p[l] > m ? p[l] : m;
+	for (; c < n; c++)
+		m = x[c] > m ? x[c] : m;
+	return m;
+}
+
+/* sum_c exp(x[c] - m) in lanes, as lane_sum */
+AX_SIMD_CLONES
+static float lane_sum_exp(const float *x, int64_t n, float m)
+{
+	float p[AX_LANES] = { 0 };
+	int64_t c = 0;
+	for (; c + AX_LANES <= n; c += AX_LANES)
+		for (int l = 0; l < AX_LANES; l++)
+			p[l] += ax_k_exp_poly(x[c + l] - m);
+	float s = 0.0f;
+	for (int l = 0; l < AX_LANES; l++)
+		s += p[l];
+	for (; c < n; c++)
+		s += ax_k_exp_poly(x[c] - m);
+	return s;
+}
+
+/* d[c] = a exp(x[c] - lse) + b: the fused loss's gradient row */
+AX_SIMD_CLONES
+static void softmax_affine_row(float *d, const float *x, int64_t n, float lse,
+			       float a, float b)
+{
+	for (int64_t c = 0; c < n; c++)
+		d[c] = a * ax_k_exp_poly(x[c] - lse) + b;
+}
+
+double ax_g_log_softmax_nll(float *dz, int64_t lddz, const float *z,
+			    int64_t ldz, const int32_t *target, int64_t N,
+			    int64_t V, float eps, int32_t pad, float g_scale,
+			    double *nll)
+{
+	double eps_i = V > 1 ? (double)eps / (double)(V - 1) : 0.0;
+	double conf = 1.0 - (double)eps - eps_i, loss = 0.0, n = 0.0;
+	float a = (float)(g_scale * (conf + (double)V * eps_i));
+	float b = (float)(-g_scale * eps_i), bt = (float)(-g_scale * conf);
+	for (int64_t r = 0; r < N; r++) {
+		const float *x = z + r * ldz;
+		float *d = dz ? dz + r * lddz : NULL;
+		if (target[r] == pad) {
+			if (d)
+				memset(d, 0, (size_t)V * sizeof *d);
+			continue;
+		}
+		float m = lane_max(x, V);
+		float lse = m + logf(lane_sum_exp(x, V, m));
+		double nl = (double)lse - (double)x[target[r]];
+		n += nl;
+		loss += conf * nl + eps_i * ((double)V * lse - (double)lane_sum(x, V));
+		if (!d)
+			continue;
+		softmax_affine_row(d, x, V, lse, a, b);
+		d[target[r]] += bt;
+	}
+	if (nll)
+		*nll = n;
+	return loss;
+}

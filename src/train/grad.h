@@ -162,4 +162,25 @@ double ax_g_label_smoothed_nll(float *dlp, int64_t lddlp, const float *lp,
 			       int64_t V, float eps, int32_t pad,
 			       float g_scale, double *nll);
 
+
+/* --- the same loss fused with its log-softmax, over raw logits z (N,V) ------
+ * lp = z - logsumexp(z) is never formed: per row, lse once, then
+ *   nll_r = lse - z[t_r],  smooth_r = V lse - sum_j z[j],
+ * the loss and *nll as ax_g_label_smoothed_nll() on lp, and when dz is
+ * non-NULL its gradient through the log-softmax, SET (not added; the
+ * loss is the first writer of the logits' gradient):
+ *   dz[r][j] = g_scale ((conf + V eps_i) softmax(z_r)[j] - eps_i
+ *                       - conf [j == t_r]),   pad rows 0.
+ * One read of z and one write of dz per row, instead of the unfused
+ * chain's passes over the (N,V) log-probabilities and their gradient.
+ * In place ok: dz == z (with lddz == ldz). */
+double ax_g_log_softmax_nll_ref(float *dz, int64_t lddz, const float *z,
+				int64_t ldz, const int32_t *target, int64_t N,
+				int64_t V, float eps, int32_t pad,
+				float g_scale, double *nll);
+double ax_g_log_softmax_nll(float *dz, int64_t lddz, const float *z,
+			    int64_t ldz, const int32_t *target, int64_t N,
+			    int64_t V, float eps, int32_t pad, float g_scale,
+			    double *nll);
+
 #endif

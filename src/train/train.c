@@ -246,6 +246,10 @@ static void place_zeroing(struct ax_trainer *t)
 			if (touched[k] >= 0 && t->zero_at[root(g, touched[k])] < 0)
 				t->zero_at[root(g, touched[k])] = i;
 	}
+	if (t->fused_loss) {   /* the fused loss sets the logits' gradient */
+		t->zero_at[root(g, last->in[0])] = -2;
+		t->zero_at[root(g, g->logits)] = -2;
+	}
 }
 
 /* The per-op LIGHTCONV kernel buffer and the shared scratch and mask. */
@@ -346,6 +350,7 @@ enum ax_status ax_train_init(struct ax_trainer *t, const struct ax_graph *g,
 	for (int32_t i = 0; i < g->n_tensors; i++)
 		t->ld[i] = g->tensors[root(g, i)].width;
 	place_dropout(t);
+	t->fused_loss = g->ops[g->n_ops - 1].kind == AX_OP_LOG_SOFTMAX;
 	place_zeroing(t);
 	if ((st = alloc_state(t, d)) != AX_OK)
 		ax_train_free(t);
@@ -635,7 +640,9 @@ static enum ax_status forward(struct ax_trainer *t, struct ax_diag *d)
 {
 	const struct ax_graph *g = t->g;
 	bool prof = t->prof.on && t->training;
-	for (int32_t i = 0; i < g->n_ops; i++) {
+	/* a fused final log-softmax runs inside the loss (loss_of) */
+	int32_t n_ops = g->n_ops - (t->fused_loss ? 1 : 0);
+	for (int32_t i = 0; i < n_ops; i++) {
 		double t0 = prof ? now_s() : 0.0;
 		enum ax_status st = fwd_op(t, i, d);
 		if (st != AX_OK)
@@ -833,7 +840,7 @@ static void zero_grads(struct ax_trainer *t, int32_t at)
 static void backward(struct ax_trainer *t)
 {
 	const struct ax_graph *g = t->g;
-	for (int32_t i = g->n_ops - 1; i >= 0; i--) {
+	for (int32_t i = g->n_ops - 1 - (t->fused_loss ? 1 : 0); i >= 0; i--) {
 		double t0 = t->prof.on ? now_s() : 0.0;
 		zero_grads(t, i);
 		bwd_op(t, i);
@@ -883,6 +890,14 @@ static double loss_of(struct ax_trainer *t, bool grad, double *nll)
 	float scale = 1.0f / (float)(t->batch.n_tgt > 0 ? t->batch.n_tgt : 1);
 	if (g->ops[g->n_ops - 1].kind == AX_OP_ADAPTIVE_SOFTMAX)
 		return adaptive_loss(t, grad, scale, nll);
+	if (t->fused_loss) {   /* the logits: the log-softmax's input */
+		int32_t z = g->ops[g->n_ops - 1].in[0];
+		return ax_g_log_softmax_nll(grad ? dact(t, z) : NULL, t->ld[z],
+					    act(t, z), t->ld[z],
+					    t->batch.tgt_out, t->batch.n_tgt, V,
+					    (float)t->hp.label_smoothing,
+					    AX_G_PAD, scale, nll);
+	}
 	return ax_g_label_smoothed_nll(grad ? dact(t, L) : NULL, t->ld[L],
 				       act(t, L), t->ld[L], t->batch.tgt_out,
 				       t->batch.n_tgt, V,
