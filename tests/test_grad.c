@@ -186,6 +186,29 @@ static void test_layernorm(void **state)
 	report("layernorm", "dbeta", fd_err(&c, l.b, l.w, gb), TOL_FD);
 	free(l.x), free(l.g), free(l.b), free(R), free(y), free(gx), free(gg);
 	free(gb), free(fx), free(fg), free(fb);
+	/* the fast rows' lane sums: full 16-lane blocks, a tail, +=, no dx */
+	for (int64_t w = 41; w <= 256; w += 215) {
+		int64_t N = 3;
+		float *x = rnd(N * w), *gm = rnd(w), *dy = rnd(N * w);
+		float *ax = rnd(N * w), *ag = rnd(w), *ab = rnd(w);
+		float *bx = malloc((size_t)(N * w) * sizeof *bx);
+		float *bg = malloc((size_t)w * sizeof *bg);
+		float *bb = malloc((size_t)w * sizeof *bb);
+		assert_non_null(bx), assert_non_null(bg), assert_non_null(bb);
+		memcpy(bx, ax, (size_t)(N * w) * sizeof *bx);
+		memcpy(bg, ag, (size_t)w * sizeof *bg);
+		memcpy(bb, ab, (size_t)w * sizeof *bb);
+		ax_g_layernorm_ref(ax, w, ag, ab, dy, w, x, w, gm, N, w, 1e-5f);
+		ax_g_layernorm(bx, w, bg, bb, dy, w, x, w, gm, N, w, 1e-5f);
+		report(w == 41 ? "layernorm (w 41)" : "layernorm (w 256)", "fast",
+		       fmax(max_rel(bx, ax, N * w),
+			    fmax(max_rel(bg, ag, w), max_rel(bb, ab, w))), TOL_FAST);
+		ax_g_layernorm_ref(NULL, 0, ag, ab, dy, w, x, w, gm, N, w, 1e-5f);
+		ax_g_layernorm(NULL, 0, bg, bb, dy, w, x, w, gm, N, w, 1e-5f);
+		assert_true(max_rel(bg, ag, w) <= TOL_FAST);
+		free(x), free(gm), free(dy), free(ax), free(ag), free(ab);
+		free(bx), free(bg), free(bb);
+	}
 }
 
 /* --- attention -------------------------------------------------------------- */

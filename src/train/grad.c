@@ -146,38 +146,67 @@ void ax_g_layernorm_ref(float *dx, int64_t lddx, float *dgamma, float *dbeta,
 	}
 }
 
+/* One row of the layernorm backward, its five reductions in AX_LN_LANES
+ * interleaved partial sums (a fixed order: the same bits every run) so
+ * that they vectorise. */
+#define AX_LN_LANES 16
+AX_SIMD_CLONES
+static void layernorm_row(float *d, float *dgamma, float *dbeta, const float *g,
+			  const float *x, const float *gamma, int64_t w, float eps)
+{
+	float p[AX_LN_LANES] = { 0 }, q[AX_LN_LANES] = { 0 };
+	int64_t w0 = w - w % AX_LN_LANES;
+	for (int64_t c = 0; c < w0; c += AX_LN_LANES)
+		for (int l = 0; l < AX_LN_LANES; l++)
+			p[l] += x[c + l];
+	float s = 0.0f;
+	for (int l = 0; l < AX_LN_LANES; l++)
+		s += p[l], p[l] = 0.0f;
+	for (int64_t c = w0; c < w; c++)
+		s += x[c];
+	float mean = s / (float)w, ss = 0.0f;
+	for (int64_t c = 0; c < w0; c += AX_LN_LANES)
+		for (int l = 0; l < AX_LN_LANES; l++)
+			p[l] += (x[c + l] - mean) * (x[c + l] - mean);
+	for (int l = 0; l < AX_LN_LANES; l++)
+		ss += p[l], p[l] = 0.0f;
+	for (int64_t c = w0; c < w; c++)
+		ss += (x[c] - mean) * (x[c] - mean);
+	float inv = 1.0f / sqrtf(ss / (float)w + eps);
+	for (int64_t c = 0; c < w0; c += AX_LN_LANES)
+		for (int l = 0; l < AX_LN_LANES; l++) {
+			float gg = g[c + l] * gamma[c + l];
+			p[l] += gg;
+			q[l] += gg * ((x[c + l] - mean) * inv);
+		}
+	float s1 = 0.0f, s2 = 0.0f;
+	for (int l = 0; l < AX_LN_LANES; l++)
+		s1 += p[l], s2 += q[l];
+	for (int64_t c = w0; c < w; c++) {
+		float gg = g[c] * gamma[c];
+		s1 += gg;
+		s2 += gg * ((x[c] - mean) * inv);
+	}
+	if (dgamma)
+		for (int64_t c = 0; c < w; c++)
+			dgamma[c] += g[c] * (x[c] - mean) * inv;
+	if (dbeta)
+		for (int64_t c = 0; c < w; c++)
+			dbeta[c] += g[c];
+	if (!d)
+		return;
+	float m1 = s1 / (float)w, m2 = s2 / (float)w;
+	for (int64_t c = 0; c < w; c++)
+		d[c] += inv * (g[c] * gamma[c] - m1 - (x[c] - mean) * inv * m2);
+}
+
 void ax_g_layernorm(float *dx, int64_t lddx, float *dgamma, float *dbeta,
 		    const float *dy, int64_t lddy, const float *x, int64_t ldx,
 		    const float *gamma, int64_t N, int64_t w, float eps)
 {
-	for (int64_t r = 0; r < N; r++) {
-		const float *xr = x + r * ldx, *g = dy + r * lddy;
-		float s = 0.0f;
-		for (int64_t c = 0; c < w; c++)
-			s += xr[c];
-		float mean = s / (float)w, ss = 0.0f;
-		for (int64_t c = 0; c < w; c++)
-			ss += (xr[c] - mean) * (xr[c] - mean);
-		float inv = 1.0f / sqrtf(ss / (float)w + eps);
-		float s1 = 0.0f, s2 = 0.0f;
-		for (int64_t c = 0; c < w; c++) {
-			float xh = (xr[c] - mean) * inv, gg = g[c] * gamma[c];
-			s1 += gg;
-			s2 += gg * xh;
-		}
-		if (dgamma)
-			for (int64_t c = 0; c < w; c++)
-				dgamma[c] += g[c] * (xr[c] - mean) * inv;
-		if (dbeta)
-			for (int64_t c = 0; c < w; c++)
-				dbeta[c] += g[c];
-		if (!dx)
-			continue;
-		float m1 = s1 / (float)w, m2 = s2 / (float)w;
-		float *d = dx + r * lddx;
-		for (int64_t c = 0; c < w; c++)
-			d[c] += inv * (g[c] * gamma[c] - m1 - (xr[c] - mean) * inv * m2);
-	}
+	for (int64_t r = 0; r < N; r++)
+		layernorm_row(dx ? dx + r * lddx : NULL, dgamma, dbeta,
+			      dy + r * lddy, x + r * ldx, gamma, w, eps);
 }
 
 /* ==== attention =========================================================== */
