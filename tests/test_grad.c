@@ -269,6 +269,9 @@ static void test_attention(void **state)
 	check_attention("attention causal", 6, 6, 8, 4, true, 0.0f);
 	check_attention("attention cross", 4, 7, 6, 3, false, 0.0f);
 	check_attention("attention dropout", 5, 5, 6, 2, true, 0.3f);
+	/* rows past one 16-lane block of the vectorised softmax */
+	check_attention("attention causal 19", 19, 19, 8, 2, true, 0.1f);
+	check_attention("attention cross 3x21", 3, 21, 6, 2, false, 0.0f);
 }
 
 /* --- embed ------------------------------------------------------------------ */

@@ -49,6 +49,59 @@ static void acc_row(float *a, const float *g, int64_t w, uint64_t base,
 			a[c] += g[c];
 }
 
+/* sum of x[0..n) in AX_LANES interleaved partial sums (a fixed order,
+ * so the same bits on every run), then the partials in order. */
+#define AX_LANES 16
+AX_SIMD_CLONES
+static float lane_sum(const float *x, int64_t n)
+{
+	float p[AX_LANES] = { 0 };
+	int64_t c = 0;
+	for (; c + AX_LANES <= n; c += AX_LANES)
+		for (int l = 0; l < AX_LANES; l++)
+			p[l] += x[c + l];
+	float s = 0.0f;
+	for (int l = 0; l < AX_LANES; l++)
+		s += p[l];
+	for (; c < n; c++)
+		s += x[c];
+	return s;
+}
+
+/* max of x[0..n), n >= 1, in AX_LANES interleaved partial maxima */
+AX_SIMD_CLONES
+static float lane_max(const float *x, int64_t n)
+{
+	float p[AX_LANES];
+	for (int l = 0; l < AX_LANES; l++)
+		p[l] = x[0];
+	int64_t c = 0;
+	for (; c + AX_LANES <= n; c += AX_LANES)
+		for (int l = 0; l < AX_LANES; l++)
+			p[l] = x[c + l] > p[l] ? x[c + l] : p[l];
+	float m = p[0];
+	for (int l = 1; l < AX_LANES; l++)
+		m = p[l] > m ? p[l] : m;
+	for (; c < n; c++)
+		m = x[c] > m ? x[c] : m;
+	return m;
+}
+
+/* One row of attention probabilities: softmax of row[0, lim) in place
+ * (exponentials by ax_k_exp_poly), zeros on the masked keys [lim, n). */
+AX_SIMD_CLONES
+static void softmax_row_masked(float *row, int64_t lim, int64_t n)
+{
+	float m = lane_max(row, lim);
+	for (int64_t j = 0; j < lim; j++)
+		row[j] = ax_k_exp_poly(row[j] - m);
+	float inv = 1.0f / lane_sum(row, lim);
+	for (int64_t j = 0; j < lim; j++)
+		row[j] *= inv;
+	for (int64_t j = lim; j < n; j++)
+		row[j] = 0.0f;
+}
+
 void ax_g_dropout(float *x, int64_t ldx, int64_t N, int64_t w, uint64_t key,
 		  float p)
 {
@@ -231,22 +284,8 @@ static void head_probs(float *P, const float *q, int64_t ldq, const float *k,
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Nq, (int)Nk,
 		    (int)h, scale, q + c0, (int)ldq, k + c0, (int)ldk, 0.0f, P,
 		    (int)Nk);
-	for (int64_t i = 0; i < Nq; i++) {
-		float *row = P + i * Nk;
-		int64_t lim = limit(Nk, causal, i);
-		float m = row[0], s = 0.0f;
-		for (int64_t j = 1; j < lim; j++)
-			m = row[j] > m ? row[j] : m;
-		for (int64_t j = 0; j < lim; j++) {
-			row[j] = expf(row[j] - m);
-			s += row[j];
-		}
-		float inv = 1.0f / s;
-		for (int64_t j = 0; j < lim; j++)
-			row[j] *= inv;
-		for (int64_t j = lim; j < Nk; j++)
-			row[j] = 0.0f;
-	}
+	for (int64_t i = 0; i < Nq; i++)
+		softmax_row_masked(P + i * Nk, limit(Nk, causal, i), Nk);
 }
 
 void ax_g_attention_fwd(float *out, int64_t ldo, const float *q, int64_t ldq,
@@ -262,8 +301,7 @@ void ax_g_attention_fwd(float *out, int64_t ldo, const float *q, int64_t ldq,
 		int64_t c0 = hd * h;
 		head_probs(P, q, ldq, k, ldk, Nq, Nk, c0, h, causal);
 		if (p_drop > 0.0f)
-			for (int64_t e = 0; e < Nq * Nk; e++)
-				P[e] *= ax_g_keep(key, (uint64_t)(hd * Nq * Nk + e), p_drop);
+			dropout_row(P, Nq * Nk, (uint64_t)(hd * Nq * Nk), key, p_drop);
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Nq,
 			    (int)h, (int)Nk, 1.0f, P, (int)Nk, v + c0, (int)ldv,
 			    0.0f, out + c0, (int)ldo);
@@ -351,16 +389,14 @@ void ax_g_attention(float *dq, int64_t lddq, float *dk, int64_t lddk,
 			uint64_t e0 = (uint64_t)((hd * Nq + i) * Nk);
 			/* dP = B o M;  dot = sum_j dP P */
 			if (p_drop > 0.0f)
-				for (int64_t j = 0; j < Nk; j++)
-					b[j] *= ax_g_keep(key, e0 + (uint64_t)j, p_drop);
+				dropout_row(b, Nk, e0, key, p_drop);
 			for (int64_t j = 0; j < Nk; j++)
 				dot += b[j] * p[j];
 			/* dS = P o (dP - dot), then P becomes P' for dv */
 			for (int64_t j = 0; j < Nk; j++)
 				b[j] = p[j] * (b[j] - dot);
 			if (p_drop > 0.0f)
-				for (int64_t j = 0; j < Nk; j++)
-					p[j] *= ax_g_keep(key, e0 + (uint64_t)j, p_drop);
+				dropout_row(p, Nk, e0, key, p_drop);
 		}
 		if (dv)   /* dv_h(Nk,h) += P'^T dout_h */
 			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Nk,
@@ -475,25 +511,6 @@ void ax_g_log_softmax_ref(float *dx, int64_t lddx, const float *dy,
 						   exp((double)y[r * ldy + c]) * s);
 		}
 	}
-}
-
-/* sum of x[0..n) in AX_LANES interleaved partial sums (a fixed order,
- * so the same bits on every run), then the partials in order. */
-#define AX_LANES 16
-AX_SIMD_CLONES
-static float lane_sum(const float *x, int64_t n)
-{
-	float p[AX_LANES] = { 0 };
-	int64_t c = 0;
-	for (; c + AX_LANES <= n; c += AX_LANES)
-		for (int l = 0; l < AX_LANES; l++)
-			p[l] += x[c + l];
-	float s = 0.0f;
-	for (int l = 0; l < AX_LANES; l++)
-		s += p[l];
-	for (; c < n; c++)
-		s += x[c];
-	return s;
 }
 
 /* One row of the log-softmax backward: d (=|+=) g - exp(y) s, with the
@@ -615,24 +632,6 @@ double ax_g_log_softmax_nll_ref(float *dz, int64_t lddz, const float *z,
 	if (nll)
 		*nll = n;
 	return loss;
-}
-
-AX_SIMD_CLONES
-static float lane_max(const float *x, int64_t n)
-{
-	float p[AX_LANES];
-	for (int l = 0; l < AX_LANES; l++)
-		p[l] = x[0];
-	int64_t c = 0;
-	for (; c + AX_LANES <= n; c += AX_LANES)
-		for (int l = 0; l < AX_LANES; l++)
-			p[l] = x[c + l] > p[l] ? x[c + l] : p[l];
-	float m = p[0];
-	for (int l = 1; l < AX_LANES; l++)
-		m = p[l] > m ? p[l] : m;
-	for (; c < n; c++)
-		m = x[c] > m ? x[c] : m;
-	return m;
 }
 
 /* sum_c exp(x[c] - m) in lanes, as lane_sum */
