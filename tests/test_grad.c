@@ -11,7 +11,8 @@
  * Attention covers self, causal and cross shapes and attention dropout;
  * add covers the zero-pad add and residual dropout; the loss covers
  * label smoothing and ignored pad rows, and its fused twin (over raw
- * logits) must equal the log-softmax followed by the loss.
+ * logits) must equal the log-softmax followed by the loss; the `set`
+ * forms of the input gradients must equal += onto zeros.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -141,13 +142,13 @@ static void test_linear(void **state)
 	memcpy(dW0, dW, sizeof(float) * (size_t)(l.o * l.i));
 	memcpy(db0, db, sizeof(float) * (size_t)l.o);
 	/* fast onto the starting values, then ref onto copies */
-	ax_g_linear(dx, l.i, dW, db, R, l.o, l.x, l.i, l.W, l.N, l.i, l.o);
-	ax_g_linear_ref(dx0, l.i, dW0, db0, R, l.o, l.x, l.i, l.W, l.N, l.i, l.o);
+	ax_g_linear(dx, l.i, dW, db, R, l.o, l.x, l.i, l.W, l.N, l.i, l.o, false);
+	ax_g_linear_ref(dx0, l.i, dW0, db0, R, l.o, l.x, l.i, l.W, l.N, l.i, l.o, false);
 	report("linear", "fast", fmax(max_rel(dx, dx0, l.N * l.i),
 				      fmax(max_rel(dW, dW0, l.o * l.i),
 					   max_rel(db, db0, l.o))), TOL_FAST);
 	float *gx = zeros(l.N * l.i), *gW = zeros(l.o * l.i), *gb = zeros(l.o);
-	ax_g_linear_ref(gx, l.i, gW, gb, R, l.o, l.x, l.i, l.W, l.N, l.i, l.o);
+	ax_g_linear_ref(gx, l.i, gW, gb, R, l.o, l.x, l.i, l.W, l.N, l.i, l.o, false);
 	struct fd c = { lin_fwd, &l, y, R, l.N * l.o };
 	report("linear", "dx", fd_err(&c, l.x, l.N * l.i, gx), TOL_FD);
 	report("linear", "dW", fd_err(&c, l.W, l.o * l.i, gW), TOL_FD);
@@ -175,8 +176,8 @@ static void test_layernorm(void **state)
 	float *R = rnd(l.N * l.w), *y = zeros(l.N * l.w);
 	float *gx = zeros(l.N * l.w), *gg = zeros(l.w), *gb = zeros(l.w);
 	float *fx = zeros(l.N * l.w), *fg = zeros(l.w), *fb = zeros(l.w);
-	ax_g_layernorm_ref(gx, l.w, gg, gb, R, l.w, l.x, l.w, l.g, l.N, l.w, 1e-5f);
-	ax_g_layernorm(fx, l.w, fg, fb, R, l.w, l.x, l.w, l.g, l.N, l.w, 1e-5f);
+	ax_g_layernorm_ref(gx, l.w, gg, gb, R, l.w, l.x, l.w, l.g, l.N, l.w, 1e-5f, false);
+	ax_g_layernorm(fx, l.w, fg, fb, R, l.w, l.x, l.w, l.g, l.N, l.w, 1e-5f, false);
 	report("layernorm", "fast", fmax(max_rel(fx, gx, l.N * l.w),
 					 fmax(max_rel(fg, gg, l.w), max_rel(fb, gb, l.w))),
 	       TOL_FAST);
@@ -198,13 +199,13 @@ static void test_layernorm(void **state)
 		memcpy(bx, ax, (size_t)(N * w) * sizeof *bx);
 		memcpy(bg, ag, (size_t)w * sizeof *bg);
 		memcpy(bb, ab, (size_t)w * sizeof *bb);
-		ax_g_layernorm_ref(ax, w, ag, ab, dy, w, x, w, gm, N, w, 1e-5f);
-		ax_g_layernorm(bx, w, bg, bb, dy, w, x, w, gm, N, w, 1e-5f);
+		ax_g_layernorm_ref(ax, w, ag, ab, dy, w, x, w, gm, N, w, 1e-5f, false);
+		ax_g_layernorm(bx, w, bg, bb, dy, w, x, w, gm, N, w, 1e-5f, false);
 		report(w == 41 ? "layernorm (w 41)" : "layernorm (w 256)", "fast",
 		       fmax(max_rel(bx, ax, N * w),
 			    fmax(max_rel(bg, ag, w), max_rel(bb, ab, w))), TOL_FAST);
-		ax_g_layernorm_ref(NULL, 0, ag, ab, dy, w, x, w, gm, N, w, 1e-5f);
-		ax_g_layernorm(NULL, 0, bg, bb, dy, w, x, w, gm, N, w, 1e-5f);
+		ax_g_layernorm_ref(NULL, 0, ag, ab, dy, w, x, w, gm, N, w, 1e-5f, false);
+		ax_g_layernorm(NULL, 0, bg, bb, dy, w, x, w, gm, N, w, 1e-5f, false);
 		assert_true(max_rel(bg, ag, w) <= TOL_FAST);
 		free(x), free(gm), free(dy), free(ax), free(ag), free(ab);
 		free(bx), free(bg), free(bb);
@@ -347,11 +348,13 @@ static void check_ew(const char *name, int kind, float p)
 	float *ga = zeros(n0), *gb = zeros(n1), *fa = zeros(n0), *fb = zeros(n1);
 	ew_fwd(&e, y);
 	if (kind == 0) {
-		ax_g_relu_ref(ga, e.w0, R, e.w0, y, e.w0, e.N, e.w0);
-		ax_g_relu(fa, e.w0, R, e.w0, y, e.w0, e.N, e.w0);
+		ax_g_relu_ref(ga, e.w0, R, e.w0, y, e.w0, e.N, e.w0, false);
+		ax_g_relu(fa, e.w0, R, e.w0, y, e.w0, e.N, e.w0, false);
 	} else if (kind == 1) {
-		ax_g_add_ref(ga, e.w0, gb, e.w1, R, e.w0, e.N, e.w0, e.w1, e.key, p);
-		ax_g_add(fa, e.w0, fb, e.w1, R, e.w0, e.N, e.w0, e.w1, e.key, p);
+		ax_g_add_ref(ga, e.w0, gb, e.w1, R, e.w0, e.N, e.w0, e.w1, e.key, p, false,
+			     false);
+		ax_g_add(fa, e.w0, fb, e.w1, R, e.w0, e.N, e.w0, e.w1, e.key, p, false,
+			     false);
 	} else {
 		ax_g_log_softmax_ref(ga, e.w0, R, e.w0, y, e.w0, e.N, e.w0);
 		ax_g_log_softmax(fa, e.w0, R, e.w0, y, e.w0, e.N, e.w0);
@@ -363,6 +366,57 @@ static void check_ew(const char *name, int kind, float p)
 	if (kind == 1)
 		report(name, "dbranch", fd_err(&c, e.b, n1, gb), TOL_FD);
 	free(e.a), free(e.b), free(R), free(y), free(ga), free(gb), free(fa), free(fb);
+}
+
+/* --- set instead of +=: the first writer of a gradient ----------------------
+ * Each kernel with a `set` flag, fast and ref, onto non-zero buffers,
+ * must give what the += form gives onto zeros. */
+static void check_set(const char *name, const float *got, const float *want,
+		      int64_t n)
+{
+	report(name, "set", max_rel(got, want, n), TOL_FAST);
+}
+
+static void test_set(void **state)
+{
+	(void)state;
+	rng_seed(8);
+	int64_t N = 3, i = 21, o = 19, n = N * i;
+	float *x = rnd(n), *W = rnd(o * i), *dy = rnd(N * o), *gm = rnd(i);
+	float *want = zeros(n), *dW = zeros(o * i), *a = rnd(n), *b = rnd(n);
+	ax_g_linear_ref(want, i, dW, NULL, dy, o, x, i, W, N, i, o, false);
+	ax_g_linear_ref(a, i, NULL, NULL, dy, o, x, i, W, N, i, o, true);
+	ax_g_linear(b, i, NULL, NULL, dy, o, x, i, W, N, i, o, true);
+	check_set("linear dx ref", a, want, n);
+	check_set("linear dx", b, want, n);
+	float *g = rnd(n);   /* upstream gradient of the (N,i) ops */
+	memset(want, 0, (size_t)n * sizeof *want);
+	ax_g_layernorm_ref(want, i, NULL, NULL, g, i, x, i, gm, N, i, 1e-5f, false);
+	ax_g_layernorm_ref(a, i, NULL, NULL, g, i, x, i, gm, N, i, 1e-5f, true);
+	ax_g_layernorm(b, i, NULL, NULL, g, i, x, i, gm, N, i, 1e-5f, true);
+	check_set("layernorm dx ref", a, want, n);
+	check_set("layernorm dx", b, want, n);
+	memset(want, 0, (size_t)n * sizeof *want);
+	ax_g_relu_ref(want, i, g, i, x, i, N, i, false);
+	ax_g_relu_ref(a, i, g, i, x, i, N, i, true);
+	ax_g_relu(b, i, g, i, x, i, N, i, true);
+	check_set("relu dx ref", a, want, n);
+	check_set("relu dx", b, want, n);
+	for (int k = 0; k < 2; k++) {   /* residual dropout off, on */
+		float p = k ? 0.25f : 0.0f, *wb = zeros(N * 17), *ab = rnd(N * 17);
+		float *bb = rnd(N * 17);
+		memset(want, 0, (size_t)n * sizeof *want);
+		ax_g_add_ref(want, i, wb, 17, g, i, N, i, 17, 9, p, false, false);
+		ax_g_add_ref(a, i, ab, 17, g, i, N, i, 17, 9, p, true, true);
+		ax_g_add(b, i, bb, 17, g, i, N, i, 17, 9, p, true, true);
+		check_set("add da ref", a, want, n);
+		check_set("add da", b, want, n);
+		check_set("add db ref", ab, wb, N * 17);
+		check_set("add db", bb, wb, N * 17);
+		free(wb), free(ab), free(bb);
+	}
+	free(x), free(W), free(dy), free(gm), free(want), free(dW), free(a);
+	free(b), free(g);
 }
 
 static void test_elementwise(void **state)
@@ -488,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_elementwise),
 		cmocka_unit_test(test_loss),
 		cmocka_unit_test(test_loss_fused),
+		cmocka_unit_test(test_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

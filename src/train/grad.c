@@ -36,14 +36,19 @@ static void dropout_row(float *x, int64_t w, uint64_t base, uint64_t key,
 		x[c] *= ax_g_keep(key, base + (uint64_t)c, p);
 }
 
-/* a[c] += g[c] * mask(key, base + c), or a[c] += g[c] for p = 0 */
+/* a[c] += g[c] * mask(key, base + c), or a[c] += g[c] for p = 0; = with set */
 AX_SIMD_CLONES
 static void acc_row(float *a, const float *g, int64_t w, uint64_t base,
-		    uint64_t key, float p)
+		    uint64_t key, float p, bool set)
 {
-	if (p > 0.0f)
+	if (p > 0.0f && set)
+		for (int64_t c = 0; c < w; c++)
+			a[c] = g[c] * ax_g_keep(key, base + (uint64_t)c, p);
+	else if (p > 0.0f)
 		for (int64_t c = 0; c < w; c++)
 			a[c] += g[c] * ax_g_keep(key, base + (uint64_t)c, p);
+	else if (set)
+		memcpy(a, g, (size_t)w * sizeof *a);
 	else
 		for (int64_t c = 0; c < w; c++)
 			a[c] += g[c];
@@ -116,14 +121,14 @@ void ax_g_dropout(float *x, int64_t ldx, int64_t N, int64_t w, uint64_t key,
 void ax_g_linear_ref(float *dx, int64_t lddx, float *dW, float *db,
 		     const float *dy, int64_t lddy, const float *x,
 		     int64_t ldx, const float *W, int64_t N, int64_t i,
-		     int64_t o)
+		     int64_t o, bool set_dx)
 {
 	for (int64_t r = 0; dx && r < N; r++)
 		for (int64_t c = 0; c < i; c++) {
-			double acc = 0.0;
+			double acc = set_dx ? 0.0 : dx[r * lddx + c];
 			for (int64_t oo = 0; oo < o; oo++)
 				acc += (double)dy[r * lddy + oo] * W[oo * i + c];
-			dx[r * lddx + c] += (float)acc;
+			dx[r * lddx + c] = (float)acc;
 		}
 	for (int64_t oo = 0; dW && oo < o; oo++)
 		for (int64_t c = 0; c < i; c++) {
@@ -142,15 +147,15 @@ void ax_g_linear_ref(float *dx, int64_t lddx, float *dW, float *db,
 
 void ax_g_linear(float *dx, int64_t lddx, float *dW, float *db,
 		 const float *dy, int64_t lddy, const float *x, int64_t ldx,
-		 const float *W, int64_t N, int64_t i, int64_t o)
+		 const float *W, int64_t N, int64_t i, int64_t o, bool set_dx)
 {
 	if (N == 0)
 		return;
-	/* dx(N,i) += dy(N,o) W(o,i) */
+	/* dx(N,i) (+)= dy(N,o) W(o,i) */
 	if (dx)
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N,
-			    (int)i, (int)o, 1.0f, dy, (int)lddy, W, (int)i, 1.0f,
-			    dx, (int)lddx);
+			    (int)i, (int)o, 1.0f, dy, (int)lddy, W, (int)i,
+			    set_dx ? 0.0f : 1.0f, dx, (int)lddx);
 	/* dW(o,i) += dy(N,o)^T x(N,i) */
 	if (dW)
 		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)o,
@@ -168,7 +173,7 @@ void ax_g_linear(float *dx, int64_t lddx, float *dW, float *db,
 void ax_g_layernorm_ref(float *dx, int64_t lddx, float *dgamma, float *dbeta,
 			const float *dy, int64_t lddy, const float *x,
 			int64_t ldx, const float *gamma, int64_t N, int64_t w,
-			float eps)
+			float eps, bool set_dx)
 {
 	for (int64_t r = 0; r < N; r++) {
 		const float *xr = x + r * ldx, *g = dy + r * lddy;
@@ -193,8 +198,9 @@ void ax_g_layernorm_ref(float *dx, int64_t lddx, float *dgamma, float *dbeta,
 		for (int64_t c = 0; dx && c < w; c++) {
 			double xh = (xr[c] - mean) * inv;
 			double gg = (double)g[c] * gamma[c];
-			dx[r * lddx + c] += (float)(inv * (gg - s1 / (double)w -
-							   xh * s2 / (double)w));
+			double base = set_dx ? 0.0 : dx[r * lddx + c];
+			dx[r * lddx + c] = (float)(base + inv * (gg - s1 / (double)w -
+								 xh * s2 / (double)w));
 		}
 	}
 }
@@ -205,7 +211,8 @@ void ax_g_layernorm_ref(float *dx, int64_t lddx, float *dgamma, float *dbeta,
 #define AX_LN_LANES 16
 AX_SIMD_CLONES
 static void layernorm_row(float *d, float *dgamma, float *dbeta, const float *g,
-			  const float *x, const float *gamma, int64_t w, float eps)
+			  const float *x, const float *gamma, int64_t w, float eps,
+			  bool set)
 {
 	float p[AX_LN_LANES] = { 0 }, q[AX_LN_LANES] = { 0 };
 	int64_t w0 = w - w % AX_LN_LANES;
@@ -249,17 +256,22 @@ static void layernorm_row(float *d, float *dgamma, float *dbeta, const float *g,
 	if (!d)
 		return;
 	float m1 = s1 / (float)w, m2 = s2 / (float)w;
-	for (int64_t c = 0; c < w; c++)
-		d[c] += inv * (g[c] * gamma[c] - m1 - (x[c] - mean) * inv * m2);
+	if (set)
+		for (int64_t c = 0; c < w; c++)
+			d[c] = inv * (g[c] * gamma[c] - m1 - (x[c] - mean) * inv * m2);
+	else
+		for (int64_t c = 0; c < w; c++)
+			d[c] += inv * (g[c] * gamma[c] - m1 - (x[c] - mean) * inv * m2);
 }
 
 void ax_g_layernorm(float *dx, int64_t lddx, float *dgamma, float *dbeta,
 		    const float *dy, int64_t lddy, const float *x, int64_t ldx,
-		    const float *gamma, int64_t N, int64_t w, float eps)
+		    const float *gamma, int64_t N, int64_t w, float eps,
+		    bool set_dx)
 {
 	for (int64_t r = 0; r < N; r++)
 		layernorm_row(dx ? dx + r * lddx : NULL, dgamma, dbeta,
-			      dy + r * lddy, x + r * ldx, gamma, w, eps);
+			      dy + r * lddy, x + r * ldx, gamma, w, eps, set_dx);
 }
 
 /* ==== attention =========================================================== */
@@ -443,55 +455,68 @@ void ax_g_embed(float *dE, const float *dy, int64_t lddy, const int32_t *tok,
 /* ==== relu ================================================================ */
 
 void ax_g_relu_ref(float *dx, int64_t lddx, const float *dy, int64_t lddy,
-		   const float *y, int64_t ldy, int64_t N, int64_t w)
+		   const float *y, int64_t ldy, int64_t N, int64_t w, bool set)
 {
 	for (int64_t r = 0; r < N; r++)
-		for (int64_t c = 0; c < w; c++)
-			if (y[r * ldy + c] > 0.0f)
-				dx[r * lddx + c] += dy[r * lddy + c];
+		for (int64_t c = 0; c < w; c++) {
+			float base = set ? 0.0f : dx[r * lddx + c];
+			dx[r * lddx + c] = y[r * ldy + c] > 0.0f ?
+					   base + dy[r * lddy + c] : base;
+		}
 }
 
 AX_SIMD_CLONES
-static void relu_row(float *d, const float *g, const float *y, int64_t w)
+static void relu_row(float *d, const float *g, const float *y, int64_t w,
+		     bool set)
 {
-	for (int64_t c = 0; c < w; c++) {
-		float gc = g[c];   /* loaded always: a select, not a branch */
-		d[c] += y[c] > 0.0f ? gc : 0.0f;
-	}
+	if (set)
+		for (int64_t c = 0; c < w; c++) {
+			float gc = g[c];   /* loaded always: a select, not a branch */
+			d[c] = y[c] > 0.0f ? gc : 0.0f;
+		}
+	else
+		for (int64_t c = 0; c < w; c++) {
+			float gc = g[c];
+			d[c] += y[c] > 0.0f ? gc : 0.0f;
+		}
 }
 
 void ax_g_relu(float *dx, int64_t lddx, const float *dy, int64_t lddy,
-	       const float *y, int64_t ldy, int64_t N, int64_t w)
+	       const float *y, int64_t ldy, int64_t N, int64_t w, bool set)
 {
 	for (int64_t r = 0; r < N; r++)
-		relu_row(dx + r * lddx, dy + r * lddy, y + r * ldy, w);
+		relu_row(dx + r * lddx, dy + r * lddy, y + r * ldy, w, set);
 }
 
 /* ==== add ================================================================= */
 
 void ax_g_add_ref(float *da, int64_t ldda, float *db, int64_t lddb,
 		  const float *dy, int64_t lddy, int64_t N, int64_t w0,
-		  int64_t w1, uint64_t key, float p_drop)
+		  int64_t w1, uint64_t key, float p_drop, bool set_a,
+		  bool set_b)
 {
 	for (int64_t r = 0; r < N; r++) {
 		for (int64_t c = 0; da && c < w0; c++)
-			da[r * ldda + c] += dy[r * lddy + c];
+			da[r * ldda + c] = (set_a ? 0.0f : da[r * ldda + c]) +
+					   dy[r * lddy + c];
 		for (int64_t c = 0; db && c < w1; c++)
-			db[r * lddb + c] += dy[r * lddy + c] *
+			db[r * lddb + c] = (set_b ? 0.0f : db[r * lddb + c]) +
+				dy[r * lddy + c] *
 				ax_g_keep(key, (uint64_t)(r * w1 + c), p_drop);
 	}
 }
 
 void ax_g_add(float *da, int64_t ldda, float *db, int64_t lddb,
 	      const float *dy, int64_t lddy, int64_t N, int64_t w0,
-	      int64_t w1, uint64_t key, float p_drop)
+	      int64_t w1, uint64_t key, float p_drop, bool set_a, bool set_b)
 {
 	for (int64_t r = 0; r < N; r++) {
 		const float *g = dy + r * lddy;
 		if (da)
-			acc_row(da + r * ldda, g, w0, 0, 0, 0.0f);
+			acc_row(da + r * ldda, g, w0, 0, 0, 0.0f, set_a);
 		if (db)
-			acc_row(db + r * lddb, g, w1, (uint64_t)(r * w1), key, p_drop);
+			acc_row(db + r * lddb, g, w1, (uint64_t)(r * w1), key,
+				p_drop, set_b);
 	}
 }
 
