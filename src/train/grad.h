@@ -176,7 +176,8 @@ double ax_g_label_smoothed_nll(float *dlp, int64_t lddlp, const float *lp,
  * non-NULL its gradient through the log-softmax, SET (not added; the
  * loss is the first writer of the logits' gradient):
  *   dz[r][j] = g_scale ((conf + V eps_i) softmax(z_r)[j] - eps_i
- *                       - conf [j == t_r]),   pad rows 0.
+ *                       - conf [j == t_r]),   pad rows 0
+ * (conf + V eps_i is 1 for V > 1: the softmax minus the smoothed target).
  * One read of z and one write of dz per row, instead of the unfused
  * chain's passes over the (N,V) log-probabilities and their gradient.
  * In place ok: dz == z (with lddz == ldz). */
