@@ -10,7 +10,9 @@
  *      non-zero starting values, so accumulation is checked too).
  * Attention covers self, causal and cross shapes and attention dropout;
  * add covers the zero-pad add and residual dropout; the loss covers
- * label smoothing and ignored pad rows.
+ * label smoothing and ignored pad rows, and its fused twin (over raw
+ * logits) must equal the log-softmax followed by the loss; the `set`
+ * forms of the input gradients must equal += onto zeros.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -140,13 +142,13 @@ static void test_linear(void **state)
 	memcpy(dW0, dW, sizeof(float) * (size_t)(l.o * l.i));
 	memcpy(db0, db, sizeof(float) * (size_t)l.o);
 	/* fast onto the starting values, then ref onto copies */
-	ax_g_linear(dx, l.i, dW, db, R, l.o, l.x, l.i, l.W, l.N, l.i, l.o);
-	ax_g_linear_ref(dx0, l.i, dW0, db0, R, l.o, l.x, l.i, l.W, l.N, l.i, l.o);
+	ax_g_linear(dx, l.i, dW, db, R, l.o, l.x, l.i, l.W, l.N, l.i, l.o, false);
+	ax_g_linear_ref(dx0, l.i, dW0, db0, R, l.o, l.x, l.i, l.W, l.N, l.i, l.o, false);
 	report("linear", "fast", fmax(max_rel(dx, dx0, l.N * l.i),
 				      fmax(max_rel(dW, dW0, l.o * l.i),
 					   max_rel(db, db0, l.o))), TOL_FAST);
 	float *gx = zeros(l.N * l.i), *gW = zeros(l.o * l.i), *gb = zeros(l.o);
-	ax_g_linear_ref(gx, l.i, gW, gb, R, l.o, l.x, l.i, l.W, l.N, l.i, l.o);
+	ax_g_linear_ref(gx, l.i, gW, gb, R, l.o, l.x, l.i, l.W, l.N, l.i, l.o, false);
 	struct fd c = { lin_fwd, &l, y, R, l.N * l.o };
 	report("linear", "dx", fd_err(&c, l.x, l.N * l.i, gx), TOL_FD);
 	report("linear", "dW", fd_err(&c, l.W, l.o * l.i, gW), TOL_FD);
@@ -174,8 +176,8 @@ static void test_layernorm(void **state)
 	float *R = rnd(l.N * l.w), *y = zeros(l.N * l.w);
 	float *gx = zeros(l.N * l.w), *gg = zeros(l.w), *gb = zeros(l.w);
 	float *fx = zeros(l.N * l.w), *fg = zeros(l.w), *fb = zeros(l.w);
-	ax_g_layernorm_ref(gx, l.w, gg, gb, R, l.w, l.x, l.w, l.g, l.N, l.w, 1e-5f);
-	ax_g_layernorm(fx, l.w, fg, fb, R, l.w, l.x, l.w, l.g, l.N, l.w, 1e-5f);
+	ax_g_layernorm_ref(gx, l.w, gg, gb, R, l.w, l.x, l.w, l.g, l.N, l.w, 1e-5f, false);
+	ax_g_layernorm(fx, l.w, fg, fb, R, l.w, l.x, l.w, l.g, l.N, l.w, 1e-5f, false);
 	report("layernorm", "fast", fmax(max_rel(fx, gx, l.N * l.w),
 					 fmax(max_rel(fg, gg, l.w), max_rel(fb, gb, l.w))),
 	       TOL_FAST);
@@ -185,6 +187,29 @@ static void test_layernorm(void **state)
 	report("layernorm", "dbeta", fd_err(&c, l.b, l.w, gb), TOL_FD);
 	free(l.x), free(l.g), free(l.b), free(R), free(y), free(gx), free(gg);
 	free(gb), free(fx), free(fg), free(fb);
+	/* the fast rows' lane sums: full 16-lane blocks, a tail, +=, no dx */
+	for (int64_t w = 41; w <= 256; w += 215) {
+		int64_t N = 3;
+		float *x = rnd(N * w), *gm = rnd(w), *dy = rnd(N * w);
+		float *ax = rnd(N * w), *ag = rnd(w), *ab = rnd(w);
+		float *bx = malloc((size_t)(N * w) * sizeof *bx);
+		float *bg = malloc((size_t)w * sizeof *bg);
+		float *bb = malloc((size_t)w * sizeof *bb);
+		assert_non_null(bx), assert_non_null(bg), assert_non_null(bb);
+		memcpy(bx, ax, (size_t)(N * w) * sizeof *bx);
+		memcpy(bg, ag, (size_t)w * sizeof *bg);
+		memcpy(bb, ab, (size_t)w * sizeof *bb);
+		ax_g_layernorm_ref(ax, w, ag, ab, dy, w, x, w, gm, N, w, 1e-5f, false);
+		ax_g_layernorm(bx, w, bg, bb, dy, w, x, w, gm, N, w, 1e-5f, false);
+		report(w == 41 ? "layernorm (w 41)" : "layernorm (w 256)", "fast",
+		       fmax(max_rel(bx, ax, N * w),
+			    fmax(max_rel(bg, ag, w), max_rel(bb, ab, w))), TOL_FAST);
+		ax_g_layernorm_ref(NULL, 0, ag, ab, dy, w, x, w, gm, N, w, 1e-5f, false);
+		ax_g_layernorm(NULL, 0, bg, bb, dy, w, x, w, gm, N, w, 1e-5f, false);
+		assert_true(max_rel(bg, ag, w) <= TOL_FAST);
+		free(x), free(gm), free(dy), free(ax), free(ag), free(ab);
+		free(bx), free(bg), free(bb);
+	}
 }
 
 /* --- attention -------------------------------------------------------------- */
@@ -245,6 +270,9 @@ static void test_attention(void **state)
 	check_attention("attention causal", 6, 6, 8, 4, true, 0.0f);
 	check_attention("attention cross", 4, 7, 6, 3, false, 0.0f);
 	check_attention("attention dropout", 5, 5, 6, 2, true, 0.3f);
+	/* rows past one 16-lane block of the vectorised softmax */
+	check_attention("attention causal 19", 19, 19, 8, 2, true, 0.1f);
+	check_attention("attention cross 3x21", 3, 21, 6, 2, false, 0.0f);
 }
 
 /* --- embed ------------------------------------------------------------------ */
@@ -320,11 +348,13 @@ static void check_ew(const char *name, int kind, float p)
 	float *ga = zeros(n0), *gb = zeros(n1), *fa = zeros(n0), *fb = zeros(n1);
 	ew_fwd(&e, y);
 	if (kind == 0) {
-		ax_g_relu_ref(ga, e.w0, R, e.w0, y, e.w0, e.N, e.w0);
-		ax_g_relu(fa, e.w0, R, e.w0, y, e.w0, e.N, e.w0);
+		ax_g_relu_ref(ga, e.w0, R, e.w0, y, e.w0, e.N, e.w0, false);
+		ax_g_relu(fa, e.w0, R, e.w0, y, e.w0, e.N, e.w0, false);
 	} else if (kind == 1) {
-		ax_g_add_ref(ga, e.w0, gb, e.w1, R, e.w0, e.N, e.w0, e.w1, e.key, p);
-		ax_g_add(fa, e.w0, fb, e.w1, R, e.w0, e.N, e.w0, e.w1, e.key, p);
+		ax_g_add_ref(ga, e.w0, gb, e.w1, R, e.w0, e.N, e.w0, e.w1, e.key, p, false,
+			     false);
+		ax_g_add(fa, e.w0, fb, e.w1, R, e.w0, e.N, e.w0, e.w1, e.key, p, false,
+			     false);
 	} else {
 		ax_g_log_softmax_ref(ga, e.w0, R, e.w0, y, e.w0, e.N, e.w0);
 		ax_g_log_softmax(fa, e.w0, R, e.w0, y, e.w0, e.N, e.w0);
@@ -336,6 +366,57 @@ static void check_ew(const char *name, int kind, float p)
 	if (kind == 1)
 		report(name, "dbranch", fd_err(&c, e.b, n1, gb), TOL_FD);
 	free(e.a), free(e.b), free(R), free(y), free(ga), free(gb), free(fa), free(fb);
+}
+
+/* --- set instead of +=: the first writer of a gradient ----------------------
+ * Each kernel with a `set` flag, fast and ref, onto non-zero buffers,
+ * must give what the += form gives onto zeros. */
+static void check_set(const char *name, const float *got, const float *want,
+		      int64_t n)
+{
+	report(name, "set", max_rel(got, want, n), TOL_FAST);
+}
+
+static void test_set(void **state)
+{
+	(void)state;
+	rng_seed(8);
+	int64_t N = 3, i = 21, o = 19, n = N * i;
+	float *x = rnd(n), *W = rnd(o * i), *dy = rnd(N * o), *gm = rnd(i);
+	float *want = zeros(n), *dW = zeros(o * i), *a = rnd(n), *b = rnd(n);
+	ax_g_linear_ref(want, i, dW, NULL, dy, o, x, i, W, N, i, o, false);
+	ax_g_linear_ref(a, i, NULL, NULL, dy, o, x, i, W, N, i, o, true);
+	ax_g_linear(b, i, NULL, NULL, dy, o, x, i, W, N, i, o, true);
+	check_set("linear dx ref", a, want, n);
+	check_set("linear dx", b, want, n);
+	float *g = rnd(n);   /* upstream gradient of the (N,i) ops */
+	memset(want, 0, (size_t)n * sizeof *want);
+	ax_g_layernorm_ref(want, i, NULL, NULL, g, i, x, i, gm, N, i, 1e-5f, false);
+	ax_g_layernorm_ref(a, i, NULL, NULL, g, i, x, i, gm, N, i, 1e-5f, true);
+	ax_g_layernorm(b, i, NULL, NULL, g, i, x, i, gm, N, i, 1e-5f, true);
+	check_set("layernorm dx ref", a, want, n);
+	check_set("layernorm dx", b, want, n);
+	memset(want, 0, (size_t)n * sizeof *want);
+	ax_g_relu_ref(want, i, g, i, x, i, N, i, false);
+	ax_g_relu_ref(a, i, g, i, x, i, N, i, true);
+	ax_g_relu(b, i, g, i, x, i, N, i, true);
+	check_set("relu dx ref", a, want, n);
+	check_set("relu dx", b, want, n);
+	for (int k = 0; k < 2; k++) {   /* residual dropout off, on */
+		float p = k ? 0.25f : 0.0f, *wb = zeros(N * 17), *ab = rnd(N * 17);
+		float *bb = rnd(N * 17);
+		memset(want, 0, (size_t)n * sizeof *want);
+		ax_g_add_ref(want, i, wb, 17, g, i, N, i, 17, 9, p, false, false);
+		ax_g_add_ref(a, i, ab, 17, g, i, N, i, 17, 9, p, true, true);
+		ax_g_add(b, i, bb, 17, g, i, N, i, 17, 9, p, true, true);
+		check_set("add da ref", a, want, n);
+		check_set("add da", b, want, n);
+		check_set("add db ref", ab, wb, N * 17);
+		check_set("add db", bb, wb, N * 17);
+		free(wb), free(ab), free(bb);
+	}
+	free(x), free(W), free(dy), free(gm), free(want), free(dW), free(a);
+	free(b), free(g);
 }
 
 static void test_elementwise(void **state)
@@ -386,6 +467,71 @@ static void test_loss(void **state)
 	free(l.lp), free(g), free(f);
 }
 
+/* --- the loss fused with its log-softmax ---------------------------------- */
+
+#define LF_N 6
+#define LF_V 37   /* two 16-lane blocks and a tail */
+
+struct lf { float *z; int32_t tgt[LF_N]; };
+
+static void lf_fwd(void *p, float *y)
+{
+	struct lf *l = p;
+	y[0] = (float)ax_g_log_softmax_nll_ref(NULL, 0, l->z, LF_V, l->tgt,
+					       LF_N, LF_V, 0.1f, AX_G_PAD,
+					       1.0f, NULL);
+}
+
+/* fused == log_softmax then label_smoothed_nll, forward and backward */
+static void test_loss_fused(void **state)
+{
+	(void)state;
+	rng_seed(7);
+	struct lf l = { .tgt = { 3, AX_G_PAD, 36, 0, 16, 31 } };
+	int64_t n = LF_N * LF_V;
+	l.z = rnd(n);
+	for (int64_t e = 0; e < n; e++)
+		l.z[e] *= 4.0f;
+	float *lp = zeros(n), *dlp = zeros(n), *g = rnd(n), *f = rnd(n);
+	float *gs = zeros(n);
+	ax_k_log_softmax_ref(lp, LF_V, l.z, LF_V, LF_N, LF_V);
+	double nll0, nll1, nll2;
+	double a0 = ax_g_label_smoothed_nll_ref(dlp, LF_V, lp, LF_V, l.tgt, LF_N,
+						LF_V, 0.1f, AX_G_PAD, 0.5f,
+						&nll0);
+	ax_g_log_softmax_ref(gs, LF_V, dlp, LF_V, lp, LF_V, LF_N, LF_V);
+	/* g and f start non-zero: the fused kernel sets, never adds */
+	double a1 = ax_g_log_softmax_nll_ref(g, LF_V, l.z, LF_V, l.tgt, LF_N,
+					     LF_V, 0.1f, AX_G_PAD, 0.5f, &nll1);
+	double a2 = ax_g_log_softmax_nll(f, LF_V, l.z, LF_V, l.tgt, LF_N, LF_V,
+					 0.1f, AX_G_PAD, 0.5f, &nll2);
+	assert_true(fabs(a1 - a0) <= 1e-5 * fabs(a0));
+	assert_true(fabs(nll1 - nll0) <= 1e-5 * fabs(nll0));
+	assert_true(fabs(a2 - a1) <= 1e-5 * fabs(a1));
+	assert_true(fabs(nll2 - nll1) <= 1e-5 * fabs(nll1));
+	for (int64_t c = 0; c < LF_V; c++)   /* the pad row: zero */
+		assert_true(g[LF_V + c] == 0.0f && f[LF_V + c] == 0.0f);
+	report("loss fused", "unfused", max_rel(g, gs, n), TOL_FAST);
+	report("loss fused", "fast", max_rel(f, g, n), TOL_FAST);
+	/* without a gradient, and in place (dz == z) */
+	double a3 = ax_g_log_softmax_nll(NULL, 0, l.z, LF_V, l.tgt, LF_N, LF_V,
+					 0.1f, AX_G_PAD, 0.5f, NULL);
+	assert_true(a3 == a2);
+	float *zc = malloc((size_t)n * sizeof *zc);
+	assert_non_null(zc);
+	memcpy(zc, l.z, (size_t)n * sizeof *zc);
+	double a4 = ax_g_log_softmax_nll(zc, LF_V, zc, LF_V, l.tgt, LF_N, LF_V,
+					 0.1f, AX_G_PAD, 0.5f, NULL);
+	assert_true(a4 == a2 && memcmp(zc, f, (size_t)n * sizeof *zc) == 0);
+	/* finite differences of the fused loss, g_scale 1 */
+	ax_g_log_softmax_nll_ref(g, LF_V, l.z, LF_V, l.tgt, LF_N, LF_V, 0.1f,
+				 AX_G_PAD, 1.0f, NULL);
+	float R = 1.0f, y = 0.0f;
+	struct fd c = { lf_fwd, &l, &y, &R, 1 };
+	report("loss fused", "dz", fd_err(&c, l.z, n, g), TOL_FD);
+	free(l.z), free(lp), free(dlp), free(g), free(f), free(gs), free(zc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +541,8 @@ int main(void)
 		cmocka_unit_test(test_embed),
 		cmocka_unit_test(test_elementwise),
 		cmocka_unit_test(test_loss),
+		cmocka_unit_test(test_loss_fused),
+		cmocka_unit_test(test_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

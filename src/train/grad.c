@@ -36,17 +36,75 @@ static void dropout_row(float *x, int64_t w, uint64_t base, uint64_t key,
 		x[c] *= ax_g_keep(key, base + (uint64_t)c, p);
 }
 
-/* a[c] += g[c] * mask(key, base + c), or a[c] += g[c] for p = 0 */
+/* a[c] += g[c] * mask(key, base + c), or a[c] += g[c] for p = 0; = with set */
 AX_SIMD_CLONES
 static void acc_row(float *a, const float *g, int64_t w, uint64_t base,
-		    uint64_t key, float p)
+		    uint64_t key, float p, bool set)
 {
-	if (p > 0.0f)
+	if (p > 0.0f && set)
+		for (int64_t c = 0; c < w; c++)
+			a[c] = g[c] * ax_g_keep(key, base + (uint64_t)c, p);
+	else if (p > 0.0f)
 		for (int64_t c = 0; c < w; c++)
 			a[c] += g[c] * ax_g_keep(key, base + (uint64_t)c, p);
+	else if (set)
+		memcpy(a, g, (size_t)w * sizeof *a);
 	else
 		for (int64_t c = 0; c < w; c++)
 			a[c] += g[c];
+}
+
+/* sum of x[0..n) in AX_LANES interleaved partial sums (a fixed order,
+ * so the same bits on every run), then the partials in order. */
+#define AX_LANES 16
+AX_SIMD_CLONES
+static float lane_sum(const float *x, int64_t n)
+{
+	float p[AX_LANES] = { 0 };
+	int64_t c = 0;
+	for (; c + AX_LANES <= n; c += AX_LANES)
+		for (int l = 0; l < AX_LANES; l++)
+			p[l] += x[c + l];
+	float s = 0.0f;
+	for (int l = 0; l < AX_LANES; l++)
+		s += p[l];
+	for (; c < n; c++)
+		s += x[c];
+	return s;
+}
+
+/* max of x[0..n), n >= 1, in AX_LANES interleaved partial maxima */
+AX_SIMD_CLONES
+static float lane_max(const float *x, int64_t n)
+{
+	float p[AX_LANES];
+	for (int l = 0; l < AX_LANES; l++)
+		p[l] = x[0];
+	int64_t c = 0;
+	for (; c + AX_LANES <= n; c += AX_LANES)
+		for (int l = 0; l < AX_LANES; l++)
+			p[l] = x[c + l] > p[l] ? x[c + l] : p[l];
+	float m = p[0];
+	for (int l = 1; l < AX_LANES; l++)
+		m = p[l] > m ? p[l] : m;
+	for (; c < n; c++)
+		m = x[c] > m ? x[c] : m;
+	return m;
+}
+
+/* One row of attention probabilities: softmax of row[0, lim) in place
+ * (exponentials by ax_k_exp_poly), zeros on the masked keys [lim, n). */
+AX_SIMD_CLONES
+static void softmax_row_masked(float *row, int64_t lim, int64_t n)
+{
+	float m = lane_max(row, lim);
+	for (int64_t j = 0; j < lim; j++)
+		row[j] = ax_k_exp_poly(row[j] - m);
+	float inv = 1.0f / lane_sum(row, lim);
+	for (int64_t j = 0; j < lim; j++)
+		row[j] *= inv;
+	for (int64_t j = lim; j < n; j++)
+		row[j] = 0.0f;
 }
 
 void ax_g_dropout(float *x, int64_t ldx, int64_t N, int64_t w, uint64_t key,
@@ -63,14 +121,14 @@ void ax_g_dropout(float *x, int64_t ldx, int64_t N, int64_t w, uint64_t key,
 void ax_g_linear_ref(float *dx, int64_t lddx, float *dW, float *db,
 		     const float *dy, int64_t lddy, const float *x,
 		     int64_t ldx, const float *W, int64_t N, int64_t i,
-		     int64_t o)
+		     int64_t o, bool set_dx)
 {
 	for (int64_t r = 0; dx && r < N; r++)
 		for (int64_t c = 0; c < i; c++) {
-			double acc = 0.0;
+			double acc = set_dx ? 0.0 : dx[r * lddx + c];
 			for (int64_t oo = 0; oo < o; oo++)
 				acc += (double)dy[r * lddy + oo] * W[oo * i + c];
-			dx[r * lddx + c] += (float)acc;
+			dx[r * lddx + c] = (float)acc;
 		}
 	for (int64_t oo = 0; dW && oo < o; oo++)
 		for (int64_t c = 0; c < i; c++) {
@@ -89,15 +147,15 @@ void ax_g_linear_ref(float *dx, int64_t lddx, float *dW, float *db,
 
 void ax_g_linear(float *dx, int64_t lddx, float *dW, float *db,
 		 const float *dy, int64_t lddy, const float *x, int64_t ldx,
-		 const float *W, int64_t N, int64_t i, int64_t o)
+		 const float *W, int64_t N, int64_t i, int64_t o, bool set_dx)
 {
 	if (N == 0)
 		return;
-	/* dx(N,i) += dy(N,o) W(o,i) */
+	/* dx(N,i) (+)= dy(N,o) W(o,i) */
 	if (dx)
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N,
-			    (int)i, (int)o, 1.0f, dy, (int)lddy, W, (int)i, 1.0f,
-			    dx, (int)lddx);
+			    (int)i, (int)o, 1.0f, dy, (int)lddy, W, (int)i,
+			    set_dx ? 0.0f : 1.0f, dx, (int)lddx);
 	/* dW(o,i) += dy(N,o)^T x(N,i) */
 	if (dW)
 		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)o,
@@ -115,7 +173,7 @@ void ax_g_linear(float *dx, int64_t lddx, float *dW, float *db,
 void ax_g_layernorm_ref(float *dx, int64_t lddx, float *dgamma, float *dbeta,
 			const float *dy, int64_t lddy, const float *x,
 			int64_t ldx, const float *gamma, int64_t N, int64_t w,
-			float eps)
+			float eps, bool set_dx)
 {
 	for (int64_t r = 0; r < N; r++) {
 		const float *xr = x + r * ldx, *g = dy + r * lddy;
@@ -140,44 +198,80 @@ void ax_g_layernorm_ref(float *dx, int64_t lddx, float *dgamma, float *dbeta,
 		for (int64_t c = 0; dx && c < w; c++) {
 			double xh = (xr[c] - mean) * inv;
 			double gg = (double)g[c] * gamma[c];
-			dx[r * lddx + c] += (float)(inv * (gg - s1 / (double)w -
-							   xh * s2 / (double)w));
+			double base = set_dx ? 0.0 : dx[r * lddx + c];
+			dx[r * lddx + c] = (float)(base + inv * (gg - s1 / (double)w -
+								 xh * s2 / (double)w));
 		}
 	}
 }
 
+/* One row of the layernorm backward, its five reductions in AX_LN_LANES
+ * interleaved partial sums (a fixed order: the same bits every run) so
+ * that they vectorise. */
+#define AX_LN_LANES 16
+AX_SIMD_CLONES
+static void layernorm_row(float *d, float *dgamma, float *dbeta, const float *g,
+			  const float *x, const float *gamma, int64_t w, float eps,
+			  bool set)
+{
+	float p[AX_LN_LANES] = { 0 }, q[AX_LN_LANES] = { 0 };
+	int64_t w0 = w - w % AX_LN_LANES;
+	for (int64_t c = 0; c < w0; c += AX_LN_LANES)
+		for (int l = 0; l < AX_LN_LANES; l++)
+			p[l] += x[c + l];
+	float s = 0.0f;
+	for (int l = 0; l < AX_LN_LANES; l++)
+		s += p[l], p[l] = 0.0f;
+	for (int64_t c = w0; c < w; c++)
+		s += x[c];
+	float mean = s / (float)w, ss = 0.0f;
+	for (int64_t c = 0; c < w0; c += AX_LN_LANES)
+		for (int l = 0; l < AX_LN_LANES; l++)
+			p[l] += (x[c + l] - mean) * (x[c + l] - mean);
+	for (int l = 0; l < AX_LN_LANES; l++)
+		ss += p[l], p[l] = 0.0f;
+	for (int64_t c = w0; c < w; c++)
+		ss += (x[c] - mean) * (x[c] - mean);
+	float inv = 1.0f / sqrtf(ss / (float)w + eps);
+	for (int64_t c = 0; c < w0; c += AX_LN_LANES)
+		for (int l = 0; l < AX_LN_LANES; l++) {
+			float gg = g[c + l] * gamma[c + l];
+			p[l] += gg;
+			q[l] += gg * ((x[c + l] - mean) * inv);
+		}
+	float s1 = 0.0f, s2 = 0.0f;
+	for (int l = 0; l < AX_LN_LANES; l++)
+		s1 += p[l], s2 += q[l];
+	for (int64_t c = w0; c < w; c++) {
+		float gg = g[c] * gamma[c];
+		s1 += gg;
+		s2 += gg * ((x[c] - mean) * inv);
+	}
+	if (dgamma)
+		for (int64_t c = 0; c < w; c++)
+			dgamma[c] += g[c] * (x[c] - mean) * inv;
+	if (dbeta)
+		for (int64_t c = 0; c < w; c++)
+			dbeta[c] += g[c];
+	if (!d)
+		return;
+	float m1 = s1 / (float)w, m2 = s2 / (float)w;
+	if (set)
+		for (int64_t c = 0; c < w; c++)
+			d[c] = inv * (g[c] * gamma[c] - m1 - (x[c] - mean) * inv * m2);
+	else
+		for (int64_t c = 0; c < w; c++)
+			d[c] += inv * (g[c] * gamma[c] - m1 - (x[c] - mean) * inv * m2);
+}
+
 void ax_g_layernorm(float *dx, int64_t lddx, float *dgamma, float *dbeta,
 		    const float *dy, int64_t lddy, const float *x, int64_t ldx,
-		    const float *gamma, int64_t N, int64_t w, float eps)
+		    const float *gamma, int64_t N, int64_t w, float eps,
+		    bool set_dx)
 {
-	for (int64_t r = 0; r < N; r++) {
-		const float *xr = x + r * ldx, *g = dy + r * lddy;
-		float s = 0.0f;
-		for (int64_t c = 0; c < w; c++)
-			s += xr[c];
-		float mean = s / (float)w, ss = 0.0f;
-		for (int64_t c = 0; c < w; c++)
-			ss += (xr[c] - mean) * (xr[c] - mean);
-		float inv = 1.0f / sqrtf(ss / (float)w + eps);
-		float s1 = 0.0f, s2 = 0.0f;
-		for (int64_t c = 0; c < w; c++) {
-			float xh = (xr[c] - mean) * inv, gg = g[c] * gamma[c];
-			s1 += gg;
-			s2 += gg * xh;
-		}
-		if (dgamma)
-			for (int64_t c = 0; c < w; c++)
-				dgamma[c] += g[c] * (xr[c] - mean) * inv;
-		if (dbeta)
-			for (int64_t c = 0; c < w; c++)
-				dbeta[c] += g[c];
-		if (!dx)
-			continue;
-		float m1 = s1 / (float)w, m2 = s2 / (float)w;
-		float *d = dx + r * lddx;
-		for (int64_t c = 0; c < w; c++)
-			d[c] += inv * (g[c] * gamma[c] - m1 - (xr[c] - mean) * inv * m2);
-	}
+	for (int64_t r = 0; r < N; r++)
+		layernorm_row(dx ? dx + r * lddx : NULL, dgamma, dbeta,
+			      dy + r * lddy, x + r * ldx, gamma, w, eps, set_dx);
 }
 
 /* ==== attention =========================================================== */
@@ -202,22 +296,8 @@ static void head_probs(float *P, const float *q, int64_t ldq, const float *k,
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Nq, (int)Nk,
 		    (int)h, scale, q + c0, (int)ldq, k + c0, (int)ldk, 0.0f, P,
 		    (int)Nk);
-	for (int64_t i = 0; i < Nq; i++) {
-		float *row = P + i * Nk;
-		int64_t lim = limit(Nk, causal, i);
-		float m = row[0], s = 0.0f;
-		for (int64_t j = 1; j < lim; j++)
-			m = row[j] > m ? row[j] : m;
-		for (int64_t j = 0; j < lim; j++) {
-			row[j] = expf(row[j] - m);
-			s += row[j];
-		}
-		float inv = 1.0f / s;
-		for (int64_t j = 0; j < lim; j++)
-			row[j] *= inv;
-		for (int64_t j = lim; j < Nk; j++)
-			row[j] = 0.0f;
-	}
+	for (int64_t i = 0; i < Nq; i++)
+		softmax_row_masked(P + i * Nk, limit(Nk, causal, i), Nk);
 }
 
 void ax_g_attention_fwd(float *out, int64_t ldo, const float *q, int64_t ldq,
@@ -233,8 +313,7 @@ void ax_g_attention_fwd(float *out, int64_t ldo, const float *q, int64_t ldq,
 		int64_t c0 = hd * h;
 		head_probs(P, q, ldq, k, ldk, Nq, Nk, c0, h, causal);
 		if (p_drop > 0.0f)
-			for (int64_t e = 0; e < Nq * Nk; e++)
-				P[e] *= ax_g_keep(key, (uint64_t)(hd * Nq * Nk + e), p_drop);
+			dropout_row(P, Nq * Nk, (uint64_t)(hd * Nq * Nk), key, p_drop);
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Nq,
 			    (int)h, (int)Nk, 1.0f, P, (int)Nk, v + c0, (int)ldv,
 			    0.0f, out + c0, (int)ldo);
@@ -322,16 +401,14 @@ void ax_g_attention(float *dq, int64_t lddq, float *dk, int64_t lddk,
 			uint64_t e0 = (uint64_t)((hd * Nq + i) * Nk);
 			/* dP = B o M;  dot = sum_j dP P */
 			if (p_drop > 0.0f)
-				for (int64_t j = 0; j < Nk; j++)
-					b[j] *= ax_g_keep(key, e0 + (uint64_t)j, p_drop);
+				dropout_row(b, Nk, e0, key, p_drop);
 			for (int64_t j = 0; j < Nk; j++)
 				dot += b[j] * p[j];
 			/* dS = P o (dP - dot), then P becomes P' for dv */
 			for (int64_t j = 0; j < Nk; j++)
 				b[j] = p[j] * (b[j] - dot);
 			if (p_drop > 0.0f)
-				for (int64_t j = 0; j < Nk; j++)
-					p[j] *= ax_g_keep(key, e0 + (uint64_t)j, p_drop);
+				dropout_row(p, Nk, e0, key, p_drop);
 		}
 		if (dv)   /* dv_h(Nk,h) += P'^T dout_h */
 			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Nk,
@@ -378,55 +455,68 @@ void ax_g_embed(float *dE, const float *dy, int64_t lddy, const int32_t *tok,
 /* ==== relu ================================================================ */
 
 void ax_g_relu_ref(float *dx, int64_t lddx, const float *dy, int64_t lddy,
-		   const float *y, int64_t ldy, int64_t N, int64_t w)
+		   const float *y, int64_t ldy, int64_t N, int64_t w, bool set)
 {
 	for (int64_t r = 0; r < N; r++)
-		for (int64_t c = 0; c < w; c++)
-			if (y[r * ldy + c] > 0.0f)
-				dx[r * lddx + c] += dy[r * lddy + c];
+		for (int64_t c = 0; c < w; c++) {
+			float base = set ? 0.0f : dx[r * lddx + c];
+			dx[r * lddx + c] = y[r * ldy + c] > 0.0f ?
+					   base + dy[r * lddy + c] : base;
+		}
 }
 
 AX_SIMD_CLONES
-static void relu_row(float *d, const float *g, const float *y, int64_t w)
+static void relu_row(float *d, const float *g, const float *y, int64_t w,
+		     bool set)
 {
-	for (int64_t c = 0; c < w; c++) {
-		float gc = g[c];   /* loaded always: a select, not a branch */
-		d[c] += y[c] > 0.0f ? gc : 0.0f;
-	}
+	if (set)
+		for (int64_t c = 0; c < w; c++) {
+			float gc = g[c];   /* loaded always: a select, not a branch */
+			d[c] = y[c] > 0.0f ? gc : 0.0f;
+		}
+	else
+		for (int64_t c = 0; c < w; c++) {
+			float gc = g[c];
+			d[c] += y[c] > 0.0f ? gc : 0.0f;
+		}
 }
 
 void ax_g_relu(float *dx, int64_t lddx, const float *dy, int64_t lddy,
-	       const float *y, int64_t ldy, int64_t N, int64_t w)
+	       const float *y, int64_t ldy, int64_t N, int64_t w, bool set)
 {
 	for (int64_t r = 0; r < N; r++)
-		relu_row(dx + r * lddx, dy + r * lddy, y + r * ldy, w);
+		relu_row(dx + r * lddx, dy + r * lddy, y + r * ldy, w, set);
 }
 
 /* ==== add ================================================================= */
 
 void ax_g_add_ref(float *da, int64_t ldda, float *db, int64_t lddb,
 		  const float *dy, int64_t lddy, int64_t N, int64_t w0,
-		  int64_t w1, uint64_t key, float p_drop)
+		  int64_t w1, uint64_t key, float p_drop, bool set_a,
+		  bool set_b)
 {
 	for (int64_t r = 0; r < N; r++) {
 		for (int64_t c = 0; da && c < w0; c++)
-			da[r * ldda + c] += dy[r * lddy + c];
+			da[r * ldda + c] = (set_a ? 0.0f : da[r * ldda + c]) +
+					   dy[r * lddy + c];
 		for (int64_t c = 0; db && c < w1; c++)
-			db[r * lddb + c] += dy[r * lddy + c] *
+			db[r * lddb + c] = (set_b ? 0.0f : db[r * lddb + c]) +
+				dy[r * lddy + c] *
 				ax_g_keep(key, (uint64_t)(r * w1 + c), p_drop);
 	}
 }
 
 void ax_g_add(float *da, int64_t ldda, float *db, int64_t lddb,
 	      const float *dy, int64_t lddy, int64_t N, int64_t w0,
-	      int64_t w1, uint64_t key, float p_drop)
+	      int64_t w1, uint64_t key, float p_drop, bool set_a, bool set_b)
 {
 	for (int64_t r = 0; r < N; r++) {
 		const float *g = dy + r * lddy;
 		if (da)
-			acc_row(da + r * ldda, g, w0, 0, 0, 0.0f);
+			acc_row(da + r * ldda, g, w0, 0, 0, 0.0f, set_a);
 		if (db)
-			acc_row(db + r * lddb, g, w1, (uint64_t)(r * w1), key, p_drop);
+			acc_row(db + r * lddb, g, w1, (uint64_t)(r * w1), key,
+				p_drop, set_b);
 	}
 }
 
@@ -446,25 +536,6 @@ void ax_g_log_softmax_ref(float *dx, int64_t lddx, const float *dy,
 						   exp((double)y[r * ldy + c]) * s);
 		}
 	}
-}
-
-/* sum of x[0..n) in AX_LANES interleaved partial sums (a fixed order,
- * so the same bits on every run), then the partials in order. */
-#define AX_LANES 16
-AX_SIMD_CLONES
-static float lane_sum(const float *x, int64_t n)
-{
-	float p[AX_LANES] = { 0 };
-	int64_t c = 0;
-	for (; c + AX_LANES <= n; c += AX_LANES)
-		for (int l = 0; l < AX_LANES; l++)
-			p[l] += x[c + l];
-	float s = 0.0f;
-	for (int l = 0; l < AX_LANES; l++)
-		s += p[l];
-	for (; c < n; c++)
-		s += x[c];
-	return s;
 }
 
 /* One row of the log-softmax backward: d (=|+=) g - exp(y) s, with the
@@ -543,6 +614,103 @@ double ax_g_label_smoothed_nll(float *dlp, int64_t lddlp, const float *lp,
 		for (int64_t c = 0; c < V; c++)
 			d[c] += ge;
 		d[target[r]] += (float)(-conf * g_scale);
+	}
+	if (nll)
+		*nll = n;
+	return loss;
+}
+
+/* ==== label-smoothed cross entropy fused with its log-softmax ============= */
+
+double ax_g_log_softmax_nll_ref(float *dz, int64_t lddz, const float *z,
+				int64_t ldz, const int32_t *target, int64_t N,
+				int64_t V, float eps, int32_t pad,
+				float g_scale, double *nll)
+{
+	double eps_i = V > 1 ? (double)eps / (double)(V - 1) : 0.0;
+	double conf = 1.0 - (double)eps - eps_i, loss = 0.0, n = 0.0;
+	for (int64_t r = 0; r < N; r++) {
+		const float *x = z + r * ldz;
+		float *d = dz ? dz + r * lddz : NULL;
+		if (target[r] == pad) {
+			for (int64_t c = 0; d && c < V; c++)
+				d[c] = 0.0f;
+			continue;
+		}
+		double m = x[0], s = 0.0, sz = 0.0;
+		for (int64_t c = 1; c < V; c++)
+			m = x[c] > m ? x[c] : m;
+		for (int64_t c = 0; c < V; c++) {
+			s += exp(x[c] - m);
+			sz += x[c];
+		}
+		double lse = m + log(s), nl = lse - x[target[r]];
+		n += nl;
+		loss += conf * nl + eps_i * ((double)V * lse - sz);
+		for (int64_t c = 0; d && c < V; c++) {
+			double p = exp(x[c] - lse);
+			double gc = (conf + (double)V * eps_i) * p - eps_i -
+				    (c == target[r] ? conf : 0.0);
+			d[c] = (float)(g_scale * gc);
+		}
+	}
+	if (nll)
+		*nll = n;
+	return loss;
+}
+
+/* sum_c exp(x[c] - m) in lanes, as lane_sum */
+AX_SIMD_CLONES
+static float lane_sum_exp(const float *x, int64_t n, float m)
+{
+	float p[AX_LANES] = { 0 };
+	int64_t c = 0;
+	for (; c + AX_LANES <= n; c += AX_LANES)
+		for (int l = 0; l < AX_LANES; l++)
+			p[l] += ax_k_exp_poly(x[c + l] - m);
+	float s = 0.0f;
+	for (int l = 0; l < AX_LANES; l++)
+		s += p[l];
+	for (; c < n; c++)
+		s += ax_k_exp_poly(x[c] - m);
+	return s;
+}
+
+/* d[c] = a exp(x[c] - lse) + b: the fused loss's gradient row */
+AX_SIMD_CLONES
+static void softmax_affine_row(float *d, const float *x, int64_t n, float lse,
+			       float a, float b)
+{
+	for (int64_t c = 0; c < n; c++)
+		d[c] = a * ax_k_exp_poly(x[c] - lse) + b;
+}
+
+double ax_g_log_softmax_nll(float *dz, int64_t lddz, const float *z,
+			    int64_t ldz, const int32_t *target, int64_t N,
+			    int64_t V, float eps, int32_t pad, float g_scale,
+			    double *nll)
+{
+	double eps_i = V > 1 ? (double)eps / (double)(V - 1) : 0.0;
+	double conf = 1.0 - (double)eps - eps_i, loss = 0.0, n = 0.0;
+	float a = (float)(g_scale * (conf + (double)V * eps_i));
+	float b = (float)(-g_scale * eps_i), bt = (float)(-g_scale * conf);
+	for (int64_t r = 0; r < N; r++) {
+		const float *x = z + r * ldz;
+		float *d = dz ? dz + r * lddz : NULL;
+		if (target[r] == pad) {
+			if (d)
+				memset(d, 0, (size_t)V * sizeof *d);
+			continue;
+		}
+		float m = lane_max(x, V);
+		float lse = m + logf(lane_sum_exp(x, V, m));
+		double nl = (double)lse - (double)x[target[r]];
+		n += nl;
+		loss += conf * nl + eps_i * ((double)V * lse - (double)lane_sum(x, V));
+		if (!d)
+			continue;
+		softmax_affine_row(d, x, V, lse, a, b);
+		d[target[r]] += bt;
 	}
 	if (nll)
 		*nll = n;

@@ -11,7 +11,10 @@
  *     inputs/outputs, const weights, dimensions, scratch.
  *   - Every gradient output is ACCUMULATED (+=): a tensor read by several
  *     ops sums their contributions; callers zero the gradient arenas once
- *     per step. A NULL gradient output is skipped.
+ *     per step. A NULL gradient output is skipped. The exception: the
+ *     input gradients of linear, layernorm, relu and add take a `set`
+ *     flag that overwrites instead, for the first writer of a gradient
+ *     (which then needs no zeroing: one pass less over it).
  *   - Row-major activations with leading dimensions as in kernels.h;
  *     parameters and their gradients dense.
  *   - No kernel allocates; scratch sizes come from `*_scratch()`.
@@ -63,24 +66,25 @@ void ax_g_dropout(float *x, int64_t ldx, int64_t N, int64_t w, uint64_t key,
 		  float p);
 
 /* --- linear: y(N,o) = x(N,i) W(o,i)^T + b ----------------------------------
- * dx (N,i) += dy W;  dW (o,i) += dy^T x;  db (o) += sum_r dy. */
+ * dx (N,i) += dy W (= with set_dx);  dW (o,i) += dy^T x;  db (o) += sum_r dy. */
 void ax_g_linear_ref(float *dx, int64_t lddx, float *dW, float *db,
 		     const float *dy, int64_t lddy, const float *x,
 		     int64_t ldx, const float *W, int64_t N, int64_t i,
-		     int64_t o);
+		     int64_t o, bool set_dx);
 void ax_g_linear(float *dx, int64_t lddx, float *dW, float *db,
 		 const float *dy, int64_t lddy, const float *x, int64_t ldx,
-		 const float *W, int64_t N, int64_t i, int64_t o);
+		 const float *W, int64_t N, int64_t i, int64_t o, bool set_dx);
 
 /* --- layernorm: y = (x - mu) / sqrt(var + eps) * gamma + beta -------------
- * Recomputes mu and var from the saved input x. */
+ * Recomputes mu and var from the saved input x; dx set with set_dx. */
 void ax_g_layernorm_ref(float *dx, int64_t lddx, float *dgamma, float *dbeta,
 			const float *dy, int64_t lddy, const float *x,
 			int64_t ldx, const float *gamma, int64_t N, int64_t w,
-			float eps);
+			float eps, bool set_dx);
 void ax_g_layernorm(float *dx, int64_t lddx, float *dgamma, float *dbeta,
 		    const float *dy, int64_t lddy, const float *x, int64_t ldx,
-		    const float *gamma, int64_t N, int64_t w, float eps);
+		    const float *gamma, int64_t N, int64_t w, float eps,
+		    bool set_dx);
 
 /* --- attention core (kernels.h ax_k_attention) with attention dropout -----
  * Per head hd: P = softmax(scale q_h k_h^T [causal mask]), P' = P o M with
@@ -121,21 +125,23 @@ void ax_g_embed_ref(float *dE, const float *dy, int64_t lddy,
 void ax_g_embed(float *dE, const float *dy, int64_t lddy, const int32_t *tok,
 		int64_t N, int64_t d, float scale, int32_t pad);
 
-/* --- relu: y = max(x, 0); dx += dy [y > 0] --------------------------------- */
+/* --- relu: y = max(x, 0); dx += dy [y > 0] (= with set) -------------------- */
 void ax_g_relu_ref(float *dx, int64_t lddx, const float *dy, int64_t lddy,
-		   const float *y, int64_t ldy, int64_t N, int64_t w);
+		   const float *y, int64_t ldy, int64_t N, int64_t w, bool set);
 void ax_g_relu(float *dx, int64_t lddx, const float *dy, int64_t lddy,
-	       const float *y, int64_t ldy, int64_t N, int64_t w);
+	       const float *y, int64_t ldy, int64_t N, int64_t w, bool set);
 
 /* --- add: y(N,w0) = a + [b(N,w1) | 0] ---------------------------------------
  * da += dy; db += dy[:, :w1] o mask(key, r*w1 + c, p_drop) (the residual
- * dropout of the branch b, applied by the forward; p_drop 0 = none). */
+ * dropout of the branch b, applied by the forward; p_drop 0 = none).
+ * set_a, set_b: da, db overwritten instead. */
 void ax_g_add_ref(float *da, int64_t ldda, float *db, int64_t lddb,
 		  const float *dy, int64_t lddy, int64_t N, int64_t w0,
-		  int64_t w1, uint64_t key, float p_drop);
+		  int64_t w1, uint64_t key, float p_drop, bool set_a,
+		  bool set_b);
 void ax_g_add(float *da, int64_t ldda, float *db, int64_t lddb,
 	      const float *dy, int64_t lddy, int64_t N, int64_t w0,
-	      int64_t w1, uint64_t key, float p_drop);
+	      int64_t w1, uint64_t key, float p_drop, bool set_a, bool set_b);
 
 /* --- log_softmax: y = x - logsumexp(x); dx += dy - exp(y) sum(dy) ----------
  * In place ok: dx == dy (with lddx == lddy; a forward that ran in place,
@@ -161,5 +167,27 @@ double ax_g_label_smoothed_nll(float *dlp, int64_t lddlp, const float *lp,
 			       int64_t ldlp, const int32_t *target, int64_t N,
 			       int64_t V, float eps, int32_t pad,
 			       float g_scale, double *nll);
+
+
+/* --- the same loss fused with its log-softmax, over raw logits z (N,V) ------
+ * lp = z - logsumexp(z) is never formed: per row, lse once, then
+ *   nll_r = lse - z[t_r],  smooth_r = V lse - sum_j z[j],
+ * the loss and *nll as ax_g_label_smoothed_nll() on lp, and when dz is
+ * non-NULL its gradient through the log-softmax, SET (not added; the
+ * loss is the first writer of the logits' gradient):
+ *   dz[r][j] = g_scale ((conf + V eps_i) softmax(z_r)[j] - eps_i
+ *                       - conf [j == t_r]),   pad rows 0
+ * (conf + V eps_i is 1 for V > 1: the softmax minus the smoothed target).
+ * One read of z and one write of dz per row, instead of the unfused
+ * chain's passes over the (N,V) log-probabilities and their gradient.
+ * In place ok: dz == z (with lddz == ldz). */
+double ax_g_log_softmax_nll_ref(float *dz, int64_t lddz, const float *z,
+				int64_t ldz, const int32_t *target, int64_t N,
+				int64_t V, float eps, int32_t pad,
+				float g_scale, double *nll);
+double ax_g_log_softmax_nll(float *dz, int64_t lddz, const float *z,
+			    int64_t ldz, const int32_t *target, int64_t N,
+			    int64_t V, float eps, int32_t pad, float g_scale,
+			    double *nll);
 
 #endif

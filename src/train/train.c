@@ -246,6 +246,10 @@ static void place_zeroing(struct ax_trainer *t)
 			if (touched[k] >= 0 && t->zero_at[root(g, touched[k])] < 0)
 				t->zero_at[root(g, touched[k])] = i;
 	}
+	if (t->fused_loss) {   /* the fused loss sets the logits' gradient */
+		t->zero_at[root(g, last->in[0])] = -2;
+		t->zero_at[root(g, g->logits)] = -2;
+	}
 }
 
 /* The per-op LIGHTCONV kernel buffer and the shared scratch and mask. */
@@ -346,6 +350,7 @@ enum ax_status ax_train_init(struct ax_trainer *t, const struct ax_graph *g,
 	for (int32_t i = 0; i < g->n_tensors; i++)
 		t->ld[i] = g->tensors[root(g, i)].width;
 	place_dropout(t);
+	t->fused_loss = g->ops[g->n_ops - 1].kind == AX_OP_LOG_SOFTMAX;
 	place_zeroing(t);
 	if ((st = alloc_state(t, d)) != AX_OK)
 		ax_train_free(t);
@@ -635,7 +640,9 @@ static enum ax_status forward(struct ax_trainer *t, struct ax_diag *d)
 {
 	const struct ax_graph *g = t->g;
 	bool prof = t->prof.on && t->training;
-	for (int32_t i = 0; i < g->n_ops; i++) {
+	/* a fused final log-softmax runs inside the loss (loss_of) */
+	int32_t n_ops = g->n_ops - (t->fused_loss ? 1 : 0);
+	for (int32_t i = 0; i < n_ops; i++) {
 		double t0 = prof ? now_s() : 0.0;
 		enum ax_status st = fwd_op(t, i, d);
 		if (st != AX_OK)
@@ -742,8 +749,9 @@ static void bwd_adaptive_input(struct ax_trainer *t, int32_t i)
 			    AX_G_PAD, t->scratch, NULL);
 }
 
-/* The backward of op i. */
-static void bwd_op(struct ax_trainer *t, int32_t i)
+/* The backward of op i; bit k of `set`: the kernel overwrites the
+ * gradient of in[k] (first_writes()), which was not zeroed. */
+static void bwd_op(struct ax_trainer *t, int32_t i, unsigned set)
 {
 	const struct ax_graph *g = t->g;
 	const struct ax_op *op = &g->ops[i];
@@ -756,12 +764,13 @@ static void bwd_op(struct ax_trainer *t, int32_t i)
 	case AX_OP_LINEAR:
 		ax_g_linear(dact(t, a), t->ld[a], dprm(t, op, 0), dprm(t, op, 1),
 			    dact(t, o), t->ld[o], act(t, a), t->ld[a],
-			    prm(t, op, 0), n, g->tensors[a].width, w);
+			    prm(t, op, 0), n, g->tensors[a].width, w, set & 1u);
 		break;
 	case AX_OP_LAYERNORM:
 		ax_g_layernorm(dact(t, a), t->ld[a], dprm(t, op, 0),
 			       dprm(t, op, 1), dact(t, o), t->ld[o], act(t, a),
-			       t->ld[a], prm(t, op, 0), n, w, (float)op->eps);
+			       t->ld[a], prm(t, op, 0), n, w, (float)op->eps,
+			       set & 1u);
 		break;
 	case AX_OP_ATTENTION:
 		bwd_attention(t, i);
@@ -770,12 +779,13 @@ static void bwd_op(struct ax_trainer *t, int32_t i)
 		ax_g_dropout(dact(t, o), t->ld[o], n, w, site_key(t, i, -1),
 			     rate(t, t->p_out[i]));
 		ax_g_relu(dact(t, a), t->ld[a], dact(t, o), t->ld[o],
-			  act(t, o), t->ld[o], n, w);
+			  act(t, o), t->ld[o], n, w, set & 1u);
 		break;
 	case AX_OP_ADD:
 		ax_g_add(dact(t, a), t->ld[a], dact(t, b), t->ld[b], dact(t, o),
 			 t->ld[o], n, w, g->tensors[b].width,
-			 site_key(t, i, -1), rate(t, t->p_branch[i]));
+			 site_key(t, i, -1), rate(t, t->p_branch[i]), set & 1u,
+			 set & 2u);
 		break;
 	case AX_OP_LOG_SOFTMAX:
 		ax_g_log_softmax(dact(t, a), t->ld[a], dact(t, o), t->ld[o],
@@ -802,10 +812,27 @@ static void bwd_op(struct ax_trainer *t, int32_t i)
 	}
 }
 
-/* Clears the gradient rows of the root tensors place_zeroing put at
- * step `at` (an op index, or n_ops for the loss). */
-static void zero_grads(struct ax_trainer *t, int32_t at)
+/* Whether op i's backward can overwrite (rather than add to) the
+ * gradient of its input slot k: a kind with a `set` flag for that slot
+ * (grad.h), writing every row and column of the root, not in place. */
+static bool can_set(const struct ax_trainer *t, int32_t i, int k)
 {
+	const struct ax_graph *g = t->g;
+	const struct ax_op *op = &g->ops[i];
+	int32_t x = op->in[k];
+	bool kind = ((op->kind == AX_OP_LINEAR || op->kind == AX_OP_LAYERNORM ||
+		      op->kind == AX_OP_RELU) && k == 0) ||
+		    (op->kind == AX_OP_ADD && k <= 1);
+	return kind && x >= 0 && root(g, x) == x && root(g, op->out) != x &&
+	       on_src(t, x) == on_src(t, op->out);
+}
+
+/* Clears the gradient rows of the root tensors place_zeroing put at
+ * step `at` (an op index, or n_ops for the loss), except those the op's
+ * backward overwrites: returned as bit k for in[k]. */
+static unsigned zero_grads(struct ax_trainer *t, int32_t at)
+{
+	unsigned set = 0;
 	const struct ax_graph *g = t->g;
 	const struct ax_op *op = at < g->n_ops ? &g->ops[at] : NULL;
 	int32_t cand[AX_OP_MAX_IN + 1] = { -1, -1, -1, -1 };
@@ -821,22 +848,27 @@ static void zero_grads(struct ax_trainer *t, int32_t at)
 		int32_t r = cand[k] >= 0 ? root(g, cand[k]) : -1;
 		if (r < 0 || t->zero_at[r] != at)
 			continue;
-		bool dup = false;   /* a root read twice by this op */
-		for (int j = 0; j < k; j++)
-			dup |= cand[j] >= 0 && root(g, cand[j]) == r;
-		if (!dup)
+		bool dup = false, other = false;   /* a root read twice */
+		for (int j = 0; j <= AX_OP_MAX_IN; j++)
+			if (j != k && cand[j] >= 0 && root(g, cand[j]) == r) {
+				dup |= j < k;
+				other |= j > k;
+			}
+		if (op && k >= 1 && !dup && !other && can_set(t, at, k - 1))
+			set |= 1u << (k - 1);
+		else if (!dup)
 			memset(dact(t, r), 0,
 			       (size_t)(nrows(t, r) * t->ld[r]) * sizeof(float));
 	}
+	return set;
 }
 
 static void backward(struct ax_trainer *t)
 {
 	const struct ax_graph *g = t->g;
-	for (int32_t i = g->n_ops - 1; i >= 0; i--) {
+	for (int32_t i = g->n_ops - 1 - (t->fused_loss ? 1 : 0); i >= 0; i--) {
 		double t0 = t->prof.on ? now_s() : 0.0;
-		zero_grads(t, i);
-		bwd_op(t, i);
+		bwd_op(t, i, zero_grads(t, i));
 		if (!t->prof.on)
 			continue;
 		t->prof.bwd_s[g->ops[i].kind] += now_s() - t0;
@@ -883,11 +915,37 @@ static double loss_of(struct ax_trainer *t, bool grad, double *nll)
 	float scale = 1.0f / (float)(t->batch.n_tgt > 0 ? t->batch.n_tgt : 1);
 	if (g->ops[g->n_ops - 1].kind == AX_OP_ADAPTIVE_SOFTMAX)
 		return adaptive_loss(t, grad, scale, nll);
+	if (t->fused_loss) {   /* the logits: the log-softmax's input */
+		int32_t z = g->ops[g->n_ops - 1].in[0];
+		return ax_g_log_softmax_nll(grad ? dact(t, z) : NULL, t->ld[z],
+					    act(t, z), t->ld[z],
+					    t->batch.tgt_out, t->batch.n_tgt, V,
+					    (float)t->hp.label_smoothing,
+					    AX_G_PAD, scale, nll);
+	}
 	return ax_g_label_smoothed_nll(grad ? dact(t, L) : NULL, t->ld[L],
 				       act(t, L), t->ld[L], t->batch.tgt_out,
 				       t->batch.n_tgt, V,
 				       (float)t->hp.label_smoothing, AX_G_PAD,
 				       scale, nll);
+}
+
+/* sum_k x[k]^2 in double, in 8 interleaved partial sums (a fixed order:
+ * the same bits every run) so that the loop vectorises. */
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+static double sum_squares(const float *x, int64_t n)
+{
+	double p[8] = { 0 };
+	int64_t k = 0;
+	for (; k + 8 <= n; k += 8)
+		for (int l = 0; l < 8; l++)
+			p[l] += (double)x[k + l] * x[k + l];
+	double s = 0.0;
+	for (int l = 0; l < 8; l++)
+		s += p[l];
+	for (; k < n; k++)
+		s += (double)x[k] * x[k];
+	return s;
 }
 
 enum ax_status ax_train_grad(struct ax_trainer *t, struct ax_train_stats *s,
@@ -908,9 +966,7 @@ enum ax_status ax_train_grad(struct ax_trainer *t, struct ax_train_stats *s,
 	}
 	backward(t);
 	t0 = t->prof.on ? now_s() : 0.0;
-	double ss = 0.0;
-	for (int64_t k = 0; k < t->wx.n_weights; k++)
-		ss += (double)t->grad[k] * t->grad[k];
+	double ss = sum_squares(t->grad, t->wx.n_weights);
 	int64_t n = t->batch.n_tgt > 0 ? t->batch.n_tgt : 1;
 	*s = (struct ax_train_stats){ .loss = loss / (double)n,
 		.nll = nll / (double)n, .tokens = t->batch.n_tgt,

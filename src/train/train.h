@@ -139,7 +139,8 @@ struct ax_trainer {
 	int32_t *zero_at;         /* (n_tensors) root tensors: the op whose
 				     backward first touches the gradient
 				     (walking in reverse), n_ops for the
-				     loss's, -1 none; zeroed just then */
+				     loss's, -1 none, -2 never (the fused
+				     loss sets it); zeroed just then */
 	float *scratch;
 	int64_t scratch_size;
 	float *wn;                /* LIGHTCONV: softmaxed kernels, (H,K) per op */
@@ -150,6 +151,9 @@ struct ax_trainer {
 	struct ax_train_batch batch;
 	int64_t step;             /* updates done */
 	bool training;            /* dropout on (a training forward) */
+	bool fused_loss;          /* the model ends in LOG_SOFTMAX: it is
+				     skipped, and the loss reads its input
+				     (ax_g_log_softmax_nll) */
 	struct ax_train_prof prof;
 };
 
