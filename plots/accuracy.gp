@@ -44,7 +44,8 @@ set ylabel ylabel_text
 set border 3 lw 1.2
 set tics nomirror out
 set grid xtics ytics lc rgb '#dcdcdc' lw 1 dt 3
-set key top right Left reverse box opaque width 1 spacing 1.3 samplen 3
+set key outside below center horizontal Left reverse box opaque width 1 spacing 1.3 samplen 3 maxrows 2
+set bmargin 7.5
 if (logx) {
 	set logscale x 10
 	set format x '%g'

@@ -37,13 +37,14 @@ pt_of(i) = word(markers, (int(word(fams, i + 1)) - 1) % 8 + 1) + 0
 lc_of(i) = word(colours, (int(word(sets, i + 1)) - 1) % 8 + 1)
 nblocks = words(fams)
 
-set title title_text font ',14' offset 0, 0.8
+set title title_text font ',12' offset 0, 0.8
 set xlabel xlabel_text
 set ylabel ylabel_text
 set border 3 lw 1.2
 set tics nomirror out
 set grid xtics ytics lc rgb '#dcdcdc' lw 1 dt 3
-set key outside right top Left reverse box opaque width 1 spacing 1.3 samplen 2
+set key outside below center horizontal Left reverse box opaque width 1 spacing 1.3 samplen 2 maxrows 3
+set bmargin 7.5
 set offsets graph 0.08, graph 0.08, graph 0.08, graph 0.08
 
 plot for [i=0:nblocks-1] proxy index i using 1:2 with points pt pt_of(i) ps 1.6 \

@@ -7,8 +7,11 @@
 # (or a reboot) continues where each shard stopped; finished sweeps only
 # rewrite their tables.
 #
-# Runtime: TODO-LEAD: the measured wall time of the whole study on one
-# 2-core machine (-j 2), and of each sweep.
+# Runtime on one 2-core machine (2 shards at once, 1 OpenBLAS thread each,
+# SkylakeX kernel): about 45 minutes on idle cores. Measured here:
+# study-budget-0.5x 1.3 min, study-budget-2x 9 min, study-large 14 min on
+# a mostly quiet machine; study-matched ran while other jobs shared the
+# cores (its 24 runs sum to 71 min of wall time; about 20 min when idle).
 set -euo pipefail
 prog='study.sh'
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -47,8 +50,9 @@ options:
   -a, --archex PATH  the archex binary (default build/archex)
   -h, --help         this text
 
-Runtime on one 2-core machine: TODO-LEAD (measured: matched ..., large ...,
-0.5x ..., 2x ..., the report about a second).
+Runtime on one 2-core machine: about 45 minutes on idle cores (measured:
+0.5x 1.3 min, 2x 9 min, large 14 min; matched about 20 min); the report
+takes about a second.
 Exit codes: 0 success, 1 a failed step (named), 2 usage error.
 EOF
 }
