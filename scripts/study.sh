@@ -8,10 +8,9 @@
 # rewrite their tables.
 #
 # Runtime on one 2-core machine (2 shards at once, 1 OpenBLAS thread each,
-# SkylakeX kernel): about 45 minutes on idle cores. Measured here:
-# study-budget-0.5x 1.3 min, study-budget-2x 9 min, study-large 14 min on
-# a mostly quiet machine; study-matched ran while other jobs shared the
-# cores (its 24 runs sum to 71 min of wall time; about 20 min when idle).
+# SkylakeX kernel): about an hour. The committed run's 47 trainings sum to
+# 2.5 h of single-core wall time (matched 71 min, large 65, 2x 14, 0.5x
+# 2.5), part of it on cores shared with other jobs.
 set -euo pipefail
 prog='study.sh'
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,7 +25,7 @@ Run the proxy study (docs/study.md) from the source tree's root:
   2. the trained sweeps of sweeps/study/, in priority order, each as shards
      through GNU parallel into RUNS/NAME.shards/shard-K, merged into RUNS/NAME:
        study-matched      (a), (b): the designs near 90M and 350M MACs, 3 seeds
-       study-large        (a), (b): near 530M, and wmt-transformer-512; 1 seed
+       study-large        (a), (b): near 530M, and wmt-transformer-512; 3 seeds
        study-budget-0.5x  (c): the 90M designs at 0.5x the training tokens
        study-budget-2x    (c): the same designs at 2x
   3. archex study RUNS/study-matched RUNS/study-large RUNS/study-budget-0.5x
@@ -50,9 +49,8 @@ options:
   -a, --archex PATH  the archex binary (default build/archex)
   -h, --help         this text
 
-Runtime on one 2-core machine: about 45 minutes on idle cores (measured:
-0.5x 1.3 min, 2x 9 min, large 14 min; matched about 20 min); the report
-takes about a second.
+Runtime on one 2-core machine: about an hour (47 trainings; the committed
+run's sum to 2.5 h of single-core time); the report takes about a second.
 Exit codes: 0 success, 1 a failed step (named), 2 usage error.
 EOF
 }
