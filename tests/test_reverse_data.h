@@ -1,7 +1,8 @@
 /*
  * test_reverse_data.h - the reverse task as a dataset for the training
  * tests: random sentences of 3..6 ids and their reversal, written as
- * token files (src/data/dataset.h) with the manifest's "files" entries.
+ * token files (src/data/dataset.h) with the manifest's "files" entries,
+ * and the manifest itself.
  * Needs cmocka, dataset.h and <sys/stat.h> included before it.
  */
 #ifndef AX_TEST_REVERSE_DATA_H
@@ -54,6 +55,28 @@ static void write_split(const char *dir, const char *split, int64_t n,
 			 side ? "tgt" : "src", (long long)st.st_size, hex);
 	}
 	free(off), free(src), free(tgt);
+}
+
+/* dir/manifest.json of a reverse-task dataset: the three splits of n[]
+ * sentences and toks[] tokens a side (from write_split), the files[]
+ * entries write_split (and any other writer) collected. */
+static void write_manifest(const char *dir, int64_t vocab, const int64_t n[3],
+			   const int64_t toks[3], const char *files)
+{
+	static const char *const splits[3] = { "train", "valid", "test" };
+	char path[700];
+	snprintf(path, sizeof path, "%s/manifest.json", dir);
+	FILE *m = fopen(path, "w");
+	assert_non_null(m);
+	fprintf(m, "{\"format\": \"archex-dataset\", \"version\": 1, \"name\": \"rev\","
+		" \"task\": \"translation\", \"vocab\": {\"source\": %lld, \"target\": %lld},"
+		" \"splits\": {", (long long)vocab, (long long)vocab);
+	for (int s = 0; s < 3; s++)
+		fprintf(m, "%s\"%s\": {\"sentences\": %lld, \"source_tokens\": %lld,"
+			" \"target_tokens\": %lld}", s ? ", " : "", splits[s],
+			(long long)n[s], (long long)toks[s], (long long)toks[s]);
+	fprintf(m, "}, \"files\": {%s}}\n", files);
+	fclose(m);
 }
 
 #endif

@@ -296,25 +296,14 @@ static void test_bad_input(void **state)
 /* tmpdir/data: a reverse-task dataset over 16 ids (test_reverse_data.h) */
 static void write_dataset(void)
 {
-	char dir[600], path[700], files[4096] = "";
+	char dir[600], files[4096] = "";
 	snprintf(dir, sizeof dir, "%s/data", tmpdir);
 	assert_int_equal(mkdir(dir, 0777), 0);
 	const char *splits[3] = { "train", "valid", "test" };
 	int64_t n[3] = { 100, 16, 8 }, toks[3];
 	for (int k = 0; k < 3; k++)
 		write_split(dir, splits[k], n[k], 16, &toks[k], files, sizeof files);
-	snprintf(path, sizeof path, "%s/manifest.json", dir);
-	FILE *m = fopen(path, "w");
-	assert_non_null(m);
-	fprintf(m, "{\"format\": \"archex-dataset\", \"version\": 1, \"name\": \"rev\","
-		" \"task\": \"translation\", \"vocab\": {\"source\": 16, \"target\": 16},"
-		" \"splits\": {");
-	for (int k = 0; k < 3; k++)
-		fprintf(m, "%s\"%s\": {\"sentences\": %lld, \"source_tokens\": %lld,"
-			" \"target_tokens\": %lld}", k ? ", " : "", splits[k],
-			(long long)n[k], (long long)toks[k], (long long)toks[k]);
-	fprintf(m, "}, \"files\": {%s}}\n", files);
-	fclose(m);
+	write_manifest(dir, 16, n, toks, files);
 }
 
 /* tmpdir/NAME.yaml with text */

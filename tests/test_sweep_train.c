@@ -96,7 +96,7 @@ static void add_spm(const char *dir, char *files, size_t fsize)
  * spm: with a sentencepiece model and references for BLEU. */
 static void write_dataset_spm(const char *name, int64_t vocab, bool spm)
 {
-	char dir[600], path[700], files[4096] = "";
+	char dir[600], files[4096] = "";
 	snprintf(dir, sizeof dir, "%s/%s", tmpdir, name);
 	assert_int_equal(mkdir(dir, 0777), 0);
 	const char *splits[3] = { "train", "valid", "test" };
@@ -105,18 +105,7 @@ static void write_dataset_spm(const char *name, int64_t vocab, bool spm)
 		write_split(dir, splits[s], n[s], vocab, &toks[s], files, sizeof files);
 	if (spm)
 		add_spm(dir, files, sizeof files);
-	snprintf(path, sizeof path, "%s/manifest.json", dir);
-	FILE *m = fopen(path, "w");
-	assert_non_null(m);
-	fprintf(m, "{\"format\": \"archex-dataset\", \"version\": 1, \"name\": \"rev\","
-		" \"task\": \"translation\", \"vocab\": {\"source\": %lld, \"target\": %lld},"
-		" \"splits\": {", (long long)vocab, (long long)vocab);
-	for (int s = 0; s < 3; s++)
-		fprintf(m, "%s\"%s\": {\"sentences\": %lld, \"source_tokens\": %lld,"
-			" \"target_tokens\": %lld}", s ? ", " : "", splits[s],
-			(long long)n[s], (long long)toks[s], (long long)toks[s]);
-	fprintf(m, "}, \"files\": {%s}}\n", files);
-	fclose(m);
+	write_manifest(dir, vocab, n, toks, files);
 }
 
 static void write_dataset(const char *name, int64_t vocab)

@@ -56,25 +56,14 @@
 /* A reverse-task translation dataset under tmpdir/name. */
 static void write_dataset(const char *name, int64_t n_train, int64_t vocab)
 {
-	char dir[600], path[700], files[4096] = "";
+	char dir[600], files[4096] = "";
 	snprintf(dir, sizeof dir, "%s/%s", tmpdir, name);
 	assert_int_equal(mkdir(dir, 0777), 0);
 	const char *splits[3] = { "train", "valid", "test" };
 	int64_t n[3] = { n_train, 64, 16 }, toks[3];
 	for (int s = 0; s < 3; s++)
 		write_split(dir, splits[s], n[s], vocab, &toks[s], files, sizeof files);
-	snprintf(path, sizeof path, "%s/manifest.json", dir);
-	FILE *m = fopen(path, "w");
-	assert_non_null(m);
-	fprintf(m, "{\"format\": \"archex-dataset\", \"version\": 1, \"name\": \"rev\","
-		" \"task\": \"translation\", \"vocab\": {\"source\": %lld, \"target\": %lld},"
-		" \"splits\": {", (long long)vocab, (long long)vocab);
-	for (int s = 0; s < 3; s++)
-		fprintf(m, "%s\"%s\": {\"sentences\": %lld, \"source_tokens\": %lld,"
-			" \"target_tokens\": %lld}", s ? ", " : "", splits[s],
-			(long long)n[s], (long long)toks[s], (long long)toks[s]);
-	fprintf(m, "}, \"files\": {%s}}\n", files);
-	fclose(m);
+	write_manifest(dir, vocab, n, toks, files);
 }
 
 /* A language-model dataset under tmpdir/name: counting runs s, s+1, ...
