@@ -228,6 +228,32 @@ static void test_derived_lite(void **state)
 	drop(sw);
 }
 
+/* An integer derived value outside int64 (a huge constant, an overflowing
+ * product, INT64_MIN / -1) makes its points invalid, never UB. */
+static void test_derived_outside_int64(void **state)
+{
+	(void)state;
+	static const char *const exprs[] = {
+		"44444444444444444444444442 * embed_dim",
+		"embed_dim * 4000000000000000000",
+		"(0 - 9223372036854775807 - 1) / (0 - 1)",
+	};
+	for (int k = 0; k < 3; k++) {
+		char text[400];
+		snprintf(text, sizeof text,
+			 "families:\n  - base: t.yaml\n    axes:\n"
+			 "      embed_dim: [128, 256]\n    derived:\n      ffn_dim: %s\n",
+			 exprs[k]);
+		struct ax_sweep *sw = load_ok(text);
+		struct ax_sweep_stats st;
+		struct bag *b = run(sw, 0, 1, &st);
+		assert_int_equal(st.emitted, 0);
+		assert_int_equal(st.invalid, 2);
+		free(b);
+		drop(sw);
+	}
+}
+
 static void test_constraints(void **state)
 {
 	(void)state;
@@ -697,6 +723,7 @@ int main(void)
 		cmocka_unit_test(test_grid_counts),
 		cmocka_unit_test(test_random_deterministic),
 		cmocka_unit_test(test_derived_lite),
+		cmocka_unit_test(test_derived_outside_int64),
 		cmocka_unit_test(test_constraints),
 		cmocka_unit_test(test_pareto_brute_force),
 		cmocka_unit_test(test_resume_after_torn_write),

@@ -235,6 +235,14 @@ union slot {
 		else                                                   \
 			a.f = a.f OP b.f;                              \
 	} while (0)
+/* a OP b, or (integers) false from eval when it leaves int64. */
+#define CHECKED(NAME, OP)                                              \
+	do {                                                           \
+		if (!integer)                                          \
+			a.f = a.f OP b.f;                              \
+		else if (__builtin_##NAME##_overflow(a.i, b.i, &a.i))  \
+			return false;                                  \
+	} while (0)
 /* Keeps a if a CMP b holds, else b (min with <, max with >). */
 #define SELECT(CMP)                                                    \
 	do {                                                           \
@@ -266,29 +274,33 @@ static inline bool eval(const struct ax_expr *e, bool integer,
 		case AX_EXPR_CONST:
 		case AX_EXPR_VAR:
 			pushed = in->op == AX_EXPR_CONST ? in->num : var(ctx, in->var);
+			if (integer && !(pushed >= -0x1p63 && pushed < 0x1p63))
+				return false;   /* no int64 value (or NaN) */
 			if (integer)
 				st[sp++].i = (int64_t)pushed;
 			else
 				st[sp++].f = pushed;
 			continue;
 		case AX_EXPR_NEG:
+			if (integer && b.i == INT64_MIN)
+				return false;
 			if (integer)
 				st[sp - 1].i = -b.i;
 			else
 				st[sp - 1].f = -b.f;
 			continue;
-		case AX_EXPR_ADD: BINARY(+); break;
-		case AX_EXPR_SUB: BINARY(-); break;
-		case AX_EXPR_MUL: BINARY(*); break;
+		case AX_EXPR_ADD: CHECKED(add, +); break;
+		case AX_EXPR_SUB: CHECKED(sub, -); break;
+		case AX_EXPR_MUL: CHECKED(mul, *); break;
 		case AX_EXPR_DIV:
-			if (integer && b.i == 0)
+			if (integer && (b.i == 0 || (b.i == -1 && a.i == INT64_MIN)))
 				return false;
 			BINARY(/);
 			break;
 		case AX_EXPR_MOD:
 			if (!integer)
 				a.f = fmod(a.f, b.f);
-			else if (b.i == 0)
+			else if (b.i == 0 || (b.i == -1 && a.i == INT64_MIN))
 				return false;
 			else
 				a.i %= b.i;

@@ -72,7 +72,8 @@ bool ax_expr_compile(struct ax_expr *e, const char *text, bool integer,
 
 double ax_expr_eval_f64(const struct ax_expr *e, ax_expr_var_fn var,
 			const void *ctx);
-/* false on division by zero. */
+/* false on division by zero, or a value (a constant, a variable or a
+ * result) outside int64. */
 bool ax_expr_eval_i64(const struct ax_expr *e, ax_expr_var_fn var,
 		      const void *ctx, int64_t *out);
 

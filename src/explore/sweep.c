@@ -125,7 +125,8 @@ enum ax_status ax_sweep_resolve(const struct ax_sweep *sw, int family,
 			v = ax_f64_bits(x);
 		} else if (!ax_expr_eval_i64(&dv->expr, var_config, cfg, &v)) {
 			return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
-					   "derived %s divides by zero", dv->text);
+					   "derived %s divides by zero or leaves "
+					   "the 64-bit integer range", dv->text);
 		}
 		if ((s = ax_cfg_path_set(cfg, &dv->path, &v, 1, d)))
 			return s;
