@@ -478,6 +478,15 @@ static void test_retry(void **state)
 	printf("%s", out_buf);
 	assert_non_null(strstr(out_buf, "\n     4  t "));
 	assert_null(strstr(out_buf, "training failed"));
+	/* the table names the axes that vary; points.jsonl keeps whole names */
+	const char *table = strstr(out_buf, "trained points, by");
+	assert_non_null(table);
+	assert_non_null(strstr(table, " t-f32-lr0.001 "));
+	assert_null(strstr(table, "-wu2"));
+	slurp("retry", "plots/trained.csv", fr, sizeof fr);
+	assert_non_null(strstr(fr, ",t-f64-lr0.003\n"));
+	slurp("retry", "points.jsonl", buf, sizeof buf);
+	assert_non_null(strstr(buf, "\"name\":\"t-f32-lr0.001-wu2-mt48-dr0.1\""));
 	assert_int_equal(n_lines("retry", "points.jsonl"), 4);
 	slurp("retry", "points.jsonl", buf, sizeof buf);
 	assert_null(strstr(buf, "\"error\":\"seed"));
