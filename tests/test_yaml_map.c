@@ -162,6 +162,8 @@ static void test_loader_messages(void **state)
 	sweep_error("search: {strategy: evolution, mutation_prob: 2}\n", base,
 		    "s.yaml:2:46: error: mutation_prob = 2 is outside 0..1");
 	sweep_error("", "", "s.yaml:3:5: error: a family needs a base config");
+	sweep_error("objectives: [{minimize: valid_los}]\n", base, "s.yaml:2:25: "
+		    "error: unknown objective 'valid_los'; did you mean 'valid_loss'?");
 }
 
 int main(void)

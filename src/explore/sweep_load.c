@@ -533,15 +533,12 @@ static enum ax_status parse_objective(struct loader *L, yaml_node_t *n,
 	const char *ms = scalar(v);
 	int m = ms ? ax_metric_find(ms) : -1;
 	if (m < 0) {
-		const char *hint = NULL;
-		int best = 4;
-		for (int i = 0; ms && i < AX_METRIC_COUNT; i++) {
-			int dist = ax_edit_distance(ms, ax_metric_name(i), best);
-			if (dist < best) {
-				best = dist;
-				hint = ax_metric_name(i);
-			}
-		}
+		const char *names[AX_METRIC_COUNT], *hint = NULL;
+		for (int i = 0; i < AX_METRIC_COUNT; i++)
+			names[i] = ax_metric_name(i);
+		if (ms)
+			hint = ax_ymap_closest(ms, strlen(ms), names, AX_METRIC_COUNT,
+					       AX_YMAP_HINT_NEAR);
 		if (hint)
 			return err_at(L, v, 0, "unknown objective '%s'; did you mean '%s'?", ms, hint);
 		return err_at(L, v, 0, "unknown objective '%s' (macs, params, "
