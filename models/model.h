@@ -40,6 +40,19 @@ enum ax_status ax_config_validate(const struct ax_config *cfg,
  * output loads back with ax_config_load_string(). */
 void ax_config_write_json(FILE *f, const struct ax_config *cfg);
 
+/* Writes the resolved config as a YAML file that ax_config_load() reads
+ * back to the same config (the same ax_config_hash, and the same train:
+ * section when it has one): a comment line with the hash, then the keys
+ * of ax_config_write_json() as block mappings; a per-layer field is one
+ * value when every layer of the stack holds it, else a list. */
+void ax_config_write_yaml(FILE *f, const struct ax_config *cfg);
+
+/* ax_config_write_yaml() into path, atomically (atomic_io.h). A training
+ * run writes RUN/config.yaml with it, beside RUN/weights. */
+enum ax_status ax_config_save_yaml(const char *path,
+				   const struct ax_config *cfg,
+				   struct ax_diag *d);
+
 /* The mapping that holds a per-layer group's fields in cfg's family
  * (AX_RULE_CONV: "conv_branch" for lite, "conv" for lightconv), or NULL
  * when the family has none. */

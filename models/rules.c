@@ -1,7 +1,7 @@
 /*
  * rules.c - the family table's config rules behind the core's struct
- * ax_config_rules, and the public loader, validator and JSON writer that
- * pass them (model.h). Which per-layer fields a stack reads, why it does
+ * ax_config_rules, and the public loader, validator and JSON and YAML
+ * writers that pass them (model.h). Which per-layer fields a stack reads, why it does
  * not read the others, which mappings a family has, and lite's rules; the
  * other families' hooks sit with their builders (evolved.c).
  */
@@ -10,6 +10,8 @@
 
 #include <inttypes.h>
 #include <string.h>
+
+#include "atomic_io.h"
 
 static const struct ax_family_builder *family_of(const struct ax_config *cfg)
 {
@@ -195,6 +197,25 @@ enum ax_status ax_config_validate(const struct ax_config *cfg,
 void ax_config_write_json(FILE *f, const struct ax_config *cfg)
 {
 	ax_config_write_json_with(&ax_family_rules, f, cfg);
+}
+
+void ax_config_write_yaml(FILE *f, const struct ax_config *cfg)
+{
+	fprintf(f, "# the resolved config (archex); config hash %016" PRIx64 "\n",
+		ax_config_hash(cfg));
+	ax_config_write_yaml_with(&ax_family_rules, f, cfg);
+}
+
+enum ax_status ax_config_save_yaml(const char *path,
+				   const struct ax_config *cfg,
+				   struct ax_diag *d)
+{
+	struct ax_atomic a;
+	FILE *f = ax_atomic_open(&a, path, d);
+	if (!f)
+		return d ? d->status : AX_ERR_IO;
+	ax_config_write_yaml(f, cfg);
+	return ax_atomic_commit(&a, d);
 }
 
 const char *ax_config_map_name(const struct ax_config *cfg, enum ax_rule rule)

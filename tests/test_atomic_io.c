@@ -1,6 +1,7 @@
 /*
  * test_atomic_io.c - atomic replace (commit leaves the file and no
  * temporary; abort leaves no file and an existing target untouched),
+ * errors that name the target, not the temporary,
  * JSON Lines appends, recovery after simulated torn writes, and the id
  * reader (libjansson) on ordinary and hostile lines.
  */
@@ -153,15 +154,70 @@ static void test_stale_tmp_and_errors(void **state)
 	unlink(stale);
 	unlink(path);
 
-	/* A missing directory: the message names path, step and errno. */
-	char bad[700];
+	ax_atomic_abort(&a);
+}
+
+/* Every error names the path the caller gave, never the temporary: a
+ * missing directory, a parent that is a file, a target that is a
+ * directory (an unwritable target: the rename fails at commit) and, when
+ * not root, a read-only directory; ax_atomic_check_dir says the same. */
+static void test_errors_name_target(void **state)
+{
+	(void)state;
+	struct ax_atomic a;
+	struct ax_diag d = { 0 };
+	char bad[700], want[1400];
 	snprintf(bad, sizeof bad, "%s/no/such/dir/x.csv", tmpdir);
 	assert_null(ax_atomic_open(&a, bad, &d));
 	assert_int_equal(d.status, AX_ERR_IO);
-	assert_non_null(strstr(d.file, "/no/such/dir/x.csv.tmp."));
-	assert_non_null(strstr(d.msg, "create temporary"));
-	assert_non_null(strstr(d.msg, "No such file or directory"));
+	assert_string_equal(d.file, bad);
+	snprintf(want, sizeof want, "cannot create a file in directory "
+		 "%s/no/such/dir: No such file or directory", tmpdir);
+	assert_string_equal(d.msg, want);
 	ax_atomic_abort(&a);
+	memset(&d, 0, sizeof d);
+	assert_int_equal(ax_atomic_check_dir(bad, &d), AX_ERR_IO);
+	assert_string_equal(d.file, bad);
+	assert_string_equal(d.msg, want);
+
+	char file[600];
+	path_in(file, sizeof file, "plain");
+	spit(file, "p", 1);
+	snprintf(bad, sizeof bad, "%s/x.csv", file);
+	assert_null(ax_atomic_open(&a, bad, &d));
+	assert_string_equal(d.file, bad);
+	snprintf(want, sizeof want, "cannot create a file in directory %s: "
+		 "Not a directory", file);
+	assert_string_equal(d.msg, want);
+	assert_int_equal(ax_atomic_check_dir(bad, &d), AX_ERR_IO);
+	assert_string_equal(d.msg, want);
+	unlink(file);
+
+	char dir[600];
+	path_in(dir, sizeof dir, "a-directory");
+	assert_int_equal(mkdir(dir, 0777), 0);
+	FILE *f = ax_atomic_open(&a, dir, &d);
+	assert_non_null(f);
+	fputs("x", f);
+	assert_int_equal(ax_atomic_commit(&a, &d), AX_ERR_IO);
+	assert_string_equal(d.file, dir);
+	assert_string_equal(d.msg, "cannot replace it: Is a directory");
+	assert_int_equal(count_entries(), 1);   /* no temporary left */
+	assert_int_equal(ax_atomic_check_dir(dir, &d), AX_OK);
+
+	if (geteuid() != 0) {   /* root writes into read-only directories */
+		assert_int_equal(chmod(dir, 0555), 0);
+		snprintf(bad, sizeof bad, "%s/x.csv", dir);
+		assert_null(ax_atomic_open(&a, bad, &d));
+		assert_string_equal(d.file, bad);
+		snprintf(want, sizeof want, "cannot create a file in directory "
+			 "%s: Permission denied", dir);
+		assert_string_equal(d.msg, want);
+		assert_int_equal(ax_atomic_check_dir(bad, &d), AX_ERR_IO);
+		assert_string_equal(d.msg, want);
+		assert_int_equal(chmod(dir, 0755), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
 }
 
 /* Temporaries of dead processes (a sweep killed while writing best.csv)
@@ -442,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_commit),
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_stale_tmp_and_errors),
+		cmocka_unit_test(test_errors_name_target),
 		cmocka_unit_test(test_dead_tmps_removed),
 		cmocka_unit_test(test_jsonl_append),
 		cmocka_unit_test(test_recover_torn),

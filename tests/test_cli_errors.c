@@ -315,11 +315,23 @@ static void test_init_atomic(void **state)
 	char *argv[] = { (char *)AX_CLI, "init", cfg, "--out", nodir, NULL };
 	assert_int_equal(ax_test_run(argv, out, sizeof out, err, sizeof err), 1);
 	assert_string_equal(out, "");
-	assert_non_null(strstr(err, "cannot open for writing: No such file or directory"));
+	char want[1200];
+	snprintf(want, sizeof want, "%s: error: cannot open for writing: No "
+		 "such file or directory\n", nodir);
+	assert_string_equal(err, want);   /* the path given, not a temporary */
 	/* --out a directory: the rename fails, the temporary is removed */
 	char *argv2[] = { (char *)AX_CLI, "init", cfg, "--out", tmpdir, NULL };
 	assert_int_equal(ax_test_run(argv2, out, sizeof out, err, sizeof err), 1);
-	assert_non_null(strstr(err, "error: "));
+	snprintf(want, sizeof want, "%s: error: cannot replace it: Is a "
+		 "directory\n", tmpdir);
+	assert_string_equal(err, want);
+	/* calibrate checks its --out directory before measuring */
+	char *argv3[] = { (char *)AX_CLI, "calibrate", "--out", nodir, NULL };
+	assert_int_equal(ax_test_run(argv3, out, sizeof out, err, sizeof err), 1);
+	snprintf(want, sizeof want, "%s: error: cannot create a file in "
+		 "directory %s/no-such-dir: No such file or directory\n", nodir,
+		 tmpdir);
+	assert_string_equal(err, want);
 	char tmp2[420];
 	snprintf(tmp2, sizeof tmp2, "%s.tmp", tmpdir);
 	assert_int_equal(access(tmp2, F_OK), -1);

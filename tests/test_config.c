@@ -4,6 +4,7 @@
  * the hash is stable and sensitive, the JSON round-trips, and every error
  * class reports its status, exact line:col and a message naming the key.
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -541,6 +542,87 @@ static void test_json(void **state)
 		assert_string_equal(back->name, cfg->name);
 		assert_true(ax_config_hash(back) == ax_config_hash(cfg));
 		free(j);
+	}
+	free(cfg);
+	free(back);
+}
+
+/* ---- YAML ------------------------------------------------------------- */
+
+static char *yaml_of(const struct ax_config *cfg)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	assert_non_null(f);
+	ax_config_write_yaml(f, cfg);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+/* A config loads back from its YAML to the same hash, name, train:
+ * section and JSON; a per-layer field is one value when the layers agree
+ * and a list when they differ. */
+static void test_yaml(void **state)
+{
+	(void)state;
+	struct ax_config *cfg = malloc(sizeof *cfg), *back = malloc(sizeof *back);
+	assert_non_null(cfg);
+	assert_non_null(back);
+	struct ax_diag d;
+
+	expect_ok("name: 'a\"b\\c'\n" TRANSFORMER "train:\n  lr: 1e-3\n", cfg);
+	char *y = yaml_of(cfg);
+	char want[2048];
+	snprintf(want, sizeof want,
+		"# the resolved config (archex); config hash %016" PRIx64 "\n"
+		"name: \"a\\\"b\\\\c\"\nfamily: \"transformer\"\n"
+		"task: \"translation\"\nembed_dim: 200\nnorm: \"post\"\n"
+		"vocab:\n  source: 100\n  target: 100\n  share: \"all\"\n"
+		"encoder:\n  layers: 2\n  ffn_dim: 400\n  attention_heads: 8\n"
+		"decoder:\n  layers: 2\n  ffn_dim: 400\n  attention_heads: 8\n"
+		"train:\n  lr: 0.001\n  warmup: 4000\n  warmup_init_lr: 0.0\n"
+		"  beta1: 0.9\n  beta2: 0.98\n  adam_eps: 1e-08\n"
+		"  weight_decay: 0.0001\n  clip_norm: 0.0\n  label_smoothing: 0.1\n"
+		"  dropout: 0.1\n  attention_dropout: 0.0\n"
+		"  activation_dropout: 0.0\n  weight_dropout: 0.0\n"
+		"  max_tokens: 4096\n  seed: 1\n",
+		ax_config_hash(cfg));
+	assert_string_equal(y, want);
+	assert_int_equal(ax_config_load_string(y, strlen(y), "y", back, &d), AX_OK);
+	assert_true(back->train.enabled && back->train.lr == 1e-3);
+	assert_true(ax_config_recipe_hash(back) == ax_config_recipe_hash(cfg));
+	free(y);
+
+	cfg->decoder.layer[1].ffn_dim = 300;   /* layers that differ: a list */
+	y = yaml_of(cfg);
+	assert_non_null(strstr(y, "decoder:\n  layers: 2\n  ffn_dim: [400, 300]\n"));
+	assert_int_equal(ax_config_load_string(y, strlen(y), "y", back, &d), AX_OK);
+	assert_int_equal(back->decoder.layer[1].ffn_dim, 300);
+	assert_true(ax_config_hash(back) == ax_config_hash(cfg));
+	free(y);
+
+	const char *texts[] = { LITE, LM, EVOLVED, LIGHTCONV };
+	for (size_t k = 0; k < sizeof paper / sizeof paper[0] + 4; k++) {
+		if (k < 4) {
+			expect_ok(texts[k], cfg);
+		} else {
+			char path[512];
+			paper_path(path, sizeof path, paper[k - 4].file);
+			assert_int_equal(ax_config_load(path, cfg, &d), AX_OK);
+		}
+		y = yaml_of(cfg);
+		enum ax_status st = ax_config_load_string(y, strlen(y), "y", back, &d);
+		if (st != AX_OK)
+			print_error("%s\n%d:%d: %s\n", y, d.line, d.col, d.msg);
+		assert_int_equal(st, AX_OK);
+		assert_string_equal(back->name, cfg->name);
+		assert_true(ax_config_hash(back) == ax_config_hash(cfg));
+		char *j1 = json_of(cfg), *j2 = json_of(back);
+		assert_string_equal(j1, j2);
+		free(j1);
+		free(j2);
+		free(y);
 	}
 	free(cfg);
 	free(back);
@@ -1246,6 +1328,7 @@ int main(void)
 		cmocka_unit_test(test_language_model_and_evolved),
 		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_yaml),
 		cmocka_unit_test(test_train_section),
 		cmocka_unit_test(test_err_float),
 		cmocka_unit_test(test_docs_examples),

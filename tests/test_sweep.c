@@ -717,6 +717,44 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* Display names keep the parts that vary within a family: a part with a
+ * negative exponent stays whole, a label with '-' is not split, a family
+ * whose names have different part counts (or do not start with its
+ * label) keeps them whole, and a family with nothing varying shows its
+ * label. */
+static void test_display_names(void **state)
+{
+	(void)state;
+	struct ax_sweep_meta m = { .n_families = 4 };
+	strcpy(m.family[0], "t");
+	strcpy(m.family[1], "lite-big");
+	strcpy(m.family[2], "odd");
+	strcpy(m.family[3], "one");
+	static const struct { int fam; const char *name, *want; } c[] = {
+		{ 0, "t-d96-L3-wil1e-08-mt512", "t-d96-wil1e-08" },
+		{ 0, "t-d128-L3-wil1e-07-mt512", "t-d128-wil1e-07" },
+		{ 1, "lite-big-d160-eL2-k3.7", "lite-big-eL2-k3.7" },
+		{ 0, "t-d96-L3-wil1e-07-mt512", "t-d96-wil1e-07" },
+		{ 1, "lite-big-d160-eL3-k3.3", "lite-big-eL3-k3.3" },
+		{ 2, "odd-d1-L2", "odd-d1-L2" },
+		{ 2, "odd-d1", "odd-d1" },
+		{ 3, "one-vs8000-lr0.001", "one" },
+	};
+	enum { N = sizeof c / sizeof c[0] };
+	struct ax_sweep_rec r[N];
+	memset(r, 0, sizeof r);
+	for (int i = 0; i < N; i++) {
+		r[i].family = c[i].fam;
+		strcpy(r[i].name, c[i].name);
+	}
+	struct ax_sweep_recs rs = { .r = r, .n = N, .cap = N };
+	ax_sweep_name *names = ax_sweep_display_names(&m, &rs);
+	assert_non_null(names);
+	for (int i = 0; i < N; i++)
+		assert_string_equal(names[i], c[i].want);
+	free(names);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -731,6 +769,7 @@ int main(void)
 		cmocka_unit_test(test_merge_equals_unsharded),
 		cmocka_unit_test(test_evolution_shards),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_display_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

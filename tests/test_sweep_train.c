@@ -5,6 +5,8 @@
  * trained for a few steps on two seeds:
  *   - every point carries valid_loss (mean over seeds), its std and the
  *     per-seed values; best.csv ranks by it; plots/trained.csv has it;
+ *   - a trained point's run/config.yaml loads (its recipe hash is the
+ *     point's) and `archex run RUN` runs it with run/weights;
  *   - the same sweep run again gives the same metrics; another budget is
  *     another sweep (--resume refuses it);
  *   - SIGKILL at random moments and --resume each time end with the same
@@ -25,6 +27,7 @@
  *     a decode length cap of 0 tokens.
  */
 #include <dirent.h>
+#include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdbool.h>
@@ -45,6 +48,7 @@
 
 #include "cli_run.h"
 #include "dataset.h"
+#include "model.h"
 #include "test_tmpdir.h"
 #include "test_reverse_data.h"
 
@@ -403,6 +407,27 @@ static void point_key(const char *out, int n, char *key, size_t size)
 	snprintf(key, size, "%.16s-%.16s", id + 6, rc + 15);
 }
 
+/* A trained point's run/ holds config.yaml: the point's config with its
+ * recipe (the seed's), which `archex run RUN` loads with run/weights. */
+static void test_run_config(void **state)
+{
+	(void)state;
+	char k0[64], run[900], cpath[1000];
+	point_key("a", 0, k0, sizeof k0);
+	snprintf(run, sizeof run, "%s/a/trained/%s-s1/run", tmpdir, k0);
+	snprintf(cpath, sizeof cpath, "%s/config.yaml", run);
+	static struct ax_config cfg;
+	struct ax_diag d = { 0 };
+	assert_int_equal(ax_config_load(cpath, &cfg, &d), AX_OK);
+	char recipe[17];
+	snprintf(recipe, sizeof recipe, "%016" PRIx64, ax_config_recipe_hash(&cfg));
+	assert_memory_equal(recipe, k0 + 17, 16);
+	char *argv[] = { (char *)AX_CLI, "run", run, "--src", "5 6 7", NULL };
+	assert_int_equal(ax_test_run(argv, out_buf, sizeof out_buf, err_buf,
+				     sizeof err_buf), 0);
+	assert_non_null(strstr(out_buf, "# score "));
+}
+
 /* archex sweep tmpdir/NAME.yaml --out tmpdir/OUT --no-plot [ARG], with
  * its summary on stdout (out_buf) */
 static int sweep_loud(const char *name, const char *out, const char *arg)
@@ -453,6 +478,15 @@ static void test_retry(void **state)
 	printf("%s", out_buf);
 	assert_non_null(strstr(out_buf, "\n     4  t "));
 	assert_null(strstr(out_buf, "training failed"));
+	/* the summary names the axes that vary; points.jsonl keeps whole names */
+	const char *table = strstr(out_buf, "trained points, by");
+	assert_non_null(table);
+	assert_non_null(strstr(table, " t-f32-lr0.001 "));
+	assert_null(strstr(out_buf, "-wu2"));
+	slurp("retry", "plots/trained.csv", fr, sizeof fr);
+	assert_non_null(strstr(fr, ",t-f64-lr0.003\n"));
+	slurp("retry", "points.jsonl", buf, sizeof buf);
+	assert_non_null(strstr(buf, "\"name\":\"t-f32-lr0.001-wu2-mt48-dr0.1\""));
 	assert_int_equal(n_lines("retry", "points.jsonl"), 4);
 	slurp("retry", "points.jsonl", buf, sizeof buf);
 	assert_null(strstr(buf, "\"error\":\"seed"));
@@ -607,6 +641,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_trained),
+		cmocka_unit_test(test_run_config),
 		cmocka_unit_test(test_kill_resume),
 		cmocka_unit_test(test_untrainable),
 		cmocka_unit_test(test_retry),

@@ -18,8 +18,12 @@
  *     checkpoint of another config, --resume without a checkpoint or with
  *     other hyperparameters, an op kind without a backward;
  *   - the recipe: hyperparameters from the config's train: section, a
- *     flag overriding one, and the same run from flags alone.
+ *     flag overriding one, and the same run from flags alone;
+ *   - the run directory: RUN/config.yaml loads to the config's hash, and
+ *     `archex run RUN` / `archex eval RUN` equal CONFIG --weights
+ *     RUN/weights.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -704,6 +708,85 @@ static void test_recipe_from_config(void **state)
 		    "recipe3.yaml:18:7: error: train.lr: .inf is not a finite number");
 }
 
+/* RUN/config.yaml: the resolved config (the flags' recipe in its train:
+ * section) with the original's hash; `archex run RUN` and `archex eval
+ * RUN` load it with RUN/weights and print what the config and
+ * --weights RUN/weights print; a directory without config.yaml is
+ * refused. */
+/* s without its wall times: run's last ", ... ms", eval's "scoring" line. */
+static void cut_time(char *s)
+{
+	char *c = strstr(s, "\nscoring ");
+	if (!c)
+		c = strrchr(s, ',');
+	if (c)
+		*c = '\0';
+}
+
+static void test_run_dir(void **state)
+{
+	(void)state;
+	assert_int_equal(train(CFG, "rev", "rundir", "--max-steps", "20", "--lr",
+			       "3e-3", "--warmup", "5", NULL), 0);
+	char run[700], cpath[800], wpath[800], data[700];
+	snprintf(run, sizeof run, "%s/rundir", tmpdir);
+	snprintf(cpath, sizeof cpath, "%s/config.yaml", run);
+	snprintf(wpath, sizeof wpath, "%s/weights", run);
+	snprintf(data, sizeof data, "%s/rev", tmpdir);
+	static struct ax_config orig, got;
+	struct ax_diag d = { 0 };
+	assert_int_equal(ax_config_load(CFG, &orig, &d), AX_OK);
+	assert_int_equal(ax_config_load(cpath, &got, &d), AX_OK);
+	assert_true(ax_config_hash(&got) == ax_config_hash(&orig));
+	assert_true(got.train.enabled && got.train.lr == 3e-3 && got.train.warmup == 5);
+	char recipe[40];
+	snprintf(recipe, sizeof recipe, "\"recipe_hash\": \"%016" PRIx64 "\"",
+		 ax_config_recipe_hash(&got));
+	assert_non_null(strstr(out_buf, recipe));   /* the run's own recipe */
+
+	static char want[1 << 16];
+	char *by_cfg[] = { (char *)AX_CLI, "run", (char *)CFG, "--weights", wpath,
+			   "--src", "5 9 12 7 4", "--beam", "3", NULL };
+	assert_int_equal(ax_test_run(by_cfg, want, sizeof want, err_buf,
+				     sizeof err_buf), 0);
+	char *by_run[] = { (char *)AX_CLI, "run", run, "--src", "5 9 12 7 4",
+			   "--beam", "3", NULL };
+	assert_int_equal(ax_test_run(by_run, out_buf, sizeof out_buf, err_buf,
+				     sizeof err_buf), 0);
+	cut_time(want);
+	cut_time(out_buf);
+	assert_non_null(strstr(want, "# score "));
+	assert_string_equal(out_buf, want);
+	/* --seed still means random weights, not RUN/weights */
+	char *seeded[] = { (char *)AX_CLI, "run", run, "--seed", "7", "--src",
+			   "5 9 12 7 4", "--beam", "3", NULL };
+	assert_int_equal(ax_test_run(seeded, out_buf, sizeof out_buf, err_buf,
+				     sizeof err_buf), 0);
+	cut_time(out_buf);
+	assert_string_not_equal(out_buf, want);
+
+	char *ev_cfg[] = { (char *)AX_CLI, "eval", cpath, "--weights", wpath,
+			   "--data", data, "--split", "valid", "--no-decode", NULL };
+	assert_int_equal(ax_test_run(ev_cfg, want, sizeof want, err_buf,
+				     sizeof err_buf), 0);
+	char *ev_run[] = { (char *)AX_CLI, "eval", run, "--data", data, "--split",
+			   "valid", "--no-decode", NULL };
+	assert_int_equal(ax_test_run(ev_run, out_buf, sizeof out_buf, err_buf,
+				     sizeof err_buf), 0);
+	cut_time(want);
+	cut_time(out_buf);
+	assert_non_null(strstr(want, "perplexity"));
+	assert_string_equal(out_buf, want);
+
+	char *none[] = { (char *)AX_CLI, "run", data, "--src", "5", NULL };
+	assert_int_equal(ax_test_run(none, out_buf, sizeof out_buf, err_buf,
+				     sizeof err_buf), 1);
+	snprintf(want, sizeof want, "%s: error: a directory without config.yaml: "
+		 "give a config file, or a run directory written by 'archex "
+		 "train'\n", data);
+	assert_string_equal(err_buf, want);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -731,6 +814,7 @@ int main(void)
 		cmocka_unit_test(test_disk_full),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_recipe_from_config),
+		cmocka_unit_test(test_run_dir),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

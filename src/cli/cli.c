@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int ax_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -227,6 +228,33 @@ bool ax_cli_load(const char *path, struct ax_config *cfg)
 		ax_cli_print_diag(&d);
 		return false;
 	}
+	return true;
+}
+
+bool ax_cli_run_dir(const char **config, const char **weights,
+		    bool want_weights, char cfg_buf[AX_CLI_RUN_PATH],
+		    char w_buf[AX_CLI_RUN_PATH])
+{
+	struct stat sb;
+	if (stat(*config, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return true;
+	const char *dir = *config;
+	if ((size_t)snprintf(cfg_buf, AX_CLI_RUN_PATH, "%s/config.yaml", dir) >=
+		    AX_CLI_RUN_PATH ||
+	    (size_t)snprintf(w_buf, AX_CLI_RUN_PATH, "%s/weights", dir) >=
+		    AX_CLI_RUN_PATH) {
+		fprintf(stderr, "%s: error: path too long\n", dir);
+		return false;
+	}
+	if (access(cfg_buf, F_OK) != 0) {
+		fprintf(stderr, "%s: error: a directory without config.yaml: give "
+			"a config file, or a run directory written by 'archex "
+			"train'\n", dir);
+		return false;
+	}
+	*config = cfg_buf;
+	if (!*weights && want_weights)
+		*weights = w_buf;
 	return true;
 }
 

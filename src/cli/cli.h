@@ -101,4 +101,16 @@ bool ax_cli_data_path(char *buf, size_t size, const char *rel);
 /* Loads and validates path; prints the diagnostic on failure. */
 bool ax_cli_load(const char *path, struct ax_config *cfg);
 
+/* The size of the buffers of ax_cli_run_dir. */
+#define AX_CLI_RUN_PATH 4200
+
+/* A run directory given as CONFIG (`archex train --out RUN`): *config
+ * becomes RUN/config.yaml (in cfg_buf) and, if *weights is NULL and
+ * want_weights, *weights becomes RUN/weights (in w_buf). Any other path
+ * is left as it is. Returns false after printing "RUN: error: ..." when
+ * the directory holds no config.yaml. */
+bool ax_cli_run_dir(const char **config, const char **weights,
+		    bool want_weights, char cfg_buf[AX_CLI_RUN_PATH],
+		    char w_buf[AX_CLI_RUN_PATH]);
+
 #endif

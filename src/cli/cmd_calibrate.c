@@ -128,6 +128,13 @@ int ax_cmd_calibrate(int argc, char **argv)
 		return ax_cli_usage_error("calibrate", "takes no arguments");
 	if (!out)
 		return ax_cli_usage_error("calibrate", "--out FILE is required");
+	/* a missing or read-only directory fails now, not after the
+	 * measurements */
+	struct ax_diag dd = { 0 };
+	if (ax_atomic_check_dir(out, &dd)) {
+		ax_cli_print_diag(&dd);
+		return AX_EXIT_ERROR;
+	}
 	for (int p = 0; p < AX_PREC_COUNT; p++)
 		o.precision[p] |= !any_prec;
 	o.precision[AX_PREC_FP32] = true;   /* the fits of other kinds need it */

@@ -27,13 +27,16 @@ static void help(FILE *f)
 {
 	fprintf(f,
 "usage: archex eval CONFIG (--weights FILE | --seed N) --data DIR --split valid|test\n"
+"       archex eval RUN --data DIR --split valid|test [options]\n"
 "                   [--beam K] [--lenpen X] [--max-len-a A] [--max-len-b B]\n"
 "                   [--precision P] [--no-decode] [--hyp-out FILE] [--threads N]\n"
 "                   [--format json]\n"
 "\n"
 "Measures a model on a split of a dataset built by 'archex data'\n"
 "(docs/data.md). The manifest's checksums are verified first, and the\n"
-"dataset's task and vocabularies must fit the model's.\n"
+"dataset's task and vocabularies must fit the model's. A run directory\n"
+"RUN written by 'archex train' stands for RUN/config.yaml with --weights\n"
+"RUN/weights.\n"
 "\n"
 "  loss        teacher-forced negative log-likelihood per BPE token, eos\n"
 "              appended to every target (and source), in nats and in bits\n"
@@ -183,6 +186,9 @@ static int parse(int argc, char **argv, struct eval_cli *c)
 	if (argc - optind != 1)
 		return ax_cli_usage_error("eval", "expected exactly one CONFIG");
 	c->config = argv[optind];
+	static char run_cfg[AX_CLI_RUN_PATH], run_w[AX_CLI_RUN_PATH];
+	if (!ax_cli_run_dir(&c->config, &c->o.weights, !seeded, run_cfg, run_w))
+		return AX_EXIT_ERROR;
 	if (!c->data)
 		return ax_cli_usage_error("eval", "--data DIR is required");
 	if (split < 0)

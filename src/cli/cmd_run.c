@@ -42,7 +42,7 @@ char *openblas_get_corename(void);
 static void help_run(void)
 {
 	printf(
-"usage: archex run CONFIG [options]\n"
+"usage: archex run CONFIG|RUN [options]\n"
 "\n"
 "Reference inference in C with OpenBLAS over the same op list the cost\n"
 "model counts. Translation configs decode each source sentence by beam\n"
@@ -55,9 +55,12 @@ static void help_run(void)
 "--src-file is streamed: one sentence per line, any number of lines; for\n"
 "a language model every line gets an eos and the whole file is scored as\n"
 "one stream in blocks of --tokens-per-sample tokens.\n"
+"A run directory RUN written by 'archex train' (or a trained sweep point's\n"
+"run/) stands for RUN/config.yaml with --weights RUN/weights.\n"
 "\n"
 "options:\n"
-"  --weights FILE     weights written by 'archex init' (else --seed)\n"
+"  --weights FILE     weights written by 'archex init' or 'archex train'\n"
+"                     (else --seed; RUN: RUN/weights)\n"
 "  --seed N           random weights from seed N (default 1)\n"
 "  --src \"IDS\"        one source sentence (LM: the tokens to score)\n"
 "  --src-file FILE    one sentence per line\n"
@@ -291,6 +294,7 @@ struct run_opts {
 	bool json, profile, no_src_eos;
 	const char *len_flag;   /* a translation-only flag given, for LM errors */
 	bool tps_given;         /* --tokens-per-sample given (LM only) */
+	bool seeded;            /* --seed given */
 	enum ax_precision precision;
 };
 
@@ -428,7 +432,7 @@ static int dump_logits(const struct ax_exec *x, int64_t T, const char *path)
 	for (int64_t i = 0; i < T; i++)
 		ok &= fwrite(lp + i * ld, sizeof(float), (size_t)V, f) == (size_t)V;
 	if (!ok) {
-		fprintf(stderr, "%s: error: cannot write: %s\n", a.tmp, strerror(errno));
+		fprintf(stderr, "%s: error: cannot write: %s\n", path, strerror(errno));
 		ax_atomic_abort(&a);
 		return AX_EXIT_ERROR;
 	}
@@ -783,6 +787,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 			if (!ax_cli_parse_i64(optarg, 0, INT64_MAX, &v))
 				return ax_cli_usage_error("run", "--seed wants a non-negative integer, not '%s'", optarg);
 			o->seed = (uint64_t)v;
+			o->seeded = true;
 			break;
 		case 'S': o->src = optarg; break;
 		case 'F': o->src_file = optarg; break;
@@ -912,7 +917,9 @@ int ax_cmd_run(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	o.config = argv[optind];
-	if (!check_paths(&o))
+	static char run_cfg[AX_CLI_RUN_PATH], run_w[AX_CLI_RUN_PATH];
+	if (!ax_cli_run_dir(&o.config, &o.weights, !o.seeded, run_cfg, run_w) ||
+	    !check_paths(&o))
 		return AX_EXIT_ERROR;
 
 	struct source src = { .name = o.src ? "--src" : o.src_file, .text = o.src,
@@ -928,7 +935,7 @@ int ax_cmd_run(int argc, char **argv)
 	struct ax_config *cfg = malloc(sizeof *cfg);
 	struct ax_graph g;
 	ax_graph_init(&g);
-	if (!cfg || load_model(argv[optind], cfg, &g) != AX_EXIT_OK) {
+	if (!cfg || load_model(o.config, cfg, &g) != AX_EXIT_OK) {
 		ax_graph_free(&g);
 		free(cfg);
 		source_free(&tgt);

@@ -191,13 +191,19 @@ static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *r
 	       bm == AX_METRIC_PARAMS || bm == AX_METRIC_NONEMBEDDING_PARAMS ?
 	       " (a proxy, not measured accuracy: add a train: section to rank by "
 	       "valid_loss)" : "");
-	/* the name column fits the longest best name */
+	/* names by the axes that vary, as the trained table; the column
+	 * fits the longest best name */
+	ax_sweep_name *names = ax_sweep_display_names(m, rs);
+	if (!names) {
+		fprintf(stderr, "archex sweep: out of memory for the summary\n");
+		return;
+	}
 	int w = 11;
 	for (int f = 0; f < m->n_families; f++)
 		for (int k = 0; k < m->n_budgets; k++) {
 			int64_t i = ax_sweep_best(m, rs, f, m->budget[k]);
-			if (i >= 0 && (int)strlen(rs->r[i].name) > w)
-				w = (int)strlen(rs->r[i].name);
+			if (i >= 0 && (int)strlen(names[i]) > w)
+				w = (int)strlen(names[i]);
 		}
 	printf("  %-14s %8s  %-*s %9s %9s %12s%s\n", "family", "budget", w, "best design",
 	       "MACs", "params", "nonemb.par", trained ? "  valid_loss" : "");
@@ -213,13 +219,14 @@ static void summary(const struct ax_sweep_meta *m, const struct ax_sweep_recs *r
 			ax_cli_human(h1, sizeof h1, (int64_t)r->metrics[AX_METRIC_MACS]);
 			ax_cli_human(h2, sizeof h2, (int64_t)r->metrics[AX_METRIC_PARAMS]);
 			ax_cli_human(h3, sizeof h3, (int64_t)r->metrics[AX_METRIC_NONEMBEDDING_PARAMS]);
-			printf("  %-14s %8s  %-*s %9s %9s %12s", m->family[f], b, w, r->name,
+			printf("  %-14s %8s  %-*s %9s %9s %12s", m->family[f], b, w, names[i],
 			       h1, h2, h3);
 			if (trained)
 				printf("  %.4f +- %.4f", r->metrics[AX_METRIC_VALID_LOSS],
 				       r->metrics[AX_METRIC_VALID_LOSS_STD]);
 			printf("\n");
 		}
+	free(names);
 	/* every trained point, ranked, last: what a trained sweep measured */
 	if (ax_sweep_recs_trained(rs) || trained_failed(rs)) {
 		printf("\n");

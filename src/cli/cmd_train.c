@@ -68,10 +68,12 @@ static void help(void)
 "AdamW with the inverse-square-root schedule, dropout from a seeded\n"
 "counter-based RNG. The same seed and --threads give bit-identical weights.\n"
 "\n"
-"Writes RUN/weights (loadable by 'archex run --weights'), RUN/checkpoint\n"
-"(weights, Adam moments, step, data position; atomic), RUN/train.jsonl\n"
-"(one record per update and per validation), a progress line on a terminal\n"
-"and a JSON summary on stdout. Stop after (one required):\n"
+"Writes RUN/config.yaml (the resolved config, train: section included)\n"
+"and RUN/weights, which 'archex run RUN' and 'archex eval RUN' load;\n"
+"RUN/checkpoint (weights, Adam moments, step, data position; atomic),\n"
+"RUN/train.jsonl (one record per update and per validation), a progress\n"
+"line on a terminal and a JSON summary on stdout. Stop after (one\n"
+"required):\n"
 "  --train-tokens N   N target tokens (eos included), as fairseq counts them\n"
 "  --max-steps N      N updates\n"
 "  --max-epochs N     N passes over the training split\n"
@@ -448,6 +450,19 @@ static enum ax_status dump_grad(struct ax_train_session *r, const char *path,
 	return AX_OK;
 }
 
+/* RUN/config.yaml: the resolved config, train: section as resolved from
+ * the flags, so `archex run RUN` finds what RUN/weights belong to. */
+static enum ax_status save_config(const struct opts *o,
+				  const struct ax_config *cfg,
+				  struct ax_diag *d)
+{
+	char path[AX_PATH_MAX];
+	if ((size_t)snprintf(path, sizeof path, "%s/config.yaml", o->out) >=
+	    sizeof path)
+		return ax_diag_set(d, AX_ERR_LIMIT, o->out, 0, 0, "path too long");
+	return ax_config_save_yaml(path, cfg, d);
+}
+
 int ax_cmd_train(int argc, char **argv)
 {
 	static struct opts o;
@@ -476,7 +491,7 @@ int ax_cmd_train(int argc, char **argv)
 					   o.out, &ro, &d);
 	if (st == AX_OK && o.dump_grad)
 		st = dump_grad(&sess, o.dump_grad, &d);
-	else if (st == AX_OK) {
+	else if (st == AX_OK && (st = save_config(&o, &cfg, &d)) == AX_OK) {
 		sess.t.prof.on = o.profile;
 		st = ax_train_session_run(&sess, &sum, &d);
 	}

@@ -35,22 +35,25 @@ static bool copy_path(char *dst, size_t size, const char *src)
 	return true;
 }
 
+/* Writes path's directory into dir ("." or "/" for the bare cases). */
+static void dir_of(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, size, ".");
+	else if (slash == path)
+		snprintf(dir, size, "/");
+	else
+		snprintf(dir, size, "%.*s", (int)(slash - path), path);
+}
+
 /* fsyncs the directory holding path, so a rename or a new file in it
  * survives a crash. File systems that cannot fsync a directory say
  * EINVAL; there is nothing more to do on those. */
 static enum ax_status sync_dir(const char *path, struct ax_diag *d)
 {
 	char dir[AX_PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	if (!slash) {
-		strcpy(dir, ".");
-	} else if (slash == path) {
-		strcpy(dir, "/");
-	} else {
-		size_t n = (size_t)(slash - path);
-		memcpy(dir, path, n);
-		dir[n] = '\0';
-	}
+	dir_of(path, dir, sizeof dir);
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return io_error(d, dir, "open directory for fsync", errno);
@@ -73,12 +76,7 @@ static void remove_stale_tmps(const char *path)
 	const char *base = slash ? slash + 1 : path;
 	size_t blen = strlen(base);
 
-	if (!slash)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == path)
-		snprintf(dir, sizeof dir, "/");
-	else
-		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	dir_of(path, dir, sizeof dir);
 	DIR *dp = opendir(dir);
 	if (!dp)
 		return;
@@ -104,6 +102,32 @@ static void remove_stale_tmps(const char *path)
 	closedir(dp);
 }
 
+/* The error of a file that cannot be created beside path: it names path
+ * (what the user gave), the directory and errno, not the temporary. */
+static enum ax_status create_error(struct ax_diag *d, const char *path,
+				   int err)
+{
+	char dir[AX_PATH_MAX];
+	dir_of(path, dir, sizeof dir);
+	return ax_diag_set(d, AX_ERR_IO, path, 0, 0,
+			   "cannot create a file in directory %s: %s", dir,
+			   strerror(err));
+}
+
+enum ax_status ax_atomic_check_dir(const char *path, struct ax_diag *d)
+{
+	char dir[AX_PATH_MAX];
+	dir_of(path, dir, sizeof dir);
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return create_error(d, path, errno);
+	if (!S_ISDIR(st.st_mode))
+		return create_error(d, path, ENOTDIR);
+	if (access(dir, W_OK | X_OK) != 0)
+		return create_error(d, path, errno);
+	return AX_OK;
+}
+
 FILE *ax_atomic_open(struct ax_atomic *a, const char *path,
 		     struct ax_diag *d)
 {
@@ -125,15 +149,17 @@ FILE *ax_atomic_open(struct ax_atomic *a, const char *path,
 				 pid, k);
 		fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd < 0 && errno != EEXIST) {
-			io_error(d, a->tmp, "create temporary", errno);
+			int err = errno;
+			create_error(d, path, err);
 			a->tmp[0] = '\0';
+			errno = err;
 			return NULL;
 		}
 	}
 	if (fd < 0) {
-		ax_diag_set(d, AX_ERR_IO, a->tmp, 0, 0,
-			    "create temporary: 1000 stale temporaries exist; "
-			    "remove %s.tmp.*", path);
+		ax_diag_set(d, AX_ERR_IO, path, 0, 0,
+			    "cannot create a temporary: 1000 stale temporaries "
+			    "exist; remove %s.tmp.*", path);
 		a->tmp[0] = '\0';
 		return NULL;
 	}
@@ -142,8 +168,9 @@ FILE *ax_atomic_open(struct ax_atomic *a, const char *path,
 		int err = errno;
 		close(fd);
 		unlink(a->tmp);
-		io_error(d, a->tmp, "fdopen temporary", err);
+		io_error(d, path, "fdopen temporary", err);
 		a->tmp[0] = '\0';
+		errno = err;
 		return NULL;
 	}
 	return a->f;
@@ -158,23 +185,23 @@ enum ax_status ax_atomic_commit(struct ax_atomic *a, struct ax_diag *d)
 	FILE *f = a->f;
 	a->f = NULL;
 	if (fflush(f) != 0 || ferror(f)) {
-		s = io_error(d, a->tmp, "write", errno ? errno : EIO);
+		s = io_error(d, a->path, "write", errno ? errno : EIO);
 		fclose(f);
 		goto remove_tmp;
 	}
 	if (fsync(fileno(f)) != 0) {
-		s = io_error(d, a->tmp, "fsync", errno);
+		s = io_error(d, a->path, "fsync", errno);
 		fclose(f);
 		goto remove_tmp;
 	}
 	if (fclose(f) != 0) {
-		s = io_error(d, a->tmp, "close", errno);
+		s = io_error(d, a->path, "close", errno);
 		goto remove_tmp;
 	}
 	if (rename(a->tmp, a->path) != 0) {
 		int err = errno;
 		s = ax_diag_set(d, AX_ERR_IO, a->path, 0, 0,
-				"rename %s over it: %s", a->tmp, strerror(err));
+				"cannot replace it: %s", strerror(err));
 		goto remove_tmp;
 	}
 	a->tmp[0] = '\0';

@@ -19,7 +19,11 @@
  * they are not, so shards on a network file system write separate files
  * (which `archex merge` joins).
  *
- * Errors name the path, the operation and strerror(errno).
+ * Errors name the target path (the one the caller gave, never the
+ * temporary), the operation and strerror(errno); a file that cannot be
+ * created names the directory too:
+ *     out/x.yaml: error: cannot create a file in directory out: No such
+ *     file or directory
  */
 #ifndef AX_ATOMIC_IO_H
 #define AX_ATOMIC_IO_H
@@ -45,6 +49,12 @@ struct ax_atomic {
  * PATH.tmp.<pid>.<k> is used; an existing file is never truncated. */
 FILE *ax_atomic_open(struct ax_atomic *a, const char *path,
 		     struct ax_diag *d);
+
+/* Checks that a file can be created beside path: its directory exists,
+ * is a directory and is writable (access(2)). For writers that cannot
+ * use ax_atomic_open (gnuplot opens its own output), so that they fail
+ * with the same message before starting. */
+enum ax_status ax_atomic_check_dir(const char *path, struct ax_diag *d);
 
 /* Makes the temporary the new path (see above). On failure the
  * temporary is removed, path is left as it was, and d names the step. */

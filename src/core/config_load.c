@@ -19,6 +19,7 @@
 
 #include "config_impl.h"
 #include "util.h"
+#include "yaml_map.h"
 
 #define MAX_FIELDS 16                       /* keys in one mapping's table */
 
@@ -643,26 +644,17 @@ static enum ax_status unknown_key(const struct walk *w, const yaml_node_t *k,
 	const char *key = (const char *)k->data.scalar.value;
 	size_t len = k->data.scalar.length;
 	char path[PATH_LEN + 80];
-	const char *best = NULL;
-	int best_d = INT_MAX;
+	const char *keys[MAX_FIELDS];
 
 	if (w->path[0])
 		snprintf(path, sizeof path, "%s.%.64s", w->path, key);
 	else
 		snprintf(path, sizeof path, "%.64s", key);
-	for (size_t i = 0; i < n_tab && len <= 64; i++) {
-		size_t lb = strlen(tab[i].key);
-		int dist = ax_edit_distance_n(key, len, tab[i].key, lb, INT_MAX - 1);
-		int limit = lb / 3 > 2 ? (int)(lb / 3) : 2;
-		bool prefix = len >= 3 && (strncmp(key, tab[i].key, len) == 0 ||
-					  (len > lb && strncmp(key, tab[i].key, lb) == 0));
-		if ((dist <= limit && (size_t)dist < lb) || prefix) {
-			if (dist < best_d) {
-				best_d = dist;
-				best = tab[i].key;
-			}
-		}
-	}
+	assert(n_tab <= MAX_FIELDS);
+	for (size_t i = 0; i < n_tab; i++)
+		keys[i] = tab[i].key;
+	const char *best = ax_ymap_closest(key, len, keys, n_tab,
+					   AX_YMAP_HINT_SCALED);
 	if (best)
 		return node_error(w, k, AX_ERR_INPUT,
 				  "unknown key '%s'; did you mean '%s'?", path, best);

@@ -2,9 +2,9 @@
  * config_out.c - what is computed from a whole config, all expanded from
  * the schema rows (schema.h): the FNV-1a config hash, the training
  * recipe's defaults and hash, the fixed-size key words of the fast
- * evaluator, the word sequence of sweep point ids, and the JSON writer
- * (which walks the loader's tables, so that it writes exactly the keys
- * the loader accepts for the config). F64 fields enter every hash and
+ * evaluator, the word sequence of sweep point ids, and the JSON and
+ * YAML writers (which walk the loader's tables, so that they write
+ * exactly the keys the loader accepts for the config). F64 fields enter every hash and
  * word as their IEEE bits (ax_f64_bits).
  */
 #include <assert.h>
@@ -262,6 +262,17 @@ struct json_walk {
 	enum ax_side side;
 };
 
+/* Whether a table key is written for the config (the JSON writer's test). */
+static bool present(const struct json_walk *w, const struct field *fd,
+		    const char *base)
+{
+	const char *why;
+	if (fd->has_flag)
+		return *(const bool *)(base + fd->offset + fd->flag_offset);
+	return ax_cfg_presence(w->rules, w->cfg, w->side, fd, &why) !=
+	       AX_PRESENCE_FORBIDDEN;
+}
+
 /* {"key":value,...} over the keys of one table the config has (a
  * per-layer field as an array over the stack's layers). */
 static void json_map(FILE *f, struct json_walk *w, const struct field *tab,
@@ -272,10 +283,8 @@ static void json_map(FILE *f, struct json_walk *w, const struct field *tab,
 	fputc('{', f);
 	for (size_t i = 0; i < n_tab; i++) {
 		const struct field *fd = &tab[i];
-		const char *p = base + fd->offset, *why;
-		if (fd->has_flag ? !*(const bool *)(p + fd->flag_offset) :
-		    ax_cfg_presence(w->rules, w->cfg, w->side, fd, &why) ==
-			    AX_PRESENCE_FORBIDDEN)
+		const char *p = base + fd->offset;
+		if (!present(w, fd, base))
 			continue;
 		fprintf(f, "%s\"%s\":", first ? "" : ",", fd->key);
 		first = false;
@@ -310,4 +319,74 @@ void ax_config_write_json_with(const struct ax_config_rules *r, FILE *f,
 
 	json_map(f, &w, ax_cfg_root_fields, ax_cfg_n_root_fields,
 		 (const char *)cfg);
+}
+
+/* ---- YAML --------------------------------------------------------------- */
+
+/* Whether every layer of the stack holds the same value of fd. */
+static bool same_in_all_layers(const struct ax_stack_config *s,
+			       const struct field *fd)
+{
+	int64_t n = clamp(s->layers, AX_MAX_LAYERS);
+	size_t size = fd->type == FT_I64 ? sizeof(int64_t) :
+		      fd->type == FT_F64 ? sizeof(double) :
+		      fd->type == FT_BOOL ? sizeof(bool) : sizeof(int);
+	for (int64_t l = 1; l < n; l++)
+		if (memcmp((const char *)&s->layer[l] + fd->offset,
+			   (const char *)&s->layer[0] + fd->offset, size))
+			return false;
+	return true;
+}
+
+/* A block mapping over the keys of one table the config has, indented
+ * by `indent` spaces; the keys and values are the JSON writer's (JSON
+ * scalars are YAML flow scalars). A per-layer field is one value when
+ * every layer holds it, else a flow list with an entry per layer. */
+static void yaml_map(FILE *f, struct json_walk *w, const struct field *tab,
+		     size_t n_tab, const char *base, int indent)
+{
+	for (size_t i = 0; i < n_tab; i++) {
+		const struct field *fd = &tab[i];
+		const char *p = base + fd->offset;
+		if (!present(w, fd, base))
+			continue;
+		fprintf(f, "%*s%s:", indent, "", fd->key);
+		if (fd->type == FT_STACK || fd->type == FT_MAP) {
+			struct json_walk sub = *w;
+			if (fd->type == FT_STACK) {
+				sub.stack = (const struct ax_stack_config *)p;
+				sub.side = fd->side;
+			}
+			size_t k = 0;
+			while (k < fd->n_sub && !present(&sub, &fd->sub[k], p))
+				k++;
+			fputs(k == fd->n_sub ? " {}\n" : "\n", f);
+			yaml_map(f, &sub, fd->sub, fd->n_sub, p, indent + 2);
+		} else if (fd->per_layer) {
+			const struct ax_stack_config *s = w->stack;
+			int64_t n = clamp(s->layers, AX_MAX_LAYERS);
+			bool one = same_in_all_layers(s, fd);
+			fputs(one ? " " : " [", f);
+			for (int64_t l = 0; l < (one ? 1 : n); l++) {
+				if (l)
+					fputs(", ", f);
+				json_value(f, fd, (const char *)&s->layer[l] +
+					   fd->offset, NULL);
+			}
+			fputs(one ? "\n" : "]\n", f);
+		} else {
+			fputc(' ', f);
+			json_value(f, fd, p, base);
+			fputc('\n', f);
+		}
+	}
+}
+
+void ax_config_write_yaml_with(const struct ax_config_rules *r, FILE *f,
+			       const struct ax_config *cfg)
+{
+	struct json_walk w = { .rules = r, .cfg = cfg };
+
+	yaml_map(f, &w, ax_cfg_root_fields, ax_cfg_n_root_fields,
+		 (const char *)cfg, 0);
 }

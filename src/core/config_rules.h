@@ -79,6 +79,8 @@ enum ax_status ax_config_validate_with(const struct ax_config_rules *r,
 				       struct ax_diag *d);
 void ax_config_write_json_with(const struct ax_config_rules *r, FILE *f,
 			       const struct ax_config *cfg);
+void ax_config_write_yaml_with(const struct ax_config_rules *r, FILE *f,
+			       const struct ax_config *cfg);
 
 /* ---- for the family hooks --------------------------------------------- */
 

@@ -503,7 +503,8 @@ enum ax_status ax_corpus_build(const struct ax_corpus *c,
 		return ax_diag_set(d, AX_ERR_INPUT, o->out, 0, 0, "path too long");
 	remove_tree(tmp);   /* left by a killed process with our pid */
 	if (mkdir(tmp, 0777) != 0)
-		return ax_diag_set(d, AX_ERR_IO, tmp, 0, 0, "mkdir: %s",
+		return ax_diag_set(d, AX_ERR_IO, o->out, 0, 0, "cannot create "
+				   "its temporary directory %s: %s", tmp,
 				   strerror(errno));
 	enum ax_status s = build_in(tmp, c, o, d);
 	if (s == AX_OK && rename(tmp, o->out) != 0)

@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "atomic_io.h"
+
 #define GP_PATH_MAX 4096
 
 static const char *const format_names[] = {
@@ -232,6 +234,11 @@ enum ax_status ax_plot_render(const char *template_path, const char *out_path,
 	if (stat(template_path, &st) != 0)
 		return ax_diag_set(d, AX_ERR_IO, template_path, 0, 0,
 				   "open plot template: %s", strerror(errno));
+	/* gnuplot writes a temporary beside out_path; fail early, naming
+	 * out_path, rather than with gnuplot's message about the temporary */
+	enum ax_status cs = ax_atomic_check_dir(out_path, d);
+	if (cs != AX_OK)
+		return cs;
 
 	/* argv: gnuplot -e TERM -e VARS template NULL; the variables go into
 	 * one -e so their number does not bound argv. */
@@ -282,8 +289,8 @@ enum ax_status ax_plot_render(const char *template_path, const char *out_path,
 		goto free_bufs;
 	}
 	if (rename(tmp, out_path) != 0) {
-		s = ax_diag_set(d, AX_ERR_IO, out_path, 0, 0, "rename %s over it: %s",
-				tmp, strerror(errno));
+		s = ax_diag_set(d, AX_ERR_IO, out_path, 0, 0,
+				"cannot replace it: %s", strerror(errno));
 		unlink(tmp);
 	}
 free_bufs:

@@ -19,6 +19,7 @@
 #include <yaml.h>
 
 #include "published.h"
+#include "yaml_map.h"
 
 #define SWEEP_MAX_BYTES ((size_t)4 << 20)  /* 4 MiB; the shipped sweeps are < 4 KiB */
 
@@ -29,6 +30,7 @@ struct loader {
 	yaml_document_t doc;
 	const char *file;
 	struct ax_diag *d;
+	struct ax_ymap y;    /* doc, file and d for yaml_map.h */
 	ax_sweep_base_fn base;
 	void *base_ctx;
 	bool trained;        /* the expression compiled last names a trained metric */
@@ -40,34 +42,26 @@ static enum ax_status err_at(struct loader *L, const yaml_node_t *n, int col_off
 static enum ax_status err_at(struct loader *L, const yaml_node_t *n, int col_off,
 			     const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	enum ax_status st = ax_ymap_verror(&L->y, n, col_off, fmt, ap);
 	va_end(ap);
-	int line = n ? (int)n->start_mark.line + 1 : 0;
-	int col = n ? (int)n->start_mark.column + 1 + col_off : 0;
-	return ax_diag_set(L->d, AX_ERR_INPUT, L->file, line, col, "%s", msg);
+	return st;
 }
 
 static yaml_node_t *node(struct loader *L, int id)
 {
-	return yaml_document_get_node(&L->doc, id);
+	return ax_ymap_node(&L->y, id);
 }
 
 static const char *scalar(const yaml_node_t *n)
 {
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+	return ax_ymap_scalar(n);
 }
 
 static const char *type_name(const yaml_node_t *n)
 {
-	switch (n->type) {
-	case YAML_SCALAR_NODE: return "a scalar";
-	case YAML_SEQUENCE_NODE: return "a list";
-	case YAML_MAPPING_NODE: return "a mapping";
-	default: return "nothing";
-	}
+	return ax_ymap_kind(n);
 }
 
 static enum ax_status want(struct loader *L, const yaml_node_t *n,
@@ -100,66 +94,20 @@ static enum ax_status get_i64(struct loader *L, const yaml_node_t *n,
 static enum ax_status get_f64(struct loader *L, const yaml_node_t *n,
 			      const char *what, double min, double max, double *out)
 {
-	const char *s = scalar(n);
-	if (!s)
-		return err_at(L, n, 0, "%s must be a number, not %s", what, type_name(n));
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || *end || errno || !isfinite(v))
-		return err_at(L, n, 0, "%s must be a number, not '%s'", what, s);
-	if (v < min || v > max)
-		return err_at(L, n, 0, "%s = %s is outside %g..%g", what, s, min, max);
-	*out = v;
-	return AX_OK;
+	return ax_ymap_get_f64(&L->y, n, what, min, max, out);
 }
 
 /* Checks every key of mapping n against keys[] (NULL-terminated); an
- * unknown key gets the closest known one as a hint. */
+ * unknown key gets the closest known one as a hint (yaml_map.h). */
 static enum ax_status check_keys(struct loader *L, yaml_node_t *n,
 				 const char *what, const char *const *keys)
 {
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-	     p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(L, p->key);
-		const char *ks = scalar(k);
-		if (!ks)
-			return err_at(L, k, 0, "%s keys must be scalars", what);
-		int best = 4, hit = 0;
-		const char *hint = NULL;
-		for (int i = 0; keys[i]; i++) {
-			if (!strcmp(ks, keys[i])) {
-				hit = 1;
-				break;
-			}
-			int dist = ax_edit_distance(ks, keys[i], best);
-			if (dist < best) {
-				best = dist;
-				hint = keys[i];
-			}
-		}
-		if (!hit) {
-			if (hint)
-				return err_at(L, k, 0, "unknown key '%s' in %s; did you mean '%s'?",
-					      ks, what, hint);
-			return err_at(L, k, 0, "unknown key '%s' in %s", ks, what);
-		}
-		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++)
-			if (!strcmp(scalar(node(L, q->key)) ? scalar(node(L, q->key)) : "", ks))
-				return err_at(L, k, 0, "duplicate key '%s' in %s", ks, what);
-	}
-	return AX_OK;
+	return ax_ymap_check_keys(&L->y, n, what, keys);
 }
 
 static yaml_node_t *lookup(struct loader *L, yaml_node_t *map, const char *key)
 {
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-	     p < map->data.mapping.pairs.top; p++) {
-		const char *ks = scalar(node(L, p->key));
-		if (ks && !strcmp(ks, key))
-			return node(L, p->value);
-	}
-	return NULL;
+	return ax_ymap_lookup(&L->y, map, key);
 }
 
 static enum ax_status parse_device(struct loader *L, yaml_node_t *v);
@@ -585,15 +533,12 @@ static enum ax_status parse_objective(struct loader *L, yaml_node_t *n,
 	const char *ms = scalar(v);
 	int m = ms ? ax_metric_find(ms) : -1;
 	if (m < 0) {
-		const char *hint = NULL;
-		int best = 4;
-		for (int i = 0; ms && i < AX_METRIC_COUNT; i++) {
-			int dist = ax_edit_distance(ms, ax_metric_name(i), best);
-			if (dist < best) {
-				best = dist;
-				hint = ax_metric_name(i);
-			}
-		}
+		const char *names[AX_METRIC_COUNT], *hint = NULL;
+		for (int i = 0; i < AX_METRIC_COUNT; i++)
+			names[i] = ax_metric_name(i);
+		if (ms)
+			hint = ax_ymap_closest(ms, strlen(ms), names, AX_METRIC_COUNT,
+					       AX_YMAP_HINT_NEAR);
 		if (hint)
 			return err_at(L, v, 0, "unknown objective '%s'; did you mean '%s'?", ms, hint);
 		return err_at(L, v, 0, "unknown objective '%s' (macs, params, "
@@ -1119,6 +1064,7 @@ enum ax_status ax_sweep_load_string(struct ax_sweep *sw, const char *text,
 	}
 
 	struct loader L = { .sw = sw, .file = name, .d = d, .base = base, .base_ctx = ctx };
+	L.y = (struct ax_ymap){ .doc = &L.doc, .file = name, .d = d };
 	enum ax_status pre = ax_yaml_precheck(text, len, name, SWEEP_MAX_BYTES, d);
 	if (pre != AX_OK)
 		return pre;

@@ -188,6 +188,20 @@ void ax_sweep_write_plot_fronts(FILE *f, const struct ax_sweep_meta *m,
 				const struct ax_sweep_recs *rs,
 				const bool *on_front);
 
+/* Display names of the trained tables: each record's stored name
+ * ("<label>-d96-L3-vs8000-...", ax_sweep_point_name) without the parts
+ * that every record of its family in rs shares, so a name shows the axes
+ * that vary ("transformer-d96" among d96 and d128; "transformer" when
+ * nothing varies). Names stored in points.jsonl do not change: the
+ * display follows from them alone, so a resumed or merged directory
+ * shows the same names as one run. Unique when the stored names are: two
+ * names that differ keep a part that differs. A family whose names do
+ * not all split into the same number of parts keeps them whole. Returns
+ * rs->n names to free(), or NULL when out of memory. */
+typedef char ax_sweep_name[128];
+ax_sweep_name *ax_sweep_display_names(const struct ax_sweep_meta *m,
+				      const struct ax_sweep_recs *rs);
+
 /* accuracy.gp data, for a sweep whose points were trained: one block per
  * family (blocks apart by two blank lines, header "<family>,valid_loss,
  * std,config"), rows "macs_m,valid_loss,std,config" of every point with

@@ -282,8 +282,12 @@ void ax_sweep_write_plot_trained(FILE *f, const struct ax_sweep_meta *m,
 				 const struct ax_sweep_recs *rs)
 {
 	struct front_row *rows = malloc((size_t)(rs->n ? rs->n : 1) * sizeof *rows);
-	if (!rows)
+	ax_sweep_name *names = ax_sweep_display_names(m, rs);
+	if (!rows || !names) {
+		free(rows);
+		free(names);
 		return;
+	}
 	int blocks = 0;
 	for (int fam = 0; fam < m->n_families; fam++) {
 		int64_t n = 0;
@@ -302,9 +306,10 @@ void ax_sweep_write_plot_trained(FILE *f, const struct ax_sweep_meta *m,
 			double sd = r->metrics[AX_METRIC_VALID_LOSS_STD];
 			fprintf(f, "%.6g,%.6g,%.6g,%s\n", r->metrics[AX_METRIC_MACS] / 1e6,
 				r->metrics[AX_METRIC_VALID_LOSS], isfinite(sd) ? sd : 0.0,
-				r->name);
+				names[rows[k].i]);
 		}
 	}
+	free(names);
 	free(rows);
 }
 
@@ -361,7 +366,8 @@ static void mean_std(char *buf, size_t size, int digits, double v, double sd)
 }
 
 static void trained_row(FILE *f, const struct ax_sweep_meta *m,
-			const struct ax_sweep_rec *r, int64_t rank, int w, bool bleu)
+			const struct ax_sweep_rec *r, const char *name,
+			int64_t rank, int w, bool bleu)
 {
 	const double *x = r->metrics;
 	char macs[32], params[32], loss[96], bl[96], cf[96];
@@ -372,7 +378,7 @@ static void trained_row(FILE *f, const struct ax_sweep_meta *m,
 	mean_std(bl, sizeof bl, 2, x[AX_METRIC_BLEU], x[AX_METRIC_BLEU_STD]);
 	mean_std(cf, sizeof cf, 1, x[AX_METRIC_CHRF], x[AX_METRIC_CHRF_STD]);
 	fprintf(f, "  %4" PRId64 "  %-12s %-*s %7s %7s  %-18s", rank,
-		m->family[r->family], w, r->name, macs, params, loss);
+		m->family[r->family], w, name, macs, params, loss);
 	if (bleu)
 		fprintf(f, "  %-14s %-12s", bl, cf);
 	fprintf(f, " %8.1f\n", x[AX_METRIC_TRAIN_SECONDS]);
@@ -382,8 +388,12 @@ bool ax_sweep_write_trained_table(FILE *f, const struct ax_sweep_meta *m,
 				  const struct ax_sweep_recs *rs)
 {
 	struct rank_row *rows = malloc((size_t)(rs->n ? rs->n : 1) * sizeof *rows);
-	if (!rows)
+	ax_sweep_name *names = ax_sweep_display_names(m, rs);
+	if (!rows || !names) {
+		free(rows);
+		free(names);
 		return false;
+	}
 	/* rank by best when it is a trained metric, else by valid loss */
 	struct ax_sweep_objective by = m->best;
 	if (by.metric < AX_METRIC_TRAINED_BASE)
@@ -402,10 +412,11 @@ bool ax_sweep_write_trained_table(FILE *f, const struct ax_sweep_meta *m,
 		rows[n++] = (struct rank_row){ isnan(key) ? -DBL_MAX : key, i };
 		n_ok += ok;
 		bleu |= isfinite(r->metrics[AX_METRIC_BLEU]);
-		if ((int)strlen(r->name) > w)
-			w = (int)strlen(r->name);
+		if ((int)strlen(names[i]) > w)
+			w = (int)strlen(names[i]);
 	}
 	if (!n) {
+		free(names);
 		free(rows);
 		return true;
 	}
@@ -418,17 +429,19 @@ bool ax_sweep_write_trained_table(FILE *f, const struct ax_sweep_meta *m,
 		fprintf(f, "  %-14s %-12s", "BLEU", "chrF");
 	fprintf(f, " %8s\n", "train_s");
 	for (int64_t k = 0; k < n_ok; k++)
-		trained_row(f, m, &rs->r[rows[k].i], k + 1, w, bleu);
+		trained_row(f, m, &rs->r[rows[k].i], names[rows[k].i], k + 1, w,
+			    bleu);
 	for (int64_t k = n_ok; k < n; k++) {
 		const struct ax_sweep_rec *r = &rs->r[rows[k].i];
 		char err[256];
 		rec_error(r, err, sizeof err);
 		fprintf(f, "     -  %-12s %-*s training failed: %s\n", m->family[r->family],
-			w, r->name, err);
+			w, names[rows[k].i], err);
 	}
 	if (untrained)
 		fprintf(f, "  (%" PRId64 " more point%s not trained: a constraint failed "
 			"first)\n", untrained, untrained == 1 ? "" : "s");
+	free(names);
 	free(rows);
 	return true;
 }

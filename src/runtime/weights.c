@@ -137,10 +137,10 @@ static enum ax_status check_entries(const char *path,
 }
 
 static enum ax_status write_all(FILE *f, const void *buf, size_t len,
-				const char *tmp, struct ax_diag *d)
+				const char *path, struct ax_diag *d)
 {
 	if (len && fwrite(buf, 1, len, f) != len)
-		return ax_diag_set(d, AX_ERR_IO, tmp, 0, 0, "cannot write: %s",
+		return ax_diag_set(d, AX_ERR_IO, path, 0, 0, "cannot write: %s",
 				   strerror(errno));
 	return AX_OK;
 }
@@ -200,14 +200,13 @@ enum ax_status ax_weights_save(const char *path,
 		return ax_diag_set(d, AX_ERR_IO, file, 0, 0,
 				   "cannot open for writing: %s", strerror(err));
 	}
-	const char *tmp = at_file.tmp;
 	static const unsigned char zeros[AX_WEIGHTS_ALIGN];
 	uint64_t at = hsize;
-	st = write_all(f, hdr, hsize, tmp, d);
+	st = write_all(f, hdr, hsize, path, d);
 	for (int64_t k = 0; st == AX_OK && k < n; k++) {
 		uint64_t bytes = (uint64_t)(e[k].rows * e[k].cols) * 4;
-		if ((st = write_all(f, zeros, align_up(at) - at, tmp, d)) == AX_OK)
-			st = write_all(f, e[k].data, bytes, tmp, d);
+		if ((st = write_all(f, zeros, align_up(at) - at, path, d)) == AX_OK)
+			st = write_all(f, e[k].data, bytes, path, d);
 		at = align_up(at) + bytes;
 	}
 	if (st == AX_OK)

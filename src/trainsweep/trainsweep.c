@@ -198,8 +198,8 @@ static enum ax_status eval_bleu(const struct ax_sweep *sw, const struct ax_graph
 	return s;
 }
 
-/* One seed: trains (or resumes) the run in dir/run and writes
- * dir/result.json; a point that cannot train gets pt->trained.error. */
+/* One seed: trains (or resumes) the run in dir/run, writes
+ * dir/run/config.yaml beside dir/run/weights and dir/result.json; a point that cannot train gets pt->trained.error. */
 static enum ax_status train_seed(struct ax_trainsweep *ts, const struct ax_sweep *sw,
 				 struct ax_sweep_point *pt, const struct ax_graph *g,
 				 const struct ax_train_hparams *hp0, int64_t seed,
@@ -235,6 +235,13 @@ static enum ax_status train_seed(struct ax_trainsweep *ts, const struct ax_sweep
 			*d = rd;
 		return s;
 	}
+	/* run/config.yaml: what run/weights belong to, recipe and seed in */
+	struct ax_config rc = pt->cfg;
+	char cfgpath[AX_PATH_MAX + 16];
+	snprintf(cfgpath, sizeof cfgpath, "%s/config.yaml", run);
+	ax_train_hparams_to_config(&hp, &rc);
+	if ((s = ax_config_save_yaml(cfgpath, &rc, d)) != AX_OK)
+		return s;
 	ts->trained++;
 	out[0] = sum.valid_loss;
 	out[1] = sum.valid_ppl;
