@@ -322,7 +322,7 @@ target static void name(float *y, const void *xv, const void *const *wv,	\
 	for (int64_t k = 0; k < i; k += 64) {					\
 		__mmask64 m = i - k >= 64 ? ~(__mmask64)0 :			\
 			      ((__mmask64)1 << (i - k)) - 1;			\
-		__m512i xk = _mm512_load_si512((const void *)(x + k));		\
+		__m512i xk = _mm512_loadu_si512((const void *)(x + k));	\
 		__mmask64 neg = _mm512_movepi8_mask(xk);			\
 		__m512i xa = _mm512_abs_epi8(xk);				\
 		KQ_UNROLL								\

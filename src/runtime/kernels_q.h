@@ -68,7 +68,7 @@ void ax_k_linear_q8(float *out, int64_t ldo, const float *in, int64_t ldi,
 /* Bytes of scratch ax_k_linear_q8_dyn needs for N rows of width i. */
 int64_t ax_kq_dyn_scratch(int64_t N, int64_t i);
 /* As ax_k_linear_q8 with the activations quantized to int8 per row (see
- * above); scratch holds ax_kq_dyn_scratch(N, i) bytes, 64-byte aligned. */
+ * above); scratch holds ax_kq_dyn_scratch(N, i) bytes. */
 void ax_k_linear_q8_dyn_ref(float *out, int64_t ldo, const float *in,
 			    int64_t ldi, const int8_t *q, const float *scale,
 			    const float *b, int64_t N, int64_t i, int64_t o,
