@@ -365,7 +365,6 @@ KQ_TARGET static void act_quantize_avx512(int8_t *xq, float *xs,
 		_mm_mask_storeu_epi8(xq + k, m, _mm512_cvtepi32_epi8(v));
 	}
 }
-#endif
 
 /* One pass over the output channels [o0, o1) in blocks of KQ_R: per block,
  * fn once per input row (the block's weight rows stay in L1 for rows after
@@ -397,6 +396,7 @@ static void blocked(float *out, int64_t ldo, const void *in, int64_t in_bytes,
 		}
 	}
 }
+#endif
 
 /* ==== portable rows and the bf16 dot-product rows ======================== */
 
