@@ -2,7 +2,8 @@
  * kernels_q.h - linear kernels on reduced-precision weights, for batch-1
  * and beam decoding, where every step streams all the weights once and
  * fewer bytes per weight is the only way below the bandwidth floor
- * (docs/precision.md). Activations stay fp32.
+ * (docs/precision.md). Activations are fp32, except in the int8 kernel
+ * with dynamic int8 activations.
  *
  *   int8  per-output-channel symmetric: W[o][i] ~ scale[o] * q[o][i],
  *         q in [-127, 127], scale = max_i |W[o][i]| / 127; the kernel
@@ -16,11 +17,12 @@
  *         AVX512-BF16 dot product (x rounded to bf16, fp32 accumulation)
  *         where the CPU has it.
  *
- * Each fast kernel has a `_ref` twin (plain loops, double accumulation)
- * with the same signature. The fast kernels choose their path at run time
- * from cpu.h (AVX512-BF16, AVX512-VNNI, AVX-512, portable C); on AVX-512
- * they are blocked GEMVs (several output channels per pass, kernels_q.c); ax_kq_set_path() forces
- * one, so tests cover every path the machine can run. Built with OpenMP,
+ * Each fast kernel has a `_ref` twin (plain loops, double or integer
+ * accumulation) with the same signature. The fast kernels choose their
+ * path at run time from cpu.h (AVX512-BF16, AVX512-VNNI, AVX-512,
+ * portable C); on AVX-512 they are blocked GEMVs (8 output channels per
+ * pass, kernels_q.c). ax_kq_set_path() forces a path, so tests cover
+ * every path the machine can run. Built with OpenMP,
  * the fast kernels split their output channels over OpenBLAS's thread
  * count (openblas_set_num_threads, `run --threads`). Shapes as
  * ax_k_linear: in (N, i) with row stride ldi, W (o, i) row-major, out
