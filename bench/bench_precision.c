@@ -3,11 +3,16 @@
  * random weights (seed 1, as `archex run` without --weights).
  *
  * usage: bench_precision [LEN=30] CONFIG...
- * For each config and precision (bf16, int8) against fp32 on the same
- * weights, a Markdown row:
+ * For each config and precision (bf16, int8, and int8 with int8
+ * activations, `--activations int8`: the row "int8/a8") against fp32 on
+ * the same weights, a Markdown row:
  *   - teacher-forced scoring of one random LEN-token pair (LM: LEN
  *     tokens): the worst |log p - log p_fp32| over every position and
- *     word, and the share of positions whose argmax agrees;
+ *     word, and the share of positions whose argmax agrees (LEN >= 16
+ *     rows take the dequantized tiles, so int8/a8 equals int8 here);
+ *   - the worst |log p - log p_fp32| of the greedy steps on the same
+ *     prefix (up to the first differing token; one row per step, so
+ *     int8/a8's activations are int8);
  *   - greedy decoding of LEN steps (argmax, nothing banned): the steps
  *     until the first token that differs from fp32's, and at that step
  *     fp32's own margin between the two tokens (a near tie or not).
@@ -53,15 +58,15 @@ static int64_t argmax(const float *r, int64_t V)
 
 /* Scores and decodes at precision p into r; false on an error (printed). */
 static bool run_at(const struct ax_graph *g, enum ax_precision p,
-		   const int32_t *src, const int32_t *tgt, int64_t len,
-		   struct run *r)
+		   enum ax_act act, const int32_t *src, const int32_t *tgt,
+		   int64_t len, struct run *r)
 {
 	struct ax_diag d = { 0 };
 	bool lm = !g->has_encoder, ok = false;
 	int64_t S = lm ? 0 : len, V = g->tensors[g->logits].width;
 	struct ax_exec xs, xi;
 	struct ax_exec_opts os = { .mode = AX_MODE_SEQUENCE, .batch = 1,
-				   .max_src = S, .max_tgt = len };
+				   .max_src = S, .max_tgt = len, .act = act };
 	struct ax_exec_opts oi = os;
 	oi.mode = AX_MODE_INCREMENTAL;
 	memset(&xi, 0, sizeof xi);
@@ -98,7 +103,7 @@ out:
 }
 
 /* One Markdown row: precision p against fp32. */
-static void print_row(const struct ax_graph *g, enum ax_precision p,
+static void print_row(const struct ax_graph *g, const char *name,
 		      const struct run *f, const struct run *q, int64_t len)
 {
 	int64_t V = g->tensors[g->logits].width, agree = 0, same = 0;
@@ -111,12 +116,18 @@ static void print_row(const struct ax_graph *g, enum ax_precision p,
 		agree += argmax(q->lp + t * V, V) == argmax(f->lp + t * V, V);
 	while (same < len && q->toks[same] == f->toks[same])
 		same++;
+	/* decoding steps on the same prefix: up to and including the split */
+	double gworst = 0;
+	for (int64_t k = 0; k < (same < len ? same + 1 : len) * V; k++) {
+		double e = fabs((double)q->glp[k] - f->glp[k]);
+		gworst = e > gworst ? e : gworst;
+	}
 	char margin[32] = "-";
 	if (same < len)
 		snprintf(margin, sizeof margin, "%.4f",
 			 f->glp[same * V + f->toks[same]] - f->glp[same * V + q->toks[same]]);
-	printf("| %s | %s | %.4f | %.1f%% | %lld/%lld | %s |\n", g->cfg->name,
-	       ax_precision_names[p], worst, 100.0 * (double)agree / (double)len,
+	printf("| %s | %s | %.4f | %.4f | %.1f%% | %lld/%lld | %s |\n", g->cfg->name,
+	       name, worst, gworst, 100.0 * (double)agree / (double)len,
 	       (long long)same, (long long)len, margin);
 }
 
@@ -139,18 +150,21 @@ static bool bench_config(const char *path, int64_t len)
 	fill_tokens(src, len, g.has_encoder ? cfg->vocab_source : vt, 41);
 	fill_tokens(tgt, len, vt, 42);
 	tgt[0] = g.start_token;
-	struct run r[AX_PREC_COUNT];
+	struct run r[AX_PREC_COUNT + 1];   /* and int8 with int8 activations */
 	bool ok = true;
-	for (int p = 0; p < AX_PREC_COUNT; p++) {
+	for (int p = 0; p <= AX_PREC_COUNT; p++) {
 		r[p].lp = malloc((size_t)(len * V) * sizeof(float));
 		r[p].glp = malloc((size_t)(len * V) * sizeof(float));
 		ok = ok && r[p].lp && r[p].glp &&
-		     run_at(&g, (enum ax_precision)p, src, tgt, len, &r[p]);
+		     run_at(&g, p == AX_PREC_COUNT ? AX_PREC_INT8 : (enum ax_precision)p,
+			    p == AX_PREC_COUNT ? AX_ACT_INT8 : AX_ACT_FP32, src,
+			    tgt, len, &r[p]);
 	}
-	for (int p = AX_PREC_BF16; ok && p < AX_PREC_COUNT; p++)
-		print_row(&g, (enum ax_precision)p, &r[AX_PREC_FP32], &r[p], len);
+	for (int p = AX_PREC_BF16; ok && p <= AX_PREC_COUNT; p++)
+		print_row(&g, p == AX_PREC_COUNT ? "int8/a8" : ax_precision_names[p],
+			  &r[AX_PREC_FP32], &r[p], len);
 	fflush(stdout);
-	for (int p = 0; p < AX_PREC_COUNT; p++)
+	for (int p = 0; p <= AX_PREC_COUNT; p++)
 		free(r[p].lp), free(r[p].glp);
 	ax_graph_free(&g);
 	free(cfg);
@@ -172,8 +186,9 @@ int main(int argc, char **argv)
 	bench_describe_kernel(blas, sizeof blas);
 	printf("OpenBLAS %s; kernels_q path %s; random weights (seed 1), "
 	       "%lld tokens\n\n", blas, ax_kq_path_names[ax_kq_path()], (long long)len);
-	printf("| config | precision | worst log-prob err | argmax agree | "
-	       "greedy same | fp32 margin at the split |\n|---|---|---|---|---|---|\n");
+	printf("| config | precision | worst log-prob err | greedy log-prob err | "
+	       "argmax agree | greedy same | fp32 margin at the split |\n"
+	       "|---|---|---|---|---|---|---|\n");
 	int rc = 0;
 	for (; a < argc; a++)
 		rc |= !bench_config(argv[a], len);

@@ -9,7 +9,8 @@
  *   2. fast vs reference kernels at d = 512, N = 30 (linear, attention,
  *      the convolutions), 1 thread.
  *   3. one decoding step's linears (M = 1) on reduced-precision weights
- *      (kernels_q.h): fp32 sgemv against int8 and bf16 on the best path
+ *      (kernels_q.h): fp32 sgemv against int8, bf16 and int8 with int8
+ *      activations (int8/a8) on the best path
  *      this CPU has and on the portable one, with the weight stream in
  *      GB/s, 1 thread.
  *
@@ -264,11 +265,13 @@ static void bench_kernels(const char *core)
 	}
 }
 
-/* One M = 1 linear at a precision: 0 fp32 sgemv, 1 int8, 2 bf16. */
+/* One M = 1 linear at a precision: 0 fp32 sgemv, 1 int8, 2 bf16, 3 int8
+ * weights with int8 activations. */
 struct qcase {
 	int prec;
 	int64_t i, o;
 	float *x, *W, *sc, *y;
+	void *scratch;   /* ax_kq_dyn_scratch(1, i) bytes */
 	int8_t *q;
 	uint16_t *h;
 };
@@ -280,8 +283,11 @@ static void run_q(void *p)
 		ax_k_linear(c->y, c->o, c->x, c->i, c->W, NULL, 1, c->i, c->o, NULL);
 	else if (c->prec == 1)
 		ax_k_linear_q8(c->y, c->o, c->x, c->i, c->q, c->sc, NULL, 1, c->i, c->o, NULL);
-	else
+	else if (c->prec == 2)
 		ax_k_linear_bf16(c->y, c->o, c->x, c->i, c->h, NULL, 1, c->i, c->o, NULL);
+	else
+		ax_k_linear_q8_dyn(c->y, c->o, c->x, c->i, c->q, c->sc, NULL, 1,
+				   c->i, c->o, c->scratch, NULL);
 }
 
 static void bench_precision(const char *core)
@@ -300,14 +306,15 @@ static void bench_precision(const char *core)
 		c.y = malloc((size_t)c.o * sizeof *c.y);
 		c.q = malloc((size_t)(c.i * c.o));
 		c.h = malloc((size_t)(c.i * c.o) * sizeof *c.h);
-		if (!c.sc || !c.y || !c.q || !c.h)
+		c.scratch = malloc((size_t)ax_kq_dyn_scratch(1, c.i));
+		if (!c.sc || !c.y || !c.q || !c.h || !c.scratch)
 			exit(1);
 		ax_q8_quantize(c.q, c.sc, c.W, c.o, c.i);
 		ax_bf16_from_f32(c.h, c.W, c.i * c.o);
 		double t32 = 0;
-		static const char *const names[] = { "fp32", "int8", "bf16" };
-		static const int bytes[] = { 4, 1, 2 };
-		for (int prec = 0; prec < 3; prec++)
+		static const char *const names[] = { "fp32", "int8", "bf16", "int8/a8" };
+		static const int bytes[] = { 4, 1, 2, 1 };
+		for (int prec = 0; prec < 4; prec++)
 			for (int port = 0; port < (prec ? 2 : 1); port++) {
 				ax_kq_set_path(port ? AX_KQ_PORTABLE : AX_KQ_AUTO);
 				c.prec = prec;
@@ -321,6 +328,7 @@ static void bench_precision(const char *core)
 			}
 		ax_kq_set_path(AX_KQ_AUTO);
 		free(c.x), free(c.W), free(c.sc), free(c.y), free(c.q), free(c.h);
+		free(c.scratch);
 	}
 }
 

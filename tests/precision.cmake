@@ -10,6 +10,11 @@ foreach(prec int8 bf16)
            COMMAND /bin/sh -c "out=$(\"$0\" run \"$1\" --src '5 6 7 8 9' --tgt '9 8 7 6 5 4 3' --precision $2 --format json) && echo \"$out\" | grep -q \"\\\"precision\\\":\\\"$2\\\"\""
                    $<TARGET_FILE:archex> ${CMAKE_SOURCE_DIR}/tests/configs/oracle/transformer-post.yaml ${prec})
 endforeach()
+# --activations int8 (int8 weights and activations) decodes, exits 0 and
+# names its activations in the record
+add_test(NAME run_precision_int8_activations
+         COMMAND /bin/sh -c "out=$(\"$0\" run \"$1\" --src '5 6 7 8 9' --max-len 6 --beam 2 --precision int8 --activations int8 --format json) && echo \"$out\" | grep -q \"\\\"activations\\\":\\\"int8\\\"\""
+                 $<TARGET_FILE:archex> ${CMAKE_SOURCE_DIR}/tests/configs/oracle/lite-dynamic-glu.yaml)
 add_test(NAME run_precision_fp32_default
          COMMAND /bin/sh -c "out=$(\"$0\" run \"$1\" --src '5 6 7 8 9' --max-len 6 --precision fp32 --format json) && ! echo \"$out\" | grep -q precision"
                  $<TARGET_FILE:archex> ${CMAKE_SOURCE_DIR}/tests/configs/oracle/lite-dynamic-glu.yaml)

@@ -133,6 +133,8 @@ static void test_flag_errors(void **state)
 		{ { "run", "--seed", "-3", "--src", "5", GOOD }, "--seed wants a non-negative integer" },
 		{ { "run", "--format", "yaml", "--src", "5", GOOD }, "--format must be text or json, not 'yaml'" },
 		{ { "run", "--precision", "fp16", "--src", "5", GOOD }, "--precision must be fp32, bf16 or int8, not 'fp16'" },
+		{ { "run", "--activations", "int4", "--src", "5", GOOD }, "--activations must be fp32 or int8, not 'int4'" },
+		{ { "run", "--activations", "int8", "--precision", "bf16", "--src", "5", GOOD }, "--activations int8 needs --precision int8" },
 		{ { "run", GOOD }, "archex run: error: " },
 		/* import */
 		{ { "import", "fairseq", "x.pt" }, "archex import: error: fairseq needs --out DIR" },
@@ -149,6 +151,7 @@ static void test_flag_errors(void **state)
 		{ { "eval", "--bogus", GOOD }, "archex eval: error: unknown option '--bogus'" },
 		{ { "eval", GOOD, "--seed", "1", "--split", "valid" }, "archex eval: error: --data DIR is required" },
 		{ { "eval", GOOD, "--seed", "1", "--data", "d" }, "archex eval: error: --split valid|test is required" },
+		{ { "eval", GOOD, "--seed=1", "--data=d", "--split=test", "--activations=int8" }, "--activations int8 needs --precision int8" },
 		{ { "eval", GOOD, "--seed", "1", "--data", "d", "--split", "train" }, "--split must be valid or test, not 'train'" },
 		{ { "eval", GOOD, "--data", "d", "--split", "test" }, "give exactly one of --weights and --seed" },
 		{ { "eval", GOOD, "--seed", "1", "--beam", "0" }, "--beam wants 1..64, not '0'" },

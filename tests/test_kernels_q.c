@@ -1,8 +1,9 @@
 /*
  * test_kernels_q.c - the int8 and bf16 weight linears (kernels_q.h): each
- * fast kernel against its `_ref` twin on every path this CPU can run
- * (the portable one forced, AVX-512, AVX512-BF16), over shapes with and
- * without vector tails and beam rows; quantization and bf16 rounding by
+ * fast kernel (int8, int8 with int8 activations, bf16) against its `_ref`
+ * twin on every path this CPU can run (the portable one forced, AVX-512,
+ * AVX512-VNNI, AVX512-BF16), over shapes with and without vector and
+ * block tails and 1..5 beam rows; quantization and bf16 rounding by
  * hand; the reduced-precision result against the fp32 linear.
  */
 #include <setjmp.h>
@@ -42,15 +43,59 @@ static void assert_close(const float *a, const float *b, int64_t n,
 	}
 }
 
+/* ax_k_linear_q8_dyn on the current path: against its _ref twin (the
+ * same integers, so only the final fp32 rounding differs), and against
+ * the fp32-activation kernel within the activation rounding: half a step
+ * xs = max |x| / 127 per element, times sum |scale q| of the row. */
+static void check_dyn(const float *x, int64_t ldi, const int8_t *q,
+		      const float *sc, const float *b, int64_t N, int64_t i,
+		      int64_t o, int64_t ldo, float *ref, float *fast)
+{
+	int64_t bytes = ax_kq_dyn_scratch(N, i);
+	assert_true(bytes >= N * i);
+	unsigned char *scr = malloc((size_t)bytes + 1);
+	float *f32 = calloc((size_t)(N * ldo), sizeof *f32);
+	assert_true(scr && f32);
+	scr[bytes] = 0xa5;   /* a guard byte: nothing written past the end */
+	struct ax_k_work wr = { 0 }, wf = { 0 };
+	ax_k_linear_q8_dyn_ref(ref, ldo, x, ldi, q, sc, b, N, i, o, scr, &wr);
+	memset(scr, 0x5a, (size_t)bytes);   /* the kernel may not rely on it */
+	ax_k_linear_q8_dyn(fast, ldo, x, ldi, q, sc, b, N, i, o, scr, &wf);
+	assert_int_equal(scr[bytes], 0xa5);
+	assert_int_equal(wr.macs, N * i * o);
+	assert_int_equal(wf.macs, wr.macs);
+	for (int64_t r = 0; r < N; r++)
+		assert_close(fast + r * ldo, ref + r * ldo, o, 1e-5, 1e-6, "q8 dyn");
+	ax_k_linear_q8_ref(f32, ldo, x, ldi, q, sc, b, N, i, o, NULL);
+	for (int64_t r = 0; r < N; r++) {
+		float m = 0;
+		for (int64_t k = 0; k < i; k++)
+			m = fabsf(x[r * ldi + k]) > m ? fabsf(x[r * ldi + k]) : m;
+		for (int64_t c = 0; c < o; c++) {
+			double l1 = 0;
+			for (int64_t k = 0; k < i; k++)
+				l1 += fabs(sc[c] * (double)q[c * i + k]);
+			double e = fabs((double)fast[r * ldo + c] - f32[r * ldo + c]);
+			if (e > 0.5 * m / 127.0 * l1 * (1 + 1e-4) + 1e-5)
+				fail_msg("q8 dyn vs fp32 activations: row %lld channel %lld: %g vs %g",
+					 (long long)r, (long long)c, fast[r * ldo + c], f32[r * ldo + c]);
+		}
+	}
+	free(scr), free(f32);
+}
+
 static void check_shapes(enum ax_kq_path path)
 {
-	static const int64_t shapes[][3] = {   /* N, i, o */
-		{ 1, 1, 3 }, { 1, 17, 5 }, { 1, 64, 33 }, { 3, 100, 7 },
-		{ 4, 512, 16 }, { 1, 33, 1 },
+	/* i around the vector widths (16 fp32, 32 bf16, 64 int8) and o
+	 * around the 8-channel block, each with N = 1..5 beam rows */
+	static const int64_t shapes[][2] = {   /* i, o */
+		{ 1, 3 }, { 17, 5 }, { 64, 33 }, { 100, 7 }, { 512, 16 },
+		{ 33, 1 }, { 15, 9 }, { 31, 8 }, { 63, 17 }, { 65, 23 },
+		{ 130, 12 }, { 513, 41 },
 	};
 	uint64_t s = 42;
-	for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
-		int64_t N = shapes[c][0], i = shapes[c][1], o = shapes[c][2];
+	for (size_t c = 0; c < 5 * sizeof shapes / sizeof shapes[0]; c++) {
+		int64_t N = 1 + (int64_t)(c % 5), i = shapes[c / 5][0], o = shapes[c / 5][1];
 		int64_t ldi = i + 3, ldo = o + 2;
 		float *x = calloc((size_t)(N * ldi), sizeof *x);
 		float *W = malloc((size_t)(o * i) * sizeof *W), *b = malloc((size_t)o * sizeof *b);
@@ -85,6 +130,7 @@ static void check_shapes(enum ax_kq_path path)
 		double tol = path == AX_KQ_AVX512BF16 ? 1e-2 : 1e-5;
 		for (int64_t r = 0; r < N; r++)
 			assert_close(fast + r * ldo, ref + r * ldo, o, tol, tol * sqrt((double)i), "bf16");
+		check_dyn(x, ldi, q, sc, b, N, i, o, ldo, ref, fast);
 		free(x), free(W), free(b), free(sc), free(ref), free(fast), free(q), free(h);
 	}
 	assert_true(ax_kq_set_path(AX_KQ_AUTO));
@@ -102,6 +148,16 @@ static void test_avx512(void **state)
 	if (!ax_kq_set_path(AX_KQ_AVX512))
 		skip();
 	check_shapes(AX_KQ_AVX512);
+}
+
+/* AVX-512 with VNNI: the int8 x int8 dot by vpdpbusd (test_avx512 forces
+ * the path without it, vpmaddubsw + vpmaddwd) */
+static void test_avx512vnni(void **state)
+{
+	(void)state;
+	if (!ax_kq_set_path(AX_KQ_AVX512VNNI))
+		skip();
+	check_shapes(AX_KQ_AVX512VNNI);
 }
 
 static void test_avx512bf16(void **state)
@@ -181,6 +237,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_portable),
 		cmocka_unit_test(test_avx512),
+		cmocka_unit_test(test_avx512vnni),
 		cmocka_unit_test(test_avx512bf16),
 		cmocka_unit_test(test_quantize),
 		cmocka_unit_test(test_bf16_rounding),

@@ -11,6 +11,8 @@
  *     within a stated bound, teacher-forced argmax agrees at a stated
  *     share of positions, and greedy decoding picks the same tokens up
  *     to a step where fp32 itself nearly ties (within twice the bound);
+ *   - int8 weights with int8 activations (ax_exec_opts.act) within their
+ *     own stated bound of fp32, on the same greedy path up to near ties;
  *   - fp32 stays the default: no copies, and set_precision(fp32) drops
  *     them; the kernels' tiled and embedding twins against the refs;
  *   - memory: a reduced-precision executor holds no fp32 storage for its
@@ -44,6 +46,8 @@
  * of teacher-forced positions whose argmax agrees. */
 #define BF16_MAX_LOGP_ERR 0.02
 #define INT8_MAX_LOGP_ERR 0.04
+/* int8 weights with int8 activations (--activations int8) */
+#define INT8_A8_MAX_LOGP_ERR 0.06
 #define MIN_ARGMAX_AGREE 0.90
 
 enum { S_LEN = 9, T_LEN = 10, BATCH = 2 };
@@ -116,6 +120,9 @@ static void fake_quantize(struct ax_exec *f, const struct ax_exec *q,
 	}
 }
 
+/* The activations of the int8 executors exec_open makes (check_act). */
+static enum ax_act test_act = AX_ACT_FP32;
+
 /* An executor on m: mode, batch, precision, weights from seed 5; fq makes
  * it the fp32 executor on the dequantized weights of `prec`. */
 static void exec_open(struct ax_exec *x, struct model *m, enum ax_mode mode,
@@ -124,7 +131,8 @@ static void exec_open(struct ax_exec *x, struct model *m, enum ax_mode mode,
 	struct ax_diag d = { 0 };
 	struct ax_exec_opts o = { .mode = mode, .batch = batch,
 				  .max_src = m->lm ? 0 : S_LEN, .max_tgt = T_LEN,
-				  .precision = fq ? AX_PREC_FP32 : prec };
+				  .precision = fq ? AX_PREC_FP32 : prec,
+				  .act = test_act };
 	/* laid out at prec: the weights are quantized block by block as
 	 * they are made, never held in fp32 */
 	assert_int_equal(ax_exec_init(x, &m->g, &o, &d), AX_OK);
@@ -252,6 +260,48 @@ static void check_config(struct model *m, enum ax_precision prec)
 	free(ref), free(fq), free(q);
 }
 
+/* int8 weights and int8 activations (the streaming kernel: batch 1 is
+ * T_LEN rows) against plain fp32 and against int8 with fp32 activations:
+ * within INT8_A8_MAX_LOGP_ERR, argmax agreement, greedy tokens up to a
+ * near tie of fp32, and not equal to the fp32-activation result (the
+ * activations were quantized). */
+static void check_act(struct model *m)
+{
+	int64_t V = m->g.tensors[m->g.logits].width, n = T_LEN * V;
+	float *ref = malloc((size_t)n * sizeof *ref), *a8 = malloc((size_t)n * sizeof *a8);
+	float *q = malloc((size_t)n * sizeof *q);
+	int32_t tr[T_LEN], ta[T_LEN];
+	assert_true(ref && a8 && q);
+	score(m, 1, AX_PREC_FP32, false, ref);
+	score(m, 1, AX_PREC_INT8, false, q);
+	test_act = AX_ACT_INT8;
+	score(m, 1, AX_PREC_INT8, false, a8);
+	test_act = AX_ACT_FP32;
+	double e = worst_err(a8, ref, n, false);
+	int64_t agree = 0;
+	for (int64_t r = 0; r < T_LEN; r++)
+		agree += argmax(a8 + r * V, V) == argmax(ref + r * V, V);
+	if (e > INT8_A8_MAX_LOGP_ERR || agree < MIN_ARGMAX_AGREE * T_LEN)
+		fail_msg("%s int8/a8: worst log-prob error %g (bound %g), argmax agreement %lld/%d",
+			 m->cfg.name, e, INT8_A8_MAX_LOGP_ERR, (long long)agree, T_LEN);
+	assert_true(worst_err(a8, q, n, false) > 0);
+	greedy(m, AX_PREC_FP32, false, tr, ref);
+	test_act = AX_ACT_INT8;
+	greedy(m, AX_PREC_INT8, false, ta, a8);
+	test_act = AX_ACT_FP32;
+	int same = 0;
+	while (same < T_LEN && ta[same] == tr[same])
+		same++;
+	if (same < T_LEN &&
+	    ref[same * V + tr[same]] - ref[same * V + ta[same]] > 2 * INT8_A8_MAX_LOGP_ERR)
+		fail_msg("%s int8/a8: greedy step %d picks %d, fp32 %d by a margin of %g",
+			 m->cfg.name, same, ta[same], tr[same],
+			 ref[same * V + tr[same]] - ref[same * V + ta[same]]);
+	print_message("%-28s int8/a8 worst log-prob err %.4f, argmax agree %lld/%d, greedy same %d/%d\n",
+		      m->cfg.name, e, (long long)agree, T_LEN, same, T_LEN);
+	free(ref), free(a8), free(q);
+}
+
 static void check_all(enum ax_kq_path path)
 {
 	const char *dir = AX_SOURCE_DIR "/tests/configs/oracle";
@@ -271,6 +321,7 @@ static void check_all(enum ax_kq_path path)
 		model_load(m, path_);
 		check_config(m, AX_PREC_BF16);
 		check_config(m, AX_PREC_INT8);
+		check_act(m);
 		ax_graph_free(&m->g);
 		free(m);
 		n++;

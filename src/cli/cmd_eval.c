@@ -29,7 +29,7 @@ static void help(FILE *f)
 "usage: archex eval CONFIG (--weights FILE | --seed N) --data DIR --split valid|test\n"
 "       archex eval RUN --data DIR --split valid|test [options]\n"
 "                   [--beam K] [--lenpen X] [--max-len-a A] [--max-len-b B]\n"
-"                   [--precision P] [--no-decode] [--hyp-out FILE] [--threads N]\n"
+"                   [--precision P] [--activations A] [--no-decode] [--hyp-out FILE] [--threads N]\n"
 "                   [--format json]\n"
 "\n"
 "Measures a model on a split of a dataset built by 'archex data'\n"
@@ -59,6 +59,9 @@ static void help(FILE *f)
 "  --precision P      fp32 (default), bf16 or int8: the weights of linears,\n"
 "                     embeddings and the output layer, quantized at load\n"
 "                     from the fp32 weights (docs/precision.md)\n"
+"  --activations A    with --precision int8: fp32 (default) or int8, each\n"
+"                     input row quantized per call and multiplied in\n"
+"                     integers (VNNI where present) when decoding\n"
 "  --no-decode        loss only, no decoding or BLEU\n"
 "  --hyp-out FILE     write the detokenized hypotheses (written atomically)\n"
 "  --threads N        OpenBLAS threads (default 1)\n"
@@ -118,6 +121,7 @@ static int parse(int argc, char **argv, struct eval_cli *c)
 		{ "max-len-b", required_argument, NULL, 'B' },
 		{ "no-decode", no_argument, NULL, 'n' },
 		{ "precision", required_argument, NULL, 'Q' },
+		{ "activations", required_argument, NULL, 'K' },
 		{ "hyp-out", required_argument, NULL, 'o' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'f' },
@@ -168,6 +172,13 @@ static int parse(int argc, char **argv, struct eval_cli *c)
 			c->o.precision = (enum ax_precision)k;
 			break;
 		}
+		case 'K': {
+			int k = ax_cli_enum(optarg, ax_act_names, AX_ACT_COUNT);
+			if (k < 0)
+				return ax_cli_usage_error("eval", "--activations must be fp32 or int8, not '%s'", optarg);
+			c->o.act = (enum ax_act)k;
+			break;
+		}
 		case 'o': c->o.hyp_out = optarg; break;
 		case 't':
 			if (!ax_cli_parse_i64(optarg, 1, 256, &c->threads))
@@ -194,6 +205,8 @@ static int parse(int argc, char **argv, struct eval_cli *c)
 	if (split < 0)
 		return ax_cli_usage_error("eval", "--split valid|test is required");
 	c->o.split = (enum ax_data_split)split;
+	if (c->o.act != AX_ACT_FP32 && c->o.precision != AX_PREC_INT8)
+		return ax_cli_usage_error("eval", "--activations int8 needs --precision int8");
 	if (!c->o.weights == !seeded)
 		return ax_cli_usage_error("eval", "give exactly one of --weights and --seed");
 	if (c->o.hyp_out && !c->o.decode)
@@ -288,6 +301,8 @@ static int json_report(const struct eval_cli *c, const struct ax_graph *g,
 	json_str(&j, "data_dir", ds->dir);
 	json_str(&j, "split", ax_data_split_names[c->o.split]);
 	json_str(&j, "precision", ax_precision_names[c->o.precision]);
+	if (c->o.act != AX_ACT_FP32)
+		json_str(&j, "activations", ax_act_names[c->o.act]);
 	json_str(&j, "task", ax_data_task_names[ds->task]);
 	json_int(&j, "sentences", r->sentences);
 	json_int(&j, "src_tokens", r->src_tokens);

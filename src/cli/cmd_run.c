@@ -82,6 +82,10 @@ static void help_run(void)
 "                     load from the fp32 weights and held only quantized\n"
 "                     (less memory: 'archex count --precision P' predicts\n"
 "                     it; docs/precision.md)\n"
+"  --activations A    with --precision int8: fp32 (default) or int8, each\n"
+"                     input row quantized per call and multiplied in\n"
+"                     integers (VNNI where the CPU has it) when decoding\n"
+"                     (docs/precision.md)\n"
 "  --dump-logits FILE write the teacher-forced log-probs (T x V float32)\n"
 "  --format F         text (default) or json\n"
 "  --profile          time every op; print ms and GMAC/s per op kind (stderr)\n"
@@ -296,6 +300,7 @@ struct run_opts {
 	bool tps_given;         /* --tokens-per-sample given (LM only) */
 	bool seeded;            /* --seed given */
 	enum ax_precision precision;
+	enum ax_act act;
 };
 
 /* fairseq's max_len for a source of S tokens (eos included): int(a*S + b),
@@ -468,6 +473,10 @@ static void write_provenance(struct ax_json *j, const struct ax_graph *g,
 		ax_json_key(j, "precision");
 		ax_json_string(j, ax_precision_names[o->precision]);
 	}
+	if (o->act != AX_ACT_FP32) {
+		ax_json_key(j, "activations");
+		ax_json_string(j, ax_act_names[o->act]);
+	}
 	struct ax_cpu c;
 	char cpu[160];
 	ax_cpu_detect(&c);
@@ -526,7 +535,7 @@ static int run_score(const struct ax_graph *g, const struct run_opts *o,
 	struct ax_diag d = { 0 };
 	struct ax_exec_opts eo = { .mode = AX_MODE_SEQUENCE, .batch = 1,
 				   .max_src = S, .max_tgt = T,
-				   .precision = o->precision };
+				   .precision = o->precision, .act = o->act };
 	if (ax_exec_init(&x, g, &eo, &d) != AX_OK) {
 		ax_cli_print_diag(&d);
 		return AX_EXIT_ERROR;
@@ -601,7 +610,7 @@ static int run_lm(const struct ax_graph *g, const struct run_opts *o,
 	struct ax_diag d = { 0 };
 	struct ax_exec_opts eo = { .mode = AX_MODE_SEQUENCE, .batch = 1,
 				   .max_src = 0, .max_tgt = W,
-				   .precision = o->precision };
+				   .precision = o->precision, .act = o->act };
 	if (ax_exec_init(&x, g, &eo, &d) != AX_OK) {
 		ax_cli_print_diag(&d);
 		free(toks);
@@ -648,7 +657,7 @@ static int run_decode(const struct ax_graph *g, const struct run_opts *o,
 	int64_t cap = max_len_for(o, MAX_SRC);   /* the longest output planned */
 	struct ax_exec_opts eo = { .mode = AX_MODE_INCREMENTAL, .batch = o->beam,
 				   .max_src = MAX_SRC, .max_tgt = cap + 1,
-				   .precision = o->precision };
+				   .precision = o->precision, .act = o->act };
 	struct ax_decode_opts dopt = { .beam = o->beam, .lenpen = o->lenpen,
 				       .max_len = cap,
 				       .min_len = o->min_len < cap ? o->min_len : cap };
@@ -773,6 +782,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 		{ "format", required_argument, NULL, 'f' },
 		{ "profile", no_argument, NULL, 'P' },
 		{ "precision", required_argument, NULL, 'Q' },
+		{ "activations", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -845,6 +855,13 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 			o->precision = (enum ax_precision)k;
 			break;
 		}
+		case 'K': {
+			int k = ax_cli_enum(optarg, ax_act_names, AX_ACT_COUNT);
+			if (k < 0)
+				return ax_cli_usage_error("run", "--activations must be fp32 or int8, not '%s'", optarg);
+			o->act = (enum ax_act)k;
+			break;
+		}
 		case 'h': help_run(); return AX_EXIT_OK;
 		case ':': return ax_cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]);
 		default: return ax_cli_bad_option("run", argv, longopts);
@@ -852,6 +869,8 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	}
 	if (argc - optind != 1)
 		return ax_cli_usage_error("run", "expected exactly one CONFIG");
+	if (o->act != AX_ACT_FP32 && o->precision != AX_PREC_INT8)
+		return ax_cli_usage_error("run", "--activations int8 needs --precision int8");
 	if (o->max_len_a == 0 && o->min_len > o->max_len_b)
 		return ax_cli_usage_error("run", "--min-len %lld exceeds the max length %lld",
 					  (long long)o->min_len, (long long)o->max_len_b);

@@ -131,7 +131,7 @@ static enum ax_status score_split(const struct ax_graph *g,
 	struct ax_exec x;
 	struct ax_exec_opts eo = { .mode = AX_MODE_SEQUENCE, .batch = 1,
 				   .max_src = ms, .max_tgt = mt,
-				   .precision = o->precision };
+				   .precision = o->precision, .act = o->act };
 	enum ax_status st = ax_exec_init(&x, g, &eo, d);
 	if (st != AX_OK)
 		return st;
@@ -254,7 +254,7 @@ static enum ax_status decode_split(const struct ax_graph *g,
 	struct ax_exec x;
 	struct ax_exec_opts eo = { .mode = AX_MODE_INCREMENTAL, .batch = o->beam,
 				   .max_src = ms, .max_tgt = mt,
-				   .precision = o->precision };
+				   .precision = o->precision, .act = o->act };
 	enum ax_status st = ax_exec_init(&x, g, &eo, d);
 	if (st != AX_OK)
 		return st;

@@ -33,12 +33,14 @@
 #include "corpus.h"
 #include "dataset.h"
 #include "diag.h"
+#include "exec.h"
 #include "graph.h"
 #include "size.h"
 
 struct ax_eval_opts {
 	enum ax_data_split split;
 	const char *weights;       /* weights file, or NULL for random weights */
+	enum ax_act act;             /* int8: fp32 or int8 activations (exec.h) */
 	enum ax_precision precision; /* of the weights of linears, embeddings
 				      and the output layer (quantized at load) */
 	uint64_t seed;             /* with weights NULL */

@@ -23,6 +23,11 @@
 #include "util.h"
 #include "weights.h"
 
+const char *const ax_act_names[AX_ACT_COUNT] = {
+	[AX_ACT_FP32] = "fp32",
+	[AX_ACT_INT8] = "int8",
+};
+
 /* --- small helpers ------------------------------------------------------ */
 
 static int32_t root(const struct ax_graph *g, int32_t t)
@@ -536,6 +541,9 @@ static enum ax_status plan_precision(struct ax_exec *x, enum ax_precision prec,
 		max_in = pp->cols > max_in ? pp->cols : max_in;
 	}
 	x->qtile_floats = ax_kq_tile_rows(max_in) * max_in;
+	/* also the scratch of the int8 x int8 kernel (smaller in practice) */
+	int64_t dyn = (ax_kq_dyn_scratch(AX_KQ_TILED_MIN_N, max_in) + 3) / 4;
+	x->qtile_floats = dyn > x->qtile_floats ? dyn : x->qtile_floats;
 	x->precision = prec;
 	return AX_OK;
 }
@@ -881,6 +889,9 @@ static void run_linear(struct ax_exec *x, const struct op_io *io,
 			ax_k_linear_q8_tiled(io->out, io->ldo, io->in, io->ldi, qw,
 					     s, b, io->n, i, io->w, x->qtile,
 					     tile_rows, work);
+		else if (x->o.act == AX_ACT_INT8)   /* qtile as its scratch */
+			ax_k_linear_q8_dyn(io->out, io->ldo, io->in, io->ldi, qw,
+					   s, b, io->n, i, io->w, x->qtile, work);
 		else
 			ax_k_linear_q8(io->out, io->ldo, io->in, io->ldi, qw, s, b,
 				       io->n, i, io->w, work);

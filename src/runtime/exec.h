@@ -37,6 +37,15 @@
 #include "plan.h"
 #include "size.h"
 
+/* The activations the int8 linears multiply with: fp32, or each input row
+ * quantized to int8 at every call (dynamic, symmetric, per row; integer
+ * dot products, vpdpbusd where the CPU has VNNI: kernels_q.h). int8
+ * activations apply to the streaming kernel (fewer than
+ * AX_KQ_TILED_MIN_N rows: decoding steps and beams); many rows go
+ * through the dequantized tiles and sgemm in fp32 either way. */
+enum ax_act { AX_ACT_FP32, AX_ACT_INT8, AX_ACT_COUNT };
+extern const char *const ax_act_names[AX_ACT_COUNT];
+
 struct ax_exec_opts {
 	enum ax_mode mode;
 	int64_t batch;     /* sequence: sentences per call; incremental: beam */
@@ -46,6 +55,8 @@ struct ax_exec_opts {
 			      0 = the machine's physical memory */
 	enum ax_precision precision; /* weights of linears and embeddings
 			      (ax_exec_set_precision); 0 = fp32 */
+	enum ax_act act;   /* at int8: the activations; 0 = fp32; may be
+			      changed between calls (x->o.act) */
 };
 
 struct ax_exec {

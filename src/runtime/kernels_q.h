@@ -2,20 +2,27 @@
  * kernels_q.h - linear kernels on reduced-precision weights, for batch-1
  * and beam decoding, where every step streams all the weights once and
  * fewer bytes per weight is the only way below the bandwidth floor
- * (docs/precision.md). Activations stay fp32.
+ * (docs/precision.md). Activations are fp32, except in the int8 kernel
+ * with dynamic int8 activations.
  *
  *   int8  per-output-channel symmetric: W[o][i] ~ scale[o] * q[o][i],
  *         q in [-127, 127], scale = max_i |W[o][i]| / 127; the kernel
  *         dequantizes in registers: out = scale[o] * (q[o] . x) + b[o].
+ *   int8 with dynamic int8 activations (ax_k_linear_q8_dyn): each input
+ *         row quantized per call, symmetric, x ~ xs * xq with xq in
+ *         [-127, 127] and xs = max |x| / 127; integer dot products,
+ *         out = scale[o] * xs * (q[o] . xq) + b[o].
  *   bf16  the top 16 bits of an fp32 (round to nearest even): W widened
  *         to fp32 in registers, or multiplied as bf16 pairs with the
  *         AVX512-BF16 dot product (x rounded to bf16, fp32 accumulation)
  *         where the CPU has it.
  *
- * Each fast kernel has a `_ref` twin (plain loops, double accumulation)
- * with the same signature. The fast kernels choose their path at run time
- * from cpu.h (AVX512-BF16, AVX-512, portable C); ax_kq_set_path() forces
- * one, so tests cover every path the machine can run. Built with OpenMP,
+ * Each fast kernel has a `_ref` twin (plain loops, double or integer
+ * accumulation) with the same signature. The fast kernels choose their
+ * path at run time from cpu.h (AVX512-BF16, AVX512-VNNI, AVX-512,
+ * portable C); on AVX-512 they are blocked GEMVs (8 output channels per
+ * pass, kernels_q.c). ax_kq_set_path() forces a path, so tests cover
+ * every path the machine can run. Built with OpenMP,
  * the fast kernels split their output channels over OpenBLAS's thread
  * count (openblas_set_num_threads, `run --threads`). Shapes as
  * ax_k_linear: in (N, i) with row stride ldi, W (o, i) row-major, out
@@ -32,8 +39,10 @@
 enum ax_kq_path {
 	AX_KQ_AUTO,       /* the best the CPU has */
 	AX_KQ_PORTABLE,   /* plain C */
-	AX_KQ_AVX512,     /* AVX-512F/BW: widening in registers */
-	AX_KQ_AVX512BF16, /* bf16: vdpbf16ps; int8 uses AVX512 */
+	AX_KQ_AVX512,     /* AVX-512F/BW/VL/DQ: widening in registers; the
+			     int8 x int8 dot by vpmaddubsw + vpmaddwd */
+	AX_KQ_AVX512VNNI, /* as AVX512, the int8 x int8 dot by vpdpbusd */
+	AX_KQ_AVX512BF16, /* as AVX512VNNI, bf16 by vdpbf16ps */
 	AX_KQ_PATH_COUNT
 };
 extern const char *const ax_kq_path_names[AX_KQ_PATH_COUNT];
@@ -57,6 +66,19 @@ void ax_k_linear_q8_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
 void ax_k_linear_q8(float *out, int64_t ldo, const float *in, int64_t ldi,
 		    const int8_t *q, const float *scale, const float *b,
 		    int64_t N, int64_t i, int64_t o, struct ax_k_work *work);
+
+/* Bytes of scratch ax_k_linear_q8_dyn needs for N rows of width i. */
+int64_t ax_kq_dyn_scratch(int64_t N, int64_t i);
+/* As ax_k_linear_q8 with the activations quantized to int8 per row (see
+ * above); scratch holds ax_kq_dyn_scratch(N, i) bytes. */
+void ax_k_linear_q8_dyn_ref(float *out, int64_t ldo, const float *in,
+			    int64_t ldi, const int8_t *q, const float *scale,
+			    const float *b, int64_t N, int64_t i, int64_t o,
+			    void *scratch, struct ax_k_work *work);
+void ax_k_linear_q8_dyn(float *out, int64_t ldo, const float *in, int64_t ldi,
+			const int8_t *q, const float *scale, const float *b,
+			int64_t N, int64_t i, int64_t o, void *scratch,
+			struct ax_k_work *work);
 
 void ax_k_linear_bf16_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
 			  const uint16_t *W, const float *b, int64_t N,
