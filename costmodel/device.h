@@ -67,7 +67,18 @@ struct ax_device {
 	bool per_kind;          /* use ax_latency_predict's model */
 	bool calibrated;        /* measured here, not from published figures */
 	int threads;
-	double overhead_s;      /* fixed cost of one op call */
+	double overhead_s;      /* fixed cost of one kernel call */
+	double attn_head_s;     /* per head of an attention call: its
+				   per-head BLAS calls */
+	double attn_score_s;    /* per score (head x query x key): the
+				   softmax's exp and passes */
+	/* The executor's and the search's own costs (0 if not given): */
+	double exec_op_s;       /* per op call, beyond the kernel's: the
+				   executor's dispatch and MAC check */
+	double step_s;          /* per decoding step: the search's
+				   bookkeeping and cache reorder */
+	double step_vocab_s;    /* per step and vocabulary entry: the
+				   search's scan of the log-probabilities */
 	struct ax_dev_eff eff[AX_PREC_COUNT][AX_DEV_KIND_COUNT];
 	int n_curve;            /* bandwidth by working set, bytes ascending */
 	double curve_bytes[AX_DEV_MAX_CURVE];
@@ -121,7 +132,11 @@ struct ax_latency {
 	double decoder_ms;      /* ops over the target: T steps */
 	double total_ms;
 	double compute_ms, memory_ms, overhead_ms;  /* the bound that won,
-						       and the fixed costs */
+						       and the fixed costs:
+						       they sum to total_ms */
+	double search_ms;       /* of overhead_ms, the per-step costs of
+				   the search (step_s, step_vocab_s) */
+	double step_ms;         /* decoder_ms / T: the mean decoding step */
 	int64_t calls;          /* op calls */
 	double kind_ms[AX_DEV_KIND_COUNT];          /* the total by kind */
 	double enc_weight_bytes, dec_weight_bytes;  /* working sets */
@@ -130,8 +145,11 @@ struct ax_latency {
 /* Predicted latency of one sentence at batch 1 (incremental mode: the
  * encoder once over S rows, then T decoder steps of one row; sequence
  * mode: every op once). Every op call costs
- *     max(F / (peak * eff_c[kind]), B / (bw(W) * eff_m[kind])) + overhead
- * with F its FLOPs (2 MACs + other) and B its bytes at that call (weights
+ *     max(F / (peak * eff_c[kind]), B / (bw(W) * eff_m[kind]))
+ *         + overhead + exec_op
+ *         (+ H * attn_head + H * queries * keys * attn_score, attention)
+ * and every decoding step adds step + V * step_vocab (V the target
+ * vocabulary the search scans), with F its FLOPs (2 MACs + other) and B its bytes at that call (weights
  * at prec's bytes, activations fp32; an embedding reads its rows, not its
  * table), and W the weight bytes of its side (encoder or decoder plus
  * output), which a step or a pass streams. prec applies to the weights

@@ -227,7 +227,8 @@ static enum ax_status parse_sources(struct loader *L, yaml_node_t *n,
 static const char *const root_keys[] = {
 	"name", "calibrated", "cpu", "blas_core", "threads", "date",
 	"archex_version", "note", "peak_flops", "bandwidth", "overhead_us",
-	"bandwidth_curve", "efficiency", "sources", NULL
+	"attention_head_us", "attention_score_ns", "exec_op_us", "step_us", "step_vocab_ns", "bandwidth_curve",
+	"efficiency", "sources", NULL
 };
 
 static enum ax_status parse_root(struct loader *L, yaml_node_t *root,
@@ -274,11 +275,21 @@ static enum ax_status parse_root(struct loader *L, yaml_node_t *root,
 	    (s = get_f64(L, lookup(L, root, "bandwidth"), "bandwidth", 1e6,
 			 1e14, &dev->bandwidth)))
 		return s;
-	if ((v = lookup(L, root, "overhead_us"))) {
-		if ((s = get_f64(L, v, "overhead_us", 0, 1e6, &x)))
-			return s;
-		dev->overhead_s = x * 1e-6;
-	}
+	/* the fixed costs, optional (0): key, bound, unit, field */
+	const struct { const char *key; double max, unit; double *to; } fixed[] = {
+		{ "overhead_us", 1e6, 1e-6, &dev->overhead_s },
+		{ "attention_head_us", 1e6, 1e-6, &dev->attn_head_s },
+		{ "attention_score_ns", 1e6, 1e-9, &dev->attn_score_s },
+		{ "exec_op_us", 1e6, 1e-6, &dev->exec_op_s },
+		{ "step_us", 1e9, 1e-6, &dev->step_s },
+		{ "step_vocab_ns", 1e6, 1e-9, &dev->step_vocab_s },
+	};
+	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+		if ((v = lookup(L, root, fixed[i].key))) {
+			if ((s = get_f64(L, v, fixed[i].key, 0, fixed[i].max, &x)))
+				return s;
+			*fixed[i].to = x * fixed[i].unit;
+		}
 	if ((v = lookup(L, root, "bandwidth_curve")) && (s = parse_curve(L, v, dev)))
 		return s;
 	if ((v = lookup(L, root, "efficiency")) && (s = parse_eff(L, v, dev)))
@@ -383,8 +394,14 @@ void ax_device_write(FILE *f, const struct ax_device *dev)
 	put_str(f, dev->version);
 	fprintf(f, "\npeak_flops: %.4g        # FLOP/s, the best sgemm\n"
 		"bandwidth: %.4g         # bytes/s, streaming weights beyond the caches\n"
-		"overhead_us: %.3g       # fixed cost of one op call\n",
-		dev->peak_flops, dev->bandwidth, dev->overhead_s * 1e6);
+		"overhead_us: %.3g       # fixed cost of one kernel call\n"
+		"attention_head_us: %.3g # per head of an attention call\n"
+		"attention_score_ns: %.3g # per score (head x query x key)\n"
+		"exec_op_us: %.3g        # the executor's own cost per op call\n"
+		"step_us: %.3g           # the search's cost per decoding step\n"
+		"step_vocab_ns: %.3g     # ... and per vocabulary entry per step\n",
+		dev->peak_flops, dev->bandwidth, dev->overhead_s * 1e6,
+		dev->attn_head_s * 1e6, dev->attn_score_s * 1e9, dev->exec_op_s * 1e6, dev->step_s * 1e6, dev->step_vocab_s * 1e9);
 	fprintf(f, "bandwidth_curve:%s        # [weight bytes per pass, bytes/s]\n",
 		dev->n_curve ? "" : " []");
 	for (int i = 0; i < dev->n_curve; i++)

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "decode.h"
+#include "exec.h"
 #include "kernels.h"
 #include "kernels_q.h"
 
@@ -21,7 +23,10 @@
 enum job_kind {
 	J_LINEAR, J_Q8, J_BF16, J_Q8_TILED, J_BF16_TILED, J_ATTN,
 	J_LIGHT_STEP, J_LIGHT, J_DYN, J_LN, J_LOGSM, J_RELU, J_ADD, J_EMBED,
+	J_SET,
 };
+
+#define MAX_SET 160       /* matrices in one bandwidth working set */
 
 struct bufs {
 	float *w;          /* (big) fp32 weights */
@@ -32,12 +37,17 @@ struct bufs {
 	float *tile;       /* tiled-kernel scratch */
 	int64_t tile_rows;
 	float *scratch;    /* attention / dynconv scratch */
+	/* J_SET: one-row linears over consecutive (o, i) matrices of w, a
+	 * decoder step's mix of shapes */
+	int n_set;
+	int64_t set_i[MAX_SET], set_o[MAX_SET];
 };
 
 struct job {
 	enum job_kind kind;
 	int64_t n, i, o;   /* rows, in, out (linears); Nq, Nk, w (attention) */
 	const float *w;    /* the weights of this call (the curve walks them) */
+	int64_t h;         /* attention heads; 0 = HEADS */
 };
 
 static void run_job(const struct bufs *b, const struct job *j)
@@ -57,7 +67,7 @@ static void run_job(const struct bufs *b, const struct job *j)
 		break;
 	case J_ATTN:
 		ax_k_attention(b->y, j->o, b->x, j->o, b->z, j->o, b->z, j->o, j->n, j->i,
-			       j->o, HEADS, false, 0, b->scratch, NULL);
+			       j->o, j->h ? j->h : HEADS, false, 0, b->scratch, NULL);
 		break;
 	case J_LIGHT_STEP:
 		ax_k_lightconv_step(b->y, b->x, b->z, TAPS, 9, b->w, D, HEADS, TAPS, NULL);
@@ -75,6 +85,15 @@ static void run_job(const struct bufs *b, const struct job *j)
 		(void)ax_k_embed(b->y, j->o, b->w, 1000, &tok, 1, j->o, 22.6f, 3,
 				 AX_SINUSOID_FAIRSEQ);
 		break;
+	case J_SET: {
+		const float *w = b->w;
+		for (int k = 0; k < b->n_set; k++) {
+			ax_k_linear(b->y, b->set_o[k], b->x, b->set_i[k], w, NULL, 1,
+				    b->set_i[k], b->set_o[k], NULL);
+			w += b->set_i[k] * b->set_o[k];
+		}
+		break;
+	}
 	}
 }
 
@@ -219,27 +238,55 @@ static double measure(struct ctx *c, const char *what, struct job j)
 	return time_job(&c->b, &j, c->budget);
 }
 
-/* Peak, overhead and the bandwidth curve (fp32 sgemv over growing sets). */
+/* The working set nearest below `set` bytes made of decoder layers of
+ * width d (q, k, v, out (d, d), fc1 (4d, d), fc2 (d, 4d): 48 d^2 bytes a
+ * layer), d the widest of 64..512 that fits once; into b's J_SET list.
+ * Returns its bytes. */
+static double make_set(struct bufs *b, int64_t set)
+{
+	int64_t d = 64;
+	while (d < 512 && 48 * (2 * d) * (2 * d) <= set)
+		d *= 2;
+	int64_t layers = set / (48 * d * d);
+	if (layers < 1)
+		layers = 1;
+	if (layers > MAX_SET / 6)
+		layers = MAX_SET / 6;
+	static const int in_mul[6] = { 1, 1, 1, 1, 1, 4 }, out_mul[6] = { 1, 1, 1, 1, 4, 1 };
+	b->n_set = 0;
+	for (int64_t l = 0; l < layers; l++)
+		for (int k = 0; k < 6; k++) {
+			b->set_i[b->n_set] = in_mul[k] * d;
+			b->set_o[b->n_set] = out_mul[k] * d;
+			b->n_set++;
+		}
+	return 48.0 * (double)(layers * d * d);
+}
+
+/* Peak, overhead and the bandwidth curve: one-row fp32 linears (sgemv)
+ * streaming working sets of growing size, each a decoder step's mix of
+ * matrix shapes, as the model reads it (bw at the weights a step
+ * streams). */
 static void measure_roof(struct ctx *c, int64_t max_set)
 {
 	struct ax_device *dev = c->dev;
-	double t = measure(c, "sgemm peak", (struct job){ J_LINEAR, 256, 1024, 1024, NULL });
+	double t = measure(c, "sgemm peak", (struct job){ J_LINEAR, 256, 1024, 1024, NULL, 0 });
 	dev->peak_flops = 2.0 * 256 * 1024 * 1024 / t;
 	double tiny[4] = {
-		measure(c, "overhead: linear", (struct job){ J_LINEAR, 1, 8, 8, NULL }),
-		measure(c, "overhead: layernorm", (struct job){ J_LN, 1, 0, 8, NULL }),
-		measure(c, "overhead: relu", (struct job){ J_RELU, 1, 0, 8, NULL }),
-		measure(c, "overhead: add", (struct job){ J_ADD, 1, 0, 8, NULL }),
+		measure(c, "overhead: linear", (struct job){ J_LINEAR, 1, 8, 8, NULL, 0 }),
+		measure(c, "overhead: layernorm", (struct job){ J_LN, 1, 0, 8, NULL, 0 }),
+		measure(c, "overhead: relu", (struct job){ J_RELU, 1, 0, 8, NULL, 0 }),
+		measure(c, "overhead: add", (struct job){ J_ADD, 1, 0, 8, NULL, 0 }),
 	};
 	qsort(tiny, 4, sizeof tiny[0], cmp_double);
 	dev->overhead_s = 0.5 * (tiny[1] + tiny[2]);
 	for (int64_t set = (int64_t)256 << 10; set <= max_set; set *= 4) {
-		int64_t o = set / (4 * D);
-		t = measure(c, "bandwidth", (struct job){ J_LINEAR, 1, D, o, NULL });
-		double tt = t - dev->overhead_s;
+		double bytes = make_set(&c->b, set);
+		t = measure(c, "bandwidth", (struct job){ J_SET, 1, 0, 0, NULL, 0 });
+		double tt = t - c->b.n_set * dev->overhead_s;
 		int k = dev->n_curve++;
-		dev->curve_bytes[k] = (double)set;
-		dev->curve_bw[k] = (double)set / (tt > 0 ? tt : t);
+		dev->curve_bytes[k] = bytes;
+		dev->curve_bw[k] = bytes / (tt > 0 ? tt : t);
 	}
 	dev->bandwidth = dev->curve_bw[dev->n_curve - 1];
 }
@@ -255,11 +302,25 @@ static void linear_case(struct ctx *c, enum ax_precision p, int64_t n,
 	snprintf(what, sizeof what, "%s linear %lldx%lldx%lld", ax_precision_names[p],
 		 (long long)n, (long long)i, (long long)o);
 	enum job_kind jk = n >= AX_KQ_TILED_MIN_N ? many[p] : one[p];
-	double t = measure(c, what, (struct job){ jk, n, i, o, NULL });
+	double t = measure(c, what, (struct job){ jk, n, i, o, NULL, 0 });
 	double wbytes = vb[p] * (double)(i * o) + (p == AX_PREC_INT8 ? 4.0 * o : 0);
 	double F = 2.0 * (double)(n * i * o);
 	double B = wbytes + 4.0 * (double)(n * (i + o));
 	fit_call(&c->fit, c->dev, p, ax_dev_kind_of(AX_OP_LINEAR, n), F, B, wbytes, t);
+}
+
+/* An attention call's cost per head and per score: one query over 8 and
+ * over 512 keys, 8 heads of one channel each, so the FLOPs are nothing
+ * and the difference is the scores'. */
+static void attention_fixed(struct ctx *c)
+{
+	struct ax_device *dev = c->dev;
+	double t8 = measure(c, "attention heads", (struct job){ J_ATTN, 1, 8, 8, NULL, 8 });
+	double t512 = measure(c, "attention scores", (struct job){ J_ATTN, 1, 512, 8, NULL, 8 });
+	double sc = (t512 - t8) / (8.0 * (512 - 8));
+	dev->attn_score_s = sc > 0 ? sc : 0;
+	double h = (t8 - dev->overhead_s - 64 * dev->attn_score_s) / 8;
+	dev->attn_head_s = h > 0 ? h : 0;
 }
 
 /* The kernels without weights to quantize: fp32 only. Counts as cost.c. */
@@ -269,41 +330,132 @@ static void other_cases(struct ctx *c)
 	struct ax_device *dev = c->dev;
 	struct fit *f = &c->fit;
 	enum ax_precision p = AX_PREC_FP32;
+	attention_fixed(c);
+	double h1 = H * dev->attn_head_s;   /* an attention call's fixed part */
 	for (int64_t nk = 8; nk <= 32; nk *= 4) {   /* a decoder step's self-attention */
-		double t = measure(c, "attention step", (struct job){ J_ATTN, 1, nk, D, NULL });
+		double t = measure(c, "attention step", (struct job){ J_ATTN, 1, nk, D, NULL, 0 });
 		fit_call(f, dev, p, AX_DEV_ATTENTION, 4 * w * nk + w + 5 * H * nk,
-			 16 * w + 8 * H * nk, 0, t);
+			 16 * w + 8 * H * nk, 0,
+			 t - h1 - H * (double)nk * dev->attn_score_s);
 	}
-	double t = measure(c, "attention pass", (struct job){ J_ATTN, ROWS, ROWS, D, NULL });
+	double t = measure(c, "attention pass", (struct job){ J_ATTN, ROWS, ROWS, D, NULL, 0 });
 	fit_call(f, dev, p, AX_DEV_ATTENTION, 4 * w * N * N + w * N + 5 * H * N * N,
-		 16 * w * N + 8 * H * N * N, 0, t);
-	t = measure(c, "lightconv step", (struct job){ J_LIGHT_STEP, 1, 0, D, NULL });
+		 16 * w * N + 8 * H * N * N, 0, t - h1 - H * N * N * dev->attn_score_s);
+	t = measure(c, "lightconv step", (struct job){ J_LIGHT_STEP, 1, 0, D, NULL, 0 });
 	fit_call(f, dev, p, AX_DEV_CONV, 2 * w * K, 8 * w + 4 * H * K, 0, t);
-	t = measure(c, "lightconv pass", (struct job){ J_LIGHT, ROWS, 0, D, NULL });
+	t = measure(c, "lightconv pass", (struct job){ J_LIGHT, ROWS, 0, D, NULL, 0 });
 	fit_call(f, dev, p, AX_DEV_CONV, 2 * N * w * K + 5 * H * K,
 		 8 * N * w + 4 * H * K, 0, t);
-	t = measure(c, "dynconv pass", (struct job){ J_DYN, ROWS, 0, D, NULL });
+	t = measure(c, "dynconv pass", (struct job){ J_DYN, ROWS, 0, D, NULL, 0 });
 	fit_call(f, dev, p, AX_DEV_CONV, 2 * N * w * K + 5 * N * H * K,
 		 4 * N * (2 * w + H * K), 0, t);
 	for (int64_t n = 1; n <= ROWS; n *= ROWS) {
 		double r = (double)n;
-		t = measure(c, "layernorm", (struct job){ J_LN, n, 0, D, NULL });
+		t = measure(c, "layernorm", (struct job){ J_LN, n, 0, D, NULL, 0 });
 		fit_call(f, dev, p, AX_DEV_NORM, 7 * r * w, 8 * r * w + 8 * w, 0, t);
-		t = measure(c, "relu", (struct job){ J_RELU, n, 0, 4 * D, NULL });
+		t = measure(c, "relu", (struct job){ J_RELU, n, 0, 4 * D, NULL, 0 });
 		fit_call(f, dev, p, AX_DEV_ELEMENTWISE, 4 * r * w, 32 * r * w, 0, t);
-		t = measure(c, "add", (struct job){ J_ADD, n, 0, D, NULL });
+		t = measure(c, "add", (struct job){ J_ADD, n, 0, D, NULL, 0 });
 		fit_call(f, dev, p, AX_DEV_ELEMENTWISE, r * w, 12 * r * w, 0, t);
 	}
-	t = measure(c, "log-softmax", (struct job){ J_LOGSM, 1, 0, 16384, NULL });
+	t = measure(c, "log-softmax", (struct job){ J_LOGSM, 1, 0, 16384, NULL, 0 });
 	fit_call(f, dev, p, AX_DEV_NORM, 5 * 16384.0, 8 * 16384.0, 0, t);
-	t = measure(c, "embedding", (struct job){ J_EMBED, 1, 0, D, NULL });
+	t = measure(c, "embedding", (struct job){ J_EMBED, 1, 0, D, NULL, 0 });
 	fit_call(f, dev, p, AX_DEV_EMBED, 2 * w, 8 * w + 4, 0, t);
+}
+
+/* The probes' sentence: PROBE_S source rows (eos included), PROBE_L
+ * forced tokens + eos = PROBE_L + 1 decoding steps. */
+#define PROBE_S 16
+#define PROBE_L 15
+
+/* One probe (calib.h): its sentence decoded through ax_exec/ax_decode as
+ * `archex run` does, the fastest of 5 batches; its predicted time with
+ * the figures fitted so far (no executor or search costs yet) and its op
+ * calls and steps. */
+static enum ax_status run_probe(struct ctx *c, const struct ax_graph *g,
+				double *resid, double *calls, double *steps,
+				struct ax_diag *d)
+{
+	struct ax_exec x;
+	struct ax_decoder dec = { 0 };
+	struct ax_exec_opts eo = { .mode = AX_MODE_INCREMENTAL, .batch = 1,
+				   .max_src = PROBE_S, .max_tgt = PROBE_L + 1 };
+	struct ax_decode_opts dopt = { .beam = 1, .lenpen = 1, .max_len = PROBE_L,
+				       .min_len = PROBE_L };
+	enum ax_status st = ax_exec_init(&x, g, &eo, d);
+	if (st == AX_OK)
+		st = ax_decoder_init(&dec, &dopt, d);
+	if (st != AX_OK) {
+		ax_exec_free(&x);
+		return st;
+	}
+	ax_exec_init_weights(&x, 1);
+	int32_t src[PROBE_S];
+	for (int k = 0; k < PROBE_S; k++)   /* ids 4..11, eos last */
+		src[k] = k == PROBE_S - 1 ? AX_TOKEN_EOS : 4 + k % 8;
+	int64_t S = g->has_encoder ? PROBE_S : 0;
+	if (c->o->progress)
+		c->o->progress(c->o->progress_ctx, "executor probe", c->done, c->total);
+	c->done++;
+	st = ax_decode(&dec, &x, src, S, d);   /* warm up */
+	double best = INFINITY;
+	int64_t reps = 1;
+	for (int k = 0; k < 6 && st == AX_OK; k++) {
+		double t0 = now();
+		for (int64_t r = 0; r < reps && st == AX_OK; r++)
+			st = ax_decode(&dec, &x, src, S, d);
+		double per = (now() - t0) / (double)reps;
+		if (k == 0)   /* the first batch sizes the other five */
+			reps = per > 0 ? 1 + (int64_t)(c->budget / 5 / per) : 1000;
+		else if (per < best)
+			best = per;
+	}
+	*steps = (double)x.step;
+	ax_decoder_free(&dec);
+	ax_exec_free(&x);
+	if (st != AX_OK)
+		return st;
+	struct ax_latency l;
+	ax_latency_predict(g, AX_MODE_INCREMENTAL, S, (int64_t)*steps, AX_PREC_FP32,
+			   c->dev, &l);
+	*resid = best - 1e-3 * l.total_ms;
+	*calls = (double)l.calls;
+	return AX_OK;
+}
+
+/* The executor's cost per op call and the search's per step and per
+ * vocabulary entry, from what the kernels' model leaves unexplained in
+ * three probes: probes 0 and 1 differ in op calls only, 0 and 2 in the
+ * target vocabulary only (calib.h). */
+static enum ax_status measure_exec(struct ctx *c, struct ax_diag *d)
+{
+	double r[3], n[3], T[3], V[3];
+	for (int k = 0; k < 3; k++) {
+		enum ax_status st = run_probe(c, c->o->probe[k], &r[k], &n[k], &T[k], d);
+		if (st != AX_OK)
+			return st;
+		const struct ax_graph *g = c->o->probe[k];
+		V[k] = (double)g->tensors[g->logits].width;
+	}
+	if (n[1] == n[0] || V[2] == V[0] || n[2] != n[0] || T[0] != T[1] ||
+	    T[0] != T[2])
+		return ax_diag_set(d, AX_ERR_INTERNAL, "", 0, 0,
+				   "calibration probes of unusable shapes");
+	struct ax_device *dev = c->dev;
+	double v = (r[2] - r[0]) / (T[0] * (V[2] - V[0]));
+	dev->step_vocab_s = v > 0 ? v : 0;
+	double e = (r[1] - r[0]) / (n[1] - n[0]);
+	dev->exec_op_s = e > 0 ? e : 0;
+	double s = (r[0] - n[0] * dev->exec_op_s - T[0] * V[0] * dev->step_vocab_s) / T[0];
+	dev->step_s = s > 0 ? s : 0;
+	return AX_OK;
 }
 
 static void progress_count(struct ctx *c, int n_curve)
 {
 	int per_prec = 7;   /* linear_case calls per precision */
-	c->total = 5 + n_curve + 14;
+	c->total = 5 + n_curve + 16 + (c->o->probe[0] ? 3 : 0);
 	for (int p = 0; p < AX_PREC_COUNT; p++)
 		c->total += c->o->precision[p] ? per_prec : 0;
 }
@@ -337,9 +489,12 @@ enum ax_status ax_calibrate(struct ax_device *dev,
 	}
 	other_cases(&c);
 	fit_finish(&c.fit, dev);
+	free_bufs(&c.b);
+	enum ax_status st = o->probe[0] ? measure_exec(&c, d) : AX_OK;
+	if (st != AX_OK)
+		return st;
 	dev->threads = o->threads;
 	dev->calibrated = true;
 	dev->per_kind = true;
-	free_bufs(&c.b);
 	return AX_OK;
 }

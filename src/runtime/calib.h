@@ -17,6 +17,15 @@
  *                    max(F / peak_c, B / bw_m) + overhead equal the
  *                    measured one; F and B counted as costmodel/cost.c
  *                    counts them.
+ *   exec_op, step,   through ax_exec and ax_decode, as `archex run`
+ *   step_vocab       decodes: three probe models of tiny ops (from the
+ *                    caller, as this layer builds no models), decoded
+ *                    greedily; the part of their measured time the
+ *                    kernels' model above does not explain, split into a
+ *                    cost per op call (probes 0 and 1 differ in op calls
+ *                    only), per decoding step, and per step and target
+ *                    vocabulary entry (probes 0 and 2 differ in the
+ *                    vocabulary only).
  */
 #ifndef AX_CALIB_H
 #define AX_CALIB_H
@@ -29,6 +38,9 @@ struct ax_calib_opts {
 	int threads;            /* OpenBLAS threads the caller has set */
 	bool quick;             /* small sets and short timings: seconds */
 	bool precision[AX_PREC_COUNT];   /* which precisions to measure */
+	/* the executor probes (see above), or NULL: exec_op, step and
+	 * step_vocab stay 0 */
+	const struct ax_graph *probe[3];
 	/* progress: called before each measurement (may be NULL) */
 	void (*progress)(void *ctx, const char *what, int done, int total);
 	void *progress_ctx;
