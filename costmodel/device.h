@@ -52,6 +52,9 @@ extern const char *const ax_dev_kind_names[AX_DEV_KIND_COUNT];
 struct ax_dev_eff {
 	double compute;
 	double memory;
+	double call_s;          /* the kind's own fixed cost per call at this
+				   precision, beyond overhead_s (0: none;
+				   not taken from fp32) */
 };
 
 #define AX_DEV_MAX_CURVE 12     /* bandwidth points */

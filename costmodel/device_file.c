@@ -142,7 +142,7 @@ static enum ax_status parse_eff(struct loader *L, yaml_node_t *n,
 {
 	enum ax_status s;
 	const char *precs[AX_PREC_COUNT + 1] = { 0 }, *kinds[AX_DEV_KIND_COUNT + 1] = { 0 };
-	static const char *const ek[] = { "compute", "memory", NULL };
+	static const char *const ek[] = { "compute", "memory", "call_us", NULL };
 	for (int i = 0; i < AX_PREC_COUNT; i++)
 		precs[i] = ax_precision_names[i];
 	for (int i = 0; i < AX_DEV_KIND_COUNT; i++)
@@ -171,6 +171,12 @@ static enum ax_status parse_eff(struct loader *L, yaml_node_t *n,
 			if ((v = lookup(L, kn, "memory")) &&
 			    (s = get_f64(L, v, "memory", 1e-4, 10, &e->memory)))
 				return s;
+			double us;
+			if ((v = lookup(L, kn, "call_us"))) {
+				if ((s = get_f64(L, v, "call_us", 0, 1e6, &us)))
+					return s;
+				e->call_s = us * 1e-6;
+			}
 		}
 	}
 	return AX_OK;
@@ -409,24 +415,31 @@ void ax_device_write(FILE *f, const struct ax_device *dev)
 	bool given = false;
 	for (int p = 0; p < AX_PREC_COUNT; p++)
 		for (int k = 0; k < AX_DEV_KIND_COUNT; k++)
-			given |= dev->eff[p][k].compute > 0 || dev->eff[p][k].memory > 0;
+			given |= dev->eff[p][k].compute > 0 || dev->eff[p][k].memory > 0 ||
+				 dev->eff[p][k].call_s > 0;
 	fprintf(f, "efficiency:%s     # fractions of peak_flops and of the bandwidth\n",
 		given ? "" : " {}");
 	for (int p = 0; p < AX_PREC_COUNT; p++) {
 		bool any = false;
 		for (int k = 0; k < AX_DEV_KIND_COUNT; k++) {
 			const struct ax_dev_eff *e = &dev->eff[p][k];
-			if (e->compute <= 0 && e->memory <= 0)
+			if (e->compute <= 0 && e->memory <= 0 && e->call_s <= 0)
 				continue;
 			if (!any)
 				fprintf(f, "  %s:\n", ax_precision_names[p]);
 			any = true;
 			fprintf(f, "    %s: {", ax_dev_kind_names[k]);
-			if (e->compute > 0)
-				fprintf(f, "compute: %.3g%s", e->compute,
-					e->memory > 0 ? ", " : "");
-			if (e->memory > 0)
-				fprintf(f, "memory: %.3g", e->memory);
+			const char *sep = "";
+			if (e->compute > 0) {
+				fprintf(f, "compute: %.3g", e->compute);
+				sep = ", ";
+			}
+			if (e->memory > 0) {
+				fprintf(f, "%smemory: %.3g", sep, e->memory);
+				sep = ", ";
+			}
+			if (e->call_s > 0)
+				fprintf(f, "%scall_us: %.3g", sep, e->call_s * 1e6);
 			fprintf(f, "}\n");
 		}
 	}

@@ -150,6 +150,7 @@ static void add_call(struct ax_latency *out, double *side_ms,
 {
 	double tc = flops / (dev->peak_flops * eff_of(dev, prec, k, true));
 	double tm = bytes / (bw * eff_of(dev, prec, k, false));
+	fixed += dev->eff[prec][k].call_s;
 	double ms = 1e3 * ((tc > tm ? tc : tm) + fixed);
 	*side_ms += ms;
 	out->kind_ms[k] += ms;
