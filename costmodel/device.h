@@ -86,6 +86,13 @@ struct ax_device {
 	int n_curve;            /* bandwidth by working set, bytes ascending */
 	double curve_bytes[AX_DEV_MAX_CURVE];
 	double curve_bw[AX_DEV_MAX_CURVE];
+	/* bf16, int8 (fp32's is the one above): the bytes of weights per
+	 * second one-row linears at that precision stream, by working set;
+	 * n = 0: not measured, the fp32 curve applies */
+	struct ax_dev_curve {
+		int n;
+		double bytes[AX_DEV_MAX_CURVE], bw[AX_DEV_MAX_CURVE];
+	} qcurve[AX_PREC_COUNT];
 	int n_sources;
 	char sources[AX_DEV_MAX_SOURCES][AX_DEV_TEXT];
 	char name_buf[64], note_buf[AX_DEV_TEXT];
@@ -129,6 +136,9 @@ enum ax_dev_kind ax_dev_kind_of(enum ax_op_kind kind, int64_t rows);
 /* Bandwidth in bytes/s at a working set of `bytes`: log-linear between
  * the curve's points, flat beyond its ends; dev->bandwidth without one. */
 double ax_device_bandwidth_at(const struct ax_device *dev, double bytes);
+/* The same on precision p's curve when the device has one (qcurve). */
+double ax_device_bandwidth_prec(const struct ax_device *dev,
+				enum ax_precision p, double bytes);
 
 struct ax_latency {
 	double encoder_ms;      /* ops over the source, run once */
@@ -149,14 +159,15 @@ struct ax_latency {
  * encoder once over S rows, then T decoder steps of one row; sequence
  * mode: every op once). Every op call costs
  *     max(F / (peak * eff_c[kind]), B / (bw(W) * eff_m[kind]))
- *         + overhead + exec_op
+ *         + overhead + exec_op + call[prec][kind]
  *         (+ H * attn_head + H * queries * keys * attn_score, attention)
  * and every decoding step adds step + V * step_vocab (V the target
- * vocabulary the search scans), with F its FLOPs (2 MACs + other) and B its bytes at that call (weights
- * at prec's bytes, activations fp32; an embedding reads its rows, not its
- * table), and W the weight bytes of its side (encoder or decoder plus
- * output), which a step or a pass streams. prec applies to the weights
- * size.h calls quantizable. */
+ * vocabulary the search scans). F is the call's FLOPs (2 MACs + other),
+ * B its bytes (weights at prec's bytes, activations fp32; an embedding
+ * reads its rows, not its table), W the weight bytes of its side
+ * (encoder, or decoder plus output), which a pass or a step streams, and
+ * bw prec's curve for an op with weights held at prec, else the fp32
+ * curve. prec applies to the weights size.h calls quantizable. */
 void ax_latency_predict(const struct ax_graph *g, enum ax_mode mode,
 			int64_t S, int64_t T, enum ax_precision prec,
 			const struct ax_device *dev, struct ax_latency *out);

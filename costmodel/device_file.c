@@ -182,31 +182,54 @@ static enum ax_status parse_eff(struct loader *L, yaml_node_t *n,
 	return AX_OK;
 }
 
-/* bandwidth_curve: a list of [bytes, bytes/s], bytes ascending. */
+/* A bandwidth curve (`what`): a list of [bytes, bytes/s], bytes
+ * ascending, into *count, cb[] and cw[]. */
 static enum ax_status parse_curve(struct loader *L, yaml_node_t *n,
-				  struct ax_device *dev)
+				  const char *what, int *count, double *cb,
+				  double *cw)
 {
 	enum ax_status s;
 	if (n->type != YAML_SEQUENCE_NODE)
-		return err_at(L, n, "bandwidth_curve must be a list of [bytes, bytes/s]");
+		return err_at(L, n, "%s must be a list of [bytes, bytes/s]", what);
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
 	     it < n->data.sequence.items.top; it++) {
 		yaml_node_t *x = node(L, *it);
 		if (x->type != YAML_SEQUENCE_NODE ||
 		    x->data.sequence.items.top - x->data.sequence.items.start != 2)
-			return err_at(L, x, "a bandwidth_curve point is [bytes, bytes/s]");
-		if (dev->n_curve == AX_DEV_MAX_CURVE)
-			return err_at(L, x, "bandwidth_curve has over %d points",
+			return err_at(L, x, "a %s point is [bytes, bytes/s]", what);
+		if (*count == AX_DEV_MAX_CURVE)
+			return err_at(L, x, "%s has over %d points", what,
 				      AX_DEV_MAX_CURVE);
-		int i = dev->n_curve;
+		int i = *count;
 		if ((s = get_f64(L, node(L, x->data.sequence.items.start[0]),
-				 "working-set bytes", 1, 1e13, &dev->curve_bytes[i])) ||
+				 "working-set bytes", 1, 1e13, &cb[i])) ||
 		    (s = get_f64(L, node(L, x->data.sequence.items.start[1]),
-				 "bandwidth", 1e6, 1e14, &dev->curve_bw[i])))
+				 "bandwidth", 1e6, 1e14, &cw[i])))
 			return s;
-		if (i > 0 && dev->curve_bytes[i] <= dev->curve_bytes[i - 1])
-			return err_at(L, x, "bandwidth_curve bytes must ascend");
-		dev->n_curve++;
+		if (i > 0 && cb[i] <= cb[i - 1])
+			return err_at(L, x, "%s bytes must ascend", what);
+		(*count)++;
+	}
+	return AX_OK;
+}
+
+/* bandwidth_curves: {bf16: [...], int8: [...]}, the reduced precisions'. */
+static enum ax_status parse_qcurves(struct loader *L, yaml_node_t *n,
+				   struct ax_device *dev)
+{
+	enum ax_status s;
+	const char *precs[AX_PREC_COUNT] = { 0 };   /* not fp32: its own key */
+	for (int p = 1; p < AX_PREC_COUNT; p++)
+		precs[p - 1] = ax_precision_names[p];
+	if ((s = want_map(L, n, "bandwidth_curves")) ||
+	    (s = check_keys(L, n, "bandwidth_curves", precs)))
+		return s;
+	for (int p = 1; p < AX_PREC_COUNT; p++) {
+		yaml_node_t *v = lookup(L, n, ax_precision_names[p]);
+		struct ax_dev_curve *q = &dev->qcurve[p];
+		if (v && (s = parse_curve(L, v, ax_precision_names[p], &q->n,
+					  q->bytes, q->bw)))
+			return s;
 	}
 	return AX_OK;
 }
@@ -233,8 +256,9 @@ static enum ax_status parse_sources(struct loader *L, yaml_node_t *n,
 static const char *const root_keys[] = {
 	"name", "calibrated", "cpu", "blas_core", "threads", "date",
 	"archex_version", "note", "peak_flops", "bandwidth", "overhead_us",
-	"attention_head_us", "attention_score_ns", "exec_op_us", "step_us", "step_vocab_ns", "bandwidth_curve",
-	"efficiency", "sources", NULL
+	"attention_head_us", "attention_score_ns", "exec_op_us", "step_us",
+	"step_vocab_ns", "bandwidth_curve", "bandwidth_curves", "efficiency",
+	"sources", NULL
 };
 
 static enum ax_status parse_root(struct loader *L, yaml_node_t *root,
@@ -296,7 +320,11 @@ static enum ax_status parse_root(struct loader *L, yaml_node_t *root,
 				return s;
 			*fixed[i].to = x * fixed[i].unit;
 		}
-	if ((v = lookup(L, root, "bandwidth_curve")) && (s = parse_curve(L, v, dev)))
+	if ((v = lookup(L, root, "bandwidth_curve")) &&
+	    (s = parse_curve(L, v, "bandwidth_curve", &dev->n_curve,
+			     dev->curve_bytes, dev->curve_bw)))
+		return s;
+	if ((v = lookup(L, root, "bandwidth_curves")) && (s = parse_qcurves(L, v, dev)))
 		return s;
 	if ((v = lookup(L, root, "efficiency")) && (s = parse_eff(L, v, dev)))
 		return s;
@@ -412,6 +440,18 @@ void ax_device_write(FILE *f, const struct ax_device *dev)
 		dev->n_curve ? "" : " []");
 	for (int i = 0; i < dev->n_curve; i++)
 		fprintf(f, "  - [%.0f, %.4g]\n", dev->curve_bytes[i], dev->curve_bw[i]);
+	bool q = false;
+	for (int p = 1; p < AX_PREC_COUNT; p++)
+		q |= dev->qcurve[p].n > 0;
+	if (q)
+		fprintf(f, "bandwidth_curves:       # the same through the bf16 and int8 kernels\n");
+	for (int p = 1; p < AX_PREC_COUNT; p++) {
+		const struct ax_dev_curve *c = &dev->qcurve[p];
+		if (c->n)
+			fprintf(f, "  %s:\n", ax_precision_names[p]);
+		for (int i = 0; i < c->n; i++)
+			fprintf(f, "    - [%.0f, %.4g]\n", c->bytes[i], c->bw[i]);
+	}
 	bool given = false;
 	for (int p = 0; p < AX_PREC_COUNT; p++)
 		for (int k = 0; k < AX_DEV_KIND_COUNT; k++)

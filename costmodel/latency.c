@@ -45,22 +45,34 @@ enum ax_dev_kind ax_dev_kind_of(enum ax_op_kind kind, int64_t rows)
 	}
 }
 
+/* Log-linear in bytes between a curve's points, flat beyond its ends. */
+static double curve_at(int n, const double *cb, const double *cw, double bytes)
+{
+	if (bytes <= cb[0])
+		return cw[0];
+	for (int i = 1; i < n; i++)
+		if (bytes <= cb[i]) {
+			double x0 = log(cb[i - 1]), x1 = log(cb[i]);
+			double a = (log(bytes) - x0) / (x1 - x0);
+			return cw[i - 1] + a * (cw[i] - cw[i - 1]);
+		}
+	return cw[n - 1];
+}
+
 double ax_device_bandwidth_at(const struct ax_device *dev, double bytes)
 {
-	int n = dev->n_curve;
-	if (n == 0)
+	if (dev->n_curve == 0)
 		return dev->bandwidth;
-	if (bytes <= dev->curve_bytes[0])
-		return dev->curve_bw[0];
-	for (int i = 1; i < n; i++)
-		if (bytes <= dev->curve_bytes[i]) {
-			double x0 = log(dev->curve_bytes[i - 1]);
-			double x1 = log(dev->curve_bytes[i]);
-			double a = (log(bytes) - x0) / (x1 - x0);
-			return dev->curve_bw[i - 1] +
-			       a * (dev->curve_bw[i] - dev->curve_bw[i - 1]);
-		}
-	return dev->curve_bw[n - 1];
+	return curve_at(dev->n_curve, dev->curve_bytes, dev->curve_bw, bytes);
+}
+
+double ax_device_bandwidth_prec(const struct ax_device *dev,
+				enum ax_precision p, double bytes)
+{
+	const struct ax_dev_curve *q = &dev->qcurve[p];
+	if (p == AX_PREC_FP32 || q->n == 0)
+		return ax_device_bandwidth_at(dev, bytes);
+	return curve_at(q->n, q->bytes, q->bw, bytes);
 }
 
 /* The efficiency of kind k at prec: its own figure, else fp32's, else 1. */
@@ -183,8 +195,13 @@ void ax_latency_predict(const struct ax_graph *g, enum ax_mode mode,
 {
 	*out = (struct ax_latency){ 0 };
 	working_sets(g, prec, &out->enc_weight_bytes, &out->dec_weight_bytes);
-	double bw_enc = ax_device_bandwidth_at(dev, out->enc_weight_bytes);
-	double bw_dec = ax_device_bandwidth_at(dev, out->dec_weight_bytes);
+	/* [side][weights at prec]: the bandwidth of each side's working set */
+	double bw_side[2][2] = {
+		{ ax_device_bandwidth_at(dev, out->enc_weight_bytes),
+		  ax_device_bandwidth_prec(dev, prec, out->enc_weight_bytes) },
+		{ ax_device_bandwidth_at(dev, out->dec_weight_bytes),
+		  ax_device_bandwidth_prec(dev, prec, out->dec_weight_bytes) },
+	};
 	struct ax_op_cost c;
 
 	for (int32_t i = 0; i < g->n_ops; i++) {
@@ -201,7 +218,7 @@ void ax_latency_predict(const struct ax_graph *g, enum ax_mode mode,
 				w32 - w;
 		bool tgt = on_target(g, op);
 		double *side = tgt ? &out->decoder_ms : &out->encoder_ms;
-		double bw = tgt ? bw_dec : bw_enc;
+		double bw = bw_side[tgt][w < w32];
 		double flops, bytes;
 		if (tgt && mode == AX_MODE_INCREMENTAL) {
 			enum ax_dev_kind k = ax_dev_kind_of(op->kind, 1);

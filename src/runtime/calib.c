@@ -27,7 +27,7 @@ enum job_kind {
 	J_SET,
 };
 
-#define MAX_SET 160       /* matrices in one bandwidth working set */
+#define MAX_SET 512       /* matrices in one bandwidth working set */
 #define CURVE_SWEEPS 2    /* measurements of each bandwidth point a pass */
 #define MAX_MEASURES 128  /* measurements in one pass */
 
@@ -169,7 +169,7 @@ static void fit_calls(struct fit *fit, const struct ax_device *dev,
 	if (tt <= 0.05 * t)
 		return;   /* overhead-dominated: nothing to learn */
 	double tc = F / dev->peak_flops;
-	double tm = B / ax_device_bandwidth_at(dev, wset > 0 ? wset : B);
+	double tm = B / ax_device_bandwidth_prec(dev, p, wset > 0 ? wset : B);
 	int m = bound >= 0 ? bound : tc >= tm ? 0 : 1;
 	fit->sum[p][k][m] += log((m ? tm : tc) / tt);
 	fit->n[p][k][m]++;
@@ -242,11 +242,16 @@ static bool alloc_bufs(struct bufs *b, int64_t w_floats, int64_t q_bytes)
 	fill(b->w, w_floats);
 	fill(b->x, ACT_FLOATS);
 	fill(b->z, ACT_FLOATS);
-	/* int8 in rows of 64 (sets) over rows of D (single matrices): any
-	 * finite scales time the same */
-	ax_q8_quantize(b->q, b->qs, b->w, q_bytes / 64, 64);
+	/* from w's values, chunk by chunk: int8 in rows of 64 (sets), then
+	 * rows of D (single matrices); any finite scales time the same */
+	for (int64_t off = 0; off < q_bytes; off += w_floats) {
+		int64_t n = q_bytes - off < w_floats ? q_bytes - off : w_floats;
+		ax_q8_quantize(b->q + off, b->qs + off / 64, b->w, n / 64, 64);
+		if (off < q_bytes / 2)
+			ax_bf16_from_f32(b->h + off, b->w,
+					 q_bytes / 2 - off < n ? q_bytes / 2 - off : n);
+	}
 	ax_q8_quantize(b->q, b->qs, b->w, 8192, D);
-	ax_bf16_from_f32(b->h, b->w, q_bytes / 2);
 	return true;
 }
 
@@ -308,6 +313,35 @@ static double make_set(struct bufs *b, int64_t set, enum ax_precision p)
 	return (double)(lb * layers * d * d) + (p == AX_PREC_INT8 ? 4.0 * 9 * layers * d : 0);
 }
 
+/* The bandwidth curve at precision p: one-row linears through p's
+ * kernel over working sets of 256 KiB .. max_set, each a decoder step's
+ * mix of matrix shapes, in CURVE_SWEEPS sweeps, the best of each point
+ * (a burst of other traffic spoils one sweep's point, not all); the
+ * fixed costs per call are taken off. Into *n, cb[] and cw[]. */
+static void measure_curve(struct ctx *c, enum ax_precision p, int64_t max_set,
+			  int *n, double *cb, double *cw)
+{
+	const struct ax_device *dev = c->dev;
+	char what[32];
+	snprintf(what, sizeof what, "%s bandwidth", ax_precision_names[p]);
+	for (int k = 0; k < AX_DEV_MAX_CURVE; k++)
+		cw[k] = 0;
+	for (int sweep = 0; sweep < CURVE_SWEEPS; sweep++) {
+		int k = 0;
+		for (int64_t set = (int64_t)256 << 10; set <= max_set; set *= 4, k++) {
+			double bytes = make_set(&c->b, set, p);
+			double t = measure(c, what, (struct job){ J_SET, 1, 0, 0, NULL, 0 });
+			double tt = t - c->b.n_set * (dev->overhead_s +
+						      dev->eff[p][AX_DEV_GEMV].call_s);
+			double bw = bytes / (tt > 0 ? tt : t);
+			cb[k] = bytes;
+			if (bw > cw[k])
+				cw[k] = bw;
+		}
+		*n = k;
+	}
+}
+
 /* Peak, overhead and the bandwidth curve: one-row fp32 linears (sgemv)
  * streaming working sets of growing size, each a decoder step's mix of
  * matrix shapes, as the model reads it (bw at the weights a step
@@ -325,21 +359,8 @@ static void measure_roof(struct ctx *c, int64_t max_set)
 	};
 	qsort(tiny, 4, sizeof tiny[0], cmp_double);
 	dev->overhead_s = 0.5 * (tiny[1] + tiny[2]);
-	/* CURVE_SWEEPS sweeps over the sizes, the best of each point: a
-	 * burst of other traffic spoils one sweep's point, not all */
-	for (int sweep = 0; sweep < CURVE_SWEEPS; sweep++) {
-		int k = 0;
-		for (int64_t set = (int64_t)256 << 10; set <= max_set; set *= 4, k++) {
-			double bytes = make_set(&c->b, set, AX_PREC_FP32);
-			t = measure(c, "bandwidth", (struct job){ J_SET, 1, 0, 0, NULL, 0 });
-			double tt = t - c->b.n_set * dev->overhead_s;
-			double bw = bytes / (tt > 0 ? tt : t);
-			dev->curve_bytes[k] = bytes;
-			if (bw > dev->curve_bw[k])
-				dev->curve_bw[k] = bw;
-		}
-		dev->n_curve = k;
-	}
+	measure_curve(c, AX_PREC_FP32, max_set, &dev->n_curve, dev->curve_bytes,
+		      dev->curve_bw);
 	dev->bandwidth = dev->curve_bw[dev->n_curve - 1];
 }
 
@@ -364,9 +385,9 @@ static void linear_case(struct ctx *c, enum ax_precision p, int64_t n,
 }
 
 /* One-row linears at a reduced precision p: the fixed cost per call
- * beyond fp32's (at 64 x 64), the throughput in cache (compute-bound:
- * the conversion of each weight) and the bandwidth over a working set of
- * `set` bytes at p (memory-bound), each fitted to its own bound. */
+ * beyond fp32's (at 64 x 64), p's own bandwidth curve (its kernels may
+ * convert slower than memory streams, most in cache) and the memory
+ * efficiency against it at the decoder's shapes (near 1: a check). */
 static void gemv_reduced(struct ctx *c, enum ax_precision p, int64_t set)
 {
 	static const enum job_kind one[AX_PREC_COUNT] = { J_LINEAR, J_BF16, J_Q8 };
@@ -374,16 +395,11 @@ static void gemv_reduced(struct ctx *c, enum ax_precision p, int64_t set)
 	double t32 = measure(c, "fp32 linear 1x64x64", (struct job){ J_LINEAR, 1, 64, 64, NULL, 0 });
 	double tp = measure(c, "linear 1x64x64", (struct job){ one[p], 1, 64, 64, NULL, 0 });
 	dev->eff[p][AX_DEV_GEMV].call_s = tp > t32 ? tp - t32 : 0;
-	linear_case(c, p, 1, D, D, 0);
-	linear_case(c, p, 1, D, 4 * D, 0);
-	linear_case(c, p, 1, 4 * D, D, 0);
-	double bytes = make_set(&c->b, set, p), F = 0, B = bytes;
-	for (int k = 0; k < c->b.n_set; k++) {
-		F += 2.0 * (double)(c->b.set_i[k] * c->b.set_o[k]);
-		B += 4.0 * (double)(c->b.set_i[k] + c->b.set_o[k]);
-	}
-	double t = measure(c, "streaming set", (struct job){ J_SET, 1, 0, 0, NULL, 0 });
-	fit_calls(&c->fit, dev, p, AX_DEV_GEMV, F, B, bytes, t, c->b.n_set, 1);
+	struct ax_dev_curve *q = &dev->qcurve[p];
+	measure_curve(c, p, set, &q->n, q->bytes, q->bw);
+	linear_case(c, p, 1, D, D, 1);
+	linear_case(c, p, 1, D, 4 * D, 1);
+	linear_case(c, p, 1, 4 * D, D, 1);
 }
 
 /* An attention call's cost per head and per score: one query over 8 and
@@ -537,7 +553,7 @@ static void progress_count(struct ctx *c, int n_curve)
 {
 	int per_pass = 5 + CURVE_SWEEPS * n_curve + 16 + 7;
 	for (int p = 1; p < AX_PREC_COUNT; p++)   /* gemv_reduced, gemm */
-		per_pass += c->o->precision[p] ? 6 + 3 : 0;
+		per_pass += c->o->precision[p] ? 5 + CURVE_SWEEPS * n_curve + 3 : 0;
 	c->total = c->passes * per_pass + (c->o->probe[0] ? 3 * c->passes : 0);
 }
 
@@ -549,7 +565,6 @@ static void one_pass(struct ctx *c, int64_t max_set, int64_t q_set)
 	c->index = 0;
 	c->fit = (struct fit){ 0 };
 	memset(dev->eff, 0, sizeof dev->eff);
-	memset(dev->curve_bw, 0, sizeof dev->curve_bw);
 	measure_roof(c, max_set);
 	for (int p = 0; p < AX_PREC_COUNT; p++) {
 		if (!c->o->precision[p])
@@ -576,7 +591,7 @@ enum ax_status ax_calibrate(struct ax_device *dev,
 	struct ctx c = { .o = o, .dev = dev, .budget = o->quick ? 0.004 : 0.1,
 			 .passes = o->quick ? 1 : 3 };
 	int64_t max_set = o->quick ? (int64_t)4 << 20 : (int64_t)256 << 20;
-	int64_t q_set = o->quick ? (int64_t)4 << 20 : (int64_t)64 << 20;
+	int64_t q_set = max_set;
 	int n_curve = 0;
 	for (int64_t s = (int64_t)256 << 10; s <= max_set; s *= 4)
 		n_curve++;
