@@ -40,6 +40,7 @@ struct bufs {
 	float *tile;       /* tiled-kernel scratch */
 	int64_t tile_rows;
 	float *scratch;    /* attention / dynconv scratch */
+	int64_t w_floats;  /* of w */
 	int64_t q_bytes;   /* of q and h; qs holds q_bytes / 64 scales */
 	/* J_SET: one-row linears over consecutive (o, i) matrices of w, q
 	 * or h (set_prec), a decoder step's mix of shapes */
@@ -227,6 +228,7 @@ static bool alloc_bufs(struct bufs *b, int64_t w_floats, int64_t q_bytes)
 	*b = (struct bufs){ 0 };
 	b->tile_rows = ax_kq_tile_rows(4 * D);
 	b->q_bytes = q_bytes;
+	b->w_floats = w_floats;
 	b->w = malloc((size_t)w_floats * sizeof *b->w);
 	b->q = malloc((size_t)q_bytes);
 	b->qs = malloc((size_t)(q_bytes / 64) * sizeof *b->qs);
@@ -289,18 +291,25 @@ static double measure(struct ctx *c, const char *what, struct job j)
 /* The working set nearest below `set` bytes at precision p made of
  * decoder layers of width d (q, k, v, out (d, d), fc1 (4d, d), fc2
  * (d, 4d): 12 d^2 weights a layer), d the widest of 64..512 that fits
- * once; into b's J_SET list. Returns its bytes. */
-static double make_set(struct bufs *b, int64_t set, enum ax_precision p)
+ * once (or `width` if not 0); into b's J_SET list. Returns its bytes. */
+static double make_set(struct bufs *b, int64_t set, enum ax_precision p,
+		       int64_t width)
 {
 	static const int64_t vb[AX_PREC_COUNT] = { 4, 2, 1 };
 	int64_t d = 64, lb = 12 * vb[p];
 	while (d < 512 && lb * (2 * d) * (2 * d) <= set)
 		d *= 2;
+	if (width)
+		d = width;
 	int64_t layers = set / (lb * d * d);
 	if (layers < 1)
 		layers = 1;
 	if (layers > MAX_SET / 6)
 		layers = MAX_SET / 6;
+	int64_t cap = p == AX_PREC_FP32 ? 4 * b->w_floats : b->q_bytes;
+	while (layers > 1 && layers * lb * d * d > cap)   /* the buffer's size */
+		layers--;
+	assert(lb * d * d <= cap);
 	static const int in_mul[6] = { 1, 1, 1, 1, 1, 4 }, out_mul[6] = { 1, 1, 1, 1, 4, 1 };
 	b->n_set = 0;
 	b->set_prec = p;
@@ -329,7 +338,7 @@ static void measure_curve(struct ctx *c, enum ax_precision p, int64_t max_set,
 	for (int sweep = 0; sweep < CURVE_SWEEPS; sweep++) {
 		int k = 0;
 		for (int64_t set = (int64_t)256 << 10; set <= max_set; set *= 4, k++) {
-			double bytes = make_set(&c->b, set, p);
+			double bytes = make_set(&c->b, set, p, 0);
 			double t = measure(c, what, (struct job){ J_SET, 1, 0, 0, NULL, 0 });
 			double tt = t - c->b.n_set * (dev->overhead_s +
 						      dev->eff[p][AX_DEV_GEMV].call_s);
@@ -340,6 +349,25 @@ static void measure_curve(struct ctx *c, enum ax_precision p, int64_t max_set,
 		}
 		*n = k;
 	}
+}
+
+/* The fixed cost of a one-row linear at p whose weights stream from
+ * beyond L2 (memory latency, prefetch ramp-up, the kernel's set-up),
+ * beyond overhead_s: two sets of about 16 MiB, of width-512 and of
+ * width-64 matrices (6 calls against hundreds), both t = calls * c +
+ * bytes * tau; solved for c. Into eff[p][gemv].call_s. */
+static void stream_call_cost(struct ctx *c, enum ax_precision p)
+{
+	double n[2], W[2], t[2];
+	static const int64_t width[2] = { 512, 64 };
+	for (int k = 0; k < 2; k++) {
+		W[k] = make_set(&c->b, (int64_t)16 << 20, p, width[k]);
+		n[k] = c->b.n_set;
+		t[k] = measure(c, "streaming calls", (struct job){ J_SET, 1, 0, 0, NULL, 0 });
+	}
+	double call = (t[1] * W[0] - t[0] * W[1]) / (n[1] * W[0] - n[0] * W[1]) -
+		      c->dev->overhead_s;
+	c->dev->eff[p][AX_DEV_GEMV].call_s = call > 0 ? call : 0;
 }
 
 /* Peak, overhead and the bandwidth curve: one-row fp32 linears (sgemv)
@@ -359,6 +387,7 @@ static void measure_roof(struct ctx *c, int64_t max_set)
 	};
 	qsort(tiny, 4, sizeof tiny[0], cmp_double);
 	dev->overhead_s = 0.5 * (tiny[1] + tiny[2]);
+	stream_call_cost(c, AX_PREC_FP32);
 	measure_curve(c, AX_PREC_FP32, max_set, &dev->n_curve, dev->curve_bytes,
 		      dev->curve_bw);
 	dev->bandwidth = dev->curve_bw[dev->n_curve - 1];
@@ -390,11 +419,8 @@ static void linear_case(struct ctx *c, enum ax_precision p, int64_t n,
  * efficiency against it at the decoder's shapes (near 1: a check). */
 static void gemv_reduced(struct ctx *c, enum ax_precision p, int64_t set)
 {
-	static const enum job_kind one[AX_PREC_COUNT] = { J_LINEAR, J_BF16, J_Q8 };
 	struct ax_device *dev = c->dev;
-	double t32 = measure(c, "fp32 linear 1x64x64", (struct job){ J_LINEAR, 1, 64, 64, NULL, 0 });
-	double tp = measure(c, "linear 1x64x64", (struct job){ one[p], 1, 64, 64, NULL, 0 });
-	dev->eff[p][AX_DEV_GEMV].call_s = tp > t32 ? tp - t32 : 0;
+	stream_call_cost(c, p);
 	struct ax_dev_curve *q = &dev->qcurve[p];
 	measure_curve(c, p, set, &q->n, q->bytes, q->bw);
 	linear_case(c, p, 1, D, D, 1);
@@ -551,9 +577,9 @@ static enum ax_status measure_exec(struct ctx *c, struct ax_diag *d)
 
 static void progress_count(struct ctx *c, int n_curve)
 {
-	int per_pass = 5 + CURVE_SWEEPS * n_curve + 16 + 7;
+	int per_pass = 5 + 2 + CURVE_SWEEPS * n_curve + 16 + 7;
 	for (int p = 1; p < AX_PREC_COUNT; p++)   /* gemv_reduced, gemm */
-		per_pass += c->o->precision[p] ? 5 + CURVE_SWEEPS * n_curve + 3 : 0;
+		per_pass += c->o->precision[p] ? 5 + CURVE_SWEEPS * n_curve + 3 : 0;   /* 2 + 3 linears */
 	c->total = c->passes * per_pass + (c->o->probe[0] ? 3 * c->passes : 0);
 }
 
@@ -596,7 +622,7 @@ enum ax_status ax_calibrate(struct ax_device *dev,
 	for (int64_t s = (int64_t)256 << 10; s <= max_set; s *= 4)
 		n_curve++;
 	if (!alloc_bufs(&c.b, max_set > QMAX * 4 ? max_set / 4 : QMAX,
-			q_set > QMAX ? q_set : QMAX)) {
+			q_set > QMAX * 4 ? q_set : QMAX * 4)) {
 		free_bufs(&c.b);
 		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0,
 				   "cannot allocate %lld MiB of benchmark buffers",
