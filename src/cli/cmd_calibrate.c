@@ -32,16 +32,18 @@ static void help_calibrate(void)
 "Three tiny models decoded through the executor, as `archex run` does,\n"
 "give its own cost per op call and the search's per decoding step and per\n"
 "vocabulary entry. Writes a device file (YAML) naming the CPU,\n"
-"the OpenBLAS kernel, the threads, the date and the archex version. About\n"
-"a minute; --quick takes seconds (small sets, short timings: for tests).\n"
-"Measure on a quiet machine: other load ends up in the figures.\n"
+"the OpenBLAS kernel, the threads, the date and the archex version.\n"
+"Every measurement runs in three passes and the fastest counts. About 30\n"
+"seconds and 800 MB; --quick takes a second (small sets, one pass, short\n"
+"timings: for tests). Measure on a quiet machine: other load ends up in\n"
+"the figures.\n"
 "\n"
 "options:\n"
 "  --out FILE       the device file to write (required)\n"
 "  --name NAME      the device's name (default: FILE's base name)\n"
 "  --threads N      OpenBLAS threads (default 1), as `run --threads`\n"
 "  --precision P    fp32, bf16, int8 or all (default all); repeatable\n"
-"  --quick          seconds instead of a minute, rough figures\n"
+"  --quick          a second instead of 30, rough figures\n"
 "  -h, --help       this text\n");
 }
 
@@ -116,9 +118,10 @@ static void describe(struct ax_device *dev, const struct ax_calib_opts *o)
 		 "(src/runtime/calib.c), OpenBLAS %s (%s)", o->quick ? " --quick" : "",
 		 o->threads, dev->blas_core, ax_cpu_blas_core_source());
 	snprintf(dev->sources[1], AX_DEV_TEXT,
-		 "the fastest of 5 timed batches per shape; efficiencies fitted so that "
-		 "max(F/peak_c, B/bw_m) + overhead is the measured call time; exec_op_us, "
-		 "step_us, step_vocab_ns from three tiny models decoded by ax_decode");
+		 "the fastest of %d passes of 5 timed batches per shape; efficiencies fitted "
+		 "so that max(F/peak_c, B/bw_m) + fixed costs is the measured call time; "
+		 "exec_op_us, step_us, step_vocab_ns from three tiny models decoded by "
+		 "ax_decode", o->quick ? 1 : 3);
 }
 
 int ax_cmd_calibrate(int argc, char **argv)
