@@ -52,6 +52,9 @@ extern const char *const ax_dev_kind_names[AX_DEV_KIND_COUNT];
 struct ax_dev_eff {
 	double compute;
 	double memory;
+	double call_s;          /* the kind's own fixed cost per call at this
+				   precision, beyond overhead_s (0: none;
+				   not taken from fp32) */
 };
 
 #define AX_DEV_MAX_CURVE 12     /* bandwidth points */
@@ -67,11 +70,29 @@ struct ax_device {
 	bool per_kind;          /* use ax_latency_predict's model */
 	bool calibrated;        /* measured here, not from published figures */
 	int threads;
-	double overhead_s;      /* fixed cost of one op call */
+	double overhead_s;      /* fixed cost of one kernel call */
+	double attn_head_s;     /* per head of an attention call: its
+				   per-head BLAS calls */
+	double attn_score_s;    /* per score (head x query x key): the
+				   softmax's exp and passes */
+	/* The executor's and the search's own costs (0 if not given): */
+	double exec_op_s;       /* per op call, beyond the kernel's: the
+				   executor's dispatch and MAC check */
+	double step_s;          /* per decoding step: the search's
+				   bookkeeping and cache reorder */
+	double step_vocab_s;    /* per step and vocabulary entry: the
+				   search's scan of the log-probabilities */
 	struct ax_dev_eff eff[AX_PREC_COUNT][AX_DEV_KIND_COUNT];
 	int n_curve;            /* bandwidth by working set, bytes ascending */
 	double curve_bytes[AX_DEV_MAX_CURVE];
 	double curve_bw[AX_DEV_MAX_CURVE];
+	/* bf16, int8 (fp32's is the one above): the bytes of weights per
+	 * second one-row linears at that precision stream, by working set;
+	 * n = 0: not measured, the fp32 curve applies */
+	struct ax_dev_curve {
+		int n;
+		double bytes[AX_DEV_MAX_CURVE], bw[AX_DEV_MAX_CURVE];
+	} qcurve[AX_PREC_COUNT];
 	int n_sources;
 	char sources[AX_DEV_MAX_SOURCES][AX_DEV_TEXT];
 	char name_buf[64], note_buf[AX_DEV_TEXT];
@@ -115,13 +136,20 @@ enum ax_dev_kind ax_dev_kind_of(enum ax_op_kind kind, int64_t rows);
 /* Bandwidth in bytes/s at a working set of `bytes`: log-linear between
  * the curve's points, flat beyond its ends; dev->bandwidth without one. */
 double ax_device_bandwidth_at(const struct ax_device *dev, double bytes);
+/* The same on precision p's curve when the device has one (qcurve). */
+double ax_device_bandwidth_prec(const struct ax_device *dev,
+				enum ax_precision p, double bytes);
 
 struct ax_latency {
 	double encoder_ms;      /* ops over the source, run once */
 	double decoder_ms;      /* ops over the target: T steps */
 	double total_ms;
 	double compute_ms, memory_ms, overhead_ms;  /* the bound that won,
-						       and the fixed costs */
+						       and the fixed costs:
+						       they sum to total_ms */
+	double search_ms;       /* of overhead_ms, the per-step costs of
+				   the search (step_s, step_vocab_s) */
+	double step_ms;         /* decoder_ms / T: the mean decoding step */
 	int64_t calls;          /* op calls */
 	double kind_ms[AX_DEV_KIND_COUNT];          /* the total by kind */
 	double enc_weight_bytes, dec_weight_bytes;  /* working sets */
@@ -130,12 +158,16 @@ struct ax_latency {
 /* Predicted latency of one sentence at batch 1 (incremental mode: the
  * encoder once over S rows, then T decoder steps of one row; sequence
  * mode: every op once). Every op call costs
- *     max(F / (peak * eff_c[kind]), B / (bw(W) * eff_m[kind])) + overhead
- * with F its FLOPs (2 MACs + other) and B its bytes at that call (weights
- * at prec's bytes, activations fp32; an embedding reads its rows, not its
- * table), and W the weight bytes of its side (encoder or decoder plus
- * output), which a step or a pass streams. prec applies to the weights
- * size.h calls quantizable. */
+ *     max(F / (peak * eff_c[kind]), B / (bw(W) * eff_m[kind]))
+ *         + overhead + exec_op + call[prec][kind]
+ *         (+ H * attn_head + H * queries * keys * attn_score, attention)
+ * and every decoding step adds step + V * step_vocab (V the target
+ * vocabulary the search scans). F is the call's FLOPs (2 MACs + other),
+ * B its bytes (weights at prec's bytes, activations fp32; an embedding
+ * reads its rows, not its table), W the weight bytes of its side
+ * (encoder, or decoder plus output), which a pass or a step streams, and
+ * bw prec's curve for an op with weights held at prec, else the fp32
+ * curve. prec applies to the weights size.h calls quantizable. */
 void ax_latency_predict(const struct ax_graph *g, enum ax_mode mode,
 			int64_t S, int64_t T, enum ax_precision prec,
 			const struct ax_device *dev, struct ax_latency *out);

@@ -142,7 +142,7 @@ static enum ax_status parse_eff(struct loader *L, yaml_node_t *n,
 {
 	enum ax_status s;
 	const char *precs[AX_PREC_COUNT + 1] = { 0 }, *kinds[AX_DEV_KIND_COUNT + 1] = { 0 };
-	static const char *const ek[] = { "compute", "memory", NULL };
+	static const char *const ek[] = { "compute", "memory", "call_us", NULL };
 	for (int i = 0; i < AX_PREC_COUNT; i++)
 		precs[i] = ax_precision_names[i];
 	for (int i = 0; i < AX_DEV_KIND_COUNT; i++)
@@ -171,36 +171,65 @@ static enum ax_status parse_eff(struct loader *L, yaml_node_t *n,
 			if ((v = lookup(L, kn, "memory")) &&
 			    (s = get_f64(L, v, "memory", 1e-4, 10, &e->memory)))
 				return s;
+			double us;
+			if ((v = lookup(L, kn, "call_us"))) {
+				if ((s = get_f64(L, v, "call_us", 0, 1e6, &us)))
+					return s;
+				e->call_s = us * 1e-6;
+			}
 		}
 	}
 	return AX_OK;
 }
 
-/* bandwidth_curve: a list of [bytes, bytes/s], bytes ascending. */
+/* A bandwidth curve (`what`): a list of [bytes, bytes/s], bytes
+ * ascending, into *count, cb[] and cw[]. */
 static enum ax_status parse_curve(struct loader *L, yaml_node_t *n,
-				  struct ax_device *dev)
+				  const char *what, int *count, double *cb,
+				  double *cw)
 {
 	enum ax_status s;
 	if (n->type != YAML_SEQUENCE_NODE)
-		return err_at(L, n, "bandwidth_curve must be a list of [bytes, bytes/s]");
+		return err_at(L, n, "%s must be a list of [bytes, bytes/s]", what);
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
 	     it < n->data.sequence.items.top; it++) {
 		yaml_node_t *x = node(L, *it);
 		if (x->type != YAML_SEQUENCE_NODE ||
 		    x->data.sequence.items.top - x->data.sequence.items.start != 2)
-			return err_at(L, x, "a bandwidth_curve point is [bytes, bytes/s]");
-		if (dev->n_curve == AX_DEV_MAX_CURVE)
-			return err_at(L, x, "bandwidth_curve has over %d points",
+			return err_at(L, x, "a %s point is [bytes, bytes/s]", what);
+		if (*count == AX_DEV_MAX_CURVE)
+			return err_at(L, x, "%s has over %d points", what,
 				      AX_DEV_MAX_CURVE);
-		int i = dev->n_curve;
+		int i = *count;
 		if ((s = get_f64(L, node(L, x->data.sequence.items.start[0]),
-				 "working-set bytes", 1, 1e13, &dev->curve_bytes[i])) ||
+				 "working-set bytes", 1, 1e13, &cb[i])) ||
 		    (s = get_f64(L, node(L, x->data.sequence.items.start[1]),
-				 "bandwidth", 1e6, 1e14, &dev->curve_bw[i])))
+				 "bandwidth", 1e6, 1e14, &cw[i])))
 			return s;
-		if (i > 0 && dev->curve_bytes[i] <= dev->curve_bytes[i - 1])
-			return err_at(L, x, "bandwidth_curve bytes must ascend");
-		dev->n_curve++;
+		if (i > 0 && cb[i] <= cb[i - 1])
+			return err_at(L, x, "%s bytes must ascend", what);
+		(*count)++;
+	}
+	return AX_OK;
+}
+
+/* bandwidth_curves: {bf16: [...], int8: [...]}, the reduced precisions'. */
+static enum ax_status parse_qcurves(struct loader *L, yaml_node_t *n,
+				   struct ax_device *dev)
+{
+	enum ax_status s;
+	const char *precs[AX_PREC_COUNT] = { 0 };   /* not fp32: its own key */
+	for (int p = 1; p < AX_PREC_COUNT; p++)
+		precs[p - 1] = ax_precision_names[p];
+	if ((s = want_map(L, n, "bandwidth_curves")) ||
+	    (s = check_keys(L, n, "bandwidth_curves", precs)))
+		return s;
+	for (int p = 1; p < AX_PREC_COUNT; p++) {
+		yaml_node_t *v = lookup(L, n, ax_precision_names[p]);
+		struct ax_dev_curve *q = &dev->qcurve[p];
+		if (v && (s = parse_curve(L, v, ax_precision_names[p], &q->n,
+					  q->bytes, q->bw)))
+			return s;
 	}
 	return AX_OK;
 }
@@ -227,7 +256,9 @@ static enum ax_status parse_sources(struct loader *L, yaml_node_t *n,
 static const char *const root_keys[] = {
 	"name", "calibrated", "cpu", "blas_core", "threads", "date",
 	"archex_version", "note", "peak_flops", "bandwidth", "overhead_us",
-	"bandwidth_curve", "efficiency", "sources", NULL
+	"attention_head_us", "attention_score_ns", "exec_op_us", "step_us",
+	"step_vocab_ns", "bandwidth_curve", "bandwidth_curves", "efficiency",
+	"sources", NULL
 };
 
 static enum ax_status parse_root(struct loader *L, yaml_node_t *root,
@@ -274,12 +305,26 @@ static enum ax_status parse_root(struct loader *L, yaml_node_t *root,
 	    (s = get_f64(L, lookup(L, root, "bandwidth"), "bandwidth", 1e6,
 			 1e14, &dev->bandwidth)))
 		return s;
-	if ((v = lookup(L, root, "overhead_us"))) {
-		if ((s = get_f64(L, v, "overhead_us", 0, 1e6, &x)))
-			return s;
-		dev->overhead_s = x * 1e-6;
-	}
-	if ((v = lookup(L, root, "bandwidth_curve")) && (s = parse_curve(L, v, dev)))
+	/* the fixed costs, optional (0): key, bound, unit, field */
+	const struct { const char *key; double max, unit; double *to; } fixed[] = {
+		{ "overhead_us", 1e6, 1e-6, &dev->overhead_s },
+		{ "attention_head_us", 1e6, 1e-6, &dev->attn_head_s },
+		{ "attention_score_ns", 1e6, 1e-9, &dev->attn_score_s },
+		{ "exec_op_us", 1e6, 1e-6, &dev->exec_op_s },
+		{ "step_us", 1e9, 1e-6, &dev->step_s },
+		{ "step_vocab_ns", 1e6, 1e-9, &dev->step_vocab_s },
+	};
+	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+		if ((v = lookup(L, root, fixed[i].key))) {
+			if ((s = get_f64(L, v, fixed[i].key, 0, fixed[i].max, &x)))
+				return s;
+			*fixed[i].to = x * fixed[i].unit;
+		}
+	if ((v = lookup(L, root, "bandwidth_curve")) &&
+	    (s = parse_curve(L, v, "bandwidth_curve", &dev->n_curve,
+			     dev->curve_bytes, dev->curve_bw)))
+		return s;
+	if ((v = lookup(L, root, "bandwidth_curves")) && (s = parse_qcurves(L, v, dev)))
 		return s;
 	if ((v = lookup(L, root, "efficiency")) && (s = parse_eff(L, v, dev)))
 		return s;
@@ -383,33 +428,58 @@ void ax_device_write(FILE *f, const struct ax_device *dev)
 	put_str(f, dev->version);
 	fprintf(f, "\npeak_flops: %.4g        # FLOP/s, the best sgemm\n"
 		"bandwidth: %.4g         # bytes/s, streaming weights beyond the caches\n"
-		"overhead_us: %.3g       # fixed cost of one op call\n",
-		dev->peak_flops, dev->bandwidth, dev->overhead_s * 1e6);
+		"overhead_us: %.3g       # fixed cost of one kernel call\n"
+		"attention_head_us: %.3g # per head of an attention call\n"
+		"attention_score_ns: %.3g # per score (head x query x key)\n"
+		"exec_op_us: %.3g        # the executor's own cost per op call\n"
+		"step_us: %.3g           # the search's cost per decoding step\n"
+		"step_vocab_ns: %.3g     # ... and per vocabulary entry per step\n",
+		dev->peak_flops, dev->bandwidth, dev->overhead_s * 1e6,
+		dev->attn_head_s * 1e6, dev->attn_score_s * 1e9, dev->exec_op_s * 1e6, dev->step_s * 1e6, dev->step_vocab_s * 1e9);
 	fprintf(f, "bandwidth_curve:%s        # [weight bytes per pass, bytes/s]\n",
 		dev->n_curve ? "" : " []");
 	for (int i = 0; i < dev->n_curve; i++)
 		fprintf(f, "  - [%.0f, %.4g]\n", dev->curve_bytes[i], dev->curve_bw[i]);
+	bool q = false;
+	for (int p = 1; p < AX_PREC_COUNT; p++)
+		q |= dev->qcurve[p].n > 0;
+	if (q)
+		fprintf(f, "bandwidth_curves:       # the same through the bf16 and int8 kernels\n");
+	for (int p = 1; p < AX_PREC_COUNT; p++) {
+		const struct ax_dev_curve *c = &dev->qcurve[p];
+		if (c->n)
+			fprintf(f, "  %s:\n", ax_precision_names[p]);
+		for (int i = 0; i < c->n; i++)
+			fprintf(f, "    - [%.0f, %.4g]\n", c->bytes[i], c->bw[i]);
+	}
 	bool given = false;
 	for (int p = 0; p < AX_PREC_COUNT; p++)
 		for (int k = 0; k < AX_DEV_KIND_COUNT; k++)
-			given |= dev->eff[p][k].compute > 0 || dev->eff[p][k].memory > 0;
+			given |= dev->eff[p][k].compute > 0 || dev->eff[p][k].memory > 0 ||
+				 dev->eff[p][k].call_s > 0;
 	fprintf(f, "efficiency:%s     # fractions of peak_flops and of the bandwidth\n",
 		given ? "" : " {}");
 	for (int p = 0; p < AX_PREC_COUNT; p++) {
 		bool any = false;
 		for (int k = 0; k < AX_DEV_KIND_COUNT; k++) {
 			const struct ax_dev_eff *e = &dev->eff[p][k];
-			if (e->compute <= 0 && e->memory <= 0)
+			if (e->compute <= 0 && e->memory <= 0 && e->call_s <= 0)
 				continue;
 			if (!any)
 				fprintf(f, "  %s:\n", ax_precision_names[p]);
 			any = true;
 			fprintf(f, "    %s: {", ax_dev_kind_names[k]);
-			if (e->compute > 0)
-				fprintf(f, "compute: %.3g%s", e->compute,
-					e->memory > 0 ? ", " : "");
-			if (e->memory > 0)
-				fprintf(f, "memory: %.3g", e->memory);
+			const char *sep = "";
+			if (e->compute > 0) {
+				fprintf(f, "compute: %.3g", e->compute);
+				sep = ", ";
+			}
+			if (e->memory > 0) {
+				fprintf(f, "%smemory: %.3g", sep, e->memory);
+				sep = ", ";
+			}
+			if (e->call_s > 0)
+				fprintf(f, "%scall_us: %.3g", sep, e->call_s * 1e6);
 			fprintf(f, "}\n");
 		}
 	}

@@ -1,7 +1,8 @@
 /*
  * latency.c - the calibrated latency model of device files: a per-kind
- * roofline with a working-set bandwidth and a fixed cost per op call,
- * summed over the op calls of one batch-1 sentence (device.h).
+ * roofline with a working-set bandwidth and a fixed cost per op call (the
+ * kernel's and the executor's), summed over the op calls of one batch-1
+ * sentence, plus the search's cost per decoding step (device.h).
  */
 #include "device.h"
 
@@ -44,22 +45,34 @@ enum ax_dev_kind ax_dev_kind_of(enum ax_op_kind kind, int64_t rows)
 	}
 }
 
+/* Log-linear in bytes between a curve's points, flat beyond its ends. */
+static double curve_at(int n, const double *cb, const double *cw, double bytes)
+{
+	if (bytes <= cb[0])
+		return cw[0];
+	for (int i = 1; i < n; i++)
+		if (bytes <= cb[i]) {
+			double x0 = log(cb[i - 1]), x1 = log(cb[i]);
+			double a = (log(bytes) - x0) / (x1 - x0);
+			return cw[i - 1] + a * (cw[i] - cw[i - 1]);
+		}
+	return cw[n - 1];
+}
+
 double ax_device_bandwidth_at(const struct ax_device *dev, double bytes)
 {
-	int n = dev->n_curve;
-	if (n == 0)
+	if (dev->n_curve == 0)
 		return dev->bandwidth;
-	if (bytes <= dev->curve_bytes[0])
-		return dev->curve_bw[0];
-	for (int i = 1; i < n; i++)
-		if (bytes <= dev->curve_bytes[i]) {
-			double x0 = log(dev->curve_bytes[i - 1]);
-			double x1 = log(dev->curve_bytes[i]);
-			double a = (log(bytes) - x0) / (x1 - x0);
-			return dev->curve_bw[i - 1] +
-			       a * (dev->curve_bw[i] - dev->curve_bw[i - 1]);
-		}
-	return dev->curve_bw[n - 1];
+	return curve_at(dev->n_curve, dev->curve_bytes, dev->curve_bw, bytes);
+}
+
+double ax_device_bandwidth_prec(const struct ax_device *dev,
+				enum ax_precision p, double bytes)
+{
+	const struct ax_dev_curve *q = &dev->qcurve[p];
+	if (p == AX_PREC_FP32 || q->n == 0)
+		return ax_device_bandwidth_at(dev, bytes);
+	return curve_at(q->n, q->bytes, q->bw, bytes);
 }
 
 /* The efficiency of kind k at prec: its own figure, else fp32's, else 1. */
@@ -118,21 +131,46 @@ static void working_sets(const struct ax_graph *g, enum ax_precision prec,
 	}
 }
 
-/* One call: flops and bytes (fp32 weights) given, rows per call. */
+/* The fixed seconds of one call of op with nq rows (queries) and, for
+ * attention, nk keys: the kernel's and the executor's per call, and an
+ * attention's per head (its BLAS calls) and per score (the softmax). */
+static double call_fixed(const struct ax_device *dev, const struct ax_op *op,
+			 double nq, double nk)
+{
+	double fixed = dev->overhead_s + dev->exec_op_s;
+	if (op->kind == AX_OP_ATTENTION) {
+		double H = (double)op->heads;
+		fixed += H * dev->attn_head_s + H * nq * nk * dev->attn_score_s;
+	}
+	return fixed;
+}
+
+/* Keys an attention op sees: S for the source's, else the target's n. */
+static double keys_of(const struct ax_graph *g, const struct ax_op *op,
+		      int64_t S, int64_t n)
+{
+	if (op->kind != AX_OP_ATTENTION)
+		return 0;
+	return (double)(g->tensors[op->in[1]].len == AX_LEN_SRC ? S : n);
+}
+
+/* One call: its flops, bytes and fixed seconds given. */
 static void add_call(struct ax_latency *out, double *side_ms,
 		     const struct ax_device *dev, enum ax_precision prec,
-		     enum ax_dev_kind k, double flops, double bytes, double bw)
+		     enum ax_dev_kind k, double flops, double bytes, double bw,
+		     double fixed)
 {
 	double tc = flops / (dev->peak_flops * eff_of(dev, prec, k, true));
 	double tm = bytes / (bw * eff_of(dev, prec, k, false));
-	double ms = 1e3 * ((tc > tm ? tc : tm) + dev->overhead_s);
+	fixed += dev->eff[prec][k].call_s;
+	double ms = 1e3 * ((tc > tm ? tc : tm) + fixed);
 	*side_ms += ms;
 	out->kind_ms[k] += ms;
 	if (tc > tm)
 		out->compute_ms += 1e3 * tc;
 	else
 		out->memory_ms += 1e3 * tm;
-	out->overhead_ms += 1e3 * dev->overhead_s;
+	out->overhead_ms += 1e3 * fixed;
 	out->calls++;
 }
 
@@ -157,8 +195,13 @@ void ax_latency_predict(const struct ax_graph *g, enum ax_mode mode,
 {
 	*out = (struct ax_latency){ 0 };
 	working_sets(g, prec, &out->enc_weight_bytes, &out->dec_weight_bytes);
-	double bw_enc = ax_device_bandwidth_at(dev, out->enc_weight_bytes);
-	double bw_dec = ax_device_bandwidth_at(dev, out->dec_weight_bytes);
+	/* [side][weights at prec]: the bandwidth of each side's working set */
+	double bw_side[2][2] = {
+		{ ax_device_bandwidth_at(dev, out->enc_weight_bytes),
+		  ax_device_bandwidth_prec(dev, prec, out->enc_weight_bytes) },
+		{ ax_device_bandwidth_at(dev, out->dec_weight_bytes),
+		  ax_device_bandwidth_prec(dev, prec, out->dec_weight_bytes) },
+	};
 	struct ax_op_cost c;
 
 	for (int32_t i = 0; i < g->n_ops; i++) {
@@ -175,14 +218,16 @@ void ax_latency_predict(const struct ax_graph *g, enum ax_mode mode,
 				w32 - w;
 		bool tgt = on_target(g, op);
 		double *side = tgt ? &out->decoder_ms : &out->encoder_ms;
-		double bw = tgt ? bw_dec : bw_enc;
+		double bw = bw_side[tgt][w < w32];
 		double flops, bytes;
 		if (tgt && mode == AX_MODE_INCREMENTAL) {
 			enum ax_dev_kind k = ax_dev_kind_of(op->kind, 1);
 			for (int64_t t = 1; t <= T; t++) {
 				step_cost(&c, S, t - 1, t, wdelta, &flops,
 					  &bytes);
-				add_call(out, side, dev, prec, k, flops, bytes, bw);
+				add_call(out, side, dev, prec, k, flops, bytes,
+					 bw, call_fixed(dev, op, 1,
+							keys_of(g, op, S, t)));
 			}
 			continue;
 		}
@@ -194,7 +239,17 @@ void ax_latency_predict(const struct ax_graph *g, enum ax_mode mode,
 			(embed ? w32 - 4.0 * (double)o->width * (double)rows :
 			 w32 - w);
 		add_call(out, side, dev, prec, k, flops, bytes > 0 ? bytes : 0,
-			 bw);
+			 bw, call_fixed(dev, op, (double)rows,
+					keys_of(g, op, S, T)));
+	}
+	if (mode == AX_MODE_INCREMENTAL && T > 0) {
+		/* the search: a scan of the V log-probabilities, bookkeeping */
+		double V = (double)g->tensors[g->logits].width;
+		out->search_ms = 1e3 * (double)T *
+				 (dev->step_s + V * dev->step_vocab_s);
+		out->decoder_ms += out->search_ms;
+		out->overhead_ms += out->search_ms;
+		out->step_ms = out->decoder_ms / (double)T;
 	}
 	out->total_ms = out->encoder_ms + out->decoder_ms;
 }

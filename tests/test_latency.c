@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <math.h>
 
 #include "cli_run.h"
 #include "device.h"
+#include "model.h"
 #include "sweep.h"
 
 static const char good[] =
@@ -28,15 +30,24 @@ static const char good[] =
 	"peak_flops: 1e11\n"
 	"bandwidth: 2e10\n"
 	"overhead_us: 1.5\n"
+	"attention_head_us: 0.25\n"
+	"attention_score_ns: 3\n"
+	"exec_op_us: 0.5\n"
+	"step_us: 7\n"
+	"step_vocab_ns: 2\n"
 	"bandwidth_curve:\n"
 	"  - [1048576, 8e10]\n"
 	"  - [16777216, 2e10]\n"
+	"bandwidth_curves:\n"
+	"  int8:\n"
+	"    - [1048576, 3e10]\n"
+	"    - [16777216, 1e10]\n"
 	"efficiency:\n"
 	"  fp32:\n"
 	"    gemm: {compute: 0.5}\n"
 	"    gemv: {memory: 0.9}\n"
 	"  int8:\n"
-	"    gemv: {memory: 0.6}\n"
+	"    gemv: {memory: 0.6, call_us: 0.75}\n"
 	"sources:\n"
 	"  - \"a datasheet\"\n";
 
@@ -58,6 +69,18 @@ static void test_load_good(void **state)
 	assert_true(dev.eff[AX_PREC_BF16][AX_DEV_GEMV].memory == 0);
 	assert_int_equal(dev.n_sources, 1);
 	assert_string_equal(dev.sources[0], "a datasheet");
+	/* the fixed costs, in seconds; bf16 has no curve: fp32's applies */
+	assert_float_equal(dev.attn_head_s, 0.25e-6, 1e-15);
+	assert_float_equal(dev.attn_score_s, 3e-9, 1e-15);
+	assert_float_equal(dev.exec_op_s, 0.5e-6, 1e-15);
+	assert_float_equal(dev.step_s, 7e-6, 1e-15);
+	assert_float_equal(dev.step_vocab_s, 2e-9, 1e-15);
+	assert_float_equal(dev.eff[AX_PREC_INT8][AX_DEV_GEMV].call_s, 0.75e-6, 1e-15);
+	assert_int_equal(dev.qcurve[AX_PREC_INT8].n, 2);
+	assert_int_equal(dev.qcurve[AX_PREC_BF16].n, 0);
+	assert_true(ax_device_bandwidth_prec(&dev, AX_PREC_INT8, 1e9) == 1e10);
+	assert_true(ax_device_bandwidth_prec(&dev, AX_PREC_BF16, 1e9) == 2e10);
+	assert_true(ax_device_bandwidth_prec(&dev, AX_PREC_FP32, 1000) == 8e10);
 	/* the curve: its ends, then log-linear between its points */
 	assert_true(ax_device_bandwidth_at(&dev, 1000) == 8e10);
 	assert_true(ax_device_bandwidth_at(&dev, 1e9) == 2e10);
@@ -75,6 +98,14 @@ static void test_load_good(void **state)
 	assert_string_equal(back.name, "box");
 	assert_true(back.eff[AX_PREC_INT8][AX_DEV_GEMV].memory == 0.6);
 	assert_int_equal(back.n_curve, 2);
+	assert_int_equal(back.qcurve[AX_PREC_INT8].n, 2);
+	assert_true(back.qcurve[AX_PREC_INT8].bw[1] == 1e10);
+	assert_float_equal(back.eff[AX_PREC_INT8][AX_DEV_GEMV].call_s, 0.75e-6, 1e-12);
+	assert_float_equal(back.step_s, 7e-6, 1e-12);
+	assert_float_equal(back.step_vocab_s, 2e-9, 1e-15);
+	assert_float_equal(back.exec_op_s, 0.5e-6, 1e-12);
+	assert_float_equal(back.attn_head_s, 0.25e-6, 1e-12);
+	assert_float_equal(back.attn_score_s, 3e-9, 1e-15);
 	free(buf);
 }
 
@@ -97,6 +128,22 @@ static void test_load_bad(void **state)
 		{ "name: x\ncalibrated: true\npeak_flops: 1e9\nbandwidth: 1e9\nsources: []\n"
 		  "efficiency:\n  fp32:\n    gemv: {compute: 3}\n", 8, 21, "outside" },
 		{ "name: x\ncalibrated: true\npeak_flops: 1e9\n  bandwidth: 1e9\n", 4, 12, "YAML" },
+		/* the executor's and the search's keys */
+		{ "name: x\ncalibrated: true\npeak_flops: 1e9\nbandwidth: 1e9\nsources: []\n"
+		  "exec_op_uss: 1\n", 6, 1, "did you mean 'exec_op_us'" },
+		{ "name: x\ncalibrated: true\npeak_flops: 1e9\nbandwidth: 1e9\nsources: []\n"
+		  "step_us: -1\n", 6, 10, "outside" },
+		{ "name: x\ncalibrated: true\npeak_flops: 1e9\nbandwidth: 1e9\nsources: []\n"
+		  "attention_score_ns: fast\n", 6, 21, "must be a number" },
+		{ "name: x\ncalibrated: true\npeak_flops: 1e9\nbandwidth: 1e9\nsources: []\n"
+		  "efficiency:\n  int8:\n    gemv: {call_us: -2}\n", 8, 21, "outside" },
+		{ "name: x\ncalibrated: true\npeak_flops: 1e9\nbandwidth: 1e9\nsources: []\n"
+		  "bandwidth_curves:\n  fp32: []\n", 7, 3, "unknown key 'fp32'" },
+		{ "name: x\ncalibrated: true\npeak_flops: 1e9\nbandwidth: 1e9\nsources: []\n"
+		  "bandwidth_curves:\n  int8:\n    - [100, 1e9]\n    - [50, 1e9]\n", 9, 7,
+		  "int8 bytes must ascend" },
+		{ "name: x\ncalibrated: true\npeak_flops: 1e9\nbandwidth: 1e9\nsources: []\n"
+		  "bandwidth_curves: [1, 2]\n", 6, 19, "must be a mapping" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct ax_device dev;
@@ -142,7 +189,8 @@ static void test_model_hand_case(void **state)
 			      .tensors = t, .params = &p, .enc_out = -1, .logits = 1 };
 	struct ax_device dev = { .name = "hand", .peak_flops = 24, .bandwidth = 76,
 				 .per_kind = true, .overhead_s = 1 };
-	dev.eff[AX_PREC_FP32][AX_DEV_GEMV] = (struct ax_dev_eff){ 0.5, 0.25 };
+	dev.eff[AX_PREC_FP32][AX_DEV_GEMV] = (struct ax_dev_eff){ .compute = 0.5,
+								  .memory = 0.25 };
 	struct ax_latency l;
 	ax_latency_predict(&g, AX_MODE_INCREMENTAL, 5, 2, AX_PREC_FP32, &dev, &l);
 	assert_float_equal(l.total_ms, 10000, 1e-6);
@@ -164,10 +212,78 @@ static void test_model_hand_case(void **state)
 	ax_latency_predict(&g, AX_MODE_SEQUENCE, 5, 2, AX_PREC_FP32, &dev, &l);
 	assert_float_equal(l.total_ms, 3000, 1e-6);
 	assert_int_equal(l.calls, 1);
+	/* int8's own curve (26 B/s: 52 / (26 * 0.5) = 4 s > 2 s of compute)
+	 * and fixed cost per call (0.25 s) */
+	struct ax_dev_curve *q = &dev.qcurve[AX_PREC_INT8];
+	q->n = 1;
+	q->bytes[0] = 1;
+	q->bw[0] = 26;
+	dev.eff[AX_PREC_INT8][AX_DEV_GEMV].call_s = 0.25;
+	ax_latency_predict(&g, AX_MODE_INCREMENTAL, 5, 2, AX_PREC_INT8, &dev, &l);
+	assert_float_equal(l.total_ms, 2 * 1e3 * (4 + 1 + 0.25), 1e-6);
+	/* the executor (0.5 s a call) and the search (2 s + 3 x 1 s over the
+	 * vocabulary of width 3, a step): 2 x (5 + 0.5 + 5) = 21 s; the split
+	 * and the mean step agree with the total */
+	dev.exec_op_s = 0.5;
+	dev.step_s = 2;
+	dev.step_vocab_s = 1;
+	ax_latency_predict(&g, AX_MODE_INCREMENTAL, 5, 2, AX_PREC_FP32, &dev, &l);
+	assert_float_equal(l.total_ms, 21000, 1e-6);
+	assert_float_equal(l.search_ms, 10000, 1e-6);
+	assert_float_equal(l.overhead_ms, 2 * 1500.0 + 10000, 1e-6);
+	assert_float_equal(l.step_ms, 10500, 1e-6);
+	assert_float_equal(l.compute_ms + l.memory_ms + l.overhead_ms, l.total_ms, 1e-6);
+	assert_float_equal(l.encoder_ms + l.decoder_ms, l.total_ms, 1e-6);
 	/* a built-in row keeps the plain roofline: per op max over the totals */
 	struct ax_device plain = { .name = "plain", .peak_flops = 24, .bandwidth = 76 };
 	assert_float_equal(ax_device_latency_ms(&g, AX_MODE_INCREMENTAL, 5, 2, &plain),
 			   1e3 * 152.0 / 76, 1e-6);
+}
+
+/* On a real model, with a device whose roofline costs nothing: every op
+ * call costs exec_op, and an attention call H heads of attn_head plus
+ * H x queries x keys scores of attn_score; a self-attention at step t
+ * (1-based) sees t keys, a cross-attention S, an encoder one S x S. */
+static void test_model_fixed_costs(void **state)
+{
+	(void)state;
+	struct ax_config *cfg = calloc(1, sizeof *cfg);
+	assert_non_null(cfg);
+	struct ax_graph g;
+	ax_graph_init(&g);
+	struct ax_diag d = { 0 };
+	assert_int_equal(ax_config_load("tests/configs/oracle/transformer-post.yaml", cfg, &d),
+			 AX_OK);
+	assert_int_equal(ax_model_build(cfg, &g, &d), AX_OK);
+	const int64_t S = 7, T = 5;
+	struct ax_device dev = { .name = "free", .peak_flops = 1e30, .bandwidth = 1e30,
+				 .per_kind = true, .exec_op_s = 1, .attn_head_s = 10,
+				 .attn_score_s = 1000 };
+	double want = 0;
+	int64_t calls = 0;
+	for (int32_t i = 0; i < g.n_ops; i++) {
+		const struct ax_op *op = &g.ops[i];
+		bool tgt = g.tensors[op->out].len == AX_LEN_TGT;
+		bool attn = op->kind == AX_OP_ATTENTION;
+		bool cross = attn && g.tensors[op->in[1]].len == AX_LEN_SRC;
+		double H = (double)op->heads;
+		for (int64_t t = 1; t <= (tgt ? T : 1); t++) {
+			calls++;
+			want += 1;
+			if (!attn)
+				continue;
+			want += 10 * H + 1000 * H * (tgt ? (double)(cross ? S : t) : (double)(S * S));
+		}
+	}
+	struct ax_latency l;
+	ax_latency_predict(&g, AX_MODE_INCREMENTAL, S, T, AX_PREC_FP32, &dev, &l);
+	assert_int_equal(l.calls, calls);
+	if (fabs(l.total_ms - 1e3 * want) > 1e-6 * 1e3 * want)
+		fail_msg("predicted %.6f ms, want %.6f", l.total_ms, 1e3 * want);
+	assert_float_equal(l.encoder_ms + l.decoder_ms, l.total_ms, 1e-6 * l.total_ms);
+	assert_float_equal(l.step_ms, l.decoder_ms / T, 1e-9 * l.total_ms);
+	ax_graph_free(&g);
+	free(cfg);
 }
 
 static void test_calibrate_quick_loads(void **state)
@@ -188,6 +304,14 @@ static void test_calibrate_quick_loads(void **state)
 	assert_true(dev.blas_core[0] && dev.cpu[0] && dev.date[0] && dev.n_sources >= 1);
 	for (int k = 0; k < AX_DEV_KIND_COUNT; k++)
 		assert_true(dev.eff[AX_PREC_FP32][k].compute >= 0);
+	/* every precision by default: their own curves, the executor's and
+	 * the search's costs (measured, so only their signs are known) */
+	assert_int_equal(dev.qcurve[AX_PREC_BF16].n, dev.n_curve);
+	assert_int_equal(dev.qcurve[AX_PREC_INT8].n, dev.n_curve);
+	assert_true(dev.qcurve[AX_PREC_INT8].bw[0] > 0);
+	assert_true(dev.exec_op_s >= 0 && dev.step_s >= 0 && dev.step_vocab_s >= 0);
+	assert_true(dev.attn_head_s >= 0 && dev.attn_score_s >= 0);
+	assert_true(dev.exec_op_s < 1e-3 && dev.step_s < 1e-2 && dev.attn_head_s < 1e-3);
 	/* count --latency in each format, on this file and on a built-in */
 	char *tab[] = { AX_CLI, "count", "--latency", file,
 			"tests/configs/oracle/transformer-post.yaml", NULL };
@@ -207,6 +331,8 @@ static void test_calibrate_quick_loads(void **state)
 	assert_non_null(strstr(out, "\"device\": \"cortex-a72\""));
 	assert_non_null(strstr(out, "\"calibrated\": false"));
 	assert_non_null(strstr(out, "\"decoder_ms\""));
+	assert_non_null(strstr(out, "\"step_ms\""));
+	assert_non_null(strstr(out, "\"search_ms\""));
 	char *bad[] = { AX_CLI, "count", "--latency", "nowhere",
 			"tests/configs/oracle/transformer-post.yaml", NULL };
 	assert_int_equal(ax_test_run(bad, out, sizeof out, err, sizeof err), 2);
@@ -262,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_load_good),
 		cmocka_unit_test(test_load_bad),
 		cmocka_unit_test(test_model_hand_case),
+		cmocka_unit_test(test_model_fixed_costs),
 		cmocka_unit_test(test_calibrate_quick_loads),
 		cmocka_unit_test(test_sweep_device),
 	};

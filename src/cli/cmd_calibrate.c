@@ -13,6 +13,7 @@
 #include "calib.h"
 #include "cli.h"
 #include "cpu.h"
+#include "model.h"
 
 void openblas_set_num_threads(int n);
 
@@ -25,20 +26,61 @@ static void help_calibrate(void)
 "microbenchmarks of archex's own kernels at decoding shapes (linears of\n"
 "one row and of 32 rows per precision, attention, light and dynamic\n"
 "convs, layernorm, log-softmax, elementwise ops, embeddings) give the\n"
-"sgemm peak, the sgemv bandwidth by working set (256 KiB .. 256 MiB), a\n"
-"fixed cost per op call and, per kernel kind and precision, the fraction\n"
-"of peak or bandwidth reached. Writes a device file (YAML) naming the CPU,\n"
-"the OpenBLAS kernel, the threads, the date and the archex version. About\n"
-"a minute; --quick takes seconds (small sets, short timings: for tests).\n"
-"Measure on a quiet machine: other load ends up in the figures.\n"
+"sgemm peak, the sgemv bandwidth by working set (256 KiB .. 256 MiB, each\n"
+"a decoder step's mix of matrix shapes), a fixed cost per kernel call and,\n"
+"per kernel kind and precision, the fraction of peak or bandwidth reached.\n"
+"Three tiny models decoded through the executor, as `archex run` does,\n"
+"give its own cost per op call and the search's per decoding step and per\n"
+"vocabulary entry. Writes a device file (YAML) naming the CPU,\n"
+"the OpenBLAS kernel, the threads, the date and the archex version.\n"
+"Every measurement runs in three passes and the fastest counts. About 30\n"
+"seconds and 800 MB; --quick takes a second (small sets, one pass, short\n"
+"timings: for tests). Measure on a quiet machine: other load ends up in\n"
+"the figures.\n"
 "\n"
 "options:\n"
 "  --out FILE       the device file to write (required)\n"
 "  --name NAME      the device's name (default: FILE's base name)\n"
 "  --threads N      OpenBLAS threads (default 1), as `run --threads`\n"
 "  --precision P    fp32, bf16, int8 or all (default all); repeatable\n"
-"  --quick          seconds instead of a minute, rough figures\n"
+"  --quick          a second instead of 30, rough figures\n"
 "  -h, --help       this text\n");
+}
+
+/* The executor probes of calib.h: models of tiny ops (width 16), so the
+ * fixed costs dominate; 0 and 1 differ in decoder layers only, 0 and 2
+ * in the target vocabulary only. */
+static const char probe_fmt[] =
+	"name: calibrate-probe\n"
+	"family: transformer\n"
+	"task: translation\n"
+	"embed_dim: 16\n"
+	"norm: post\n"
+	"vocab: {source: 40, target: %d, share: none}\n"
+	"encoder: {layers: 1, ffn_dim: 32, attention_heads: 2}\n"
+	"decoder: {layers: %d, ffn_dim: 32, attention_heads: 2}\n";
+
+struct probes {
+	struct ax_config cfg[3];
+	struct ax_graph g[3];
+};
+
+static enum ax_status build_probes(struct probes *p, struct ax_calib_opts *o,
+				   struct ax_diag *d)
+{
+	static const int vocab[3] = { 40, 40, 8192 }, layers[3] = { 1, 6, 1 };
+	for (int k = 0; k < 3; k++) {
+		char text[512];
+		int n = snprintf(text, sizeof text, probe_fmt, vocab[k], layers[k]);
+		enum ax_status st = ax_config_load_string(text, (size_t)n, "calibrate-probe",
+							  &p->cfg[k], d);
+		if (st == AX_OK)
+			st = ax_model_build(&p->cfg[k], &p->g[k], d);
+		if (st != AX_OK)
+			return st;
+		o->probe[k] = &p->g[k];
+	}
+	return AX_OK;
 }
 
 static void progress(void *ctx, const char *what, int done, int total)
@@ -76,8 +118,10 @@ static void describe(struct ax_device *dev, const struct ax_calib_opts *o)
 		 "(src/runtime/calib.c), OpenBLAS %s (%s)", o->quick ? " --quick" : "",
 		 o->threads, dev->blas_core, ax_cpu_blas_core_source());
 	snprintf(dev->sources[1], AX_DEV_TEXT,
-		 "the fastest of 5 timed batches per shape; efficiencies fitted so that "
-		 "max(F/peak_c, B/bw_m) + overhead is the measured call time");
+		 "the fastest of %d passes of 5 timed batches per shape; efficiencies fitted "
+		 "so that max(F/peak_c, B/bw_m) + fixed costs is the measured call time; "
+		 "exec_op_us, step_us, step_vocab_ns from three tiny models decoded by "
+		 "ax_decode", o->quick ? 1 : 3);
 }
 
 int ax_cmd_calibrate(int argc, char **argv)
@@ -144,7 +188,15 @@ int ax_cmd_calibrate(int argc, char **argv)
 
 	struct ax_device dev = { 0 };
 	struct ax_diag d = { 0 };
-	if (ax_calibrate(&dev, &o, &d)) {
+	struct probes pr;
+	for (int k = 0; k < 3; k++)
+		ax_graph_init(&pr.g[k]);
+	enum ax_status st = build_probes(&pr, &o, &d);
+	if (st == AX_OK)
+		st = ax_calibrate(&dev, &o, &d);
+	for (int k = 0; k < 3; k++)
+		ax_graph_free(&pr.g[k]);
+	if (st != AX_OK) {
 		ax_cli_print_diag(&d);
 		return AX_EXIT_ERROR;
 	}
@@ -168,8 +220,10 @@ int ax_cmd_calibrate(int argc, char **argv)
 		return AX_EXIT_ERROR;
 	}
 	fprintf(stderr, "calibrate: %s: peak %.1f GFLOP/s, bandwidth %.1f GB/s, "
-		"overhead %.2f us per op (OpenBLAS %s, %d thread%s)\n", out,
+		"%.2f + %.2f us per op call, %.2f us + %.2f ns x V per step "
+		"(OpenBLAS %s, %d thread%s)\n", out,
 		dev.peak_flops / 1e9, dev.bandwidth / 1e9, dev.overhead_s * 1e6,
+		dev.exec_op_s * 1e6, dev.step_s * 1e6, dev.step_vocab_s * 1e9,
 		dev.blas_core, o.threads, o.threads == 1 ? "" : "s");
 	return AX_EXIT_OK;
 }

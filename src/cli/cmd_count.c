@@ -80,7 +80,8 @@ static void help(void)
 "--mode incremental --src-len 1024 --tgt-len 200 to predict its memory.\n"
 "  --latency DEV    also predict batch-1 greedy decoding ms per sentence\n"
 "                   (the encoder once, T decoder steps, whatever --mode)\n"
-"                   and its encoder/decoder split on DEV: a device file\n"
+"                   with its encoder/decoder split and the mean decoding\n"
+"                   step on DEV: a device file\n"
 "                   (devices/NAME.yaml, from 'archex calibrate') or a\n"
 "                   built-in name (zen5-1core, zen5-2core: a plain\n"
 "                   roofline); docs/latency.md\n"
@@ -542,6 +543,7 @@ static void write_latency_json(struct ax_json *j, const struct count_args *a,
 		{ "ms", l->total_ms }, { "encoder_ms", l->encoder_ms },
 		{ "decoder_ms", l->decoder_ms }, { "compute_ms", l->compute_ms },
 		{ "memory_ms", l->memory_ms }, { "overhead_ms", l->overhead_ms },
+		{ "search_ms", l->search_ms }, { "step_ms", l->step_ms },
 		{ "encoder_weight_bytes", l->enc_weight_bytes },
 		{ "decoder_weight_bytes", l->dec_weight_bytes },
 	};
@@ -661,17 +663,17 @@ static void print_latency(const struct count_args *a, const struct item *it)
 	       v->name, v->per_kind ? (v->calibrated ? "calibrated" : "uncalibrated: "
 				       "published figures") : "built-in roofline",
 	       ax_precision_names[a->precision]);
-	printf("  %-20s %8s %10s %10s %10s %10s %10s\n", a->o.n_src > 1 ||
-	       a->o.n_tgt > 1 ? "S,T" : "", "ms", "encoder", "decoder", "compute",
-	       "memory", "overhead");
+	printf("  %-20s %8s %10s %10s %10s %10s %10s %10s\n", a->o.n_src > 1 ||
+	       a->o.n_tgt > 1 ? "S,T" : "", "ms", "encoder", "decoder", "per step",
+	       "compute", "memory", "overhead");
 	for (int k = 0; k < a->n_len; k++) {
 		const struct ax_latency *l = &it->lat[k];
 		char st[200];
 		snprintf(st, sizeof st, "%s S=%" PRId64 " T=%" PRId64, it->cfg.name,
 			 src_at(&a->o, k), tgt_at(&a->o, k));
-		printf("  %-20s %8.2f %10.2f %10.2f %10.2f %10.2f %10.2f\n", st,
-		       l->total_ms, l->encoder_ms, l->decoder_ms, l->compute_ms,
-		       l->memory_ms, l->overhead_ms);
+		printf("  %-20s %8.2f %10.2f %10.2f %10.3f %10.2f %10.2f %10.2f\n", st,
+		       l->total_ms, l->encoder_ms, l->decoder_ms, l->step_ms,
+		       l->compute_ms, l->memory_ms, l->overhead_ms);
 	}
 }
 
