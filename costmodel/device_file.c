@@ -14,13 +14,13 @@
 
 #include "config.h"
 #include "util.h"
+#include "yaml_map.h"
 
 #define DEVICE_MAX_BYTES ((size_t)64 << 10)  /* 64 KiB; ours are < 4 KiB */
 
 struct loader {
 	yaml_document_t doc;
-	const char *file;
-	struct ax_diag *d;
+	struct ax_ymap y;   /* doc, file and diag for the shared helpers */
 };
 
 static enum ax_status err_at(struct loader *L, const yaml_node_t *n,
@@ -30,25 +30,21 @@ static enum ax_status err_at(struct loader *L, const yaml_node_t *n,
 static enum ax_status err_at(struct loader *L, const yaml_node_t *n,
 			     const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	enum ax_status st = ax_ymap_verror(&L->y, n, 0, fmt, ap);
 	va_end(ap);
-	return ax_diag_set(L->d, AX_ERR_INPUT, L->file,
-			   n ? (int)n->start_mark.line + 1 : 0,
-			   n ? (int)n->start_mark.column + 1 : 0, "%s", msg);
+	return st;
 }
 
 static yaml_node_t *node(struct loader *L, int id)
 {
-	return yaml_document_get_node(&L->doc, id);
+	return ax_ymap_node(&L->y, id);
 }
 
 static const char *scalar(const yaml_node_t *n)
 {
-	return n && n->type == YAML_SCALAR_NODE ?
-	       (const char *)n->data.scalar.value : NULL;
+	return ax_ymap_scalar(n);
 }
 
 static enum ax_status want_map(struct loader *L, const yaml_node_t *n,
@@ -64,47 +60,16 @@ static enum ax_status want_map(struct loader *L, const yaml_node_t *n,
 static enum ax_status check_keys(struct loader *L, yaml_node_t *n,
 				 const char *what, const char *const *keys)
 {
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-	     p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(L, p->key);
-		const char *ks = scalar(k);
-		if (!ks)
-			return err_at(L, k, "%s keys must be scalars", what);
-		int best = 4, hit = 0;
-		const char *hint = NULL;
-		for (int i = 0; keys[i] && !hit; i++) {
-			hit = !strcmp(ks, keys[i]);
-			int dist = ax_edit_distance(ks, keys[i], best);
-			if (dist < best) {
-				best = dist;
-				hint = keys[i];
-			}
-		}
-		if (!hit)
-			return hint ?
-			       err_at(L, k, "unknown key '%s' in %s; did you mean '%s'?",
-				      ks, what, hint) :
-			       err_at(L, k, "unknown key '%s' in %s", ks, what);
-		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
-			const char *qs = scalar(node(L, q->key));
-			if (qs && !strcmp(qs, ks))
-				return err_at(L, k, "duplicate key '%s' in %s", ks, what);
-		}
-	}
-	return AX_OK;
+	return ax_ymap_check_keys(&L->y, n, what, keys);
 }
 
 static yaml_node_t *lookup(struct loader *L, yaml_node_t *map, const char *key)
 {
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-	     p < map->data.mapping.pairs.top; p++) {
-		const char *ks = scalar(node(L, p->key));
-		if (ks && !strcmp(ks, key))
-			return node(L, p->value);
-	}
-	return NULL;
+	return ax_ymap_lookup(&L->y, map, key);
 }
 
+/* Not ax_ymap_get_f64: a device file's non-scalar number has always read
+ * "WHAT must be a number", which its tests and users see. */
 static enum ax_status get_f64(struct loader *L, const yaml_node_t *n,
 			      const char *what, double min, double max,
 			      double *out)
@@ -338,7 +303,8 @@ enum ax_status ax_device_parse(struct ax_device *dev, const char *text,
 	enum ax_status st = ax_yaml_precheck(text, len, file, DEVICE_MAX_BYTES, d);
 	if (st != AX_OK)
 		return st;
-	struct loader L = { .file = file, .d = d };
+	struct loader L = { .y = { .file = file, .d = d } };
+	L.y.doc = &L.doc;
 	yaml_parser_t parser;
 	if (!yaml_parser_initialize(&parser))
 		return ax_diag_set(d, AX_ERR_NOMEM, file, 0, 0, "cannot start the YAML parser");

@@ -1,6 +1,6 @@
 /*
  * yaml_map.h - the pieces every YAML mapping walker of archex shares
- * (sweep files, model configs; device files to follow): node access, a
+ * (sweep files, model configs, device files): node access, a
  * key's lookup, the check of a mapping's keys against a NULL-terminated
  * list with a "did you mean" hint, the hint itself under either of the
  * two rules the loaders use, and a number read with strtod. Errors are
