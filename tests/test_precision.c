@@ -519,6 +519,58 @@ static void test_kernels(void **state)
 		}
 }
 
+/* The dequantization rows (every path this CPU runs against the refs,
+ * bit for bit, with strides and every tail length) and the tiled kernels
+ * on inputs wider than a block (cut along k) with several row bands. */
+static void test_tiled_blocks(void **state)
+{
+	(void)state;
+	enum { N = 19, I = 1100, O = 70, LDI = 1103, LDO = 75 };
+	float *x = malloc(sizeof(float) * N * LDI), *W = malloc(sizeof(float) * O * I);
+	float *ref = malloc(sizeof(float) * N * LDO), *y = malloc(sizeof(float) * N * LDO);
+	float *t = malloc(sizeof(float) * O * I), *tr = malloc(sizeof(float) * O * I);
+	float *tile = malloc(sizeof(float) * 48 * I), b[O], sc[O];
+	int8_t *q = malloc((size_t)O * I);
+	uint16_t *h = malloc(sizeof(uint16_t) * O * I);
+	assert_true(x && W && ref && y && t && tr && tile && q && h);
+	uint32_t s = 7;
+	for (int k = 0; k < N * LDI; k++)
+		x[k] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+	for (int k = 0; k < O * I; k++)
+		W[k] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+	for (int k = 0; k < O; k++)
+		b[k] = 0.01f * (float)k;
+	ax_q8_quantize(q, sc, W, O, I);
+	ax_bf16_from_f32(h, W, O * I);
+	for (enum ax_kq_path p = AX_KQ_PORTABLE; p <= ax_kq_path(); p++) {
+		assert_true(ax_kq_set_path(p));
+		for (int c = 1; c <= 33; c++) {   /* every tail, 3 rows, stride I */
+			ax_kq_dequant_q8(t, q + c, I, sc, 3, c);
+			ax_kq_dequant_q8_ref(tr, q + c, I, sc, 3, c);
+			assert_memory_equal(t, tr, sizeof(float) * 3 * c);
+			ax_kq_dequant_bf16(t, h + c, I, 3, c);
+			ax_kq_dequant_bf16_ref(tr, h + c, I, 3, c);
+			assert_memory_equal(t, tr, sizeof(float) * 3 * c);
+		}
+		/* 48 rows of I: blocks of 1024 + 76 columns, bands of 48 + 22 */
+		ax_k_linear_q8_ref(ref, LDO, x, LDI, q, sc, b, N, I, O, NULL);
+		ax_k_linear_q8_tiled(y, LDO, x, LDI, q, sc, b, N, I, O, tile, 48, NULL);
+		for (int r = 0; r < N; r++)
+			assert_true(worst_err(y + r * LDO, ref + r * LDO, O, true) < 1e-5);
+		ax_k_linear_bf16_ref(ref, LDO, x, LDI, h, NULL, N, I, O, NULL);
+		ax_k_linear_bf16_tiled(y, LDO, x, LDI, h, NULL, N, I, O, tile, 48, NULL);
+		for (int r = 0; r < N; r++)
+			assert_true(worst_err(y + r * LDO, ref + r * LDO, O, true) < 1e-5);
+	}
+	assert_true(ax_kq_set_path(AX_KQ_AUTO));
+	/* the tile: >= 2 MiB worth of rows of any width, at least 16 */
+	assert_int_equal(ax_kq_tile_rows(512), 1024);
+	assert_int_equal(ax_kq_tile_rows(2048), 256);
+	assert_int_equal(ax_kq_tile_rows(1 << 20), 16);
+	free(x), free(W), free(ref), free(y), free(t), free(tr), free(tile);
+	free(q), free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -526,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_memory_held),
 		cmocka_unit_test(test_layouts_agree),
 		cmocka_unit_test(test_kernels),
+		cmocka_unit_test(test_tiled_blocks),
 		cmocka_unit_test(test_portable),
 		cmocka_unit_test(test_best_path),
 	};
