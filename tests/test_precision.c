@@ -295,7 +295,8 @@ static void test_best_path(void **state)
 }
 
 /* fp32 is the default and keeps no copies; set_precision(fp32) drops
- * them; only LINEAR weights and EMBED tables are quantized. */
+ * them; only LINEAR weights, EMBED tables and the adaptive input's and
+ * softmax's tables and projections are quantized, the adaptive ones all. */
 static void test_default_fp32(void **state)
 {
 	(void)state;
@@ -310,16 +311,23 @@ static void test_default_fp32(void **state)
 	assert_int_equal(x.precision, AX_PREC_FP32);
 	assert_null(x.qweights);
 	assert_int_equal(ax_exec_set_precision(&x, AX_PREC_INT8, &d), AX_OK);
-	int quantized = 0;
+	int quantized = 0, adaptive = 0;
 	for (int32_t p = 0; p < m->g.n_params; p++) {
+		enum ax_op_kind k = m->g.ops[m->g.params[p].owner].kind;
+		bool ad = k == AX_OP_ADAPTIVE_INPUT || k == AX_OP_ADAPTIVE_SOFTMAX;
+		if (ad && ax_size_param_quantizable(&m->g, p)) {
+			assert_true(ax_exec_param_quantized(&x, p));
+			adaptive++;
+		}
 		if (!ax_exec_param_quantized(&x, p))
 			continue;
 		quantized++;
-		enum ax_op_kind k = m->g.ops[m->g.params[p].owner].kind;
-		assert_true(k == AX_OP_LINEAR || k == AX_OP_EMBED);
+		assert_true(k == AX_OP_LINEAR || k == AX_OP_EMBED || ad);
 		assert_true(ax_size_param_quantizable(&m->g, p));
 	}
-	assert_true(quantized > 0);
+	/* tables and projections of 3 bands, tied, and W_cls */
+	assert_int_equal(adaptive, 7);
+	assert_true(quantized > adaptive);
 	assert_int_equal(ax_exec_set_precision(&x, AX_PREC_FP32, &d), AX_OK);
 	assert_null(x.qweights);
 	for (int32_t p = 0; p < m->g.n_params; p++)
@@ -339,8 +347,8 @@ static int64_t held_bytes(const struct ax_exec *x)
 /* At bf16 and int8 the executor holds the reduced size: no fp32 storage
  * for a quantized parameter, the arena only for the others; that equals
  * ax_exec_memory's prediction, and (up to 64-byte alignment) count's
- * model bytes at that precision when every quantizable parameter runs
- * quantized (no adaptive ops). */
+ * model bytes at that precision, since every quantizable parameter runs
+ * quantized (the adaptive tables and projections too). */
 static void test_memory_held(void **state)
 {
 	(void)state;
@@ -383,16 +391,10 @@ static void test_memory_held(void **state)
 			}
 			assert_int_equal(4 * fp32 + q, held_bytes(&x));
 			assert_true(p == AX_PREC_FP32 ? quantized == 0 : quantized > 0);
-			if (!m->cfg.adaptive.enabled) {
-				assert_true(mem.weights >= z.bytes[p]);
-				assert_true(mem.weights - z.bytes[p] <= 64 * m->g.n_params);
-			} else if (p != AX_PREC_FP32) {
-				/* adaptive tables stay fp32: more than count's size */
-				assert_true(mem.weights > z.bytes[p]);
-			}
+			assert_true(mem.weights >= z.bytes[p]);
+			assert_true(mem.weights - z.bytes[p] <= 64 * m->g.n_params);
 			if (p == AX_PREC_INT8)   /* about a quarter of fp32 */
-				assert_true(4 * held_bytes(&x) < 2 * z.bytes[AX_PREC_FP32] ||
-					    m->cfg.adaptive.enabled);
+				assert_true(4 * held_bytes(&x) < 2 * z.bytes[AX_PREC_FP32]);
 			ax_exec_free(&x);
 		}
 		ax_graph_free(&m->g);

@@ -540,6 +540,60 @@ void ax_k_linear_bf16_tiled(float *out, int64_t ldo, const float *in,
 		      tile, tile_rows * i);
 }
 
+/* ==== products on a quantized matrix (adaptive input / softmax) ======= */
+
+void ax_kq_linear(float *out, int64_t ldo, const float *in, int64_t ldi,
+		  const struct ax_k_qmat *W, const float *b, int64_t N,
+		  int64_t i, int64_t o, struct ax_k_work *work)
+{
+	assert(W->q || W->h);
+	bool many = N >= AX_KQ_TILED_MIN_N;
+	int64_t rows = many ? W->tile_floats / i : 0;
+	assert(!many || (W->tile && rows >= 1));
+	if (W->q && many)
+		ax_k_linear_q8_tiled(out, ldo, in, ldi, W->q, W->scale, b, N, i, o,
+				     W->tile, rows, work);
+	else if (W->q)
+		ax_k_linear_q8(out, ldo, in, ldi, W->q, W->scale, b, N, i, o, work);
+	else if (many)
+		ax_k_linear_bf16_tiled(out, ldo, in, ldi, W->h, b, N, i, o, W->tile,
+				       rows, work);
+	else
+		ax_k_linear_bf16(out, ldo, in, ldi, W->h, b, N, i, o, work);
+}
+
+void ax_kq_row(float *t, const struct ax_k_qmat *W, int64_t r, int64_t c)
+{
+	if (W->q)
+		ax_kq_dequant_q8(t, W->q + r * c, c, W->scale + r, 1, c);
+	else
+		ax_kq_dequant_bf16(t, W->h + r * c, c, 1, c);
+}
+
+void ax_kq_linear_nn(float *out, int64_t ldo, const float *in, int64_t ldi,
+		     const struct ax_k_qmat *W, int64_t N, int64_t r,
+		     int64_t c, struct ax_k_work *work)
+{
+	assert(W->tile && (W->q || W->h) && ldo >= c && ldi >= r);
+	if (work)
+		work->macs += N * r * c;
+	if (N == 0)
+		return;
+	int64_t per = W->tile_floats / c;   /* rows of W per block */
+	assert(per >= 1);
+	for (int64_t r0 = 0; r0 < r; r0 += per) {
+		int64_t n = r - r0 < per ? r - r0 : per;
+		if (W->q)   /* tile (n, c): W[r0:r0+n][:] */
+			ax_kq_dequant_q8(W->tile, W->q + r0 * c, c, W->scale + r0, n, c);
+		else
+			ax_kq_dequant_bf16(W->tile, W->h + r0 * c, c, n, c);
+		/* out(N, c) += in(N, r0:r0+n) tile(n, c) */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N,
+			    (int)c, (int)n, 1.0f, in + r0, (int)ldi, W->tile,
+			    (int)c, r0 > 0 ? 1.0f : 0.0f, out, (int)ldo);
+	}
+}
+
 /* ==== embeddings ========================================================= */
 
 /* Rows out[j] = scale * e + PE(p_j), e the dequantized table row of

@@ -101,6 +101,30 @@ void ax_k_linear_bf16_tiled(float *out, int64_t ldo, const float *in,
 			    int64_t N, int64_t i, int64_t o, float *tile,
 			    int64_t tile_rows, struct ax_k_work *work);
 
+/* Products on a struct ax_k_qmat (kernels.h), for the adaptive input and
+ * softmax (kernels.c), with the precision the matrix is held at:
+ *   ax_kq_linear     out(N, o) = in(N, i) W(o, i)^T + b: the streaming
+ *                    kernels below AX_KQ_TILED_MIN_N rows, else the tiled
+ *                    ones (W->tile);
+ *   ax_kq_linear_nn  out(N, c) = in(N, r) W(r, c), no bias: W dequantized
+ *                    in blocks of rows (W->tile), sgemm accumulating;
+ *   ax_kq_row        t(c) = row r of W (c wide) as fp32;
+ *   ax_kq_at         one value as fp32 (the references' reads).
+ * Work: N i o and N r c MACs. */
+void ax_kq_linear(float *out, int64_t ldo, const float *in, int64_t ldi,
+		  const struct ax_k_qmat *W, const float *b, int64_t N,
+		  int64_t i, int64_t o, struct ax_k_work *work);
+void ax_kq_linear_nn(float *out, int64_t ldo, const float *in, int64_t ldi,
+		     const struct ax_k_qmat *W, int64_t N, int64_t r,
+		     int64_t c, struct ax_k_work *work);
+void ax_kq_row(float *t, const struct ax_k_qmat *W, int64_t r, int64_t c);
+static inline float ax_kq_at(const struct ax_k_qmat *W, int64_t r,
+			     int64_t c, int64_t cols)
+{
+	return W->q ? W->scale[r] * (float)W->q[r * cols + c] :
+		      ax_bf16_to_f32(W->h[r * cols + c]);
+}
+
 /* ax_k_embed (kernels.h) on an int8 table q (V, d) with row scales
  * qscale (V), or a bf16 table W (V, d): row E[tok] is dequantized to fp32
  * (qscale[tok] * q[tok][c], or the bf16 widened), then
