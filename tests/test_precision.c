@@ -35,6 +35,7 @@
 #include "cost.h"
 #include "exec.h"
 #include "graph.h"
+#include "kernels.h"
 #include "kernels_q.h"
 #include "model.h"
 #include "size.h"
@@ -573,6 +574,89 @@ static void test_tiled_blocks(void **state)
 	free(q), free(h);
 }
 
+/* One random (rows, cols) matrix held at prec: its ax_k_qmat and the
+ * fp32 matrix of its dequantized values. */
+struct qm {
+	int8_t q[32 * 32];
+	uint16_t h[32 * 32];
+	float scale[32], deq[32 * 32];
+	struct ax_k_qmat m;
+};
+
+static void qm_make(struct qm *a, int64_t rows, int64_t cols,
+		    enum ax_precision prec, uint32_t *s, float *tile)
+{
+	float w[32 * 32];
+	assert_true(rows <= 32 && cols <= 32);
+	for (int64_t k = 0; k < rows * cols; k++)
+		w[k] = (float)((*s = *s * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+	ax_q8_quantize(a->q, a->scale, w, rows, cols);
+	ax_bf16_from_f32(a->h, w, rows * cols);
+	bool i8 = prec == AX_PREC_INT8;
+	a->m = (struct ax_k_qmat){ .q = i8 ? a->q : NULL, .scale = i8 ? a->scale : NULL,
+				   .h = i8 ? NULL : a->h, .tile = tile, .tile_floats = 4096 };
+	for (int64_t k = 0; k < rows * cols; k++)
+		a->deq[k] = ax_kq_at(&a->m, k / cols, k % cols, cols);
+}
+
+/* The adaptive input and softmax on quantized bands (both projection
+ * layouts, few rows and many): fast and ref against the fp32 kernels on
+ * the dequantized matrices. */
+static void test_adaptive_kernels(void **state)
+{
+	(void)state;
+	enum { D = 24, NB = 3, NMAX = 20, V = 31 };
+	static const int64_t sizes[NB] = { 10, 12, 9 }, dims[NB] = { D, 12, 6 };
+	static struct qm tab[NB], proj[NB], cls;
+	static float tile[4096], h[NMAX * D], out[NMAX * V], ref[NMAX * V],
+		     scr[NMAX * (10 + 2 + 12)];
+	uint32_t s = 3;
+	for (int k = 0; k < NMAX * D; k++)
+		h[k] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+	for (int prec = AX_PREC_BF16; prec <= AX_PREC_INT8; prec++)
+		for (int layout = 0; layout < 2; layout++) {
+			struct ax_k_band q[NB], f[NB];
+			int64_t start = 0;
+			for (int b = 0; b < NB; b++) {
+				bool ddb = layout == AX_K_PROJ_D_DB;
+				qm_make(&tab[b], sizes[b], dims[b], prec, &s, tile);
+				qm_make(&proj[b], ddb ? D : dims[b], ddb ? dims[b] : D, prec, &s, tile);
+				q[b] = (struct ax_k_band){ .start = start, .size = sizes[b],
+					.dim = dims[b], .proj_layout = layout,
+					.qtable = tab[b].m, .qproj = proj[b].m };
+				f[b] = q[b];
+				f[b].table = tab[b].deq, f[b].proj = proj[b].deq;
+				f[b].qtable = f[b].qproj = (struct ax_k_qmat){ 0 };
+				start += sizes[b];
+			}
+			qm_make(&cls, NB - 1, D, prec, &s, tile);
+			q[0].qproj = cls.m;
+			for (int n = 5; n <= NMAX; n += NMAX - 5) {   /* streaming, tiled */
+				ax_k_adaptive_log_softmax_ref(ref, V, h, D, f, NB, cls.deq, n, D, scr, NULL);
+				struct ax_k_work w = { 0 }, wr = { 0 };
+				ax_k_adaptive_log_softmax(out, V, h, D, q, NB, NULL, n, D, scr, &w);
+				assert_true(worst_err(out, ref, n * V, false) < 1e-4);
+				ax_k_adaptive_log_softmax_ref(out, V, h, D, q, NB, NULL, n, D, scr, &wr);
+				assert_true(worst_err(out, ref, n * V, false) < 1e-5);
+				assert_int_equal(w.macs, wr.macs);
+			}
+			if (layout != AX_K_PROJ_D_DB)
+				continue;
+			/* the input side: every band, PE of fairseq; band 0's
+			 * projection is P_0 here, not W_cls */
+			q[0].qproj = proj[0].m;
+			int32_t tok[6] = { 0, 9, 10, 21, 22, 30 };
+			ax_k_adaptive_input_ref(ref, D, tok, f, NB, 6, D, 2.0f, 0,
+						AX_SINUSOID_FAIRSEQ, NULL);
+			assert_int_equal(ax_k_adaptive_input(out, D, tok, q, NB, 6, D, 2.0f, 0,
+							     AX_SINUSOID_FAIRSEQ, NULL), AX_OK);
+			assert_true(worst_err(out, ref, 6 * D, false) < 1e-4);
+			assert_int_equal(ax_k_adaptive_input_ref(out, D, tok, q, NB, 6, D, 2.0f, 0,
+								 AX_SINUSOID_FAIRSEQ, NULL), AX_OK);
+			assert_true(worst_err(out, ref, 6 * D, false) < 1e-5);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +665,7 @@ int main(void)
 		cmocka_unit_test(test_layouts_agree),
 		cmocka_unit_test(test_kernels),
 		cmocka_unit_test(test_tiled_blocks),
+		cmocka_unit_test(test_adaptive_kernels),
 		cmocka_unit_test(test_portable),
 		cmocka_unit_test(test_best_path),
 	};
