@@ -91,7 +91,36 @@ void ax_k_linear(float *out, int64_t ldo, const float *in, int64_t ldi,
 		    (int)ldo);
 }
 
+/* ==== row parallelism ===================================================== */
+
+/* OpenBLAS's thread count (`run --threads`), not in every cblas.h */
+int openblas_get_num_threads(void);
+
+/* Threads for N independent rows of w floats: OpenBLAS's count when built
+ * with OpenMP and the rows are a batch (16 or more, as the tiled linears
+ * of kernels_q.h), else 1; so batched scoring runs its row-wise ops on the
+ * threads its products use, while decoding steps stay on one. OpenMP's
+ * threads spin after a region unless OMP_WAIT_POLICY=passive, and then
+ * compete with OpenBLAS's on a small machine (docs/precision.md). */
+static int row_threads(int64_t N, int64_t w)
+{
+#ifdef _OPENMP
+	int t = openblas_get_num_threads();
+	return t > 1 && N >= 16 && N * w >= (1 << 16) ? t : 1;
+#else
+	(void)N, (void)w;
+	return 1;
+#endif
+}
+
 /* ==== layernorm =========================================================== */
+
+/* Row loops compiled for AVX-512, AVX2 and baseline x86-64, chosen at load
+ * time; sums kept in AX_LANES partial lanes, so they vectorise without
+ * -ffast-math (the order of the additions is fixed, not the reference's). */
+#define AX_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+#define AX_LANES 16
 
 void ax_k_layernorm_ref(float *out, int64_t ldo, const float *in,
 			int64_t ldi, const float *gamma, const float *beta,
@@ -114,27 +143,53 @@ void ax_k_layernorm_ref(float *out, int64_t ldo, const float *in,
 	}
 }
 
+/* sum_c (x[c] - m)^2 over n, in lanes; m = 0 gives the plain sum of
+ * squares, so with sq false it is the sum of x */
+AX_SIMD_CLONES
+static float row_sum(const float *x, int64_t n, float m, bool sq)
+{
+	float s[AX_LANES] = { 0 };
+	int64_t c = 0;
+	for (; c + AX_LANES <= n; c += AX_LANES)
+		for (int l = 0; l < AX_LANES; l++) {
+			float v = x[c + l] - m;
+			s[l] += sq ? v * v : v;
+		}
+	float t = 0.0f;
+	for (int l = 0; l < AX_LANES; l++)
+		t += s[l];
+	for (; c < n; c++) {
+		float v = x[c] - m;
+		t += sq ? v * v : v;
+	}
+	return t;
+}
+
+AX_SIMD_CLONES
+static void row_norm(float *y, const float *x, int64_t n, float mean,
+		     float inv, const float *gamma, const float *beta)
+{
+	for (int64_t c = 0; c < n; c++)
+		y[c] = (x[c] - mean) * inv * gamma[c] + beta[c];
+}
+
 void ax_k_layernorm(float *out, int64_t ldo, const float *in, int64_t ldi,
 		    const float *gamma, const float *beta, int64_t N,
 		    int64_t w, float eps)
 {
 	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w) && w >= 1);
+	int nt = row_threads(N, w);
+	(void)nt;   /* unused without OpenMP */
+#ifdef _OPENMP
+	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
 	for (int64_t r = 0; r < N; r++) {
 		const float *x = in + r * ldi;
-		float *y = out + r * ldo;
 		/* two passes: mean, then the centred sum of squares */
-		float s = 0.0f;
-		for (int64_t c = 0; c < w; c++)
-			s += x[c];
-		float mean = s / (float)w;
-		float ss = 0.0f;
-		for (int64_t c = 0; c < w; c++) {
-			float dx = x[c] - mean;
-			ss += dx * dx;
-		}
+		float mean = row_sum(x, w, 0.0f, false) / (float)w;
+		float ss = row_sum(x, w, mean, true);
 		float inv = 1.0f / sqrtf(ss / (float)w + eps);
-		for (int64_t c = 0; c < w; c++)
-			y[c] = (x[c] - mean) * inv * gamma[c] + beta[c];
+		row_norm(out + r * ldo, x, w, mean, inv, gamma, beta);
 	}
 }
 
@@ -159,10 +214,7 @@ static void softmax_row(float *y, const float *x, int64_t n)
 }
 
 /* Fast rows: exponentials by ax_k_exp_poly (kernels.h), branch-free, so
- * the loops below vectorise. */
-#define AX_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-
-#define AX_LANES 16
+ * the loops below vectorise (AX_SIMD_CLONES, AX_LANES: see layernorm). */
 
 AX_SIMD_CLONES
 static float row_max(const float *x, int64_t n)
@@ -873,6 +925,11 @@ void ax_k_log_softmax(float *out, int64_t ldo, const float *in, int64_t ldi,
 		      int64_t N, int64_t w)
 {
 	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w) && w >= 1);
+	int nt = row_threads(N, w);
+	(void)nt;   /* unused without OpenMP */
+#ifdef _OPENMP
+	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
 	for (int64_t r = 0; r < N; r++)
 		log_softmax_row_fast(out + r * ldo, in + r * ldi, w);
 }
