@@ -2,7 +2,9 @@
  * kernels_q.h - linear kernels on reduced-precision weights, for batch-1
  * and beam decoding, where every step streams all the weights once and
  * fewer bytes per weight is the only way below the bandwidth floor
- * (docs/precision.md). Activations stay fp32.
+ * (docs/precision.md); for batched scoring, the same weights dequantized
+ * in blocks through sgemm; and the products the adaptive input and
+ * softmax run on their quantized tables. Activations stay fp32.
  *
  *   int8  per-output-channel symmetric: W[o][i] ~ scale[o] * q[o][i],
  *         q in [-127, 127], scale = max_i |W[o][i]| / 127; the kernel
