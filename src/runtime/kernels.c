@@ -15,7 +15,9 @@
 #include <assert.h>
 #include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cblas.h>
 
@@ -97,14 +99,17 @@ void ax_k_linear(float *out, int64_t ldo, const float *in, int64_t ldi,
 int openblas_get_num_threads(void);
 
 /* Threads for N independent rows of w floats: OpenBLAS's count when built
- * with OpenMP and the rows are a batch (16 or more, as the tiled linears
- * of kernels_q.h), else 1; so batched scoring runs its row-wise ops on the
- * threads its products use, while decoding steps stay on one. OpenMP's
- * threads spin after a region unless OMP_WAIT_POLICY=passive, and then
- * compete with OpenBLAS's on a small machine (docs/precision.md). */
+ * with OpenMP, the rows are a batch (16 or more, as the tiled linears of
+ * kernels_q.h) and OMP_WAIT_POLICY is passive; else 1. OpenMP's idle
+ * threads otherwise spin after each region and take the cores OpenBLAS's
+ * own threads need (up to half the speed of a 2-core batched pass,
+ * docs/precision.md), so by default these ops stay on one thread. */
 static int row_threads(int64_t N, int64_t w)
 {
 #ifdef _OPENMP
+	const char *policy = getenv("OMP_WAIT_POLICY");
+	if (!policy || strcasecmp(policy, "passive"))
+		return 1;
 	int t = openblas_get_num_threads();
 	return t > 1 && N >= 16 && N * w >= (1 << 16) ? t : 1;
 #else
