@@ -18,8 +18,8 @@ of a 30-token sentence forced to 30 output tokens:
     output projection included; int8 weights per tensor, activations
     quantized per call). The encoder runs at fp32 in both PyTorch variants.
 Then batched teacher-forced scoring of 32 x 30 tokens per precision
-(`bench_score`: median of 7, against the sgemm peak it measures in the same
-process). Decoding runs are interleaved (every variant once per round,
+(`bench_score`: the precisions and the sgemm peak interleaved in one
+process, --rounds rounds, medians). Decoding runs are interleaved (every variant once per round,
 >= 7 rounds after a warm-up); the table gives the median ms/sentence, the spread (min..max) and
 speed-ups against PyTorch fp32 with the cache and against PyTorch int8.
 PyTorch gets the same thread count as archex, either in its intra-op pool
@@ -393,13 +393,15 @@ def main():
     for name in a.models.split(","):
         cfg = os.path.join(ROOT, "configs", "paper", name + ".yaml")
         for th in threads:
-            for p in PRECISIONS:
-                sc = json.loads(subprocess.run(
-                    [os.path.join(a.build, "bench_score"), cfg, "32", str(LEN), str(th), p],
-                    check=True, capture_output=True, text=True).stdout)
-                print(f"| {name} | {th} | {p} | {1e3 * sc['seconds']:.0f} | {sc['gmacs']:.1f} | "
-                      f"{sc['sgemm_gflops']:.0f} | {100 * sc['fraction_of_peak']:.0f}% |", flush=True)
-
+            out = subprocess.run(
+                [os.path.join(a.build, "bench_score"), "--rounds", str(a.rounds), cfg, "32",
+                 str(LEN), str(th), ",".join(PRECISIONS)],
+                check=True, capture_output=True, text=True).stdout
+            for line in out.splitlines():
+                sc = json.loads(line)
+                print(f"| {name} | {th} | {sc['precision']} | {1e3 * sc['seconds']:.0f} | "
+                      f"{sc['gmacs']:.1f} | {sc['sgemm_gflops']:.0f} | "
+                      f"{100 * sc['fraction_of_peak']:.0f}% |", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -40,3 +40,36 @@ assert f['memory']['weights_fp32'] == f['memory']['weights']
 assert m['total'] < f['memory']['total'] and m['activations'] == f['memory']['activations']
 " $<TARGET_FILE:archex> ${CMAKE_SOURCE_DIR}/configs/paper/wmt-transformer-128.yaml ${prec})
 endforeach()
+# The adaptive input and softmax at a reduced precision (an adaptive LM
+# whose weights are mostly adaptive tables, tests/configs/adaptive-lm-mid.yaml):
+# `count --precision P` sizes the weights as the model bytes at P, and
+# `run --precision P` on a full 200-token block holds (VmHWM) at most
+# 1.2 x that prediction + 8 MiB (the binary, libraries, OpenBLAS), and
+# int8 and bf16 hold less than fp32 by at least 80% of the predicted
+# saving (weights saved less the dequantization tile: so no adaptive
+# table is kept in fp32 too).
+# (not under the sanitizers, whose shadow memory is in the RSS)
+if(NOT AX_SANITIZE)
+add_test(NAME run_memory_adaptive
+         COMMAND python3 -c "
+import json, subprocess, sys
+exe, cfg = sys.argv[1:3]
+src = ' '.join(str(4 + (i * 7919) % 59990) for i in range(199))
+def js(args):
+    d = json.loads(subprocess.run([exe] + args, check=True, capture_output=True).stdout)
+    return d[0] if isinstance(d, list) else d
+pred, rss = {}, {}
+for p in ('fp32', 'bf16', 'int8'):
+    c = js(['count', '--tgt-len', '200', '--precision', p, '--format', 'json', cfg])
+    m = c['memory']
+    assert m['precision'] == p and 0 <= m['weights'] - c['model_bytes'][p] <= 64 * 100, (p, m)
+    pred[p] = m
+    r = js(['run', cfg, '--src', src, '--precision', p, '--format', 'json'])
+    rss[p] = r['peak_rss_bytes']
+    print(p, 'predicted', m['total'] >> 20, 'MiB, peak RSS', rss[p] >> 20, 'MiB')
+    assert rss[p] <= 1.2 * m['total'] + (8 << 20), (p, rss[p], m['total'])
+for p in ('bf16', 'int8'):
+    saved = pred['fp32']['total'] - pred[p]['total']
+    assert rss['fp32'] - rss[p] >= 0.8 * saved, (p, rss, saved)
+" $<TARGET_FILE:archex> ${CMAKE_SOURCE_DIR}/tests/configs/adaptive-lm-mid.yaml)
+endif()

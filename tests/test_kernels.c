@@ -631,8 +631,9 @@ static void test_adaptive(void **state)
 	for (int64_t b = 0; b < nb; b++) {
 		mats[2 * b] = rand_mat(sizes[b], dims[b], dims[b]);
 		mats[2 * b + 1] = rand_mat(d, dims[b], dims[b]);
-		bands[b] = (struct ax_k_band){ starts[b], sizes[b], dims[b],
-			mats[2 * b], mats[2 * b + 1], AX_K_PROJ_D_DB };
+		bands[b] = (struct ax_k_band){ .start = starts[b], .size = sizes[b],
+			.dim = dims[b], .table = mats[2 * b], .proj = mats[2 * b + 1],
+			.proj_layout = AX_K_PROJ_D_DB };
 	}
 	/* input side */
 	int32_t tok[6] = {0, 19, 20, 59, 60, 86};
@@ -807,8 +808,9 @@ static void test_work_adaptive(void **state)
 	for (int64_t b = 0; b < nb; b++) {
 		mats[2 * b] = rand_mat(sizes[b], dims[b], dims[b]);
 		mats[2 * b + 1] = rand_mat(d, dims[b], dims[b]);
-		bands[b] = (struct ax_k_band){ starts[b], sizes[b], dims[b],
-			mats[2 * b], mats[2 * b + 1], AX_K_PROJ_D_DB };
+		bands[b] = (struct ax_k_band){ .start = starts[b], .size = sizes[b],
+			.dim = dims[b], .table = mats[2 * b], .proj = mats[2 * b + 1],
+			.proj_layout = AX_K_PROJ_D_DB };
 	}
 	int32_t tok[4] = {3, 12, 21, 9};
 	float *y = rand_mat(N, 25, 25), *h = rand_mat(N, d, d), *Wc = rand_mat(2, d, d);

@@ -37,6 +37,7 @@
 #include "cost.h"
 #include "exec.h"
 #include "graph.h"
+#include "kernels.h"
 #include "kernels_q.h"
 #include "model.h"
 #include "size.h"
@@ -346,7 +347,8 @@ static void test_best_path(void **state)
 }
 
 /* fp32 is the default and keeps no copies; set_precision(fp32) drops
- * them; only LINEAR weights and EMBED tables are quantized. */
+ * them; only LINEAR weights, EMBED tables and the adaptive input's and
+ * softmax's tables and projections are quantized, the adaptive ones all. */
 static void test_default_fp32(void **state)
 {
 	(void)state;
@@ -361,16 +363,23 @@ static void test_default_fp32(void **state)
 	assert_int_equal(x.precision, AX_PREC_FP32);
 	assert_null(x.qweights);
 	assert_int_equal(ax_exec_set_precision(&x, AX_PREC_INT8, &d), AX_OK);
-	int quantized = 0;
+	int quantized = 0, adaptive = 0;
 	for (int32_t p = 0; p < m->g.n_params; p++) {
+		enum ax_op_kind k = m->g.ops[m->g.params[p].owner].kind;
+		bool ad = k == AX_OP_ADAPTIVE_INPUT || k == AX_OP_ADAPTIVE_SOFTMAX;
+		if (ad && ax_size_param_quantizable(&m->g, p)) {
+			assert_true(ax_exec_param_quantized(&x, p));
+			adaptive++;
+		}
 		if (!ax_exec_param_quantized(&x, p))
 			continue;
 		quantized++;
-		enum ax_op_kind k = m->g.ops[m->g.params[p].owner].kind;
-		assert_true(k == AX_OP_LINEAR || k == AX_OP_EMBED);
+		assert_true(k == AX_OP_LINEAR || k == AX_OP_EMBED || ad);
 		assert_true(ax_size_param_quantizable(&m->g, p));
 	}
-	assert_true(quantized > 0);
+	/* tables and projections of 3 bands, tied, and W_cls */
+	assert_int_equal(adaptive, 7);
+	assert_true(quantized > adaptive);
 	assert_int_equal(ax_exec_set_precision(&x, AX_PREC_FP32, &d), AX_OK);
 	assert_null(x.qweights);
 	for (int32_t p = 0; p < m->g.n_params; p++)
@@ -390,8 +399,8 @@ static int64_t held_bytes(const struct ax_exec *x)
 /* At bf16 and int8 the executor holds the reduced size: no fp32 storage
  * for a quantized parameter, the arena only for the others; that equals
  * ax_exec_memory's prediction, and (up to 64-byte alignment) count's
- * model bytes at that precision when every quantizable parameter runs
- * quantized (no adaptive ops). */
+ * model bytes at that precision, since every quantizable parameter runs
+ * quantized (the adaptive tables and projections too). */
 static void test_memory_held(void **state)
 {
 	(void)state;
@@ -434,16 +443,10 @@ static void test_memory_held(void **state)
 			}
 			assert_int_equal(4 * fp32 + q, held_bytes(&x));
 			assert_true(p == AX_PREC_FP32 ? quantized == 0 : quantized > 0);
-			if (!m->cfg.adaptive.enabled) {
-				assert_true(mem.weights >= z.bytes[p]);
-				assert_true(mem.weights - z.bytes[p] <= 64 * m->g.n_params);
-			} else if (p != AX_PREC_FP32) {
-				/* adaptive tables stay fp32: more than count's size */
-				assert_true(mem.weights > z.bytes[p]);
-			}
+			assert_true(mem.weights >= z.bytes[p]);
+			assert_true(mem.weights - z.bytes[p] <= 64 * m->g.n_params);
 			if (p == AX_PREC_INT8)   /* about a quarter of fp32 */
-				assert_true(4 * held_bytes(&x) < 2 * z.bytes[AX_PREC_FP32] ||
-					    m->cfg.adaptive.enabled);
+				assert_true(4 * held_bytes(&x) < 2 * z.bytes[AX_PREC_FP32]);
 			ax_exec_free(&x);
 		}
 		ax_graph_free(&m->g);
@@ -570,6 +573,141 @@ static void test_kernels(void **state)
 		}
 }
 
+/* The dequantization rows (every path this CPU runs against the refs,
+ * bit for bit, with strides and every tail length) and the tiled kernels
+ * on inputs wider than a block (cut along k) with several row bands. */
+static void test_tiled_blocks(void **state)
+{
+	(void)state;
+	enum { N = 19, I = 1100, O = 70, LDI = 1103, LDO = 75 };
+	float *x = malloc(sizeof(float) * N * LDI), *W = malloc(sizeof(float) * O * I);
+	float *ref = malloc(sizeof(float) * N * LDO), *y = malloc(sizeof(float) * N * LDO);
+	float *t = malloc(sizeof(float) * O * I), *tr = malloc(sizeof(float) * O * I);
+	float *tile = malloc(sizeof(float) * 48 * I), b[O], sc[O];
+	int8_t *q = malloc((size_t)O * I);
+	uint16_t *h = malloc(sizeof(uint16_t) * O * I);
+	assert_true(x && W && ref && y && t && tr && tile && q && h);
+	uint32_t s = 7;
+	for (int k = 0; k < N * LDI; k++)
+		x[k] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+	for (int k = 0; k < O * I; k++)
+		W[k] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+	for (int k = 0; k < O; k++)
+		b[k] = 0.01f * (float)k;
+	ax_q8_quantize(q, sc, W, O, I);
+	ax_bf16_from_f32(h, W, O * I);
+	for (enum ax_kq_path p = AX_KQ_PORTABLE; p <= ax_kq_path(); p++) {
+		assert_true(ax_kq_set_path(p));
+		for (int c = 1; c <= 33; c++) {   /* every tail, 3 rows, stride I */
+			ax_kq_dequant_q8(t, q + c, I, sc, 3, c);
+			ax_kq_dequant_q8_ref(tr, q + c, I, sc, 3, c);
+			assert_memory_equal(t, tr, sizeof(float) * 3 * c);
+			ax_kq_dequant_bf16(t, h + c, I, 3, c);
+			ax_kq_dequant_bf16_ref(tr, h + c, I, 3, c);
+			assert_memory_equal(t, tr, sizeof(float) * 3 * c);
+		}
+		/* 48 rows of I: blocks of 1024 + 76 columns, bands of 48 + 22 */
+		ax_k_linear_q8_ref(ref, LDO, x, LDI, q, sc, b, N, I, O, NULL);
+		ax_k_linear_q8_tiled(y, LDO, x, LDI, q, sc, b, N, I, O, tile, 48, NULL);
+		for (int r = 0; r < N; r++)
+			assert_true(worst_err(y + r * LDO, ref + r * LDO, O, true) < 1e-5);
+		ax_k_linear_bf16_ref(ref, LDO, x, LDI, h, NULL, N, I, O, NULL);
+		ax_k_linear_bf16_tiled(y, LDO, x, LDI, h, NULL, N, I, O, tile, 48, NULL);
+		for (int r = 0; r < N; r++)
+			assert_true(worst_err(y + r * LDO, ref + r * LDO, O, true) < 1e-5);
+	}
+	assert_true(ax_kq_set_path(AX_KQ_AUTO));
+	/* the tile: >= 2 MiB worth of rows of any width, at least 16 */
+	assert_int_equal(ax_kq_tile_rows(512), 1024);
+	assert_int_equal(ax_kq_tile_rows(2048), 256);
+	assert_int_equal(ax_kq_tile_rows(1 << 20), 16);
+	free(x), free(W), free(ref), free(y), free(t), free(tr), free(tile);
+	free(q), free(h);
+}
+
+/* One random (rows, cols) matrix held at prec: its ax_k_qmat and the
+ * fp32 matrix of its dequantized values. */
+struct qm {
+	int8_t q[32 * 32];
+	uint16_t h[32 * 32];
+	float scale[32], deq[32 * 32];
+	struct ax_k_qmat m;
+};
+
+static void qm_make(struct qm *a, int64_t rows, int64_t cols,
+		    enum ax_precision prec, uint32_t *s, float *tile)
+{
+	float w[32 * 32];
+	assert_true(rows <= 32 && cols <= 32);
+	for (int64_t k = 0; k < rows * cols; k++)
+		w[k] = (float)((*s = *s * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+	ax_q8_quantize(a->q, a->scale, w, rows, cols);
+	ax_bf16_from_f32(a->h, w, rows * cols);
+	bool i8 = prec == AX_PREC_INT8;
+	a->m = (struct ax_k_qmat){ .q = i8 ? a->q : NULL, .scale = i8 ? a->scale : NULL,
+				   .h = i8 ? NULL : a->h, .tile = tile, .tile_floats = 4096 };
+	for (int64_t k = 0; k < rows * cols; k++)
+		a->deq[k] = ax_kq_at(&a->m, k / cols, k % cols, cols);
+}
+
+/* The adaptive input and softmax on quantized bands (both projection
+ * layouts, few rows and many): fast and ref against the fp32 kernels on
+ * the dequantized matrices. */
+static void test_adaptive_kernels(void **state)
+{
+	(void)state;
+	enum { D = 24, NB = 3, NMAX = 20, V = 31 };
+	static const int64_t sizes[NB] = { 10, 12, 9 }, dims[NB] = { D, 12, 6 };
+	static struct qm tab[NB], proj[NB], cls;
+	static float tile[4096], h[NMAX * D], out[NMAX * V], ref[NMAX * V],
+		     scr[NMAX * (10 + 2 + 12)];
+	uint32_t s = 3;
+	for (int k = 0; k < NMAX * D; k++)
+		h[k] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+	for (int prec = AX_PREC_BF16; prec <= AX_PREC_INT8; prec++)
+		for (int layout = 0; layout < 2; layout++) {
+			struct ax_k_band q[NB], f[NB];
+			int64_t start = 0;
+			for (int b = 0; b < NB; b++) {
+				bool ddb = layout == AX_K_PROJ_D_DB;
+				qm_make(&tab[b], sizes[b], dims[b], prec, &s, tile);
+				qm_make(&proj[b], ddb ? D : dims[b], ddb ? dims[b] : D, prec, &s, tile);
+				q[b] = (struct ax_k_band){ .start = start, .size = sizes[b],
+					.dim = dims[b], .proj_layout = layout,
+					.qtable = tab[b].m, .qproj = proj[b].m };
+				f[b] = q[b];
+				f[b].table = tab[b].deq, f[b].proj = proj[b].deq;
+				f[b].qtable = f[b].qproj = (struct ax_k_qmat){ 0 };
+				start += sizes[b];
+			}
+			qm_make(&cls, NB - 1, D, prec, &s, tile);
+			q[0].qproj = cls.m;
+			for (int n = 5; n <= NMAX; n += NMAX - 5) {   /* streaming, tiled */
+				ax_k_adaptive_log_softmax_ref(ref, V, h, D, f, NB, cls.deq, n, D, scr, NULL);
+				struct ax_k_work w = { 0 }, wr = { 0 };
+				ax_k_adaptive_log_softmax(out, V, h, D, q, NB, NULL, n, D, scr, &w);
+				assert_true(worst_err(out, ref, n * V, false) < 1e-4);
+				ax_k_adaptive_log_softmax_ref(out, V, h, D, q, NB, NULL, n, D, scr, &wr);
+				assert_true(worst_err(out, ref, n * V, false) < 1e-5);
+				assert_int_equal(w.macs, wr.macs);
+			}
+			if (layout != AX_K_PROJ_D_DB)
+				continue;
+			/* the input side: every band, PE of fairseq; band 0's
+			 * projection is P_0 here, not W_cls */
+			q[0].qproj = proj[0].m;
+			int32_t tok[6] = { 0, 9, 10, 21, 22, 30 };
+			ax_k_adaptive_input_ref(ref, D, tok, f, NB, 6, D, 2.0f, 0,
+						AX_SINUSOID_FAIRSEQ, NULL);
+			assert_int_equal(ax_k_adaptive_input(out, D, tok, q, NB, 6, D, 2.0f, 0,
+							     AX_SINUSOID_FAIRSEQ, NULL), AX_OK);
+			assert_true(worst_err(out, ref, 6 * D, false) < 1e-4);
+			assert_int_equal(ax_k_adaptive_input_ref(out, D, tok, q, NB, 6, D, 2.0f, 0,
+								 AX_SINUSOID_FAIRSEQ, NULL), AX_OK);
+			assert_true(worst_err(out, ref, 6 * D, false) < 1e-5);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -577,6 +715,8 @@ int main(void)
 		cmocka_unit_test(test_memory_held),
 		cmocka_unit_test(test_layouts_agree),
 		cmocka_unit_test(test_kernels),
+		cmocka_unit_test(test_tiled_blocks),
+		cmocka_unit_test(test_adaptive_kernels),
 		cmocka_unit_test(test_portable),
 		cmocka_unit_test(test_best_path),
 	};

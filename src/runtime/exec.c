@@ -89,6 +89,30 @@ static double now(void)
  * P_b, which is the input projection (d, d_b) when tied (owned by another
  * op), else an own (d_b, d) matrix. Pointers are NULL before the weight
  * arena exists (sizing only). */
+/* Parameter p as a struct ax_k_qmat: its quantized copy and the
+ * dequantization tile, or all NULL if p is held in fp32. */
+static struct ax_k_qmat qmat(const struct ax_exec *x, int32_t p)
+{
+	if (p < 0 || !x->qweights || !ax_exec_param_quantized(x, p))
+		return (struct ax_k_qmat){ 0 };
+	const unsigned char *w = x->qweights + x->qoff[p];
+	bool i8 = x->precision == AX_PREC_INT8;
+	return (struct ax_k_qmat){
+		.q = i8 ? (const int8_t *)w : NULL,
+		.scale = i8 ? x->qscales + x->qscale_off[p] : NULL,
+		.h = i8 ? NULL : (const uint16_t *)w,
+		.tile = x->qtile, .tile_floats = x->qtile_floats,
+	};
+}
+
+/* Parameter p's fp32 values; NULL if absent, held quantized or not yet
+ * allocated. */
+static const float *fp32_param(const struct ax_exec *x, int32_t p)
+{
+	return x->weights && p >= 0 && x->param_off[p] >= 0 ?
+	       x->weights + x->param_off[p] : NULL;
+}
+
 static int adaptive_bands(const struct ax_exec *x, const struct ax_op *op,
 			  struct ax_k_band *bands)
 {
@@ -101,10 +125,13 @@ static int adaptive_bands(const struct ax_exec *x, const struct ax_op *op,
 		bool tied = pj >= 0 && g->params[pj].owner != (int32_t)(op - g->ops);
 		bands[b] = (struct ax_k_band){
 			.start = start, .size = t->rows, .dim = t->cols,
-			.table = x->weights ? x->weights + x->param_off[op->param[2 * b]] : NULL,
-			.proj = x->weights && pj >= 0 ? x->weights + x->param_off[pj] : NULL,
+			.table = fp32_param(x, op->param[2 * b]),
+			.proj = fp32_param(x, pj),
 			.proj_layout = op->kind == AX_OP_ADAPTIVE_INPUT || tied ?
 				       AX_K_PROJ_D_DB : AX_K_PROJ_DB_D,
+			/* at a reduced precision; band 0 of the softmax: W_cls */
+			.qtable = qmat(x, op->param[2 * b]),
+			.qproj = qmat(x, pj),
 		};
 		start += t->rows;
 	}
@@ -473,10 +500,10 @@ out:
 /* --- reduced precision ------------------------------------------------ */
 
 /* True if p is quantizable (size.h) and read only as the weight of a
- * LINEAR or the table of an EMBED: the ops with reduced-precision
- * kernels. A tied table (one parameter read by an EMBED and the output
- * LINEAR) qualifies once. Adaptive input/softmax tables, which other ops
- * read, stay fp32. */
+ * LINEAR, the table of an EMBED, or a table or projection of an adaptive
+ * input or softmax (W_cls too): the ops with reduced-precision kernels.
+ * A tied table (one parameter read by an EMBED and the output LINEAR, or
+ * by the adaptive input and softmax) qualifies once. */
 static bool q_candidate(const struct ax_graph *g, int32_t p)
 {
 	if (!ax_size_param_quantizable(g, p))
@@ -487,7 +514,10 @@ static bool q_candidate(const struct ax_graph *g, int32_t p)
 		for (int k = 0; k < AX_OP_MAX_PARAMS; k++) {
 			if (op->param[k] != p)
 				continue;
-			if (k != 0 || (op->kind != AX_OP_LINEAR && op->kind != AX_OP_EMBED))
+			bool adaptive = op->kind == AX_OP_ADAPTIVE_INPUT ||
+					op->kind == AX_OP_ADAPTIVE_SOFTMAX;
+			if (!adaptive && (k != 0 || (op->kind != AX_OP_LINEAR &&
+						     op->kind != AX_OP_EMBED)))
 				return false;
 			read = true;
 		}

@@ -10,11 +10,14 @@
  * channels so that the compiler vectorises it.
  */
 #include "kernels.h"
+#include "kernels_q.h"
 
 #include <assert.h>
 #include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cblas.h>
 
@@ -90,7 +93,39 @@ void ax_k_linear(float *out, int64_t ldo, const float *in, int64_t ldi,
 		    (int)ldo);
 }
 
+/* ==== row parallelism ===================================================== */
+
+/* OpenBLAS's thread count (`run --threads`), not in every cblas.h */
+int openblas_get_num_threads(void);
+
+/* Threads for N independent rows of w floats: OpenBLAS's count when built
+ * with OpenMP, the rows are a batch (16 or more, as the tiled linears of
+ * kernels_q.h) and OMP_WAIT_POLICY is passive; else 1. OpenMP's idle
+ * threads otherwise spin after each region and take the cores OpenBLAS's
+ * own threads need (up to half the speed of a 2-core batched pass,
+ * docs/precision.md), so by default these ops stay on one thread. */
+static int row_threads(int64_t N, int64_t w)
+{
+#ifdef _OPENMP
+	const char *policy = getenv("OMP_WAIT_POLICY");
+	if (!policy || strcasecmp(policy, "passive"))
+		return 1;
+	int t = openblas_get_num_threads();
+	return t > 1 && N >= 16 && N * w >= (1 << 16) ? t : 1;
+#else
+	(void)N, (void)w;
+	return 1;
+#endif
+}
+
 /* ==== layernorm =========================================================== */
+
+/* Row loops compiled for AVX-512, AVX2 and baseline x86-64, chosen at load
+ * time; sums kept in AX_LANES partial lanes, so they vectorise without
+ * -ffast-math (the order of the additions is fixed, not the reference's). */
+#define AX_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+#define AX_LANES 16
 
 void ax_k_layernorm_ref(float *out, int64_t ldo, const float *in,
 			int64_t ldi, const float *gamma, const float *beta,
@@ -113,27 +148,53 @@ void ax_k_layernorm_ref(float *out, int64_t ldo, const float *in,
 	}
 }
 
+/* sum_c (x[c] - m)^2 over n, in lanes; m = 0 gives the plain sum of
+ * squares, so with sq false it is the sum of x */
+AX_SIMD_CLONES
+static float row_sum(const float *x, int64_t n, float m, bool sq)
+{
+	float s[AX_LANES] = { 0 };
+	int64_t c = 0;
+	for (; c + AX_LANES <= n; c += AX_LANES)
+		for (int l = 0; l < AX_LANES; l++) {
+			float v = x[c + l] - m;
+			s[l] += sq ? v * v : v;
+		}
+	float t = 0.0f;
+	for (int l = 0; l < AX_LANES; l++)
+		t += s[l];
+	for (; c < n; c++) {
+		float v = x[c] - m;
+		t += sq ? v * v : v;
+	}
+	return t;
+}
+
+AX_SIMD_CLONES
+static void row_norm(float *y, const float *x, int64_t n, float mean,
+		     float inv, const float *gamma, const float *beta)
+{
+	for (int64_t c = 0; c < n; c++)
+		y[c] = (x[c] - mean) * inv * gamma[c] + beta[c];
+}
+
 void ax_k_layernorm(float *out, int64_t ldo, const float *in, int64_t ldi,
 		    const float *gamma, const float *beta, int64_t N,
 		    int64_t w, float eps)
 {
 	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w) && w >= 1);
+	int nt = row_threads(N, w);
+	(void)nt;   /* unused without OpenMP */
+#ifdef _OPENMP
+	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
 	for (int64_t r = 0; r < N; r++) {
 		const float *x = in + r * ldi;
-		float *y = out + r * ldo;
 		/* two passes: mean, then the centred sum of squares */
-		float s = 0.0f;
-		for (int64_t c = 0; c < w; c++)
-			s += x[c];
-		float mean = s / (float)w;
-		float ss = 0.0f;
-		for (int64_t c = 0; c < w; c++) {
-			float dx = x[c] - mean;
-			ss += dx * dx;
-		}
+		float mean = row_sum(x, w, 0.0f, false) / (float)w;
+		float ss = row_sum(x, w, mean, true);
 		float inv = 1.0f / sqrtf(ss / (float)w + eps);
-		for (int64_t c = 0; c < w; c++)
-			y[c] = (x[c] - mean) * inv * gamma[c] + beta[c];
+		row_norm(out + r * ldo, x, w, mean, inv, gamma, beta);
 	}
 }
 
@@ -158,10 +219,7 @@ static void softmax_row(float *y, const float *x, int64_t n)
 }
 
 /* Fast rows: exponentials by ax_k_exp_poly (kernels.h), branch-free, so
- * the loops below vectorise. */
-#define AX_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-
-#define AX_LANES 16
+ * the loops below vectorise (AX_SIMD_CLONES, AX_LANES: see layernorm). */
 
 AX_SIMD_CLONES
 static float row_max(const float *x, int64_t n)
@@ -872,6 +930,11 @@ void ax_k_log_softmax(float *out, int64_t ldo, const float *in, int64_t ldi,
 		      int64_t N, int64_t w)
 {
 	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w) && w >= 1);
+	int nt = row_threads(N, w);
+	(void)nt;   /* unused without OpenMP */
+#ifdef _OPENMP
+	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
 	for (int64_t r = 0; r < N; r++)
 		log_softmax_row_fast(out + r * ldo, in + r * ldi, w);
 }
@@ -955,10 +1018,19 @@ static int64_t find_band(const struct ax_k_band *bands, int64_t nb,
 	return -1;
 }
 
+/* Value (r, c) of a band matrix of `cols` columns: fp32 f, or else the
+ * quantized m (the references' reads). */
+static inline float mat_at(const float *f, const struct ax_k_qmat *m,
+			   int64_t r, int64_t c, int64_t cols)
+{
+	return f ? f[r * cols + c] : ax_kq_at(m, r, c, cols);
+}
+
 /* The part of an adaptive-input row both kernels share: the band of tok
- * (NULL for a token in none), its embedding row *e (d_b), and y(d) set to
- * the position signal, to which the caller adds scale * P_b e. */
-static const struct ax_k_band *adaptive_row(float *y, const float **e,
+ * (NULL for a token in none), its embedding row index *u in the band, and
+ * y(d) set to the position signal, to which the caller adds scale * P_b
+ * E_b[u]. */
+static const struct ax_k_band *adaptive_row(float *y, int64_t *u,
 					    int32_t tok,
 					    const struct ax_k_band *bands,
 					    int64_t nb, int64_t d, int64_t pos,
@@ -970,7 +1042,7 @@ static const struct ax_k_band *adaptive_row(float *y, const float **e,
 		return NULL;
 	const struct ax_k_band *bd = &bands[b];
 	assert(bd->proj_layout == AX_K_PROJ_D_DB);
-	*e = bd->table + (tok - bd->start) * bd->dim;
+	*u = tok - bd->start;
 	ax_k_sinusoid(y, pos, d, kind);
 	count(work, d * bd->dim, 0);
 	return bd;
@@ -987,21 +1059,53 @@ enum ax_status ax_k_adaptive_input_ref(float *out, int64_t ldo,
 	assert(AX_K_LD_OK(ldo, d) && nb >= 1);
 	for (int64_t j = 0; j < N; j++) {
 		float *y = out + j * ldo;
-		const float *e;
+		int64_t e;
 		const struct ax_k_band *bd = adaptive_row(
 			y, &e, tok[j], bands, nb, d, ax_k_embed_pos(pos0, j, kind),
 			kind, work);
 		if (!bd)
 			return AX_ERR_INPUT;
-		/* y = scale * P_b(d, d_b) e(d_b) + PE */
+		/* y = scale * P_b(d, d_b) E_b[e](d_b) + PE */
 		for (int64_t r = 0; r < d; r++) {
 			double acc = 0.0;
 			for (int64_t u = 0; u < bd->dim; u++)
-				acc += (double)bd->proj[r * bd->dim + u] * e[u];
+				acc += (double)mat_at(bd->proj, &bd->qproj, r, u, bd->dim) *
+				       mat_at(bd->table, &bd->qtable, e, u, bd->dim);
 			y[r] = scale * (float)acc + y[r];
 		}
 	}
 	return AX_OK;
+}
+
+/* y(d) += scale * P_b(d, d_b) E_b[u](d_b), from fp32 or quantized
+ * matrices: a quantized row is dequantized into the band's tile, and a
+ * quantized P_b runs the reduced-precision streaming kernel (one row). */
+static void adaptive_input_row(float *y, const struct ax_k_band *bd,
+			       int64_t u, int64_t d, float scale)
+{
+	int64_t db = bd->dim;
+	const float *e = bd->table ? bd->table + u * db : NULL;
+	float *t = bd->qtable.tile ? bd->qtable.tile : bd->qproj.tile;
+	if (!e) {   /* t (d_b): the dequantized row */
+		assert(t && bd->qtable.tile_floats >= db + d);
+		ax_kq_row(t, &bd->qtable, u, db);
+		e = t;
+	}
+	if (bd->proj) {
+		cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)d, (int)db, scale,
+			    bd->proj, (int)db, e, 1, 1.0f, y, 1);
+		return;
+	}
+	/* p (d) = P_b e after the row, then y += scale * p */
+	assert(t && bd->qproj.tile_floats >= db + d);
+	float *p = t + db;
+	if (e != t) {
+		memcpy(t, e, (size_t)db * sizeof *t);
+		e = t;
+	}
+	ax_kq_linear(p, d, e, db, &bd->qproj, NULL, 1, db, d, NULL);
+	for (int64_t r = 0; r < d; r++)
+		y[r] += scale * p[r];
 }
 
 enum ax_status ax_k_adaptive_input(float *out, int64_t ldo,
@@ -1014,15 +1118,13 @@ enum ax_status ax_k_adaptive_input(float *out, int64_t ldo,
 	assert(AX_K_LD_OK(ldo, d) && nb >= 1);
 	for (int64_t j = 0; j < N; j++) {
 		float *y = out + j * ldo;
-		const float *e;
+		int64_t u;
 		const struct ax_k_band *bd = adaptive_row(
-			y, &e, tok[j], bands, nb, d, ax_k_embed_pos(pos0, j, kind),
+			y, &u, tok[j], bands, nb, d, ax_k_embed_pos(pos0, j, kind),
 			kind, work);
 		if (!bd)
 			return AX_ERR_INPUT;
-		/* y(d) = scale * P_b(d, d_b) e + y */
-		cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)d, (int)bd->dim,
-			    scale, bd->proj, (int)bd->dim, e, 1, 1.0f, y, 1);
+		adaptive_input_row(y, bd, u, d, scale);
 	}
 	return AX_OK;
 }
@@ -1044,7 +1146,8 @@ static void tail_proj_ref(float *z, const float *h, const struct ax_k_band *bd,
 		double acc = 0.0;
 		for (int64_t r = 0; r < d; r++) {
 			float p = bd->proj_layout == AX_K_PROJ_D_DB ?
-				  bd->proj[r * bd->dim + u] : bd->proj[u * d + r];
+				  mat_at(bd->proj, &bd->qproj, r, u, bd->dim) :
+				  mat_at(bd->proj, &bd->qproj, u, r, d);
 			acc += (double)p * h[r];
 		}
 		z[u] = (float)acc;
@@ -1069,11 +1172,11 @@ void ax_k_adaptive_log_softmax_ref(float *out, int64_t ldo, const float *in,
 		count(work, nh * d, 0);
 		/* head = [E_0 h | W_cls h], then its log-softmax */
 		for (int64_t u = 0; u < nh; u++) {
-			const float *e = u < s0 ? bands[0].table + u * d :
-				         W_cls + (u - s0) * d;
 			double acc = 0.0;
 			for (int64_t c = 0; c < d; c++)
-				acc += (double)e[c] * h[c];
+				acc += (double)h[c] * (u < s0 ?
+					mat_at(bands[0].table, &bands[0].qtable, u, c, d) :
+					mat_at(W_cls, &bands[0].qproj, u - s0, c, d));
 			head[u] = (float)acc;
 		}
 		ax_k_log_softmax_ref(head, nh, head, nh, 1, nh);
@@ -1088,7 +1191,8 @@ void ax_k_adaptive_log_softmax_ref(float *out, int64_t ldo, const float *in,
 			for (int64_t u = 0; u < bd->size; u++) {
 				double acc = 0.0;
 				for (int64_t c = 0; c < bd->dim; c++)
-					acc += (double)bd->table[u * bd->dim + c] * z[c];
+					acc += (double)mat_at(bd->table, &bd->qtable, u,
+							      c, bd->dim) * z[c];
 				yb[u] = (float)acc;
 			}
 			ax_k_log_softmax_ref(yb, bd->size, yb, bd->size, 1,
@@ -1097,6 +1201,17 @@ void ax_k_adaptive_log_softmax_ref(float *out, int64_t ldo, const float *in,
 				yb[u] += head[s0 + b - 1];
 		}
 	}
+}
+
+/* out(N, o) = in(N, i) W(o, i)^T on fp32 W, or else on the quantized m */
+static void band_linear(float *out, int64_t ldo, const float *in,
+			int64_t ldi, const float *W, const struct ax_k_qmat *m,
+			int64_t N, int64_t i, int64_t o, struct ax_k_work *work)
+{
+	if (W)
+		ax_k_linear(out, ldo, in, ldi, W, NULL, N, i, o, work);
+	else
+		ax_kq_linear(out, ldo, in, ldi, m, NULL, N, i, o, work);
 }
 
 void ax_k_adaptive_log_softmax(float *out, int64_t ldo, const float *in,
@@ -1114,10 +1229,11 @@ void ax_k_adaptive_log_softmax(float *out, int64_t ldo, const float *in,
 	float *head = scratch;          /* (N, nh) */
 	float *z = scratch + N * nh;    /* (N, max d_b) */
 	/* head(N, nh) = in(N,d) [E_0; W_cls]^T, as two products */
-	ax_k_linear(head, nh, in, ldi, bands[0].table, NULL, N, d, s0, work);
+	band_linear(head, nh, in, ldi, bands[0].table, &bands[0].qtable, N, d,
+		    s0, work);
 	if (nb > 1)
-		ax_k_linear(head + s0, nh, in, ldi, W_cls, NULL, N, d, nb - 1,
-			    work);
+		band_linear(head + s0, nh, in, ldi, W_cls, &bands[0].qproj, N, d,
+			    nb - 1, work);
 	ax_k_log_softmax(head, nh, head, nh, N, nh);
 	for (int64_t r = 0; r < N; r++)
 		memcpy(out + r * ldo, head + r * nh, (size_t)s0 * sizeof *out);
@@ -1125,18 +1241,21 @@ void ax_k_adaptive_log_softmax(float *out, int64_t ldo, const float *in,
 		const struct ax_k_band *bd = &bands[b];
 		int64_t db = bd->dim;
 		/* z(N, d_b) = in(N,d) P_b (d,d_b), or in P_b(d_b,d)^T */
-		if (bd->proj_layout == AX_K_PROJ_D_DB) {
+		if (bd->proj_layout == AX_K_PROJ_D_DB && !bd->proj) {
+			ax_kq_linear_nn(z, db, in, ldi, &bd->qproj, N, d, db, work);
+		} else if (bd->proj_layout == AX_K_PROJ_D_DB) {
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
 				    (int)N, (int)db, (int)d, 1.0f, in, (int)ldi,
 				    bd->proj, (int)db, 0.0f, z, (int)db);
 			count(work, N * d * db, 0);
 		} else {
-			ax_k_linear(z, db, in, ldi, bd->proj, NULL, N, d, db, work);
+			band_linear(z, db, in, ldi, bd->proj, &bd->qproj, N, d, db,
+				    work);
 		}
 		/* logits_b(N, size_b) = z E_b^T, straight into out's slice */
 		float *yb = out + bd->start;
-		ax_k_linear(yb, ldo, z, db, bd->table, NULL, N, db, bd->size,
-			    work);
+		band_linear(yb, ldo, z, db, bd->table, &bd->qtable, N, db,
+			    bd->size, work);
 		ax_k_log_softmax(yb, ldo, yb, ldo, N, bd->size);
 		for (int64_t r = 0; r < N; r++) {
 			float lc = head[r * nh + s0 + b - 1];

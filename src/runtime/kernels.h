@@ -323,6 +323,19 @@ enum ax_k_proj_layout {
 	AX_K_PROJ_DB_D,   /* (d_b, d): an untied output-side Linear(d -> d_b) */
 };
 
+/* A (rows, cols) matrix held at a reduced precision (`--precision`,
+ * kernels_q.h): int8 q with one fp32 scale per row (value = scale[r] *
+ * q[r][c]), or else bf16 h; all NULL when the matrix is fp32. `tile`
+ * (tile_floats, >= 16 rows of the widest quantized matrix, exec's
+ * dequantization tile) is scratch the fast kernels dequantize into. */
+struct ax_k_qmat {
+	const int8_t *q;
+	const float *scale;
+	const uint16_t *h;
+	float *tile;
+	int64_t tile_floats;
+};
+
 /* One vocabulary band: ids [start, start + size), width dim. */
 struct ax_k_band {
 	int64_t start, size, dim;
@@ -330,6 +343,10 @@ struct ax_k_band {
 	const float *proj;                  /* P_b, see layout; band 0 of the
 					       softmax ignores it */
 	enum ax_k_proj_layout proj_layout;
+	/* at a reduced precision table (and proj) are NULL and these hold
+	 * them, same layout; band 0 of the softmax holds W_cls's in qproj
+	 * when W_cls is NULL */
+	struct ax_k_qmat qtable, qproj;
 };
 
 /* Adaptive input: out[j] = scale * P_b E_b[tok - start_b] + PE(p_j), b the

@@ -631,24 +631,176 @@ void ax_k_linear_q8_dyn(float *out, int64_t ldo, const float *in, int64_t ldi,
 
 /* ==== many rows: dequantized tiles through sgemm ======================== */
 
+/* The tile: AX_KQ_TILE_FLOATS of fp32 (2 MiB), half the 4 MiB L2 of the
+ * machines measured (docs/precision.md), so the block just dequantized is
+ * still in L2 when sgemm packs it. A block is (r, kc): kc <= AX_KQ_TILE_K
+ * input columns of r output channels. sgemm re-packs the (N, kc) inputs
+ * once per block, so r is kept large (>= 512 for any width): wide inputs
+ * are cut along k, and the blocks of one row band accumulate in out
+ * (beta = 1). */
+#define AX_KQ_TILE_FLOATS ((int64_t)1 << 19)
+#define AX_KQ_TILE_K 1024
+
 int64_t ax_kq_tile_rows(int64_t i)
 {
-	int64_t r = (1 << 20) / (i > 0 ? i : 1);
+	i = i > 0 ? i : 1;
+	int64_t r = (AX_KQ_TILE_FLOATS + i - 1) / i;
 	return r < 16 ? 16 : r;
 }
 
-/* out[:, o0:o0+r] = in (N, i) . tile (r, i)^T + b[o0:o0+r] */
-static void tile_gemm(float *out, int64_t ldo, const float *in, int64_t ldi,
-		      const float *tile, const float *b, int64_t N, int64_t i,
-		      int64_t r)
+/* The block shape for a tile of cap floats: kc columns, r rows. */
+static void tile_shape(int64_t cap, int64_t i, int64_t o, int64_t *kc,
+		       int64_t *r)
 {
-	assert(ldi >= i && ldo >= r);
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)r,
-		    (int)i, 1.0f, in, (int)ldi, tile, (int)i, 0.0f, out, (int)ldo);
-	if (b)
+	*kc = i < AX_KQ_TILE_K ? i : AX_KQ_TILE_K;
+	int64_t rows = cap / *kc;
+	rows = rows >= 32 ? rows / 16 * 16 : rows;   /* whole micro-tiles */
+	*r = rows < o ? rows : o;
+}
+
+void ax_kq_dequant_q8_ref(float *t, const int8_t *q, int64_t ldq,
+			  const float *scale, int64_t r, int64_t c)
+{
+	for (int64_t k = 0; k < r; k++)
+		for (int64_t j = 0; j < c; j++)
+			t[k * c + j] = scale[k] * (float)q[k * ldq + j];
+}
+
+void ax_kq_dequant_bf16_ref(float *t, const uint16_t *w, int64_t ldw,
+			    int64_t r, int64_t c)
+{
+	for (int64_t k = 0; k < r; k++)
+		for (int64_t j = 0; j < c; j++)
+			t[k * c + j] = ax_bf16_to_f32(w[k * ldw + j]);
+}
+
+#ifdef AX_KQ_X86
+/* One row: 16 int8 weights widened, scaled and stored per pass */
+__attribute__((target("avx512f,avx512bw")))
+static void dequant_q8_avx512(float *t, const int8_t *q, float s, int64_t n)
+{
+	__m512 sv = _mm512_set1_ps(s);
+	int64_t c = 0;
+	for (; c + 16 <= n; c += 16) {
+		__m512i v = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(q + c)));
+		_mm512_storeu_ps(t + c, _mm512_mul_ps(sv, _mm512_cvtepi32_ps(v)));
+	}
+	if (c < n) {   /* the last 1..15 through a zero-padded copy */
+		int8_t tail[16] = { 0 };
+		memcpy(tail, q + c, (size_t)(n - c));
+		__mmask16 m = (__mmask16)((1u << (n - c)) - 1);
+		__m512i v = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)tail));
+		_mm512_mask_storeu_ps(t + c, m, _mm512_mul_ps(sv, _mm512_cvtepi32_ps(v)));
+	}
+}
+
+__attribute__((target("avx512f,avx512bw")))
+static void dequant_bf16_avx512(float *t, const uint16_t *w, int64_t n)
+{
+	int64_t k = 0;
+	for (; k + 16 <= n; k += 16) {
+		__m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(w + k)));
+		_mm512_storeu_ps(t + k, _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)));
+	}
+	if (k < n) {
+		uint16_t tail[16] = { 0 };
+		memcpy(tail, w + k, (size_t)(n - k) * sizeof *tail);
+		__mmask16 m = (__mmask16)((1u << (n - k)) - 1);
+		__m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)tail));
+		_mm512_mask_storeu_ps(t + k, m, _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)));
+	}
+}
+#endif
+
+/* Portable rows: plain loops the compiler vectorises at its baseline. */
+static void dequant_q8_portable(float *t, const int8_t *q, float s, int64_t n)
+{
+	for (int64_t c = 0; c < n; c++)
+		t[c] = s * (float)q[c];
+}
+
+static void dequant_bf16_portable(float *t, const uint16_t *w, int64_t n)
+{
+	for (int64_t k = 0; k < n; k++) {
+		uint32_t u = (uint32_t)w[k] << 16;
+		memcpy(&t[k], &u, sizeof u);
+	}
+}
+
+void ax_kq_dequant_q8(float *t, const int8_t *q, int64_t ldq,
+		      const float *scale, int64_t r, int64_t c)
+{
+	bool wide = false;
+#ifdef AX_KQ_X86
+	wide = ax_kq_path() >= AX_KQ_AVX512;
+#endif
+	for (int64_t k = 0; k < r; k++) {
+#ifdef AX_KQ_X86
+		if (wide) {
+			dequant_q8_avx512(t + k * c, q + k * ldq, scale[k], c);
+			continue;
+		}
+#endif
+		dequant_q8_portable(t + k * c, q + k * ldq, scale[k], c);
+	}
+	(void)wide;
+}
+
+void ax_kq_dequant_bf16(float *t, const uint16_t *w, int64_t ldw, int64_t r,
+			int64_t c)
+{
+	bool wide = false;
+#ifdef AX_KQ_X86
+	wide = ax_kq_path() >= AX_KQ_AVX512;
+#endif
+	for (int64_t k = 0; k < r; k++) {
+#ifdef AX_KQ_X86
+		if (wide) {
+			dequant_bf16_avx512(t + k * c, w + k * ldw, c);
+			continue;
+		}
+#endif
+		dequant_bf16_portable(t + k * c, w + k * ldw, c);
+	}
+	(void)wide;
+}
+
+/* The quantized (o, i) weights a tiled product reads: int8 q with row
+ * scales, or bf16 h. */
+struct qsrc {
+	const int8_t *q;
+	const float *scale;
+	const uint16_t *h;
+};
+
+/* out(N, o) = in(N, i) W(o, i)^T + b through (r, kc) dequantized blocks:
+ * bias rows first, then each block's sgemm accumulates (beta = 1). */
+static void tiled(float *out, int64_t ldo, const float *in, int64_t ldi,
+		  struct qsrc w, const float *b, int64_t N, int64_t i,
+		  int64_t o, float *tile, int64_t cap)
+{
+	float beta = 0.0f;
+	if (b) {
 		for (int64_t n = 0; n < N; n++)
-			for (int64_t k = 0; k < r; k++)
-				out[n * ldo + k] += b[k];
+			memcpy(out + n * ldo, b, (size_t)o * sizeof *out);
+		beta = 1.0f;
+	}
+	int64_t kc, rows;
+	tile_shape(cap, i, o, &kc, &rows);
+	for (int64_t o0 = 0; o0 < o; o0 += rows) {
+		int64_t r = o - o0 < rows ? o - o0 : rows;
+		for (int64_t k0 = 0; k0 < i; k0 += kc) {
+			int64_t c = i - k0 < kc ? i - k0 : kc;
+			if (w.q)   /* tile (r, c): scale[o] * q[o][k0:k0+c] */
+				ax_kq_dequant_q8(tile, w.q + o0 * i + k0, i,
+						 w.scale + o0, r, c);
+			else       /* the bf16 bits as an fp32's high half */
+				ax_kq_dequant_bf16(tile, w.h + o0 * i + k0, i, r, c);
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N,
+				    (int)r, (int)c, 1.0f, in + k0, (int)ldi, tile,
+				    (int)c, k0 > 0 ? 1.0f : beta, out + o0, (int)ldo);
+		}
+	}
 }
 
 void ax_k_linear_q8_tiled(float *out, int64_t ldo, const float *in,
@@ -661,17 +813,9 @@ void ax_k_linear_q8_tiled(float *out, int64_t ldo, const float *in,
 	       tile_rows >= 1);
 	if (work)
 		work->macs += N * i * o;
-	for (int64_t o0 = 0; o0 < o; o0 += tile_rows) {
-		int64_t r = o - o0 < tile_rows ? o - o0 : tile_rows;
-		/* tile (r, i): scale[o] * q[o][:] */
-		for (int64_t k = 0; k < r; k++) {
-			const int8_t *qr = q + (o0 + k) * i;
-			float s = scale[o0 + k], *t = tile + k * i;
-			for (int64_t c = 0; c < i; c++)
-				t[c] = s * (float)qr[c];
-		}
-		tile_gemm(out + o0, ldo, in, ldi, tile, b ? b + o0 : NULL, N, i, r);
-	}
+	if (N > 0)
+		tiled(out, ldo, in, ldi, (struct qsrc){ .q = q, .scale = scale },
+		      b, N, i, o, tile, tile_rows * i);
 }
 
 void ax_k_linear_bf16_tiled(float *out, int64_t ldo, const float *in,
@@ -683,15 +827,62 @@ void ax_k_linear_bf16_tiled(float *out, int64_t ldo, const float *in,
 	       tile_rows >= 1);
 	if (work)
 		work->macs += N * i * o;
-	for (int64_t o0 = 0; o0 < o; o0 += tile_rows) {
-		int64_t r = o - o0 < tile_rows ? o - o0 : tile_rows;
-		/* tile (r, i): the bf16 bits as the high half of an fp32 */
-		const uint16_t *w = W + o0 * i;
-		for (int64_t k = 0; k < r * i; k++) {
-			uint32_t u = (uint32_t)w[k] << 16;
-			memcpy(&tile[k], &u, sizeof u);
-		}
-		tile_gemm(out + o0, ldo, in, ldi, tile, b ? b + o0 : NULL, N, i, r);
+	if (N > 0)
+		tiled(out, ldo, in, ldi, (struct qsrc){ .h = W }, b, N, i, o,
+		      tile, tile_rows * i);
+}
+
+/* ==== products on a quantized matrix (adaptive input / softmax) ======= */
+
+void ax_kq_linear(float *out, int64_t ldo, const float *in, int64_t ldi,
+		  const struct ax_k_qmat *W, const float *b, int64_t N,
+		  int64_t i, int64_t o, struct ax_k_work *work)
+{
+	assert(W->q || W->h);
+	bool many = N >= AX_KQ_TILED_MIN_N;
+	int64_t rows = many ? W->tile_floats / i : 0;
+	assert(!many || (W->tile && rows >= 1));
+	if (W->q && many)
+		ax_k_linear_q8_tiled(out, ldo, in, ldi, W->q, W->scale, b, N, i, o,
+				     W->tile, rows, work);
+	else if (W->q)
+		ax_k_linear_q8(out, ldo, in, ldi, W->q, W->scale, b, N, i, o, work);
+	else if (many)
+		ax_k_linear_bf16_tiled(out, ldo, in, ldi, W->h, b, N, i, o, W->tile,
+				       rows, work);
+	else
+		ax_k_linear_bf16(out, ldo, in, ldi, W->h, b, N, i, o, work);
+}
+
+void ax_kq_row(float *t, const struct ax_k_qmat *W, int64_t r, int64_t c)
+{
+	if (W->q)
+		ax_kq_dequant_q8(t, W->q + r * c, c, W->scale + r, 1, c);
+	else
+		ax_kq_dequant_bf16(t, W->h + r * c, c, 1, c);
+}
+
+void ax_kq_linear_nn(float *out, int64_t ldo, const float *in, int64_t ldi,
+		     const struct ax_k_qmat *W, int64_t N, int64_t r,
+		     int64_t c, struct ax_k_work *work)
+{
+	assert(W->tile && (W->q || W->h) && ldo >= c && ldi >= r);
+	if (work)
+		work->macs += N * r * c;
+	if (N == 0)
+		return;
+	int64_t per = W->tile_floats / c;   /* rows of W per block */
+	assert(per >= 1);
+	for (int64_t r0 = 0; r0 < r; r0 += per) {
+		int64_t n = r - r0 < per ? r - r0 : per;
+		if (W->q)   /* tile (n, c): W[r0:r0+n][:] */
+			ax_kq_dequant_q8(W->tile, W->q + r0 * c, c, W->scale + r0, n, c);
+		else
+			ax_kq_dequant_bf16(W->tile, W->h + r0 * c, c, n, c);
+		/* out(N, c) += in(N, r0:r0+n) tile(n, c) */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N,
+			    (int)c, (int)n, 1.0f, in + r0, (int)ldi, W->tile,
+			    (int)c, r0 > 0 ? 1.0f : 0.0f, out, (int)ldo);
 	}
 }
 

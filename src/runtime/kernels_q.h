@@ -2,8 +2,10 @@
  * kernels_q.h - linear kernels on reduced-precision weights, for batch-1
  * and beam decoding, where every step streams all the weights once and
  * fewer bytes per weight is the only way below the bandwidth floor
- * (docs/precision.md). Activations are fp32, except in the int8 kernel
- * with dynamic int8 activations.
+ * (docs/precision.md); for batched scoring, the same weights dequantized
+ * in blocks through sgemm; and the products the adaptive input and
+ * softmax run on their quantized tables. Activations are fp32, except in
+ * the int8 decoding kernel with dynamic int8 activations.
  *
  *   int8  per-output-channel symmetric: W[o][i] ~ scale[o] * q[o][i],
  *         q in [-127, 127], scale = max_i |W[o][i]| / 127; the kernel
@@ -89,15 +91,30 @@ void ax_k_linear_bf16(float *out, int64_t ldo, const float *in, int64_t ldi,
 
 /* Many rows (batched scoring): the kernels above read each weight row once
  * per call but do N dot products per row; from AX_KQ_TILED_MIN_N rows on,
- * the _tiled versions dequantize `tile_rows` output channels at a time
- * into tile (tile_rows, i) fp32 and multiply with sgemm (RowMajor, NoTrans,
- * Trans), so large N runs at sgemm speed. Same arguments and result as the
- * kernels above (their _ref twins are the references), up to fp32
- * rounding; tile holds tile_rows * i floats. */
+ * the _tiled versions dequantize blocks of the weights into `tile` fp32
+ * and multiply them with sgemm (RowMajor, NoTrans, Trans) onto the bias
+ * rows (beta = 1), so large N runs at sgemm speed. A block is r output
+ * channels by kc <= 1024 inputs (wide inputs are cut along k), r as large
+ * as the tile allows, since sgemm re-packs the inputs once per block.
+ * Same arguments and result as the kernels above (their _ref twins are
+ * the references), up to fp32 rounding; tile holds tile_rows * i floats
+ * (at least 16 rows). */
 #define AX_KQ_TILED_MIN_N 16
-/* Output channels per tile for inputs of width i: about 4 MiB of fp32
- * (at least 16), so sgemm gets wide enough products. */
+/* Rows of width i in the 2 MiB tile (at least 16): it stays in a 4 MiB L2
+ * beside sgemm's packed panels, and its blocks have >= 512 rows. */
 int64_t ax_kq_tile_rows(int64_t i);
+/* Dequantization of r rows of c weights, row stride ldq / ldw, into
+ * fp32 t (r, c): int8 with one scale per row, or bf16 widened. AVX-512 or
+ * portable, chosen at run time like the kernels above; the _ref twins
+ * are plain loops and give the same values bit for bit. */
+void ax_kq_dequant_q8_ref(float *t, const int8_t *q, int64_t ldq,
+			  const float *scale, int64_t r, int64_t c);
+void ax_kq_dequant_q8(float *t, const int8_t *q, int64_t ldq,
+		      const float *scale, int64_t r, int64_t c);
+void ax_kq_dequant_bf16_ref(float *t, const uint16_t *w, int64_t ldw,
+			    int64_t r, int64_t c);
+void ax_kq_dequant_bf16(float *t, const uint16_t *w, int64_t ldw, int64_t r,
+			int64_t c);
 void ax_k_linear_q8_tiled(float *out, int64_t ldo, const float *in,
 			  int64_t ldi, const int8_t *q, const float *scale,
 			  const float *b, int64_t N, int64_t i, int64_t o,
@@ -107,6 +124,30 @@ void ax_k_linear_bf16_tiled(float *out, int64_t ldo, const float *in,
 			    int64_t ldi, const uint16_t *W, const float *b,
 			    int64_t N, int64_t i, int64_t o, float *tile,
 			    int64_t tile_rows, struct ax_k_work *work);
+
+/* Products on a struct ax_k_qmat (kernels.h), for the adaptive input and
+ * softmax (kernels.c), with the precision the matrix is held at:
+ *   ax_kq_linear     out(N, o) = in(N, i) W(o, i)^T + b: the streaming
+ *                    kernels below AX_KQ_TILED_MIN_N rows, else the tiled
+ *                    ones (W->tile);
+ *   ax_kq_linear_nn  out(N, c) = in(N, r) W(r, c), no bias: W dequantized
+ *                    in blocks of rows (W->tile), sgemm accumulating;
+ *   ax_kq_row        t(c) = row r of W (c wide) as fp32;
+ *   ax_kq_at         one value as fp32 (the references' reads).
+ * Work: N i o and N r c MACs. */
+void ax_kq_linear(float *out, int64_t ldo, const float *in, int64_t ldi,
+		  const struct ax_k_qmat *W, const float *b, int64_t N,
+		  int64_t i, int64_t o, struct ax_k_work *work);
+void ax_kq_linear_nn(float *out, int64_t ldo, const float *in, int64_t ldi,
+		     const struct ax_k_qmat *W, int64_t N, int64_t r,
+		     int64_t c, struct ax_k_work *work);
+void ax_kq_row(float *t, const struct ax_k_qmat *W, int64_t r, int64_t c);
+static inline float ax_kq_at(const struct ax_k_qmat *W, int64_t r,
+			     int64_t c, int64_t cols)
+{
+	return W->q ? W->scale[r] * (float)W->q[r * cols + c] :
+		      ax_bf16_to_f32(W->h[r * cols + c]);
+}
 
 /* ax_k_embed (kernels.h) on an int8 table q (V, d) with row scales
  * qscale (V), or a bf16 table W (V, d): row E[tok] is dequantized to fp32
