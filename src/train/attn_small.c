@@ -12,14 +12,15 @@
 #include <immintrin.h>
 #include <math.h>
 
-#define AX_AVX512 __attribute__((target("avx512f")))
+#define AX_AVX512 __attribute__((target("avx512f,avx512dq")))
 
 bool ax_g_mm16_ok(void)
 {
 	static int ok = -1;
 	if (ok < 0) {
 		__builtin_cpu_init();
-		ok = __builtin_cpu_supports("avx512f") ? 1 : 0;
+		ok = __builtin_cpu_supports("avx512f") &&
+		     __builtin_cpu_supports("avx512dq") ? 1 : 0;
 	}
 	return ok == 1;
 }
@@ -158,5 +159,42 @@ AX_AVX512 void ax_g_probs_grad16(float *P, float *B, int64_t ldp, int64_t Nq)
 		for (int64_t j = 0; j < ldp; j += 16)
 			_mm512_storeu_ps(b + j, _mm512_mul_ps(_mm512_loadu_ps(p + j),
 					 _mm512_sub_ps(_mm512_loadu_ps(b + j), dot)));
+	}
+}
+
+/* grad.h ax_g_mix of 8 lanes (AVX-512DQ's 64-bit multiply). */
+AX_AVX512 static inline __attribute__((always_inline)) __m512i mix8(__m512i z)
+{
+	z = _mm512_add_epi64(z, _mm512_set1_epi64((long long)0x9e3779b97f4a7c15ull));
+	z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)),
+			       _mm512_set1_epi64((long long)0xbf58476d1ce4e5b9ull));
+	z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)),
+			       _mm512_set1_epi64((long long)0x94d049bb133111ebull));
+	return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+}
+
+/* ax_g_keep(key, idx, p) of 8 consecutive indices from idx0 */
+AX_AVX512 static inline __attribute__((always_inline)) __m256
+keep8(uint64_t key, uint64_t idx0, float p)
+{
+	__m512i idx = _mm512_add_epi64(_mm512_set1_epi64((long long)idx0),
+				       _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+	__m512i r = mix8(_mm512_xor_si512(_mm512_set1_epi64((long long)key),
+			 _mm512_mullo_epi64(idx, _mm512_set1_epi64((long long)0xd1b54a32d192ed03ull))));
+	__m256 u = _mm256_mul_ps(_mm512_cvtepi64_ps(_mm512_srli_epi64(r, 40)),
+				 _mm256_set1_ps(1.0f / 16777216.0f));
+	__m256 scale = _mm256_set1_ps(1.0f / (1.0f - p));
+	return _mm256_blendv_ps(scale, _mm256_setzero_ps(),
+				_mm256_cmp_ps(u, _mm256_set1_ps(p), _CMP_LT_OQ));
+}
+
+AX_AVX512 void ax_g_dropout16(float *x, int64_t n, uint64_t base, uint64_t key,
+			      float p)
+{
+	for (int64_t j = 0; j < n; j += 16) {
+		__m512 m = _mm512_insertf32x8(_mm512_castps256_ps512(
+				keep8(key, base + (uint64_t)j, p)),
+				keep8(key, base + (uint64_t)j + 8, p), 1);
+		_mm512_storeu_ps(x + j, _mm512_mul_ps(m, _mm512_loadu_ps(x + j)));
 	}
 }

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* True when the CPU runs AVX-512F (checked once). */
+/* True when the CPU runs AVX-512F and DQ (checked once). */
 bool ax_g_mm16_ok(void);
 
 /* C(M,N) = alpha A B, or C += alpha A B with acc. A(i,k) is
@@ -35,6 +35,11 @@ void ax_g_softmax16(float *P, int64_t ldp, int64_t Nq, int64_t Nk,
 /* B = P o (B - rowsum(B o P)) per row of (Nq, ldp): the softmax backward
  * (attention's dS from dP), entries past the keys 0 in P and B. */
 void ax_g_probs_grad16(float *P, float *B, int64_t ldp, int64_t Nq);
+
+/* x[j] *= ax_g_keep(key, base + j, p) for j in [0, n), n a multiple of
+ * 16, p > 0: the same mask as grad.c's dropout rows, 16 lanes at a time. */
+void ax_g_dropout16(float *x, int64_t n, uint64_t base, uint64_t key,
+		    float p);
 
 /* T(cols, ldt) = X(rows, cols)^T, columns [rows, ldt) of T zero. */
 void ax_g_transpose_pad(float *T, int64_t ldt, const float *X, int64_t ldx,

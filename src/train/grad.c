@@ -339,9 +339,11 @@ static void attention_fwd_small(float *out, int64_t ldo, const float *q,
 	for (int64_t hd = 0; hd < H; hd++) {
 		int64_t c0 = hd * h;
 		head_probs_small(P, T, q, ldq, k, ldk, Nq, Nk, c0, h, causal);
+		/* a row's padding is 0 in P: its mask values (the next
+		 * row's indices) multiply zeros */
 		for (int64_t i = 0; p_drop > 0.0f && i < Nq; i++)
-			dropout_row(P + i * Nkp, Nk, (uint64_t)((hd * Nq + i) * Nk),
-				    key, p_drop);
+			ax_g_dropout16(P + i * Nkp, Nkp, (uint64_t)((hd * Nq + i) * Nk),
+				       key, p_drop);
 		/* out_h(Nq,h) = P'(Nq,Nk) v_h(Nk,h) */
 		ax_g_mm16(out + c0, ldo, P, Nkp, 1, v + c0, ldv, Nq, Nk, h,
 			  1.0f, false);
@@ -470,12 +472,12 @@ static void attention_bwd_small(float *dq, int64_t lddq, float *dk,
 			  false);
 		/* dP = B o M; dS = P o (dP - rowsum(dP o P)); then P' for dv */
 		for (int64_t i = 0; p_drop > 0.0f && i < Nq; i++)
-			dropout_row(B + i * Nkp, Nk, (uint64_t)((hd * Nq + i) * Nk),
-				    key, p_drop);
+			ax_g_dropout16(B + i * Nkp, Nkp, (uint64_t)((hd * Nq + i) * Nk),
+				       key, p_drop);
 		ax_g_probs_grad16(P, B, Nkp, Nq);
 		for (int64_t i = 0; p_drop > 0.0f && i < Nq; i++)
-			dropout_row(P + i * Nkp, Nk, (uint64_t)((hd * Nq + i) * Nk),
-				    key, p_drop);
+			ax_g_dropout16(P + i * Nkp, Nkp, (uint64_t)((hd * Nq + i) * Nk),
+				       key, p_drop);
 		if (dv)   /* dv_h(Nk,h) += P'^T dout_h */
 			ax_g_mm16(dv + c0, lddv, P, 1, Nkp, dout + c0, lddo, Nk,
 				  Nq, h, 1.0f, true);
