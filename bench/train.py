@@ -5,7 +5,9 @@ For each width d (default 128, 256, 512) and thread count (default 1, 2):
 a post-norm Transformer with 3+3 layers, d/64 heads (at least 4), FFN 4d,
 a shared 8k vocabulary, trained on random sentences of one length (so no
 batch has padding in either framework) in batches of --max-tokens target
-tokens, with dropout 0.1, label smoothing 0.1 and AdamW:
+tokens, with dropout 0.1 (embeddings, residual branches, attention
+probabilities and ReLU outputs, as nn.Transformer's dropout=0.1), label
+smoothing 0.1 and AdamW:
   * archex: `archex train --max-steps N`, tokens/s the median of
     train.jsonl's per-update figures after the first two updates;
   * PyTorch: torch.nn.Transformer (which adds a final LayerNorm per stack,
@@ -21,7 +23,13 @@ from archex's `--profile` summary: its peak RSS against its predicted
 memory (weights, gradients, Adam moments, saved activations and their
 gradients, scratch, data), and the rate of its linears (forward and
 backward GEMMs: products over seconds) as a fraction of a square 1024
-sgemm measured at the end of the same run, on the same threads.
+sgemm measured at the end of the same run, on the same threads. With
+--profile, a second table bounds the ratio: archex's seconds per update
+(the batch's target tokens over its tok/s) split into its linears' GEMMs
+(the profile's linear share of the time) and the rest, PyTorch's seconds
+per update, and PyTorch's time over archex's GEMM time alone: the
+archex / PyTorch ratio reachable with the same GEMMs and every other op
+free.
 
 usage: bench/train.py [--build build] [--dims 128,256,512] [--threads 1,2]
                       [--steps 8] [--max-tokens 4096] [--len 25] [--profile]
@@ -104,6 +112,9 @@ def run_archex(archex, cfg, data, out, threads, steps, max_tokens):
     r = subprocess.run([archex, "train", cfg, "--data", data, "--out", out,
                         "--max-steps", str(steps), "--threads", str(threads),
                         "--max-tokens", str(max_tokens), "--warmup", "100",
+                        # nn.Transformer's dropout=0.1 also drops attention
+                        # probabilities and the FFN's ReLU output
+                        "--attention-dropout", "0.1", "--activation-dropout", "0.1",
                         "--save-every", str(10 * steps), "--profile"],
                        check=True, capture_output=True, text=True)
     summary = json.loads(r.stdout)
@@ -186,6 +197,7 @@ def main():
           "| peak RSS MiB | predicted MiB | RSS / predicted "
           "| linears GFLOP/s | sgemm GFLOP/s | linears / sgemm | linears' share of time |")
     print("|---" * 12 + "|")
+    bounds = []
     with tempfile.TemporaryDirectory(prefix="ax-bench-train-") as tmp:
         data = os.path.join(tmp, "data")
         n = (o.max_tokens // (o.len + 1)) * (o.steps + 2)
@@ -208,6 +220,16 @@ def main():
                       f"| {prof['linear_share']:.2f} |", flush=True)
                 if o.profile:
                     print(json.dumps(prof), file=sys.stderr)
+                tok = (o.max_tokens // (o.len + 1)) * (o.len + 1)
+                sa, sp = tok / a, tok / p
+                bounds.append((d, t, sa, prof["linear_share"] * sa, sp, a / p))
+    if o.profile:
+        print("\n| d | threads | archex s/update | its GEMMs | its non-GEMM "
+              "| PyTorch s/update | archex / PyTorch | bound: PyTorch / archex GEMMs |")
+        print("|---" * 8 + "|")
+        for d, t, sa, sg, sp, r in bounds:
+            print(f"| {d} | {t} | {sa:.3f} | {sg:.3f} | {sa - sg:.3f} | {sp:.3f} "
+                  f"| {r:.2f} | {sp / sg:.2f} |")
 
 
 if __name__ == "__main__":

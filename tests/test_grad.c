@@ -235,7 +235,7 @@ static void check_attention(const char *name, int64_t Nq, int64_t Nk,
 	struct att a = { .Nq = Nq, .Nk = Nk, .w = w, .H = H, .causal = causal,
 			 .p = p, .key = 77 };
 	a.q = rnd(Nq * w), a.k = rnd(Nk * w), a.v = rnd(Nk * w);
-	a.scratch = zeros(ax_g_attention_scratch(Nq, Nk));
+	a.scratch = zeros(ax_g_attention_scratch(Nq, Nk, w));
 	float *R = rnd(Nq * w), *y = zeros(Nq * w);
 	if (p == 0.0f) {   /* the training forward is the inference kernel */
 		float *y2 = zeros(Nq * w);
@@ -273,6 +273,12 @@ static void test_attention(void **state)
 	/* rows past one 16-lane block of the vectorised softmax */
 	check_attention("attention causal 19", 19, 19, 8, 2, true, 0.1f);
 	check_attention("attention cross 3x21", 3, 21, 6, 2, false, 0.0f);
+	/* heads of 16 and 32 channels: the AVX-512 small path where the
+	 * CPU has it (row and key tails, keys past one vector) */
+	check_attention("attention h16 causal 26", 26, 26, 32, 2, true, 0.1f);
+	check_attention("attention h32 cross 7x37", 7, 37, 64, 2, false, 0.0f);
+	check_attention("attention h16 self 5", 5, 5, 48, 3, false, 0.2f);
+	check_attention("attention h64 causal 18", 18, 18, 128, 2, true, 0.0f);
 }
 
 /* --- embed ------------------------------------------------------------------ */

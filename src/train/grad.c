@@ -16,6 +16,7 @@
 
 #include <cblas.h>
 
+#include "attn_small.h"
 #include "diag.h"
 #include "kernels.h"
 
@@ -276,9 +277,22 @@ void ax_g_layernorm(float *dx, int64_t lddx, float *dgamma, float *dbeta,
 
 /* ==== attention =========================================================== */
 
-int64_t ax_g_attention_scratch(int64_t Nq, int64_t Nk)
+/* Keys rounded up to whole 16-lane vectors: the small path's row length. */
+static inline int64_t keys16(int64_t Nk)
 {
-	return 2 * Nq * Nk;
+	return (Nk + 15) / 16 * 16;
+}
+
+int64_t ax_g_attention_scratch(int64_t Nq, int64_t Nk, int64_t w)
+{
+	return 2 * Nq * keys16(Nk) + w * keys16(Nk);
+}
+
+/* The small-product path (attn_small.h) for heads of whole vectors and
+ * sentences short enough that OpenBLAS's per-call cost dominates. */
+static bool small_path(int64_t Nk, int64_t h)
+{
+	return h % 16 == 0 && h <= 256 && Nk <= 256 && ax_g_mm16_ok();
 }
 
 /* Keys query qi sees: [0, lim). */
@@ -300,6 +314,42 @@ static void head_probs(float *P, const float *q, int64_t ldq, const float *k,
 		softmax_row_masked(P + i * Nk, limit(Nk, causal, i), Nk);
 }
 
+/* P(Nq, Nkp) of the head at column c0 on the small path: k_h^T into T
+ * (h, Nkp), scores, row softmax (padding and masked keys 0). */
+static void head_probs_small(float *P, float *T, const float *q, int64_t ldq,
+			     const float *k, int64_t ldk, int64_t Nq,
+			     int64_t Nk, int64_t c0, int64_t h, bool causal)
+{
+	int64_t Nkp = keys16(Nk);
+	ax_g_transpose_pad(T, Nkp, k + c0, ldk, Nk, h);
+	ax_g_mm16(P, Nkp, q + c0, ldq, 1, T, Nkp, Nq, h, Nkp,
+		  1.0f / sqrtf((float)h), false);
+	ax_g_softmax16(P, Nkp, Nq, Nk, causal);
+}
+
+static void attention_fwd_small(float *out, int64_t ldo, const float *q,
+				int64_t ldq, const float *k, int64_t ldk,
+				const float *v, int64_t ldv, int64_t Nq,
+				int64_t Nk, int64_t h, int64_t H,
+				bool causal, uint64_t key, float p_drop,
+				float *scratch)
+{
+	int64_t Nkp = keys16(Nk);
+	float *P = scratch, *T = scratch + 2 * Nq * Nkp;   /* (Nq,Nkp), (h,Nkp) */
+	for (int64_t hd = 0; hd < H; hd++) {
+		int64_t c0 = hd * h;
+		head_probs_small(P, T, q, ldq, k, ldk, Nq, Nk, c0, h, causal);
+		/* a row's padding is 0 in P: its mask values (the next
+		 * row's indices) multiply zeros */
+		for (int64_t i = 0; p_drop > 0.0f && i < Nq; i++)
+			ax_g_dropout16(P + i * Nkp, Nkp, (uint64_t)((hd * Nq + i) * Nk),
+				       key, p_drop);
+		/* out_h(Nq,h) = P'(Nq,Nk) v_h(Nk,h) */
+		ax_g_mm16(out + c0, ldo, P, Nkp, 1, v + c0, ldv, Nq, Nk, h,
+			  1.0f, false);
+	}
+}
+
 void ax_g_attention_fwd(float *out, int64_t ldo, const float *q, int64_t ldq,
 			const float *k, int64_t ldk, const float *v,
 			int64_t ldv, int64_t Nq, int64_t Nk, int64_t w,
@@ -308,6 +358,11 @@ void ax_g_attention_fwd(float *out, int64_t ldo, const float *q, int64_t ldq,
 {
 	assert(H >= 1 && w % H == 0 && Nk >= 1 && (!causal || Nq <= Nk));
 	int64_t h = w / H;
+	if (small_path(Nk, h)) {
+		attention_fwd_small(out, ldo, q, ldq, k, ldk, v, ldv, Nq, Nk, h,
+				    H, causal, key, p_drop, scratch);
+		return;
+	}
 	float *P = scratch;   /* (Nq, Nk) */
 	for (int64_t hd = 0; hd < H; hd++) {
 		int64_t c0 = hd * h;
@@ -378,6 +433,63 @@ void ax_g_attention_ref(float *dq, int64_t lddq, float *dk, int64_t lddk,
 	}
 }
 
+/* dP = B o M, dot = sum_j dP P, dS = P o (dP - dot) into B, then P
+ * becomes P' (for dv): row i of head hd, Nk keys. */
+static void probs_grad_row(float *p, float *b, int64_t Nk, uint64_t e0,
+			   uint64_t key, float p_drop)
+{
+	float dot = 0.0f;
+	if (p_drop > 0.0f)
+		dropout_row(b, Nk, e0, key, p_drop);
+	for (int64_t j = 0; j < Nk; j++)
+		dot += b[j] * p[j];
+	for (int64_t j = 0; j < Nk; j++)
+		b[j] = p[j] * (b[j] - dot);
+	if (p_drop > 0.0f)
+		dropout_row(p, Nk, e0, key, p_drop);
+}
+
+/* ax_g_attention on the small path: the same steps, rows of Nkp. */
+static void attention_bwd_small(float *dq, int64_t lddq, float *dk,
+				int64_t lddk, float *dv, int64_t lddv,
+				const float *dout, int64_t lddo,
+				const float *q, int64_t ldq, const float *k,
+				int64_t ldk, const float *v, int64_t ldv,
+				int64_t Nq, int64_t Nk, int64_t h, int64_t H,
+				bool causal, uint64_t key, float p_drop,
+				float *scratch)
+{
+	int64_t Nkp = keys16(Nk);
+	float scale = 1.0f / sqrtf((float)h);
+	/* P, B (Nq,Nkp); T (h,Nkp) */
+	float *P = scratch, *B = scratch + Nq * Nkp, *T = scratch + 2 * Nq * Nkp;
+	for (int64_t hd = 0; hd < H; hd++) {
+		int64_t c0 = hd * h;
+		head_probs_small(P, T, q, ldq, k, ldk, Nq, Nk, c0, h, causal);
+		/* B = dout_h v_h^T = dL/dP' */
+		ax_g_transpose_pad(T, Nkp, v + c0, ldv, Nk, h);
+		ax_g_mm16(B, Nkp, dout + c0, lddo, 1, T, Nkp, Nq, h, Nkp, 1.0f,
+			  false);
+		/* dP = B o M; dS = P o (dP - rowsum(dP o P)); then P' for dv */
+		for (int64_t i = 0; p_drop > 0.0f && i < Nq; i++)
+			ax_g_dropout16(B + i * Nkp, Nkp, (uint64_t)((hd * Nq + i) * Nk),
+				       key, p_drop);
+		ax_g_probs_grad16(P, B, Nkp, Nq);
+		for (int64_t i = 0; p_drop > 0.0f && i < Nq; i++)
+			ax_g_dropout16(P + i * Nkp, Nkp, (uint64_t)((hd * Nq + i) * Nk),
+				       key, p_drop);
+		if (dv)   /* dv_h(Nk,h) += P'^T dout_h */
+			ax_g_mm16(dv + c0, lddv, P, 1, Nkp, dout + c0, lddo, Nk,
+				  Nq, h, 1.0f, true);
+		if (dq)   /* dq_h(Nq,h) += scale dS k_h */
+			ax_g_mm16(dq + c0, lddq, B, Nkp, 1, k + c0, ldk, Nq, Nk,
+				  h, scale, true);
+		if (dk)   /* dk_h(Nk,h) += scale dS^T q_h */
+			ax_g_mm16(dk + c0, lddk, B, 1, Nkp, q + c0, ldq, Nk, Nq,
+				  h, scale, true);
+	}
+}
+
 void ax_g_attention(float *dq, int64_t lddq, float *dk, int64_t lddk,
 		    float *dv, int64_t lddv, const float *dout, int64_t lddo,
 		    const float *q, int64_t ldq, const float *k, int64_t ldk,
@@ -387,6 +499,12 @@ void ax_g_attention(float *dq, int64_t lddq, float *dk, int64_t lddk,
 {
 	assert(H >= 1 && w % H == 0 && Nk >= 1 && (!causal || Nq <= Nk));
 	int64_t h = w / H;
+	if (small_path(Nk, h)) {
+		attention_bwd_small(dq, lddq, dk, lddk, dv, lddv, dout, lddo, q,
+				    ldq, k, ldk, v, ldv, Nq, Nk, h, H, causal,
+				    key, p_drop, scratch);
+		return;
+	}
 	float scale = 1.0f / sqrtf((float)h);
 	float *P = scratch, *B = scratch + Nq * Nk;
 	for (int64_t hd = 0; hd < H; hd++) {
@@ -396,20 +514,9 @@ void ax_g_attention(float *dq, int64_t lddq, float *dk, int64_t lddk,
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Nq,
 			    (int)Nk, (int)h, 1.0f, dout + c0, (int)lddo, v + c0,
 			    (int)ldv, 0.0f, B, (int)Nk);
-		for (int64_t i = 0; i < Nq; i++) {
-			float *p = P + i * Nk, *b = B + i * Nk, dot = 0.0f;
-			uint64_t e0 = (uint64_t)((hd * Nq + i) * Nk);
-			/* dP = B o M;  dot = sum_j dP P */
-			if (p_drop > 0.0f)
-				dropout_row(b, Nk, e0, key, p_drop);
-			for (int64_t j = 0; j < Nk; j++)
-				dot += b[j] * p[j];
-			/* dS = P o (dP - dot), then P becomes P' for dv */
-			for (int64_t j = 0; j < Nk; j++)
-				b[j] = p[j] * (b[j] - dot);
-			if (p_drop > 0.0f)
-				dropout_row(p, Nk, e0, key, p_drop);
-		}
+		for (int64_t i = 0; i < Nq; i++)
+			probs_grad_row(P + i * Nk, B + i * Nk, Nk,
+				       (uint64_t)((hd * Nq + i) * Nk), key, p_drop);
 		if (dv)   /* dv_h(Nk,h) += P'^T dout_h */
 			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Nk,
 				    (int)h, (int)Nq, 1.0f, P, (int)Nk, dout + c0,

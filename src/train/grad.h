@@ -91,7 +91,10 @@ void ax_g_layernorm(float *dx, int64_t lddx, float *dgamma, float *dbeta,
  * M[i][j] = ax_g_keep(key, (hd*Nq + i)*Nk + j, p_drop), out_h = P' v_h.
  * One sentence: queries 0..Nq-1 at positions 0..Nq-1 among the keys
  * (causal needs Nq <= Nk). */
-int64_t ax_g_attention_scratch(int64_t Nq, int64_t Nk);   /* 2 Nq Nk */
+/* 2 Nq Nk16 + w Nk16, Nk16 = Nk rounded up to a multiple of 16. Heads
+ * of a multiple of 16 channels on an AVX-512 CPU take a register-blocked
+ * kernel for their small products (attn_small.h), others OpenBLAS. */
+int64_t ax_g_attention_scratch(int64_t Nq, int64_t Nk, int64_t w);
 void ax_g_attention_fwd(float *out, int64_t ldo, const float *q, int64_t ldq,
 			const float *k, int64_t ldk, const float *v,
 			int64_t ldv, int64_t Nq, int64_t Nk, int64_t w,

@@ -199,7 +199,7 @@ static int64_t op_scratch(const struct ax_trainer *t, int32_t i, int64_t *hk)
 	struct ax_k_band bands[AX_MAX_CUTOFFS + 1];
 	switch (op->kind) {
 	case AX_OP_ATTENTION:
-		return ax_g_attention_scratch(L, L);
+		return ax_g_attention_scratch(L, L, t->g->tensors[op->out].width);
 	case AX_OP_LIGHTCONV: case AX_OP_DYNCONV:
 		*hk = H * K;
 		s = ax_g_convdrop_scratch(H, K);
