@@ -16,7 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define AX_TEST_TIMEOUT 30   /* seconds; a sanitizer build is slow */
+#define AX_TEST_TIMEOUT 120  /* seconds: a hang guard, generous because a
+				 sanitizer build on 2 loaded cores is slow */
 
 /* Runs argv[0] (a path) with argv; stdout and stderr are stored NUL-
  * terminated, truncated to out_n - 1 and err_n - 1 bytes (the rest is
