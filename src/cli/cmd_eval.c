@@ -59,9 +59,10 @@ static void help(FILE *f)
 "  --precision P      fp32 (default), bf16 or int8: the weights of linears,\n"
 "                     embeddings and the output layer, quantized at load\n"
 "                     from the fp32 weights (docs/precision.md)\n"
-"  --activations A    with --precision int8: fp32 (default) or int8, each\n"
-"                     input row quantized per call and multiplied in\n"
-"                     integers (VNNI where present) when decoding\n"
+"  --activations A    with --precision int8: fp32 (default), int16 or int8:\n"
+"                     each input row quantized per call to 16 or 8 bits\n"
+"                     and multiplied in integers (VNNI where present)\n"
+"                     when decoding\n"
 "  --no-decode        loss only, no decoding or BLEU\n"
 "  --hyp-out FILE     write the detokenized hypotheses (written atomically)\n"
 "  --threads N        OpenBLAS threads (default 1)\n"
@@ -175,7 +176,7 @@ static int parse(int argc, char **argv, struct eval_cli *c)
 		case 'K': {
 			int k = ax_cli_enum(optarg, ax_act_names, AX_ACT_COUNT);
 			if (k < 0)
-				return ax_cli_usage_error("eval", "--activations must be fp32 or int8, not '%s'", optarg);
+				return ax_cli_usage_error("eval", "--activations must be fp32, int16 or int8, not '%s'", optarg);
 			c->o.act = (enum ax_act)k;
 			break;
 		}
@@ -206,7 +207,8 @@ static int parse(int argc, char **argv, struct eval_cli *c)
 		return ax_cli_usage_error("eval", "--split valid|test is required");
 	c->o.split = (enum ax_data_split)split;
 	if (c->o.act != AX_ACT_FP32 && c->o.precision != AX_PREC_INT8)
-		return ax_cli_usage_error("eval", "--activations int8 needs --precision int8");
+		return ax_cli_usage_error("eval", "--activations %s needs --precision int8",
+					  ax_act_names[c->o.act]);
 	if (!c->o.weights == !seeded)
 		return ax_cli_usage_error("eval", "give exactly one of --weights and --seed");
 	if (c->o.hyp_out && !c->o.decode)

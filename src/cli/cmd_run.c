@@ -82,9 +82,10 @@ static void help_run(void)
 "                     load from the fp32 weights and held only quantized\n"
 "                     (less memory: 'archex count --precision P' predicts\n"
 "                     it; docs/precision.md)\n"
-"  --activations A    with --precision int8: fp32 (default) or int8, each\n"
-"                     input row quantized per call and multiplied in\n"
-"                     integers (VNNI where the CPU has it) when decoding\n"
+"  --activations A    with --precision int8: fp32 (default), int16 or int8:\n"
+"                     each input row quantized per call to 16 or 8 bits\n"
+"                     and multiplied in integers (VNNI where the CPU has\n"
+"                     it) when decoding\n"
 "                     (docs/precision.md)\n"
 "  --dump-logits FILE write the teacher-forced log-probs (T x V float32)\n"
 "  --format F         text (default) or json\n"
@@ -858,7 +859,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 		case 'K': {
 			int k = ax_cli_enum(optarg, ax_act_names, AX_ACT_COUNT);
 			if (k < 0)
-				return ax_cli_usage_error("run", "--activations must be fp32 or int8, not '%s'", optarg);
+				return ax_cli_usage_error("run", "--activations must be fp32, int16 or int8, not '%s'", optarg);
 			o->act = (enum ax_act)k;
 			break;
 		}
@@ -870,7 +871,8 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	if (argc - optind != 1)
 		return ax_cli_usage_error("run", "expected exactly one CONFIG");
 	if (o->act != AX_ACT_FP32 && o->precision != AX_PREC_INT8)
-		return ax_cli_usage_error("run", "--activations int8 needs --precision int8");
+		return ax_cli_usage_error("run", "--activations %s needs --precision int8",
+					  ax_act_names[o->act]);
 	if (o->max_len_a == 0 && o->min_len > o->max_len_b)
 		return ax_cli_usage_error("run", "--min-len %lld exceeds the max length %lld",
 					  (long long)o->min_len, (long long)o->max_len_b);

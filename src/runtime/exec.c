@@ -26,6 +26,7 @@
 const char *const ax_act_names[AX_ACT_COUNT] = {
 	[AX_ACT_FP32] = "fp32",
 	[AX_ACT_INT8] = "int8",
+	[AX_ACT_INT16] = "int16",
 };
 
 /* --- small helpers ------------------------------------------------------ */
@@ -541,8 +542,11 @@ static enum ax_status plan_precision(struct ax_exec *x, enum ax_precision prec,
 		max_in = pp->cols > max_in ? pp->cols : max_in;
 	}
 	x->qtile_floats = ax_kq_tile_rows(max_in) * max_in;
-	/* also the scratch of the int8 x int8 kernel (smaller in practice) */
+	/* also the scratch of the int8 x int8 and int8 x int16 kernels
+	 * (smaller in practice) */
 	int64_t dyn = (ax_kq_dyn_scratch(AX_KQ_TILED_MIN_N, max_in) + 3) / 4;
+	int64_t a16 = (ax_kq_a16_scratch(AX_KQ_TILED_MIN_N, max_in) + 3) / 4;
+	dyn = a16 > dyn ? a16 : dyn;
 	x->qtile_floats = dyn > x->qtile_floats ? dyn : x->qtile_floats;
 	x->precision = prec;
 	return AX_OK;
@@ -891,6 +895,9 @@ static void run_linear(struct ax_exec *x, const struct op_io *io,
 					     tile_rows, work);
 		else if (x->o.act == AX_ACT_INT8)   /* qtile as its scratch */
 			ax_k_linear_q8_dyn(io->out, io->ldo, io->in, io->ldi, qw,
+					   s, b, io->n, i, io->w, x->qtile, work);
+		else if (x->o.act == AX_ACT_INT16)
+			ax_k_linear_q8_a16(io->out, io->ldo, io->in, io->ldi, qw,
 					   s, b, io->n, i, io->w, x->qtile, work);
 		else
 			ax_k_linear_q8(io->out, io->ldo, io->in, io->ldi, qw, s, b,

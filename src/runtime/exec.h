@@ -42,8 +42,10 @@
  * dot products, vpdpbusd where the CPU has VNNI: kernels_q.h). int8
  * activations apply to the streaming kernel (fewer than
  * AX_KQ_TILED_MIN_N rows: decoding steps and beams); many rows go
- * through the dequantized tiles and sgemm in fp32 either way. */
-enum ax_act { AX_ACT_FP32, AX_ACT_INT8, AX_ACT_COUNT };
+ * through the dequantized tiles and sgemm in fp32 either way. int16:
+ * the same with 16 bits per activation (two vpdpbusd per 64 weights with
+ * VNNI), numerically close to fp32 activations. */
+enum ax_act { AX_ACT_FP32, AX_ACT_INT8, AX_ACT_INT16, AX_ACT_COUNT };
 extern const char *const ax_act_names[AX_ACT_COUNT];
 
 struct ax_exec_opts {
