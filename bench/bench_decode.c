@@ -4,10 +4,11 @@
  *
  * usage: bench_decode [--runs N=7] [--len L=30] [--threads T=1] CONFIG...
  * For each config: one incremental executor per precision on the same
- * random weights (seed 1), and one more at int8 with int8 activations
- * (`run --precision int8 --activations int8`, the row "int8/a8"); a random L-token source, encoded, then L
+ * random weights (seed 1), and two more at int8 with 16-bit and with int8
+ * activations (`run --precision int8 --activations int16|int8`, the rows
+ * "int8/a16" and "int8/a8"); a random L-token source, encoded, then L
  * greedy steps (argmax, nothing banned, so every run takes L steps). Runs
- * are interleaved (fp32, bf16, int8, int8/a8, fp32, ...) after one
+ * are interleaved (fp32, bf16, int8, int8/a16, int8/a8, fp32, ...) after one
  * warm-up each.
  * Per precision, a Markdown row:
  *   - ms per sentence: median and spread (min..max) over the runs;
@@ -41,14 +42,20 @@ void openblas_set_num_threads(int n);
 
 #define MAX_RUNS 101
 #define MAX_LEN 256
-/* the executors: one per precision, then int8 with int8 activations */
-#define N_EXEC (AX_PREC_COUNT + 1)
-#define EXEC_A8 AX_PREC_COUNT
-
-static enum ax_precision exec_precision(int e)
-{
-	return e == EXEC_A8 ? AX_PREC_INT8 : (enum ax_precision)e;
-}
+/* the executors: one per precision, then int8 with 16-bit and with int8
+ * activations */
+static const struct {
+	const char *name;
+	enum ax_precision prec;
+	enum ax_act act;
+} execs[] = {
+	{ "fp32", AX_PREC_FP32, AX_ACT_FP32 },
+	{ "bf16", AX_PREC_BF16, AX_ACT_FP32 },
+	{ "int8", AX_PREC_INT8, AX_ACT_FP32 },
+	{ "int8/a16", AX_PREC_INT8, AX_ACT_INT16 },
+	{ "int8/a8", AX_PREC_INT8, AX_ACT_INT8 },
+};
+#define N_EXEC ((int)(sizeof execs / sizeof execs[0]))
 
 static double now(void)
 {
@@ -179,7 +186,7 @@ struct prec_run {
 static void print_rows(const struct ax_graph *g, struct prec_run *r, int runs,
 		       int64_t len)
 {
-	double base = median(r[AX_PREC_FP32].total, runs);
+	double base = median(r[0].total, runs);   /* fp32 */
 	for (int p = 0; p < N_EXEC; p++) {
 		double s[MAX_RUNS];
 		memcpy(s, r[p].total, (size_t)runs * sizeof *s);
@@ -188,7 +195,7 @@ static void print_rows(const struct ax_graph *g, struct prec_run *r, int runs,
 		double step = median(r[p].steps, runs) / (double)len;
 		double bytes = step_bytes(&r[p].x), bw = r[p].bw;
 		printf("| %s | %s | %.2f | %.2f..%.2f | %.2fx | %.3f | %.1f | %.1f | %.0f%% |\n",
-		       g->cfg->name, p == EXEC_A8 ? "int8/a8" : ax_precision_names[p], 1e3 * med, 1e3 * s[0],
+		       g->cfg->name, execs[p].name, 1e3 * med, 1e3 * s[0],
 		       1e3 * s[runs - 1], base / med, 1e3 * step, bytes / 1e6,
 		       bw / 1e9, 100.0 * bytes / bw / step);
 	}
@@ -210,10 +217,10 @@ static bool bench_config(const char *path, int runs, int64_t len)
 				  .max_src = len, .max_tgt = len };
 	int made = 0;
 	for (; made < N_EXEC; made++) {
-		o.act = made == EXEC_A8 ? AX_ACT_INT8 : AX_ACT_FP32;
+		o.act = execs[made].act;
 		if (ax_exec_init(&r[made].x, &g, &o, &d) != AX_OK)
 			goto free_x;
-		if (ax_exec_set_precision(&r[made].x, exec_precision(made), &d) != AX_OK) {
+		if (ax_exec_set_precision(&r[made].x, execs[made].prec, &d) != AX_OK) {
 			made++;
 			goto free_x;
 		}

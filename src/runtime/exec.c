@@ -24,10 +24,18 @@
 #include "weights.h"
 
 const char *const ax_act_names[AX_ACT_COUNT] = {
+	[AX_ACT_DEFAULT] = "default",
 	[AX_ACT_FP32] = "fp32",
-	[AX_ACT_INT8] = "int8",
 	[AX_ACT_INT16] = "int16",
+	[AX_ACT_INT8] = "int8",
 };
+
+enum ax_act ax_exec_act(enum ax_precision p, enum ax_act a)
+{
+	if (p != AX_PREC_INT8)
+		return AX_ACT_FP32;
+	return a == AX_ACT_DEFAULT ? AX_ACT_INT16 : a;
+}
 
 /* --- small helpers ------------------------------------------------------ */
 
@@ -889,14 +897,15 @@ static void run_linear(struct ax_exec *x, const struct op_io *io,
 	int64_t tile_rows = x->qtile_floats / i;
 	if (x->precision == AX_PREC_INT8) {
 		const float *s = x->qscales + x->qscale_off[p];
+		enum ax_act act = ax_exec_act(x->precision, x->o.act);
 		if (many)
 			ax_k_linear_q8_tiled(io->out, io->ldo, io->in, io->ldi, qw,
 					     s, b, io->n, i, io->w, x->qtile,
 					     tile_rows, work);
-		else if (x->o.act == AX_ACT_INT8)   /* qtile as its scratch */
+		else if (act == AX_ACT_INT8)   /* qtile as its scratch */
 			ax_k_linear_q8_dyn(io->out, io->ldo, io->in, io->ldi, qw,
 					   s, b, io->n, i, io->w, x->qtile, work);
-		else if (x->o.act == AX_ACT_INT16)
+		else if (act == AX_ACT_INT16)
 			ax_k_linear_q8_a16(io->out, io->ldo, io->in, io->ldi, qw,
 					   s, b, io->n, i, io->w, x->qtile, work);
 		else
