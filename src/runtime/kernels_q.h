@@ -2,8 +2,9 @@
  * kernels_q.h - linear kernels on reduced-precision weights, for batch-1
  * and beam decoding, where every step streams all the weights once and
  * fewer bytes per weight is the only way below the bandwidth floor
- * (docs/precision.md). Activations are fp32, except in the int8 kernel
- * with dynamic int8 activations.
+ * (docs/precision.md). Activations are fp32, except in the int8 kernels
+ * with dynamic 16-bit or int8 activations (16-bit: what decoding at int8
+ * runs by default, exec.h's ax_exec_act).
  *
  *   int8  per-output-channel symmetric: W[o][i] ~ scale[o] * q[o][i],
  *         q in [-127, 127], scale = max_i |W[o][i]| / 127; the kernel
