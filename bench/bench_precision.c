@@ -3,16 +3,18 @@
  * random weights (seed 1, as `archex run` without --weights).
  *
  * usage: bench_precision [LEN=30] CONFIG...
- * For each config and precision (bf16, int8, and int8 with int8
- * activations, `--activations int8`: the row "int8/a8") against fp32 on
- * the same weights, a Markdown row:
+ * For each config and precision (bf16, int8 with its default 16-bit
+ * activations, and int8 with fp32 and with int8 activations,
+ * `--activations fp32|int8`: the rows "int8/a32" and "int8/a8") against
+ * fp32 on the same weights, a Markdown row:
  *   - teacher-forced scoring of one random LEN-token pair (LM: LEN
  *     tokens): the worst |log p - log p_fp32| over every position and
  *     word, and the share of positions whose argmax agrees (LEN >= 16
- *     rows take the dequantized tiles, so int8/a8 equals int8 here);
+ *     rows take the dequantized tiles, so the three int8 rows are equal
+ *     here);
  *   - the worst |log p - log p_fp32| of the greedy steps on the same
- *     prefix (up to the first differing token; one row per step, so
- *     int8/a8's activations are int8);
+ *     prefix (up to the first differing token; one row per step, so the
+ *     activations are quantized, except int8/a32's);
  *   - greedy decoding of LEN steps (argmax, nothing banned): the steps
  *     until the first token that differs from fp32's, and at that step
  *     fp32's own margin between the two tokens (a near tie or not).
@@ -150,21 +152,31 @@ static bool bench_config(const char *path, int64_t len)
 	fill_tokens(src, len, g.has_encoder ? cfg->vocab_source : vt, 41);
 	fill_tokens(tgt, len, vt, 42);
 	tgt[0] = g.start_token;
-	struct run r[AX_PREC_COUNT + 1];   /* and int8 with int8 activations */
+	/* fp32 first: the others are measured against it */
+	static const struct {
+		const char *name;
+		enum ax_precision prec;
+		enum ax_act act;
+	} runs[] = {
+		{ "fp32", AX_PREC_FP32, AX_ACT_FP32 },
+		{ "bf16", AX_PREC_BF16, AX_ACT_FP32 },
+		{ "int8", AX_PREC_INT8, AX_ACT_INT16 },      /* the default */
+		{ "int8/a32", AX_PREC_INT8, AX_ACT_FP32 },
+		{ "int8/a8", AX_PREC_INT8, AX_ACT_INT8 },
+	};
+	enum { NR = sizeof runs / sizeof runs[0] };
+	struct run r[NR];
 	bool ok = true;
-	for (int p = 0; p <= AX_PREC_COUNT; p++) {
+	for (int p = 0; p < NR; p++) {
 		r[p].lp = malloc((size_t)(len * V) * sizeof(float));
 		r[p].glp = malloc((size_t)(len * V) * sizeof(float));
 		ok = ok && r[p].lp && r[p].glp &&
-		     run_at(&g, p == AX_PREC_COUNT ? AX_PREC_INT8 : (enum ax_precision)p,
-			    p == AX_PREC_COUNT ? AX_ACT_INT8 : AX_ACT_FP32, src,
-			    tgt, len, &r[p]);
+		     run_at(&g, runs[p].prec, runs[p].act, src, tgt, len, &r[p]);
 	}
-	for (int p = AX_PREC_BF16; ok && p <= AX_PREC_COUNT; p++)
-		print_row(&g, p == AX_PREC_COUNT ? "int8/a8" : ax_precision_names[p],
-			  &r[AX_PREC_FP32], &r[p], len);
+	for (int p = 1; ok && p < NR; p++)
+		print_row(&g, runs[p].name, &r[0], &r[p], len);
 	fflush(stdout);
-	for (int p = 0; p <= AX_PREC_COUNT; p++)
+	for (int p = 0; p < NR; p++)
 		free(r[p].lp), free(r[p].glp);
 	ax_graph_free(&g);
 	free(cfg);

@@ -10,7 +10,7 @@
  *      the convolutions), 1 thread.
  *   3. one decoding step's linears (M = 1) on reduced-precision weights
  *      (kernels_q.h): fp32 sgemv against int8, bf16 and int8 with int8
- *      activations (int8/a8) on the best path
+ *      and 16-bit activations (int8/a8, int8/a16) on the best path
  *      this CPU has and on the portable one, with the weight stream in
  *      GB/s, 1 thread.
  *
@@ -266,12 +266,12 @@ static void bench_kernels(const char *core)
 }
 
 /* One M = 1 linear at a precision: 0 fp32 sgemv, 1 int8, 2 bf16, 3 int8
- * weights with int8 activations. */
+ * weights with int8 activations, 4 with 16-bit activations. */
 struct qcase {
 	int prec;
 	int64_t i, o;
 	float *x, *W, *sc, *y;
-	void *scratch;   /* ax_kq_dyn_scratch(1, i) bytes */
+	void *scratch;   /* ax_kq_dyn_scratch and ax_kq_a16_scratch (1, i) bytes */
 	int8_t *q;
 	uint16_t *h;
 };
@@ -285,8 +285,11 @@ static void run_q(void *p)
 		ax_k_linear_q8(c->y, c->o, c->x, c->i, c->q, c->sc, NULL, 1, c->i, c->o, NULL);
 	else if (c->prec == 2)
 		ax_k_linear_bf16(c->y, c->o, c->x, c->i, c->h, NULL, 1, c->i, c->o, NULL);
-	else
+	else if (c->prec == 3)
 		ax_k_linear_q8_dyn(c->y, c->o, c->x, c->i, c->q, c->sc, NULL, 1,
+				   c->i, c->o, c->scratch, NULL);
+	else
+		ax_k_linear_q8_a16(c->y, c->o, c->x, c->i, c->q, c->sc, NULL, 1,
 				   c->i, c->o, c->scratch, NULL);
 }
 
@@ -296,7 +299,7 @@ static void bench_precision(const char *core)
 	enum ax_kq_path best = ax_kq_path();
 	openblas_set_num_threads(1);
 	printf("\n== M=1 linear on reduced-precision weights (kernels_q, best path %s), "
-	       "1 thread ==\n%-22s %-9s %10s %10s %8s  %s\n", ax_kq_path_names[best],
+	       "1 thread ==\n%-22s %-13s %10s %10s %8s  %s\n", ax_kq_path_names[best],
 	       "shape i->o", "weights", "us", "GB/s", "vs fp32", "core");
 	for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++) {
 		struct qcase c = { .i = qs[k][0], .o = qs[k][1] };
@@ -306,15 +309,16 @@ static void bench_precision(const char *core)
 		c.y = malloc((size_t)c.o * sizeof *c.y);
 		c.q = malloc((size_t)(c.i * c.o));
 		c.h = malloc((size_t)(c.i * c.o) * sizeof *c.h);
-		c.scratch = malloc((size_t)ax_kq_dyn_scratch(1, c.i));
+		int64_t scr = ax_kq_dyn_scratch(1, c.i), s16 = ax_kq_a16_scratch(1, c.i);
+		c.scratch = malloc((size_t)(scr > s16 ? scr : s16));
 		if (!c.sc || !c.y || !c.q || !c.h || !c.scratch)
 			exit(1);
 		ax_q8_quantize(c.q, c.sc, c.W, c.o, c.i);
 		ax_bf16_from_f32(c.h, c.W, c.i * c.o);
 		double t32 = 0;
-		static const char *const names[] = { "fp32", "int8", "bf16", "int8/a8" };
-		static const int bytes[] = { 4, 1, 2, 1 };
-		for (int prec = 0; prec < 4; prec++)
+		static const char *const names[] = { "fp32", "int8", "bf16", "int8/a8", "int8/a16" };
+		static const int bytes[] = { 4, 1, 2, 1, 1 };
+		for (int prec = 0; prec < 5; prec++)
 			for (int port = 0; port < (prec ? 2 : 1); port++) {
 				ax_kq_set_path(port ? AX_KQ_PORTABLE : AX_KQ_AUTO);
 				c.prec = prec;
@@ -323,7 +327,7 @@ static void bench_precision(const char *core)
 				char shape[32], w[16];
 				snprintf(shape, sizeof shape, "%lld->%lld", (long long)c.i, (long long)c.o);
 				snprintf(w, sizeof w, "%s%s", names[prec], port ? "/port" : "");
-				printf("%-22s %-9s %10.1f %10.2f %7.2fx  %s\n", shape, w, t * 1e6,
+				printf("%-22s %-13s %10.1f %10.2f %7.2fx  %s\n", shape, w, t * 1e6,
 				       (double)(bytes[prec] * c.i * c.o) / t / 1e9, t32 / t, core);
 			}
 		ax_kq_set_path(AX_KQ_AUTO);

@@ -5,9 +5,11 @@ with a KV cache at fp32 and with dynamic int8, in one run.
 For each model (wmt-transformer-512, wmt-lite-496) and thread count, on the
 same random weights (written by `archex init`), batch-1 greedy translation
 of a 30-token sentence forced to 30 output tokens:
-  * archex `run --precision fp32|bf16|int8` (--min-len/--max-len 30; the
+  * archex `run --precision fp32|bf16|int8` (--min-len/--max-len 29: 29
+    tokens and the step that picks eos, 30 steps as PyTorch's; the
     JSON `seconds` of the second of two identical sentences, so process
-    start and weight loading are excluded);
+    start and weight loading are excluded); int8 with its default
+    activations (16-bit), and "archex int8/a8" with `--activations int8`;
   * PyTorch fp32 with a KV cache: the oracle's modules (tests/oracle.py, in
     float32) driven one step at a time, self-attention keys and values
     cached per layer, cross-attention keys and values computed once per
@@ -110,13 +112,15 @@ def set_threads(torch_threads, blas_threads):
         lib.openblas_set_num_threads(blas_threads)
 
 
-def archex_decode(build, cfg, weights, src, threads, precision):
+def archex_decode(build, cfg, weights, src, threads, precision, extra=()):
     """Seconds of one forced 30-token greedy decode (the second of two)."""
     line = " ".join(map(str, src))
+    # fairseq's lengths: LEN - 1 tokens, then the step that picks eos, so
+    # LEN steps as torch_greedy's
     out = subprocess.run([os.path.join(build, "archex"), "run", cfg, "--weights", weights,
-                          "--src-file", "/dev/stdin", "--min-len", str(LEN),
-                          "--max-len", str(LEN), "--threads", str(threads),
-                          "--precision", precision, "--format", "json"],
+                          "--src-file", "/dev/stdin", "--min-len", str(LEN - 1),
+                          "--max-len", str(LEN - 1), "--threads", str(threads),
+                          "--precision", precision, "--format", "json", *extra],
                          input=line + "\n" + line + "\n", check=True,
                          capture_output=True, text=True).stdout
     rec = json.loads(out)[1]
@@ -339,6 +343,8 @@ def bench_model(a, name, src, th, tmp):
                                                   dtype=torch.qint8)
     variants = {f"archex {p}": (lambda p=p: archex_decode(a.build, cfg, w, src, th, p))
                 for p in PRECISIONS}
+    variants["archex int8/a8"] = lambda: archex_decode(a.build, cfg, w, src, th, "int8",
+                                                       ("--activations", "int8"))
     for k, d in (("torch fp32 kv", dec), ("torch int8 dyn", qdec)):
         split = torch_split(model, d, src, th)
         variants[k] = lambda d=d, split=split: (set_threads(*split),

@@ -15,6 +15,11 @@ endforeach()
 add_test(NAME run_precision_int8_activations
          COMMAND /bin/sh -c "out=$(\"$0\" run \"$1\" --src '5 6 7 8 9' --max-len 6 --beam 2 --precision int8 --activations int8 --format json) && echo \"$out\" | grep -q \"\\\"activations\\\":\\\"int8\\\"\""
                  $<TARGET_FILE:archex> ${CMAKE_SOURCE_DIR}/tests/configs/oracle/lite-dynamic-glu.yaml)
+# int8 without --activations runs 16-bit activations and says so; an
+# explicit --activations fp32 is named too
+add_test(NAME run_precision_int8_default_activations
+         COMMAND /bin/sh -c "out=$(\"$0\" run \"$1\" --src '5 6 7 8 9' --max-len 6 --precision int8 --format json) && echo \"$out\" | grep -q \"\\\"activations\\\":\\\"int16\\\"\" && out=$(\"$0\" run \"$1\" --src '5 6 7 8 9' --max-len 6 --precision int8 --activations fp32 --format json) && echo \"$out\" | grep -q \"\\\"activations\\\":\\\"fp32\\\"\""
+                 $<TARGET_FILE:archex> ${CMAKE_SOURCE_DIR}/tests/configs/oracle/lite-dynamic-glu.yaml)
 add_test(NAME run_precision_fp32_default
          COMMAND /bin/sh -c "out=$(\"$0\" run \"$1\" --src '5 6 7 8 9' --max-len 6 --precision fp32 --format json) && ! echo \"$out\" | grep -q precision"
                  $<TARGET_FILE:archex> ${CMAKE_SOURCE_DIR}/tests/configs/oracle/lite-dynamic-glu.yaml)

@@ -133,8 +133,10 @@ static void test_flag_errors(void **state)
 		{ { "run", "--seed", "-3", "--src", "5", GOOD }, "--seed wants a non-negative integer" },
 		{ { "run", "--format", "yaml", "--src", "5", GOOD }, "--format must be text or json, not 'yaml'" },
 		{ { "run", "--precision", "fp16", "--src", "5", GOOD }, "--precision must be fp32, bf16 or int8, not 'fp16'" },
-		{ { "run", "--activations", "int4", "--src", "5", GOOD }, "--activations must be fp32 or int8, not 'int4'" },
+		{ { "run", "--activations", "int4", "--src", "5", GOOD }, "--activations must be fp32, int16 or int8, not 'int4'" },
 		{ { "run", "--activations", "int8", "--precision", "bf16", "--src", "5", GOOD }, "--activations int8 needs --precision int8" },
+		{ { "run", "--activations", "int16", "--src", "5", GOOD }, "--activations int16 needs --precision int8" },
+		{ { "run", "--activations", "default", "--src", "5", GOOD }, "--activations must be fp32, int16 or int8, not 'default'" },
 		{ { "run", GOOD }, "archex run: error: " },
 		/* import */
 		{ { "import", "fairseq", "x.pt" }, "archex import: error: fairseq needs --out DIR" },

@@ -1,6 +1,6 @@
 /*
  * test_kernels_q.c - the int8 and bf16 weight linears (kernels_q.h): each
- * fast kernel (int8, int8 with int8 activations, bf16) against its `_ref`
+ * fast kernel (int8, int8 with 16-bit or int8 activations, bf16) against its `_ref`
  * twin on every path this CPU can run (the portable one forced, AVX-512,
  * AVX512-VNNI, AVX512-BF16), over shapes with and without vector and
  * block tails and 1..5 beam rows; quantization and bf16 rounding by
@@ -84,6 +84,50 @@ static void check_dyn(const float *x, int64_t ldi, const int8_t *q,
 	free(scr), free(f32);
 }
 
+/* ax_k_linear_q8_a16 on the current path: against its _ref twin (the
+ * same integers; the fast sums are fp32, so a few units of fp32 rounding
+ * of the row's sum of |q xq|), and against the fp32-activation kernel
+ * within the activation rounding: half a step xs = max |x| / 32767 per
+ * element, times sum |scale q| of the row. */
+static void check_a16(const float *x, int64_t ldi, const int8_t *q,
+		      const float *sc, const float *b, int64_t N, int64_t i,
+		      int64_t o, int64_t ldo, float *ref, float *fast)
+{
+	int64_t bytes = ax_kq_a16_scratch(N, i);
+	assert_true(bytes >= 2 * N * i);
+	unsigned char *scr = malloc((size_t)bytes + 1);
+	float *f32 = calloc((size_t)(N * ldo), sizeof *f32);
+	assert_true(scr && f32);
+	scr[bytes] = 0xa5;   /* a guard byte: nothing written past the end */
+	struct ax_k_work wr = { 0 }, wf = { 0 };
+	ax_k_linear_q8_a16_ref(ref, ldo, x, ldi, q, sc, b, N, i, o, scr, &wr);
+	memset(scr, 0x5a, (size_t)bytes);   /* the kernel may not rely on it */
+	ax_k_linear_q8_a16(fast, ldo, x, ldi, q, sc, b, N, i, o, scr, &wf);
+	assert_int_equal(scr[bytes], 0xa5);
+	assert_int_equal(wr.macs, N * i * o);
+	assert_int_equal(wf.macs, wr.macs);
+	ax_k_linear_q8_ref(f32, ldo, x, ldi, q, sc, b, N, i, o, NULL);
+	for (int64_t r = 0; r < N; r++) {
+		float m = 0;
+		for (int64_t k = 0; k < i; k++)
+			m = fabsf(x[r * ldi + k]) > m ? fabsf(x[r * ldi + k]) : m;
+		for (int64_t c = 0; c < o; c++) {
+			double l1 = 0;
+			for (int64_t k = 0; k < i; k++)
+				l1 += fabs(sc[c] * (double)q[c * i + k]);
+			double f = fast[r * ldo + c], e = fabs(f - ref[r * ldo + c]);
+			if (e > 1e-6 * m * l1 + 1e-6)
+				fail_msg("q8 a16 vs ref: row %lld channel %lld: %g vs %g",
+					 (long long)r, (long long)c, f, ref[r * ldo + c]);
+			e = fabs(f - f32[r * ldo + c]);
+			if (e > 0.5 * m / 32767.0 * l1 * (1 + 1e-3) + 1e-6 * m * l1 + 1e-6)
+				fail_msg("q8 a16 vs fp32 activations: row %lld channel %lld: %g vs %g",
+					 (long long)r, (long long)c, f, f32[r * ldo + c]);
+		}
+	}
+	free(scr), free(f32);
+}
+
 static void check_shapes(enum ax_kq_path path)
 {
 	/* i around the vector widths (16 fp32, 32 bf16, 64 int8) and o
@@ -91,7 +135,7 @@ static void check_shapes(enum ax_kq_path path)
 	static const int64_t shapes[][2] = {   /* i, o */
 		{ 1, 3 }, { 17, 5 }, { 64, 33 }, { 100, 7 }, { 512, 16 },
 		{ 33, 1 }, { 15, 9 }, { 31, 8 }, { 63, 17 }, { 65, 23 },
-		{ 130, 12 }, { 513, 41 },
+		{ 130, 12 }, { 513, 41 }, { 4200, 9 },
 	};
 	uint64_t s = 42;
 	for (size_t c = 0; c < 5 * sizeof shapes / sizeof shapes[0]; c++) {
@@ -131,6 +175,7 @@ static void check_shapes(enum ax_kq_path path)
 		for (int64_t r = 0; r < N; r++)
 			assert_close(fast + r * ldo, ref + r * ldo, o, tol, tol * sqrt((double)i), "bf16");
 		check_dyn(x, ldi, q, sc, b, N, i, o, ldo, ref, fast);
+		check_a16(x, ldi, q, sc, b, N, i, o, ldo, ref, fast);
 		free(x), free(W), free(b), free(sc), free(ref), free(fast), free(q), free(h);
 	}
 	assert_true(ax_kq_set_path(AX_KQ_AUTO));

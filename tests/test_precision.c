@@ -11,8 +11,10 @@
  *     within a stated bound, teacher-forced argmax agrees at a stated
  *     share of positions, and greedy decoding picks the same tokens up
  *     to a step where fp32 itself nearly ties (within twice the bound);
- *   - int8 weights with int8 activations (ax_exec_opts.act) within their
- *     own stated bound of fp32, on the same greedy path up to near ties;
+ *   - int8 weights with 16-bit activations (ax_exec_opts.act, the
+ *     default at int8) within int8's bound, and with int8 activations
+ *     within their own stated bound of fp32, on the same greedy path up
+ *     to near ties (the wiring checks above run fp32 activations);
  *   - fp32 stays the default: no copies, and set_precision(fp32) drops
  *     them; the kernels' tiled and embedding twins against the refs;
  *   - memory: a reduced-precision executor holds no fp32 storage for its
@@ -261,45 +263,47 @@ static void check_config(struct model *m, enum ax_precision prec)
 	free(ref), free(fq), free(q);
 }
 
-/* int8 weights and int8 activations (the streaming kernel: batch 1 is
- * T_LEN rows) against plain fp32 and against int8 with fp32 activations:
- * within INT8_A8_MAX_LOGP_ERR, argmax agreement, greedy tokens up to a
+/* int8 weights with quantized activations `act` (the streaming kernel:
+ * batch 1 is T_LEN rows) against plain fp32 and against int8 with fp32
+ * activations: within `bound`, argmax agreement, greedy tokens up to a
  * near tie of fp32, and not equal to the fp32-activation result (the
- * activations were quantized). */
-static void check_act(struct model *m)
+ * activations were quantized). int16 (the default) is held to int8's
+ * bound, int8 activations to INT8_A8_MAX_LOGP_ERR. */
+static void check_act(struct model *m, enum ax_act act, double bound)
 {
 	int64_t V = m->g.tensors[m->g.logits].width, n = T_LEN * V;
+	const char *name = act == AX_ACT_INT8 ? "int8/a8" : "int8/a16";
 	float *ref = malloc((size_t)n * sizeof *ref), *a8 = malloc((size_t)n * sizeof *a8);
 	float *q = malloc((size_t)n * sizeof *q);
 	int32_t tr[T_LEN], ta[T_LEN];
 	assert_true(ref && a8 && q);
 	score(m, 1, AX_PREC_FP32, false, ref);
 	score(m, 1, AX_PREC_INT8, false, q);
-	test_act = AX_ACT_INT8;
+	test_act = act;
 	score(m, 1, AX_PREC_INT8, false, a8);
 	test_act = AX_ACT_FP32;
 	double e = worst_err(a8, ref, n, false);
 	int64_t agree = 0;
 	for (int64_t r = 0; r < T_LEN; r++)
 		agree += argmax(a8 + r * V, V) == argmax(ref + r * V, V);
-	if (e > INT8_A8_MAX_LOGP_ERR || agree < MIN_ARGMAX_AGREE * T_LEN)
-		fail_msg("%s int8/a8: worst log-prob error %g (bound %g), argmax agreement %lld/%d",
-			 m->cfg.name, e, INT8_A8_MAX_LOGP_ERR, (long long)agree, T_LEN);
+	if (e > bound || agree < MIN_ARGMAX_AGREE * T_LEN)
+		fail_msg("%s %s: worst log-prob error %g (bound %g), argmax agreement %lld/%d",
+			 m->cfg.name, name, e, bound, (long long)agree, T_LEN);
 	assert_true(worst_err(a8, q, n, false) > 0);
 	greedy(m, AX_PREC_FP32, false, tr, ref);
-	test_act = AX_ACT_INT8;
+	test_act = act;
 	greedy(m, AX_PREC_INT8, false, ta, a8);
 	test_act = AX_ACT_FP32;
 	int same = 0;
 	while (same < T_LEN && ta[same] == tr[same])
 		same++;
 	if (same < T_LEN &&
-	    ref[same * V + tr[same]] - ref[same * V + ta[same]] > 2 * INT8_A8_MAX_LOGP_ERR)
-		fail_msg("%s int8/a8: greedy step %d picks %d, fp32 %d by a margin of %g",
-			 m->cfg.name, same, ta[same], tr[same],
+	    ref[same * V + tr[same]] - ref[same * V + ta[same]] > 2 * bound)
+		fail_msg("%s %s: greedy step %d picks %d, fp32 %d by a margin of %g",
+			 m->cfg.name, name, same, ta[same], tr[same],
 			 ref[same * V + tr[same]] - ref[same * V + ta[same]]);
-	print_message("%-28s int8/a8 worst log-prob err %.4f, argmax agree %lld/%d, greedy same %d/%d\n",
-		      m->cfg.name, e, (long long)agree, T_LEN, same, T_LEN);
+	print_message("%-28s %s worst log-prob err %.4f, argmax agree %lld/%d, greedy same %d/%d\n",
+		      m->cfg.name, name, e, (long long)agree, T_LEN, same, T_LEN);
 	free(ref), free(a8), free(q);
 }
 
@@ -322,7 +326,8 @@ static void check_all(enum ax_kq_path path)
 		model_load(m, path_);
 		check_config(m, AX_PREC_BF16);
 		check_config(m, AX_PREC_INT8);
-		check_act(m);
+		check_act(m, AX_ACT_INT16, INT8_MAX_LOGP_ERR);
+		check_act(m, AX_ACT_INT8, INT8_A8_MAX_LOGP_ERR);
 		ax_graph_free(&m->g);
 		free(m);
 		n++;

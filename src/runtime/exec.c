@@ -24,9 +24,18 @@
 #include "weights.h"
 
 const char *const ax_act_names[AX_ACT_COUNT] = {
+	[AX_ACT_DEFAULT] = "default",
 	[AX_ACT_FP32] = "fp32",
+	[AX_ACT_INT16] = "int16",
 	[AX_ACT_INT8] = "int8",
 };
+
+enum ax_act ax_exec_act(enum ax_precision p, enum ax_act a)
+{
+	if (p != AX_PREC_INT8)
+		return AX_ACT_FP32;
+	return a == AX_ACT_DEFAULT ? AX_ACT_INT16 : a;
+}
 
 /* --- small helpers ------------------------------------------------------ */
 
@@ -571,8 +580,11 @@ static enum ax_status plan_precision(struct ax_exec *x, enum ax_precision prec,
 		max_in = pp->cols > max_in ? pp->cols : max_in;
 	}
 	x->qtile_floats = ax_kq_tile_rows(max_in) * max_in;
-	/* also the scratch of the int8 x int8 kernel (smaller in practice) */
+	/* also the scratch of the int8 x int8 and int8 x int16 kernels
+	 * (smaller in practice) */
 	int64_t dyn = (ax_kq_dyn_scratch(AX_KQ_TILED_MIN_N, max_in) + 3) / 4;
+	int64_t a16 = (ax_kq_a16_scratch(AX_KQ_TILED_MIN_N, max_in) + 3) / 4;
+	dyn = a16 > dyn ? a16 : dyn;
 	x->qtile_floats = dyn > x->qtile_floats ? dyn : x->qtile_floats;
 	x->precision = prec;
 	return AX_OK;
@@ -915,12 +927,16 @@ static void run_linear(struct ax_exec *x, const struct op_io *io,
 	int64_t tile_rows = x->qtile_floats / i;
 	if (x->precision == AX_PREC_INT8) {
 		const float *s = x->qscales + x->qscale_off[p];
+		enum ax_act act = ax_exec_act(x->precision, x->o.act);
 		if (many)
 			ax_k_linear_q8_tiled(io->out, io->ldo, io->in, io->ldi, qw,
 					     s, b, io->n, i, io->w, x->qtile,
 					     tile_rows, work);
-		else if (x->o.act == AX_ACT_INT8)   /* qtile as its scratch */
+		else if (act == AX_ACT_INT8)   /* qtile as its scratch */
 			ax_k_linear_q8_dyn(io->out, io->ldo, io->in, io->ldi, qw,
+					   s, b, io->n, i, io->w, x->qtile, work);
+		else if (act == AX_ACT_INT16)
+			ax_k_linear_q8_a16(io->out, io->ldo, io->in, io->ldi, qw,
 					   s, b, io->n, i, io->w, x->qtile, work);
 		else
 			ax_k_linear_q8(io->out, io->ldo, io->in, io->ldi, qw, s, b,

@@ -38,13 +38,19 @@
 #include "size.h"
 
 /* The activations the int8 linears multiply with: fp32, or each input row
- * quantized to int8 at every call (dynamic, symmetric, per row; integer
- * dot products, vpdpbusd where the CPU has VNNI: kernels_q.h). int8
- * activations apply to the streaming kernel (fewer than
- * AX_KQ_TILED_MIN_N rows: decoding steps and beams); many rows go
- * through the dequantized tiles and sgemm in fp32 either way. */
-enum ax_act { AX_ACT_FP32, AX_ACT_INT8, AX_ACT_COUNT };
+ * quantized at every call (dynamic, symmetric, per row) to 16 bits or to
+ * int8, with integer dot products (vpdpbusd where the CPU has VNNI:
+ * kernels_q.h). Quantized activations apply to the streaming kernel
+ * (fewer than AX_KQ_TILED_MIN_N rows: decoding steps and beams); many
+ * rows go through the dequantized tiles and sgemm in fp32 either way.
+ * AX_ACT_DEFAULT (0) is int16 at int8 (as accurate as fp32 activations,
+ * docs/precision.md, and faster), fp32 at the other precisions. */
+enum ax_act { AX_ACT_DEFAULT, AX_ACT_FP32, AX_ACT_INT16, AX_ACT_INT8,
+	      AX_ACT_COUNT };
 extern const char *const ax_act_names[AX_ACT_COUNT];
+/* The activations a linear on weights of precision p multiplies with
+ * when asked for a (AX_ACT_DEFAULT resolved; fp32 unless p is int8). */
+enum ax_act ax_exec_act(enum ax_precision p, enum ax_act a);
 
 struct ax_exec_opts {
 	enum ax_mode mode;
@@ -55,8 +61,9 @@ struct ax_exec_opts {
 			      0 = the machine's physical memory */
 	enum ax_precision precision; /* weights of linears and embeddings
 			      (ax_exec_set_precision); 0 = fp32 */
-	enum ax_act act;   /* at int8: the activations; 0 = fp32; may be
-			      changed between calls (x->o.act) */
+	enum ax_act act;   /* at int8: the activations; 0 = the default
+			      (ax_exec_act); may be changed between calls
+			      (x->o.act) */
 };
 
 struct ax_exec {

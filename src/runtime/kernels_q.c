@@ -187,6 +187,62 @@ void ax_k_linear_q8_dyn_ref(float *out, int64_t ldo, const float *in,
 	}
 }
 
+/* ==== 16-bit activations =============================================== */
+
+/* Scratch of ax_k_linear_q8_a16: the N row scales (padded to 64 bytes),
+ * then per row, each part zero-padded to act_stride(i) values:
+ *   xq  (st) int16, the quantized row (portable and AVX-512 paths);
+ *   lo  (st) uint8, the low byte of |xq|;  hi (st) uint8, the high byte;
+ *   neg (st / 64) uint64, bit k%64 of word k/64 set where xq[k] < 0,
+ *       padded to 64 bytes. */
+static int64_t a16_row_bytes(int64_t i)
+{
+	int64_t st = act_stride(i);
+	return 4 * st + (st / 8 + 63) / 64 * 64;
+}
+
+int64_t ax_kq_a16_scratch(int64_t N, int64_t i)
+{
+	return (N * (int64_t)sizeof(float) + 63) / 64 * 64 + N * a16_row_bytes(i);
+}
+
+/* xq (i) in [-32767, 32767] and its scale, *xs = max |x| / 32767 (0 for
+ * an all-zero row); rounding to nearest even, as the AVX-512 conversion. */
+static void act_quantize16(int16_t *xq, float *xs, const float *x, int64_t i)
+{
+	float m = 0.0f;
+	for (int64_t k = 0; k < i; k++)
+		m = fabsf(x[k]) > m ? fabsf(x[k]) : m;
+	float inv = m > 0 ? 32767.0f / m : 0.0f;
+	*xs = m / 32767.0f;
+	for (int64_t k = 0; k < i; k++) {
+		long v = lrintf(x[k] * inv);
+		xq[k] = (int16_t)(v > 32767 ? 32767 : v < -32767 ? -32767 : v);
+	}
+}
+
+void ax_k_linear_q8_a16_ref(float *out, int64_t ldo, const float *in,
+			    int64_t ldi, const int8_t *q, const float *scale,
+			    const float *b, int64_t N, int64_t i, int64_t o,
+			    void *scratch, struct ax_k_work *work)
+{
+	assert(ldo >= o && ldi >= i);
+	if (work)
+		work->macs += N * i * o;
+	int16_t *xq = scratch;   /* (i) one row at a time */
+	for (int64_t r = 0; r < N; r++) {
+		float xs;
+		act_quantize16(xq, &xs, in + r * ldi, i);
+		for (int64_t oo = 0; oo < o; oo++) {
+			int64_t acc = 0;
+			for (int64_t k = 0; k < i; k++)
+				acc += (int64_t)q[oo * i + k] * xq[k];
+			out[r * ldo + oo] = (float)((double)acc * xs * scale[oo]) +
+					    (b ? b[oo] : 0.0f);
+		}
+	}
+}
+
 /* ==== blocked AVX-512 GEMV =============================================== */
 
 /* A decoding step multiplies a few rows by every weight once, so the
@@ -345,6 +401,123 @@ BLOCK_DYN(block_dyn_bw, KQ_TARGET, _mm512_add_epi32(a[r], _mm512_madd_epi16(
 	  _mm512_maddubs_epi16(xa, v), one)))
 BLOCK_DYN(block_dyn_vnni, KQ_VNNI, _mm512_dpbusd_epi32(a[r], xa, v))
 
+/* y[r] = w[r] (i int8) . xq (16-bit, a16 row layout), r < KQ_R, with
+ * VNNI: the low and the high byte of |xq| (unsigned) each times w with
+ * xq's sign, two vpdpbusd per 64 weights, the high sums weighted 256 in
+ * fp32 (int32 lane sums stay below 2^31 up to i of about a million). */
+KQ_VNNI static void block_a16_vnni(float *y, const void *xv,
+				   const void *const *wv, int64_t i)
+{
+	int64_t st = act_stride(i);
+	const uint8_t *lo = (const uint8_t *)xv + 2 * st, *hi = lo + st;
+	const uint64_t *negs = (const uint64_t *)(const void *)(hi + st);
+	const int8_t *const *w = (const int8_t *const *)wv;
+	uintptr_t ahead = KQ_R * ((uintptr_t)w[1] - (uintptr_t)w[0]);
+	const __m512i zero = _mm512_setzero_si512();
+	__m512i al[KQ_R], ah[KQ_R];
+	KQ_UNROLL
+	for (int r = 0; r < KQ_R; r++)
+		al[r] = ah[r] = zero;
+	for (int64_t k = 0; k < i; k += 64) {
+		__mmask64 m = i - k >= 64 ? ~(__mmask64)0 :
+			      ((__mmask64)1 << (i - k)) - 1;
+		__m512i xl = _mm512_loadu_si512((const void *)(lo + k));
+		__m512i xh = _mm512_loadu_si512((const void *)(hi + k));
+		__mmask64 neg = (__mmask64)negs[k / 64];
+		KQ_UNROLL
+		for (int r = 0; r < KQ_R; r++) {
+			_mm_prefetch((const char *)((uintptr_t)(w[r] + k) + ahead),
+				     _MM_HINT_T0);
+			__m512i v = _mm512_maskz_loadu_epi8(m, w[r] + k);
+			v = _mm512_mask_sub_epi8(v, neg, zero, v);
+			al[r] = _mm512_dpbusd_epi32(al[r], xl, v);
+			ah[r] = _mm512_dpbusd_epi32(ah[r], xh, v);
+		}
+	}
+	__m512 f[KQ_R];
+	KQ_UNROLL
+	for (int r = 0; r < KQ_R; r++)
+		f[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ah[r]), _mm512_set1_ps(256.0f),
+				       _mm512_cvtepi32_ps(al[r]));
+	hsum8(y, f);
+}
+
+/* The same without VNNI: w widened to int16 and vpmaddwd with xq, 32
+ * weights per product; the int32 sums go to fp32 every 4096 weights (a
+ * lane adds at most 2 * 127 * 32767 per product, 128 times). */
+KQ_TARGET static void block_a16_bw(float *y, const void *xv,
+				   const void *const *wv, int64_t i)
+{
+	const int16_t *x = xv;
+	const int8_t *const *w = (const int8_t *const *)wv;
+	uintptr_t ahead = KQ_R * ((uintptr_t)w[1] - (uintptr_t)w[0]);
+	__m512 f[KQ_R];
+	KQ_UNROLL
+	for (int r = 0; r < KQ_R; r++)
+		f[r] = _mm512_setzero_ps();
+	for (int64_t k0 = 0; k0 < i; k0 += 4096) {
+		int64_t k1 = i - k0 > 4096 ? k0 + 4096 : i;
+		__m512i a[KQ_R];
+		KQ_UNROLL
+		for (int r = 0; r < KQ_R; r++)
+			a[r] = _mm512_setzero_si512();
+		for (int64_t k = k0; k < k1; k += 32) {
+			__mmask32 m = k1 - k >= 32 ? ~(__mmask32)0 :
+				      ((__mmask32)1 << (k1 - k)) - 1;
+			__m512i xk = _mm512_maskz_loadu_epi16(m, x + k);
+			KQ_UNROLL
+			for (int r = 0; r < KQ_R; r++) {
+				if (k % 64 == 0)
+					_mm_prefetch((const char *)((uintptr_t)(w[r] + k) + ahead),
+						     _MM_HINT_T0);
+				__m512i v = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, w[r] + k));
+				a[r] = _mm512_add_epi32(a[r], _mm512_madd_epi16(v, xk));
+			}
+		}
+		KQ_UNROLL
+		for (int r = 0; r < KQ_R; r++)
+			f[r] = _mm512_add_ps(f[r], _mm512_cvtepi32_ps(a[r]));
+	}
+	hsum8(y, f);
+}
+
+/* act_quantize16 in registers (the same max, product and rounding), also
+ * writing the a16 row's byte split and sign bits; the padding zeroed. */
+KQ_TARGET static void act_quantize16_avx512(void *row, float *xs,
+					    const float *x, int64_t i)
+{
+	int64_t st = act_stride(i);
+	int16_t *xq = row;
+	uint8_t *lo = (uint8_t *)row + 2 * st, *hi = lo + st;
+	uint64_t *negs = (uint64_t *)(void *)(hi + st);
+	__m512 mx = _mm512_setzero_ps();
+	for (int64_t k = 0; k < i; k += 16) {
+		__mmask16 m = i - k >= 16 ? 0xffff : (__mmask16)((1u << (i - k)) - 1);
+		mx = _mm512_max_ps(mx, _mm512_abs_ps(_mm512_maskz_loadu_ps(m, x + k)));
+	}
+	float mv = _mm512_reduce_max_ps(mx);
+	__m512 inv = _mm512_set1_ps(mv > 0 ? 32767.0f / mv : 0.0f);
+	*xs = mv / 32767.0f;
+	for (int64_t k = 0; k < st; k += 16) {
+		/* past i the masked load gives zeros: the padding */
+		__mmask16 m = i - k >= 16 ? 0xffff : i > k ?
+			      (__mmask16)((1u << (i - k)) - 1) : 0;
+		__m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + k), inv));
+		v = _mm512_max_epi32(_mm512_min_epi32(v, _mm512_set1_epi32(32767)),
+				     _mm512_set1_epi32(-32767));
+		_mm256_storeu_si256((__m256i *)(void *)(xq + k), _mm512_cvtepi32_epi16(v));
+		__m512i a = _mm512_abs_epi32(v);
+		_mm_storeu_si128((__m128i *)(void *)(lo + k),
+				 _mm512_cvtepi32_epi8(_mm512_and_si512(a, _mm512_set1_epi32(255))));
+		_mm_storeu_si128((__m128i *)(void *)(hi + k),
+				 _mm512_cvtepi32_epi8(_mm512_srli_epi32(a, 8)));
+		uint64_t bits = (uint64_t)_mm512_cmplt_epi32_mask(v, _mm512_setzero_si512());
+		if (k % 64 == 0)
+			negs[k / 64] = 0;
+		negs[k / 64] |= bits << (k % 64);
+	}
+}
+
 /* act_quantize in registers: the same max, product and rounding. */
 KQ_TARGET static void act_quantize_avx512(int8_t *xq, float *xs,
 					  const float *x, int64_t i)
@@ -459,6 +632,31 @@ static void rows_dyn_portable(float *out, int64_t ldo, const int8_t *xq,
 			for (; k < i; k++)
 				s0 += (int32_t)w[k] * x[k];
 			out[r * ldo + c] = (float)(s0 + s1) * scale[c] * xs[r] +
+					   (b ? b[c] : 0.0f);
+		}
+}
+
+/* xq rows (int16, a16 rows apart) . q[c] (i) in 64-bit integers, for c
+ * in [o0, o1) */
+static void rows_a16_portable(float *out, int64_t ldo, const void *xrows,
+			      const int8_t *q, const float *scale,
+			      const float *xs, const float *b, int64_t N,
+			      int64_t i, int64_t o0, int64_t o1)
+{
+	for (int64_t c = o0; c < o1; c++)
+		for (int64_t r = 0; r < N; r++) {
+			const int16_t *x = (const void *)((const uint8_t *)xrows +
+							  r * a16_row_bytes(i));
+			const int8_t *w = q + c * i;
+			int64_t s0 = 0, s1 = 0;
+			int64_t k = 0;
+			for (; k + 2 <= i; k += 2) {
+				s0 += (int32_t)w[k] * x[k];
+				s1 += (int32_t)w[k + 1] * x[k + 1];
+			}
+			for (; k < i; k++)
+				s0 += (int32_t)w[k] * x[k];
+			out[r * ldo + c] = (float)((double)(s0 + s1) * xs[r] * scale[c]) +
 					   (b ? b[c] : 0.0f);
 		}
 }
@@ -625,6 +823,48 @@ void ax_k_linear_q8_dyn(float *out, int64_t ldo, const float *in, int64_t ldi,
 		}
 #endif
 		rows_dyn_portable(out, ldo, xq, q, scale, xs, b, N, i, o0, o1);
+	}
+	(void)p;
+}
+
+void ax_k_linear_q8_a16(float *out, int64_t ldo, const float *in, int64_t ldi,
+			const int8_t *q, const float *scale, const float *b,
+			int64_t N, int64_t i, int64_t o, void *scratch,
+			struct ax_k_work *work)
+{
+	assert(ldo >= o && ldi >= i && N >= 0 && i >= 1 && o >= 1);
+	if (work)
+		work->macs += N * i * o;
+	enum ax_kq_path p = ax_kq_path();
+	/* scratch: xs (N), then N rows of a16_row_bytes(i) */
+	float *xs = scratch;
+	uint8_t *rows = (uint8_t *)scratch + (N * (int64_t)sizeof(float) + 63) / 64 * 64;
+	int64_t rb = a16_row_bytes(i);
+	for (int64_t r = 0; r < N; r++) {
+#ifdef AX_KQ_X86
+		if (p >= AX_KQ_AVX512) {
+			act_quantize16_avx512(rows + r * rb, &xs[r], in + r * ldi, i);
+			continue;
+		}
+#endif
+		act_quantize16((int16_t *)(void *)(rows + r * rb), &xs[r], in + r * ldi, i);
+	}
+	int nt = kq_threads(N, i, o);
+	(void)nt;   /* unused without OpenMP */
+#ifdef _OPENMP
+	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
+	for (int t = 0; t < nt; t++) {
+		int64_t o0, o1;
+		share(t, nt, o, &o0, &o1);
+#ifdef AX_KQ_X86
+		if (p >= AX_KQ_AVX512) {
+			blocked(out, ldo, rows, rb, q, i, scale, xs, b, N, i, o0, o1,
+				p >= AX_KQ_AVX512VNNI ? block_a16_vnni : block_a16_bw);
+			continue;
+		}
+#endif
+		rows_a16_portable(out, ldo, rows, q, scale, xs, b, N, i, o0, o1);
 	}
 	(void)p;
 }

@@ -5,11 +5,14 @@
  * (docs/precision.md); for batched scoring, the same weights dequantized
  * in blocks through sgemm; and the products the adaptive input and
  * softmax run on their quantized tables. Activations are fp32, except in
- * the int8 decoding kernel with dynamic int8 activations.
+ * the int8 decoding kernels with dynamic 16-bit or int8 activations
+ * (16-bit: what decoding at int8 runs by default, exec.h's ax_exec_act).
  *
  *   int8  per-output-channel symmetric: W[o][i] ~ scale[o] * q[o][i],
  *         q in [-127, 127], scale = max_i |W[o][i]| / 127; the kernel
  *         dequantizes in registers: out = scale[o] * (q[o] . x) + b[o].
+ *   int8 with 16-bit activations (ax_k_linear_q8_a16): the same with
+ *         xq in [-32767, 32767], xs = max |x| / 32767.
  *   int8 with dynamic int8 activations (ax_k_linear_q8_dyn): each input
  *         row quantized per call, symmetric, x ~ xs * xq with xq in
  *         [-127, 127] and xs = max |x| / 127; integer dot products,
@@ -78,6 +81,23 @@ void ax_k_linear_q8_dyn_ref(float *out, int64_t ldo, const float *in,
 			    const float *b, int64_t N, int64_t i, int64_t o,
 			    void *scratch, struct ax_k_work *work);
 void ax_k_linear_q8_dyn(float *out, int64_t ldo, const float *in, int64_t ldi,
+			const int8_t *q, const float *scale, const float *b,
+			int64_t N, int64_t i, int64_t o, void *scratch,
+			struct ax_k_work *work);
+
+/* Bytes of scratch ax_k_linear_q8_a16 needs for N rows of width i. */
+int64_t ax_kq_a16_scratch(int64_t N, int64_t i);
+/* As ax_k_linear_q8 with the activations quantized to 16 bits per row:
+ * x ~ xs * xq, xq in [-32767, 32767], xs = max |x| / 32767 (half a step
+ * is 1/65534 of max |x|, far below the weights' rounding), integer dot
+ * products: out = scale[o] * xs * (q[o] . xq) + b[o]. With VNNI, |xq| is
+ * split in its low and high bytes (unsigned) and q takes xq's sign: two
+ * vpdpbusd per 64 weights. scratch holds ax_kq_a16_scratch(N, i) bytes. */
+void ax_k_linear_q8_a16_ref(float *out, int64_t ldo, const float *in,
+			    int64_t ldi, const int8_t *q, const float *scale,
+			    const float *b, int64_t N, int64_t i, int64_t o,
+			    void *scratch, struct ax_k_work *work);
+void ax_k_linear_q8_a16(float *out, int64_t ldo, const float *in, int64_t ldi,
 			const int8_t *q, const float *scale, const float *b,
 			int64_t N, int64_t i, int64_t o, void *scratch,
 			struct ax_k_work *work);
