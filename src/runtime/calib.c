@@ -40,6 +40,7 @@ struct bufs {
 	float *tile;       /* tiled-kernel scratch */
 	int64_t tile_rows;
 	float *scratch;    /* attention / dynconv scratch */
+	void *qscratch;    /* the int8 kernel's activation scratch */
 	int64_t w_floats;  /* of w */
 	int64_t q_bytes;   /* of q and h; qs holds q_bytes / 64 scales */
 	/* J_SET: one-row linears over consecutive (o, i) matrices of w, q
@@ -56,14 +57,25 @@ struct job {
 	int64_t h;         /* attention heads; 0 = HEADS */
 };
 
+/* The int8 linear decoding runs: with the activations exec.c gives int8
+ * by default (16-bit), so calibrate times the kernel `run` uses. */
+static void q8_linear(const struct bufs *b, const int8_t *q, const float *qs,
+		      int64_t n, int64_t i, int64_t o)
+{
+	if (ax_exec_act(AX_PREC_INT8, AX_ACT_DEFAULT) == AX_ACT_INT16)
+		ax_k_linear_q8_a16(b->y, o, b->x, i, q, qs, NULL, n, i, o,
+				   b->qscratch, NULL);
+	else
+		ax_k_linear_q8(b->y, o, b->x, i, q, qs, NULL, n, i, o, NULL);
+}
+
 static void run_set(const struct bufs *b)
 {
 	int64_t off = 0, rows = 0;   /* weights and rows so far */
 	for (int k = 0; k < b->n_set; k++) {
 		int64_t i = b->set_i[k], o = b->set_o[k];
 		if (b->set_prec == AX_PREC_INT8)
-			ax_k_linear_q8(b->y, o, b->x, i, b->q + off, b->qs + rows, NULL,
-				       1, i, o, NULL);
+			q8_linear(b, b->q + off, b->qs + rows, 1, i, o);
 		else if (b->set_prec == AX_PREC_BF16)
 			ax_k_linear_bf16(b->y, o, b->x, i, b->h + off, NULL, 1, i, o, NULL);
 		else
@@ -78,7 +90,7 @@ static void run_job(const struct bufs *b, const struct job *j)
 	int32_t tok = 5;
 	switch (j->kind) {
 	case J_LINEAR: ax_k_linear(b->y, j->o, b->x, j->i, j->w, NULL, j->n, j->i, j->o, NULL); break;
-	case J_Q8: ax_k_linear_q8(b->y, j->o, b->x, j->i, b->q, b->qs, NULL, j->n, j->i, j->o, NULL); break;
+	case J_Q8: q8_linear(b, b->q, b->qs, j->n, j->i, j->o); break;
 	case J_BF16: ax_k_linear_bf16(b->y, j->o, b->x, j->i, b->h, NULL, j->n, j->i, j->o, NULL); break;
 	case J_Q8_TILED:
 		ax_k_linear_q8_tiled(b->y, j->o, b->x, j->i, b->q, b->qs, NULL, j->n, j->i,
@@ -217,6 +229,7 @@ static void free_bufs(struct bufs *b)
 	free(b->z);
 	free(b->tile);
 	free(b->scratch);
+	free(b->qscratch);
 }
 
 #define ACT_FLOATS ((int64_t)1 << 18)
@@ -238,8 +251,9 @@ static bool alloc_bufs(struct bufs *b, int64_t w_floats, int64_t q_bytes)
 	b->z = malloc(ACT_FLOATS * sizeof(float));
 	b->tile = malloc((size_t)(b->tile_rows * 4 * D) * sizeof(float));
 	b->scratch = malloc(65536 * sizeof(float));
+	b->qscratch = malloc((size_t)ax_kq_a16_scratch(ROWS, QMAX / D));
 	if (!b->w || !b->q || !b->qs || !b->h || !b->x || !b->y || !b->z ||
-	    !b->tile || !b->scratch)
+	    !b->tile || !b->scratch || !b->qscratch)
 		return false;
 	fill(b->w, w_floats);
 	fill(b->x, ACT_FLOATS);
