@@ -226,6 +226,12 @@ enum ax_rule {
 	X(c, F64, "weight_dropout", weight_dropout, double, 0, 0.99, 0,        \
 	  AX_SF_OPTIONAL, AX_RULE_NONE, "wdr",                                 \
 	  "DropConnect on the light and dynamic conv kernels")                 \
+	X(c, F64, "input_dropout", input_dropout, double, 0, 0.99, 0,         \
+	  AX_SF_OPTIONAL, AX_RULE_NONE, "idr",                                 \
+	  "dropout on the input of LightConv's conv blocks")                   \
+	X(c, F64, "adaptive_softmax_dropout", adaptive_softmax_dropout,        \
+	  double, 0, 0.99, 0, AX_SF_OPTIONAL, AX_RULE_NONE, "asdr",            \
+	  "dropout in the adaptive softmax: its input and each tail")          \
 	X(c, I64, "max_tokens", max_tokens, int64_t, 2, AX_TRAIN_MAX_TOKENS,   \
 	  4096, AX_SF_OPTIONAL, AX_RULE_NONE, "mt",                            \
 	  "tokens per batch (each stream)")                                    \
