@@ -215,6 +215,7 @@ static void check_model_grad(const char *cfg_path, int32_t vocab, int max_out)
 	hp.dropout = fd_training ? 0.1 : 0.0;
 	hp.weight_dropout = fd_training ? 0.2 : 0.0;
 	hp.attention_dropout = hp.activation_dropout = fd_training ? 0.1 : 0.0;
+	hp.input_dropout = hp.adaptive_softmax_dropout = fd_training ? 0.1 : 0.0;
 	struct ax_trainer t;
 	assert_int_equal(ax_train_init(&t, &g, &hp, 8, &d), AX_OK);
 	/* three sentences of lengths 4, 7, 2 (+ eos) packed */
@@ -304,17 +305,49 @@ static void test_model_grad_families(void **state)
 	}
 }
 
-/* The same with every dropout on (DropConnect included): the backward
- * regenerates each mask of the forward, on the Lite branches' in-place
- * residual dropout too. */
+/* The ops of the config at path given an input dropout (p_in) by
+ * input_dropout and adaptive_softmax_dropout at 0.1. */
+static int input_sites(const char *path)
+{
+	static struct ax_config cfg;
+	struct ax_graph g;
+	struct ax_diag d = { 0 };
+	assert_int_equal(ax_config_load(path, &cfg, &d), AX_OK);
+	ax_graph_init(&g);
+	assert_int_equal(ax_model_build(&cfg, &g, &d), AX_OK);
+	struct ax_train_hparams hp;
+	ax_train_hparams_default(&hp);
+	hp.max_tokens = 64;
+	hp.input_dropout = hp.adaptive_softmax_dropout = 0.1;
+	struct ax_trainer t;
+	assert_int_equal(ax_train_init(&t, &g, &hp, 8, &d), AX_OK);
+	int n = 0;
+	for (int32_t i = 0; i < g.n_ops; i++)
+		n += t.p_in[i] > 0.0f;
+	ax_train_free(&t);
+	ax_graph_free(&g);
+	return n;
+}
+
+/* The same with every dropout on (DropConnect, LightConv's input dropout
+ * and the adaptive softmax's included): the backward regenerates each
+ * mask of the forward, on the Lite branches' in-place residual dropout
+ * too. */
 static void test_model_grad_dropout(void **state)
 {
 	(void)state;
+	/* the input dropouts' sites: every LightConv conv block (2 + 2
+	 * layers), the adaptive softmax; none in Lite's conv branches */
+	assert_int_equal(input_sites(AX_SOURCE_DIR "/tests/configs/oracle/lightconv-mixed.yaml"), 4);
+	assert_int_equal(input_sites(AX_SOURCE_DIR "/tests/configs/oracle/lite-dynamic-glu.yaml"), 0);
+	assert_int_equal(input_sites(AX_SOURCE_DIR "/tests/configs/oracle/lite-lm-adaptive.yaml"), 1);
+	assert_int_equal(input_sites(CFG), 0);
 	fd_training = true;
 	check_model_grad(CFG, 16, 0);
 	check_model_grad(AX_SOURCE_DIR "/tests/configs/oracle/lite-dynamic-glu.yaml", 45, 3);
 	check_model_grad(AX_SOURCE_DIR "/tests/configs/oracle/lightconv-mixed.yaml", 39, 3);
 	check_model_grad(AX_SOURCE_DIR "/tests/configs/oracle/evolved.yaml", 45, 3);
+	check_model_grad(AX_SOURCE_DIR "/tests/configs/oracle/lite-lm-adaptive.yaml", 60, 3);
 	fd_training = false;
 }
 
