@@ -56,6 +56,8 @@
 #define CFG_PRE AX_SOURCE_DIR "/tests/configs/train/tiny-transformer-pre.yaml"
 #define CFG_LM AX_SOURCE_DIR "/tests/configs/train/tiny-lm.yaml"
 #define CFG_LITE AX_SOURCE_DIR "/tests/configs/train/tiny-lite.yaml"
+#define CFG_LIGHTCONV AX_SOURCE_DIR "/tests/configs/train/tiny-lightconv.yaml"
+#define CFG_LM_ADAPTIVE AX_SOURCE_DIR "/tests/configs/train/tiny-lm-adaptive.yaml"
 
 /* A reverse-task translation dataset under tmpdir/name. */
 static void write_dataset(const char *name, int64_t n_train, int64_t vocab)
@@ -517,6 +519,42 @@ static void test_determinism(void **state)
 	assert_false(same_weights("detl1", "detl4"));
 }
 
+/* The same for LightConv's input dropout and the adaptive softmax's: equal
+ * seeds give equal weights, and the flag reaches the model (without it,
+ * other weights). */
+static void test_determinism_input_dropouts(void **state)
+{
+	(void)state;
+#define RUN_LC(run, seed, p) train(CFG_LIGHTCONV, "rev", run, "--max-steps", \
+				   "12", "--max-tokens", "200", "--lr", "1e-3", \
+				   "--warmup", "4", "--input-dropout", p, \
+				   "--weight-dropout", "0.1", "--seed", seed, NULL)
+	assert_int_equal(RUN_LC("detc1", "5", "0.2"), 0);
+	assert_int_equal(RUN_LC("detc2", "5", "0.2"), 0);
+	assert_int_equal(RUN_LC("detc3", "5", "0"), 0);
+	assert_true(same_weights("detc1", "detc2"));
+	assert_false(same_weights("detc1", "detc3"));
+	assert_non_null(strstr(out_buf, "\"input_dropout\":"));
+#define RUN_AD(run, seed, p) train(CFG_LM_ADAPTIVE, "count", run, "--max-steps", \
+				   "12", "--max-tokens", "200", "--lr", "1e-3", \
+				   "--warmup", "4", "--adaptive-softmax-dropout", p, \
+				   "--seed", seed, NULL)
+	assert_int_equal(RUN_AD("deta1", "5", "0.3"), 0);
+	assert_int_equal(RUN_AD("deta2", "5", "0.3"), 0);
+	assert_int_equal(RUN_AD("deta3", "5", "0"), 0);
+	assert_true(same_weights("deta1", "deta2"));
+	assert_false(same_weights("deta1", "deta3"));
+	/* a Transformer has no site for either: harmless, same weights */
+	assert_int_equal(RUN("deti1", "5"), 0);
+	assert_int_equal(train(CFG, "rev", "deti2", "--max-steps", "12",
+			       "--max-tokens", "200", "--lr", "1e-3", "--warmup", "4",
+			       "--attention-dropout", "0.1", "--activation-dropout",
+			       "0.1", "--clip-norm", "1", "--seed", "5",
+			       "--input-dropout", "0.3", "--adaptive-softmax-dropout",
+			       "0.3", NULL), 0);
+	assert_true(same_weights("deti1", "deti2"));
+}
+
 /* Starts archex train with --resume after the first launch. */
 static pid_t launch(bool resume)
 {
@@ -843,6 +881,7 @@ int main(void)
 		cmocka_unit_test(test_learn_lite),
 		cmocka_unit_test(test_learn_lm),
 		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_determinism_input_dropouts),
 		cmocka_unit_test(test_kill_resume),
 		cmocka_unit_test(test_disk_full),
 		cmocka_unit_test(test_bad_inputs),
