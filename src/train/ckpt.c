@@ -119,6 +119,11 @@ static enum ax_status slurp(const char *path, size_t want, char **buf,
 	fclose(f);
 	if (!*buf)
 		return ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
+	if (*got >= 8 && !memcmp(*buf, "AXCKPT02", 8))
+		return ax_diag_set(d, AX_ERR_FORMAT, path, 0, 0,
+				   "a checkpoint of an older archex (AXCKPT02, "
+				   "without input_dropout and "
+				   "adaptive_softmax_dropout): start a fresh run");
 	if (*got < sizeof(struct header) || memcmp(*buf, MAGIC, 8))
 		return ax_diag_set(d, AX_ERR_FORMAT, path, 0, 0,
 				   "not an archex checkpoint");
