@@ -586,6 +586,7 @@ static void test_yaml(void **state)
 		"  weight_decay: 0.0001\n  clip_norm: 0.0\n  label_smoothing: 0.1\n"
 		"  dropout: 0.1\n  attention_dropout: 0.0\n"
 		"  activation_dropout: 0.0\n  weight_dropout: 0.0\n"
+		"  input_dropout: 0.0\n  adaptive_softmax_dropout: 0.0\n"
 		"  max_tokens: 4096\n  seed: 1\n",
 		ax_config_hash(cfg));
 	assert_string_equal(y, want);

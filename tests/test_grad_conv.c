@@ -688,6 +688,9 @@ struct asm_ctx {
 	int32_t ignore;
 	float gscale;
 	float *out, *scr;       /* (N,V); forward scratch */
+	uint64_t key;           /* tail dropout (p > 0): its key, rate and */
+	float p;                /* the loss kernel's scratch */
+	float *gscr;
 };
 
 /* gscale * sum over counted rows of -log p(target), by the forward
@@ -695,6 +698,15 @@ struct asm_ctx {
 static double asm_loss(const void *vctx)
 {
 	const struct asm_ctx *t = vctx;
+	if (t->p > 0.0f) {   /* dropped tails: the loss-only reference */
+		double l = 0.0;
+		ax_g_adaptive_softmax_drop_ref(NULL, t->ldh, NULL, NULL, &l, 1.0f,
+					       t->target, t->h, t->ldh, t->bands,
+					       t->nb, t->W_cls, t->N, t->d,
+					       t->ignore, t->key, t->p, t->gscr,
+					       NULL);
+		return t->gscale * l;
+	}
 	ax_k_adaptive_log_softmax_ref(t->out, t->V, t->h, t->ldh, t->bands,
 				      t->nb, t->W_cls, t->N, t->d, t->scr, NULL);
 	double s = 0.0;
@@ -733,10 +745,16 @@ static void asm_run(bool fast, struct asm_grads *g, const float *base,
 	}
 	float *scr = rand_buf(ax_g_adaptive_softmax_scratch(t->N, t->bands, t->nb));
 	g->loss = 0.25;   /* accumulated onto */
-	(fast ? ax_g_adaptive_softmax : ax_g_adaptive_softmax_ref)(
-		g->dh, t->ldh, gb, g->dcls, &g->loss, t->gscale, t->target, t->h,
-		t->ldh, t->bands, t->nb, t->W_cls, t->N, t->d, t->ignore, scr,
-		work);
+	if (t->p > 0.0f)
+		(fast ? ax_g_adaptive_softmax_drop : ax_g_adaptive_softmax_drop_ref)(
+			g->dh, t->ldh, gb, g->dcls, &g->loss, t->gscale, t->target,
+			t->h, t->ldh, t->bands, t->nb, t->W_cls, t->N, t->d,
+			t->ignore, t->key, t->p, scr, work);
+	else
+		(fast ? ax_g_adaptive_softmax : ax_g_adaptive_softmax_ref)(
+			g->dh, t->ldh, gb, g->dcls, &g->loss, t->gscale, t->target,
+			t->h, t->ldh, t->bands, t->nb, t->W_cls, t->N, t->d,
+			t->ignore, scr, work);
 	g->loss -= 0.25;
 	for (int64_t j = 0; j < n; j++)
 		g->buf[j] -= base[j];
@@ -760,8 +778,10 @@ static int64_t asm_work(const struct asm_ctx *t)
 	return w;
 }
 
+/* p > 0: with tail dropout at rate p (the fast kernel against the
+ * reference, and the reference against differences of its own loss). */
 static void asm_case(int64_t nb, bool own, int64_t N, int32_t ignore,
-		     bool fd)
+		     bool fd, float p)
 {
 	int64_t d = 8, sizes[3] = {6, 5, 4}, dims[3] = {8, 4, 2};
 	struct ax_k_band bands[NB_MAX];
@@ -772,7 +792,8 @@ static void asm_case(int64_t nb, bool own, int64_t N, int32_t ignore,
 		V += sizes[b];
 	struct asm_ctx t = { .bands = bands, .nb = nb, .N = N, .d = d,
 			     .ldh = d + 1, .V = V, .ignore = ignore,
-			     .gscale = 0.7f };
+			     .gscale = 0.7f, .key = 0x5eed1234u, .p = p };
+	t.gscr = rand_buf(ax_g_adaptive_softmax_scratch(N, bands, nb));
 	t.h = rand_buf(N * t.ldh);
 	t.W_cls = rand_buf(nb > 1 ? (nb - 1) * d : 1);
 	int32_t *target = malloc((size_t)N * sizeof *target);
@@ -795,6 +816,13 @@ static void asm_case(int64_t nb, bool own, int64_t N, int32_t ignore,
 
 	/* the loss is the forward's NLL, gscale not applied to it */
 	double want = asm_loss(&t) / t.gscale;
+	if (p > 0.0f) {   /* the masks change the loss of the tail rows */
+		t.p = 0.0f;
+		double plain = asm_loss(&t) / t.gscale;
+		t.p = p;
+		assert_true(nb == 1 || fabs(plain - want) > 1e-4 * fabs(plain));
+		assert_true(nb > 1 || fabs(plain - want) <= 1e-6 * fabs(plain));
+	}
 	assert_float_equal(gr.loss, want, 1e-5 * fabs(want) + 1e-6);
 	assert_float_equal(gf.loss, want, 1e-4 * fabs(want) + 1e-5);
 	if (fd) {
@@ -830,9 +858,9 @@ static void asm_case(int64_t nb, bool own, int64_t N, int32_t ignore,
 		float *scr = rand_buf(ax_g_adaptive_softmax_scratch(N, bands, nb));
 		struct ax_k_work wl = { 0 };
 		double l = 0.0;
-		(fast ? ax_g_adaptive_softmax : ax_g_adaptive_softmax_ref)(
+		(fast ? ax_g_adaptive_softmax_drop : ax_g_adaptive_softmax_drop_ref)(
 			NULL, t.ldh, NULL, NULL, &l, t.gscale, target, t.h, t.ldh,
-			bands, nb, t.W_cls, N, d, ignore, scr, &wl);
+			bands, nb, t.W_cls, N, d, ignore, t.key, p, scr, &wl);
 		assert_float_equal(l, fast ? gf.loss : gr.loss, 1e-9 * fabs(l));
 		assert_int_equal(3 * wl.macs, asm_work(&t));
 		free(scr);
@@ -842,6 +870,7 @@ static void asm_case(int64_t nb, bool own, int64_t N, int32_t ignore,
 	for (int64_t b = 0; b < nb; b++)
 		free(tab[b]), free(proj[b]);
 	free(t.h), free(t.W_cls), free(target), free(t.out), free(t.scr);
+	free(t.gscr);
 }
 
 static void test_adaptive_softmax(void **state)
@@ -849,12 +878,16 @@ static void test_adaptive_softmax(void **state)
 	(void)state;
 	rng_seed(60);
 	for (int own = 0; own < 2; own++) {
-		asm_case(3, own, 18, 1, true);       /* pad id ignored */
-		asm_case(3, own, 16, -1, true);      /* nothing ignored */
-		asm_case(2, own, 12, 7, true);       /* an ignored tail id */
-		asm_case(3, own, 150, 1, false);     /* blocks of 64 rows */
+		asm_case(3, own, 18, 1, true, 0.0f);   /* pad id ignored */
+		asm_case(3, own, 16, -1, true, 0.0f);  /* nothing ignored */
+		asm_case(2, own, 12, 7, true, 0.0f);   /* an ignored tail id */
+		asm_case(3, own, 150, 1, false, 0.0f); /* blocks of 64 rows */
+		/* adaptive_softmax_dropout inside the tails */
+		asm_case(3, own, 18, 1, true, 0.3f);
+		asm_case(3, own, 150, 1, false, 0.3f);
 	}
-	asm_case(1, false, 9, -1, true);             /* head only */
+	asm_case(1, false, 9, -1, true, 0.0f);       /* head only */
+	asm_case(1, false, 9, -1, true, 0.3f);       /* no tail: no mask */
 }
 
 static void print_table(void **state)

@@ -273,6 +273,23 @@ static void test_train_rows_reach_hashes(void **state)
 	free(a);
 }
 
+/* The keys of a train section at its defaults, pinned: results trained
+ * before a row was added keep their recipe hash and point id only if the
+ * new row is AX_SF_SPARSE (joins the keys only when set). These are the
+ * values of archex before input_dropout and adaptive_softmax_dropout. */
+static void test_train_keys_pinned(void **state)
+{
+	(void)state;
+	struct ax_config *a = calloc(1, sizeof *a);
+
+	assert_non_null(a);
+	a->train.enabled = true;
+	ax_config_train_default(&a->train);
+	assert_true(ax_config_recipe_hash(a) == UINT64_C(0x43c1ef11c5e0af6d));
+	assert_true((uint64_t)ax_config_mix(1, a) == UINT64_C(0x8d42a1f20661566a));
+	free(a);
+}
+
 static char *read_docs(void)
 {
 	FILE *f = fopen(AX_SOURCE_DIR "/docs/config.md", "rb");
@@ -355,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_paths_follow_rows),
 		cmocka_unit_test(test_words_cover_rows),
 		cmocka_unit_test(test_train_rows_reach_hashes),
+		cmocka_unit_test(test_train_keys_pinned),
 		cmocka_unit_test(test_docs_list_every_row),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

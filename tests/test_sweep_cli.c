@@ -441,6 +441,45 @@ static void test_accuracy_join(void **state)
 	assert_int_equal(sh("%s sweep --out %s/acc2 %s/acc2.yaml 2>/dev/null", AX_CLI, dir, dir), 1);
 }
 
+/* The input dropouts are recipe axes like any train row: two points that
+ * differ only in train.input_dropout share the model hash, not the id. */
+static void test_train_input_dropout_axis(void **state)
+{
+	(void)state;
+	write_sweep("idr.yaml",
+		"name: idr\n"
+		"families:\n"
+		"  - base: " AX_SOURCE_DIR "/configs/paper/iwslt14-lightconv.yaml\n"
+		"    axes:\n"
+		"      train.input_dropout: [0, 0.1]\n"
+		"      train.adaptive_softmax_dropout: [0.2]\n");
+	assert_int_equal(sh("%s sweep --no-plot --quiet --out %s/idr %s/idr.yaml 2>/dev/null",
+			    AX_CLI, dir, dir), 0);
+	char p[700], ids[2][17], hash[2][17];
+	size_t len;
+	snprintf(p, sizeof p, "%s/idr/points.jsonl", dir);
+	char *pts = slurp(p, &len);
+	const char *line = pts;
+	for (int n = 0; n < 2; n++) {
+		const char *nl = strchr(line, '\n');
+		assert_non_null(nl);
+		char want[120];
+		snprintf(want, sizeof want, "\"train.input_dropout\":%s,"
+			 "\"train.adaptive_softmax_dropout\":0.2,", n ? "0.1" : "0.0");
+		const char *at = strstr(line, want);
+		if (!at || at > nl)
+			fail_msg("point %d lacks %s", n, want);
+		assert_true(sscanf(line, "{\"id\":\"%16[0-9a-f]\"", ids[n]) == 1);
+		at = strstr(line, "\"config_hash\":\"");
+		assert_true(at && at < nl);
+		assert_true(sscanf(at, "\"config_hash\":\"%16[0-9a-f]\"", hash[n]) == 1);
+		line = nl + 1;
+	}
+	free(pts);
+	assert_string_not_equal(ids[0], ids[1]);
+	assert_string_equal(hash[0], hash[1]);
+}
+
 /* A float axis of the training recipe: points differ in train.lr (and a
  * derived float field follows it), ids differ, names show the value, the
  * model hash does not move; bad float values are errors at line:col. */
@@ -543,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_sweep_identity),
 		cmocka_unit_test(test_accuracy_join),
 		cmocka_unit_test(test_train_lr_axis),
+		cmocka_unit_test(test_train_input_dropout_axis),
 		cmocka_unit_test(test_plots),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -56,6 +56,9 @@
 #define CFG_PRE AX_SOURCE_DIR "/tests/configs/train/tiny-transformer-pre.yaml"
 #define CFG_LM AX_SOURCE_DIR "/tests/configs/train/tiny-lm.yaml"
 #define CFG_LITE AX_SOURCE_DIR "/tests/configs/train/tiny-lite.yaml"
+#define CFG_LIGHTCONV AX_SOURCE_DIR "/tests/configs/train/tiny-lightconv.yaml"
+#define CFG_LIGHTCONV_PRE AX_SOURCE_DIR "/tests/configs/train/tiny-lightconv-pre.yaml"
+#define CFG_LM_ADAPTIVE AX_SOURCE_DIR "/tests/configs/train/tiny-lm-adaptive.yaml"
 
 /* A reverse-task translation dataset under tmpdir/name. */
 static void write_dataset(const char *name, int64_t n_train, int64_t vocab)
@@ -215,6 +218,7 @@ static void check_model_grad(const char *cfg_path, int32_t vocab, int max_out)
 	hp.dropout = fd_training ? 0.1 : 0.0;
 	hp.weight_dropout = fd_training ? 0.2 : 0.0;
 	hp.attention_dropout = hp.activation_dropout = fd_training ? 0.1 : 0.0;
+	hp.input_dropout = hp.adaptive_softmax_dropout = fd_training ? 0.1 : 0.0;
 	struct ax_trainer t;
 	assert_int_equal(ax_train_init(&t, &g, &hp, 8, &d), AX_OK);
 	/* three sentences of lengths 4, 7, 2 (+ eos) packed */
@@ -237,6 +241,11 @@ static void check_model_grad(const char *cfg_path, int32_t vocab, int max_out)
 	float *an = malloc((size_t)t.wx.n_weights * sizeof *an);
 	assert_non_null(an);
 	memcpy(an, t.grad, (size_t)t.wx.n_weights * sizeof *an);
+	/* a second pass gives the same bits: the gradients that an op's
+	 * backward overwrites instead of zeroing first hold the first
+	 * pass's values now, so an overwrite done as += shows here */
+	assert_int_equal(ax_train_grad(&t, &s, &d), AX_OK);
+	assert_memory_equal(an, t.grad, (size_t)t.wx.n_weights * sizeof *an);
 	double worst = 0.0;
 	int skipped = 0, outliers = 0;
 	for (int32_t p = 0; p < g.n_params; p++) {
@@ -304,17 +313,51 @@ static void test_model_grad_families(void **state)
 	}
 }
 
-/* The same with every dropout on (DropConnect included): the backward
- * regenerates each mask of the forward, on the Lite branches' in-place
- * residual dropout too. */
+/* The ops of the config at path given an input dropout (p_in) by
+ * input_dropout and adaptive_softmax_dropout at 0.1. */
+static int input_sites(const char *path)
+{
+	static struct ax_config cfg;
+	struct ax_graph g;
+	struct ax_diag d = { 0 };
+	assert_int_equal(ax_config_load(path, &cfg, &d), AX_OK);
+	ax_graph_init(&g);
+	assert_int_equal(ax_model_build(&cfg, &g, &d), AX_OK);
+	struct ax_train_hparams hp;
+	ax_train_hparams_default(&hp);
+	hp.max_tokens = 64;
+	hp.input_dropout = hp.adaptive_softmax_dropout = 0.1;
+	struct ax_trainer t;
+	assert_int_equal(ax_train_init(&t, &g, &hp, 8, &d), AX_OK);
+	int n = 0;
+	for (int32_t i = 0; i < g.n_ops; i++)
+		n += t.p_in[i] > 0.0f;
+	ax_train_free(&t);
+	ax_graph_free(&g);
+	return n;
+}
+
+/* The same with every dropout on (DropConnect, LightConv's input dropout
+ * and the adaptive softmax's included): the backward regenerates each
+ * mask of the forward, on the Lite branches' in-place residual dropout
+ * too. */
 static void test_model_grad_dropout(void **state)
 {
 	(void)state;
+	/* the input dropouts' sites: every LightConv conv block (2 + 2
+	 * layers), the adaptive softmax; none in Lite's conv branches */
+	assert_int_equal(input_sites(AX_SOURCE_DIR "/tests/configs/oracle/lightconv-mixed.yaml"), 4);
+	assert_int_equal(input_sites(AX_SOURCE_DIR "/tests/configs/oracle/lite-dynamic-glu.yaml"), 0);
+	assert_int_equal(input_sites(AX_SOURCE_DIR "/tests/configs/oracle/lite-lm-adaptive.yaml"), 1);
+	assert_int_equal(input_sites(CFG), 0);
+	assert_int_equal(input_sites(CFG_LIGHTCONV_PRE), 2);
 	fd_training = true;
 	check_model_grad(CFG, 16, 0);
 	check_model_grad(AX_SOURCE_DIR "/tests/configs/oracle/lite-dynamic-glu.yaml", 45, 3);
 	check_model_grad(AX_SOURCE_DIR "/tests/configs/oracle/lightconv-mixed.yaml", 39, 3);
 	check_model_grad(AX_SOURCE_DIR "/tests/configs/oracle/evolved.yaml", 45, 3);
+	check_model_grad(AX_SOURCE_DIR "/tests/configs/oracle/lite-lm-adaptive.yaml", 60, 3);
+	check_model_grad(CFG_LIGHTCONV_PRE, 16, 3);   /* dx of linear1 set */
 	fd_training = false;
 }
 
@@ -482,6 +525,42 @@ static void test_determinism(void **state)
 			       "--dropout", "0.2", "--weight-dropout", "0",
 			       "--attention-dropout", "0.1", "--seed", "5", NULL), 0);
 	assert_false(same_weights("detl1", "detl4"));
+}
+
+/* The same for LightConv's input dropout and the adaptive softmax's: equal
+ * seeds give equal weights, and the flag reaches the model (without it,
+ * other weights). */
+static void test_determinism_input_dropouts(void **state)
+{
+	(void)state;
+#define RUN_LC(run, seed, p) train(CFG_LIGHTCONV, "rev", run, "--max-steps", \
+				   "12", "--max-tokens", "200", "--lr", "1e-3", \
+				   "--warmup", "4", "--input-dropout", p, \
+				   "--weight-dropout", "0.1", "--seed", seed, NULL)
+	assert_int_equal(RUN_LC("detc1", "5", "0.2"), 0);
+	assert_int_equal(RUN_LC("detc2", "5", "0.2"), 0);
+	assert_int_equal(RUN_LC("detc3", "5", "0"), 0);
+	assert_true(same_weights("detc1", "detc2"));
+	assert_false(same_weights("detc1", "detc3"));
+	assert_non_null(strstr(out_buf, "\"input_dropout\":"));
+#define RUN_AD(run, seed, p) train(CFG_LM_ADAPTIVE, "count", run, "--max-steps", \
+				   "12", "--max-tokens", "200", "--lr", "1e-3", \
+				   "--warmup", "4", "--adaptive-softmax-dropout", p, \
+				   "--seed", seed, NULL)
+	assert_int_equal(RUN_AD("deta1", "5", "0.3"), 0);
+	assert_int_equal(RUN_AD("deta2", "5", "0.3"), 0);
+	assert_int_equal(RUN_AD("deta3", "5", "0"), 0);
+	assert_true(same_weights("deta1", "deta2"));
+	assert_false(same_weights("deta1", "deta3"));
+	/* a Transformer has no site for either: harmless, same weights */
+	assert_int_equal(RUN("deti1", "5"), 0);
+	assert_int_equal(train(CFG, "rev", "deti2", "--max-steps", "12",
+			       "--max-tokens", "200", "--lr", "1e-3", "--warmup", "4",
+			       "--attention-dropout", "0.1", "--activation-dropout",
+			       "0.1", "--clip-norm", "1", "--seed", "5",
+			       "--input-dropout", "0.3", "--adaptive-softmax-dropout",
+			       "0.3", NULL), 0);
+	assert_true(same_weights("deti1", "deti2"));
 }
 
 /* Starts archex train with --resume after the first launch. */
@@ -810,6 +889,7 @@ int main(void)
 		cmocka_unit_test(test_learn_lite),
 		cmocka_unit_test(test_learn_lm),
 		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_determinism_input_dropouts),
 		cmocka_unit_test(test_kill_resume),
 		cmocka_unit_test(test_disk_full),
 		cmocka_unit_test(test_bad_inputs),

@@ -21,7 +21,7 @@
 #include "util.h"
 #include "yaml_map.h"
 
-#define MAX_FIELDS 16                       /* keys in one mapping's table */
+#define MAX_FIELDS 24                       /* keys in one mapping's table */
 
 struct walk {
 	const struct ax_config_rules *rules;

@@ -33,9 +33,21 @@ static uint64_t fnv_list(uint64_t h, int n, const int64_t *v, int cap)
 	return h;
 }
 
+/* A row that is not part of the keys: a label, or a sparse row at its
+ * default (numbers only: any other row is never skipped as sparse). */
+#define SKIP_ROW(kind, p, member, aux, flags)                                \
+	(((flags) & AX_SF_LABEL) ||                                            \
+	 (((flags) & AX_SF_SPARSE) && AT_DEFAULT_##kind(p, member, aux)))
+#define AT_DEFAULT_I64(p, m, aux) ((p)->m == (aux))
+#define AT_DEFAULT_F64(p, m, aux) ((p)->m == (aux))
+#define AT_DEFAULT_BOOL(p, m, aux) 0
+#define AT_DEFAULT_ENUM(p, m, aux) 0
+#define AT_DEFAULT_STR(p, m, aux) 0
+#define AT_DEFAULT_LIST(p, m, aux) 0
+
 #define HASH_ROW(p, kind, key, member, ctype, min, max, aux, flags, rule,     \
 		 tag, doc)                                                     \
-	if (!((flags) & AX_SF_LABEL))                                          \
+	if (!SKIP_ROW(kind, p, member, aux, flags))                            \
 		h = HASH_##kind(h, p, member, aux);
 #define HASH_I64(h, p, m, aux) ax_fnv_i64(h, (p)->m)
 #define HASH_F64(h, p, m, aux) ax_fnv_i64(h, ax_f64_bits((p)->m))
@@ -150,7 +162,7 @@ void ax_config_layer_words(const struct ax_layer_config *l,
 
 #define MIX_ROW(p, kind, key, member, ctype, min, max, aux, flags, rule,      \
 		tag, doc)                                                      \
-	if (!((flags) & AX_SF_LABEL))                                          \
+	if (!SKIP_ROW(kind, p, member, aux, flags))                            \
 		h = MIX_##kind(h, p, member, aux);
 #define MIX_I64(h, p, m, aux) ax_mix64(h, (p)->m)
 #define MIX_F64(h, p, m, aux) ax_mix64(h, ax_f64_bits((p)->m))

@@ -65,7 +65,10 @@
  * model list changes config hashes and sweep point ids of every config
  * (a TRAIN row: recipe hashes, and the ids of points with a train
  * section); bump the hash tag in config_out.c if old hashes must not be
- * compared with new ones.
+ * compared with new ones, or flag a number row AX_SF_SPARSE so it joins
+ * the keys only when set away from its default and every earlier key
+ * (trained results, resumable sweeps) stays valid, as the two dropout
+ * rows added to AX_SCHEMA_TRAIN after the first trained studies are.
  *
  * To add a section: one more list with the same columns, as
  * AX_SCHEMA_TRAIN was added: its struct with AX_SCHEMA_DECL below, an
@@ -87,6 +90,12 @@ enum {
 				     source vocabulary): the sweep paths
 				     accept 0 (cfgpath.c), validation and the
 				     loader do not */
+	AX_SF_SPARSE = 1u << 4,   /* a row added after results were keyed by
+				     these hashes: it joins the config hash,
+				     the recipe hash and the point id only
+				     when it differs from its default, so
+				     every earlier key stays valid (number
+				     rows only) */
 };
 
 /* Who decides whether a key is present (the loader), and for per-layer
@@ -226,6 +235,13 @@ enum ax_rule {
 	X(c, F64, "weight_dropout", weight_dropout, double, 0, 0.99, 0,        \
 	  AX_SF_OPTIONAL, AX_RULE_NONE, "wdr",                                 \
 	  "DropConnect on the light and dynamic conv kernels")                 \
+	X(c, F64, "input_dropout", input_dropout, double, 0, 0.99, 0,         \
+	  AX_SF_OPTIONAL | AX_SF_SPARSE, AX_RULE_NONE, "idr",                                 \
+	  "dropout on the input of LightConv's conv blocks")                   \
+	X(c, F64, "adaptive_softmax_dropout", adaptive_softmax_dropout,        \
+	  double, 0, 0.99, 0, AX_SF_OPTIONAL | AX_SF_SPARSE, AX_RULE_NONE,     \
+	  "asdr",            \
+	  "dropout in the adaptive softmax: its input and each tail")          \
 	X(c, I64, "max_tokens", max_tokens, int64_t, 2, AX_TRAIN_MAX_TOKENS,   \
 	  4096, AX_SF_OPTIONAL, AX_RULE_NONE, "mt",                            \
 	  "tokens per batch (each stream)")                                    \

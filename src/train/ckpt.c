@@ -5,9 +5,10 @@
  *
  * Layout (little-endian, as the machine writes it; a checkpoint is read
  * back on the machine that trains):
- *   char     magic[8]       "AXCKPT02"
+ *   char     magic[8]       "AXCKPT03" (02: without the last two
+ *                           dropouts; refused)
  *   uint64   config_hash    ax_config_hash of the model
- *   struct   hparams        the 15 hyperparameters, in train.h order:
+ *   struct   hparams        the 17 hyperparameters, 14 doubles then 3 integers:
  *                           doubles as float64, integers as int64
  *   int64    step, epoch, batch, tokens;  float64 seconds
  *   int64    n              floats per buffer (the weights arena)
@@ -26,12 +27,12 @@
 #include "atomic_io.h"
 #include "weights.h"
 
-#define MAGIC "AXCKPT02"
+#define MAGIC "AXCKPT03"
 
 struct header {
 	char magic[8];
 	uint64_t config_hash;
-	double d[12];
+	double d[14];
 	int64_t i[3];
 	int64_t step, epoch, batch, tokens;
 	double seconds;
@@ -40,10 +41,11 @@ struct header {
 
 static void pack_hp(struct header *h, const struct ax_train_hparams *p)
 {
-	double d[12] = { p->lr, p->warmup_init_lr, p->beta1, p->beta2,
+	double d[14] = { p->lr, p->warmup_init_lr, p->beta1, p->beta2,
 			 p->adam_eps, p->weight_decay, p->clip_norm,
 			 p->label_smoothing, p->dropout, p->attention_dropout,
-			 p->activation_dropout, p->weight_dropout };
+			 p->activation_dropout, p->weight_dropout,
+			 p->input_dropout, p->adaptive_softmax_dropout };
 	memcpy(h->d, d, sizeof d);
 	h->i[0] = p->warmup;
 	h->i[1] = p->max_tokens;
@@ -59,6 +61,7 @@ static void unpack_hp(const struct header *h, struct ax_train_hparams *p)
 	p->warmup = h->i[0], p->max_tokens = h->i[1];
 	p->seed = (uint64_t)h->i[2];
 	p->activation_dropout = h->d[10], p->weight_dropout = h->d[11];
+	p->input_dropout = h->d[12], p->adaptive_softmax_dropout = h->d[13];
 }
 
 static bool put(FILE *f, const void *p, size_t n, uint32_t *crc)
@@ -116,6 +119,11 @@ static enum ax_status slurp(const char *path, size_t want, char **buf,
 	fclose(f);
 	if (!*buf)
 		return ax_diag_set(d, AX_ERR_NOMEM, path, 0, 0, "out of memory");
+	if (*got >= 8 && !memcmp(*buf, "AXCKPT02", 8))
+		return ax_diag_set(d, AX_ERR_FORMAT, path, 0, 0,
+				   "a checkpoint of an older archex (AXCKPT02, "
+				   "without input_dropout and "
+				   "adaptive_softmax_dropout): start a fresh run");
 	if (*got < sizeof(struct header) || memcmp(*buf, MAGIC, 8))
 		return ax_diag_set(d, AX_ERR_FORMAT, path, 0, 0,
 				   "not an archex checkpoint");

@@ -760,7 +760,8 @@ static double softmax_xent(float *x, int64_t n, int64_t t, float gscale)
  * z, l, dz: scratch of d_b, size_b, d_b floats. */
 static double tail_ref(float *dh, const struct ax_g_band_grad *g,
 		       const float *h, const struct ax_k_band *bd, int64_t d,
-		       int64_t u, float gscale, float *z, float *l, float *dz)
+		       int64_t u, float gscale, float *z, float *l, float *dz,
+		       uint64_t key, int64_t row, float p)
 {
 	int64_t db = bd->dim;
 	bool tied = bd->proj_layout == AX_K_PROJ_D_DB;
@@ -770,7 +771,7 @@ static double tail_ref(float *dh, const struct ax_g_band_grad *g,
 		double acc = 0.0;
 		for (int64_t r = 0; r < d; r++)
 			acc += (double)P_AT(r, e) * h[r];
-		z[e] = (float)acc;
+		z[e] = (float)acc * ax_g_keep(key, (uint64_t)(row * db + e), p);
 	}
 	for (int64_t v = 0; v < bd->size; v++) {
 		double acc = 0.0;
@@ -788,7 +789,7 @@ static double tail_ref(float *dh, const struct ax_g_band_grad *g,
 			acc += (double)bd->table[v * db + e] * l[v];
 			g->dtable[v * db + e] += l[v] * z[e];
 		}
-		dz[e] = (float)acc;
+		dz[e] = (float)acc * ax_g_keep(key, (uint64_t)(row * db + e), p);
 	}
 	/* dproj += h dz^T (in its layout);  dh += P dz */
 	for (int64_t r = 0; r < d; r++) {
@@ -803,14 +804,15 @@ static double tail_ref(float *dh, const struct ax_g_band_grad *g,
 	return nll;
 }
 
-void ax_g_adaptive_softmax_ref(float *dh, int64_t lddh,
-			       const struct ax_g_band_grad *gb, float *dW_cls,
-			       double *loss, float gscale,
-			       const int32_t *target, const float *h,
-			       int64_t ldh, const struct ax_k_band *bands,
-			       int64_t nb, const float *W_cls, int64_t N,
-			       int64_t d, int32_t ignore, float *scratch,
-			       struct ax_k_work *work)
+void ax_g_adaptive_softmax_drop_ref(float *dh, int64_t lddh,
+				    const struct ax_g_band_grad *gb,
+				    float *dW_cls, double *loss, float gscale,
+				    const int32_t *target, const float *h,
+				    int64_t ldh, const struct ax_k_band *bands,
+				    int64_t nb, const float *W_cls, int64_t N,
+				    int64_t d, int32_t ignore, uint64_t key,
+				    float p, float *scratch,
+				    struct ax_k_work *work)
 {
 	assert(nb >= 1 && bands[0].start == 0 && bands[0].dim == d);
 	assert(AX_G_LD_OK(lddh, d) && AX_G_LD_OK(ldh, d));
@@ -853,13 +855,34 @@ void ax_g_adaptive_softmax_ref(float *dh, int64_t lddh,
 		if (b > 0) {
 			const struct ax_k_band *bd = &bands[b];
 			sum += tail_ref(gx, gx ? &gb[b] : NULL, x, bd, d,
-					target[r] - bd->start, gscale, z, l, dz);
+					target[r] - bd->start, gscale, z, l, dz,
+					ax_g_tail_key(key, b), r, p);
 			count(work, passes * (d * bd->dim + bd->dim * bd->size), 0);
 		}
 	}
 	if (loss)
 		*loss += sum;
 }
+
+void ax_g_adaptive_softmax_ref(float *dh, int64_t lddh,
+			       const struct ax_g_band_grad *gb, float *dW_cls,
+			       double *loss, float gscale,
+			       const int32_t *target, const float *h,
+			       int64_t ldh, const struct ax_k_band *bands,
+			       int64_t nb, const float *W_cls, int64_t N,
+			       int64_t d, int32_t ignore, float *scratch,
+			       struct ax_k_work *work)
+{
+	ax_g_adaptive_softmax_drop_ref(dh, lddh, gb, dW_cls, loss, gscale,
+				       target, h, ldh, bands, nb, W_cls, N, d,
+				       ignore, 0, 0.0f, scratch, work);
+}
+
+/* Z(n, db) *= the tail mask of the block's rows in band bd (row k of Z is
+ * the k-th row of [r0, r1) whose target is in the band). */
+static void tail_mask(float *Z, int64_t db, const int32_t *target,
+		      const struct ax_k_band *bd, int64_t r0, int64_t r1,
+		      int32_t ignore, uint64_t key, float p);
 
 /* Whether row r's target is counted and falls in tail band bd. */
 static inline bool in_tail(const int32_t *target, int64_t r,
@@ -876,7 +899,8 @@ static int64_t tail_block(float *dh, int64_t lddh, const struct ax_g_band_grad *
 			  double *sum, float gscale, const int32_t *target,
 			  const float *h, int64_t ldh,
 			  const struct ax_k_band *bd, int64_t r0, int64_t r1,
-			  int64_t d, int32_t ignore, float *scratch)
+			  int64_t d, int32_t ignore, uint64_t key, float p,
+			  float *scratch)
 {
 	int64_t db = bd->dim, sz = bd->size, B = r1 - r0, n = 0;
 	bool tied = bd->proj_layout == AX_K_PROJ_D_DB;
@@ -893,7 +917,8 @@ static int64_t tail_block(float *dh, int64_t lddh, const struct ax_g_band_grad *
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, tied ? CblasNoTrans : CblasTrans,
 		    (int)n, (int)db, (int)d, 1.0f, Hb, (int)d, bd->proj,
 		    (int)(tied ? db : d), 0.0f, Z, (int)db);
-	/* L = Z E_b^T */
+	tail_mask(Z, db, target, bd, r0, r1, ignore, key, p);
+	/* L = Z E_b^T (Z dropped) */
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)sz,
 		    (int)db, 1.0f, Z, (int)db, bd->table, (int)db, 0.0f, L,
 		    (int)sz);
@@ -913,6 +938,7 @@ static int64_t tail_block(float *dh, int64_t lddh, const struct ax_g_band_grad *
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)db,
 		    (int)sz, 1.0f, L, (int)sz, bd->table, (int)db, 0.0f, dZ,
 		    (int)db);
+	tail_mask(dZ, db, target, bd, r0, r1, ignore, key, p);
 	/* dproj += Hb^T dZ (tied) or dZ^T Hb (own) */
 	if (tied)
 		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d,
@@ -935,6 +961,21 @@ static int64_t tail_block(float *dh, int64_t lddh, const struct ax_g_band_grad *
 				dst[c] += s[c];
 		}
 	return n;
+}
+
+static void tail_mask(float *Z, int64_t db, const int32_t *target,
+		      const struct ax_k_band *bd, int64_t r0, int64_t r1,
+		      int32_t ignore, uint64_t key, float p)
+{
+	if (p <= 0.0f)
+		return;
+	int64_t k = 0;
+	for (int64_t r = r0; r < r1; r++)
+		if (in_tail(target, r, bd, ignore)) {
+			float *z = Z + (k++) * db;
+			for (int64_t e = 0; e < db; e++)
+				z[e] *= ax_g_keep(key, (uint64_t)(r * db + e), p);
+		}
 }
 
 /* The head of one block of rows [r0, r1), fast: A = H [E_0; W_cls]^T,
@@ -1000,6 +1041,20 @@ void ax_g_adaptive_softmax(float *dh, int64_t lddh,
 			   int32_t ignore, float *scratch,
 			   struct ax_k_work *work)
 {
+	ax_g_adaptive_softmax_drop(dh, lddh, gb, dW_cls, loss, gscale, target,
+				   h, ldh, bands, nb, W_cls, N, d, ignore, 0,
+				   0.0f, scratch, work);
+}
+
+void ax_g_adaptive_softmax_drop(float *dh, int64_t lddh,
+				const struct ax_g_band_grad *gb, float *dW_cls,
+				double *loss, float gscale,
+				const int32_t *target, const float *h,
+				int64_t ldh, const struct ax_k_band *bands,
+				int64_t nb, const float *W_cls, int64_t N,
+				int64_t d, int32_t ignore, uint64_t key, float p,
+				float *scratch, struct ax_k_work *work)
+{
 	assert(nb >= 1 && bands[0].start == 0 && bands[0].dim == d);
 	assert(AX_G_LD_OK(lddh, d) && AX_G_LD_OK(ldh, d));
 	assert(AX_G_INT_OK(d) && AX_G_INT_OK(ldh) && AX_G_INT_OK(lddh) &&
@@ -1018,7 +1073,8 @@ void ax_g_adaptive_softmax(float *dh, int64_t lddh,
 			const struct ax_k_band *bd = &bands[b];
 			int64_t nt = tail_block(dh, lddh, dh ? &gb[b] : NULL, &sum, gscale,
 						target, h, ldh, bd, r0, r1, d,
-						ignore, A + B * nh);
+						ignore, ax_g_tail_key(key, b), p,
+						A + B * nh);
 			count(work, passes * nt * (d * bd->dim + bd->dim * bd->size), 0);
 		}
 	}

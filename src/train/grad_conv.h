@@ -39,6 +39,7 @@
 
 #include <stdint.h>
 
+#include "grad.h"
 #include "kernels.h"
 
 /* --- lightweight and dynamic convolutions -------------------------------- */
@@ -239,5 +240,33 @@ void ax_g_adaptive_softmax(float *dh, int64_t lddh,
 			   const float *W_cls, int64_t N, int64_t d,
 			   int32_t ignore, float *scratch,
 			   struct ax_k_work *work);
+
+/* The same with fairseq's adaptive_softmax_dropout inside each tail:
+ * z = proj_b(h) is multiplied by ax_g_keep(ax_g_tail_key(key, b),
+ * r * d_b + e, p) (row r of h, e < d_b) before the tail's output layer,
+ * and dz by the same mask (p = 0: none; the forms above). The dropout
+ * fairseq also applies to the whole input h is the caller's (train.c
+ * passes a dropped copy of h and masks dh). */
+static inline uint64_t ax_g_tail_key(uint64_t key, int64_t b)
+{
+	return ax_g_mix(key ^ ((uint64_t)b * 0x9e3779b97f4a7c15ull));
+}
+void ax_g_adaptive_softmax_drop_ref(float *dh, int64_t lddh,
+				    const struct ax_g_band_grad *gb,
+				    float *dW_cls, double *loss, float gscale,
+				    const int32_t *target, const float *h,
+				    int64_t ldh, const struct ax_k_band *bands,
+				    int64_t nb, const float *W_cls, int64_t N,
+				    int64_t d, int32_t ignore, uint64_t key,
+				    float p, float *scratch,
+				    struct ax_k_work *work);
+void ax_g_adaptive_softmax_drop(float *dh, int64_t lddh,
+				const struct ax_g_band_grad *gb, float *dW_cls,
+				double *loss, float gscale,
+				const int32_t *target, const float *h,
+				int64_t ldh, const struct ax_k_band *bands,
+				int64_t nb, const float *W_cls, int64_t N,
+				int64_t d, int32_t ignore, uint64_t key, float p,
+				float *scratch, struct ax_k_work *work);
 
 #endif

@@ -29,7 +29,8 @@ void ax_train_memory(const struct ax_trainer *t, struct ax_train_memory *m)
 		.activations = t->plan.total * F32,
 		.activation_grads = t->plan.total * F32,
 		.other = (t->scratch_size + nwn +
-			  (t->hp.weight_dropout > 0.0 ? cap * t->mask_cols : 0)) * F32 +
+			  (t->hp.weight_dropout > 0.0 ? cap * t->mask_cols : 0) +
+			  cap * t->xdrop_cols) * F32 +
 			 2 * (cap + 1) * (int64_t)sizeof(int64_t) +
 			 3 * cap * (int64_t)sizeof(int32_t) + (em.total - em.weights),
 	};

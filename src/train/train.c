@@ -18,7 +18,12 @@
  * else and written by ops whose backward reads only their inputs);
  * `activation_dropout` on every ReLU output; `attention_dropout` on the
  * attention probabilities; `weight_dropout` (DropConnect) on the tap
- * weights of light and dynamic convs. Masks are counter-based (grad.h
+ * weights of light and dynamic convs; `input_dropout` on the input of
+ * LightConv's conv blocks (the LINEAR `linear1` of block `conv`; Lite's
+ * conv branch, block `lsra.conv`, has none upstream) and
+ * `adaptive_softmax_dropout` on the adaptive softmax's input, both on a
+ * copy (xdrop) since the residual or another op may read the original,
+ * and inside its tails (grad_conv.h). Masks are counter-based (grad.h
  * ax_g_keep), keyed by seed, update step, op index and segment.
  */
 #include "train.h"
@@ -183,6 +188,11 @@ static void place_dropout(struct ax_trainer *t)
 			if (g->tensors[b].parent < 0 && readers[b] == 1 && written[b] == 1)
 				t->p_branch[i] = (float)t->hp.dropout;
 		}
+		if (op->kind == AX_OP_LINEAR && !strcmp(op->role, "linear1") &&
+		    op->block && !strcmp(op->block, "conv"))
+			t->p_in[i] = (float)t->hp.input_dropout;
+		if (op->kind == AX_OP_ADAPTIVE_SOFTMAX)
+			t->p_in[i] = (float)t->hp.adaptive_softmax_dropout;
 	}
 out:
 	free(readers);
@@ -275,7 +285,8 @@ static bool alloc_op_state(struct ax_trainer *t)
 	t->wn = ax_alloc_floats(nwn);
 	t->scratch = ax_alloc_floats(t->scratch_size);
 	t->mask = ax_alloc_floats(t->hp.weight_dropout > 0.0 ? t->max_tokens * hk : 0);
-	return t->wn && t->scratch && t->mask;
+	t->xdrop = ax_alloc_floats(t->max_tokens * t->xdrop_cols);
+	return t->wn && t->scratch && t->mask && t->xdrop;
 }
 
 static enum ax_status alloc_state(struct ax_trainer *t, struct ax_diag *d)
@@ -339,8 +350,10 @@ enum ax_status ax_train_init(struct ax_trainer *t, const struct ax_graph *g,
 	t->ld = calloc((size_t)g->n_tensors + 1, sizeof *t->ld);
 	t->p_out = calloc((size_t)g->n_ops + 1, sizeof *t->p_out);
 	t->p_branch = calloc((size_t)g->n_ops + 1, sizeof *t->p_branch);
+	t->p_in = calloc((size_t)g->n_ops + 1, sizeof *t->p_in);
 	t->zero_at = calloc((size_t)g->n_tensors + 1, sizeof *t->zero_at);
-	if (!t->decay || !t->ld || !t->p_out || !t->p_branch || !t->zero_at) {
+	if (!t->decay || !t->ld || !t->p_out || !t->p_branch || !t->p_in ||
+	    !t->zero_at) {
 		ax_train_free(t);
 		return ax_diag_set(d, AX_ERR_NOMEM, "", 0, 0, "out of memory");
 	}
@@ -350,6 +363,10 @@ enum ax_status ax_train_init(struct ax_trainer *t, const struct ax_graph *g,
 	for (int32_t i = 0; i < g->n_tensors; i++)
 		t->ld[i] = g->tensors[root(g, i)].width;
 	place_dropout(t);
+	for (int32_t i = 0; i < g->n_ops; i++)
+		if (t->p_in[i] > 0.0f)
+			t->xdrop_cols = imax(t->xdrop_cols,
+					     g->tensors[g->ops[i].in[0]].width);
 	t->fused_loss = g->ops[g->n_ops - 1].kind == AX_OP_LOG_SOFTMAX;
 	place_zeroing(t);
 	if ((st = alloc_state(t, d)) != AX_OK)
@@ -364,7 +381,7 @@ void ax_train_free(struct ax_trainer *t)
 	free(t->grad), free(t->m), free(t->v), free(t->decay);
 	free(t->act), free(t->dact), free(t->ld), free(t->p_out);
 	free(t->p_branch), free(t->scratch), free(t->wn), free(t->wn_off);
-	free(t->mask), free(t->zero_at);
+	free(t->mask), free(t->zero_at), free(t->p_in), free(t->xdrop);
 	free(t->batch.src_off), free(t->batch.tgt_off), free(t->batch.src);
 	free(t->batch.tgt_in), free(t->batch.tgt_out);
 	memset(t, 0, sizeof *t);
@@ -553,6 +570,50 @@ static enum ax_status fwd_adaptive_input(struct ax_trainer *t, int32_t i,
 	return AX_OK;
 }
 
+/* Op i's in[0] with its input dropout (p_in): a dropped copy in xdrop,
+ * whose row stride goes to *ld; in[0] itself without one (or outside
+ * training). The backward calls this again and gets the same copy. */
+static const float *input_dropped(struct ax_trainer *t, int32_t i, int64_t *ld)
+{
+	const struct ax_op *op = &t->g->ops[i];
+	int32_t a = op->in[0];
+	float p = rate(t, t->p_in[i]);
+	if (p <= 0.0f)
+		return act(t, a);
+	int64_t n = nrows(t, a), w = t->g->tensors[a].width;
+	for (int64_t r = 0; r < n; r++)
+		memcpy(t->xdrop + r * w, act(t, a) + r * t->ld[a],
+		       (size_t)w * sizeof *t->xdrop);
+	ax_g_dropout(t->xdrop, w, n, w, site_key(t, i, -3), p);
+	*ld = w;
+	return t->xdrop;
+}
+
+/* Backward of a LINEAR with input dropout: dW and db from the regenerated
+ * dropped input, then dx (+)= mask o (dy W), the product going through
+ * xdrop. */
+static void bwd_linear_dropped(struct ax_trainer *t, int32_t i, bool set)
+{
+	const struct ax_graph *g = t->g;
+	const struct ax_op *op = &g->ops[i];
+	int32_t o = op->out, a = op->in[0];
+	int64_t n = nrows(t, o), w = g->tensors[o].width, wi = g->tensors[a].width;
+	int64_t lx = wi;
+	const float *x = input_dropped(t, i, &lx);
+	ax_g_linear(NULL, 0, dprm(t, op, 0), dprm(t, op, 1), dact(t, o),
+		    t->ld[o], x, lx, prm(t, op, 0), n, wi, w, false);
+	ax_g_linear(t->xdrop, wi, NULL, NULL, dact(t, o), t->ld[o], NULL, 0,
+		    prm(t, op, 0), n, wi, w, true);
+	ax_g_dropout(t->xdrop, wi, n, wi, site_key(t, i, -3), rate(t, t->p_in[i]));
+	float *dx = dact(t, a);
+	for (int64_t r = 0; r < n; r++) {
+		float *dr = dx + r * t->ld[a];
+		const float *sr = t->xdrop + r * wi;
+		for (int64_t c = 0; c < wi; c++)
+			dr[c] = set ? sr[c] : dr[c] + sr[c];
+	}
+}
+
 /* Wall time, for the profile. */
 static double now_s(void)
 {
@@ -575,11 +636,13 @@ static enum ax_status fwd_op(struct ax_trainer *t, int32_t i, struct ax_diag *d)
 			return st;
 		break;
 	}
-	case AX_OP_LINEAR:
-		ax_k_linear(act(t, o), t->ld[o], act(t, a), t->ld[a],
-			    prm(t, op, 0), prm(t, op, 1), n,
-			    g->tensors[a].width, w, NULL);
+	case AX_OP_LINEAR: {
+		int64_t lx = t->ld[a];
+		const float *x = input_dropped(t, i, &lx);
+		ax_k_linear(act(t, o), t->ld[o], x, lx, prm(t, op, 0),
+			    prm(t, op, 1), n, g->tensors[a].width, w, NULL);
 		break;
+	}
 	case AX_OP_LAYERNORM:
 		ax_k_layernorm(act(t, o), t->ld[o], act(t, a), t->ld[a],
 			       prm(t, op, 0), prm(t, op, 1), n, w,
@@ -762,6 +825,10 @@ static void bwd_op(struct ax_trainer *t, int32_t i, unsigned set)
 		bwd_embed(t, i);
 		break;
 	case AX_OP_LINEAR:
+		if (rate(t, t->p_in[i]) > 0.0f) {
+			bwd_linear_dropped(t, i, set & 1u);
+			break;
+		}
 		ax_g_linear(dact(t, a), t->ld[a], dprm(t, op, 0), dprm(t, op, 1),
 			    dact(t, o), t->ld[o], act(t, a), t->ld[a],
 			    prm(t, op, 0), n, g->tensors[a].width, w, set & 1u);
@@ -889,21 +956,31 @@ double ax_train_lr(const struct ax_train_hparams *hp, int64_t u)
 }
 
 /* The adaptive LM's loss: fairseq's adaptive_loss (NLL, no smoothing),
- * fused with its gradient into dact(h) and the band parameters. */
+ * fused with its gradient into dact(h) and the band parameters. With
+ * adaptive_softmax_dropout, fairseq's AdaptiveSoftmax drops its input h
+ * (here a copy: input_dropped) and each tail's projection (inside the
+ * kernel); dact(h) holds only this gradient yet (zeroed just before), so
+ * the input mask is applied to it in place. */
 static double adaptive_loss(struct ax_trainer *t, bool grad, float scale,
 			    double *nll)
 {
-	const struct ax_op *op = &t->g->ops[t->g->n_ops - 1];
+	int32_t i = t->g->n_ops - 1;
+	const struct ax_op *op = &t->g->ops[i];
 	struct ax_k_band bands[AX_MAX_CUTOFFS + 1];
 	struct ax_g_band_grad gb[AX_MAX_CUTOFFS + 1];
 	int nb = band_grads(t, op, bands, gb);
 	int32_t h = op->in[0];
+	int64_t lx = t->ld[h], n = t->batch.n_tgt, w = t->g->tensors[h].width;
+	const float *x = input_dropped(t, i, &lx);
+	float p = rate(t, t->p_in[i]);
 	*nll = 0.0;
-	ax_g_adaptive_softmax(grad ? dact(t, h) : NULL, t->ld[h], gb,
-			      dprm(t, op, 1), nll, scale, t->batch.tgt_out,
-			      act(t, h), t->ld[h], bands, nb, prm(t, op, 1),
-			      t->batch.n_tgt, t->g->tensors[h].width, AX_G_PAD,
-			      t->scratch, NULL);
+	ax_g_adaptive_softmax_drop(grad ? dact(t, h) : NULL, t->ld[h], gb,
+				   dprm(t, op, 1), nll, scale, t->batch.tgt_out,
+				   x, lx, bands, nb, prm(t, op, 1), n, w,
+				   AX_G_PAD, site_key(t, i, -4), p, t->scratch,
+				   NULL);
+	if (grad)
+		ax_g_dropout(dact(t, h), t->ld[h], n, w, site_key(t, i, -3), p);
 	return *nll;
 }
 

@@ -45,6 +45,8 @@ struct ax_train_hparams {
 	double label_smoothing;
 	double dropout, attention_dropout, activation_dropout;
 	double weight_dropout;    /* DropConnect in light / dynamic convs (0) */
+	double input_dropout;     /* on LightConv conv blocks' input (0) */
+	double adaptive_softmax_dropout; /* adaptive softmax input, tails (0) */
 	int64_t max_tokens;       /* tokens per batch (each stream) */
 	uint64_t seed;
 };
@@ -136,6 +138,10 @@ struct ax_trainer {
 	int64_t *ld;              /* (n_tensors) row stride */
 	float *p_out;             /* (n_ops) dropout on the op's output */
 	float *p_branch;          /* (n_ops) ADD: residual dropout on in1 */
+	float *p_in;              /* (n_ops) LINEAR, ADAPTIVE_SOFTMAX: dropout
+				     on a copy of in[0] (into xdrop) */
+	float *xdrop;             /* (max_tokens, xdrop_cols) that copy */
+	int64_t xdrop_cols;       /* max in[0] width over ops with p_in > 0 */
 	int32_t *zero_at;         /* (n_tensors) root tensors: the op whose
 				     backward first touches the gradient
 				     (walking in reverse), n_ops for the
