@@ -962,15 +962,12 @@ static void run_attention(struct ax_exec *x, const struct op_io *io,
 			       io->n, x->S, io->w, op->heads, false, 0,
 			       x->scratch, work);
 	} else {
-		/* one sentence at a time: its queries against its keys */
+		/* each sentence's queries against its own keys */
 		int64_t nq = sentence_rows(x, g->tensors[op->out].len);
 		int64_t nk = sentence_rows(x, g->tensors[op->in[1]].len);
-		for (int64_t b = 0; b < x->o.batch; b++)
-			ax_k_attention(io->out + b * nq * io->ldo, io->ldo,
-				       io->in + b * nq * io->ldi, io->ldi,
-				       k + b * nk * ldk, ldk, v + b * nk * ldv,
-				       ldv, nq, nk, io->w, op->heads, op->causal,
-				       0, x->scratch, work);
+		ax_k_attention_batch(io->out, io->ldo, io->in, io->ldi, k, ldk, v,
+				     ldv, x->o.batch, nq, nk, io->w, op->heads,
+				     op->causal, x->scratch, work);
 	}
 }
 

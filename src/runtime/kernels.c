@@ -348,6 +348,117 @@ void ax_k_attention_ref(float *out, int64_t ldo, const float *q, int64_t ldq,
 	}
 }
 
+/* Direct attention of a short sentence (kernels.h): no BLAS call and no
+ * scratch. Per head, k_h is copied transposed into a zero-padded stack
+ * tile kt (h, ATT_NK), so one query's scores are h broadcast multiply-adds
+ * over ATT_JB contiguous keys held in registers; P v_h accumulates the
+ * visible value rows into the output row. */
+#define ATT_NK AX_K_ATT_DIRECT_NK
+#define ATT_JB 32
+
+bool ax_k_attention_direct(int64_t Nq, int64_t Nk, int64_t w, int64_t H)
+{
+	return Nq >= 2 && Nk <= AX_K_ATT_DIRECT_NK && H >= 1 && w % H == 0 &&
+	       w / H <= AX_K_ATT_DIRECT_H;
+}
+
+/* s[0..ATT_JB) = sum_c (qh[c] scale) kt[c][0..ATT_JB), kt's row stride ATT_NK */
+AX_SIMD_CLONES
+static void att_scores(float *s, const float *qh, const float *kt, int64_t h,
+		       float scale)
+{
+	float acc[ATT_JB] = { 0 };
+	for (int64_t c = 0; c < h; c++) {
+		float a = qh[c] * scale;
+		for (int l = 0; l < ATT_JB; l++)
+			acc[l] += a * kt[c * ATT_NK + l];
+	}
+	memcpy(s, acc, sizeof acc);
+}
+
+/* o(h) = sum_{j < n} p[j] v[j](h), v's row stride ldv */
+AX_SIMD_CLONES
+static void att_pv(float *o, const float *p, const float *v, int64_t ldv,
+		   int64_t n, int64_t h)
+{
+	for (int64_t c = 0; c < h; c++)
+		o[c] = 0.0f;
+	for (int64_t j = 0; j < n; j++) {
+		float pj = p[j];
+		const float *vr = v + j * ldv;
+		for (int64_t c = 0; c < h; c++)
+			o[c] += pj * vr[c];
+	}
+}
+
+/* One sentence by the direct path. It skips the masked keys of a causal
+ * square but counts as the sgemm path (and the cost model's exact count):
+ * keys up to the last query's limit as performed, the rest skipped. */
+static void attention_direct(float *out, int64_t ldo, const float *q,
+			     int64_t ldq, const float *k, int64_t ldk,
+			     const float *v, int64_t ldv, int64_t Nq,
+			     int64_t Nk, int64_t w, int64_t H, bool causal,
+			     int64_t q_pos0, struct ax_k_work *work)
+{
+	int64_t h = w / H;
+	float scale = 1.0f / sqrtf((float)h);
+	float kt[AX_K_ATT_DIRECT_H * ATT_NK];   /* (h, ATT_NK) k_h transposed */
+	float s[ATT_NK];                        /* one query's scores, then P */
+	int64_t nb = (Nk + ATT_JB - 1) / ATT_JB * ATT_JB;
+	int64_t nk = causal ? att_limit(Nk, true, q_pos0, Nq - 1) : Nk;
+	count(work, 2 * Nq * nk * w, 2 * Nq * (Nk - nk) * w);
+	for (int64_t hd = 0; hd < H; hd++) {
+		int64_t c0 = hd * h;
+		for (int64_t c = 0; c < h; c++) {
+			for (int64_t j = 0; j < Nk; j++)
+				kt[c * ATT_NK + j] = k[j * ldk + c0 + c];
+			for (int64_t j = Nk; j < nb; j++)
+				kt[c * ATT_NK + j] = 0.0f;
+		}
+		for (int64_t qi = 0; qi < Nq; qi++) {
+			int64_t lim = att_limit(Nk, causal, q_pos0, qi);
+			for (int64_t j0 = 0; j0 < lim; j0 += ATT_JB)
+				att_scores(s + j0, q + qi * ldq + c0, kt + j0, h, scale);
+			softmax_row_fast(s, s, lim);
+			att_pv(out + qi * ldo + c0, s, v + c0, ldv, lim, h);
+		}
+	}
+}
+
+void ax_k_attention_batch(float *out, int64_t ldo, const float *q,
+			  int64_t ldq, const float *k, int64_t ldk,
+			  const float *v, int64_t ldv, int64_t B, int64_t Nq,
+			  int64_t Nk, int64_t w, int64_t H, bool causal,
+			  float *scratch, struct ax_k_work *work)
+{
+	assert(B >= 0 && Nq >= 0);
+	if (!ax_k_attention_direct(Nq, Nk, w, H)) {
+		for (int64_t b = 0; b < B; b++)
+			ax_k_attention(out + b * Nq * ldo, ldo, q + b * Nq * ldq,
+				       ldq, k + b * Nk * ldk, ldk, v + b * Nk * ldv,
+				       ldv, Nq, Nk, w, H, causal, 0, scratch, work);
+		return;
+	}
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldq, w) &&
+	       AX_K_LD_OK(ldk, w) && AX_K_LD_OK(ldv, w));
+	int64_t macs = 0, skipped = 0;
+	int nt = row_threads(B * Nq, w);
+	(void)nt;   /* unused without OpenMP */
+#ifdef _OPENMP
+	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1) \
+		reduction(+ : macs, skipped)
+#endif
+	for (int64_t b = 0; b < B; b++) {
+		struct ax_k_work wb = { 0 };
+		attention_direct(out + b * Nq * ldo, ldo, q + b * Nq * ldq, ldq,
+				 k + b * Nk * ldk, ldk, v + b * Nk * ldv, ldv, Nq,
+				 Nk, w, H, causal, 0, &wb);
+		macs += wb.macs;
+		skipped += wb.skipped;
+	}
+	count(work, macs, skipped);
+}
+
 void ax_k_attention(float *out, int64_t ldo, const float *q, int64_t ldq,
 		    const float *k, int64_t ldk, const float *v, int64_t ldv,
 		    int64_t Nq, int64_t Nk, int64_t w, int64_t H, bool causal,
@@ -361,6 +472,11 @@ void ax_k_attention(float *out, int64_t ldo, const float *q, int64_t ldq,
 	       AX_K_INT_OK(ldk) && AX_K_INT_OK(ldv) && AX_K_INT_OK(ldo));
 	if (Nq == 0)
 		return;
+	if (ax_k_attention_direct(Nq, Nk, w, H)) {
+		attention_direct(out, ldo, q, ldq, k, ldk, v, ldv, Nq, Nk, w, H,
+				 causal, q_pos0, work);
+		return;
+	}
 	int64_t h = w / H;
 	float scale = 1.0f / sqrtf((float)h);
 	float *S = scratch;   /* (Nq, Nk) one head's scores, then P */
