@@ -369,11 +369,13 @@ void ax_k_attention_ref(float *out, int64_t ldo, const float *q, int64_t ldq,
 
 /* Direct attention of a short sentence (kernels.h): no BLAS call and no
  * scratch. Per head, k_h is copied transposed into a zero-padded stack
- * tile kt (h, ATT_NK), so one query's scores are h broadcast multiply-adds
- * over ATT_JB contiguous keys held in registers; P v_h accumulates the
- * visible value rows into the output row. */
+ * tile kt (h, ATT_NK), so one query's scores are broadcast multiply-adds
+ * over ATT_JB contiguous keys; v_h is copied into tiles of ATT_HB
+ * zero-padded channels, so P v_h accumulates whole tiles. The fixed trip
+ * counts keep the accumulators in registers. */
 #define ATT_NK AX_K_ATT_DIRECT_NK
 #define ATT_JB 32
+#define ATT_HB 64
 
 bool ax_k_attention_direct(int64_t Nq, int64_t Nk, int64_t w, int64_t H)
 {
@@ -381,32 +383,118 @@ bool ax_k_attention_direct(int64_t Nq, int64_t Nk, int64_t w, int64_t H)
 	       w / H <= AX_K_ATT_DIRECT_H;
 }
 
-/* s[0..ATT_JB) = sum_c (qh[c] scale) kt[c][0..ATT_JB), kt's row stride ATT_NK */
-AX_SIMD_CLONES
-static void att_scores(float *s, const float *qh, const float *kt, int64_t h,
-		       float scale)
+/* s[0..ATT_JB) = sum_c qs[c] kt[c][0..ATT_JB), kt's row stride ATT_NK;
+ * four partial sums (channels c mod 4), added in a fixed order */
+static inline void att_scores(float *s, const float *qs, const float *kt,
+			      int64_t h)
 {
-	float acc[ATT_JB] = { 0 };
-	for (int64_t c = 0; c < h; c++) {
-		float a = qh[c] * scale;
-		for (int l = 0; l < ATT_JB; l++)
-			acc[l] += a * kt[c * ATT_NK + l];
+	float a0[ATT_JB] = { 0 }, a1[ATT_JB] = { 0 }, a2[ATT_JB] = { 0 },
+	      a3[ATT_JB] = { 0 };
+	int64_t c = 0;
+	for (; c + 4 <= h; c += 4) {
+		const float *k0 = kt + c * ATT_NK;
+		for (int l = 0; l < ATT_JB; l++) {
+			a0[l] += qs[c] * k0[l];
+			a1[l] += qs[c + 1] * k0[ATT_NK + l];
+			a2[l] += qs[c + 2] * k0[2 * ATT_NK + l];
+			a3[l] += qs[c + 3] * k0[3 * ATT_NK + l];
+		}
 	}
-	memcpy(s, acc, sizeof acc);
+	for (; c < h; c++)
+		for (int l = 0; l < ATT_JB; l++)
+			a0[l] += qs[c] * kt[c * ATT_NK + l];
+	for (int l = 0; l < ATT_JB; l++)
+		s[l] = (a0[l] + a1[l]) + (a2[l] + a3[l]);
 }
 
-/* o(h) = sum_{j < n} p[j] v[j](h), v's row stride ldv */
-AX_SIMD_CLONES
-static void att_pv(float *o, const float *p, const float *v, int64_t ldv,
-		   int64_t n, int64_t h)
+/* o[0..ATT_HB) = sum_{j < n} p[j] vt[j][0..ATT_HB) */
+static inline void att_pv(float *o, const float *p, const float *vt, int64_t n)
 {
-	for (int64_t c = 0; c < h; c++)
-		o[c] = 0.0f;
-	for (int64_t j = 0; j < n; j++) {
-		float pj = p[j];
-		const float *vr = v + j * ldv;
+	float acc[ATT_HB] = { 0 };
+	for (int64_t j = 0; j < n; j++)
+		for (int l = 0; l < ATT_HB; l++)
+			acc[l] += p[j] * vt[j * ATT_HB + l];
+	memcpy(o, acc, sizeof acc);
+}
+
+/* s[0..n) = softmax(s[0..n)) for 1 <= n <= ATT_NK, in whole 16-float
+ * vectors over ATT_NK (the padding masked out, left 0) */
+static inline void att_softmax(float *s, int64_t n)
+{
+	float m[16], t[16] = { 0 };
+	for (int l = 0; l < 16; l++)
+		m[l] = s[0];
+	for (int j0 = 0; j0 < ATT_NK; j0 += 16)
+		for (int l = 0; l < 16; l++) {
+			float x = j0 + l < n ? s[j0 + l] : s[0];
+			m[l] = x > m[l] ? x : m[l];
+		}
+	float mm = m[0];
+	for (int l = 1; l < 16; l++)
+		mm = m[l] > mm ? m[l] : mm;
+	for (int j0 = 0; j0 < ATT_NK; j0 += 16)
+		for (int l = 0; l < 16; l++) {
+			float x = j0 + l < n ? s[j0 + l] - mm : 0.0f;
+			float e = ax_k_exp_poly(x);
+			e = j0 + l < n ? e : 0.0f;
+			s[j0 + l] = e;
+			t[l] += e;
+		}
+	float sum = 0.0f;
+	for (int l = 0; l < 16; l++)
+		sum += t[l];
+	float inv = 1.0f / sum;
+	for (int j0 = 0; j0 < ATT_NK; j0 += 16)
+		for (int l = 0; l < 16; l++)
+			s[j0 + l] *= inv;
+}
+
+/* One head's queries against its tiles (see att_tiles): out_h(Nq, h).
+ * Multiply-adds contracted to FMA where the target has it (as sgemm). */
+AX_SIMD_CLONES __attribute__((optimize("fp-contract=fast")))
+static void att_head(float *out, int64_t ldo, const float *q, int64_t ldq,
+		     const float *kt, const float *vt, int64_t Nq, int64_t Nk,
+		     int64_t h, bool causal, int64_t q_pos0)
+{
+	float scale = 1.0f / sqrtf((float)h);
+	float qs[AX_K_ATT_DIRECT_H];   /* one query's q_h * scale */
+	float s[ATT_NK];               /* its scores, then P */
+	float o[ATT_HB];               /* one tile of its output */
+	for (int64_t qi = 0; qi < Nq; qi++) {
+		int64_t lim = att_limit(Nk, causal, q_pos0, qi);
 		for (int64_t c = 0; c < h; c++)
-			o[c] += pj * vr[c];
+			qs[c] = q[qi * ldq + c] * scale;
+		for (int64_t j0 = 0; j0 < lim; j0 += ATT_JB)
+			att_scores(s + j0, qs, kt + j0, h);
+		att_softmax(s, lim);
+		for (int64_t t = 0; t * ATT_HB < h; t++) {
+			int64_t cw = h - t * ATT_HB < ATT_HB ? h - t * ATT_HB : ATT_HB;
+			att_pv(o, s, vt + t * ATT_NK * ATT_HB, lim);
+			memcpy(out + qi * ldo + t * ATT_HB, o, (size_t)cw * sizeof *o);
+		}
+	}
+}
+
+/* tiles of head channels [c0, c0 + h) of Nk rows: kt (h, ATT_NK) k_h
+ * transposed, keys [Nk, nb) zero; vt (ceil(h / ATT_HB), Nk, ATT_HB) */
+static void att_tiles(float *kt, float *vt, const float *k, int64_t ldk,
+		      const float *v, int64_t ldv, int64_t Nk, int64_t nb,
+		      int64_t c0, int64_t h)
+{
+	for (int64_t j = 0; j < Nk; j++)
+		for (int64_t c = 0; c < h; c++)
+			kt[c * ATT_NK + j] = k[j * ldk + c0 + c];
+	for (int64_t c = 0; c < h; c++)
+		for (int64_t j = Nk; j < nb; j++)
+			kt[c * ATT_NK + j] = 0.0f;
+	for (int64_t t = 0; t * ATT_HB < h; t++) {
+		int64_t cw = h - t * ATT_HB < ATT_HB ? h - t * ATT_HB : ATT_HB;
+		for (int64_t j = 0; j < Nk; j++) {
+			float *row = vt + (t * ATT_NK + j) * ATT_HB;
+			memcpy(row, v + j * ldv + c0 + t * ATT_HB,
+			       (size_t)cw * sizeof *row);
+			memset(row + cw, 0, (size_t)(ATT_HB - cw) * sizeof *row);
+		}
 	}
 }
 
@@ -419,28 +507,17 @@ static void attention_direct(float *out, int64_t ldo, const float *q,
 			     int64_t Nk, int64_t w, int64_t H, bool causal,
 			     int64_t q_pos0, struct ax_k_work *work)
 {
+	enum { TH = AX_K_ATT_DIRECT_H / ATT_HB };   /* value tiles per head */
 	int64_t h = w / H;
-	float scale = 1.0f / sqrtf((float)h);
-	float kt[AX_K_ATT_DIRECT_H * ATT_NK];   /* (h, ATT_NK) k_h transposed */
-	float s[ATT_NK];                        /* one query's scores, then P */
+	float kt[AX_K_ATT_DIRECT_H * ATT_NK];   /* (h, ATT_NK) */
+	float vt[TH * ATT_NK * ATT_HB];         /* (TH, ATT_NK, ATT_HB) */
 	int64_t nb = (Nk + ATT_JB - 1) / ATT_JB * ATT_JB;
 	int64_t nk = causal ? att_limit(Nk, true, q_pos0, Nq - 1) : Nk;
 	count(work, 2 * Nq * nk * w, 2 * Nq * (Nk - nk) * w);
 	for (int64_t hd = 0; hd < H; hd++) {
-		int64_t c0 = hd * h;
-		for (int64_t c = 0; c < h; c++) {
-			for (int64_t j = 0; j < Nk; j++)
-				kt[c * ATT_NK + j] = k[j * ldk + c0 + c];
-			for (int64_t j = Nk; j < nb; j++)
-				kt[c * ATT_NK + j] = 0.0f;
-		}
-		for (int64_t qi = 0; qi < Nq; qi++) {
-			int64_t lim = att_limit(Nk, causal, q_pos0, qi);
-			for (int64_t j0 = 0; j0 < lim; j0 += ATT_JB)
-				att_scores(s + j0, q + qi * ldq + c0, kt + j0, h, scale);
-			softmax_row_fast(s, s, lim);
-			att_pv(out + qi * ldo + c0, s, v + c0, ldv, lim, h);
-		}
+		att_tiles(kt, vt, k, ldk, v, ldv, Nk, nb, hd * h, h);
+		att_head(out + hd * h, ldo, q + hd * h, ldq, kt, vt, Nq, Nk, h,
+			 causal, q_pos0);
 	}
 }
 
