@@ -576,6 +576,42 @@ static void test_elementwise(void **state)
 	assert_float_equal(g1, 1.0, 1e-7);
 }
 
+/* The log-softmax a block of columns at a time (ax_k_lsm_*), fast and
+ * reference, over odd widths and blocks, equals ax_k_log_softmax_ref of
+ * the whole rows; also when a later block raises the max by far. */
+static void test_lsm_blocks(void **state)
+{
+	(void)state;
+	static const int64_t shapes[][3] = {   /* N, W, block */
+		{1, 1, 1}, {3, 17, 5}, {7, 64, 16}, {20, 1001, 48}, {70, 1500, 1500},
+	};
+	rng_seed(41);
+	for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+		int64_t N = shapes[k][0], W = shapes[k][1], cb = shapes[k][2];
+		int64_t ld = W + 3;
+		float *x = rand_mat(N, W, ld);
+		for (int64_t r = 0; r < N; r++)
+			for (int64_t c = 0; c < W; c++)
+				x[r * ld + c] *= c >= W / 2 ? 40.0f : 4.0f;
+		float *want = sentinel_mat(N, ld);
+		ax_k_log_softmax_ref(want, ld, x, ld, N, W);
+		for (int fast = 0; fast < 2; fast++) {
+			float *y = sentinel_mat(N, ld);
+			float *m = malloc((size_t)N * sizeof *m), *s = malloc((size_t)N * sizeof *s);
+			for (int64_t r = 0; r < N; r++)
+				memcpy(y + r * ld, x + r * ld, (size_t)W * sizeof *y);
+			ax_k_lsm_init(m, s, N);
+			for (int64_t c0 = 0; c0 < W; c0 += cb)
+				(fast ? ax_k_lsm_update : ax_k_lsm_update_ref)(
+					m, s, y + c0, ld, N, W - c0 < cb ? W - c0 : cb);
+			(fast ? ax_k_lsm_finish : ax_k_lsm_finish_ref)(y, ld, m, s, N, W);
+			check_close("lsm blocks", y, ld, want, ld, N, W, RTOL, 1e-4);
+			free(y), free(m), free(s);
+		}
+		free(x), free(want);
+	}
+}
+
 /* --- embeddings ------------------------------------------------------------- */
 
 /* docs/models.md §2.1 / §6.1 in double: omega_i = exp(-i ln(1e4)/max(d/2-1,1)) */
@@ -894,6 +930,7 @@ int main(void)
 		cmocka_unit_test(test_attention_fast_vs_ref),
 		cmocka_unit_test(test_attention_causal_mask),
 		cmocka_unit_test(test_attention_batch),
+		cmocka_unit_test(test_lsm_blocks),
 		cmocka_unit_test(test_lightconv),
 		cmocka_unit_test(test_lightconv_hand),
 		cmocka_unit_test(test_dynconv),

@@ -37,6 +37,11 @@
 #include "plan.h"
 #include "size.h"
 
+/* Output bytes per block of the fused output projection and log-softmax:
+ * half the 4 MiB L2 of the machine in docs/precision.md, so a block is
+ * still in cache when its row maxima and sums are taken. */
+#define AX_EXEC_FUSED_LSM_BYTES (2 << 20)
+
 /* The activations the int8 linears multiply with: fp32, or each input row
  * quantized to int8 at every call (dynamic, symmetric, per row; integer
  * dot products, vpdpbusd where the CPU has VNNI: kernels_q.h). int8
@@ -92,6 +97,11 @@ struct ax_exec {
 	int64_t *op_skipped;     /* (n_ops) `exact` MACs skipped on zero padding */
 	double *op_seconds;      /* (n_ops) wall time since the last reset */
 	bool timing;
+	/* the output projection fused with its log-softmax (sequence mode,
+	 * 16 rows or more): bytes of output per block of columns (init:
+	 * AX_EXEC_FUSED_LSM_BYTES; tests shrink it), 0 = not fused */
+	int64_t fused_lsm_bytes;
+	int64_t fused_lsm_calls; /* fused passes run (for tests) */
 
 	/* reduced precision (ax_exec_set_precision): the weights the
 	 * LINEAR and EMBED ops read, quantized at load; they have no fp32

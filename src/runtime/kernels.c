@@ -13,6 +13,7 @@
 #include "kernels_q.h"
 
 #include <assert.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -1169,6 +1170,75 @@ void ax_k_log_softmax(float *out, int64_t ldo, const float *in, int64_t ldi,
 #endif
 	for (int64_t r = 0; r < N; r++)
 		log_softmax_row_fast(out + r * ldo, in + r * ldi, w);
+}
+
+/* ---- log-softmax a block of columns at a time (kernels.h) ---- */
+
+void ax_k_lsm_init(float *m, float *s, int64_t N)
+{
+	for (int64_t r = 0; r < N; r++) {
+		m[r] = -FLT_MAX;
+		s[r] = 0.0f;
+	}
+}
+
+void ax_k_lsm_update_ref(float *m, float *s, const float *x, int64_t ldx,
+			 int64_t N, int64_t w)
+{
+	assert(AX_K_LD_OK(ldx, w) && w >= 1);
+	for (int64_t r = 0; r < N; r++) {
+		const float *xr = x + r * ldx;
+		double mm = m[r];
+		for (int64_t c = 0; c < w; c++)
+			mm = xr[c] > mm ? xr[c] : mm;
+		double acc = (double)s[r] * exp((double)m[r] - mm);
+		for (int64_t c = 0; c < w; c++)
+			acc += exp((double)xr[c] - mm);
+		m[r] = (float)mm;
+		s[r] = (float)acc;
+	}
+}
+
+void ax_k_lsm_update(float *m, float *s, const float *x, int64_t ldx,
+		     int64_t N, int64_t w)
+{
+	assert(AX_K_LD_OK(ldx, w) && w >= 1);
+	int nt = row_threads(N, w);
+	(void)nt;   /* unused without OpenMP */
+#ifdef _OPENMP
+	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
+	for (int64_t r = 0; r < N; r++) {
+		const float *xr = x + r * ldx;
+		float bm = row_max(xr, w);
+		float mm = bm > m[r] ? bm : m[r];
+		s[r] = s[r] * ax_k_exp_poly(m[r] - mm) + row_sum_exp(NULL, xr, w, mm);
+		m[r] = mm;
+	}
+}
+
+void ax_k_lsm_finish_ref(float *y, int64_t ldy, const float *m,
+			 const float *s, int64_t N, int64_t W)
+{
+	assert(AX_K_LD_OK(ldy, W));
+	for (int64_t r = 0; r < N; r++) {
+		double lse = (double)m[r] + log((double)s[r]);
+		for (int64_t c = 0; c < W; c++)
+			y[r * ldy + c] = (float)(y[r * ldy + c] - lse);
+	}
+}
+
+void ax_k_lsm_finish(float *y, int64_t ldy, const float *m, const float *s,
+		     int64_t N, int64_t W)
+{
+	assert(AX_K_LD_OK(ldy, W));
+	int nt = row_threads(N, W);
+	(void)nt;   /* unused without OpenMP */
+#ifdef _OPENMP
+	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
+	for (int64_t r = 0; r < N; r++)
+		row_affine(y + r * ldy, y + r * ldy, W, 1.0f, -(m[r] + logf(s[r])));
 }
 
 /* ==== embeddings ========================================================== */

@@ -296,6 +296,25 @@ void ax_k_log_softmax_ref(float *out, int64_t ldo, const float *in,
 void ax_k_log_softmax(float *out, int64_t ldo, const float *in, int64_t ldi,
 		      int64_t N, int64_t w);
 
+/* Log-softmax of rows a block of columns at a time (the output projection
+ * fused with its log-softmax, exec.c): per row r a running max m[r] and
+ * sum s[r] of exp(x - m[r]) over the columns seen so far. ax_k_lsm_init
+ * starts them (m = -FLT_MAX, s = 0); ax_k_lsm_update takes a block
+ * x(N, w) ldx of every row (rescaling s when the max grows);
+ * ax_k_lsm_finish then subtracts m + log s from the whole rows y(N, W)
+ * ldy in place. Together they equal ax_k_log_softmax up to rounding.
+ * The fast versions run rows on OpenBLAS's threads as the layernorm; the
+ * references sum in double. */
+void ax_k_lsm_init(float *m, float *s, int64_t N);
+void ax_k_lsm_update_ref(float *m, float *s, const float *x, int64_t ldx,
+			 int64_t N, int64_t w);
+void ax_k_lsm_update(float *m, float *s, const float *x, int64_t ldx,
+		     int64_t N, int64_t w);
+void ax_k_lsm_finish_ref(float *y, int64_t ldy, const float *m,
+			 const float *s, int64_t N, int64_t W);
+void ax_k_lsm_finish(float *y, int64_t ldy, const float *m, const float *s,
+		     int64_t N, int64_t W);
+
 /* --- embeddings -------------------------------------------------------------- */
 
 /* Position conventions.  Values match enum ax_pos_kind in graph.h. */
