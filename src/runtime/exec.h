@@ -38,9 +38,11 @@
 #include "size.h"
 
 /* Output bytes per block of the fused output projection and log-softmax:
- * half the 4 MiB L2 of the machine in docs/precision.md, so a block is
- * still in cache when its row maxima and sums are taken. */
-#define AX_EXEC_FUSED_LSM_BYTES (2 << 20)
+ * a block is still in cache (L3) when its row maxima and sums are taken.
+ * Measured on the machine of docs/precision.md (960 rows, V = 32768):
+ * blocks of 2 MiB (L2) cost the sgemm ~10% in repacking its input per
+ * call, 8 MiB about 1%. */
+#define AX_EXEC_FUSED_LSM_BYTES (8 << 20)
 
 /* The activations the int8 linears multiply with: fp32, or each input row
  * quantized to int8 at every call (dynamic, symmetric, per row; integer

@@ -1199,6 +1199,40 @@ void ax_k_lsm_update_ref(float *m, float *s, const float *x, int64_t ldx,
 	}
 }
 
+/* One row's block for ax_k_lsm_update: its max, then its exponentials
+ * summed in 2 x AX_LANES partial lanes (two independent chains, added in
+ * a fixed order); multiply-adds contracted to FMA where the target has
+ * it. Returns the new max; *sum is rescaled and increased. */
+AX_SIMD_CLONES __attribute__((optimize("fp-contract=fast")))
+static float lsm_row(float m0, float *sum, const float *x, int64_t w)
+{
+	float mx[AX_LANES], a[AX_LANES] = { 0 }, b[AX_LANES] = { 0 };
+	for (int l = 0; l < AX_LANES; l++)
+		mx[l] = m0;
+	int64_t j = 0;
+	for (; j + AX_LANES <= w; j += AX_LANES)
+		for (int l = 0; l < AX_LANES; l++)
+			mx[l] = x[j + l] > mx[l] ? x[j + l] : mx[l];
+	float m = mx[0];
+	for (int l = 1; l < AX_LANES; l++)
+		m = mx[l] > m ? mx[l] : m;
+	for (int64_t k = j; k < w; k++)
+		m = x[k] > m ? x[k] : m;
+	j = 0;
+	for (; j + 2 * AX_LANES <= w; j += 2 * AX_LANES)
+		for (int l = 0; l < AX_LANES; l++) {
+			a[l] += ax_k_exp_poly(x[j + l] - m);
+			b[l] += ax_k_exp_poly(x[j + AX_LANES + l] - m);
+		}
+	float t = *sum * ax_k_exp_poly(m0 - m);
+	for (int l = 0; l < AX_LANES; l++)
+		t += a[l] + b[l];
+	for (; j < w; j++)
+		t += ax_k_exp_poly(x[j] - m);
+	*sum = t;
+	return m;
+}
+
 void ax_k_lsm_update(float *m, float *s, const float *x, int64_t ldx,
 		     int64_t N, int64_t w)
 {
@@ -1208,13 +1242,8 @@ void ax_k_lsm_update(float *m, float *s, const float *x, int64_t ldx,
 #ifdef _OPENMP
 	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
 #endif
-	for (int64_t r = 0; r < N; r++) {
-		const float *xr = x + r * ldx;
-		float bm = row_max(xr, w);
-		float mm = bm > m[r] ? bm : m[r];
-		s[r] = s[r] * ax_k_exp_poly(m[r] - mm) + row_sum_exp(NULL, xr, w, mm);
-		m[r] = mm;
-	}
+	for (int64_t r = 0; r < N; r++)
+		m[r] = lsm_row(m[r], &s[r], x + r * ldx, w);
 }
 
 void ax_k_lsm_finish_ref(float *y, int64_t ldy, const float *m,
