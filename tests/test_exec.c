@@ -149,8 +149,10 @@ static void check_incremental(const struct ax_config *cfg, int64_t S, int64_t T)
 
 /* The output projection fused with its log-softmax (B T >= 16 rows, in
  * blocks of 16..48 columns here) equals the unfused pass, sentence by
- * sentence at batch 1 (T < 16 rows), and counts the same MACs. */
-static void check_fused(const struct ax_config *cfg, int64_t S, int64_t T)
+ * sentence at batch 1 (T < 16 rows), and counts the same MACs; at each
+ * precision (the blocks then start inside the quantized weights). */
+static void check_fused_at(const struct ax_config *cfg, int64_t S, int64_t T,
+			   enum ax_precision prec)
 {
 	struct ax_graph g;
 	struct ax_exec xb, x1;
@@ -169,6 +171,8 @@ static void check_fused(const struct ax_config *cfg, int64_t S, int64_t T)
 	assert_int_equal(ax_exec_init(&x1, &g, &o1, &d), AX_OK);
 	ax_exec_init_weights(&xb, 9);
 	ax_exec_init_weights(&x1, 9);
+	assert_int_equal(ax_exec_set_precision(&xb, prec, &d), AX_OK);
+	assert_int_equal(ax_exec_set_precision(&x1, prec, &d), AX_OK);
 	int32_t src[4 * 8], tgt[4 * 8];
 	fill_tokens(src, B * S, lm ? 10 : cfg->vocab_source, 21);
 	fill_tokens(tgt, B * T, tgt_vocab(cfg), 22);
@@ -197,6 +201,12 @@ static void check_fused(const struct ax_config *cfg, int64_t S, int64_t T)
 	ax_exec_free(&xb);
 	ax_exec_free(&x1);
 	ax_graph_free(&g);
+}
+
+static void check_fused(const struct ax_config *c, int64_t S, int64_t T)
+{
+	for (int p = 0; p < AX_PREC_COUNT; p++)
+		check_fused_at(c, S, T, (enum ax_precision)p);
 }
 
 static void check_family(const struct ax_config *c)
