@@ -195,15 +195,17 @@ static void test_attention_fast_vs_ref(void **state)
 	}
 }
 
-/* B sentences at once equal the reference sentence by sentence, on the
- * direct kernel (head widths 64, 62, 16; up to 64 keys), the sgemm path
- * (65 keys) and one query; the counts add up to 2 B Nq Nk w. */
+/* B sentences at once equal the reference sentence by sentence (on two
+ * threads, tests/threads.cmake, the large cases run the direct kernel in
+ * parallel), and so does ax_k_attention_small for direct shapes (head
+ * widths 64, 62, 48, 16; up to 64 keys); 65 keys and one query take the
+ * sgemm path. The counts add up to 2 B Nq Nk w. */
 static void test_attention_batch(void **state)
 {
 	(void)state;
 	static const struct { int64_t B, Nq, Nk, w, H; bool causal; } cases[] = {
-		{3, 30, 30, 512, 8, true}, {2, 7, 33, 124, 2, false},
-		{4, 5, 64, 48, 3, false},  {3, 17, 17, 496, 8, true},
+		{8, 30, 30, 512, 8, true}, {2, 7, 33, 124, 2, false},
+		{4, 5, 64, 48, 3, false},  {8, 20, 17, 496, 8, true},
 		{2, 9, 65, 16, 1, false},  {2, 1, 4, 8, 2, false},
 		{5, 3, 2, 16, 1, true},    {0, 4, 4, 8, 2, true},
 	};
@@ -227,6 +229,14 @@ static void test_attention_batch(void **state)
 					   k + b * Nk * ldk, ldk, v + b * Nk * ldv, ldv,
 					   Nq, Nk, w, H, causal, 0, scr, NULL);
 		check_close("attention batch", y, ldo, yr, ldo, nq, w, RTOL, ATOL);
+		for (int64_t b = 0; ax_k_attention_direct(Nq, Nk, w, H) && b < B; b++) {
+			struct ax_k_work ws = { 0 };
+			ax_k_attention_small(y + b * Nq * ldo, ldo, q + b * Nq * ldq, ldq,
+					     k + b * Nk * ldk, ldk, v + b * Nk * ldv, ldv,
+					     Nq, Nk, w, H, causal, 0, &ws);
+			assert_int_equal(ws.macs + ws.skipped, 2 * Nq * Nk * w);
+		}
+		check_close("attention small", y, ldo, yr, ldo, nq, w, RTOL, ATOL);
 		assert_int_equal(wk.macs + wk.skipped, 2 * B * Nq * Nk * w);
 		assert_int_equal(ax_k_attention_direct(Nq, Nk, w, H),
 				 Nq >= 2 && Nk <= 64);

@@ -368,8 +368,8 @@ void ax_k_attention_ref(float *out, int64_t ldo, const float *q, int64_t ldq,
 	}
 }
 
-/* Direct attention of a short sentence (kernels.h): no BLAS call and no
- * scratch. Per head, k_h is copied transposed into a zero-padded stack
+/* Direct attention of a short sentence (ax_k_attention_small, kernels.h):
+ * no BLAS call and no scratch. Per head, k_h is copied transposed into a zero-padded stack
  * tile kt (h, ATT_NK), so one query's scores are broadcast multiply-adds
  * over ATT_JB contiguous keys; v_h is copied into tiles of ATT_HB
  * zero-padded channels, so P v_h accumulates whole tiles. The fixed trip
@@ -502,12 +502,15 @@ static void att_tiles(float *kt, float *vt, const float *k, int64_t ldk,
 /* One sentence by the direct path. It skips the masked keys of a causal
  * square but counts as the sgemm path (and the cost model's exact count):
  * keys up to the last query's limit as performed, the rest skipped. */
-static void attention_direct(float *out, int64_t ldo, const float *q,
-			     int64_t ldq, const float *k, int64_t ldk,
-			     const float *v, int64_t ldv, int64_t Nq,
-			     int64_t Nk, int64_t w, int64_t H, bool causal,
-			     int64_t q_pos0, struct ax_k_work *work)
+void ax_k_attention_small(float *out, int64_t ldo, const float *q,
+			  int64_t ldq, const float *k, int64_t ldk,
+			  const float *v, int64_t ldv, int64_t Nq, int64_t Nk,
+			  int64_t w, int64_t H, bool causal, int64_t q_pos0,
+			  struct ax_k_work *work)
 {
+	assert(ax_k_attention_direct(Nq, Nk, w, H) && (!causal || q_pos0 >= 0));
+	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldq, w) &&
+	       AX_K_LD_OK(ldk, w) && AX_K_LD_OK(ldv, w));
 	enum { TH = AX_K_ATT_DIRECT_H / ATT_HB };   /* value tiles per head */
 	int64_t h = w / H;
 	float kt[AX_K_ATT_DIRECT_H * ATT_NK];   /* (h, ATT_NK) */
@@ -529,7 +532,8 @@ void ax_k_attention_batch(float *out, int64_t ldo, const float *q,
 			  float *scratch, struct ax_k_work *work)
 {
 	assert(B >= 0 && Nq >= 0);
-	if (!ax_k_attention_direct(Nq, Nk, w, H)) {
+	int nt = row_threads(B * Nq, w);
+	if (!ax_k_attention_direct(Nq, Nk, w, H) || nt < 2) {
 		for (int64_t b = 0; b < B; b++)
 			ax_k_attention(out + b * Nq * ldo, ldo, q + b * Nq * ldq,
 				       ldq, k + b * Nk * ldk, ldk, v + b * Nk * ldv,
@@ -539,17 +543,15 @@ void ax_k_attention_batch(float *out, int64_t ldo, const float *q,
 	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldq, w) &&
 	       AX_K_LD_OK(ldk, w) && AX_K_LD_OK(ldv, w));
 	int64_t macs = 0, skipped = 0;
-	int nt = row_threads(B * Nq, w);
-	(void)nt;   /* unused without OpenMP */
 #ifdef _OPENMP
 	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1) \
 		reduction(+ : macs, skipped)
 #endif
 	for (int64_t b = 0; b < B; b++) {
 		struct ax_k_work wb = { 0 };
-		attention_direct(out + b * Nq * ldo, ldo, q + b * Nq * ldq, ldq,
-				 k + b * Nk * ldk, ldk, v + b * Nk * ldv, ldv, Nq,
-				 Nk, w, H, causal, 0, &wb);
+		ax_k_attention_small(out + b * Nq * ldo, ldo, q + b * Nq * ldq,
+				     ldq, k + b * Nk * ldk, ldk, v + b * Nk * ldv,
+				     ldv, Nq, Nk, w, H, causal, 0, &wb);
 		macs += wb.macs;
 		skipped += wb.skipped;
 	}
@@ -569,11 +571,6 @@ void ax_k_attention(float *out, int64_t ldo, const float *q, int64_t ldq,
 	       AX_K_INT_OK(ldk) && AX_K_INT_OK(ldv) && AX_K_INT_OK(ldo));
 	if (Nq == 0)
 		return;
-	if (ax_k_attention_direct(Nq, Nk, w, H)) {
-		attention_direct(out, ldo, q, ldq, k, ldk, v, ldv, Nq, Nk, w, H,
-				 causal, q_pos0, work);
-		return;
-	}
 	int64_t h = w / H;
 	float scale = 1.0f / sqrtf((float)h);
 	float *S = scratch;   /* (Nq, Nk) one head's scores, then P */

@@ -126,15 +126,12 @@ int64_t ax_k_attention_scratch(int64_t Nq, int64_t Nk, int64_t H);
  * q_pos0 is the absolute position of query 0 among the keys: 0 for a
  * whole sequence, t for incremental step t (0-based) with Nk = t+1.
  * Requires H >= 1, w % H == 0, Nk >= 1 and, when causal, q_pos0 >= 0.
- * Fast: a direct kernel when ax_k_attention_direct() (a short sentence:
- * Nq >= 2, Nk <= AX_K_ATT_DIRECT_NK, head width <= AX_K_ATT_DIRECT_H; no
- * BLAS call, scratch unused), else per-head sgemm for S and P v (sgemv
- * when Nq == 1).
+ * Fast: per-head sgemm for S and P v (sgemv when Nq == 1).
  * Work: 2 Nq Nk w in all (QK^T and P v); the reference skips masked
  * scores (counted as skipped), the fast paths count the keys past the last
  * query's limit as skipped and the rest of the causal square as performed
- * (sgemm computes it; the direct kernel skips it but counts as sgemm, the
- * cost model's exact count). */
+ * (sgemm computes it; ax_k_attention_small skips it but counts as sgemm,
+ * the cost model's exact count). */
 void ax_k_attention_ref(float *out, int64_t ldo, const float *q, int64_t ldq,
 			const float *k, int64_t ldk, const float *v,
 			int64_t ldv, int64_t Nq, int64_t Nk, int64_t w,
@@ -149,14 +146,26 @@ void ax_k_attention(float *out, int64_t ldo, const float *q, int64_t ldq,
 
 #define AX_K_ATT_DIRECT_NK 64
 #define AX_K_ATT_DIRECT_H 128
-/* Whether ax_k_attention takes its direct kernel for these shapes. */
+/* Whether ax_k_attention_small takes these shapes: Nq >= 2 queries, at
+ * most AX_K_ATT_DIRECT_NK keys, heads at most AX_K_ATT_DIRECT_H wide. */
 bool ax_k_attention_direct(int64_t Nq, int64_t Nk, int64_t w, int64_t H);
+/* ax_k_attention for those shapes without BLAS or scratch: per head, k_h
+ * transposed and v_h in zero-padded stack tiles, each query's scores,
+ * softmax and P v in registers. Work as ax_k_attention's sgemm path. As
+ * fast as that path on one thread; it exists so that a batch of sentences
+ * can run on several threads (ax_k_attention_batch). */
+void ax_k_attention_small(float *out, int64_t ldo, const float *q,
+			  int64_t ldq, const float *k, int64_t ldk,
+			  const float *v, int64_t ldv, int64_t Nq, int64_t Nk,
+			  int64_t w, int64_t H, bool causal, int64_t q_pos0,
+			  struct ax_k_work *work);
 
 /* B sentences at once, each as ax_k_attention with q_pos0 = 0: sentence
  * b's queries are rows [b Nq, (b+1) Nq) of q and out, its keys and values
- * rows [b Nk, (b+1) Nk) of k and v. Direct shapes run the sentences on
- * OpenBLAS's thread count (rows as the layernorm's, see kernels.c) and
- * need no scratch; others run one at a time through `scratch`
+ * rows [b Nk, (b+1) Nk) of k and v. On OpenBLAS's thread count (rows as
+ * the layernorm's, see kernels.c) of 2 or more and direct shapes, the
+ * sentences run in parallel on ax_k_attention_small (no scratch); else
+ * one at a time on ax_k_attention through `scratch`
  * (ax_k_attention_scratch(Nq, Nk, H) floats). Work: the sum of the calls. */
 void ax_k_attention_batch(float *out, int64_t ldo, const float *q,
 			  int64_t ldq, const float *k, int64_t ldk,
