@@ -147,71 +147,8 @@ static void check_incremental(const struct ax_config *cfg, int64_t S, int64_t T)
 	ax_graph_free(&g);
 }
 
-/* The output projection fused with its log-softmax (B T >= 16 rows, in
- * blocks of 16..48 columns here) equals the unfused pass, sentence by
- * sentence at batch 1 (T < 16 rows), and counts the same MACs; at each
- * precision (the blocks then start inside the quantized weights). */
-static void check_fused_at(const struct ax_config *cfg, int64_t S, int64_t T,
-			   enum ax_precision prec)
-{
-	struct ax_graph g;
-	struct ax_exec xb, x1;
-	struct ax_diag d = { 0 };
-	bool lm = cfg->task == AX_TASK_LANGUAGE_MODEL;
-	int64_t B = 4;
-	if (lm)
-		S = 0;
-	ax_graph_init(&g);
-	assert_int_equal(ax_model_build(cfg, &g, &d), AX_OK);
-	struct ax_exec_opts ob = { .mode = AX_MODE_SEQUENCE, .batch = B,
-				   .max_src = S, .max_tgt = T };
-	struct ax_exec_opts o1 = ob;
-	o1.batch = 1;
-	assert_int_equal(ax_exec_init(&xb, &g, &ob, &d), AX_OK);
-	assert_int_equal(ax_exec_init(&x1, &g, &o1, &d), AX_OK);
-	ax_exec_init_weights(&xb, 9);
-	ax_exec_init_weights(&x1, 9);
-	assert_int_equal(ax_exec_set_precision(&xb, prec, &d), AX_OK);
-	assert_int_equal(ax_exec_set_precision(&x1, prec, &d), AX_OK);
-	int32_t src[4 * 8], tgt[4 * 8];
-	fill_tokens(src, B * S, lm ? 10 : cfg->vocab_source, 21);
-	fill_tokens(tgt, B * T, tgt_vocab(cfg), 22);
-	for (int64_t bytes = 16 * 4 * B * T; bytes <= 48 * 4 * B * T; bytes *= 3) {
-		xb.fused_lsm_bytes = bytes;
-		xb.fused_lsm_calls = 0;
-		ax_exec_reset_counters(&xb);
-		assert_int_equal(ax_exec_forward(&xb, lm ? NULL : src, S, tgt, T, &d), AX_OK);
-		bool plain = g.ops[g.n_ops - 1].kind == AX_OP_LOG_SOFTMAX;
-		assert_int_equal(xb.fused_lsm_calls, plain ? 1 : 0);
-		ax_cost_graph(&g, AX_CONVENTION_EXACT, AX_MODE_SEQUENCE, &cost);
-		assert_int_equal(ax_exec_macs(&xb, NULL), B * ax_poly_eval(&cost.macs, S, T));
-		int64_t V = ax_exec_vocab(&xb), ldb = xb.ld[g.logits], ld1 = x1.ld[g.logits];
-		for (int64_t b = 0; b < B; b++) {
-			assert_int_equal(ax_exec_forward(&x1, lm ? NULL : src + b * S, S,
-							 tgt + b * T, T, &d), AX_OK);
-			assert_int_equal(x1.fused_lsm_calls, 0);
-			const float *a = ax_exec_logprobs(&xb) + b * T * ldb;
-			const float *e = ax_exec_logprobs(&x1);
-			for (int64_t r = 0; r < T; r++)
-				for (int64_t w = 0; w < V; w++)
-					assert_true(fabsf(a[r * ldb + w] - e[r * ld1 + w]) <
-						    1e-4f * (1.0f + fabsf(e[r * ld1 + w])));
-		}
-	}
-	ax_exec_free(&xb);
-	ax_exec_free(&x1);
-	ax_graph_free(&g);
-}
-
-static void check_fused(const struct ax_config *c, int64_t S, int64_t T)
-{
-	for (int p = 0; p < AX_PREC_COUNT; p++)
-		check_fused_at(c, S, T, (enum ax_precision)p);
-}
-
 static void check_family(const struct ax_config *c)
 {
-	check_fused(c, 5, 6);
 	check_sequence(c, 1, 7, 5);
 	check_sequence(c, 3, 4, 6);
 	check_incremental(c, 6, 9);

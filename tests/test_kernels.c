@@ -195,55 +195,6 @@ static void test_attention_fast_vs_ref(void **state)
 	}
 }
 
-/* B sentences at once equal the reference sentence by sentence (on two
- * threads, tests/threads.cmake, the large cases run the direct kernel in
- * parallel), and so does ax_k_attention_small for direct shapes (head
- * widths 64, 62, 48, 16; up to 64 keys); 65 keys and one query take the
- * sgemm path. The counts add up to 2 B Nq Nk w. */
-static void test_attention_batch(void **state)
-{
-	(void)state;
-	static const struct { int64_t B, Nq, Nk, w, H; bool causal; } cases[] = {
-		{8, 30, 30, 512, 8, true}, {2, 7, 33, 124, 2, false},
-		{4, 5, 64, 48, 3, false},  {8, 20, 17, 496, 8, true},
-		{2, 9, 65, 16, 1, false},  {2, 1, 4, 8, 2, false},
-		{5, 3, 2, 16, 1, true},    {0, 4, 4, 8, 2, true},
-	};
-	rng_seed(31);
-	for (size_t s = 0; s < sizeof cases / sizeof cases[0]; s++) {
-		int64_t B = cases[s].B, Nq = cases[s].Nq, Nk = cases[s].Nk;
-		int64_t w = cases[s].w, H = cases[s].H;
-		bool causal = cases[s].causal;
-		int64_t ldq = w + 3, ldk = 2 * w + 1, ldv = w + 5, ldo = w + 7;
-		int64_t nq = B * Nq > 0 ? B * Nq : 1, nk = B * Nk > 0 ? B * Nk : 1;
-		float *q = rand_mat(nq, w, ldq), *k = rand_mat(nk, w, ldk),
-		      *v = rand_mat(nk, w, ldv);
-		float *y = sentinel_mat(nq, ldo), *yr = sentinel_mat(nq, ldo);
-		float *scr = malloc((size_t)ax_k_attention_scratch(Nq, Nk, H) *
-				    sizeof *scr);
-		struct ax_k_work wk = { 0 };
-		ax_k_attention_batch(y, ldo, q, ldq, k, ldk, v, ldv, B, Nq, Nk, w,
-				     H, causal, scr, &wk);
-		for (int64_t b = 0; b < B; b++)
-			ax_k_attention_ref(yr + b * Nq * ldo, ldo, q + b * Nq * ldq, ldq,
-					   k + b * Nk * ldk, ldk, v + b * Nk * ldv, ldv,
-					   Nq, Nk, w, H, causal, 0, scr, NULL);
-		check_close("attention batch", y, ldo, yr, ldo, nq, w, RTOL, ATOL);
-		for (int64_t b = 0; ax_k_attention_direct(Nq, Nk, w, H) && b < B; b++) {
-			struct ax_k_work ws = { 0 };
-			ax_k_attention_small(y + b * Nq * ldo, ldo, q + b * Nq * ldq, ldq,
-					     k + b * Nk * ldk, ldk, v + b * Nk * ldv, ldv,
-					     Nq, Nk, w, H, causal, 0, &ws);
-			assert_int_equal(ws.macs + ws.skipped, 2 * Nq * Nk * w);
-		}
-		check_close("attention small", y, ldo, yr, ldo, nq, w, RTOL, ATOL);
-		assert_int_equal(wk.macs + wk.skipped, 2 * B * Nq * Nk * w);
-		assert_int_equal(ax_k_attention_direct(Nq, Nk, w, H),
-				 Nq >= 2 && Nk <= 64);
-		free(q), free(k), free(v), free(y), free(yr), free(scr);
-	}
-}
-
 /* Query i never sees key i+1: changing keys/values after position i leaves
  * rows 0..i unchanged; incremental single-query calls equal the rows. */
 static void test_attention_causal_mask(void **state)
@@ -586,42 +537,6 @@ static void test_elementwise(void **state)
 	assert_float_equal(g1, 1.0, 1e-7);
 }
 
-/* The log-softmax a block of columns at a time (ax_k_lsm_*), fast and
- * reference, over odd widths and blocks, equals ax_k_log_softmax_ref of
- * the whole rows; also when a later block raises the max by far. */
-static void test_lsm_blocks(void **state)
-{
-	(void)state;
-	static const int64_t shapes[][3] = {   /* N, W, block */
-		{1, 1, 1}, {3, 17, 5}, {7, 64, 16}, {20, 1001, 48}, {70, 1500, 1500},
-	};
-	rng_seed(41);
-	for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
-		int64_t N = shapes[k][0], W = shapes[k][1], cb = shapes[k][2];
-		int64_t ld = W + 3;
-		float *x = rand_mat(N, W, ld);
-		for (int64_t r = 0; r < N; r++)
-			for (int64_t c = 0; c < W; c++)
-				x[r * ld + c] *= c >= W / 2 ? 40.0f : 4.0f;
-		float *want = sentinel_mat(N, ld);
-		ax_k_log_softmax_ref(want, ld, x, ld, N, W);
-		for (int fast = 0; fast < 2; fast++) {
-			float *y = sentinel_mat(N, ld);
-			float *m = malloc((size_t)N * sizeof *m), *s = malloc((size_t)N * sizeof *s);
-			for (int64_t r = 0; r < N; r++)
-				memcpy(y + r * ld, x + r * ld, (size_t)W * sizeof *y);
-			ax_k_lsm_init(m, s, N);
-			for (int64_t c0 = 0; c0 < W; c0 += cb)
-				(fast ? ax_k_lsm_update : ax_k_lsm_update_ref)(
-					m, s, y + c0, ld, N, W - c0 < cb ? W - c0 : cb);
-			(fast ? ax_k_lsm_finish : ax_k_lsm_finish_ref)(y, ld, m, s, N, W);
-			check_close("lsm blocks", y, ld, want, ld, N, W, RTOL, 1e-4);
-			free(y), free(m), free(s);
-		}
-		free(x), free(want);
-	}
-}
-
 /* --- embeddings ------------------------------------------------------------- */
 
 /* docs/models.md §2.1 / §6.1 in double: omega_i = exp(-i ln(1e4)/max(d/2-1,1)) */
@@ -939,8 +854,6 @@ int main(void)
 		cmocka_unit_test(test_layernorm),
 		cmocka_unit_test(test_attention_fast_vs_ref),
 		cmocka_unit_test(test_attention_causal_mask),
-		cmocka_unit_test(test_attention_batch),
-		cmocka_unit_test(test_lsm_blocks),
 		cmocka_unit_test(test_lightconv),
 		cmocka_unit_test(test_lightconv_hand),
 		cmocka_unit_test(test_dynconv),

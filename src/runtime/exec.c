@@ -245,11 +245,6 @@ static int64_t op_scratch(struct ax_exec *x, int32_t i, int64_t max_len,
 		need = ax_k_conv1d_scratch(max_rows, g->tensors[op->in[0]].width,
 					   op->kernel);
 		break;
-	case AX_OP_LOG_SOFTMAX:
-		/* fused with its linear (run_linear_log_softmax): each row's
-		 * running max and sum */
-		need = inc ? 0 : 2 * max_rows;
-		break;
 	case AX_OP_ADAPTIVE_SOFTMAX: {
 		struct ax_k_band bands[AX_MAX_CUTOFFS + 1];
 		int nb = adaptive_bands(x, op, bands);
@@ -371,7 +366,6 @@ enum ax_status ax_exec_init(struct ax_exec *x, const struct ax_graph *g,
 	memset(x, 0, sizeof *x);
 	x->g = g;
 	x->o = *o;
-	x->fused_lsm_bytes = AX_EXEC_FUSED_LSM_BYTES;
 	int32_t nt = g->n_tensors, no = g->n_ops, np = g->n_params;
 	if (o->batch < 1 || o->max_tgt < 1 || o->max_src < 0)
 		return ax_diag_set(d, AX_ERR_INPUT, "", 0, 0,
@@ -852,10 +846,6 @@ enum ax_status ax_exec_load_weights(struct ax_exec *x, const char *path,
 
 /* --- one op ------------------------------------------------------------ */
 
-/* The output projection runs fused with its log-softmax from this many
- * rows on (x->fused_lsm_bytes: the block size, exec.h). */
-#define AX_EXEC_FUSED_LSM_MIN_ROWS 16
-
 /* What every op runner below reads: op i's output and first input with
  * their row strides, the output width and the rows of this call. */
 struct op_io {
@@ -905,28 +895,26 @@ static enum ax_status run_embed(struct ax_exec *x, const struct op_io *io,
 	return AX_OK;
 }
 
-/* Output columns [c0, c0 + io->w) of a linear on fp32 weights, or on the
- * reduced-precision copy, into io->out (already offset to column c0): the
+/* A linear on fp32 weights, or on the reduced-precision copy: the
  * streaming kernels for a few rows (a decoding step), dequantized tiles
- * through sgemm for many (kernels_q.h). The rows of W are the columns. */
-static void run_linear_cols(struct ax_exec *x, const struct op_io *io,
-			    int64_t c0, struct ax_k_work *work)
+ * through sgemm for many (kernels_q.h). */
+static void run_linear(struct ax_exec *x, const struct op_io *io,
+		       struct ax_k_work *work)
 {
 	const struct ax_op *op = io->op;
 	int32_t p = op->param[0];
 	int64_t i = x->g->tensors[op->in[0]].width;
 	const float *b = param(x, op, 1);
-	b = b ? b + c0 : NULL;
 	if (!ax_exec_param_quantized(x, p)) {
-		ax_k_linear(io->out, io->ldo, io->in, io->ldi,
-			    param(x, op, 0) + c0 * i, b, io->n, i, io->w, work);
+		ax_k_linear(io->out, io->ldo, io->in, io->ldi, param(x, op, 0), b,
+			    io->n, i, io->w, work);
 		return;
 	}
+	const void *qw = x->qweights + x->qoff[p];
 	bool many = io->n >= AX_KQ_TILED_MIN_N;
 	int64_t tile_rows = x->qtile_floats / i;
 	if (x->precision == AX_PREC_INT8) {
-		const void *qw = x->qweights + x->qoff[p] + c0 * i;
-		const float *s = x->qscales + x->qscale_off[p] + c0;
+		const float *s = x->qscales + x->qscale_off[p];
 		if (many)
 			ax_k_linear_q8_tiled(io->out, io->ldo, io->in, io->ldi, qw,
 					     s, b, io->n, i, io->w, x->qtile,
@@ -937,74 +925,13 @@ static void run_linear_cols(struct ax_exec *x, const struct op_io *io,
 		else
 			ax_k_linear_q8(io->out, io->ldo, io->in, io->ldi, qw, s, b,
 				       io->n, i, io->w, work);
-		return;
-	}
-	const void *qw = x->qweights + x->qoff[p] + 2 * c0 * i;   /* bf16 */
-	if (many)
+	} else if (many) {
 		ax_k_linear_bf16_tiled(io->out, io->ldo, io->in, io->ldi, qw, b,
 				       io->n, i, io->w, x->qtile, tile_rows, work);
-	else
+	} else {
 		ax_k_linear_bf16(io->out, io->ldo, io->in, io->ldi, qw, b, io->n,
 				 i, io->w, work);
-}
-
-static void run_linear(struct ax_exec *x, const struct op_io *io,
-		       struct ax_k_work *work)
-{
-	run_linear_cols(x, io, 0, work);
-}
-
-/* Whether linear op i and the log-softmax op i + 1 run fused: a sequence
- * pass of many rows, op i's output a whole tensor that only op i + 1
- * reads. */
-static bool fuses_log_softmax(const struct ax_exec *x, int32_t i)
-{
-	const struct ax_graph *g = x->g;
-	if (incremental(x) || x->fused_lsm_bytes <= 0 || i + 1 >= g->n_ops)
-		return false;
-	const struct ax_op *op = &g->ops[i], *next = &g->ops[i + 1];
-	int32_t t = op->out;
-	if (op->kind != AX_OP_LINEAR || next->kind != AX_OP_LOG_SOFTMAX ||
-	    next->in[0] != t || g->tensors[t].parent >= 0 ||
-	    rows(x, g->tensors[t].len) < AX_EXEC_FUSED_LSM_MIN_ROWS)
-		return false;
-	for (int32_t j = 0; j < g->n_ops; j++)
-		for (int k = 0; k < AX_OP_MAX_IN; k++)
-			if (j != i + 1 && g->ops[j].in[k] >= 0 &&
-			    root(g, g->ops[j].in[k]) == t)
-				return false;
-	for (int32_t u = 0; u < g->n_tensors; u++)
-		if (u != t && g->tensors[u].parent == t)
-			return false;
-	return true;
-}
-
-/* Linear op i fused with its log-softmax (op i + 1, fuses_log_softmax):
- * the product runs a block of columns at a time straight into op i + 1's
- * output; each block's row maxima and exponential sums are taken while it
- * is in cache (ax_k_lsm_update), so the logits are not read back from
- * memory; one in-place pass then subtracts each row's log-sum-exp. The
- * blocks are x->fused_lsm_bytes of output, at least 16 columns. */
-static void run_linear_log_softmax(struct ax_exec *x, const struct op_io *io,
-				   struct ax_k_work *work)
-{
-	const struct ax_op *next = &x->g->ops[io->i + 1];
-	float *y = tensor(x, next->out);
-	int64_t ldy = x->ld[next->out], N = io->n, W = io->w;
-	float *m = x->scratch, *s = x->scratch + N;   /* (N) each */
-	int64_t cb = x->fused_lsm_bytes / (int64_t)sizeof(float) / N;
-	cb = cb < 16 ? 16 : cb / 16 * 16;
-	x->fused_lsm_calls++;
-	ax_k_lsm_init(m, s, N);
-	for (int64_t c0 = 0; c0 < W; c0 += cb) {
-		struct op_io blk = *io;
-		blk.out = y + c0;
-		blk.ldo = ldy;
-		blk.w = W - c0 < cb ? W - c0 : cb;
-		run_linear_cols(x, &blk, c0, work);
-		ax_k_lsm_update(m, s, blk.out, ldy, N, blk.w);
 	}
-	ax_k_lsm_finish(y, ldy, m, s, N, W);
 }
 
 static void run_attention(struct ax_exec *x, const struct op_io *io,
@@ -1035,12 +962,15 @@ static void run_attention(struct ax_exec *x, const struct op_io *io,
 			       io->n, x->S, io->w, op->heads, false, 0,
 			       x->scratch, work);
 	} else {
-		/* each sentence's queries against its own keys */
+		/* one sentence at a time: its queries against its keys */
 		int64_t nq = sentence_rows(x, g->tensors[op->out].len);
 		int64_t nk = sentence_rows(x, g->tensors[op->in[1]].len);
-		ax_k_attention_batch(io->out, io->ldo, io->in, io->ldi, k, ldk, v,
-				     ldv, x->o.batch, nq, nk, io->w, op->heads,
-				     op->causal, x->scratch, work);
+		for (int64_t b = 0; b < x->o.batch; b++)
+			ax_k_attention(io->out + b * nq * io->ldo, io->ldo,
+				       io->in + b * nq * io->ldi, io->ldi,
+				       k + b * nk * ldk, ldk, v + b * nk * ldv,
+				       ldv, nq, nk, io->w, op->heads, op->causal,
+				       0, x->scratch, work);
 	}
 }
 
@@ -1205,7 +1135,7 @@ static enum ax_status check_work(struct ax_exec *x, int32_t i,
  * ADAPTIVE_INPUT (batch rows of n tokens in sequence mode; one per beam
  * row in incremental mode). */
 static enum ax_status run_op(struct ax_exec *x, int32_t i, const int32_t *toks,
-			     bool fused, struct ax_diag *d)
+			     struct ax_diag *d)
 {
 	const struct ax_graph *g = x->g;
 	const struct ax_op *op = &g->ops[i];
@@ -1224,10 +1154,7 @@ static enum ax_status run_op(struct ax_exec *x, int32_t i, const int32_t *toks,
 		st = run_embed(x, &io, toks, d);
 		break;
 	case AX_OP_LINEAR:
-		if (fused)
-			run_linear_log_softmax(x, &io, &work);
-		else
-			run_linear(x, &io, &work);
+		run_linear(x, &io, &work);
 		break;
 	case AX_OP_LAYERNORM:
 		ax_k_layernorm(io.out, io.ldo, io.in, io.ldi, param(x, op, 0),
@@ -1284,23 +1211,12 @@ static enum ax_status run_ops(struct ax_exec *x, int len, const int32_t *src,
 		enum ax_len l = g->tensors[g->ops[i].out].len;
 		if (len >= 0 && (int)l != len)
 			continue;
-		const int32_t *toks = l == AX_LEN_SRC ? src : tgt;
-		bool fused = fuses_log_softmax(x, i);
 		double t0 = x->timing ? now() : 0;
-		enum ax_status st = run_op(x, i, toks, fused, d);
+		enum ax_status st = run_op(x, i, l == AX_LEN_SRC ? src : tgt, d);
 		if (st != AX_OK)
 			return st;
-		if (fused) {
-			/* op i + 1 ran inside op i, with no MACs of its own;
-			 * the time of both stays with op i */
-			struct ax_k_work none = { 0 };
-			st = check_work(x, i + 1, &none, toks, 0, d);
-			if (st != AX_OK)
-				return st;
-		}
 		if (x->timing)
 			x->op_seconds[i] += now() - t0;
-		i += fused;
 	}
 	return AX_OK;
 }

@@ -37,13 +37,6 @@
 #include "plan.h"
 #include "size.h"
 
-/* Output bytes per block of the fused output projection and log-softmax:
- * a block is still in cache (L3) when its row maxima and sums are taken.
- * Measured on the machine of docs/precision.md (960 rows, V = 32768):
- * blocks of 2 MiB (L2) cost the sgemm ~10% in repacking its input per
- * call, 8 MiB about 1%. */
-#define AX_EXEC_FUSED_LSM_BYTES (8 << 20)
-
 /* The activations the int8 linears multiply with: fp32, or each input row
  * quantized to int8 at every call (dynamic, symmetric, per row; integer
  * dot products, vpdpbusd where the CPU has VNNI: kernels_q.h). int8
@@ -99,11 +92,6 @@ struct ax_exec {
 	int64_t *op_skipped;     /* (n_ops) `exact` MACs skipped on zero padding */
 	double *op_seconds;      /* (n_ops) wall time since the last reset */
 	bool timing;
-	/* the output projection fused with its log-softmax (sequence mode,
-	 * 16 rows or more): bytes of output per block of columns (init:
-	 * AX_EXEC_FUSED_LSM_BYTES; tests shrink it), 0 = not fused */
-	int64_t fused_lsm_bytes;
-	int64_t fused_lsm_calls; /* fused passes run (for tests) */
 
 	/* reduced precision (ax_exec_set_precision): the weights the
 	 * LINEAR and EMBED ops read, quantized at load; they have no fp32

@@ -127,11 +127,9 @@ int64_t ax_k_attention_scratch(int64_t Nq, int64_t Nk, int64_t H);
  * whole sequence, t for incremental step t (0-based) with Nk = t+1.
  * Requires H >= 1, w % H == 0, Nk >= 1 and, when causal, q_pos0 >= 0.
  * Fast: per-head sgemm for S and P v (sgemv when Nq == 1).
- * Work: 2 Nq Nk w in all (QK^T and P v); the reference skips masked
- * scores (counted as skipped), the fast paths count the keys past the last
- * query's limit as skipped and the rest of the causal square as performed
- * (sgemm computes it; ax_k_attention_small skips it but counts as sgemm,
- * the cost model's exact count). */
+ * Work: 2 Nq Nk w in all (QK^T and P v); the reference, and the fast path
+ * for the keys past the last query's limit, skip masked scores (counted
+ * as skipped); the fast sgemm computes the rest of the causal square. */
 void ax_k_attention_ref(float *out, int64_t ldo, const float *q, int64_t ldq,
 			const float *k, int64_t ldk, const float *v,
 			int64_t ldv, int64_t Nq, int64_t Nk, int64_t w,
@@ -143,35 +141,6 @@ void ax_k_attention(float *out, int64_t ldo, const float *q, int64_t ldq,
 		    int64_t Nq, int64_t Nk, int64_t w, int64_t H, bool causal,
 		    int64_t q_pos0, float *scratch,
 		    struct ax_k_work *work);
-
-#define AX_K_ATT_DIRECT_NK 64
-#define AX_K_ATT_DIRECT_H 128
-/* Whether ax_k_attention_small takes these shapes: Nq >= 2 queries, at
- * most AX_K_ATT_DIRECT_NK keys, heads at most AX_K_ATT_DIRECT_H wide. */
-bool ax_k_attention_direct(int64_t Nq, int64_t Nk, int64_t w, int64_t H);
-/* ax_k_attention for those shapes without BLAS or scratch: per head, k_h
- * transposed and v_h in zero-padded stack tiles, each query's scores,
- * softmax and P v in registers. Work as ax_k_attention's sgemm path. As
- * fast as that path on one thread; it exists so that a batch of sentences
- * can run on several threads (ax_k_attention_batch). */
-void ax_k_attention_small(float *out, int64_t ldo, const float *q,
-			  int64_t ldq, const float *k, int64_t ldk,
-			  const float *v, int64_t ldv, int64_t Nq, int64_t Nk,
-			  int64_t w, int64_t H, bool causal, int64_t q_pos0,
-			  struct ax_k_work *work);
-
-/* B sentences at once, each as ax_k_attention with q_pos0 = 0: sentence
- * b's queries are rows [b Nq, (b+1) Nq) of q and out, its keys and values
- * rows [b Nk, (b+1) Nk) of k and v. On OpenBLAS's thread count (rows as
- * the layernorm's, see kernels.c) of 2 or more and direct shapes, the
- * sentences run in parallel on ax_k_attention_small (no scratch); else
- * one at a time on ax_k_attention through `scratch`
- * (ax_k_attention_scratch(Nq, Nk, H) floats). Work: the sum of the calls. */
-void ax_k_attention_batch(float *out, int64_t ldo, const float *q,
-			  int64_t ldq, const float *k, int64_t ldk,
-			  const float *v, int64_t ldv, int64_t B, int64_t Nq,
-			  int64_t Nk, int64_t w, int64_t H, bool causal,
-			  float *scratch, struct ax_k_work *work);
 
 /* --- convolutions ----------------------------------------------------------
  * All sequence convs compute, for rows r in [0, N) and taps k in [0, K),
@@ -304,25 +273,6 @@ void ax_k_log_softmax_ref(float *out, int64_t ldo, const float *in,
 			  int64_t ldi, int64_t N, int64_t w);
 void ax_k_log_softmax(float *out, int64_t ldo, const float *in, int64_t ldi,
 		      int64_t N, int64_t w);
-
-/* Log-softmax of rows a block of columns at a time (the output projection
- * fused with its log-softmax, exec.c): per row r a running max m[r] and
- * sum s[r] of exp(x - m[r]) over the columns seen so far. ax_k_lsm_init
- * starts them (m = -FLT_MAX, s = 0); ax_k_lsm_update takes a block
- * x(N, w) ldx of every row (rescaling s when the max grows);
- * ax_k_lsm_finish then subtracts m + log s from the whole rows y(N, W)
- * ldy in place. Together they equal ax_k_log_softmax up to rounding.
- * The fast versions run rows on OpenBLAS's threads as the layernorm; the
- * references sum in double. */
-void ax_k_lsm_init(float *m, float *s, int64_t N);
-void ax_k_lsm_update_ref(float *m, float *s, const float *x, int64_t ldx,
-			 int64_t N, int64_t w);
-void ax_k_lsm_update(float *m, float *s, const float *x, int64_t ldx,
-		     int64_t N, int64_t w);
-void ax_k_lsm_finish_ref(float *y, int64_t ldy, const float *m,
-			 const float *s, int64_t N, int64_t W);
-void ax_k_lsm_finish(float *y, int64_t ldy, const float *m, const float *s,
-		     int64_t N, int64_t W);
 
 /* --- embeddings -------------------------------------------------------------- */
 
