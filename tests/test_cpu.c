@@ -150,6 +150,32 @@ static void test_cli_reexec(void **state)
 	assert_string_equal(got, "Prescott");
 }
 
+/* The re-executed CLI runs with OMP_WAIT_POLICY=passive when it was
+ * unset (libgomp reads it at load), and keeps the user's value. */
+static void test_cli_omp_wait(void **state)
+{
+	(void)state;
+	static const struct { const char *env, *want; } cases[] = {
+		{ "-u OMP_WAIT_POLICY", "passive" },
+		{ "OMP_WAIT_POLICY=active", "active" },
+		{ "-u OMP_WAIT_POLICY OPENBLAS_CORETYPE=Prescott", "passive" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char cmd[1024], line[256], got[128] = "";
+		snprintf(cmd, sizeof cmd, "env -u OPENBLAS_CORETYPE -u %s %s %s cpu",
+			 AX_CPU_GUARD_ENV, cases[i].env, AX_CLI);
+		FILE *p = popen(cmd, "r");
+		assert_non_null(p);
+		while (fgets(line, sizeof line, p))
+			if (sscanf(line, "omp_wait %127s", got) == 1)
+				break;
+		while (fgets(line, sizeof line, p))
+			;
+		assert_int_equal(pclose(p), 0);
+		assert_string_equal(got, cases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +184,7 @@ int main(void)
 		cmocka_unit_test(test_detect),
 		cmocka_unit_test(test_source),
 		cmocka_unit_test(test_cli_reexec),
+		cmocka_unit_test(test_cli_omp_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -471,9 +471,11 @@ static void test_ring_steps(void **state)
 static void test_elementwise(void **state)
 {
 	(void)state;
-	static const int64_t shapes[][2] = {{1, 1}, {1, 17}, {7, 64}, {30, 513}};
+	/* the last has rows enough for two threads (tests/threads.cmake) */
+	static const int64_t shapes[][2] = {{1, 1}, {1, 17}, {7, 64}, {30, 513},
+					    {70, 1001}};
 	rng_seed(9);
-	for (size_t s = 0; s < 4; s++) {
+	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
 		int64_t N = shapes[s][0], w = shapes[s][1], ldi = 2 * w + 3,
 			ldo = w + 2, w1 = w / 2;
 		float *in = rand_mat(N, 2 * w, ldi);
@@ -521,6 +523,14 @@ static void test_elementwise(void **state)
 		assert_float_equal(ls[c], big[c] - lse, 1e-4);
 		assert_float_equal(sm[c], exp(big[c] - lse), 1e-6);
 	}
+	/* GLU in place with ldo < ldi (rows overwrite earlier rows' input,
+	 * so they stay on one thread) equals the reference */
+	int64_t gn = 40, gw = 1024;
+	float *gi = rand_mat(gn, 2 * gw, 2 * gw), *gr = sentinel_mat(gn, gw);
+	ax_k_glu_ref(gr, gw, gi, 2 * gw, gn, gw);
+	ax_k_glu(gi, gw, gi, 2 * gw, gn, gw);
+	check_close("glu in place", gi, gw, gr, gw, gn, gw, RTOL, ATOL);
+	free(gi), free(gr);
 	/* GLU hand case: (a, g) = (2, 0) -> 2 * 0.5 = 1 */
 	float g2[2] = {2, 0}, g1;
 	ax_k_glu(&g1, 1, g2, 2, 1, 1);

@@ -7,11 +7,19 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "cpu.h"
 #include "json.h"
+
+/* OMP_WAIT_POLICY as this process's OpenMP runtime read it at load */
+static const char *omp_wait_policy(void)
+{
+	const char *p = getenv("OMP_WAIT_POLICY");
+	return p && *p ? p : "unset";
+}
 
 static void help_cpu(void)
 {
@@ -24,6 +32,10 @@ static void help_cpu(void)
 "with OPENBLAS_CORETYPE because OpenBLAS fell back to a generic kernel on\n"
 "a CPU with AVX2 or AVX-512, 'user' when OPENBLAS_CORETYPE was set by you\n"
 "(always respected), 'default' when OpenBLAS's own detection stood.\n"
+"Also the OpenMP wait policy in effect: archex sets OMP_WAIT_POLICY to\n"
+"'passive' (in the same re-execution) when you have not set it, so idle\n"
+"OpenMP threads sleep rather than spin against OpenBLAS's; a value you\n"
+"set is kept.\n"
 "\n"
 "options:\n"
 "  --format F   text (default) or json\n"
@@ -70,6 +82,8 @@ static void print_json(const struct ax_cpu *c, const char **names, int n)
 	ax_json_string(&j, ax_cpu_blas_core());
 	ax_json_key(&j, "blas_core_source");
 	ax_json_string(&j, ax_cpu_blas_core_source());
+	ax_json_key(&j, "omp_wait_policy");
+	ax_json_string(&j, omp_wait_policy());
 	ax_json_end_object(&j);
 	ax_json_finish(&j, NULL);
 	fputc('\n', stdout);
@@ -116,6 +130,7 @@ int ax_cmd_cpu(int argc, char **argv)
 		for (int i = 0; i < n; i++)
 			printf(" %s", names[i]);
 		printf("\nblas_core  %s (%s)\n", ax_cpu_blas_core(), ax_cpu_blas_core_source());
+		printf("omp_wait   %s\n", omp_wait_policy());
 	}
 	return fflush(stdout) ? AX_EXIT_ERROR : AX_EXIT_OK;
 }

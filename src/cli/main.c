@@ -43,31 +43,46 @@ static bool uses_blas(const char *name)
 	return false;
 }
 
-/* OpenBLAS chose its kernel when it loaded. If it fell back to a generic
- * one on a CPU with AVX2 or AVX-512 (cpu.h), re-execute this binary once
- * with OPENBLAS_CORETYPE set to the kernel CPUID supports and the guard
- * variable naming it (so the new process does not loop, and reports the
- * kernel as chosen by archex). A value the user set is never touched. On
- * failure archex goes on with the kernel it has. */
-static void choose_blas_kernel(char **argv)
+/* OpenBLAS chose its kernel, and libgomp its wait policy, when they
+ * loaded; both are set here and take effect in one re-execution of this
+ * binary:
+ * - OPENBLAS_CORETYPE: if OpenBLAS fell back to a generic kernel on a CPU
+ *   with AVX2 or AVX-512 (cpu.h), the kernel CPUID supports, with the
+ *   guard variable naming it (so the new process does not loop, and
+ *   reports the kernel as chosen by archex);
+ * - OMP_WAIT_POLICY=passive when unset: the row-parallel kernels' idle
+ *   OpenMP threads then sleep instead of spinning against OpenBLAS's
+ *   threads (docs/precision.md, "Batched scoring"), and those kernels use
+ *   OpenBLAS's thread count (kernels.c).
+ * A value the user set is never touched. On failure archex goes on as it
+ * is. */
+static void reexec_for_blas(char **argv)
 {
 	struct ax_cpu c;
 	ax_cpu_detect(&c);
 	const char *core = ax_cpu_choose_coretype(&c, ax_cpu_blas_core(),
 						  getenv("OPENBLAS_CORETYPE"),
 						  getenv(AX_CPU_GUARD_ENV));
-	if (!core)
+	bool omp = !getenv("OMP_WAIT_POLICY");
+	if (!core && !omp)
 		return;
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0)
-		return;
-	self[n] = 0;
-	if (setenv("OPENBLAS_CORETYPE", core, 1) == 0 &&
-	    setenv(AX_CPU_GUARD_ENV, core, 1) == 0) {
-		fflush(NULL);
-		execv(self, argv);
+	if (n > 0) {
+		self[n] = 0;
+		bool ok = !omp || setenv("OMP_WAIT_POLICY", "passive", 1) == 0;
+		if (ok && core)
+			ok = setenv("OPENBLAS_CORETYPE", core, 1) == 0 &&
+			     setenv(AX_CPU_GUARD_ENV, core, 1) == 0;
+		if (ok) {
+			fflush(NULL);
+			execv(self, argv);
+		}
 	}
+	if (omp)
+		unsetenv("OMP_WAIT_POLICY");
+	if (!core)
+		return;
 	unsetenv("OPENBLAS_CORETYPE");
 	unsetenv(AX_CPU_GUARD_ENV);
 	fprintf(stderr, "archex: note: could not re-execute with "
@@ -103,7 +118,7 @@ int main(int argc, char **argv)
 		return AX_EXIT_OK;
 	}
 	if (uses_blas(argv[1]))
-		choose_blas_kernel(argv);
+		reexec_for_blas(argv);
 	for (int i = 0; i < n_commands; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);

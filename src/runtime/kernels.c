@@ -15,6 +15,7 @@
 #include <assert.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -196,6 +197,24 @@ void ax_k_layernorm(float *out, int64_t ldo, const float *in, int64_t ldi,
 		float inv = 1.0f / sqrtf(ss / (float)w + eps);
 		row_norm(out + r * ldo, x, w, mean, inv, gamma, beta);
 	}
+}
+
+/* Whether each row of out(N, ldo) overwrites at most its own row of
+ * in(N, ldi): rows may then run in parallel (not so in place with
+ * ldo != ldi, where row r's output may be another row's input). */
+static bool rows_own(const float *out, int64_t ldo, const float *in,
+		     int64_t ldi, int64_t N)
+{
+	uintptr_t o0 = (uintptr_t)out, o1 = (uintptr_t)(out + N * ldo);
+	uintptr_t i0 = (uintptr_t)in, i1 = (uintptr_t)(in + N * ldi);
+	return (out == in && ldo == ldi) || o1 <= i0 || i1 <= o0;
+}
+
+/* row_threads(N, w) when rows_own(), else 1 */
+static int row_threads_io(const float *out, int64_t ldo, const float *in,
+			  int64_t ldi, int64_t N, int64_t w)
+{
+	return rows_own(out, ldo, in, ldi, N) ? row_threads(N, w) : 1;
 }
 
 /* ==== row softmax helpers ================================================= */
@@ -776,16 +795,25 @@ void ax_k_glu_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
 		}
 }
 
+/* out(w) = a(w) sigmoid(g(w)), exponentials by ax_k_exp_poly */
+AX_SIMD_CLONES
+static void glu_row(float *y, const float *a, const float *g, int64_t w)
+{
+	for (int64_t c = 0; c < w; c++)
+		y[c] = a[c] / (1.0f + ax_k_exp_poly(-g[c]));
+}
+
 void ax_k_glu(float *out, int64_t ldo, const float *in, int64_t ldi,
 	      int64_t N, int64_t w)
 {
 	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, 2 * w));
-	for (int64_t r = 0; r < N; r++) {
-		const float *a = in + r * ldi, *g = a + w;
-		float *y = out + r * ldo;
-		for (int64_t c = 0; c < w; c++)
-			y[c] = a[c] * sigmoidf_(g[c]);
-	}
+	int nt = row_threads_io(out, ldo, in, ldi, N, 2 * w);
+	(void)nt;   /* unused without OpenMP */
+#ifdef _OPENMP
+	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
+	for (int64_t r = 0; r < N; r++)
+		glu_row(out + r * ldo, in + r * ldi, in + r * ldi + w, w);
 }
 
 void ax_k_relu_ref(float *out, int64_t ldo, const float *in, int64_t ldi,
@@ -803,6 +831,11 @@ void ax_k_relu(float *out, int64_t ldo, const float *in, int64_t ldi,
 	       int64_t N, int64_t w)
 {
 	assert(AX_K_LD_OK(ldo, w) && AX_K_LD_OK(ldi, w));
+	int nt = row_threads_io(out, ldo, in, ldi, N, w);
+	(void)nt;   /* unused without OpenMP */
+#ifdef _OPENMP
+	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
 	for (int64_t r = 0; r < N; r++) {
 		const float *x = in + r * ldi;
 		float *y = out + r * ldo;
@@ -875,6 +908,12 @@ void ax_k_add(float *out, int64_t ldo, const float *a, int64_t lda,
 	assert(w1 >= 0 && w1 <= w0);
 	assert(AX_K_LD_OK(ldo, w0) && AX_K_LD_OK(lda, w0) &&
 	       AX_K_LD_OK(ldb, w1));
+	int nt = rows_own(out, ldo, b, ldb, N) ?
+		 row_threads_io(out, ldo, a, lda, N, w0) : 1;
+	(void)nt;   /* unused without OpenMP */
+#ifdef _OPENMP
+	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
 	for (int64_t r = 0; r < N; r++) {
 		const float *x = a + r * lda, *z = b + r * ldb;
 		float *y = out + r * ldo;
