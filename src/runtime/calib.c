@@ -29,6 +29,12 @@ enum job_kind {
 
 #define MAX_SET 512       /* matrices in one bandwidth working set */
 #define CURVE_SWEEPS 2    /* measurements of each bandwidth point a pass */
+/* Working sets of a bandwidth curve grow by this factor (256 KiB .. 256
+ * MiB: 11 points). The rate falls off a cliff where the shared last-level
+ * cache stops holding the set (between 64 and 128 MiB on the Xeon of
+ * devices/), which points 4x apart, read log-linearly between, missed by
+ * up to 40%. */
+#define CURVE_STEP 2
 #define MAX_MEASURES 128  /* measurements in one pass */
 
 struct bufs {
@@ -351,7 +357,8 @@ static void measure_curve(struct ctx *c, enum ax_precision p, int64_t max_set,
 		cw[k] = 0;
 	for (int sweep = 0; sweep < CURVE_SWEEPS; sweep++) {
 		int k = 0;
-		for (int64_t set = (int64_t)256 << 10; set <= max_set; set *= 4, k++) {
+		for (int64_t set = (int64_t)256 << 10; set <= max_set;
+		     set *= CURVE_STEP, k++) {
 			double bytes = make_set(&c->b, set, p, 0);
 			double t = measure(c, what, (struct job){ J_SET, 1, 0, 0, NULL, 0 });
 			double tt = t - c->b.n_set * (dev->overhead_s +
@@ -633,7 +640,7 @@ enum ax_status ax_calibrate(struct ax_device *dev,
 	int64_t max_set = o->quick ? (int64_t)4 << 20 : (int64_t)256 << 20;
 	int64_t q_set = max_set;
 	int n_curve = 0;
-	for (int64_t s = (int64_t)256 << 10; s <= max_set; s *= 4)
+	for (int64_t s = (int64_t)256 << 10; s <= max_set; s *= CURVE_STEP)
 		n_curve++;
 	if (!alloc_bufs(&c.b, max_set > QMAX * 4 ? max_set / 4 : QMAX,
 			q_set > QMAX * 4 ? q_set : QMAX * 4)) {
