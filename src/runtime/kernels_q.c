@@ -149,16 +149,23 @@ int64_t ax_kq_dyn_scratch(int64_t N, int64_t i)
 	return (N * (int64_t)sizeof(float) + 63) / 64 * 64 + N * act_stride(i);
 }
 
+/* The symmetric scale of row x (i) at integers up to qmax: *xs = max |x|
+ * / qmax (0 for an all-zero row); returns its inverse (0 then). */
+static float act_scale(float *xs, const float *x, int64_t i, float qmax)
+{
+	float m = 0.0f;
+	for (int64_t k = 0; k < i; k++)
+		m = fabsf(x[k]) > m ? fabsf(x[k]) : m;
+	*xs = m / qmax;
+	return m > 0 ? qmax / m : 0.0f;
+}
+
 /* xq (i) in [-127, 127] and its scale: x ~ *xs * xq, *xs = max |x| / 127
  * (0 for an all-zero row); rounding to nearest even, as the AVX-512
  * conversion does, so both give the same integers. */
 static void act_quantize(int8_t *xq, float *xs, const float *x, int64_t i)
 {
-	float m = 0.0f;
-	for (int64_t k = 0; k < i; k++)
-		m = fabsf(x[k]) > m ? fabsf(x[k]) : m;
-	float inv = m > 0 ? 127.0f / m : 0.0f;
-	*xs = m / 127.0f;
+	float inv = act_scale(xs, x, i, 127.0f);
 	for (int64_t k = 0; k < i; k++) {
 		long v = lrintf(x[k] * inv);
 		xq[k] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
@@ -210,11 +217,7 @@ int64_t ax_kq_a16_scratch(int64_t N, int64_t i)
  * an all-zero row); rounding to nearest even, as the AVX-512 conversion. */
 static void act_quantize16(int16_t *xq, float *xs, const float *x, int64_t i)
 {
-	float m = 0.0f;
-	for (int64_t k = 0; k < i; k++)
-		m = fabsf(x[k]) > m ? fabsf(x[k]) : m;
-	float inv = m > 0 ? 32767.0f / m : 0.0f;
-	*xs = m / 32767.0f;
+	float inv = act_scale(xs, x, i, 32767.0f);
 	for (int64_t k = 0; k < i; k++) {
 		long v = lrintf(x[k] * inv);
 		xq[k] = (int16_t)(v > 32767 ? 32767 : v < -32767 ? -32767 : v);
