@@ -13,6 +13,7 @@
 #include "kernels_q.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -105,11 +106,26 @@ int openblas_get_num_threads(void);
  * threads otherwise spin after each region and take the cores OpenBLAS's
  * own threads need (up to half the speed of a 2-core batched pass,
  * docs/precision.md), so by default these ops stay on one thread. */
+#ifdef _OPENMP
+/* Whether OMP_WAIT_POLICY is passive, read once: libgomp itself reads it
+ * when it loads, so it cannot change under us (0/1; -1 not yet read). */
+static bool omp_passive(void)
+{
+	static atomic_int passive = -1;
+	int p = atomic_load_explicit(&passive, memory_order_relaxed);
+	if (p < 0) {
+		const char *policy = getenv("OMP_WAIT_POLICY");
+		p = policy && !strcasecmp(policy, "passive");
+		atomic_store_explicit(&passive, p, memory_order_relaxed);
+	}
+	return p;
+}
+#endif
+
 static int row_threads(int64_t N, int64_t w)
 {
 #ifdef _OPENMP
-	const char *policy = getenv("OMP_WAIT_POLICY");
-	if (!policy || strcasecmp(policy, "passive"))
+	if (!omp_passive())
 		return 1;
 	int t = openblas_get_num_threads();
 	return t > 1 && N >= 16 && N * w >= (1 << 16) ? t : 1;
